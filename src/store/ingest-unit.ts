@@ -1,0 +1,161 @@
+import type { EventType, NormalizedEvent } from '../domain/event.js';
+import { identityKeyString, lookupKeysOf } from '../domain/identity.js';
+import { resolveBatch, type LoadedState, type ResolutionResult } from '../domain/resolution.js';
+import { applyTraits, type TimedTraits } from '../domain/traits.js';
+import type { IngestResult } from './store.js';
+
+/**
+ * One ingest call as a unit of work that both adapters run inside their own write transaction:
+ * drop already-stored messageIds, load (and on PostgreSQL lock) the identities, profiles and groups the
+ * batch touches, resolve identities with the pure domain rules, then hand the adapter one plan to write.
+ */
+export interface GroupState extends TimedTraits {
+  createdAt: number;
+  isNew: boolean;
+}
+
+/** What the unit asks of its transaction, in order. */
+export interface IngestTx<R extends 'sync' | 'async' = 'async'> {
+  /** The subset of `messageIds` already stored in the workspace. */
+  existingMessageIds(messageIds: readonly string[]): Io<R, Set<string>>;
+  /**
+   * Identity key strings → owning profile id, and those profiles. On a multi-writer store this also
+   * locks them until the transaction ends.
+   */
+  load(keys: readonly string[]): Io<R, LoadedState>;
+  loadGroups(groupIds: readonly string[]): Io<R, Map<string, GroupState>>;
+  write(plan: WritePlan): Io<R, void>;
+}
+type Io<R, T> = R extends 'sync' ? T : Promise<T>;
+
+type Step =
+  | { op: 'existing'; messageIds: string[] }
+  | { op: 'load'; keys: string[] }
+  | { op: 'loadGroups'; groupIds: string[] }
+  | { op: 'write'; plan: WritePlan };
+
+/**
+ * Runs the unit on a synchronous transaction (better-sqlite3). It never yields to the event loop, so
+ * no other work of this process can interleave with an open SQLite write transaction.
+ */
+export function runIngestSync(tx: IngestTx<'sync'>, events: readonly NormalizedEvent[], opts: UnitOptions): IngestResult {
+  const unit = ingestUnit(events, opts);
+  let next = unit.next();
+  while (!next.done) next = unit.next(perform(tx, next.value));
+  return next.value;
+}
+
+/** Runs the unit on an asynchronous transaction (PostgreSQL). */
+export async function runIngest(tx: IngestTx, events: readonly NormalizedEvent[], opts: UnitOptions): Promise<IngestResult> {
+  const unit = ingestUnit(events, opts);
+  let next = unit.next();
+  while (!next.done) next = unit.next(await perform(tx, next.value));
+  return next.value;
+}
+
+function perform(tx: IngestTx<'sync'> | IngestTx, step: Step): unknown {
+  switch (step.op) {
+    case 'existing':
+      return tx.existingMessageIds(step.messageIds);
+    case 'load':
+      return tx.load(step.keys);
+    case 'loadGroups':
+      return tx.loadGroups(step.groupIds);
+    case 'write':
+      return tx.write(step.plan);
+  }
+}
+
+interface UnitOptions {
+  now: number;
+  newProfileId: () => string;
+}
+
+export interface EventNameDelta {
+  type: EventType;
+  name: string;
+  count: number;
+  firstSeenAt: number;
+  lastSeenAt: number;
+}
+
+export interface WritePlan {
+  now: number;
+  resolution: ResolutionResult;
+  /** events to insert, each with its final profile id. */
+  events: { event: NormalizedEvent; profileId: string }[];
+  eventNames: EventNameDelta[];
+  groups: { id: string; state: GroupState }[];
+  memberships: { groupId: string; profileId: string; at: number }[];
+}
+
+function* ingestUnit(events: readonly NormalizedEvent[], opts: UnitOptions): Generator<Step, IngestResult, unknown> {
+  const seen = new Set<string>();
+  const unique: NormalizedEvent[] = [];
+  for (const e of events) {
+    if (seen.has(e.messageId)) continue;
+    seen.add(e.messageId);
+    unique.push(e);
+  }
+  const existing =
+    unique.length > 0 ? ((yield { op: 'existing', messageIds: unique.map((e) => e.messageId) }) as Set<string>) : new Set<string>();
+  const fresh = unique.filter((e) => !existing.has(e.messageId));
+  const empty = { stored: 0, profilesCreated: 0, profilesMerged: 0, refusedMerges: [] };
+  if (fresh.length === 0) return { ...empty, duplicates: events.length };
+
+  const keys = new Set<string>();
+  for (const e of fresh) for (const k of lookupKeysOf(e)) keys.add(identityKeyString(k));
+  const state = (yield { op: 'load', keys: [...keys].sort() }) as LoadedState;
+  const resolution = resolveBatch(fresh, state, opts);
+
+  const names = new Map<string, EventNameDelta>();
+  const groupIds = new Set<string>();
+  fresh.forEach((e) => {
+    const name = e.name ?? '';
+    const k = `${e.type}\u0000${name}`;
+    const d = names.get(k);
+    if (d) {
+      d.count += 1;
+      d.firstSeenAt = Math.min(d.firstSeenAt, e.timestamp);
+      d.lastSeenAt = Math.max(d.lastSeenAt, e.timestamp);
+    } else {
+      names.set(k, { type: e.type, name, count: 1, firstSeenAt: e.timestamp, lastSeenAt: e.timestamp });
+    }
+    if (e.type === 'group' && e.groupId !== null) groupIds.add(e.groupId);
+  });
+
+  const groups =
+    groupIds.size > 0
+      ? ((yield { op: 'loadGroups', groupIds: [...groupIds].sort() }) as Map<string, GroupState>)
+      : new Map<string, GroupState>();
+  const memberships: WritePlan['memberships'] = [];
+  fresh.forEach((e, i) => {
+    if (e.type !== 'group' || e.groupId === null) return;
+    let g = groups.get(e.groupId);
+    if (!g) {
+      g = { traits: {}, traitTimes: {}, createdAt: opts.now, isNew: true };
+      groups.set(e.groupId, g);
+    }
+    if (e.traits) applyTraits(g, e.traits, e.timestamp);
+    memberships.push({ groupId: e.groupId, profileId: resolution.assignments[i]!, at: e.timestamp });
+  });
+
+  yield {
+    op: 'write',
+    plan: {
+    now: opts.now,
+    resolution,
+    events: fresh.map((event, i) => ({ event, profileId: resolution.assignments[i]! })),
+    eventNames: [...names.values()],
+    groups: [...groups].map(([id, state]) => ({ id, state })),
+    memberships,
+    },
+  };
+  return {
+    stored: fresh.length,
+    duplicates: events.length - fresh.length,
+    profilesCreated: resolution.created.length,
+    profilesMerged: resolution.merges.length,
+    refusedMerges: resolution.refused,
+  };
+}

@@ -1,0 +1,126 @@
+import type { NormalizedEvent, StoredEvent, JsonObject, EventType } from '../domain/event.js';
+import type { IdentityKey } from '../domain/identity.js';
+import type { RefusedMerge } from '../domain/resolution.js';
+
+/**
+ * The store port. It speaks the domain; each adapter (sqlite/, postgres/) owns its connections,
+ * transactions and SQL. `test/store.contract.ts` runs the same suite against every adapter.
+ *
+ * Partitioning: every table is keyed by workspace first and, for customer data, by profile, so the
+ * schema can later be distributed by customer and one customer's data can be found for export/erasure.
+ */
+export interface Workspace {
+  readonly id: string;
+  readonly name: string;
+  readonly createdAt: number;
+}
+
+export type KeyKind = 'write' | 'admin';
+
+export interface ProfileView {
+  readonly id: string;
+  readonly userId: string | null;
+  readonly identities: readonly IdentityKey[];
+  readonly traits: JsonObject;
+  readonly firstSeenAt: number | null;
+  readonly lastSeenAt: number | null;
+  readonly eventCount: number;
+  readonly createdAt: number;
+  readonly updatedAt: number;
+  readonly groups: readonly string[];
+}
+
+export interface IngestResult {
+  /** events stored by this call. */
+  readonly stored: number;
+  /** events skipped because their messageId was already stored (or repeated within the call). */
+  readonly duplicates: number;
+  readonly profilesCreated: number;
+  readonly profilesMerged: number;
+  readonly refusedMerges: readonly RefusedMerge[];
+}
+
+export interface EventCursor {
+  readonly timestamp: number;
+  readonly id: string;
+}
+
+export interface EventPage {
+  readonly events: readonly StoredEvent[];
+  /** pass as `before` to get the next (older) page; null when there is none. */
+  readonly next: EventCursor | null;
+}
+
+export interface TraitFilter {
+  readonly key: string;
+  /** matches a trait equal to any of these JSON values. */
+  readonly anyOf: readonly (string | number | boolean | null)[];
+}
+
+export interface ProfilePage {
+  readonly profiles: readonly ProfileView[];
+  readonly next: string | null;
+}
+
+export interface EventNameCount {
+  readonly type: EventType;
+  readonly name: string | null;
+  readonly count: number;
+  readonly lastSeenAt: number;
+}
+
+export interface GroupView {
+  readonly id: string;
+  readonly traits: JsonObject;
+  readonly memberCount: number;
+  readonly createdAt: number;
+  readonly updatedAt: number;
+}
+
+export interface Store {
+  /**
+   * Applies pending migrations, each in its own transaction, recording them in a ledger. Safe to run
+   * concurrently from several processes and to run again (returns the names it applied; none the
+   * second time).
+   */
+  migrate(): Promise<{ applied: string[] }>;
+
+  /** Creates a workspace with the given (already hashed) keys. ConflictError if the name is taken. */
+  createWorkspace(input: {
+    name: string;
+    writeKeyHash: string;
+    adminKeyHash: string;
+  }): Promise<Workspace>;
+  findWorkspaceByName(name: string): Promise<Workspace | null>;
+  countWorkspaces(): Promise<number>;
+  /** The workspace and kind of an API key, by its hash; null when unknown or revoked. */
+  findKey(keyHash: string): Promise<{ workspaceId: string; kind: KeyKind } | null>;
+
+  /**
+   * Stores a batch atomically: either every new event of the batch, its identity resolution, profile
+   * changes and counters are committed before the promise resolves, or nothing is. Events whose
+   * messageId is already stored in the workspace are skipped (idempotent retries). Safe to call
+   * concurrently, from one process or (PostgreSQL) several: racing merges converge to one profile.
+   */
+  ingest(workspaceId: string, events: readonly NormalizedEvent[]): Promise<IngestResult>;
+
+  /** A profile by id; the id of a profile merged away resolves to its survivor. */
+  getProfile(workspaceId: string, profileId: string): Promise<ProfileView | null>;
+  lookupProfile(workspaceId: string, key: IdentityKey): Promise<ProfileView | null>;
+  /** A profile's events newest first (by event timestamp, then storage order), `limit` ≤ 1000. */
+  listProfileEvents(
+    workspaceId: string,
+    profileId: string,
+    page: { limit: number; before?: EventCursor },
+  ): Promise<EventPage>;
+  /** Profiles matching every filter, in id order, `limit` ≤ 1000, `after` = previous page's `next`. */
+  searchProfiles(
+    workspaceId: string,
+    query: { filters: readonly TraitFilter[]; limit: number; after?: string },
+  ): Promise<ProfilePage>;
+  /** Every (type, name) seen in the workspace with its count, most frequent first. */
+  listEventNames(workspaceId: string): Promise<EventNameCount[]>;
+  getGroup(workspaceId: string, groupId: string): Promise<GroupView | null>;
+
+  close(): Promise<void>;
+}

@@ -1,0 +1,273 @@
+import { describe, expect, it, beforeEach, afterEach } from 'vitest';
+import { ManualClock } from '../../src/domain/clock.js';
+import type { NormalizedEvent } from '../../src/domain/event.js';
+import { testEvent } from '../../src/domain/testing.js';
+import { ConflictError } from '../../src/errors.js';
+import type { Store } from '../../src/store/store.js';
+
+/**
+ * The store contract: every adapter runs this suite unchanged. `open` may be called several times per
+ * test and must return stores on the same database (as separate processes would share one).
+ */
+export interface StoreHarness {
+  open(clock: ManualClock): Promise<Store>;
+  /** Drops everything so the next test starts empty. */
+  reset(): Promise<void>;
+}
+
+const T0 = Date.UTC(2026, 5, 1, 12);
+const at = (min: number) => T0 + min * 60_000;
+
+export function storeContract(name: string, harness: () => StoreHarness): void {
+  describe(`${name} store contract`, () => {
+    let h: StoreHarness;
+    let clock: ManualClock;
+    let store: Store;
+    let ws: string;
+    const opened: Store[] = [];
+
+    const open = async () => {
+      const s = await h.open(clock);
+      opened.push(s);
+      return s;
+    };
+
+    beforeEach(async () => {
+      h = harness();
+      await h.reset();
+      clock = new ManualClock(T0);
+      store = await open();
+      await store.migrate();
+      ws = (await store.createWorkspace({ name: 'shop', writeKeyHash: 'w-hash', adminKeyHash: 'a-hash' })).id;
+    });
+
+    afterEach(async () => {
+      for (const s of opened.splice(0)) await s.close();
+    });
+
+    it('runs migrations once: a second run applies nothing and loses nothing', async () => {
+      await store.ingest(ws, [testEvent({ userId: 'u1', messageId: 'm1' })]);
+      expect(await store.migrate()).toEqual({ applied: [] });
+      const again = await open();
+      expect(await again.migrate()).toEqual({ applied: [] });
+      expect((await store.lookupProfile(ws, { kind: 'user_id', value: 'u1' }))?.eventCount).toBe(1);
+    });
+
+    it('creates workspaces with distinct write and admin keys and refuses duplicate names', async () => {
+      expect(await store.findKey('w-hash')).toEqual({ workspaceId: ws, kind: 'write' });
+      expect(await store.findKey('a-hash')).toEqual({ workspaceId: ws, kind: 'admin' });
+      expect(await store.findKey('nope')).toBeNull();
+      await expect(store.createWorkspace({ name: 'shop', writeKeyHash: 'x', adminKeyHash: 'y' })).rejects.toBeInstanceOf(
+        ConflictError,
+      );
+      expect(await store.findKey('x')).toBeNull();
+      expect((await store.findWorkspaceByName('shop'))?.id).toBe(ws);
+      expect(await store.countWorkspaces()).toBe(1);
+    });
+
+    it('stores a batch and de-duplicates retried messageIds, within and across calls', async () => {
+      const batch = [
+        testEvent({ userId: 'u1', messageId: 'a', name: 'Product Viewed' }),
+        testEvent({ userId: 'u1', messageId: 'b', name: 'Product Viewed' }),
+        testEvent({ userId: 'u1', messageId: 'a', name: 'Product Viewed' }),
+      ];
+      expect(await store.ingest(ws, batch)).toMatchObject({ stored: 2, duplicates: 1, profilesCreated: 1 });
+      expect(await store.ingest(ws, batch)).toMatchObject({ stored: 0, duplicates: 3 });
+      const p = await store.lookupProfile(ws, { kind: 'user_id', value: 'u1' });
+      expect(p?.eventCount).toBe(2);
+      const page = await store.listProfileEvents(ws, p!.id, { limit: 10 });
+      expect(page.events.map((e) => e.messageId).sort()).toEqual(['a', 'b']);
+      expect(await store.listEventNames(ws)).toEqual([
+        { type: 'track', name: 'Product Viewed', count: 2, lastSeenAt: batch[0]!.timestamp },
+      ]);
+    });
+
+    it('merges an anonymous visitor into the customer on identify; the old id resolves to the survivor', async () => {
+      await store.ingest(ws, [
+        testEvent({ anonymousId: 'anon-1', messageId: '1', name: 'Page Browsed', timestamp: at(0) }),
+        testEvent({ anonymousId: 'anon-1', messageId: '2', name: 'Product Viewed', timestamp: at(1) }),
+      ]);
+      const anon = await store.lookupProfile(ws, { kind: 'anonymous_id', value: 'anon-1' });
+      await store.ingest(ws, [testEvent({ userId: 'user-1', messageId: '3', timestamp: at(2) })]);
+      clock.advance(60_000);
+      const r = await store.ingest(ws, [
+        testEvent({
+          type: 'identify',
+          userId: 'user-1',
+          anonymousId: 'anon-1',
+          messageId: '4',
+          timestamp: at(3),
+          traits: { email: 'Aiko@Example.com', name: 'Aiko', plan: 'pro' },
+        }),
+      ]);
+      expect(r.profilesMerged).toBe(1);
+      const p = await store.lookupProfile(ws, { kind: 'email', value: 'aiko@example.com' });
+      expect(p).not.toBeNull();
+      expect(p!.userId).toBe('user-1');
+      expect(p!.identities).toEqual([
+        { kind: 'user_id', value: 'user-1' },
+        { kind: 'email', value: 'aiko@example.com' },
+        { kind: 'anonymous_id', value: 'anon-1' },
+      ]);
+      expect(p!.traits).toEqual({ email: 'Aiko@Example.com', name: 'Aiko', plan: 'pro' });
+      expect(p!.eventCount).toBe(4);
+      expect(p!.firstSeenAt).toBe(at(0));
+      expect(p!.lastSeenAt).toBe(at(3));
+      expect((await store.getProfile(ws, anon!.id))?.id).toBe(p!.id);
+      const events = await store.listProfileEvents(ws, anon!.id, { limit: 10 });
+      expect(events.events.map((e) => e.messageId)).toEqual(['4', '3', '2', '1']);
+    });
+
+    it('follows merge chains A→B→C across batches and stores', async () => {
+      const other = await open();
+      await store.ingest(ws, [testEvent({ anonymousId: 'A', messageId: '1' })]);
+      await other.ingest(ws, [testEvent({ anonymousId: 'B', messageId: '2' })]);
+      const a = await store.lookupProfile(ws, { kind: 'anonymous_id', value: 'A' });
+      await store.ingest(ws, [testEvent({ type: 'alias', previousId: 'A', userId: 'B-user', anonymousId: 'B', messageId: '3' })]);
+      await other.ingest(ws, [testEvent({ type: 'alias', previousId: 'B-user', userId: 'C', messageId: '4' })]);
+      const c = await store.lookupProfile(ws, { kind: 'user_id', value: 'C' });
+      expect(c?.eventCount).toBe(4);
+      expect((await other.getProfile(ws, a!.id))?.id).toBe(c!.id);
+      expect((await store.lookupProfile(ws, { kind: 'anonymous_id', value: 'B' }))?.id).toBe(c!.id);
+      expect((await store.searchProfiles(ws, { filters: [], limit: 10 })).profiles).toHaveLength(1);
+    });
+
+    it('refuses to merge two known users implicitly and reports it', async () => {
+      await store.ingest(ws, [testEvent({ type: 'identify', userId: 'alice', anonymousId: 'shared-ipad', messageId: '1' })]);
+      const r = await store.ingest(ws, [
+        testEvent({ type: 'identify', userId: 'bob', anonymousId: 'shared-ipad', messageId: '2' }),
+      ]);
+      expect(r.refusedMerges).toHaveLength(1);
+      const alice = await store.lookupProfile(ws, { kind: 'user_id', value: 'alice' });
+      const bob = await store.lookupProfile(ws, { kind: 'user_id', value: 'bob' });
+      expect(alice!.id).not.toBe(bob!.id);
+      expect((await store.lookupProfile(ws, { kind: 'anonymous_id', value: 'shared-ipad' }))?.id).toBe(alice!.id);
+      expect(bob!.eventCount).toBe(1);
+    });
+
+    it('keeps workspaces apart', async () => {
+      const ws2 = (await store.createWorkspace({ name: 'other', writeKeyHash: 'w2', adminKeyHash: 'a2' })).id;
+      await store.ingest(ws, [testEvent({ userId: 'same', messageId: 'same-msg', traits: { shop: 1 }, type: 'identify' })]);
+      expect(await store.ingest(ws2, [testEvent({ userId: 'same', messageId: 'same-msg', traits: { shop: 2 }, type: 'identify' })])).toMatchObject({ stored: 1 });
+      const p1 = await store.lookupProfile(ws, { kind: 'user_id', value: 'same' });
+      const p2 = await store.lookupProfile(ws2, { kind: 'user_id', value: 'same' });
+      expect(p1!.id).not.toBe(p2!.id);
+      expect(p1!.traits).toEqual({ shop: 1 });
+      expect(p2!.traits).toEqual({ shop: 2 });
+      expect(await store.getProfile(ws2, p1!.id)).toBeNull();
+      expect((await store.listProfileEvents(ws2, p1!.id, { limit: 10 })).events).toEqual([]);
+      expect(await store.listEventNames(ws2)).toHaveLength(1);
+    });
+
+    it('pages a timeline newest first with a stable cursor, ties broken by storage order', async () => {
+      const events: NormalizedEvent[] = [];
+      for (let i = 0; i < 25; i++) {
+        events.push(testEvent({ userId: 'u', messageId: `m${String(i).padStart(2, '0')}`, timestamp: at(Math.floor(i / 3)) }));
+      }
+      // Out-of-order arrival: the newest events first.
+      await store.ingest(ws, events.slice(12));
+      await store.ingest(ws, events.slice(0, 12));
+      const p = await store.lookupProfile(ws, { kind: 'user_id', value: 'u' });
+      const seen: string[] = [];
+      let before;
+      for (let pages = 0; pages < 10; pages++) {
+        const page = await store.listProfileEvents(ws, p!.id, { limit: 7, ...(before && { before }) });
+        seen.push(...page.events.map((e) => e.messageId));
+        if (!page.next) break;
+        before = page.next;
+      }
+      expect(seen).toHaveLength(25);
+      expect(new Set(seen).size).toBe(25);
+      const times = seen.map((m) => events.find((e) => e.messageId === m)!.timestamp);
+      expect([...times].sort((a, b) => b - a)).toEqual(times);
+    });
+
+    it('searches profiles by trait value, typed or as text, with paging', async () => {
+      const batch: NormalizedEvent[] = [];
+      for (let i = 0; i < 12; i++) {
+        batch.push(
+          testEvent({
+            type: 'identify',
+            userId: `u${i}`,
+            messageId: `i${i}`,
+            traits: { plan: i % 3 === 0 ? 'pro' : 'free', age: 20 + (i % 2), 'nick name': '東京 🍣' },
+          }),
+        );
+      }
+      await store.ingest(ws, batch);
+      const pro = await store.searchProfiles(ws, { filters: [{ key: 'plan', anyOf: ['pro'] }], limit: 100 });
+      expect(pro.profiles.map((p) => p.userId).sort()).toEqual(['u0', 'u3', 'u6', 'u9']);
+      const age = await store.searchProfiles(ws, {
+        filters: [
+          { key: 'age', anyOf: ['21', 21] },
+          { key: 'plan', anyOf: ['free'] },
+        ],
+        limit: 100,
+      });
+      expect(age.profiles.map((p) => p.userId).sort()).toEqual(['u1', 'u11', 'u5', 'u7']);
+      const uni = await store.searchProfiles(ws, { filters: [{ key: 'nick name', anyOf: ['東京 🍣'] }], limit: 5 });
+      expect(uni.profiles).toHaveLength(5);
+      const rest = await store.searchProfiles(ws, { filters: [{ key: 'nick name', anyOf: ['東京 🍣'] }], limit: 100, after: uni.next! });
+      expect(rest.profiles).toHaveLength(7);
+      expect(rest.next).toBeNull();
+    });
+
+    it('tracks groups (accounts) with latest-wins traits and members', async () => {
+      await store.ingest(ws, [
+        testEvent({ type: 'group', userId: 'u1', groupId: 'acme', traits: { name: 'Acme', seats: 5 }, messageId: '1', timestamp: at(5) }),
+        testEvent({ type: 'group', userId: 'u2', groupId: 'acme', traits: { seats: 3 }, messageId: '2', timestamp: at(1) }),
+      ]);
+      const g = await store.getGroup(ws, 'acme');
+      expect(g).toMatchObject({ id: 'acme', traits: { name: 'Acme', seats: 5 }, memberCount: 2 });
+      expect((await store.lookupProfile(ws, { kind: 'user_id', value: 'u1' }))?.groups).toEqual(['acme']);
+      expect(await store.getGroup(ws, 'nope')).toBeNull();
+    });
+
+    it('stores nothing of a batch that fails part-way through writing', async () => {
+      await store.ingest(ws, [testEvent({ anonymousId: 'a', messageId: 'before' })]);
+      const batch = [
+        testEvent({ type: 'identify', userId: 'u', anonymousId: 'a', messageId: 'x1' }),
+        testEvent({ userId: 'v', messageId: 'x2' }),
+      ];
+      // The second event explodes when the adapter reads its payload, after profiles were written.
+      Object.defineProperty(batch[1], 'payload', {
+        get() {
+          throw new Error('disk on fire');
+        },
+      });
+      await expect(store.ingest(ws, batch)).rejects.toThrow('disk on fire');
+      expect(await store.lookupProfile(ws, { kind: 'user_id', value: 'u' })).toBeNull();
+      expect(await store.lookupProfile(ws, { kind: 'user_id', value: 'v' })).toBeNull();
+      expect((await store.lookupProfile(ws, { kind: 'anonymous_id', value: 'a' }))?.eventCount).toBe(1);
+      // And the store keeps working.
+      expect(await store.ingest(ws, [testEvent({ userId: 'u', messageId: 'x1' })])).toMatchObject({ stored: 1 });
+    });
+
+    it('converges racing merges from several writers to one profile holding every event', async () => {
+      const stores = [store, await open(), await open()];
+      const calls: Promise<unknown>[] = [];
+      // 30 visitors; each writer sees a different slice of each visitor's identity chain at once.
+      for (let v = 0; v < 30; v++) {
+        const ids = { a: `anon-${v}`, b: `app-${v}`, u: `user-${v}`, e: `v${v}@example.com` };
+        const parts: NormalizedEvent[][] = [
+          [testEvent({ anonymousId: ids.a, messageId: `${v}-1` }), testEvent({ type: 'identify', anonymousId: ids.a, traits: { email: ids.e }, messageId: `${v}-2` })],
+          [testEvent({ anonymousId: ids.b, messageId: `${v}-3` }), testEvent({ type: 'identify', userId: ids.u, anonymousId: ids.b, messageId: `${v}-4` })],
+          [testEvent({ type: 'identify', userId: ids.u, traits: { email: ids.e }, messageId: `${v}-5` }), testEvent({ type: 'identify', userId: ids.u, anonymousId: ids.a, messageId: `${v}-6` })],
+        ];
+        parts.forEach((events, i) => calls.push(stores[(v + i) % stores.length]!.ingest(ws, events)));
+      }
+      await Promise.all(calls);
+      for (let v = 0; v < 30; v++) {
+        const p = await store.lookupProfile(ws, { kind: 'user_id', value: `user-${v}` });
+        expect(p?.eventCount, `visitor ${v}`).toBe(6);
+        for (const [kind, value] of [['anonymous_id', `anon-${v}`], ['anonymous_id', `app-${v}`], ['email', `v${v}@example.com`]] as const) {
+          expect((await store.lookupProfile(ws, { kind, value }))?.id, `${kind} ${value}`).toBe(p!.id);
+        }
+        const evs = await store.listProfileEvents(ws, p!.id, { limit: 100 });
+        expect(evs.events).toHaveLength(6);
+      }
+      const all = await store.searchProfiles(ws, { filters: [], limit: 1000 });
+      expect(all.profiles).toHaveLength(30);
+    });
+  });
+}
