@@ -1,0 +1,57 @@
+import type { StoredEvent } from '../domain/event.js';
+import type { IdentityKind } from '../domain/identity.js';
+import type { EventCursor, GroupView, ProfileView } from '../store/store.js';
+import { ValidationError } from '../errors.js';
+
+/** Domain values → the admin API's JSON: ISO 8601 times, camelCase identity kinds, opaque cursors. */
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+const KIND_NAMES: Record<IdentityKind, string> = {
+  user_id: 'userId',
+  email: 'email',
+  phone: 'phone',
+  anonymous_id: 'anonymousId',
+};
+
+export function profileJson(p: ProfileView) {
+  return {
+    id: p.id,
+    userId: p.userId,
+    identities: p.identities.map((i) => ({ type: KIND_NAMES[i.kind], value: i.value })),
+    traits: p.traits,
+    firstSeenAt: iso(p.firstSeenAt),
+    lastSeenAt: iso(p.lastSeenAt),
+    eventCount: p.eventCount,
+    groups: p.groups,
+    createdAt: iso(p.createdAt),
+    updatedAt: iso(p.updatedAt),
+  };
+}
+
+export function eventJson(e: StoredEvent) {
+  return {
+    id: e.id,
+    messageId: e.messageId,
+    type: e.type,
+    name: e.name,
+    userId: e.userId,
+    anonymousId: e.anonymousId,
+    timestamp: iso(e.timestamp),
+    receivedAt: iso(e.receivedAt),
+    message: e.payload,
+  };
+}
+
+export function groupJson(g: GroupView) {
+  return { id: g.id, traits: g.traits, memberCount: g.memberCount, createdAt: iso(g.createdAt), updatedAt: iso(g.updatedAt) };
+}
+
+export function encodeCursor(c: EventCursor): string {
+  return Buffer.from(`${c.timestamp}.${c.id}`).toString('base64url');
+}
+
+export function decodeCursor(s: string, field: string): EventCursor {
+  const m = /^(-?\d+)\.(\d+)$/.exec(Buffer.from(s, 'base64url').toString('utf8'));
+  if (!m) throw new ValidationError([{ field, rule: 'must be a cursor returned as `next` by a previous page' }]);
+  return { timestamp: Number(m[1]), id: m[2]! };
+}

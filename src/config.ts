@@ -1,0 +1,55 @@
+import { resolve } from 'node:path';
+import { z } from 'zod';
+import { ValidationError } from './errors.js';
+
+/**
+ * Settings, parsed and validated once at start-up from flags and the environment (flags win).
+ * Nothing else in Kizuna reads process.env.
+ */
+export interface Config {
+  port: number;
+  host: string;
+  /** SQLite lives in `<dataDir>/kizuna.db` unless `databaseUrl` selects PostgreSQL. */
+  dataDir: string;
+  databaseUrl: string | null;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  logRequests: boolean;
+}
+
+const schema = z.object({
+  port: z.coerce.number({ error: 'must be a number' }).int({ error: 'must be an integer' }).min(0, { error: 'must be 0–65535' }).max(65535, { error: 'must be 0–65535' }),
+  host: z.string().min(1),
+  dataDir: z.string().min(1, { error: 'must not be empty' }),
+  databaseUrl: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, { error: 'must be a postgres:// or postgresql:// URL' })
+    .nullable(),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { error: 'must be one of fatal, error, warn, info, debug, trace, silent' }),
+  logRequests: z.boolean(),
+});
+
+const FIELD_NAMES: Record<string, string> = {
+  port: '--port / PORT',
+  host: '--host / HOST',
+  dataDir: '--data / KIZUNA_DATA_DIR',
+  databaseUrl: 'DATABASE_URL',
+  logLevel: 'LOG_LEVEL',
+};
+
+export function loadConfig(
+  env: Record<string, string | undefined>,
+  flags: { port?: string | number | undefined; host?: string | undefined; data?: string | undefined } = {},
+): Config {
+  const r = schema.safeParse({
+    port: flags.port ?? env['PORT'] ?? 3000,
+    host: flags.host ?? env['HOST'] ?? 'localhost',
+    dataDir: flags.data ?? env['KIZUNA_DATA_DIR'] ?? './.kizuna',
+    databaseUrl: env['DATABASE_URL'] || null,
+    logLevel: env['LOG_LEVEL'] ?? 'info',
+    logRequests: env['KIZUNA_LOG_REQUESTS'] === '1' || env['KIZUNA_LOG_REQUESTS'] === 'true',
+  });
+  if (!r.success) {
+    throw new ValidationError(r.error.issues.map((i) => ({ field: FIELD_NAMES[String(i.path[0])] ?? String(i.path[0]), rule: i.message })));
+  }
+  return { ...r.data, dataDir: resolve(r.data.dataDir) };
+}

@@ -1,0 +1,40 @@
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { registerApiRoutes } from '../api/routes.js';
+import type { Clock } from '../domain/clock.js';
+import { registerIngestRoutes } from '../ingest/routes.js';
+import type { Store } from '../store/store.js';
+import { KeyAuth } from './auth.js';
+import { registerJsonBodies } from './body.js';
+import { errorHandler } from './errors.js';
+
+export interface ServerDeps {
+  store: Store;
+  clock: Clock;
+  logger: FastifyBaseLogger;
+  /** log one line per request (off by default: at 50,000 events/s that is most of the log). */
+  logRequests?: boolean;
+}
+
+/** The HTTP surface: Segment-compatible ingestion under /v1, the admin API under /api/v1, /healthz. */
+export function buildServer(deps: ServerDeps): FastifyInstance {
+  const app = Fastify({
+    loggerInstance: deps.logger,
+    logController: new LogController({ disableRequestLogging: !deps.logRequests }),
+    bodyLimit: 4 * 1024 * 1024,
+    // Segment SDKs retry on 5xx and network errors, so a slow client must not hold a socket forever.
+    requestTimeout: 30_000,
+  });
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler((req, reply) => {
+    void reply.status(404).send({ error: { code: 'not_found', message: `no route ${req.method} ${req.url.split('?')[0]}` } });
+  });
+  registerJsonBodies(app);
+  const auth = new KeyAuth(deps.store, deps.clock);
+  registerIngestRoutes(app, { store: deps.store, auth, clock: deps.clock });
+  registerApiRoutes(app, { store: deps.store, auth });
+  app.get('/healthz', async () => {
+    await deps.store.countWorkspaces();
+    return { ok: true };
+  });
+  return app;
+}

@@ -1,0 +1,154 @@
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import { EVENT_TYPES, type EventType, type JsonObject, type NormalizedEvent } from '../domain/event.js';
+import type { FieldIssue } from '../errors.js';
+import { LIMITS, checkJsonText } from './limits.js';
+
+/**
+ * One Segment-spec message (identify, track, page, screen, group, alias) → a NormalizedEvent, or the
+ * issues that make it unacceptable. Semantics follow the Segment HTTP Tracking API; see
+ * docs/ingestion.md for the timestamp rules and what Kizuna adds.
+ */
+const isObject = (v: unknown): v is JsonObject => typeof v === 'object' && v !== null && !Array.isArray(v);
+const object = z.custom<JsonObject>(isObject, { error: 'must be a JSON object' });
+
+/** Ids may arrive as numbers from some SDKs; they are stored as strings. Empty means absent. */
+const id = z
+  .union([z.string(), z.number().finite()], { error: 'must be a string or a number' })
+  .transform((v) => String(v).trim())
+  .refine((v) => v.length <= LIMITS.idChars, { error: `must be at most ${LIMITS.idChars} characters` });
+
+/** ISO 8601: a date, optionally a time; a date-time without an offset is read as UTC. */
+const ISO = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(Z|[+-]\d{2}(?::?\d{2})?)?)?$/i;
+const MAX_DATE = Date.UTC(9999, 11, 31);
+const date = z.string({ error: 'must be an ISO 8601 date-time string' }).transform((v, ctx) => {
+  const ms = parseIsoDate(v);
+  if (ms === null) {
+    ctx.issues.push({ code: 'custom', input: v, message: 'must be an ISO 8601 date-time between 1970 and 9999' });
+    return z.NEVER;
+  }
+  return ms;
+});
+
+/** Epoch ms of an ISO 8601 string, or null. Unlike Date.parse alone, refuses 2026-02-30 or 25:00. */
+export function parseIsoDate(v: string): number | null {
+  const m = ISO.exec(v);
+  if (!m) return null;
+  const [y, mo, d, h = 0, mi = 0, sec = 0] = m.slice(1, 7).map((x) => (x === undefined ? undefined : Number(x)));
+  const daysInMonth = new Date(Date.UTC(y!, mo!, 0)).getUTCDate();
+  if (mo! < 1 || mo! > 12 || d! < 1 || d! > daysInMonth || h > 23 || mi > 59 || sec > 59) return null;
+  const ms = Date.parse(m[4] !== undefined && m[7] === undefined ? `${v}Z` : v);
+  return Number.isFinite(ms) && ms >= 0 && ms <= MAX_DATE ? ms : null;
+}
+
+const message = z.object({
+  type: z.enum(EVENT_TYPES, { error: `must be one of ${EVENT_TYPES.join(', ')}` }),
+  messageId: id.optional(),
+  userId: id.nullish(),
+  anonymousId: id.nullish(),
+  previousId: id.nullish(),
+  groupId: id.nullish(),
+  event: z.string({ error: 'must be a string' }).max(LIMITS.idChars, { error: `must be at most ${LIMITS.idChars} characters` }).nullish(),
+  name: z.string({ error: 'must be a string' }).max(LIMITS.idChars, { error: `must be at most ${LIMITS.idChars} characters` }).nullish(),
+  traits: object.nullish(),
+  properties: object.nullish(),
+  context: object.nullish(),
+  timestamp: date.nullish(),
+  originalTimestamp: date.nullish(),
+  sentAt: date.nullish(),
+});
+
+/** What a batch (or the request) supplies to each of its messages. */
+export interface Envelope {
+  receivedAt: number;
+  /** the batch's `sentAt`, used when a message has none. */
+  sentAt: number | null;
+  /** merged under each message's own context (the message wins key by key). */
+  context: JsonObject | null;
+  /** the client's address, stored as context.ip when the message does not carry one. */
+  ip: string | null;
+}
+
+export type Normalized = { ok: true; event: NormalizedEvent } | { ok: false; issues: FieldIssue[] };
+
+/**
+ * Validates and normalises one message. `path` prefixes field names in issues (`batch[3]`, or the
+ * empty string for a single call); `impliedType` is the endpoint's type for /v1/track etc.
+ */
+export function normalizeMessage(raw: unknown, path: string, impliedType: EventType | null, env: Envelope): Normalized {
+  const at = (field: string) => (path ? `${path}.${field}` : field);
+  if (!isObject(raw)) return { ok: false, issues: [{ field: path || 'body', rule: 'must be a JSON object' }] };
+  const input = impliedType ? { ...raw, type: impliedType } : raw;
+  const issues: FieldIssue[] = [];
+  checkJsonText(input, path || 'body', issues);
+  const parsed = message.safeParse(input);
+  if (!parsed.success) {
+    for (const i of parsed.error.issues) {
+      issues.push({ field: at(i.path.map(String).join('.')), rule: i.code === 'invalid_type' && i.input === undefined ? 'is required' : i.message });
+    }
+  }
+  if (issues.length > 0 || !parsed.success) return { ok: false, issues: issues.slice(0, LIMITS.reportedIssues) };
+  const m = parsed.data;
+  const userId = m.userId || null;
+  const anonymousId = m.anonymousId || null;
+
+  if (m.type !== 'alias' && userId === null && anonymousId === null) {
+    issues.push({ field: at('userId'), rule: 'a message needs a userId or an anonymousId' });
+  }
+  if (m.type === 'track' && !m.event) issues.push({ field: at('event'), rule: 'is required for track (the event name)' });
+  if (m.type === 'group' && !m.groupId) issues.push({ field: at('groupId'), rule: 'is required for group' });
+  if (m.type === 'alias') {
+    if (!m.previousId) issues.push({ field: at('previousId'), rule: 'is required for alias' });
+    if (userId === null) issues.push({ field: at('userId'), rule: 'is required for alias' });
+  }
+  if (issues.length > 0) return { ok: false, issues };
+
+  // Segment's clock-skew rule: a device's clock may be wrong, but the gap between when it made the
+  // call (originalTimestamp) and when it sent it (sentAt) is right, so the event happened that long
+  // before the server received it. An explicit `timestamp` is trusted as given.
+  const sentAt = m.sentAt ?? env.sentAt;
+  const original = m.originalTimestamp ?? null;
+  const timestamp =
+    m.timestamp ?? (original !== null ? (sentAt !== null ? env.receivedAt - (sentAt - original) : original) : env.receivedAt);
+
+  const context: JsonObject = { ...(env.context ?? {}), ...(m.context ?? {}) };
+  if (context['ip'] === undefined && env.ip !== null) context['ip'] = env.ip;
+
+  const messageId = m.messageId || `kz-${randomUUID()}`;
+  const name = m.type === 'track' ? (m.event ?? null) : m.type === 'page' || m.type === 'screen' ? (m.name ?? null) : null;
+  const traits = m.type === 'identify' || m.type === 'group' ? (m.traits ?? {}) : null;
+  const stored: JsonObject = {
+    ...raw,
+    type: m.type,
+    messageId,
+    timestamp: new Date(timestamp).toISOString(),
+    receivedAt: new Date(env.receivedAt).toISOString(),
+    context,
+  };
+  if (original !== null) stored['originalTimestamp'] = new Date(original).toISOString();
+  if (sentAt !== null) stored['sentAt'] = new Date(sentAt).toISOString();
+  // The write key authenticates the request; it is a secret and never stored with the event.
+  delete stored['writeKey'];
+  const payload = JSON.stringify(stored);
+  const bytes = Buffer.byteLength(payload);
+  if (bytes > LIMITS.messageBytes) {
+    return { ok: false, issues: [{ field: path || 'body', rule: `a message must be at most 32 KB (this one is ${(bytes / 1024).toFixed(1)} KB)` }] };
+  }
+  return {
+    ok: true,
+    event: {
+      messageId,
+      type: m.type,
+      name,
+      userId,
+      anonymousId,
+      previousId: m.previousId || null,
+      groupId: m.groupId || null,
+      traits,
+      context,
+      timestamp,
+      receivedAt: env.receivedAt,
+      payload,
+    },
+  };
+}

@@ -1,0 +1,68 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { ManualClock } from '../../src/domain/clock.js';
+import { buildServer } from '../../src/http/server.js';
+import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import type { Store } from '../../src/store/store.js';
+import { createWorkspace, type NewWorkspace } from '../../src/workspace.js';
+
+export const T0 = Date.UTC(2026, 10, 1, 9);
+
+export interface TestServer {
+  url: string;
+  store: Store;
+  clock: ManualClock;
+  ws: NewWorkspace;
+  other: NewWorkspace;
+  close(): Promise<void>;
+}
+
+/** A real Kizuna HTTP server on an ephemeral port over a real SQLite file, with two workspaces. */
+export async function startTestServer(): Promise<TestServer> {
+  const dir = mkdtempSync(join(tmpdir(), 'kizuna-http-'));
+  const clock = new ManualClock(T0);
+  const store = SqliteStore.open({ path: join(dir, 'kizuna.db'), clock });
+  await store.migrate();
+  const ws = await createWorkspace(store, 'shop');
+  const other = await createWorkspace(store, 'other');
+  const server = buildServer({ store, clock, logger: pino({ level: 'silent' }) });
+  const address = await server.listen({ port: 0, host: '127.0.0.1' });
+  return {
+    url: address,
+    store,
+    clock,
+    ws,
+    other,
+    async close() {
+      await server.close();
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export const basic = (key: string) => `Basic ${Buffer.from(`${key}:`).toString('base64')}`;
+
+/** POSTs JSON (or raw bytes) and returns status and parsed body. */
+export async function post(
+  url: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: Record<string, unknown> }> {
+  const raw = Buffer.isBuffer(body) || typeof body === 'string' ? body : JSON.stringify(body);
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: raw });
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}
+
+export async function get(url: string, adminKey?: string): Promise<{ status: number; body: Record<string, unknown> }> {
+  const res = await fetch(url, { headers: adminKey ? { authorization: `Bearer ${adminKey}` } : {} });
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}
+
+/** The `issues` of an error response, as "field: rule" strings. */
+export function issuesOf(body: Record<string, unknown>): string[] {
+  const e = body['error'] as { issues?: { field: string; rule: string }[] } | undefined;
+  return (e?.issues ?? []).map((i) => `${i.field}: ${i.rule}`);
+}
