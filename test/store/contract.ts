@@ -235,7 +235,16 @@ export function storeContract(name: string, harness: () => StoreHarness): void {
           throw new Error('disk on fire');
         },
       });
-      await expect(store.ingest(ws, batch)).rejects.toThrow('disk on fire');
+      // Calls made at the same moment (which an adapter may commit together) succeed or fail alone.
+      const [before, failed, after] = await Promise.allSettled([
+        store.ingest(ws, [testEvent({ userId: 'w1', messageId: 'w1' })]),
+        store.ingest(ws, batch),
+        store.ingest(ws, [testEvent({ userId: 'w2', messageId: 'w2' })]),
+      ]);
+      expect(failed).toMatchObject({ status: 'rejected', reason: { message: 'disk on fire' } });
+      expect([before?.status, after?.status]).toEqual(['fulfilled', 'fulfilled']);
+      expect((await store.lookupProfile(ws, { kind: 'user_id', value: 'w1' }))?.eventCount).toBe(1);
+      expect((await store.lookupProfile(ws, { kind: 'user_id', value: 'w2' }))?.eventCount).toBe(1);
       expect(await store.lookupProfile(ws, { kind: 'user_id', value: 'u' })).toBeNull();
       expect(await store.lookupProfile(ws, { kind: 'user_id', value: 'v' })).toBeNull();
       expect((await store.lookupProfile(ws, { kind: 'anonymous_id', value: 'a' }))?.eventCount).toBe(1);

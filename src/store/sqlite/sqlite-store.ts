@@ -26,6 +26,16 @@ import type {
 } from '../store.js';
 import { traitPath } from '../trait-path.js';
 
+/** A group commit is flushed early once it holds this many events, to bound its latency and memory. */
+const GROUP_COMMIT_EVENTS = 5000;
+
+interface PendingIngest {
+  workspaceId: string;
+  events: readonly NormalizedEvent[];
+  resolve(r: IngestResult): void;
+  reject(e: unknown): void;
+}
+
 const MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'migrations');
 
 export interface SqliteStoreOptions {
@@ -46,6 +56,9 @@ export class SqliteStore implements Store {
   private readonly writer: Database.Database;
   private readonly reader: Database.Database;
   private readonly clock: Clock;
+  private pending: PendingIngest[] = [];
+  private pendingEvents = 0;
+  private flushScheduled = false;
 
   private constructor(path: string, clock: Clock) {
     this.clock = clock;
@@ -131,13 +144,56 @@ export class SqliteStore implements Store {
     return Promise.resolve(row ? { workspaceId: row.workspace_id, kind: row.kind } : null);
   }
 
+  /**
+   * Group commit: calls that arrive in the same turn of the event loop share one transaction, each in
+   * its own savepoint, so one bad call fails alone while a burst of small requests pays for one
+   * fsync instead of one each. Every call still resolves only after COMMIT has returned.
+   */
   ingest(workspaceId: string, events: readonly NormalizedEvent[]): Promise<IngestResult> {
-    return this.write(() => {
-      const now = this.clock.now();
-      return runIngestSync(new SqliteIngestTx(this.writer, workspaceId), events, {
-        now,
-        newProfileId: () => newId('p', now),
-      });
+    return new Promise((resolve, reject) => {
+      this.pending.push({ workspaceId, events, resolve, reject });
+      this.pendingEvents += events.length;
+      if (this.pendingEvents >= GROUP_COMMIT_EVENTS) this.flush();
+      else if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    const calls = this.pending;
+    this.pending = [];
+    this.pendingEvents = 0;
+    if (calls.length === 0) return;
+    const outcomes: ({ ok: true; result: IngestResult } | { ok: false; error: unknown })[] = [];
+    try {
+      this.writer
+        .transaction(() => {
+          for (const c of calls) {
+            try {
+              const now = this.clock.now();
+              const unit = () =>
+                runIngestSync(new SqliteIngestTx(this.writer, c.workspaceId), c.events, { now, newProfileId: () => newId('p', now) });
+              outcomes.push({ ok: true, result: this.writer.transaction(unit)() });
+            } catch (error) {
+              // SQLite may have ended the whole transaction (disk full, I/O error): then nothing of
+              // this group can commit, and every caller must hear so.
+              if (!this.writer.inTransaction) throw error;
+              outcomes.push({ ok: false, error });
+            }
+          }
+        })
+        .immediate();
+    } catch (error) {
+      for (const c of calls) c.reject(error);
+      return;
+    }
+    calls.forEach((c, i) => {
+      const o = outcomes[i]!;
+      if (o.ok) c.resolve(o.result);
+      else c.reject(o.error);
     });
   }
 
@@ -271,6 +327,7 @@ export class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
+    this.flush();
     await Promise.resolve();
     if (this.reader !== this.writer) this.reader.close();
     this.writer.close();
