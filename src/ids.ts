@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomFillSync } from 'node:crypto';
 
 const ALPHABET = '0123456789abcdefghijklmnopqrstuvwxyz';
 
@@ -8,10 +8,21 @@ const ALPHABET = '0123456789abcdefghijklmnopqrstuvwxyz';
  * across processes.
  */
 export function newId(prefix: string, now = Date.now()): string {
-  const bytes = randomBytes(12);
   let rand = '';
-  for (const b of bytes) rand += ALPHABET[b % 36];
+  for (let i = 0; i < 12; i++) rand += ALPHABET[randomByte() % 36];
   return `${prefix}_${now.toString(36).padStart(9, '0')}${rand}`;
+}
+
+// Random bytes drawn from a pooled buffer: one randomFillSync call per 4 KB instead of one per id,
+// which was a visible share of ingest time when a batch creates many profiles.
+const pool = Buffer.alloc(4096);
+let poolAt = pool.length;
+function randomByte(): number {
+  if (poolAt >= pool.length) {
+    randomFillSync(pool);
+    poolAt = 0;
+  }
+  return pool[poolAt++]!;
 }
 
 /** A secret API key: prefix plus 32 characters of base62-ish randomness (190+ bits). */

@@ -20,30 +20,46 @@ export const LIMITS = {
 
 /**
  * Checks every key and string of `value` for NUL and lone surrogates, and its nesting depth. Pushes
- * one issue per offending location into `out`, naming its path under `path`.
+ * one issue per offending location into `out`, naming its path under `path`. The path of a value is
+ * only spelled out when it is reported: this runs on every event, and most events are fine.
  */
-export function checkJsonText(value: unknown, path: string, out: FieldIssue[], depth = 0): void {
+export function checkJsonText(value: unknown, path: string, out: FieldIssue[]): void {
+  walk(value, [], path, out);
+}
+
+function walk(value: unknown, at: (string | number)[], root: string, out: FieldIssue[]): void {
   if (out.length >= LIMITS.reportedIssues) return;
   if (typeof value === 'string') {
     const rule = badText(value);
-    if (rule) out.push({ field: path, rule });
+    if (rule) out.push({ field: spell(root, at), rule });
     return;
   }
   if (value === null || typeof value !== 'object') return;
-  if (depth >= LIMITS.depth) {
-    out.push({ field: path, rule: `nests deeper than ${LIMITS.depth} levels` });
+  if (at.length >= LIMITS.depth) {
+    out.push({ field: spell(root, at), rule: `nests deeper than ${LIMITS.depth} levels` });
     return;
   }
   if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) checkJsonText(value[i], `${path}[${i}]`, out, depth + 1);
+    for (let i = 0; i < value.length; i++) {
+      at.push(i);
+      walk(value[i], at, root, out);
+      at.pop();
+    }
     return;
   }
-  for (const key of Object.keys(value)) {
-    const child = `${path}.${key}`;
+  for (const key in value) {
+    at.push(key);
     const rule = badText(key);
-    if (rule) out.push({ field: child, rule: `key ${rule}` });
-    checkJsonText((value as Record<string, unknown>)[key], child, out, depth + 1);
+    if (rule) out.push({ field: spell(root, at), rule: `key ${rule}` });
+    walk((value as Record<string, unknown>)[key], at, root, out);
+    at.pop();
   }
+}
+
+function spell(root: string, at: readonly (string | number)[]): string {
+  let s = root;
+  for (const p of at) s += typeof p === 'number' ? `[${p}]` : `.${p}`;
+  return s;
 }
 
 function badText(s: string): string | null {

@@ -35,7 +35,7 @@ export function parseIsoDate(v: string): number | null {
   const m = ISO.exec(v);
   if (!m) return null;
   const [y, mo, d, h = 0, mi = 0, sec = 0] = m.slice(1, 7).map((x) => (x === undefined ? undefined : Number(x)));
-  const daysInMonth = new Date(Date.UTC(y!, mo!, 0)).getUTCDate();
+  const daysInMonth = new Date(Date.UTC(y!, mo, 0)).getUTCDate();
   if (mo! < 1 || mo! > 12 || d! < 1 || d! > daysInMonth || h > 23 || mi > 59 || sec > 59) return null;
   const ms = Date.parse(m[4] !== undefined && m[7] === undefined ? `${v}Z` : v);
   return Number.isFinite(ms) && ms >= 0 && ms <= MAX_DATE ? ms : null;
@@ -111,24 +111,23 @@ export function normalizeMessage(raw: unknown, path: string, impliedType: EventT
   const timestamp =
     m.timestamp ?? (original !== null ? (sentAt !== null ? env.receivedAt - (sentAt - original) : original) : env.receivedAt);
 
-  const context: JsonObject = { ...(env.context ?? {}), ...(m.context ?? {}) };
+  const context: JsonObject = env.context ? { ...env.context, ...(m.context ?? {}) } : { ...(m.context ?? {}) };
   if (context['ip'] === undefined && env.ip !== null) context['ip'] = env.ip;
 
   const messageId = m.messageId || `kz-${randomUUID()}`;
   const name = m.type === 'track' ? (m.event ?? null) : m.type === 'page' || m.type === 'screen' ? (m.name ?? null) : null;
   const traits = m.type === 'identify' || m.type === 'group' ? (m.traits ?? {}) : null;
-  const stored: JsonObject = {
-    ...raw,
-    type: m.type,
-    messageId,
-    timestamp: new Date(timestamp).toISOString(),
-    receivedAt: new Date(env.receivedAt).toISOString(),
-    context,
-  };
+  // Built key by key (never `delete`, which would make the object slow to serialise): the message
+  // as sent, minus the write key (a secret), with the normalised fields in place.
+  const stored: JsonObject = {};
+  for (const key in raw) if (key !== 'writeKey') stored[key] = raw[key];
+  stored['type'] = m.type;
+  stored['messageId'] = messageId;
+  stored['timestamp'] = new Date(timestamp).toISOString();
+  stored['receivedAt'] = new Date(env.receivedAt).toISOString();
+  stored['context'] = context;
   if (original !== null) stored['originalTimestamp'] = new Date(original).toISOString();
   if (sentAt !== null) stored['sentAt'] = new Date(sentAt).toISOString();
-  // The write key authenticates the request; it is a secret and never stored with the event.
-  delete stored['writeKey'];
   const payload = JSON.stringify(stored);
   const bytes = Buffer.byteLength(payload);
   if (bytes > LIMITS.messageBytes) {

@@ -29,6 +29,27 @@ import { traitPath } from '../trait-path.js';
 /** A group commit is flushed early once it holds this many events, to bound its latency and memory. */
 const GROUP_COMMIT_EVENTS = 5000;
 
+type Prepare = (sql: string) => Database.Statement;
+
+/**
+ * Prepared statements, compiled once per connection and SQL text: compiling costs more than running
+ * most of these statements. Bounded, because searches build SQL from their number of filters.
+ */
+function statementCache(db: Database.Database): Prepare {
+  const cache = new Map<string, Database.Statement>();
+  return (sql) => {
+    let stmt = cache.get(sql);
+    if (!stmt) {
+      if (cache.size >= 500) cache.clear();
+      stmt = db.prepare(sql);
+      cache.set(sql, stmt);
+    }
+    return stmt;
+  };
+}
+
+type Outcome = { ok: true; result: IngestResult } | { ok: false; error: unknown };
+
 interface PendingIngest {
   workspaceId: string;
   events: readonly NormalizedEvent[];
@@ -56,6 +77,11 @@ export class SqliteStore implements Store {
   private readonly writer: Database.Database;
   private readonly reader: Database.Database;
   private readonly clock: Clock;
+  private readonly w: Prepare;
+  private readonly r: Prepare;
+  /** One call in its own savepoint (better-sqlite3 nests transactions as savepoints). */
+  private readonly ingestOne: Database.Transaction<(c: PendingIngest) => IngestResult>;
+  private readonly commitGroup: Database.Transaction<(calls: PendingIngest[]) => Outcome[]>;
   private pending: PendingIngest[] = [];
   private pendingEvents = 0;
   private flushScheduled = false;
@@ -71,6 +97,24 @@ export class SqliteStore implements Store {
     // An in-memory database is private to its connection, so tests read through the writer.
     this.reader = path === ':memory:' ? this.writer : new Database(path, { readonly: false });
     this.reader.pragma('busy_timeout = 10000');
+    this.w = statementCache(this.writer);
+    this.r = statementCache(this.reader);
+    this.ingestOne = this.writer.transaction((c: PendingIngest) => {
+      const now = this.clock.now();
+      return runIngestSync(new SqliteIngestTx(this.w, c.workspaceId), c.events, { now, newProfileId: () => newId('p', now) });
+    });
+    this.commitGroup = this.writer.transaction((calls: PendingIngest[]) =>
+      calls.map((c): Outcome => {
+        try {
+          return { ok: true, result: this.ingestOne(c) };
+        } catch (error) {
+          // SQLite may have ended the whole transaction (disk full, I/O error): then nothing of
+          // this group can commit, and every caller must hear so.
+          if (!this.writer.inTransaction) throw error;
+          return { ok: false, error };
+        }
+      }),
+    );
   }
 
   static open(opts: SqliteStoreOptions): SqliteStore {
@@ -81,12 +125,9 @@ export class SqliteStore implements Store {
    * Runs `fn` in an IMMEDIATE transaction on the writer. `fn` is synchronous, so nothing else in this
    * process runs while the transaction is open; other processes wait on SQLite's lock (busy_timeout).
    */
-  private write<T>(fn: () => T): Promise<T> {
-    try {
-      return Promise.resolve(this.writer.transaction(fn).immediate());
-    } catch (err) {
-      return Promise.reject(err as Error);
-    }
+  private async write<T>(fn: () => T): Promise<T> {
+    await Promise.resolve();
+    return this.writer.transaction(fn).immediate();
   }
 
   async migrate(): Promise<{ applied: string[] }> {
@@ -98,11 +139,10 @@ export class SqliteStore implements Store {
     for (const m of migrations) {
       // Checked inside the write lock, so two processes migrating at once apply each file once.
       await this.write(() => {
-        const done = this.writer.prepare('SELECT 1 FROM schema_migrations WHERE version = ?').get(m.version);
+        const done = this.w('SELECT 1 FROM schema_migrations WHERE version = ?').get(m.version);
         if (done) return;
         this.writer.exec(m.sql);
-        this.writer
-          .prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)')
+        this.w('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)')
           .run(m.version, m.name, this.clock.now());
         applied.push(m.name);
       });
@@ -113,10 +153,10 @@ export class SqliteStore implements Store {
   async createWorkspace(input: { name: string; writeKeyHash: string; adminKeyHash: string }): Promise<Workspace> {
     const ws: Workspace = { id: newId('ws'), name: input.name, createdAt: this.clock.now() };
     return this.write(() => {
-      const taken = this.writer.prepare('SELECT 1 FROM workspaces WHERE name = ?').get(input.name);
+      const taken = this.w('SELECT 1 FROM workspaces WHERE name = ?').get(input.name);
       if (taken) throw new ConflictError(`a workspace named "${input.name}" already exists`);
-      this.writer.prepare('INSERT INTO workspaces (id, name, created_at) VALUES (?, ?, ?)').run(ws.id, ws.name, ws.createdAt);
-      const key = this.writer.prepare(
+      this.w('INSERT INTO workspaces (id, name, created_at) VALUES (?, ?, ?)').run(ws.id, ws.name, ws.createdAt);
+      const key = this.w(
         'INSERT INTO api_keys (key_hash, workspace_id, kind, created_at) VALUES (?, ?, ?, ?)',
       );
       key.run(input.writeKeyHash, ws.id, 'write', ws.createdAt);
@@ -126,20 +166,19 @@ export class SqliteStore implements Store {
   }
 
   async findWorkspaceByName(name: string): Promise<Workspace | null> {
-    const row = this.reader.prepare('SELECT id, name, created_at FROM workspaces WHERE name = ?').get(name) as
+    const row = this.r('SELECT id, name, created_at FROM workspaces WHERE name = ?').get(name) as
       | { id: string; name: string; created_at: number }
       | undefined;
     return Promise.resolve(row ? { id: row.id, name: row.name, createdAt: row.created_at } : null);
   }
 
   async countWorkspaces(): Promise<number> {
-    const row = this.reader.prepare('SELECT count(*) AS n FROM workspaces').get() as { n: number };
+    const row = this.r('SELECT count(*) AS n FROM workspaces').get() as { n: number };
     return Promise.resolve(row.n);
   }
 
   async findKey(keyHash: string): Promise<{ workspaceId: string; kind: KeyKind } | null> {
-    const row = this.reader
-      .prepare('SELECT workspace_id, kind FROM api_keys WHERE key_hash = ? AND revoked_at IS NULL')
+    const row = this.r('SELECT workspace_id, kind FROM api_keys WHERE key_hash = ? AND revoked_at IS NULL')
       .get(keyHash) as { workspace_id: string; kind: KeyKind } | undefined;
     return Promise.resolve(row ? { workspaceId: row.workspace_id, kind: row.kind } : null);
   }
@@ -167,25 +206,9 @@ export class SqliteStore implements Store {
     this.pending = [];
     this.pendingEvents = 0;
     if (calls.length === 0) return;
-    const outcomes: ({ ok: true; result: IngestResult } | { ok: false; error: unknown })[] = [];
+    let outcomes: Outcome[];
     try {
-      this.writer
-        .transaction(() => {
-          for (const c of calls) {
-            try {
-              const now = this.clock.now();
-              const unit = () =>
-                runIngestSync(new SqliteIngestTx(this.writer, c.workspaceId), c.events, { now, newProfileId: () => newId('p', now) });
-              outcomes.push({ ok: true, result: this.writer.transaction(unit)() });
-            } catch (error) {
-              // SQLite may have ended the whole transaction (disk full, I/O error): then nothing of
-              // this group can commit, and every caller must hear so.
-              if (!this.writer.inTransaction) throw error;
-              outcomes.push({ ok: false, error });
-            }
-          }
-        })
-        .immediate();
+      outcomes = this.commitGroup.immediate(calls);
     } catch (error) {
       for (const c of calls) c.reject(error);
       return;
@@ -197,8 +220,8 @@ export class SqliteStore implements Store {
     });
   }
 
-  private canonicalRow(db: Database.Database, workspaceId: string, profileId: string): ProfileRow | null {
-    const stmt = db.prepare('SELECT * FROM profiles WHERE workspace_id = ? AND id = ?');
+  private canonicalRow(workspaceId: string, profileId: string): ProfileRow | null {
+    const stmt = this.r('SELECT * FROM profiles WHERE workspace_id = ? AND id = ?');
     let id = profileId;
     // Merges re-point older losers to the newest survivor, so this follows at most a step or two.
     for (let hops = 0; hops < 16; hops++) {
@@ -211,11 +234,9 @@ export class SqliteStore implements Store {
   }
 
   private view(workspaceId: string, row: ProfileRow): ProfileView {
-    const identities = this.reader
-      .prepare('SELECT kind, value FROM identities WHERE workspace_id = ? AND profile_id = ?')
+    const identities = this.r('SELECT kind, value FROM identities WHERE workspace_id = ? AND profile_id = ?')
       .all(workspaceId, row.id) as { kind: string; value: string }[];
-    const groups = this.reader
-      .prepare('SELECT group_id FROM group_members WHERE workspace_id = ? AND profile_id = ?')
+    const groups = this.r('SELECT group_id FROM group_members WHERE workspace_id = ? AND profile_id = ?')
       .all(workspaceId, row.id) as { group_id: string }[];
     return profileView(
       row,
@@ -225,13 +246,12 @@ export class SqliteStore implements Store {
   }
 
   async getProfile(workspaceId: string, profileId: string): Promise<ProfileView | null> {
-    const row = this.canonicalRow(this.reader, workspaceId, profileId);
+    const row = this.canonicalRow(workspaceId, profileId);
     return Promise.resolve(row ? this.view(workspaceId, row) : null);
   }
 
   async lookupProfile(workspaceId: string, key: IdentityKey): Promise<ProfileView | null> {
-    const hit = this.reader
-      .prepare('SELECT profile_id FROM identities WHERE workspace_id = ? AND kind = ? AND value = ?')
+    const hit = this.r('SELECT profile_id FROM identities WHERE workspace_id = ? AND kind = ? AND value = ?')
       .get(workspaceId, key.kind, key.value) as { profile_id: string } | undefined;
     return hit ? this.getProfile(workspaceId, hit.profile_id) : null;
   }
@@ -241,19 +261,17 @@ export class SqliteStore implements Store {
     profileId: string,
     page: { limit: number; before?: EventCursor },
   ): Promise<EventPage> {
-    const row = this.canonicalRow(this.reader, workspaceId, profileId);
+    const row = this.canonicalRow(workspaceId, profileId);
     if (!row) return { events: [], next: null };
     const limit = Math.min(Math.max(page.limit, 1), 1000);
     const rows = (
       page.before
-        ? this.reader
-            .prepare(
+        ? this.r(
               `SELECT * FROM events WHERE workspace_id = ? AND profile_id = ? AND (timestamp, id) < (?, ?)
                ORDER BY timestamp DESC, id DESC LIMIT ?`,
             )
             .all(workspaceId, row.id, page.before.timestamp, Number(page.before.id), limit + 1)
-        : this.reader
-            .prepare(
+        : this.r(
               'SELECT * FROM events WHERE workspace_id = ? AND profile_id = ? ORDER BY timestamp DESC, id DESC LIMIT ?',
             )
             .all(workspaceId, row.id, limit + 1)
@@ -281,16 +299,14 @@ export class SqliteStore implements Store {
       params.push(query.after);
     }
     const limit = Math.min(Math.max(query.limit, 1), 1000);
-    const rows = this.reader
-      .prepare(`SELECT * FROM profiles WHERE ${where.join(' AND ')} ORDER BY id LIMIT ?`)
+    const rows = this.r(`SELECT * FROM profiles WHERE ${where.join(' AND ')} ORDER BY id LIMIT ?`)
       .all(...params, limit + 1) as ProfileRow[];
     const profiles = rows.slice(0, limit).map((r) => this.view(workspaceId, r));
     return Promise.resolve({ profiles, next: rows.length > limit ? (profiles.at(-1)?.id ?? null) : null });
   }
 
   async listEventNames(workspaceId: string): Promise<EventNameCount[]> {
-    const rows = this.reader
-      .prepare(
+    const rows = this.r(
         'SELECT type, name, count, last_seen_at FROM event_names WHERE workspace_id = ? ORDER BY count DESC, type, name',
       )
       .all(workspaceId) as { type: string; name: string; count: number; last_seen_at: number }[];
@@ -305,8 +321,7 @@ export class SqliteStore implements Store {
   }
 
   async getGroup(workspaceId: string, groupId: string): Promise<GroupView | null> {
-    const row = this.reader
-      .prepare(
+    const row = this.r(
         `SELECT g.*, (SELECT count(*) FROM group_members m WHERE m.workspace_id = g.workspace_id AND m.group_id = g.id) AS members
          FROM groups g WHERE g.workspace_id = ? AND g.id = ?`,
       )
@@ -337,22 +352,21 @@ export class SqliteStore implements Store {
 /** The ingest unit of work on the writer connection (already inside BEGIN IMMEDIATE). */
 class SqliteIngestTx implements IngestTx<'sync'> {
   constructor(
-    private readonly db: Database.Database,
+    private readonly prep: Prepare,
     private readonly ws: string,
   ) {}
 
   existingMessageIds(messageIds: readonly string[]): Set<string> {
-    const stmt = this.db.prepare('SELECT 1 FROM events WHERE workspace_id = ? AND message_id = ?').pluck();
+    const stmt = this.prep('SELECT 1 FROM events WHERE workspace_id = ? AND message_id = ?').pluck();
     const found = new Set<string>();
     for (const id of messageIds) if (stmt.get(this.ws, id) !== undefined) found.add(id);
     return found;
   }
 
   load(keys: readonly string[]): LoadedState {
-    const idStmt = this.db
-      .prepare('SELECT profile_id FROM identities WHERE workspace_id = ? AND kind = ? AND value = ?')
+    const idStmt = this.prep('SELECT profile_id FROM identities WHERE workspace_id = ? AND kind = ? AND value = ?')
       .pluck();
-    const profStmt = this.db.prepare('SELECT * FROM profiles WHERE workspace_id = ? AND id = ?');
+    const profStmt = this.prep('SELECT * FROM profiles WHERE workspace_id = ? AND id = ?');
     const state: LoadedState = { identities: new Map(), profiles: new Map() };
     for (const key of keys) {
       const sep = key.indexOf(':');
@@ -368,7 +382,7 @@ class SqliteIngestTx implements IngestTx<'sync'> {
   }
 
   loadGroups(groupIds: readonly string[]): Map<string, GroupState> {
-    const stmt = this.db.prepare('SELECT traits, trait_times, created_at FROM groups WHERE workspace_id = ? AND id = ?');
+    const stmt = this.prep('SELECT traits, trait_times, created_at FROM groups WHERE workspace_id = ? AND id = ?');
     const out = new Map<string, GroupState>();
     for (const id of groupIds) {
       const row = stmt.get(this.ws, id) as { traits: string; trait_times: string; created_at: number } | undefined;
@@ -378,56 +392,56 @@ class SqliteIngestTx implements IngestTx<'sync'> {
   }
 
   write(plan: WritePlan): void {
-    const { db, ws } = this;
+    const { prep, ws } = this;
     const { now, resolution } = plan;
     for (const m of resolution.merges) {
-      db.prepare('UPDATE profiles SET merged_into = ?, updated_at = ? WHERE workspace_id = ? AND id = ?').run(m.into, now, ws, m.from);
-      db.prepare('UPDATE profiles SET merged_into = ? WHERE workspace_id = ? AND merged_into = ?').run(m.into, ws, m.from);
-      db.prepare('UPDATE identities SET profile_id = ? WHERE workspace_id = ? AND profile_id = ?').run(m.into, ws, m.from);
-      db.prepare('UPDATE events SET profile_id = ? WHERE workspace_id = ? AND profile_id = ?').run(m.into, ws, m.from);
-      db.prepare(
+      prep('UPDATE profiles SET merged_into = ?, updated_at = ? WHERE workspace_id = ? AND id = ?').run(m.into, now, ws, m.from);
+      prep('UPDATE profiles SET merged_into = ? WHERE workspace_id = ? AND merged_into = ?').run(m.into, ws, m.from);
+      prep('UPDATE identities SET profile_id = ? WHERE workspace_id = ? AND profile_id = ?').run(m.into, ws, m.from);
+      prep('UPDATE events SET profile_id = ? WHERE workspace_id = ? AND profile_id = ?').run(m.into, ws, m.from);
+      prep(
         `INSERT OR IGNORE INTO group_members (workspace_id, group_id, profile_id, joined_at)
          SELECT workspace_id, group_id, ?, joined_at FROM group_members WHERE workspace_id = ? AND profile_id = ?`,
       ).run(m.into, ws, m.from);
-      db.prepare('DELETE FROM group_members WHERE workspace_id = ? AND profile_id = ?').run(ws, m.from);
+      prep('DELETE FROM group_members WHERE workspace_id = ? AND profile_id = ?').run(ws, m.from);
     }
-    const insProfile = db.prepare(
+    const insProfile = prep(
       `INSERT INTO profiles (workspace_id, id, user_id, traits, trait_times, first_seen_at, last_seen_at, event_count, created_at, updated_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     for (const p of resolution.created) {
       insProfile.run(ws, p.id, p.userId, JSON.stringify(p.traits), JSON.stringify(p.traitTimes), p.firstSeenAt, p.lastSeenAt, p.eventCount, p.createdAt, now);
     }
-    const updProfile = db.prepare(
+    const updProfile = prep(
       `UPDATE profiles SET user_id = ?, traits = ?, trait_times = ?, first_seen_at = ?, last_seen_at = ?, event_count = ?, created_at = ?, updated_at = ?
        WHERE workspace_id = ? AND id = ?`,
     );
     for (const p of resolution.updated) {
       updProfile.run(p.userId, JSON.stringify(p.traits), JSON.stringify(p.traitTimes), p.firstSeenAt, p.lastSeenAt, p.eventCount, p.createdAt, now, ws, p.id);
     }
-    const insIdentity = db.prepare(
+    const insIdentity = prep(
       'INSERT INTO identities (workspace_id, kind, value, profile_id, created_at) VALUES (?, ?, ?, ?, ?)',
     );
     for (const ni of resolution.newIdentities) insIdentity.run(ws, ni.key.kind, ni.key.value, ni.profileId, now);
-    const insEvent = db.prepare(
+    const insEvent = prep(
       `INSERT INTO events (workspace_id, profile_id, message_id, type, name, user_id, anonymous_id, timestamp, received_at, payload)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     for (const { event: e, profileId } of plan.events) {
       insEvent.run(ws, profileId, e.messageId, e.type, e.name, e.userId, e.anonymousId, e.timestamp, e.receivedAt, e.payload);
     }
-    const bump = db.prepare(
+    const bump = prep(
       `INSERT INTO event_names (workspace_id, type, name, count, first_seen_at, last_seen_at) VALUES (?, ?, ?, ?, ?, ?)
        ON CONFLICT (workspace_id, type, name) DO UPDATE SET count = count + excluded.count,
          first_seen_at = min(first_seen_at, excluded.first_seen_at), last_seen_at = max(last_seen_at, excluded.last_seen_at)`,
     );
     for (const n of plan.eventNames) bump.run(ws, n.type, n.name, n.count, n.firstSeenAt, n.lastSeenAt);
-    const upGroup = db.prepare(
+    const upGroup = prep(
       `INSERT INTO groups (workspace_id, id, traits, trait_times, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)
        ON CONFLICT (workspace_id, id) DO UPDATE SET traits = excluded.traits, trait_times = excluded.trait_times, updated_at = excluded.updated_at`,
     );
     for (const g of plan.groups) upGroup.run(ws, g.id, JSON.stringify(g.state.traits), JSON.stringify(g.state.traitTimes), g.state.createdAt, now);
-    const member = db.prepare(
+    const member = prep(
       'INSERT OR IGNORE INTO group_members (workspace_id, group_id, profile_id, joined_at) VALUES (?, ?, ?, ?)',
     );
     for (const m of plan.memberships) member.run(ws, m.groupId, m.profileId, m.at);

@@ -1,0 +1,100 @@
+// Shared helpers for the benchmarks: start a Kizuna server as its own process, drive load, read figures.
+import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { Pool } from 'undici';
+
+export const ROOT = fileURLToPath(new URL('..', import.meta.url));
+export const CLI = `${ROOT}dist/cli/main.js`;
+
+/** Creates a workspace with the CLI against `env`'s store and returns its keys. */
+export function createWorkspace(env, name) {
+  const r = spawnSync(process.execPath, [CLI, 'workspace', 'create', name, '--json'], { env: { ...process.env, ...env }, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`workspace create failed: ${r.stderr}`);
+  return JSON.parse(r.stdout);
+}
+
+/** Starts `kizuna start` on a free port; resolves once it logs that it listens. */
+export function startServer(env, nodeArgs = []) {
+  const child = spawn(process.execPath, [...nodeArgs, CLI, 'start', '--port', '0', '--host', '127.0.0.1'], {
+    env: { ...process.env, LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  return new Promise((resolve, reject) => {
+    const lines = createInterface({ input: child.stdout });
+    lines.on('line', (line) => {
+      try {
+        const entry = JSON.parse(line);
+        if (entry.msg === 'kizuna is listening') resolve({ child, url: entry.address, pid: child.pid });
+      } catch {
+        // not a log line
+      }
+    });
+    child.on('exit', (code) => reject(new Error(`server exited with ${code}`)));
+  });
+}
+
+export function stopServer(server) {
+  return new Promise((resolve) => {
+    server.child.removeAllListeners('exit');
+    server.child.on('exit', resolve);
+    server.child.kill('SIGTERM');
+  });
+}
+
+/** Peak resident memory of a live process, in MB (Linux /proc). */
+export function peakRssMb(pid) {
+  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : NaN;
+}
+
+export function percentile(sorted, p) {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+/**
+ * Runs `clients` loops for `seconds`, each POSTing `body(i)` to `path` and awaiting the answer.
+ * Returns requests, items (as counted by `itemsPer`), latencies (ms, sorted) and elapsed seconds.
+ */
+export async function drive({ url, path, headers, clients, seconds, body, itemsPer = 1 }) {
+  const pool = new Pool(url, { connections: clients, pipelining: 1 });
+  const latencies = [];
+  let requests = 0;
+  let next = 0;
+  let failures = 0;
+  const started = performance.now();
+  const deadline = started + seconds * 1000;
+  await Promise.all(
+    Array.from({ length: clients }, async () => {
+      while (performance.now() < deadline) {
+        const payload = body(next++);
+        const t = performance.now();
+        const res = await pool.request({ origin: url, path, method: 'POST', headers, body: payload });
+        await res.body.text();
+        latencies.push(performance.now() - t);
+        if (res.statusCode !== 200) failures++;
+        else requests++;
+      }
+    }),
+  );
+  const elapsed = (performance.now() - started) / 1000;
+  await pool.close();
+  latencies.sort((a, b) => a - b);
+  return { requests, items: requests * itemsPer, failures, latencies, elapsed };
+}
+
+/** A /v1/batch body of `size` track events with unique messageIds, built by string concatenation. */
+export function batchBody(run, i, size) {
+  const parts = [];
+  for (let j = 0; j < size; j++) {
+    const n = i * size + j;
+    parts.push(
+      `{"type":"track","messageId":"${run}-${n}","userId":"user-${n % 50000}","event":"Product Viewed","timestamp":"2026-11-01T10:00:00.000Z","properties":{"sku":"SKU-${n % 997}","price":${(n % 50) * 100 + 980},"currency":"JPY","category":"shoes"},"context":{"ip":"203.0.113.7","locale":"ja-JP","userAgent":"Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X)","library":{"name":"bench","version":"1"}}}`,
+    );
+  }
+  return `{"batch":[${parts.join(',')}]}`;
+}
+
+export const fmt = (n, d = 0) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
