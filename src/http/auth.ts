@@ -34,18 +34,18 @@ export class KeyAuth {
           : 'missing admin key: send `Authorization: Bearer <adminKey>`',
       );
     }
-    const hash = hashKey(key);
     const now = this.clock.now();
-    let hit = this.cache.get(hash);
+    // Keyed by the key itself, so a cache hit costs no hashing; the store only ever sees the hash.
+    let hit = this.cache.get(key);
     if (!hit || hit.until < now) {
-      const found = await this.store.findKey(hash);
+      const found = await this.store.findKey(hashKey(key));
       if (!found) {
-        this.cache.delete(hash);
+        this.cache.delete(key);
         throw new AuthenticationError(`unknown key: this endpoint needs ${expected}`);
       }
       if (this.cache.size >= CACHE_MAX) this.cache.clear();
       hit = { ...found, until: now + CACHE_MS };
-      this.cache.set(hash, hit);
+      this.cache.set(key, hit);
     }
     if (hit.kind !== kind) throw new AuthenticationError(`wrong kind of key: this endpoint needs ${expected}, not ${hit.kind === 'write' ? 'a write key' : 'an admin key'}`);
     return hit.workspaceId;

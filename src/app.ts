@@ -1,0 +1,51 @@
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { pino, type Logger } from 'pino';
+import type { Config } from './config.js';
+import { systemClock, type Clock } from './domain/clock.js';
+import { buildServer } from './http/server.js';
+import { PostgresStore } from './store/postgres/postgres-store.js';
+import { SqliteStore } from './store/sqlite/sqlite-store.js';
+import type { Store } from './store/store.js';
+
+/**
+ * The composition root: the one place that picks implementations and wires them together by hand.
+ */
+export function createLogger(config: Pick<Config, 'logLevel'>): Logger {
+  return pino({ level: config.logLevel, base: { service: 'kizuna' } });
+}
+
+/** The store the configuration selects: PostgreSQL when DATABASE_URL is set, else the SQLite file. */
+export function openStore(config: Config, clock: Clock = systemClock): Store {
+  return config.databaseUrl
+    ? PostgresStore.open({ url: config.databaseUrl, clock })
+    : SqliteStore.open({ path: join(config.dataDir, 'kizuna.db'), clock, writer: 'thread' });
+}
+
+export interface App {
+  store: Store;
+  server: FastifyInstance;
+  logger: Logger;
+  /** listens and resolves with the bound address. */
+  listen(): Promise<string>;
+  close(): Promise<void>;
+}
+
+export async function createApp(config: Config, opts: { clock?: Clock; logger?: Logger; store?: Store } = {}): Promise<App> {
+  const clock = opts.clock ?? systemClock;
+  const logger = opts.logger ?? createLogger(config);
+  const store = opts.store ?? openStore(config, clock);
+  const { applied } = await store.migrate();
+  if (applied.length > 0) logger.info({ applied }, 'applied migrations');
+  const server = buildServer({ store, clock, logger, logRequests: config.logRequests });
+  return {
+    store,
+    server,
+    logger,
+    listen: () => server.listen({ port: config.port, host: config.host }),
+    async close() {
+      await server.close();
+      await store.close();
+    },
+  };
+}

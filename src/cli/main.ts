@@ -1,0 +1,121 @@
+#!/usr/bin/env node
+import { Command, InvalidArgumentError } from 'commander';
+import { createApp, openStore } from '../app.js';
+import { loadConfig } from '../config.js';
+import { KizunaError } from '../errors.js';
+import { createWorkspace } from '../workspace.js';
+import { runDemo } from './demo.js';
+
+/**
+ * `kizuna`: start the server, create workspaces, fill a demo shop. Every command reads the same
+ * settings (flags, then PORT / KIZUNA_DATA_DIR / DATABASE_URL), so they all meet the same store.
+ */
+const program = new Command()
+  .name('kizuna')
+  .description('Kizuna: an open-source customer engagement platform')
+  .showHelpAfterError();
+
+program
+  .command('start')
+  .description('run migrations and serve the ingestion and admin APIs')
+  .option('-p, --port <port>', 'port to listen on (env PORT, default 3000)')
+  .option('--host <host>', 'address to bind (env HOST, default localhost)')
+  .option('-d, --data <dir>', 'SQLite data directory (env KIZUNA_DATA_DIR, default ./.kizuna)')
+  .action(async (flags: { port?: string; host?: string; data?: string }) => {
+    const config = loadConfig(process.env, flags);
+    const app = await createApp(config);
+    if ((await app.store.countWorkspaces()) === 0) {
+      const ws = await createWorkspace(app.store, 'demo');
+      app.logger.info({ workspace: ws.id, name: ws.name }, 'created workspace "demo" (its keys are printed once, on stderr)');
+      process.stderr.write(
+        `\n  Created workspace "demo". These keys are shown once; keep them:\n` +
+          `    write key (SDKs):      ${ws.writeKey}\n` +
+          `    admin key (admin API): ${ws.adminKey}\n\n`,
+      );
+    }
+    const address = await app.listen();
+    app.logger.info({ address, store: config.databaseUrl ? 'postgres' : config.dataDir }, 'kizuna is listening');
+    let stopping = false;
+    const stop = (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      app.logger.info({ signal }, 'shutting down');
+      app.close().then(
+        () => process.exit(0),
+        (err: unknown) => {
+          app.logger.error({ err }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
+    };
+    process.on('SIGINT', () => stop('SIGINT'));
+    process.on('SIGTERM', () => stop('SIGTERM'));
+  });
+
+const workspace = program.command('workspace').description('manage workspaces');
+workspace
+  .command('create')
+  .description('create a workspace and print its write key and admin key')
+  .argument('<name>', 'workspace name')
+  .option('--json', 'print {"id","writeKey","adminKey"} as JSON')
+  .option('-d, --data <dir>', 'SQLite data directory (env KIZUNA_DATA_DIR)')
+  .action(async (name: string, flags: { json?: boolean; data?: string }) => {
+    const config = loadConfig(process.env, { data: flags.data });
+    const store = openStore(config);
+    try {
+      await store.migrate();
+      const ws = await createWorkspace(store, name);
+      if (flags.json) process.stdout.write(`${JSON.stringify({ id: ws.id, writeKey: ws.writeKey, adminKey: ws.adminKey })}\n`);
+      else process.stdout.write(`workspace ${ws.name} (${ws.id})\n  write key: ${ws.writeKey}\n  admin key: ${ws.adminKey}\n`);
+    } finally {
+      await store.close();
+    }
+  });
+
+program
+  .command('demo')
+  .description('fill a workspace with a synthetic shop history (seeded, repeatable)')
+  .option('-c, --customers <n>', 'number of customers', positiveInt, 1000)
+  .option('-w, --workspace <name>', 'workspace to fill (created if missing)', 'demo')
+  .option('--seed <n>', 'random seed', positiveInt, 1)
+  .option('--days <n>', 'days of history, ending now', positiveInt, 180)
+  .option('-d, --data <dir>', 'SQLite data directory (env KIZUNA_DATA_DIR)')
+  .action(async (flags: { customers: number; workspace: string; seed: number; days: number; data?: string }) => {
+    const config = loadConfig(process.env, { data: flags.data });
+    const store = openStore(config);
+    try {
+      await store.migrate();
+      await runDemo(store, { ...flags, out: process.stderr });
+    } finally {
+      await store.close();
+    }
+  });
+
+program
+  .command('migrate')
+  .description('apply pending database migrations and exit')
+  .option('-d, --data <dir>', 'SQLite data directory (env KIZUNA_DATA_DIR)')
+  .action(async (flags: { data?: string }) => {
+    const store = openStore(loadConfig(process.env, { data: flags.data }));
+    try {
+      const { applied } = await store.migrate();
+      process.stdout.write(applied.length ? `applied ${applied.join(', ')}\n` : 'nothing to apply\n');
+    } finally {
+      await store.close();
+    }
+  });
+
+function positiveInt(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer');
+  return n;
+}
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  if (err instanceof KizunaError) {
+    process.stderr.write(`kizuna: ${err.message}\n`);
+    process.exit(2);
+  }
+  process.stderr.write(`kizuna: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});

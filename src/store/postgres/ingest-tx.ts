@@ -1,0 +1,185 @@
+import type { JsonObject } from '../../domain/event.js';
+import type { LoadedState, ProfileState } from '../../domain/resolution.js';
+import type { GroupState, IngestTx, WritePlan } from '../ingest-unit.js';
+import { profileState, type ProfileRow } from '../rows.js';
+import {
+  COUNT_EVENT_NAMES,
+  EXISTING_MESSAGE_IDS,
+  LOAD_PROFILES,
+  LOCK_GROUPS,
+  LOCK_KEYS,
+  LOCK_WORKSPACE,
+  MERGE,
+  WRITE,
+} from './ingest-statements.js';
+import type { Sql } from './pg-driver.js';
+import { StaleReadError } from './pg-errors.js';
+
+/**
+ * A batch naming more identity keys than this takes the workspace's lock exclusively instead of one
+ * advisory lock per key. The server's lock table is shared by every session and sized by
+ * max_locks_per_transaction × max_connections (64 × 100 by default): concurrent writers may together
+ * hold up to this many locks each, and a full table fails their transactions (503).
+ */
+const MAX_KEY_LOCKS = 512;
+
+/**
+ * The ingest unit of work inside one READ COMMITTED transaction (see `runIngest`).
+ *
+ * Concurrency, across processes:
+ * - `load` takes the workspace's advisory lock in shared mode and one transaction-scoped advisory lock
+ *   per identity key of the batch. Whoever inserts an identity holds its key's lock, so a key this
+ *   unit reads as unknown stays unknown until it commits.
+ * - It then locks the keys' owning profiles `FOR UPDATE`, in id order. A merge re-points the loser's
+ *   other identities without their key locks; a profile found merged once its lock is granted means
+ *   those identities were read before that merge committed, so the unit is rolled back and re-run
+ *   (StaleReadError). Every profile the plan updates is locked; new ones have fresh random ids.
+ * - Groups are locked as rows (created empty if missing), so concurrent trait updates lose nothing.
+ * - The messageId check takes no lock: when two writers store the same messageId the unique index
+ *   rejects the second, which is re-run and then counts the event as a duplicate.
+ * Rows many writers share (event names, groups, identities) are written in one fixed order.
+ */
+export class PostgresIngestTx implements IngestTx {
+  constructor(
+    private readonly sql: Sql,
+    private readonly ws: string,
+    /** the unit's `now`: missing groups are created at this time. */
+    private readonly now: number,
+  ) {}
+
+  async existingMessageIds(messageIds: readonly string[]): Promise<Set<string>> {
+    const rows = await this.sql.run<{ message_id: string }>(EXISTING_MESSAGE_IDS, {
+      ws: this.ws,
+      ids: messageIds,
+    });
+    return new Set(rows.map((r) => r.message_id));
+  }
+
+  async load(keys: readonly string[]): Promise<LoadedState> {
+    if (keys.length > MAX_KEY_LOCKS) await this.sql.run(LOCK_WORKSPACE, { ws: this.ws });
+    else await this.sql.run(LOCK_KEYS, { ws: this.ws, keys });
+    const kinds: string[] = [];
+    const values: string[] = [];
+    for (const key of keys) {
+      const sep = key.indexOf(':');
+      kinds.push(key.slice(0, sep));
+      values.push(key.slice(sep + 1));
+    }
+    const rows = await this.sql.run<ProfileRow & { kind: string; value: string }>(LOAD_PROFILES, {
+      ws: this.ws,
+      kinds,
+      values,
+    });
+    const state: LoadedState = { identities: new Map(), profiles: new Map() };
+    for (const row of rows) {
+      if (row.merged_into) throw new StaleReadError(`profile ${row.id} was merged by a concurrent writer`);
+      state.identities.set(`${row.kind}:${row.value}`, row.id);
+      if (!state.profiles.has(row.id)) state.profiles.set(row.id, profileState(row));
+    }
+    return state;
+  }
+
+  async loadGroups(groupIds: readonly string[]): Promise<Map<string, GroupState>> {
+    const rows = await this.sql.run<{
+      id: string;
+      traits: JsonObject;
+      trait_times: Record<string, number>;
+      created_at: number;
+    }>(LOCK_GROUPS, { ws: this.ws, ids: groupIds, now: this.now });
+    return new Map(
+      rows.map((r) => [
+        r.id,
+        { traits: r.traits, traitTimes: r.trait_times, createdAt: r.created_at, isNew: false },
+      ]),
+    );
+  }
+
+  async write(plan: WritePlan): Promise<void> {
+    const { ws } = this;
+    const { now, resolution } = plan;
+    // Every argument is built before the first statement is sent, so a bad value changes nothing.
+    const identities = [...resolution.newIdentities].sort(
+      (a, b) => cmp(a.key.kind, b.key.kind) || cmp(a.key.value, b.key.value),
+    );
+    const groups = [...plan.groups].sort((a, b) => cmp(a.id, b.id));
+    const members = [...plan.memberships].sort(
+      (a, b) => cmp(a.groupId, b.groupId) || cmp(a.profileId, b.profileId),
+    );
+    const names = [...plan.eventNames].sort((a, b) => cmp(a.type, b.type) || cmp(a.name, b.name));
+    const rows = {
+      ws,
+      now,
+      created: JSON.stringify(resolution.created.map(profileRow)),
+      updated: JSON.stringify(resolution.updated.map(profileRow)),
+      updated_ids: resolution.updated.map((p) => p.id),
+      identities: JSON.stringify(
+        identities.map((i) => ({ kind: i.key.kind, value: i.key.value, profile_id: i.profileId })),
+      ),
+      events: `[${plan.events.map(eventRow).join(',')}]`,
+      groups: JSON.stringify(
+        groups.map((g) => ({ id: g.id, traits: g.state.traits, trait_times: g.state.traitTimes })),
+      ),
+      group_ids: groups.map((g) => g.id),
+      members: JSON.stringify(
+        members.map((m) => ({ group_id: m.groupId, profile_id: m.profileId, joined_at: m.at })),
+      ),
+    };
+    const counts = {
+      ws,
+      names: JSON.stringify(
+        names.map((n) => ({
+          type: n.type,
+          name: n.name,
+          count: n.count,
+          first_seen_at: n.firstSeenAt,
+          last_seen_at: n.lastSeenAt,
+        })),
+      ),
+    };
+
+    if (resolution.merges.length > 0) {
+      const merge = {
+        ws,
+        now,
+        from: resolution.merges.map((m) => m.from),
+        into: resolution.merges.map((m) => m.into),
+      };
+      for (const statement of MERGE) await this.sql.run(statement, merge);
+    }
+    await this.sql.run(WRITE, rows);
+    await this.sql.run(COUNT_EVENT_NAMES, counts);
+  }
+}
+
+function profileRow(p: ProfileState): Record<string, unknown> {
+  return {
+    id: p.id,
+    user_id: p.userId,
+    traits: p.traits,
+    trait_times: p.traitTimes,
+    first_seen_at: p.firstSeenAt,
+    last_seen_at: p.lastSeenAt,
+    event_count: p.eventCount,
+    created_at: p.createdAt,
+  };
+}
+
+/** One event as a JSON object; its payload is JSON already and is spliced in as is, not re-encoded. */
+function eventRow({ event: e, profileId }: WritePlan['events'][number]): string {
+  const fields = JSON.stringify({
+    profile_id: profileId,
+    message_id: e.messageId,
+    type: e.type,
+    name: e.name,
+    user_id: e.userId,
+    anonymous_id: e.anonymousId,
+    timestamp: e.timestamp,
+    received_at: e.receivedAt,
+  });
+  return `${fields.slice(0, -1)},"payload":${e.payload}}`;
+}
+
+/** Code-unit order: any fixed total order serves for lock ordering, and this one needs no locale. */
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

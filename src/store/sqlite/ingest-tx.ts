@@ -1,0 +1,105 @@
+import type { JsonObject } from '../../domain/event.js';
+import type { LoadedState } from '../../domain/resolution.js';
+import type { GroupState, IngestTx, WritePlan } from '../ingest-unit.js';
+import { json, profileState, type ProfileRow } from '../rows.js';
+import type { Prepare } from './statements.js';
+
+/** The ingest unit of work on the writer connection (already inside BEGIN IMMEDIATE). */
+export class SqliteIngestTx implements IngestTx<'sync'> {
+  constructor(
+    private readonly prep: Prepare,
+    private readonly ws: string,
+  ) {}
+
+  existingMessageIds(messageIds: readonly string[]): Set<string> {
+    const stmt = this.prep('SELECT 1 FROM events WHERE workspace_id = ? AND message_id = ?').pluck();
+    const found = new Set<string>();
+    for (const id of messageIds) if (stmt.get(this.ws, id) !== undefined) found.add(id);
+    return found;
+  }
+
+  load(keys: readonly string[]): LoadedState {
+    const idStmt = this.prep('SELECT profile_id FROM identities WHERE workspace_id = ? AND kind = ? AND value = ?')
+      .pluck();
+    const profStmt = this.prep('SELECT * FROM profiles WHERE workspace_id = ? AND id = ?');
+    const state: LoadedState = { identities: new Map(), profiles: new Map() };
+    for (const key of keys) {
+      const sep = key.indexOf(':');
+      const owner = idStmt.get(this.ws, key.slice(0, sep), key.slice(sep + 1)) as string | undefined;
+      if (owner === undefined) continue;
+      state.identities.set(key, owner);
+      if (!state.profiles.has(owner)) {
+        const row = profStmt.get(this.ws, owner) as ProfileRow | undefined;
+        if (row) state.profiles.set(owner, profileState(row));
+      }
+    }
+    return state;
+  }
+
+  loadGroups(groupIds: readonly string[]): Map<string, GroupState> {
+    const stmt = this.prep('SELECT traits, trait_times, created_at FROM groups WHERE workspace_id = ? AND id = ?');
+    const out = new Map<string, GroupState>();
+    for (const id of groupIds) {
+      const row = stmt.get(this.ws, id) as { traits: string; trait_times: string; created_at: number } | undefined;
+      if (row) out.set(id, { traits: json<JsonObject>(row.traits), traitTimes: json<Record<string, number>>(row.trait_times), createdAt: row.created_at, isNew: false });
+    }
+    return out;
+  }
+
+  write(plan: WritePlan): void {
+    const { prep, ws } = this;
+    const { now, resolution } = plan;
+    for (const m of resolution.merges) {
+      prep('UPDATE profiles SET merged_into = ?, updated_at = ? WHERE workspace_id = ? AND id = ?').run(m.into, now, ws, m.from);
+      prep('UPDATE profiles SET merged_into = ? WHERE workspace_id = ? AND merged_into = ?').run(m.into, ws, m.from);
+      prep('UPDATE identities SET profile_id = ? WHERE workspace_id = ? AND profile_id = ?').run(m.into, ws, m.from);
+      prep('UPDATE events SET profile_id = ? WHERE workspace_id = ? AND profile_id = ?').run(m.into, ws, m.from);
+      prep(
+        `INSERT OR IGNORE INTO group_members (workspace_id, group_id, profile_id, joined_at)
+         SELECT workspace_id, group_id, ?, joined_at FROM group_members WHERE workspace_id = ? AND profile_id = ?`,
+      ).run(m.into, ws, m.from);
+      prep('DELETE FROM group_members WHERE workspace_id = ? AND profile_id = ?').run(ws, m.from);
+    }
+    const insProfile = prep(
+      `INSERT INTO profiles (workspace_id, id, user_id, traits, trait_times, first_seen_at, last_seen_at, event_count, created_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    for (const p of resolution.created) {
+      insProfile.run(ws, p.id, p.userId, JSON.stringify(p.traits), JSON.stringify(p.traitTimes), p.firstSeenAt, p.lastSeenAt, p.eventCount, p.createdAt, now);
+    }
+    const updProfile = prep(
+      `UPDATE profiles SET user_id = ?, traits = ?, trait_times = ?, first_seen_at = ?, last_seen_at = ?, event_count = ?, created_at = ?, updated_at = ?
+       WHERE workspace_id = ? AND id = ?`,
+    );
+    for (const p of resolution.updated) {
+      updProfile.run(p.userId, JSON.stringify(p.traits), JSON.stringify(p.traitTimes), p.firstSeenAt, p.lastSeenAt, p.eventCount, p.createdAt, now, ws, p.id);
+    }
+    const insIdentity = prep(
+      'INSERT INTO identities (workspace_id, kind, value, profile_id, created_at) VALUES (?, ?, ?, ?, ?)',
+    );
+    for (const ni of resolution.newIdentities) insIdentity.run(ws, ni.key.kind, ni.key.value, ni.profileId, now);
+    const insEvent = prep(
+      `INSERT INTO events (workspace_id, profile_id, message_id, type, name, user_id, anonymous_id, timestamp, received_at, payload)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    for (const { event: e, profileId } of plan.events) {
+      insEvent.run(ws, profileId, e.messageId, e.type, e.name, e.userId, e.anonymousId, e.timestamp, e.receivedAt, e.payload);
+    }
+    const bump = prep(
+      `INSERT INTO event_names (workspace_id, type, name, count, first_seen_at, last_seen_at) VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT (workspace_id, type, name) DO UPDATE SET count = count + excluded.count,
+         first_seen_at = min(first_seen_at, excluded.first_seen_at), last_seen_at = max(last_seen_at, excluded.last_seen_at)`,
+    );
+    for (const n of plan.eventNames) bump.run(ws, n.type, n.name, n.count, n.firstSeenAt, n.lastSeenAt);
+    const upGroup = prep(
+      `INSERT INTO groups (workspace_id, id, traits, trait_times, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT (workspace_id, id) DO UPDATE SET traits = excluded.traits, trait_times = excluded.trait_times, updated_at = excluded.updated_at`,
+    );
+    for (const g of plan.groups) upGroup.run(ws, g.id, JSON.stringify(g.state.traits), JSON.stringify(g.state.traitTimes), g.state.createdAt, now);
+    const member = prep(
+      'INSERT OR IGNORE INTO group_members (workspace_id, group_id, profile_id, joined_at) VALUES (?, ?, ?, ?)',
+    );
+    for (const m of plan.memberships) member.run(ws, m.groupId, m.profileId, m.at);
+  }
+}
+

@@ -1,0 +1,93 @@
+import { Worker } from 'node:worker_threads';
+import type { NormalizedEvent } from '../../domain/event.js';
+import { ConflictError, StoreUnavailableError } from '../../errors.js';
+import type { IngestResult, Workspace } from '../store.js';
+import type { SqliteWrites } from './writer.js';
+
+export type WriterRequest = { id: number } & (
+  | { op: 'ingest'; workspaceId: string; events: readonly NormalizedEvent[]; now: number }
+  | { op: 'migrate'; now: number }
+  | { op: 'createWorkspace'; ws: Workspace; keys: { writeKeyHash: string; adminKeyHash: string } }
+  | { op: 'close' }
+);
+
+export type WriterOutcome =
+  | { ok: true; result: unknown }
+  | { ok: false; error: { name: string; message: string; code: unknown; kizuna: boolean } };
+export type WriterReply = { id: number } & WriterOutcome;
+
+type Request = WriterRequest extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
+
+/**
+ * The SQLite writer on its own thread (writer-worker.ts). The HTTP thread parses and validates while
+ * this thread runs SQL and waits for fsync, so a 2-core machine uses both cores, and a commit's fsync
+ * collects the requests that arrived meanwhile into the next group commit.
+ */
+export class ThreadWriter implements SqliteWrites {
+  private readonly worker: Worker;
+  private readonly waiting = new Map<number, { resolve(v: unknown): void; reject(e: unknown): void }>();
+  private nextId = 1;
+  private failure: Error | null = null;
+
+  constructor(path: string) {
+    this.worker = new Worker(new URL('./writer-worker.js', import.meta.url), { workerData: { path } });
+    this.worker.on('message', (r: WriterReply) => {
+      const w = this.waiting.get(r.id);
+      if (!w) return;
+      this.waiting.delete(r.id);
+      if (r.ok) w.resolve(r.result);
+      else w.reject(revive(r.error));
+    });
+    const fail = (err: Error) => {
+      this.failure = new StoreUnavailableError(`the SQLite writer stopped: ${err.message}`, { cause: err });
+      for (const w of this.waiting.values()) w.reject(this.failure);
+      this.waiting.clear();
+    };
+    this.worker.on('error', fail);
+    this.worker.on('exit', (code) => fail(new Error(`writer thread exited with code ${code}`)));
+  }
+
+  private call<T>(req: Request): Promise<T> {
+    if (this.failure) return Promise.reject(this.failure);
+    const id = this.nextId++;
+    return new Promise<T>((resolve, reject) => {
+      this.waiting.set(id, { resolve: resolve, reject });
+      try {
+        this.worker.postMessage({ id, ...req });
+      } catch (err) {
+        // The message could not be copied to the thread: nothing was sent, nothing stored.
+        this.waiting.delete(id);
+        reject(err instanceof Error ? err : new Error(String(err)));
+      }
+    });
+  }
+
+  migrate(now: number): Promise<string[]> {
+    return this.call({ op: 'migrate', now });
+  }
+
+  createWorkspace(ws: Workspace, keys: { writeKeyHash: string; adminKeyHash: string }): Promise<void> {
+    return this.call({ op: 'createWorkspace', ws, keys });
+  }
+
+  ingest(workspaceId: string, events: readonly NormalizedEvent[], now: number): Promise<IngestResult> {
+    return this.call({ op: 'ingest', workspaceId, events, now });
+  }
+
+  /** Commits what is pending, closes the connection, then stops the thread. */
+  async close(): Promise<void> {
+    if (!this.failure) await this.call({ op: 'close' });
+    this.failure = new StoreUnavailableError('the store is closed');
+    this.worker.removeAllListeners('exit');
+    await this.worker.terminate();
+  }
+}
+
+/** Errors cross the thread boundary as plain data; give the ones callers act on their class back. */
+function revive(e: { name: string; message: string; code: unknown; kizuna: boolean }): Error {
+  if (e.name === 'ConflictError') return new ConflictError(e.message);
+  const err = new Error(e.message);
+  err.name = e.name;
+  if (e.code !== undefined) (err as Error & { code: unknown }).code = e.code;
+  return err;
+}

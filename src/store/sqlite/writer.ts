@@ -1,0 +1,166 @@
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { NormalizedEvent } from '../../domain/event.js';
+import { ConflictError } from '../../errors.js';
+import { newId } from '../../ids.js';
+import { runIngestSync } from '../ingest-unit.js';
+import { loadMigrations } from '../migrations.js';
+import type { IngestResult, Workspace } from '../store.js';
+import { SqliteIngestTx } from './ingest-tx.js';
+import { statementCache, type Prepare } from './statements.js';
+
+const MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'migrations');
+
+/** A group commit is flushed early once it holds this many events, to bound its latency and memory. */
+const GROUP_COMMIT_EVENTS = 5000;
+
+/**
+ * Everything that writes to a SQLite database. Times come in as arguments (no clock here), so the
+ * same writer runs inline or on its own thread (writer-thread.ts).
+ */
+export interface SqliteWrites {
+  migrate(now: number): Promise<string[]>;
+  /** ConflictError when the name is taken. */
+  createWorkspace(ws: Workspace, keys: { writeKeyHash: string; adminKeyHash: string }): Promise<void>;
+  ingest(workspaceId: string, events: readonly NormalizedEvent[], now: number): Promise<IngestResult>;
+  close(): Promise<void>;
+}
+
+/** Opens a connection with Kizuna's settings: WAL, fsync at every commit, wait up to 10 s for a lock. */
+export function openConnection(path: string): Database.Database {
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  const db = new Database(path);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  db.pragma('busy_timeout = 10000');
+  db.pragma('foreign_keys = ON');
+  return db;
+}
+
+type Outcome = { ok: true; result: IngestResult } | { ok: false; error: unknown };
+
+interface PendingIngest {
+  workspaceId: string;
+  events: readonly NormalizedEvent[];
+  now: number;
+  resolve(r: IngestResult): void;
+  reject(e: unknown): void;
+}
+
+/**
+ * The one writer connection of a process. Every transaction is synchronous from BEGIN to COMMIT, so
+ * nothing else on this thread interleaves with it; other processes (the CLI next to a server) wait on
+ * SQLite's lock.
+ *
+ * Group commit: ingest calls that arrive in the same turn of the event loop share one IMMEDIATE
+ * transaction, each in its own savepoint, so one bad call fails alone while a burst of small requests
+ * pays for one fsync instead of one each. Every call resolves only after COMMIT has returned, and with
+ * WAL and synchronous=FULL a committed transaction survives a crash or power cut.
+ */
+export class SqliteWriter implements SqliteWrites {
+  private readonly w: Prepare;
+  private readonly ingestOne: Database.Transaction<(c: PendingIngest) => IngestResult>;
+  private readonly commitGroup: Database.Transaction<(calls: PendingIngest[]) => Outcome[]>;
+  private pending: PendingIngest[] = [];
+  private pendingEvents = 0;
+  private flushScheduled = false;
+
+  constructor(readonly db: Database.Database) {
+    this.w = statementCache(db);
+    // Nested better-sqlite3 transactions run as savepoints.
+    this.ingestOne = db.transaction((c: PendingIngest) =>
+      runIngestSync(new SqliteIngestTx(this.w, c.workspaceId), c.events, {
+        now: c.now,
+        newProfileId: () => newId('p', c.now),
+      }),
+    );
+    this.commitGroup = db.transaction((calls: PendingIngest[]) =>
+      calls.map((c): Outcome => {
+        try {
+          return { ok: true, result: this.ingestOne(c) };
+        } catch (error) {
+          // SQLite may have ended the whole transaction (disk full, I/O error): then nothing of
+          // this group can commit, and every caller must hear so.
+          if (!db.inTransaction) throw error;
+          return { ok: false, error };
+        }
+      }),
+    );
+  }
+
+  async migrate(now: number): Promise<string[]> {
+    await Promise.resolve();
+    const migrations = loadMigrations(MIGRATIONS_DIR);
+    this.db.exec(
+      'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)',
+    );
+    const applied: string[] = [];
+    for (const m of migrations) {
+      // Checked inside the write lock, so two processes migrating at once apply each file once.
+      this.db
+        .transaction(() => {
+          if (this.w('SELECT 1 FROM schema_migrations WHERE version = ?').get(m.version)) return;
+          this.db.exec(m.sql);
+          this.w('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, now);
+          applied.push(m.name);
+        })
+        .immediate();
+    }
+    return applied;
+  }
+
+  async createWorkspace(ws: Workspace, keys: { writeKeyHash: string; adminKeyHash: string }): Promise<void> {
+    await Promise.resolve();
+    this.db
+      .transaction(() => {
+        if (this.w('SELECT 1 FROM workspaces WHERE name = ?').get(ws.name)) {
+          throw new ConflictError(`a workspace named "${ws.name}" already exists`);
+        }
+        this.w('INSERT INTO workspaces (id, name, created_at) VALUES (?, ?, ?)').run(ws.id, ws.name, ws.createdAt);
+        const key = this.w('INSERT INTO api_keys (key_hash, workspace_id, kind, created_at) VALUES (?, ?, ?, ?)');
+        key.run(keys.writeKeyHash, ws.id, 'write', ws.createdAt);
+        key.run(keys.adminKeyHash, ws.id, 'admin', ws.createdAt);
+      })
+      .immediate();
+  }
+
+  ingest(workspaceId: string, events: readonly NormalizedEvent[], now: number): Promise<IngestResult> {
+    return new Promise((resolve, reject) => {
+      this.pending.push({ workspaceId, events, now, resolve, reject });
+      this.pendingEvents += events.length;
+      if (this.pendingEvents >= GROUP_COMMIT_EVENTS) this.flush();
+      else if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    const calls = this.pending;
+    this.pending = [];
+    this.pendingEvents = 0;
+    if (calls.length === 0) return;
+    let outcomes: Outcome[];
+    try {
+      outcomes = this.commitGroup.immediate(calls);
+    } catch (error) {
+      for (const c of calls) c.reject(error);
+      return;
+    }
+    calls.forEach((c, i) => {
+      const o = outcomes[i]!;
+      if (o.ok) c.resolve(o.result);
+      else c.reject(o.error);
+    });
+  }
+
+  async close(): Promise<void> {
+    this.flush();
+    await Promise.resolve();
+    this.db.close();
+  }
+}

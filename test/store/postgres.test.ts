@@ -1,0 +1,159 @@
+import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { ManualClock } from '../../src/domain/clock.js';
+import type { NormalizedEvent } from '../../src/domain/event.js';
+import { testEvent } from '../../src/domain/testing.js';
+import { StoreUnavailableError } from '../../src/errors.js';
+import { loadMigrations } from '../../src/store/migrations.js';
+import { PostgresStore } from '../../src/store/postgres/postgres-store.js';
+import { storeContract } from './contract.js';
+
+/**
+ * The store contract on a real PostgreSQL server: one fresh database per run of this file, dropped at
+ * the end; every test starts from an empty schema. Without a reachable server the suite is skipped
+ * with a warning, unless KIZUNA_REQUIRE_POSTGRES=1 (CI), where that is a failure.
+ */
+const serverUrl = process.env['KIZUNA_TEST_POSTGRES_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const required = process.env['KIZUNA_REQUIRE_POSTGRES'] === '1';
+
+function withoutPassword(url: string): string {
+  const u = new URL(url);
+  if (u.password) u.password = '***';
+  return u.toString();
+}
+
+async function run(url: string, sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3000 });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
+async function unreachableReason(): Promise<string | null> {
+  try {
+    await run(serverUrl, 'SELECT 1');
+    return null;
+  } catch (err) {
+    return err instanceof Error ? err.message || err.name : String(err);
+  }
+}
+
+const unreachable = await unreachableReason();
+if (unreachable !== null) {
+  const where = `PostgreSQL at ${withoutPassword(serverUrl)} is unreachable (${unreachable})`;
+  if (required) throw new Error(`KIZUNA_REQUIRE_POSTGRES=1 but ${where}`);
+  console.warn(
+    `Skipping the postgres store contract: ${where}. Set KIZUNA_TEST_POSTGRES_URL to a server, ` +
+      'or KIZUNA_REQUIRE_POSTGRES=1 to make this a failure.',
+  );
+}
+
+const database = `kizuna_test_${randomBytes(6).toString('hex')}`;
+const databaseUrl = (() => {
+  const u = new URL(serverUrl);
+  u.pathname = `/${database}`;
+  return u.toString();
+})();
+
+// A new, empty schema: the next test's migrate() really applies every migration again.
+const resetSchema = () => run(databaseUrl, 'DROP SCHEMA public CASCADE; CREATE SCHEMA public');
+
+describe.skipIf(unreachable !== null)('postgres', () => {
+  beforeAll(() => run(serverUrl, `CREATE DATABASE ${database}`));
+  afterAll(() => run(serverUrl, `DROP DATABASE IF EXISTS ${database} WITH (FORCE)`));
+
+  storeContract('postgres', () => ({
+    open: (clock) => Promise.resolve(PostgresStore.open({ url: databaseUrl, clock })),
+    reset: resetSchema,
+  }));
+
+  // What only a multi-process store must get right, beyond the shared contract.
+  describe('postgres adapter', () => {
+    const clock = new ManualClock(Date.UTC(2026, 5, 1, 12));
+    const opened: PostgresStore[] = [];
+    const open = (url = databaseUrl) => {
+      const s = PostgresStore.open({ url, clock });
+      opened.push(s);
+      return s;
+    };
+    const workspace = async (s: PostgresStore) => {
+      await s.migrate();
+      return (await s.createWorkspace({ name: 'shop', writeKeyHash: 'w', adminKeyHash: 'a' })).id;
+    };
+
+    beforeEach(resetSchema);
+    afterEach(async () => {
+      for (const s of opened.splice(0)) await s.close();
+    });
+
+    it('applies each migration exactly once when several processes migrate at once', async () => {
+      const runs = await Promise.all([open(), open(), open()].map((s) => s.migrate()));
+      const all = loadMigrations(
+        fileURLToPath(new URL('../../src/store/postgres/migrations', import.meta.url)),
+      );
+      expect(runs.flatMap((r) => r.applied).sort()).toEqual(all.map((m) => m.name));
+    });
+
+    it('stores a messageId racing in from two writers once, whatever identities the copies carry', async () => {
+      const [a, b] = [open(), open()];
+      const ws = await workspace(a);
+      const results = await Promise.all(
+        Array.from({ length: 20 }, (_, i) => [
+          a.ingest(ws, [testEvent({ anonymousId: `x${i}`, messageId: `m${i}` })]),
+          b.ingest(ws, [testEvent({ anonymousId: `y${i}`, messageId: `m${i}` })]),
+        ]).flat(),
+      );
+      expect(results.reduce((n, r) => n + r.stored, 0)).toBe(20);
+      expect(results.reduce((n, r) => n + r.duplicates, 0)).toBe(20);
+    });
+
+    it('keeps every trait and member of a group that concurrent writers update', async () => {
+      const [a, b] = [open(), open()];
+      const ws = await workspace(a);
+      await Promise.all(
+        Array.from({ length: 40 }, (_, i) =>
+          (i % 2 ? a : b).ingest(ws, [
+            testEvent({
+              type: 'group',
+              userId: `u${i}`,
+              groupId: 'acme',
+              traits: { [`k${i}`]: i },
+              messageId: `g${i}`,
+            }),
+          ]),
+        ),
+      );
+      const g = await a.getGroup(ws, 'acme');
+      expect(Object.keys(g?.traits ?? {})).toHaveLength(40);
+      expect(g?.memberCount).toBe(40);
+    });
+
+    it('serialises a batch with too many identity keys to lock one by one against concurrent small ones', async () => {
+      const [a, b] = [open(), open()];
+      const ws = await workspace(a);
+      const big: NormalizedEvent[] = [];
+      for (let u = 0; u < 300; u++)
+        big.push(testEvent({ userId: `u${u}`, anonymousId: `a${u}`, messageId: `big${u}` }));
+      const small = Array.from({ length: 30 }, (_, i) =>
+        [0, 1, 2].map((k) => testEvent({ anonymousId: `a${i * 10 + k}`, messageId: `small${i}-${k}` })),
+      );
+      await Promise.all([a.ingest(ws, big), ...small.map((batch, i) => (i % 2 ? a : b).ingest(ws, batch))]);
+      for (const u of [0, 1, 2, 150, 291]) {
+        const p = await b.lookupProfile(ws, { kind: 'user_id', value: `u${u}` });
+        expect(p?.eventCount, `u${u}`).toBe(u % 10 < 3 ? 2 : 1);
+        expect((await b.lookupProfile(ws, { kind: 'anonymous_id', value: `a${u}` }))?.id).toBe(p?.id);
+      }
+    });
+
+    it('reports an unreachable server as StoreUnavailableError', async () => {
+      const s = open('postgres://postgres@127.0.0.1:1/nowhere');
+      await expect(s.migrate()).rejects.toBeInstanceOf(StoreUnavailableError);
+      await expect(s.getProfile('ws', 'p')).rejects.toBeInstanceOf(StoreUnavailableError);
+    });
+  });
+});

@@ -1,0 +1,23 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll } from 'vitest';
+import type { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import { storeContract } from './contract.js';
+
+// The writer thread runs compiled JavaScript (a worker cannot load the TypeScript sources), so this
+// suite runs the contract against the build in dist/, which `npm test` refreshes first (pretest).
+const built = new URL('../../dist/store/sqlite/sqlite-store.js', import.meta.url).href;
+const { SqliteStore: BuiltStore } = (await import(built)) as { SqliteStore: typeof SqliteStore };
+
+const root = mkdtempSync(join(tmpdir(), 'kizuna-sqlite-thread-'));
+let n = 0;
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+storeContract('sqlite (writer thread)', () => {
+  const path = join(root, `t${++n}.db`);
+  return {
+    open: (clock) => Promise.resolve(BuiltStore.open({ path, clock, writer: 'thread' })),
+    reset: () => Promise.resolve(),
+  };
+});
