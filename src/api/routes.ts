@@ -85,6 +85,9 @@ export function registerApiRoutes(app: FastifyInstance, deps: ApiDeps): void {
       if (!name.startsWith('trait.') || name.length === 6) {
         throw new ValidationError([{ field: name, rule: 'unknown parameter: filter with trait.<name>=<value>, page with limit and after' }]);
       }
+      if (/["\\]/.test(name)) {
+        throw new ValidationError([{ field: name, rule: 'a trait name in a filter must not contain quotes or backslashes' }]);
+      }
       filters.push({ key: name.slice(6), anyOf: (Array.isArray(value) ? value : [value]).flatMap(typedValues) });
     }
     const page = await store.searchProfiles(ws, { filters, limit: q.limit, ...(q.after !== undefined && { after: q.after }) });

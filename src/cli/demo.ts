@@ -18,6 +18,7 @@ export interface DemoOptions {
 
 /** Events per store call: big enough to amortise a commit, small enough to keep memory flat. */
 const BATCH = 1000;
+const IN_FLIGHT = 4;
 
 /**
  * Streams a generated shop history through the same validation as /v1/batch into `workspace`,
@@ -38,12 +39,24 @@ export async function runDemo(store: Store, opts: DemoOptions): Promise<{ worksp
   let duplicates = 0;
   let customers = 0;
   let progressed = 0;
-  const flush = async () => {
-    if (pending.length === 0) return;
-    const r = await store.ingest(workspaceId, pending);
+  // Up to IN_FLIGHT batches are being stored while the next ones are generated, so generation and
+  // the writer (its own thread) overlap. A customer's messages never span two batches, so batches are
+  // independent and may commit in any order.
+  const inFlight = new Set<Promise<void>>();
+  const send = async (batch: NormalizedEvent[], done: number) => {
+    const r = await store.ingest(workspaceId, batch);
     events += r.stored;
     duplicates += r.duplicates;
+    progress.tick(done);
+  };
+  const flush = async () => {
+    if (pending.length === 0) return;
+    const p = send(pending, customers - progressed);
+    progressed = customers;
     pending = [];
+    inFlight.add(p);
+    void p.finally(() => inFlight.delete(p)).catch(() => undefined);
+    if (inFlight.size >= IN_FLIGHT) await Promise.race(inFlight);
   };
   for (const history of generateShop({ customers: opts.customers, seed: opts.seed, now, days: opts.days })) {
     for (const msg of history) {
@@ -52,14 +65,10 @@ export async function runDemo(store: Store, opts: DemoOptions): Promise<{ worksp
       pending.push(r.event);
     }
     customers++;
-    if (pending.length >= BATCH) {
-      await flush();
-      progress.tick(customers - progressed);
-      progressed = customers;
-    }
+    if (pending.length >= BATCH) await flush();
   }
   await flush();
-  progress.tick(customers - progressed);
+  await Promise.all(inFlight);
   progress.done();
   const n = (x: number) => x.toLocaleString('en-US');
   opts.out.write(

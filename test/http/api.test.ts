@@ -49,6 +49,9 @@ describe('admin API', () => {
     expect(issuesOf((await api(`/profiles/${profileId}/events?before=garbage`)).body)[0]).toMatch(/^before: must be a cursor/);
     expect(issuesOf((await api('/profiles/lookup?userId=a&email=b@c.d')).body)[0]).toMatch(/exactly one of userId, anonymousId, email, phone/);
     expect(issuesOf((await api('/profiles?plan=pro')).body)[0]).toMatch(/^plan: unknown parameter/);
+    const quoted = await api(`/profiles?${encodeURIComponent('trait.a"b')}=1`);
+    expect(quoted.status).toBe(400);
+    expect(issuesOf(quoted.body)[0]).toMatch(/^trait\.a"b: a trait name in a filter must not contain quotes/);
   });
 
   it('lists profiles by trait, typed or as text, with paging', async () => {

@@ -32,6 +32,8 @@ CREATE TABLE profiles (
   updated_at INTEGER NOT NULL,
   PRIMARY KEY (workspace_id, id)
 ) WITHOUT ROWID;
+-- A merge re-points profiles that were merged into the loser; without this it scans the workspace.
+CREATE INDEX profiles_merged ON profiles (workspace_id, merged_into) WHERE merged_into IS NOT NULL;
 
 CREATE TABLE identities (
   workspace_id TEXT NOT NULL,
