@@ -6,7 +6,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
-import { ROOT, batchBody, createWorkspace, drive, fmt, peakRssMb, percentile, startServer, stopServer } from './lib.mjs';
+import {
+  ROOT,
+  batchBody,
+  createWorkspace,
+  drive,
+  fmt,
+  peakRssMb,
+  percentile,
+  startServer,
+  stopServer,
+} from './lib.mjs';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 30);
 const SHORT = Math.max(5, Math.round(SECONDS / 3));
@@ -19,11 +29,21 @@ async function batchPhase(env, label, seconds) {
   const server = await startServer(env);
   const run = `b${Date.now()}`;
   const headers = { authorization: basic(keys.writeKey), 'content-type': 'application/json' };
-  const r = await drive({ url: server.url, path: '/v1/batch', headers, clients: 4, seconds, body: (i) => batchBody(run, i, 100), itemsPer: 100 });
+  const r = await drive({
+    url: server.url,
+    path: '/v1/batch',
+    headers,
+    clients: 4,
+    seconds,
+    body: (i) => batchBody(run, i, 100),
+    itemsPer: 100,
+  });
   const rss = peakRssMb(server.pid);
   await stopServer(server);
   line(`${label}: /v1/batch, 100 events a batch, 4 clients, ${fmt(r.elapsed, 1)} s`);
-  line(`  ${fmt(r.items / r.elapsed)} events/s acknowledged · p50 ${fmt(percentile(r.latencies, 50), 1)} ms · p99 ${fmt(percentile(r.latencies, 99), 1)} ms · failures ${r.failures} · server peak RSS ${fmt(rss)} MB`);
+  line(
+    `  ${fmt(r.items / r.elapsed)} events/s acknowledged · p50 ${fmt(percentile(r.latencies, 50), 1)} ms · p99 ${fmt(percentile(r.latencies, 99), 1)} ms · failures ${r.failures} · server peak RSS ${fmt(rss)} MB`,
+  );
   return { ...r, rate: r.items / r.elapsed, rss };
 }
 
@@ -38,10 +58,17 @@ async function main() {
     const db = new Database(join(dir, 'kizuna.db'), { readonly: true });
     const stored = db.prepare('SELECT count(*) AS n FROM events').get().n;
     db.close();
-    line(`  durability: ${fmt(stored)} events in the file after shutdown, ${fmt(b.items)} acknowledged → ${stored >= b.items ? 'all there' : 'MISSING EVENTS'}`);
+    line(
+      `  durability: ${fmt(stored)} events in the file after shutdown, ${fmt(b.items)} acknowledged → ${stored >= b.items ? 'all there' : 'MISSING EVENTS'}`,
+    );
 
-    const raw = JSON.parse(spawnSync(process.execPath, [join(ROOT, 'bench/raw-sqlite.mjs'), String(SHORT)], { encoding: 'utf8' }).stdout);
-    line(`  baseline: a bare script inserting the same events into SQLite: ${fmt(raw.rate)} events/s → ratio ${fmt(b.rate / raw.rate, 2)} (target ≥ 0.5)`);
+    const raw = JSON.parse(
+      spawnSync(process.execPath, [join(ROOT, 'bench/raw-sqlite.mjs'), String(SHORT)], { encoding: 'utf8' })
+        .stdout,
+    );
+    line(
+      `  baseline: a bare script inserting the same events into SQLite: ${fmt(raw.rate)} events/s → ratio ${fmt(b.rate / raw.rate, 2)} (target ≥ 0.5)`,
+    );
 
     // 2. Single-event /v1/track against a bare node:http server reading the same requests.
     const keys = createWorkspace(sqliteEnv, 'bench-track');
@@ -49,16 +76,36 @@ async function main() {
     const track = (i) =>
       `{"userId":"t-${i % 5000}","event":"Button Clicked","messageId":"t${Date.now()}-${i}","properties":{"button":"buy","screen":"product"},"timestamp":"2026-11-01T10:00:00.000Z"}`;
     const headers = { authorization: basic(keys.writeKey), 'content-type': 'application/json' };
-    const t = await drive({ url: server.url, path: '/v1/track', headers, clients: 32, seconds: SHORT, body: track });
+    const t = await drive({
+      url: server.url,
+      path: '/v1/track',
+      headers,
+      clients: 32,
+      seconds: SHORT,
+      body: track,
+    });
     const trackRss = peakRssMb(server.pid);
     await stopServer(server);
-    const bare = spawn(process.execPath, [join(ROOT, 'bench/bare-http.mjs')], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const bare = spawn(process.execPath, [join(ROOT, 'bench/bare-http.mjs')], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     const port = await new Promise((resolve) => bare.stdout.once('data', (d) => resolve(String(d).trim())));
-    const base = await drive({ url: `http://127.0.0.1:${port}`, path: '/v1/track', headers, clients: 32, seconds: SHORT, body: track });
+    const base = await drive({
+      url: `http://127.0.0.1:${port}`,
+      path: '/v1/track',
+      headers,
+      clients: 32,
+      seconds: SHORT,
+      body: track,
+    });
     bare.kill();
     line(`SQLite: single-event /v1/track, 32 concurrent clients, ${fmt(t.elapsed, 1)} s`);
-    line(`  ${fmt(t.requests / t.elapsed)} requests/s · p50 ${fmt(percentile(t.latencies, 50), 1)} ms · p99 ${fmt(percentile(t.latencies, 99), 1)} ms · server peak RSS ${fmt(trackRss)} MB`);
-    line(`  baseline: bare node:http reading and acknowledging the same requests: ${fmt(base.requests / base.elapsed)} requests/s, p99 ${fmt(percentile(base.latencies, 99), 1)} ms → ratio ${fmt(t.requests / t.elapsed / (base.requests / base.elapsed), 2)} (target ≥ 0.5)`);
+    line(
+      `  ${fmt(t.requests / t.elapsed)} requests/s · p50 ${fmt(percentile(t.latencies, 50), 1)} ms · p99 ${fmt(percentile(t.latencies, 99), 1)} ms · server peak RSS ${fmt(trackRss)} MB`,
+    );
+    line(
+      `  baseline: bare node:http reading and acknowledging the same requests: ${fmt(base.requests / base.elapsed)} requests/s, p99 ${fmt(percentile(base.latencies, 99), 1)} ms → ratio ${fmt(t.requests / t.elapsed / (base.requests / base.elapsed), 2)} (target ≥ 0.5)`,
+    );
     line(`Server peak memory: ${fmt(Math.max(b.rss, trackRss))} MB (target < 300 MB)`);
 
     // 3. The batch phase again on PostgreSQL, in a scratch database.

@@ -10,7 +10,10 @@ export const CLI = `${ROOT}dist/cli/main.js`;
 
 /** Creates a workspace with the CLI against `env`'s store and returns its keys. */
 export function createWorkspace(env, name) {
-  const r = spawnSync(process.execPath, [CLI, 'workspace', 'create', name, '--json'], { env: { ...process.env, ...env }, encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [CLI, 'workspace', 'create', name, '--json'], {
+    env: { ...process.env, ...env },
+    encoding: 'utf8',
+  });
   if (r.status !== 0) throw new Error(`workspace create failed: ${r.stderr}`);
   return JSON.parse(r.stdout);
 }
@@ -97,4 +100,5 @@ export function batchBody(run, i, size) {
   return `{"batch":[${parts.join(',')}]}`;
 }
 
-export const fmt = (n, d = 0) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
+export const fmt = (n, d = 0) =>
+  n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });

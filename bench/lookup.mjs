@@ -25,7 +25,11 @@ const count = () => {
 };
 for (let seed = 1; count() < TARGET_EVENTS; seed++) {
   line(`filling: ${fmt(count())} events so far, adding a demo shop with seed ${seed}`);
-  const r = spawnSync(process.execPath, [CLI, 'demo', '--customers', '20000', '--seed', String(seed), '--workspace', 'bench'], { env, stdio: 'inherit' });
+  const r = spawnSync(
+    process.execPath,
+    [CLI, 'demo', '--customers', '20000', '--seed', String(seed), '--workspace', 'bench'],
+    { env, stdio: 'inherit' },
+  );
   if (r.status !== 0) process.exit(1);
 }
 const events = count();
@@ -34,14 +38,20 @@ const events = count();
 const db = new Database(join(DIR, 'kizuna.db'), { readonly: true });
 const ws = db.prepare("SELECT id FROM workspaces WHERE name = 'bench'").get().id;
 const userIds = db
-  .prepare("SELECT value FROM identities WHERE workspace_id = ? AND kind = 'user_id' ORDER BY random() LIMIT ?")
+  .prepare(
+    "SELECT value FROM identities WHERE workspace_id = ? AND kind = 'user_id' ORDER BY random() LIMIT ?",
+  )
   .pluck()
   .all(ws, SAMPLES);
 
 // Baseline: the same two reads as bare SQL on one connection.
-const idStmt = db.prepare("SELECT profile_id FROM identities WHERE workspace_id = ? AND kind = 'user_id' AND value = ?").pluck();
+const idStmt = db
+  .prepare("SELECT profile_id FROM identities WHERE workspace_id = ? AND kind = 'user_id' AND value = ?")
+  .pluck();
 const profStmt = db.prepare('SELECT * FROM profiles WHERE workspace_id = ? AND id = ?');
-const evStmt = db.prepare('SELECT * FROM events WHERE workspace_id = ? AND profile_id = ? ORDER BY timestamp DESC, id DESC LIMIT 50');
+const evStmt = db.prepare(
+  'SELECT * FROM events WHERE workspace_id = ? AND profile_id = ? ORDER BY timestamp DESC, id DESC LIMIT 50',
+);
 const raw = [];
 for (const u of userIds) {
   const t = performance.now();
@@ -54,7 +64,9 @@ db.close();
 raw.sort((a, b) => a - b);
 
 // Kizuna: GET lookup, then GET its 50 latest events, over HTTP on a keep-alive connection.
-const admin = JSON.parse(spawnSync(process.execPath, [join(ROOT, 'bench/admin-key.mjs'), DIR, ws], { encoding: 'utf8' }).stdout).adminKey;
+const admin = JSON.parse(
+  spawnSync(process.execPath, [join(ROOT, 'bench/admin-key.mjs'), DIR, ws], { encoding: 'utf8' }).stdout,
+).adminKey;
 const server = await startServer(env);
 const pool = new Pool(server.url, { connections: 1 });
 const headers = { authorization: `Bearer ${admin}` };
@@ -79,6 +91,12 @@ await stopServer(server);
 http.sort((a, b) => a - b);
 
 line(`Kizuna lookup benchmark · node ${process.version} · ${new Date().toISOString()}`);
-line(`store: SQLite, ${fmt(events)} events; ${fmt(userIds.length)} random customers, ${fmt(returned / userIds.length, 1)} events returned on average`);
-line(`  Kizuna over HTTP (lookup + latest 50 events): p50 ${fmt(percentile(http, 50), 2)} ms · p99 ${fmt(percentile(http, 99), 2)} ms · max ${fmt(http.at(-1), 2)} ms (target p99 < 10 ms)`);
-line(`  baseline, the same reads as bare SQL in-process: p50 ${fmt(percentile(raw, 50), 2)} ms · p99 ${fmt(percentile(raw, 99), 2)} ms → ratio p99 ${fmt(percentile(raw, 99) / percentile(http, 99), 2)}`);
+line(
+  `store: SQLite, ${fmt(events)} events; ${fmt(userIds.length)} random customers, ${fmt(returned / userIds.length, 1)} events returned on average`,
+);
+line(
+  `  Kizuna over HTTP (lookup + latest 50 events): p50 ${fmt(percentile(http, 50), 2)} ms · p99 ${fmt(percentile(http, 99), 2)} ms · max ${fmt(http.at(-1), 2)} ms (target p99 < 10 ms)`,
+);
+line(
+  `  baseline, the same reads as bare SQL in-process: p50 ${fmt(percentile(raw, 50), 2)} ms · p99 ${fmt(percentile(raw, 99), 2)} ms → ratio p99 ${fmt(percentile(raw, 99) / percentile(http, 99), 2)}`,
+);

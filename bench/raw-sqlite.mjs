@@ -18,7 +18,19 @@ const insert = db.prepare(
    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 );
 const tx = db.transaction((events) => {
-  for (const e of events) insert.run('ws', `p-${e.userId}`, e.messageId, e.type, e.event, e.userId, null, Date.parse(e.timestamp), Date.now(), JSON.stringify(e));
+  for (const e of events)
+    insert.run(
+      'ws',
+      `p-${e.userId}`,
+      e.messageId,
+      e.type,
+      e.event,
+      e.userId,
+      null,
+      Date.parse(e.timestamp),
+      Date.now(),
+      JSON.stringify(e),
+    );
 });
 let events = 0;
 let inserting = 0;

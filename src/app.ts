@@ -31,7 +31,10 @@ export interface App {
   close(): Promise<void>;
 }
 
-export async function createApp(config: Config, opts: { clock?: Clock; logger?: Logger; store?: Store } = {}): Promise<App> {
+export async function createApp(
+  config: Config,
+  opts: { clock?: Clock; logger?: Logger; store?: Store } = {},
+): Promise<App> {
   const clock = opts.clock ?? systemClock;
   const logger = opts.logger ?? createLogger(config);
   const store = opts.store ?? openStore(config, clock);

@@ -17,14 +17,20 @@ export interface Config {
 }
 
 const schema = z.object({
-  port: z.coerce.number({ error: 'must be a number' }).int({ error: 'must be an integer' }).min(0, { error: 'must be 0–65535' }).max(65535, { error: 'must be 0–65535' }),
+  port: z.coerce
+    .number({ error: 'must be a number' })
+    .int({ error: 'must be an integer' })
+    .min(0, { error: 'must be 0–65535' })
+    .max(65535, { error: 'must be 0–65535' }),
   host: z.string().min(1),
   dataDir: z.string().min(1, { error: 'must not be empty' }),
   databaseUrl: z
     .string()
     .regex(/^postgres(ql)?:\/\//, { error: 'must be a postgres:// or postgresql:// URL' })
     .nullable(),
-  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { error: 'must be one of fatal, error, warn, info, debug, trace, silent' }),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
+    error: 'must be one of fatal, error, warn, info, debug, trace, silent',
+  }),
   logRequests: z.boolean(),
 });
 
@@ -49,7 +55,12 @@ export function loadConfig(
     logRequests: env['KIZUNA_LOG_REQUESTS'] === '1' || env['KIZUNA_LOG_REQUESTS'] === 'true',
   });
   if (!r.success) {
-    throw new ValidationError(r.error.issues.map((i) => ({ field: FIELD_NAMES[String(i.path[0])] ?? String(i.path[0]), rule: i.message })));
+    throw new ValidationError(
+      r.error.issues.map((i) => ({
+        field: FIELD_NAMES[String(i.path[0])] ?? String(i.path[0]),
+        rule: i.message,
+      })),
+    );
   }
   return { ...r.data, dataDir: resolve(r.data.dataDir) };
 }

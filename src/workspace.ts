@@ -13,11 +13,10 @@ export interface NewWorkspace {
   adminKey: string;
 }
 
-const name = z
-  .string()
-  .regex(/^[\p{L}\p{N}][\p{L}\p{N} ._-]{0,99}$/u, {
-    error: 'must be 1–100 letters, digits, spaces, dots, dashes or underscores, starting with a letter or digit',
-  });
+const name = z.string().regex(/^[\p{L}\p{N}][\p{L}\p{N} ._-]{0,99}$/u, {
+  error:
+    'must be 1–100 letters, digits, spaces, dots, dashes or underscores, starting with a letter or digit',
+});
 
 /**
  * Creates a workspace with a fresh write key and admin key. Only their hashes are stored, so this is
@@ -25,9 +24,14 @@ const name = z
  */
 export async function createWorkspace(store: Store, workspaceName: string): Promise<NewWorkspace> {
   const r = name.safeParse(workspaceName);
-  if (!r.success) throw new ValidationError([{ field: 'name', rule: r.error.issues[0]?.message ?? 'is invalid' }]);
+  if (!r.success)
+    throw new ValidationError([{ field: 'name', rule: r.error.issues[0]?.message ?? 'is invalid' }]);
   const writeKey = newSecret('wk');
   const adminKey = newSecret('ak');
-  const ws = await store.createWorkspace({ name: r.data, writeKeyHash: hashKey(writeKey), adminKeyHash: hashKey(adminKey) });
+  const ws = await store.createWorkspace({
+    name: r.data,
+    writeKeyHash: hashKey(writeKey),
+    adminKeyHash: hashKey(adminKey),
+  });
   return { id: ws.id, name: ws.name, writeKey, adminKey };
 }

@@ -5,7 +5,10 @@
 const error = { $ref: '#/components/responses/Error' };
 const auth = { 401: { $ref: '#/components/responses/Unauthorized' } };
 const idParam = { name: 'id', in: 'path', required: true, schema: { type: 'string' } };
-const json = (ref: string) => ({ description: 'OK', content: { 'application/json': { schema: { $ref: ref } } } });
+const json = (ref: string) => ({
+  description: 'OK',
+  content: { 'application/json': { schema: { $ref: ref } } },
+});
 
 export const openApiDocument = {
   openapi: '3.1.0',
@@ -20,8 +23,13 @@ export const openApiDocument = {
     '/api/v1/profiles/lookup': {
       get: {
         summary: 'Find the profile that owns an identifier',
-        description: 'Give exactly one of the parameters. An identifier of a profile merged into another resolves to the survivor.',
-        parameters: ['userId', 'anonymousId', 'email', 'phone'].map((name) => ({ name, in: 'query', schema: { type: 'string' } })),
+        description:
+          'Give exactly one of the parameters. An identifier of a profile merged into another resolves to the survivor.',
+        parameters: ['userId', 'anonymousId', 'email', 'phone'].map((name) => ({
+          name,
+          in: 'query',
+          schema: { type: 'string' },
+        })),
         responses: { 200: json('#/components/schemas/Profile'), 400: error, ...auth, 404: error },
       },
     },
@@ -38,7 +46,12 @@ export const openApiDocument = {
         parameters: [
           idParam,
           { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 1000, default: 50 } },
-          { name: 'before', in: 'query', description: '`next` of the previous page', schema: { type: 'string' } },
+          {
+            name: 'before',
+            in: 'query',
+            description: '`next` of the previous page',
+            schema: { type: 'string' },
+          },
         ],
         responses: { 200: json('#/components/schemas/EventPage'), 400: error, ...auth, 404: error },
       },
@@ -50,8 +63,17 @@ export const openApiDocument = {
           'Each `trait.<name>=<value>` filter must match (repeat one to match any of several values). A value that spells a number, true, false or null also matches that JSON value. Ordered by profile id.',
         parameters: [
           { name: 'trait.*', in: 'query', description: 'e.g. trait.plan=pro', schema: { type: 'string' } },
-          { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 1000, default: 100 } },
-          { name: 'after', in: 'query', description: '`next` of the previous page', schema: { type: 'string' } },
+          {
+            name: 'limit',
+            in: 'query',
+            schema: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
+          },
+          {
+            name: 'after',
+            in: 'query',
+            description: '`next` of the previous page',
+            schema: { type: 'string' },
+          },
         ],
         responses: { 200: json('#/components/schemas/ProfilePage'), 400: error, ...auth },
       },
@@ -69,14 +91,28 @@ export const openApiDocument = {
         responses: { 200: json('#/components/schemas/Group'), ...auth, 404: error },
       },
     },
-    '/api/v1/openapi.json': { get: { summary: 'This document', security: [], responses: { 200: { description: 'OK' } } } },
-    '/healthz': { get: { summary: 'Liveness and store reachability', security: [], responses: { 200: { description: 'OK' }, 503: error } } },
+    '/api/v1/openapi.json': {
+      get: { summary: 'This document', security: [], responses: { 200: { description: 'OK' } } },
+    },
+    '/healthz': {
+      get: {
+        summary: 'Liveness and store reachability',
+        security: [],
+        responses: { 200: { description: 'OK' }, 503: error },
+      },
+    },
   },
   components: {
     securitySchemes: { adminKey: { type: 'http', scheme: 'bearer' } },
     responses: {
-      Error: { description: 'The request was refused', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
-      Unauthorized: { description: 'Missing, unknown or wrong kind of key', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
+      Error: {
+        description: 'The request was refused',
+        content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+      },
+      Unauthorized: {
+        description: 'Missing, unknown or wrong kind of key',
+        content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+      },
     },
     schemas: {
       Error: {
@@ -89,7 +125,13 @@ export const openApiDocument = {
             properties: {
               code: { type: 'string' },
               message: { type: 'string' },
-              issues: { type: 'array', items: { type: 'object', properties: { field: { type: 'string' }, rule: { type: 'string' } } } },
+              issues: {
+                type: 'array',
+                items: {
+                  type: 'object',
+                  properties: { field: { type: 'string' }, rule: { type: 'string' } },
+                },
+              },
             },
           },
         },
@@ -102,7 +144,13 @@ export const openApiDocument = {
           userId: { type: ['string', 'null'] },
           identities: {
             type: 'array',
-            items: { type: 'object', properties: { type: { enum: ['userId', 'anonymousId', 'email', 'phone'] }, value: { type: 'string' } } },
+            items: {
+              type: 'object',
+              properties: {
+                type: { enum: ['userId', 'anonymousId', 'email', 'phone'] },
+                value: { type: 'string' },
+              },
+            },
           },
           traits: { type: 'object', description: 'latest value of each trait (latest by event timestamp)' },
           firstSeenAt: { type: ['string', 'null'], format: 'date-time' },
@@ -137,20 +185,37 @@ export const openApiDocument = {
       },
       ProfilePage: {
         type: 'object',
-        properties: { profiles: { type: 'array', items: { $ref: '#/components/schemas/Profile' } }, next: { type: ['string', 'null'] } },
+        properties: {
+          profiles: { type: 'array', items: { $ref: '#/components/schemas/Profile' } },
+          next: { type: ['string', 'null'] },
+        },
       },
       EventNames: {
         type: 'object',
         properties: {
           eventNames: {
             type: 'array',
-            items: { type: 'object', properties: { type: { type: 'string' }, name: { type: ['string', 'null'] }, count: { type: 'integer' }, lastSeenAt: { type: 'string', format: 'date-time' } } },
+            items: {
+              type: 'object',
+              properties: {
+                type: { type: 'string' },
+                name: { type: ['string', 'null'] },
+                count: { type: 'integer' },
+                lastSeenAt: { type: 'string', format: 'date-time' },
+              },
+            },
           },
         },
       },
       Group: {
         type: 'object',
-        properties: { id: { type: 'string' }, traits: { type: 'object' }, memberCount: { type: 'integer' }, createdAt: { type: 'string' }, updatedAt: { type: 'string' } },
+        properties: {
+          id: { type: 'string' },
+          traits: { type: 'object' },
+          memberCount: { type: 'integer' },
+          createdAt: { type: 'string' },
+          updatedAt: { type: 'string' },
+        },
       },
     },
   },

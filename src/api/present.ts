@@ -43,7 +43,13 @@ export function eventJson(e: StoredEvent) {
 }
 
 export function groupJson(g: GroupView) {
-  return { id: g.id, traits: g.traits, memberCount: g.memberCount, createdAt: iso(g.createdAt), updatedAt: iso(g.updatedAt) };
+  return {
+    id: g.id,
+    traits: g.traits,
+    memberCount: g.memberCount,
+    createdAt: iso(g.createdAt),
+    updatedAt: iso(g.updatedAt),
+  };
 }
 
 export function encodeCursor(c: EventCursor): string {
@@ -52,6 +58,7 @@ export function encodeCursor(c: EventCursor): string {
 
 export function decodeCursor(s: string, field: string): EventCursor {
   const m = /^(-?\d+)\.(\d+)$/.exec(Buffer.from(s, 'base64url').toString('utf8'));
-  if (!m) throw new ValidationError([{ field, rule: 'must be a cursor returned as `next` by a previous page' }]);
+  if (!m)
+    throw new ValidationError([{ field, rule: 'must be a cursor returned as `next` by a previous page' }]);
   return { timestamp: Number(m[1]), id: m[2]! };
 }

@@ -17,7 +17,9 @@ export interface ApiDeps {
 function parse<T>(schema: z.ZodType<T>, input: unknown): T {
   const r = schema.safeParse(input);
   if (r.success) return r.data;
-  throw new ValidationError(r.error.issues.map((i) => ({ field: i.path.map(String).join('.') || 'query', rule: i.message })));
+  throw new ValidationError(
+    r.error.issues.map((i) => ({ field: i.path.map(String).join('.') || 'query', rule: i.message })),
+  );
 }
 
 const limit = (max: number, dflt: number) =>
@@ -29,7 +31,12 @@ const limit = (max: number, dflt: number) =>
     .default(dflt);
 
 const lookupQuery = z
-  .object({ userId: z.string().min(1).optional(), anonymousId: z.string().min(1).optional(), email: z.string().min(1).optional(), phone: z.string().min(1).optional() })
+  .object({
+    userId: z.string().min(1).optional(),
+    anonymousId: z.string().min(1).optional(),
+    email: z.string().min(1).optional(),
+    phone: z.string().min(1).optional(),
+  })
   .refine((q) => Object.values(q).filter((v) => v !== undefined).length === 1, {
     error: 'give exactly one of userId, anonymousId, email, phone',
   });
@@ -72,25 +79,46 @@ export function registerApiRoutes(app: FastifyInstance, deps: ApiDeps): void {
       limit: q.limit,
       ...(q.before !== undefined && { before: decodeCursor(q.before, 'before') }),
     });
-    return { profileId: profile.id, events: page.events.map(eventJson), next: page.next ? encodeCursor(page.next) : null };
+    return {
+      profileId: profile.id,
+      events: page.events.map(eventJson),
+      next: page.next ? encodeCursor(page.next) : null,
+    };
   });
 
   app.get('/api/v1/profiles', async (req) => {
     const ws = await workspace(req);
     const raw = (req.query ?? {}) as Record<string, string | string[]>;
-    const q = parse(z.object({ limit: limit(1000, 100), after: z.string().optional() }), { limit: raw['limit'], after: raw['after'] });
+    const q = parse(z.object({ limit: limit(1000, 100), after: z.string().optional() }), {
+      limit: raw['limit'],
+      after: raw['after'],
+    });
     const filters: TraitFilter[] = [];
     for (const [name, value] of Object.entries(raw)) {
       if (name === 'limit' || name === 'after') continue;
       if (!name.startsWith('trait.') || name.length === 6) {
-        throw new ValidationError([{ field: name, rule: 'unknown parameter: filter with trait.<name>=<value>, page with limit and after' }]);
+        throw new ValidationError([
+          {
+            field: name,
+            rule: 'unknown parameter: filter with trait.<name>=<value>, page with limit and after',
+          },
+        ]);
       }
       if (/["\\]/.test(name)) {
-        throw new ValidationError([{ field: name, rule: 'a trait name in a filter must not contain quotes or backslashes' }]);
+        throw new ValidationError([
+          { field: name, rule: 'a trait name in a filter must not contain quotes or backslashes' },
+        ]);
       }
-      filters.push({ key: name.slice(6), anyOf: (Array.isArray(value) ? value : [value]).flatMap(typedValues) });
+      filters.push({
+        key: name.slice(6),
+        anyOf: (Array.isArray(value) ? value : [value]).flatMap(typedValues),
+      });
     }
-    const page = await store.searchProfiles(ws, { filters, limit: q.limit, ...(q.after !== undefined && { after: q.after }) });
+    const page = await store.searchProfiles(ws, {
+      filters,
+      limit: q.limit,
+      ...(q.after !== undefined && { after: q.after }),
+    });
     return { profiles: page.profiles.map(profileJson), next: page.next };
   });
 

@@ -25,12 +25,17 @@ const IN_FLIGHT = 4;
  * creating it if needed. Generated messageIds are deterministic, so running it twice with the same
  * seed and `now` stores nothing twice.
  */
-export async function runDemo(store: Store, opts: DemoOptions): Promise<{ workspaceId: string; events: number; duplicates: number }> {
+export async function runDemo(
+  store: Store,
+  opts: DemoOptions,
+): Promise<{ workspaceId: string; events: number; duplicates: number }> {
   let workspaceId = (await store.findWorkspaceByName(opts.workspace))?.id;
   if (!workspaceId) {
     const ws = await createWorkspace(store, opts.workspace);
     workspaceId = ws.id;
-    opts.out.write(`Created workspace "${ws.name}" (${ws.id}). Keys, shown once:\n  write key: ${ws.writeKey}\n  admin key: ${ws.adminKey}\n`);
+    opts.out.write(
+      `Created workspace "${ws.name}" (${ws.id}). Keys, shown once:\n  write key: ${ws.writeKey}\n  admin key: ${ws.adminKey}\n`,
+    );
   }
   const now = opts.now ?? Date.now();
   const progress = createProgress({ total: opts.customers, label: 'customers', stream: opts.out });
@@ -60,7 +65,12 @@ export async function runDemo(store: Store, opts: DemoOptions): Promise<{ worksp
   };
   for (const history of generateShop({ customers: opts.customers, seed: opts.seed, now, days: opts.days })) {
     for (const msg of history) {
-      const r = normalizeMessage(msg, 'demo', null, { receivedAt: now, sentAt: null, context: null, ip: null });
+      const r = normalizeMessage(msg, 'demo', null, {
+        receivedAt: now,
+        sentAt: null,
+        context: null,
+        ip: null,
+      });
       if (!r.ok) throw new ValidationError(r.issues);
       pending.push(r.event);
     }

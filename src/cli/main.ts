@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 import { Command, InvalidArgumentError } from 'commander';
-import { createApp, openStore } from '../app.js';
+import { createApp, openStore, type App } from '../app.js';
 import { loadConfig } from '../config.js';
-import { KizunaError } from '../errors.js';
+import { ConflictError, KizunaError } from '../errors.js';
 import { createWorkspace } from '../workspace.js';
 import { runDemo } from './demo.js';
 
@@ -24,17 +24,12 @@ program
   .action(async (flags: { port?: string; host?: string; data?: string }) => {
     const config = loadConfig(process.env, flags);
     const app = await createApp(config);
-    if ((await app.store.countWorkspaces()) === 0) {
-      const ws = await createWorkspace(app.store, 'demo');
-      app.logger.info({ workspace: ws.id, name: ws.name }, 'created workspace "demo" (its keys are printed once, on stderr)');
-      process.stderr.write(
-        `\n  Created workspace "demo". These keys are shown once; keep them:\n` +
-          `    write key (SDKs):      ${ws.writeKey}\n` +
-          `    admin key (admin API): ${ws.adminKey}\n\n`,
-      );
-    }
+    if ((await app.store.countWorkspaces()) === 0) await createDemoWorkspace(app);
     const address = await app.listen();
-    app.logger.info({ address, store: config.databaseUrl ? 'postgres' : config.dataDir }, 'kizuna is listening');
+    app.logger.info(
+      { address, store: config.databaseUrl ? 'postgres' : config.dataDir },
+      'kizuna is listening',
+    );
     let stopping = false;
     const stop = (signal: string) => {
       if (stopping) return;
@@ -65,8 +60,14 @@ workspace
     try {
       await store.migrate();
       const ws = await createWorkspace(store, name);
-      if (flags.json) process.stdout.write(`${JSON.stringify({ id: ws.id, writeKey: ws.writeKey, adminKey: ws.adminKey })}\n`);
-      else process.stdout.write(`workspace ${ws.name} (${ws.id})\n  write key: ${ws.writeKey}\n  admin key: ${ws.adminKey}\n`);
+      if (flags.json)
+        process.stdout.write(
+          `${JSON.stringify({ id: ws.id, writeKey: ws.writeKey, adminKey: ws.adminKey })}\n`,
+        );
+      else
+        process.stdout.write(
+          `workspace ${ws.name} (${ws.id})\n  write key: ${ws.writeKey}\n  admin key: ${ws.adminKey}\n`,
+        );
     } finally {
       await store.close();
     }
@@ -80,16 +81,18 @@ program
   .option('--seed <n>', 'random seed', positiveInt, 1)
   .option('--days <n>', 'days of history, ending now', positiveInt, 180)
   .option('-d, --data <dir>', 'SQLite data directory (env KIZUNA_DATA_DIR)')
-  .action(async (flags: { customers: number; workspace: string; seed: number; days: number; data?: string }) => {
-    const config = loadConfig(process.env, { data: flags.data });
-    const store = openStore(config);
-    try {
-      await store.migrate();
-      await runDemo(store, { ...flags, out: process.stderr });
-    } finally {
-      await store.close();
-    }
-  });
+  .action(
+    async (flags: { customers: number; workspace: string; seed: number; days: number; data?: string }) => {
+      const config = loadConfig(process.env, { data: flags.data });
+      const store = openStore(config);
+      try {
+        await store.migrate();
+        await runDemo(store, { ...flags, out: process.stderr });
+      } finally {
+        await store.close();
+      }
+    },
+  );
 
 program
   .command('migrate')
@@ -104,6 +107,27 @@ program
       await store.close();
     }
   });
+
+/** The first start on an empty store creates workspace "demo" and shows its keys, once. */
+async function createDemoWorkspace(app: App): Promise<void> {
+  let ws;
+  try {
+    ws = await createWorkspace(app.store, 'demo');
+  } catch (err) {
+    // Another server sharing the database got there first: its keys were shown there.
+    if (err instanceof ConflictError) return;
+    throw err;
+  }
+  app.logger.info(
+    { workspace: ws.id, name: ws.name },
+    'created workspace "demo" (its keys are printed once, on stderr)',
+  );
+  process.stderr.write(
+    `\n  Created workspace "demo". These keys are shown once; keep them:\n` +
+      `    write key (SDKs):      ${ws.writeKey}\n` +
+      `    admin key (admin API): ${ws.adminKey}\n\n`,
+  );
+}
 
 function positiveInt(v: string): number {
   const n = Number(v);

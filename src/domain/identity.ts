@@ -68,7 +68,10 @@ export function identityKeysOf(event: NormalizedEvent): IdentityKey[] {
 export function lookupKeysOf(event: NormalizedEvent): IdentityKey[] {
   const keys = identityKeysOf(event);
   if (event.type === 'alias' && event.previousId !== null) {
-    keys.push({ kind: 'user_id', value: event.previousId }, { kind: 'anonymous_id', value: event.previousId });
+    keys.push(
+      { kind: 'user_id', value: event.previousId },
+      { kind: 'anonymous_id', value: event.previousId },
+    );
   }
   return keys;
 }

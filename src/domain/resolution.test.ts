@@ -51,7 +51,10 @@ const t = (minutes: number) => Date.UTC(2026, 0, 1) + minutes * 60_000;
 describe('identity resolution', () => {
   it('creates one profile per new customer and reuses it for later events', () => {
     const g = new MemoryGraph();
-    g.ingest([testEvent({ anonymousId: 'a1', messageId: 'e1' }), testEvent({ anonymousId: 'a1', messageId: 'e2' })]);
+    g.ingest([
+      testEvent({ anonymousId: 'a1', messageId: 'e1' }),
+      testEvent({ anonymousId: 'a1', messageId: 'e2' }),
+    ]);
     g.ingest([testEvent({ anonymousId: 'a2', messageId: 'e3' })]);
     expect(g.profiles.size).toBe(2);
     expect(g.profileOf('anonymous_id', 'a1')?.eventCount).toBe(2);
@@ -62,7 +65,14 @@ describe('identity resolution', () => {
     g.ingest([testEvent({ anonymousId: 'anon', messageId: 'browse', timestamp: t(0) })]);
     g.ingest([testEvent({ userId: 'u1', messageId: 'login-elsewhere', timestamp: t(1) })]);
     const r = g.ingest([
-      testEvent({ type: 'identify', userId: 'u1', anonymousId: 'anon', messageId: 'id', timestamp: t(2), traits: { name: 'Aiko' } }),
+      testEvent({
+        type: 'identify',
+        userId: 'u1',
+        anonymousId: 'anon',
+        messageId: 'id',
+        timestamp: t(2),
+        traits: { name: 'Aiko' },
+      }),
     ]);
     expect(r.merges).toHaveLength(1);
     const p = g.profileOf('user_id', 'u1')!;
@@ -79,8 +89,12 @@ describe('identity resolution', () => {
     const g = new MemoryGraph();
     g.ingest([testEvent({ anonymousId: 'A', messageId: '1' })]);
     g.ingest([testEvent({ anonymousId: 'B', messageId: '2' })]);
-    g.ingest([testEvent({ type: 'identify', anonymousId: 'A', traits: { email: 'x@example.com' }, messageId: '3' })]);
-    g.ingest([testEvent({ type: 'identify', anonymousId: 'B', traits: { email: 'X@example.com ' }, messageId: '4' })]);
+    g.ingest([
+      testEvent({ type: 'identify', anonymousId: 'A', traits: { email: 'x@example.com' }, messageId: '3' }),
+    ]);
+    g.ingest([
+      testEvent({ type: 'identify', anonymousId: 'B', traits: { email: 'X@example.com ' }, messageId: '4' }),
+    ]);
     g.ingest([testEvent({ type: 'identify', userId: 'C', anonymousId: 'B', messageId: '5' })]);
     expect(g.profiles.size).toBe(1);
     const p = g.profileOf('user_id', 'C')!;
@@ -92,7 +106,9 @@ describe('identity resolution', () => {
   it('never merges two known users implicitly: a shared device stays with its first user', () => {
     const g = new MemoryGraph();
     g.ingest([testEvent({ type: 'identify', userId: 'alice', anonymousId: 'device', messageId: '1' })]);
-    const r = g.ingest([testEvent({ type: 'identify', userId: 'bob', anonymousId: 'device', messageId: '2' })]);
+    const r = g.ingest([
+      testEvent({ type: 'identify', userId: 'bob', anonymousId: 'device', messageId: '2' }),
+    ]);
     expect(r.refused).toHaveLength(1);
     expect(r.refused[0]!.userIds.sort()).toEqual(['alice', 'bob']);
     expect(g.profiles.size).toBe(2);
@@ -107,7 +123,9 @@ describe('identity resolution', () => {
     const g = new MemoryGraph();
     g.ingest([testEvent({ userId: 'old-id', messageId: '1', timestamp: t(0) })]);
     g.ingest([testEvent({ userId: 'new-id', messageId: '2', timestamp: t(5) })]);
-    const r = g.ingest([testEvent({ type: 'alias', userId: 'new-id', previousId: 'old-id', messageId: '3', timestamp: t(6) })]);
+    const r = g.ingest([
+      testEvent({ type: 'alias', userId: 'new-id', previousId: 'old-id', messageId: '3', timestamp: t(6) }),
+    ]);
     expect(r.merges).toHaveLength(1);
     expect(g.profiles.size).toBe(1);
     const p = g.profileOf('user_id', 'new-id')!;
@@ -126,16 +144,50 @@ describe('identity resolution', () => {
 
   it('keeps the newest value per trait even when identifies arrive out of order', () => {
     const g = new MemoryGraph();
-    g.ingest([testEvent({ type: 'identify', userId: 'u', traits: { plan: 'pro', city: 'Osaka' }, timestamp: t(10), messageId: '1' })]);
-    g.ingest([testEvent({ type: 'identify', userId: 'u', traits: { plan: 'free', age: 30 }, timestamp: t(1), messageId: '2' })]);
+    g.ingest([
+      testEvent({
+        type: 'identify',
+        userId: 'u',
+        traits: { plan: 'pro', city: 'Osaka' },
+        timestamp: t(10),
+        messageId: '1',
+      }),
+    ]);
+    g.ingest([
+      testEvent({
+        type: 'identify',
+        userId: 'u',
+        traits: { plan: 'free', age: 30 },
+        timestamp: t(1),
+        messageId: '2',
+      }),
+    ]);
     expect(g.profileOf('user_id', 'u')?.traits).toEqual({ plan: 'pro', city: 'Osaka', age: 30 });
   });
 
   it('merging keeps per key whichever profile set the trait last', () => {
     const g = new MemoryGraph();
-    g.ingest([testEvent({ type: 'identify', anonymousId: 'a', traits: { color: 'red', size: 'M' }, timestamp: t(9), messageId: '1' })]);
-    g.ingest([testEvent({ type: 'identify', userId: 'u', traits: { color: 'blue', size: 'L' }, timestamp: t(3), messageId: '2' })]);
-    g.ingest([testEvent({ type: 'identify', userId: 'u', anonymousId: 'a', timestamp: t(4), messageId: '3' })]);
+    g.ingest([
+      testEvent({
+        type: 'identify',
+        anonymousId: 'a',
+        traits: { color: 'red', size: 'M' },
+        timestamp: t(9),
+        messageId: '1',
+      }),
+    ]);
+    g.ingest([
+      testEvent({
+        type: 'identify',
+        userId: 'u',
+        traits: { color: 'blue', size: 'L' },
+        timestamp: t(3),
+        messageId: '2',
+      }),
+    ]);
+    g.ingest([
+      testEvent({ type: 'identify', userId: 'u', anonymousId: 'a', timestamp: t(4), messageId: '3' }),
+    ]);
     expect(g.profileOf('user_id', 'u')?.traits).toEqual({ color: 'red', size: 'M' });
   });
 

@@ -47,7 +47,10 @@ export class KeyAuth {
       hit = { ...found, until: now + CACHE_MS };
       this.cache.set(key, hit);
     }
-    if (hit.kind !== kind) throw new AuthenticationError(`wrong kind of key: this endpoint needs ${expected}, not ${hit.kind === 'write' ? 'a write key' : 'an admin key'}`);
+    if (hit.kind !== kind)
+      throw new AuthenticationError(
+        `wrong kind of key: this endpoint needs ${expected}, not ${hit.kind === 'write' ? 'a write key' : 'an admin key'}`,
+      );
     return hit.workspaceId;
   }
 }

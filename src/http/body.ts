@@ -14,29 +14,41 @@ const inflateAsync = promisify(inflate);
  */
 export function registerJsonBodies(app: FastifyInstance): void {
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: LIMITS.rawBodyBytes }, async (req: FastifyRequest, raw: Buffer) => {
-    const encoding = String(req.headers['content-encoding'] ?? 'identity').toLowerCase();
-    let body: Buffer;
-    try {
-      if (encoding === 'gzip' || encoding === 'x-gzip') body = await gunzipAsync(raw, { maxOutputLength: LIMITS.batchBytes + 1 });
-      else if (encoding === 'deflate') body = await inflateAsync(raw, { maxOutputLength: LIMITS.batchBytes + 1 });
-      else if (encoding === 'identity') body = raw;
-      else throw new ValidationError([{ field: 'Content-Encoding', rule: 'must be gzip, deflate or absent' }]);
-    } catch (err) {
-      if (err instanceof ValidationError) throw err;
-      if (err instanceof RangeError) throw tooLarge();
-      throw new ValidationError([{ field: 'body', rule: `is not valid ${encoding} data` }], { cause: err });
-    }
-    if (body.length > LIMITS.batchBytes) throw tooLarge();
-    if (body.length === 0) throw new ValidationError([{ field: 'body', rule: 'must not be empty' }]);
-    try {
-      return JSON.parse(body.toString('utf8')) as unknown;
-    } catch (err) {
-      throw new ValidationError([{ field: 'body', rule: `is not valid JSON (${(err as Error).message})` }], { cause: err });
-    }
-  });
+  app.addContentTypeParser(
+    '*',
+    { parseAs: 'buffer', bodyLimit: LIMITS.rawBodyBytes },
+    async (req: FastifyRequest, raw: Buffer) => {
+      const encoding = String(req.headers['content-encoding'] ?? 'identity').toLowerCase();
+      let body: Buffer;
+      try {
+        if (encoding === 'gzip' || encoding === 'x-gzip')
+          body = await gunzipAsync(raw, { maxOutputLength: LIMITS.batchBytes + 1 });
+        else if (encoding === 'deflate')
+          body = await inflateAsync(raw, { maxOutputLength: LIMITS.batchBytes + 1 });
+        else if (encoding === 'identity') body = raw;
+        else
+          throw new ValidationError([{ field: 'Content-Encoding', rule: 'must be gzip, deflate or absent' }]);
+      } catch (err) {
+        if (err instanceof ValidationError) throw err;
+        if (err instanceof RangeError) throw tooLarge();
+        throw new ValidationError([{ field: 'body', rule: `is not valid ${encoding} data` }], { cause: err });
+      }
+      if (body.length > LIMITS.batchBytes) throw tooLarge();
+      if (body.length === 0) throw new ValidationError([{ field: 'body', rule: 'must not be empty' }]);
+      try {
+        return JSON.parse(body.toString('utf8')) as unknown;
+      } catch (err) {
+        throw new ValidationError(
+          [{ field: 'body', rule: `is not valid JSON (${(err as Error).message})` }],
+          { cause: err },
+        );
+      }
+    },
+  );
 }
 
 function tooLarge(): ValidationError {
-  return new ValidationError([{ field: 'body', rule: `must be at most ${LIMITS.batchBytes / 1024} KB after decompression` }]);
+  return new ValidationError([
+    { field: 'body', rule: `must be at most ${LIMITS.batchBytes / 1024} KB after decompression` },
+  ]);
 }

@@ -11,14 +11,20 @@ export function errorHandler(err: FastifyError | Error, req: FastifyRequest, rep
   if (err instanceof KizunaError) {
     if (err.status >= 500) req.log.error({ err }, 'request failed');
     void reply.status(err.status).send({
-      error: { code: err.code, message: err.message, ...(err instanceof ValidationError && { issues: err.issues }) },
+      error: {
+        code: err.code,
+        message: err.message,
+        ...(err instanceof ValidationError && { issues: err.issues }),
+      },
     });
     return;
   }
   const fe = err as FastifyError;
   if (fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
     const issue = { field: 'body', rule: `must be at most ${LIMITS.batchBytes / 1024} KB` };
-    void reply.status(400).send({ error: { code: 'invalid_request', message: `body: ${issue.rule}`, issues: [issue] } });
+    void reply
+      .status(400)
+      .send({ error: { code: 'invalid_request', message: `body: ${issue.rule}`, issues: [issue] } });
     return;
   }
   if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {

@@ -26,7 +26,9 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
   });
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler((req, reply) => {
-    void reply.status(404).send({ error: { code: 'not_found', message: `no route ${req.method} ${req.url.split('?')[0]}` } });
+    void reply
+      .status(404)
+      .send({ error: { code: 'not_found', message: `no route ${req.method} ${req.url.split('?')[0]}` } });
   });
   registerJsonBodies(app);
   const auth = new KeyAuth(deps.store, deps.clock);

@@ -19,12 +19,17 @@ const id = z
   .refine((v) => v.length <= LIMITS.idChars, { error: `must be at most ${LIMITS.idChars} characters` });
 
 /** ISO 8601: a date, optionally a time; a date-time without an offset is read as UTC. */
-const ISO = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(Z|[+-]\d{2}(?::?\d{2})?)?)?$/i;
+const ISO =
+  /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(Z|[+-]\d{2}(?::?\d{2})?)?)?$/i;
 const MAX_DATE = Date.UTC(9999, 11, 31);
 const date = z.string({ error: 'must be an ISO 8601 date-time string' }).transform((v, ctx) => {
   const ms = parseIsoDate(v);
   if (ms === null) {
-    ctx.issues.push({ code: 'custom', input: v, message: 'must be an ISO 8601 date-time between 1970 and 9999' });
+    ctx.issues.push({
+      code: 'custom',
+      input: v,
+      message: 'must be an ISO 8601 date-time between 1970 and 9999',
+    });
     return z.NEVER;
   }
   return ms;
@@ -34,7 +39,9 @@ const date = z.string({ error: 'must be an ISO 8601 date-time string' }).transfo
 export function parseIsoDate(v: string): number | null {
   const m = ISO.exec(v);
   if (!m) return null;
-  const [y, mo, d, h = 0, mi = 0, sec = 0] = m.slice(1, 7).map((x) => (x === undefined ? undefined : Number(x)));
+  const [y, mo, d, h = 0, mi = 0, sec = 0] = m
+    .slice(1, 7)
+    .map((x) => (x === undefined ? undefined : Number(x)));
   const daysInMonth = new Date(Date.UTC(y!, mo, 0)).getUTCDate();
   if (mo! < 1 || mo! > 12 || d! < 1 || d! > daysInMonth || h > 23 || mi > 59 || sec > 59) return null;
   const ms = Date.parse(m[4] !== undefined && m[7] === undefined ? `${v}Z` : v);
@@ -48,8 +55,14 @@ const message = z.object({
   anonymousId: id.nullish(),
   previousId: id.nullish(),
   groupId: id.nullish(),
-  event: z.string({ error: 'must be a string' }).max(LIMITS.idChars, { error: `must be at most ${LIMITS.idChars} characters` }).nullish(),
-  name: z.string({ error: 'must be a string' }).max(LIMITS.idChars, { error: `must be at most ${LIMITS.idChars} characters` }).nullish(),
+  event: z
+    .string({ error: 'must be a string' })
+    .max(LIMITS.idChars, { error: `must be at most ${LIMITS.idChars} characters` })
+    .nullish(),
+  name: z
+    .string({ error: 'must be a string' })
+    .max(LIMITS.idChars, { error: `must be at most ${LIMITS.idChars} characters` })
+    .nullish(),
   traits: object.nullish(),
   properties: object.nullish(),
   context: object.nullish(),
@@ -75,19 +88,29 @@ export type Normalized = { ok: true; event: NormalizedEvent } | { ok: false; iss
  * Validates and normalises one message. `path` prefixes field names in issues (`batch[3]`, or the
  * empty string for a single call); `impliedType` is the endpoint's type for /v1/track etc.
  */
-export function normalizeMessage(raw: unknown, path: string, impliedType: EventType | null, env: Envelope): Normalized {
+export function normalizeMessage(
+  raw: unknown,
+  path: string,
+  impliedType: EventType | null,
+  env: Envelope,
+): Normalized {
   const at = (field: string) => (path ? `${path}.${field}` : field);
-  if (!isObject(raw)) return { ok: false, issues: [{ field: path || 'body', rule: 'must be a JSON object' }] };
+  if (!isObject(raw))
+    return { ok: false, issues: [{ field: path || 'body', rule: 'must be a JSON object' }] };
   const input = impliedType ? { ...raw, type: impliedType } : raw;
   const issues: FieldIssue[] = [];
   checkJsonText(input, path || 'body', issues);
   const parsed = message.safeParse(input);
   if (!parsed.success) {
     for (const i of parsed.error.issues) {
-      issues.push({ field: at(i.path.map(String).join('.')), rule: i.code === 'invalid_type' && i.input === undefined ? 'is required' : i.message });
+      issues.push({
+        field: at(i.path.map(String).join('.')),
+        rule: i.code === 'invalid_type' && i.input === undefined ? 'is required' : i.message,
+      });
     }
   }
-  if (issues.length > 0 || !parsed.success) return { ok: false, issues: issues.slice(0, LIMITS.reportedIssues) };
+  if (issues.length > 0 || !parsed.success)
+    return { ok: false, issues: issues.slice(0, LIMITS.reportedIssues) };
   const m = parsed.data;
   const userId = m.userId || null;
   const anonymousId = m.anonymousId || null;
@@ -95,7 +118,8 @@ export function normalizeMessage(raw: unknown, path: string, impliedType: EventT
   if (m.type !== 'alias' && userId === null && anonymousId === null) {
     issues.push({ field: at('userId'), rule: 'a message needs a userId or an anonymousId' });
   }
-  if (m.type === 'track' && !m.event) issues.push({ field: at('event'), rule: 'is required for track (the event name)' });
+  if (m.type === 'track' && !m.event)
+    issues.push({ field: at('event'), rule: 'is required for track (the event name)' });
   if (m.type === 'group' && !m.groupId) issues.push({ field: at('groupId'), rule: 'is required for group' });
   if (m.type === 'alias') {
     if (!m.previousId) issues.push({ field: at('previousId'), rule: 'is required for alias' });
@@ -109,13 +133,25 @@ export function normalizeMessage(raw: unknown, path: string, impliedType: EventT
   const sentAt = m.sentAt ?? env.sentAt;
   const original = m.originalTimestamp ?? null;
   const timestamp =
-    m.timestamp ?? (original !== null ? (sentAt !== null ? env.receivedAt - (sentAt - original) : original) : env.receivedAt);
+    m.timestamp ??
+    (original !== null
+      ? sentAt !== null
+        ? env.receivedAt - (sentAt - original)
+        : original
+      : env.receivedAt);
 
-  const context: JsonObject = env.context ? { ...env.context, ...(m.context ?? {}) } : { ...(m.context ?? {}) };
+  const context: JsonObject = env.context
+    ? { ...env.context, ...(m.context ?? {}) }
+    : { ...(m.context ?? {}) };
   if (context['ip'] === undefined && env.ip !== null) context['ip'] = env.ip;
 
   const messageId = m.messageId || `kz-${randomUUID()}`;
-  const name = m.type === 'track' ? (m.event ?? null) : m.type === 'page' || m.type === 'screen' ? (m.name ?? null) : null;
+  const name =
+    m.type === 'track'
+      ? (m.event ?? null)
+      : m.type === 'page' || m.type === 'screen'
+        ? (m.name ?? null)
+        : null;
   const traits = m.type === 'identify' || m.type === 'group' ? (m.traits ?? {}) : null;
   // Built key by key (never `delete`, which would make the object slow to serialise): the message
   // as sent, minus the write key (a secret), with the normalised fields in place.
@@ -131,7 +167,15 @@ export function normalizeMessage(raw: unknown, path: string, impliedType: EventT
   const payload = JSON.stringify(stored);
   const bytes = Buffer.byteLength(payload);
   if (bytes > LIMITS.messageBytes) {
-    return { ok: false, issues: [{ field: path || 'body', rule: `a message must be at most 32 KB (this one is ${(bytes / 1024).toFixed(1)} KB)` }] };
+    return {
+      ok: false,
+      issues: [
+        {
+          field: path || 'body',
+          rule: `a message must be at most 32 KB (this one is ${(bytes / 1024).toFixed(1)} KB)`,
+        },
+      ],
+    };
   }
   return {
     ok: true,

@@ -23,10 +23,15 @@ export function eventsOfRequest(
     return [r.event];
   }
   const batch = b['batch'];
-  if (!Array.isArray(batch)) throw new ValidationError([{ field: 'batch', rule: 'is required and must be an array of messages' }]);
-  if (batch.length === 0) throw new ValidationError([{ field: 'batch', rule: 'must contain at least one message' }]);
+  if (!Array.isArray(batch))
+    throw new ValidationError([{ field: 'batch', rule: 'is required and must be an array of messages' }]);
+  if (batch.length === 0)
+    throw new ValidationError([{ field: 'batch', rule: 'must contain at least one message' }]);
   const context = b['context'];
-  const ctx = typeof context === 'object' && context !== null && !Array.isArray(context) ? (context as JsonObject) : null;
+  const ctx =
+    typeof context === 'object' && context !== null && !Array.isArray(context)
+      ? (context as JsonObject)
+      : null;
   const envelope: Envelope = { ...env, sentAt, context: ctx };
   const events: NormalizedEvent[] = [];
   const issues: FieldIssue[] = [];
@@ -42,7 +47,8 @@ export function eventsOfRequest(
 function envelopeSentAt(v: unknown): number | null {
   if (v === undefined || v === null) return null;
   const ms = typeof v === 'string' ? parseIsoDate(v) : null;
-  if (ms === null) throw new ValidationError([{ field: 'sentAt', rule: 'must be an ISO 8601 date-time string' }]);
+  if (ms === null)
+    throw new ValidationError([{ field: 'sentAt', rule: 'must be an ISO 8601 date-time string' }]);
   return ms;
 }
 

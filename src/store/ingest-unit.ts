@@ -38,7 +38,11 @@ type Step =
  * Runs the unit on a synchronous transaction (better-sqlite3). It never yields to the event loop, so
  * no other work of this process can interleave with an open SQLite write transaction.
  */
-export function runIngestSync(tx: IngestTx<'sync'>, events: readonly NormalizedEvent[], opts: UnitOptions): IngestResult {
+export function runIngestSync(
+  tx: IngestTx<'sync'>,
+  events: readonly NormalizedEvent[],
+  opts: UnitOptions,
+): IngestResult {
   const unit = ingestUnit(events, opts);
   let next = unit.next();
   while (!next.done) next = unit.next(perform(tx, next.value));
@@ -46,7 +50,11 @@ export function runIngestSync(tx: IngestTx<'sync'>, events: readonly NormalizedE
 }
 
 /** Runs the unit on an asynchronous transaction (PostgreSQL). */
-export async function runIngest(tx: IngestTx, events: readonly NormalizedEvent[], opts: UnitOptions): Promise<IngestResult> {
+export async function runIngest(
+  tx: IngestTx,
+  events: readonly NormalizedEvent[],
+  opts: UnitOptions,
+): Promise<IngestResult> {
   const unit = ingestUnit(events, opts);
   let next = unit.next();
   while (!next.done) next = unit.next(await perform(tx, next.value));
@@ -89,7 +97,10 @@ export interface WritePlan {
   memberships: { groupId: string; profileId: string; at: number }[];
 }
 
-function* ingestUnit(events: readonly NormalizedEvent[], opts: UnitOptions): Generator<Step, IngestResult, unknown> {
+function* ingestUnit(
+  events: readonly NormalizedEvent[],
+  opts: UnitOptions,
+): Generator<Step, IngestResult, unknown> {
   const seen = new Set<string>();
   const unique: NormalizedEvent[] = [];
   for (const e of events) {
@@ -98,7 +109,9 @@ function* ingestUnit(events: readonly NormalizedEvent[], opts: UnitOptions): Gen
     unique.push(e);
   }
   const existing =
-    unique.length > 0 ? ((yield { op: 'existing', messageIds: unique.map((e) => e.messageId) }) as Set<string>) : new Set<string>();
+    unique.length > 0
+      ? ((yield { op: 'existing', messageIds: unique.map((e) => e.messageId) }) as Set<string>)
+      : new Set<string>();
   const fresh = unique.filter((e) => !existing.has(e.messageId));
   const empty = { stored: 0, profilesCreated: 0, profilesMerged: 0, refusedMerges: [] };
   if (fresh.length === 0) return { ...empty, duplicates: events.length };
@@ -143,12 +156,12 @@ function* ingestUnit(events: readonly NormalizedEvent[], opts: UnitOptions): Gen
   yield {
     op: 'write',
     plan: {
-    now: opts.now,
-    resolution,
-    events: fresh.map((event, i) => ({ event, profileId: resolution.assignments[i]! })),
-    eventNames: [...names.values()],
-    groups: [...groups].map(([id, state]) => ({ id, state })),
-    memberships,
+      now: opts.now,
+      resolution,
+      events: fresh.map((event, i) => ({ event, profileId: resolution.assignments[i]! })),
+      eventNames: [...names.values()],
+      groups: [...groups].map(([id, state]) => ({ id, state })),
+      memberships,
     },
   };
   return {

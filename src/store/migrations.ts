@@ -21,7 +21,8 @@ export function loadMigrations(dir: string): Migration[] {
     sql: readFileSync(join(dir, file), 'utf8'),
   }));
   migrations.forEach((m, i) => {
-    if (m.version !== i + 1) throw new Error(`migrations in ${dir} must be numbered 0001, 0002, ... without gaps`);
+    if (m.version !== i + 1)
+      throw new Error(`migrations in ${dir} must be numbered 0001, 0002, ... without gaps`);
   });
   return migrations;
 }

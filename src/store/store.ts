@@ -86,11 +86,7 @@ export interface Store {
   migrate(): Promise<{ applied: string[] }>;
 
   /** Creates a workspace with the given (already hashed) keys. ConflictError if the name is taken. */
-  createWorkspace(input: {
-    name: string;
-    writeKeyHash: string;
-    adminKeyHash: string;
-  }): Promise<Workspace>;
+  createWorkspace(input: { name: string; writeKeyHash: string; adminKeyHash: string }): Promise<Workspace>;
   findWorkspaceByName(name: string): Promise<Workspace | null>;
   countWorkspaces(): Promise<number>;
   /** The workspace and kind of an API key, by its hash; null when unknown or revoked. */

@@ -3,6 +3,7 @@
  * checked at the edge (no quote or backslash), so quoting them makes any other character safe.
  */
 export function traitPath(key: string): string {
-  if (/["\\]/.test(key)) throw new Error(`trait key ${JSON.stringify(key)} must not contain quotes or backslashes`);
+  if (/["\\]/.test(key))
+    throw new Error(`trait key ${JSON.stringify(key)} must not contain quotes or backslashes`);
   return `$."${key}"`;
 }

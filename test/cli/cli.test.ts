@@ -42,7 +42,9 @@ describe('kizuna command line', () => {
     const env = { KIZUNA_DATA_DIR: dataDir() };
     const server = await startKizuna(env);
     try {
-      expect(server.logs.every((l) => typeof l['level'] === 'number' && typeof l['time'] === 'number')).toBe(true);
+      expect(server.logs.every((l) => typeof l['level'] === 'number' && typeof l['time'] === 'number')).toBe(
+        true,
+      );
       expect(server.logs.some((l) => l['msg'] === 'applied migrations')).toBe(true);
       const demoKey = /write key \(SDKs\):\s+(\S+)/.exec(server.stderr())?.[1];
       expect(demoKey).toMatch(/^wk_/);
@@ -57,7 +59,9 @@ describe('kizuna command line', () => {
         });
         expect(res.status).toBe(200);
       }
-      const p = await fetch(`${server.url}/api/v1/profiles/lookup?userId=cli-user`, { headers: { authorization: `Bearer ${live.adminKey}` } });
+      const p = await fetch(`${server.url}/api/v1/profiles/lookup?userId=cli-user`, {
+        headers: { authorization: `Bearer ${live.adminKey}` },
+      });
       expect(await p.json()).toMatchObject({ eventCount: 1 });
     } finally {
       server.child.kill('SIGTERM');
@@ -80,6 +84,8 @@ describe('kizuna command line', () => {
     expect(first.stderr).toContain('admin key:');
     const second = await kizuna(['demo', '--customers', '60', '--seed', '7'], env);
     expect(second.code, second.stderr).toBe(0);
-    expect(second.stderr).toContain(`Stored 0 events for 60 customers in workspace "demo" (${stored.toLocaleString('en-US')} were already there)`);
+    expect(second.stderr).toContain(
+      `Stored 0 events for 60 customers in workspace "demo" (${stored.toLocaleString('en-US')} were already there)`,
+    );
   });
 });

@@ -10,7 +10,9 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 it('keeps every acknowledged event when the server is killed (SIGKILL) mid-load, and restarts cleanly', async () => {
   const env = { KIZUNA_DATA_DIR: dir };
-  const ws = JSON.parse((await kizuna(['workspace', 'create', 'crash', '--json'], env)).stdout) as { writeKey: string };
+  const ws = JSON.parse((await kizuna(['workspace', 'create', 'crash', '--json'], env)).stdout) as {
+    writeKey: string;
+  };
   const server = await startKizuna(env);
   const acked: string[] = [];
   let sent = 0;
@@ -18,12 +20,17 @@ it('keeps every acknowledged event when the server is killed (SIGKILL) mid-load,
   const client = async (c: number) => {
     for (let i = 0; !stop; i++) {
       const ids = Array.from({ length: 50 }, (_, j) => `c${c}-${i}-${j}`);
-      const body = JSON.stringify({ batch: ids.map((messageId, j) => ({ type: 'track', event: 'Tick', userId: `u${j % 7}`, messageId })) });
+      const body = JSON.stringify({
+        batch: ids.map((messageId, j) => ({ type: 'track', event: 'Tick', userId: `u${j % 7}`, messageId })),
+      });
       sent++;
       try {
         const res = await fetch(`${server.url}/v1/batch`, {
           method: 'POST',
-          headers: { authorization: `Basic ${Buffer.from(`${ws.writeKey}:`).toString('base64')}`, 'content-type': 'application/json' },
+          headers: {
+            authorization: `Basic ${Buffer.from(`${ws.writeKey}:`).toString('base64')}`,
+            'content-type': 'application/json',
+          },
           body,
         });
         if (res.status === 200) acked.push(...ids);

@@ -9,9 +9,16 @@ beforeAll(async () => {
   const batch = [];
   // 120 events for one customer, some sharing a timestamp, sent out of order.
   for (let i = 0; i < 120; i++) {
-    batch.push({ type: 'track', userId: 'carol', event: i % 2 ? 'Product Viewed' : 'Order Completed', messageId: `c-${i}`, timestamp: new Date(T0 - Math.floor((i * 7) % 120 / 2) * 60_000).toISOString() });
+    batch.push({
+      type: 'track',
+      userId: 'carol',
+      event: i % 2 ? 'Product Viewed' : 'Order Completed',
+      messageId: `c-${i}`,
+      timestamp: new Date(T0 - Math.floor(((i * 7) % 120) / 2) * 60_000).toISOString(),
+    });
   }
-  for (let i = 0; i < 7; i++) batch.push({ type: 'identify', userId: `plan-${i}`, traits: { plan: i < 3 ? 'pro' : 'free', seats: i } });
+  for (let i = 0; i < 7; i++)
+    batch.push({ type: 'identify', userId: `plan-${i}`, traits: { plan: i < 3 ? 'pro' : 'free', seats: i } });
   const r = await post(`${s.url}/v1/batch`, { batch }, { authorization: basic(s.ws.writeKey) });
   expect(r.status).toBe(200);
   profileId = (await get(`${s.url}/api/v1/profiles/lookup?userId=carol`, s.ws.adminKey)).body['id'] as string;
@@ -46,8 +53,12 @@ describe('admin API', () => {
     const r = await api(`/profiles/${profileId}/events?limit=5000`);
     expect(r.status).toBe(400);
     expect(issuesOf(r.body)).toEqual(['limit: must be at most 1000']);
-    expect(issuesOf((await api(`/profiles/${profileId}/events?before=garbage`)).body)[0]).toMatch(/^before: must be a cursor/);
-    expect(issuesOf((await api('/profiles/lookup?userId=a&email=b@c.d')).body)[0]).toMatch(/exactly one of userId, anonymousId, email, phone/);
+    expect(issuesOf((await api(`/profiles/${profileId}/events?before=garbage`)).body)[0]).toMatch(
+      /^before: must be a cursor/,
+    );
+    expect(issuesOf((await api('/profiles/lookup?userId=a&email=b@c.d')).body)[0]).toMatch(
+      /exactly one of userId, anonymousId, email, phone/,
+    );
     expect(issuesOf((await api('/profiles?plan=pro')).body)[0]).toMatch(/^plan: unknown parameter/);
     const quoted = await api(`/profiles?${encodeURIComponent('trait.a"b')}=1`);
     expect(quoted.status).toBe(400);
@@ -61,7 +72,10 @@ describe('admin API', () => {
     expect((rest.body['profiles'] as unknown[]).length).toBe(1);
     expect(rest.body['next']).toBeNull();
     const seats = await api('/profiles?trait.seats=4&trait.seats=5&trait.plan=free');
-    expect((seats.body['profiles'] as { userId: string }[]).map((p) => p.userId).sort()).toEqual(['plan-4', 'plan-5']);
+    expect((seats.body['profiles'] as { userId: string }[]).map((p) => p.userId).sort()).toEqual([
+      'plan-4',
+      'plan-5',
+    ]);
   });
 
   it('lists event names with counts, most frequent first', async () => {

@@ -52,11 +52,18 @@ export async function post(
   headers: Record<string, string> = {},
 ): Promise<{ status: number; body: Record<string, unknown> }> {
   const raw = Buffer.isBuffer(body) || typeof body === 'string' ? body : JSON.stringify(body);
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: raw });
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: raw,
+  });
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }
 
-export async function get(url: string, adminKey?: string): Promise<{ status: number; body: Record<string, unknown> }> {
+export async function get(
+  url: string,
+  adminKey?: string,
+): Promise<{ status: number; body: Record<string, unknown> }> {
   const res = await fetch(url, { headers: adminKey ? { authorization: `Bearer ${adminKey}` } : {} });
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }

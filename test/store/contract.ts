@@ -58,7 +58,9 @@ export function storeContract(name: string, harness: () => StoreHarness): void {
       expect(await store.findKey('nope')).toBeNull();
       // Matched by name and status, not class: the writer-thread suite runs the compiled build,
       // whose ConflictError is a different class object than the one in src/.
-      await expect(store.createWorkspace({ name: 'shop', writeKeyHash: 'x', adminKeyHash: 'y' })).rejects.toMatchObject({
+      await expect(
+        store.createWorkspace({ name: 'shop', writeKeyHash: 'x', adminKeyHash: 'y' }),
+      ).rejects.toMatchObject({
         name: 'ConflictError',
         status: 409,
       });
@@ -125,8 +127,12 @@ export function storeContract(name: string, harness: () => StoreHarness): void {
       await store.ingest(ws, [testEvent({ anonymousId: 'A', messageId: '1' })]);
       await other.ingest(ws, [testEvent({ anonymousId: 'B', messageId: '2' })]);
       const a = await store.lookupProfile(ws, { kind: 'anonymous_id', value: 'A' });
-      await store.ingest(ws, [testEvent({ type: 'alias', previousId: 'A', userId: 'B-user', anonymousId: 'B', messageId: '3' })]);
-      await other.ingest(ws, [testEvent({ type: 'alias', previousId: 'B-user', userId: 'C', messageId: '4' })]);
+      await store.ingest(ws, [
+        testEvent({ type: 'alias', previousId: 'A', userId: 'B-user', anonymousId: 'B', messageId: '3' }),
+      ]);
+      await other.ingest(ws, [
+        testEvent({ type: 'alias', previousId: 'B-user', userId: 'C', messageId: '4' }),
+      ]);
       const c = await store.lookupProfile(ws, { kind: 'user_id', value: 'C' });
       expect(c?.eventCount).toBe(4);
       expect((await other.getProfile(ws, a!.id))?.id).toBe(c!.id);
@@ -135,7 +141,9 @@ export function storeContract(name: string, harness: () => StoreHarness): void {
     });
 
     it('refuses to merge two known users implicitly and reports it', async () => {
-      await store.ingest(ws, [testEvent({ type: 'identify', userId: 'alice', anonymousId: 'shared-ipad', messageId: '1' })]);
+      await store.ingest(ws, [
+        testEvent({ type: 'identify', userId: 'alice', anonymousId: 'shared-ipad', messageId: '1' }),
+      ]);
       const r = await store.ingest(ws, [
         testEvent({ type: 'identify', userId: 'bob', anonymousId: 'shared-ipad', messageId: '2' }),
       ]);
@@ -143,14 +151,22 @@ export function storeContract(name: string, harness: () => StoreHarness): void {
       const alice = await store.lookupProfile(ws, { kind: 'user_id', value: 'alice' });
       const bob = await store.lookupProfile(ws, { kind: 'user_id', value: 'bob' });
       expect(alice!.id).not.toBe(bob!.id);
-      expect((await store.lookupProfile(ws, { kind: 'anonymous_id', value: 'shared-ipad' }))?.id).toBe(alice!.id);
+      expect((await store.lookupProfile(ws, { kind: 'anonymous_id', value: 'shared-ipad' }))?.id).toBe(
+        alice!.id,
+      );
       expect(bob!.eventCount).toBe(1);
     });
 
     it('keeps workspaces apart', async () => {
       const ws2 = (await store.createWorkspace({ name: 'other', writeKeyHash: 'w2', adminKeyHash: 'a2' })).id;
-      await store.ingest(ws, [testEvent({ userId: 'same', messageId: 'same-msg', traits: { shop: 1 }, type: 'identify' })]);
-      expect(await store.ingest(ws2, [testEvent({ userId: 'same', messageId: 'same-msg', traits: { shop: 2 }, type: 'identify' })])).toMatchObject({ stored: 1 });
+      await store.ingest(ws, [
+        testEvent({ userId: 'same', messageId: 'same-msg', traits: { shop: 1 }, type: 'identify' }),
+      ]);
+      expect(
+        await store.ingest(ws2, [
+          testEvent({ userId: 'same', messageId: 'same-msg', traits: { shop: 2 }, type: 'identify' }),
+        ]),
+      ).toMatchObject({ stored: 1 });
       const p1 = await store.lookupProfile(ws, { kind: 'user_id', value: 'same' });
       const p2 = await store.lookupProfile(ws2, { kind: 'user_id', value: 'same' });
       expect(p1!.id).not.toBe(p2!.id);
@@ -164,7 +180,13 @@ export function storeContract(name: string, harness: () => StoreHarness): void {
     it('pages a timeline newest first with a stable cursor, ties broken by storage order', async () => {
       const events: NormalizedEvent[] = [];
       for (let i = 0; i < 25; i++) {
-        events.push(testEvent({ userId: 'u', messageId: `m${String(i).padStart(2, '0')}`, timestamp: at(Math.floor(i / 3)) }));
+        events.push(
+          testEvent({
+            userId: 'u',
+            messageId: `m${String(i).padStart(2, '0')}`,
+            timestamp: at(Math.floor(i / 3)),
+          }),
+        );
       }
       // Out-of-order arrival: the newest events first.
       await store.ingest(ws, events.slice(12));
@@ -207,17 +229,38 @@ export function storeContract(name: string, harness: () => StoreHarness): void {
         limit: 100,
       });
       expect(age.profiles.map((p) => p.userId).sort()).toEqual(['u1', 'u11', 'u5', 'u7']);
-      const uni = await store.searchProfiles(ws, { filters: [{ key: 'nick name', anyOf: ['東京 🍣'] }], limit: 5 });
+      const uni = await store.searchProfiles(ws, {
+        filters: [{ key: 'nick name', anyOf: ['東京 🍣'] }],
+        limit: 5,
+      });
       expect(uni.profiles).toHaveLength(5);
-      const rest = await store.searchProfiles(ws, { filters: [{ key: 'nick name', anyOf: ['東京 🍣'] }], limit: 100, after: uni.next! });
+      const rest = await store.searchProfiles(ws, {
+        filters: [{ key: 'nick name', anyOf: ['東京 🍣'] }],
+        limit: 100,
+        after: uni.next!,
+      });
       expect(rest.profiles).toHaveLength(7);
       expect(rest.next).toBeNull();
     });
 
     it('tracks groups (accounts) with latest-wins traits and members', async () => {
       await store.ingest(ws, [
-        testEvent({ type: 'group', userId: 'u1', groupId: 'acme', traits: { name: 'Acme', seats: 5 }, messageId: '1', timestamp: at(5) }),
-        testEvent({ type: 'group', userId: 'u2', groupId: 'acme', traits: { seats: 3 }, messageId: '2', timestamp: at(1) }),
+        testEvent({
+          type: 'group',
+          userId: 'u1',
+          groupId: 'acme',
+          traits: { name: 'Acme', seats: 5 },
+          messageId: '1',
+          timestamp: at(5),
+        }),
+        testEvent({
+          type: 'group',
+          userId: 'u2',
+          groupId: 'acme',
+          traits: { seats: 3 },
+          messageId: '2',
+          timestamp: at(1),
+        }),
       ]);
       const g = await store.getGroup(ws, 'acme');
       expect(g).toMatchObject({ id: 'acme', traits: { name: 'Acme', seats: 5 }, memberCount: 2 });
@@ -251,7 +294,9 @@ export function storeContract(name: string, harness: () => StoreHarness): void {
       expect(await store.lookupProfile(ws, { kind: 'user_id', value: 'v' })).toBeNull();
       expect((await store.lookupProfile(ws, { kind: 'anonymous_id', value: 'a' }))?.eventCount).toBe(1);
       // And the store keeps working.
-      expect(await store.ingest(ws, [testEvent({ userId: 'u', messageId: 'x1' })])).toMatchObject({ stored: 1 });
+      expect(await store.ingest(ws, [testEvent({ userId: 'u', messageId: 'x1' })])).toMatchObject({
+        stored: 1,
+      });
     });
 
     it('converges racing merges from several writers to one profile holding every event', async () => {
@@ -261,9 +306,23 @@ export function storeContract(name: string, harness: () => StoreHarness): void {
       for (let v = 0; v < 30; v++) {
         const ids = { a: `anon-${v}`, b: `app-${v}`, u: `user-${v}`, e: `v${v}@example.com` };
         const parts: NormalizedEvent[][] = [
-          [testEvent({ anonymousId: ids.a, messageId: `${v}-1` }), testEvent({ type: 'identify', anonymousId: ids.a, traits: { email: ids.e }, messageId: `${v}-2` })],
-          [testEvent({ anonymousId: ids.b, messageId: `${v}-3` }), testEvent({ type: 'identify', userId: ids.u, anonymousId: ids.b, messageId: `${v}-4` })],
-          [testEvent({ type: 'identify', userId: ids.u, traits: { email: ids.e }, messageId: `${v}-5` }), testEvent({ type: 'identify', userId: ids.u, anonymousId: ids.a, messageId: `${v}-6` })],
+          [
+            testEvent({ anonymousId: ids.a, messageId: `${v}-1` }),
+            testEvent({
+              type: 'identify',
+              anonymousId: ids.a,
+              traits: { email: ids.e },
+              messageId: `${v}-2`,
+            }),
+          ],
+          [
+            testEvent({ anonymousId: ids.b, messageId: `${v}-3` }),
+            testEvent({ type: 'identify', userId: ids.u, anonymousId: ids.b, messageId: `${v}-4` }),
+          ],
+          [
+            testEvent({ type: 'identify', userId: ids.u, traits: { email: ids.e }, messageId: `${v}-5` }),
+            testEvent({ type: 'identify', userId: ids.u, anonymousId: ids.a, messageId: `${v}-6` }),
+          ],
         ];
         parts.forEach((events, i) => calls.push(stores[(v + i) % stores.length]!.ingest(ws, events)));
       }
@@ -271,7 +330,11 @@ export function storeContract(name: string, harness: () => StoreHarness): void {
       for (let v = 0; v < 30; v++) {
         const p = await store.lookupProfile(ws, { kind: 'user_id', value: `user-${v}` });
         expect(p?.eventCount, `visitor ${v}`).toBe(6);
-        for (const [kind, value] of [['anonymous_id', `anon-${v}`], ['anonymous_id', `app-${v}`], ['email', `v${v}@example.com`]] as const) {
+        for (const [kind, value] of [
+          ['anonymous_id', `anon-${v}`],
+          ['anonymous_id', `app-${v}`],
+          ['email', `v${v}@example.com`],
+        ] as const) {
           expect((await store.lookupProfile(ws, { kind, value }))?.id, `${kind} ${value}`).toBe(p!.id);
         }
         const evs = await store.listProfileEvents(ws, p!.id, { limit: 100 });

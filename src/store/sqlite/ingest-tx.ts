@@ -19,8 +19,9 @@ export class SqliteIngestTx implements IngestTx<'sync'> {
   }
 
   load(keys: readonly string[]): LoadedState {
-    const idStmt = this.prep('SELECT profile_id FROM identities WHERE workspace_id = ? AND kind = ? AND value = ?')
-      .pluck();
+    const idStmt = this.prep(
+      'SELECT profile_id FROM identities WHERE workspace_id = ? AND kind = ? AND value = ?',
+    ).pluck();
     const profStmt = this.prep('SELECT * FROM profiles WHERE workspace_id = ? AND id = ?');
     const state: LoadedState = { identities: new Map(), profiles: new Map() };
     for (const key of keys) {
@@ -37,11 +38,20 @@ export class SqliteIngestTx implements IngestTx<'sync'> {
   }
 
   loadGroups(groupIds: readonly string[]): Map<string, GroupState> {
-    const stmt = this.prep('SELECT traits, trait_times, created_at FROM groups WHERE workspace_id = ? AND id = ?');
+    const stmt = this.prep(
+      'SELECT traits, trait_times, created_at FROM groups WHERE workspace_id = ? AND id = ?',
+    );
     const out = new Map<string, GroupState>();
     for (const id of groupIds) {
-      const row = stmt.get(this.ws, id) as { traits: string; trait_times: string; created_at: number } | undefined;
-      if (row) out.set(id, { traits: json<JsonObject>(row.traits), traitTimes: json<Record<string, number>>(row.trait_times), createdAt: row.created_at, isNew: false });
+      const row = stmt.get(this.ws, id) as
+        { traits: string; trait_times: string; created_at: number } | undefined;
+      if (row)
+        out.set(id, {
+          traits: json<JsonObject>(row.traits),
+          traitTimes: json<Record<string, number>>(row.trait_times),
+          createdAt: row.created_at,
+          isNew: false,
+        });
     }
     return out;
   }
@@ -50,10 +60,27 @@ export class SqliteIngestTx implements IngestTx<'sync'> {
     const { prep, ws } = this;
     const { now, resolution } = plan;
     for (const m of resolution.merges) {
-      prep('UPDATE profiles SET merged_into = ?, updated_at = ? WHERE workspace_id = ? AND id = ?').run(m.into, now, ws, m.from);
-      prep('UPDATE profiles SET merged_into = ? WHERE workspace_id = ? AND merged_into = ?').run(m.into, ws, m.from);
-      prep('UPDATE identities SET profile_id = ? WHERE workspace_id = ? AND profile_id = ?').run(m.into, ws, m.from);
-      prep('UPDATE events SET profile_id = ? WHERE workspace_id = ? AND profile_id = ?').run(m.into, ws, m.from);
+      prep('UPDATE profiles SET merged_into = ?, updated_at = ? WHERE workspace_id = ? AND id = ?').run(
+        m.into,
+        now,
+        ws,
+        m.from,
+      );
+      prep('UPDATE profiles SET merged_into = ? WHERE workspace_id = ? AND merged_into = ?').run(
+        m.into,
+        ws,
+        m.from,
+      );
+      prep('UPDATE identities SET profile_id = ? WHERE workspace_id = ? AND profile_id = ?').run(
+        m.into,
+        ws,
+        m.from,
+      );
+      prep('UPDATE events SET profile_id = ? WHERE workspace_id = ? AND profile_id = ?').run(
+        m.into,
+        ws,
+        m.from,
+      );
       prep(
         `INSERT OR IGNORE INTO group_members (workspace_id, group_id, profile_id, joined_at)
          SELECT workspace_id, group_id, ?, joined_at FROM group_members WHERE workspace_id = ? AND profile_id = ?`,
@@ -65,25 +92,59 @@ export class SqliteIngestTx implements IngestTx<'sync'> {
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     for (const p of resolution.created) {
-      insProfile.run(ws, p.id, p.userId, JSON.stringify(p.traits), JSON.stringify(p.traitTimes), p.firstSeenAt, p.lastSeenAt, p.eventCount, p.createdAt, now);
+      insProfile.run(
+        ws,
+        p.id,
+        p.userId,
+        JSON.stringify(p.traits),
+        JSON.stringify(p.traitTimes),
+        p.firstSeenAt,
+        p.lastSeenAt,
+        p.eventCount,
+        p.createdAt,
+        now,
+      );
     }
     const updProfile = prep(
       `UPDATE profiles SET user_id = ?, traits = ?, trait_times = ?, first_seen_at = ?, last_seen_at = ?, event_count = ?, created_at = ?, updated_at = ?
        WHERE workspace_id = ? AND id = ?`,
     );
     for (const p of resolution.updated) {
-      updProfile.run(p.userId, JSON.stringify(p.traits), JSON.stringify(p.traitTimes), p.firstSeenAt, p.lastSeenAt, p.eventCount, p.createdAt, now, ws, p.id);
+      updProfile.run(
+        p.userId,
+        JSON.stringify(p.traits),
+        JSON.stringify(p.traitTimes),
+        p.firstSeenAt,
+        p.lastSeenAt,
+        p.eventCount,
+        p.createdAt,
+        now,
+        ws,
+        p.id,
+      );
     }
     const insIdentity = prep(
       'INSERT INTO identities (workspace_id, kind, value, profile_id, created_at) VALUES (?, ?, ?, ?, ?)',
     );
-    for (const ni of resolution.newIdentities) insIdentity.run(ws, ni.key.kind, ni.key.value, ni.profileId, now);
+    for (const ni of resolution.newIdentities)
+      insIdentity.run(ws, ni.key.kind, ni.key.value, ni.profileId, now);
     const insEvent = prep(
       `INSERT INTO events (workspace_id, profile_id, message_id, type, name, user_id, anonymous_id, timestamp, received_at, payload)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     for (const { event: e, profileId } of plan.events) {
-      insEvent.run(ws, profileId, e.messageId, e.type, e.name, e.userId, e.anonymousId, e.timestamp, e.receivedAt, e.payload);
+      insEvent.run(
+        ws,
+        profileId,
+        e.messageId,
+        e.type,
+        e.name,
+        e.userId,
+        e.anonymousId,
+        e.timestamp,
+        e.receivedAt,
+        e.payload,
+      );
     }
     const bump = prep(
       `INSERT INTO event_names (workspace_id, type, name, count, first_seen_at, last_seen_at) VALUES (?, ?, ?, ?, ?, ?)
@@ -95,11 +156,18 @@ export class SqliteIngestTx implements IngestTx<'sync'> {
       `INSERT INTO groups (workspace_id, id, traits, trait_times, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)
        ON CONFLICT (workspace_id, id) DO UPDATE SET traits = excluded.traits, trait_times = excluded.trait_times, updated_at = excluded.updated_at`,
     );
-    for (const g of plan.groups) upGroup.run(ws, g.id, JSON.stringify(g.state.traits), JSON.stringify(g.state.traitTimes), g.state.createdAt, now);
+    for (const g of plan.groups)
+      upGroup.run(
+        ws,
+        g.id,
+        JSON.stringify(g.state.traits),
+        JSON.stringify(g.state.traitTimes),
+        g.state.createdAt,
+        now,
+      );
     const member = prep(
       'INSERT OR IGNORE INTO group_members (workspace_id, group_id, profile_id, joined_at) VALUES (?, ?, ?, ?)',
     );
     for (const m of plan.memberships) member.run(ws, m.groupId, m.profileId, m.at);
   }
 }
-

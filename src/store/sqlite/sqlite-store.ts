@@ -68,7 +68,11 @@ export class SqliteStore implements Store {
     return { applied: await this.writes.migrate(this.clock.now()) };
   }
 
-  async createWorkspace(input: { name: string; writeKeyHash: string; adminKeyHash: string }): Promise<Workspace> {
+  async createWorkspace(input: {
+    name: string;
+    writeKeyHash: string;
+    adminKeyHash: string;
+  }): Promise<Workspace> {
     const ws: Workspace = { id: newId('ws'), name: input.name, createdAt: this.clock.now() };
     await this.writes.createWorkspace(ws, input);
     return ws;
@@ -79,8 +83,7 @@ export class SqliteStore implements Store {
   }
   async findWorkspaceByName(name: string): Promise<Workspace | null> {
     const row = this.r('SELECT id, name, created_at FROM workspaces WHERE name = ?').get(name) as
-      | { id: string; name: string; created_at: number }
-      | undefined;
+      { id: string; name: string; created_at: number } | undefined;
     return Promise.resolve(row ? { id: row.id, name: row.name, createdAt: row.created_at } : null);
   }
 
@@ -90,8 +93,9 @@ export class SqliteStore implements Store {
   }
 
   async findKey(keyHash: string): Promise<{ workspaceId: string; kind: KeyKind } | null> {
-    const row = this.r('SELECT workspace_id, kind FROM api_keys WHERE key_hash = ? AND revoked_at IS NULL')
-      .get(keyHash) as { workspace_id: string; kind: KeyKind } | undefined;
+    const row = this.r(
+      'SELECT workspace_id, kind FROM api_keys WHERE key_hash = ? AND revoked_at IS NULL',
+    ).get(keyHash) as { workspace_id: string; kind: KeyKind } | undefined;
     return Promise.resolve(row ? { workspaceId: row.workspace_id, kind: row.kind } : null);
   }
 
@@ -109,10 +113,13 @@ export class SqliteStore implements Store {
   }
 
   private view(workspaceId: string, row: ProfileRow): ProfileView {
-    const identities = this.r('SELECT kind, value FROM identities WHERE workspace_id = ? AND profile_id = ?')
-      .all(workspaceId, row.id) as { kind: string; value: string }[];
-    const groups = this.r('SELECT group_id FROM group_members WHERE workspace_id = ? AND profile_id = ?')
-      .all(workspaceId, row.id) as { group_id: string }[];
+    const identities = this.r(
+      'SELECT kind, value FROM identities WHERE workspace_id = ? AND profile_id = ?',
+    ).all(workspaceId, row.id) as { kind: string; value: string }[];
+    const groups = this.r('SELECT group_id FROM group_members WHERE workspace_id = ? AND profile_id = ?').all(
+      workspaceId,
+      row.id,
+    ) as { group_id: string }[];
     return profileView(
       row,
       identities,
@@ -126,8 +133,9 @@ export class SqliteStore implements Store {
   }
 
   async lookupProfile(workspaceId: string, key: IdentityKey): Promise<ProfileView | null> {
-    const hit = this.r('SELECT profile_id FROM identities WHERE workspace_id = ? AND kind = ? AND value = ?')
-      .get(workspaceId, key.kind, key.value) as { profile_id: string } | undefined;
+    const hit = this.r(
+      'SELECT profile_id FROM identities WHERE workspace_id = ? AND kind = ? AND value = ?',
+    ).get(workspaceId, key.kind, key.value) as { profile_id: string } | undefined;
     return hit ? this.getProfile(workspaceId, hit.profile_id) : null;
   }
 
@@ -142,14 +150,12 @@ export class SqliteStore implements Store {
     const rows = (
       page.before
         ? this.r(
-              `SELECT * FROM events WHERE workspace_id = ? AND profile_id = ? AND (timestamp, id) < (?, ?)
+            `SELECT * FROM events WHERE workspace_id = ? AND profile_id = ? AND (timestamp, id) < (?, ?)
                ORDER BY timestamp DESC, id DESC LIMIT ?`,
-            )
-            .all(workspaceId, row.id, page.before.timestamp, Number(page.before.id), limit + 1)
+          ).all(workspaceId, row.id, page.before.timestamp, Number(page.before.id), limit + 1)
         : this.r(
-              'SELECT * FROM events WHERE workspace_id = ? AND profile_id = ? ORDER BY timestamp DESC, id DESC LIMIT ?',
-            )
-            .all(workspaceId, row.id, limit + 1)
+            'SELECT * FROM events WHERE workspace_id = ? AND profile_id = ? ORDER BY timestamp DESC, id DESC LIMIT ?',
+          ).all(workspaceId, row.id, limit + 1)
     ) as EventRow[];
     const events = rows.slice(0, limit).map(storedEvent);
     const last = events.at(-1);
@@ -174,17 +180,18 @@ export class SqliteStore implements Store {
       params.push(query.after);
     }
     const limit = Math.min(Math.max(query.limit, 1), 1000);
-    const rows = this.r(`SELECT * FROM profiles WHERE ${where.join(' AND ')} ORDER BY id LIMIT ?`)
-      .all(...params, limit + 1) as ProfileRow[];
+    const rows = this.r(`SELECT * FROM profiles WHERE ${where.join(' AND ')} ORDER BY id LIMIT ?`).all(
+      ...params,
+      limit + 1,
+    ) as ProfileRow[];
     const profiles = rows.slice(0, limit).map((r) => this.view(workspaceId, r));
     return Promise.resolve({ profiles, next: rows.length > limit ? (profiles.at(-1)?.id ?? null) : null });
   }
 
   async listEventNames(workspaceId: string): Promise<EventNameCount[]> {
     const rows = this.r(
-        'SELECT type, name, count, last_seen_at FROM event_names WHERE workspace_id = ? ORDER BY count DESC, type, name',
-      )
-      .all(workspaceId) as { type: string; name: string; count: number; last_seen_at: number }[];
+      'SELECT type, name, count, last_seen_at FROM event_names WHERE workspace_id = ? ORDER BY count DESC, type, name',
+    ).all(workspaceId) as { type: string; name: string; count: number; last_seen_at: number }[];
     return Promise.resolve(
       rows.map((r) => ({
         type: r.type as EventNameCount['type'],
@@ -197,12 +204,10 @@ export class SqliteStore implements Store {
 
   async getGroup(workspaceId: string, groupId: string): Promise<GroupView | null> {
     const row = this.r(
-        `SELECT g.*, (SELECT count(*) FROM group_members m WHERE m.workspace_id = g.workspace_id AND m.group_id = g.id) AS members
+      `SELECT g.*, (SELECT count(*) FROM group_members m WHERE m.workspace_id = g.workspace_id AND m.group_id = g.id) AS members
          FROM groups g WHERE g.workspace_id = ? AND g.id = ?`,
-      )
-      .get(workspaceId, groupId) as
-      | { id: string; traits: string; created_at: number; updated_at: number; members: number }
-      | undefined;
+    ).get(workspaceId, groupId) as
+      { id: string; traits: string; created_at: number; updated_at: number; members: number } | undefined;
     return Promise.resolve(
       row
         ? {
@@ -221,4 +226,3 @@ export class SqliteStore implements Store {
     if (this.reader.open) this.reader.close();
   }
 }
-

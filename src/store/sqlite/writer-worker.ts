@@ -26,7 +26,12 @@ port.on('message', (req: WriterRequest) => {
       const e = err instanceof Error ? err : new Error(String(err));
       reply({
         ok: false,
-        error: { name: e.name, message: e.message, code: (e as { code?: unknown }).code, kizuna: e instanceof KizunaError },
+        error: {
+          name: e.name,
+          message: e.message,
+          code: (e as { code?: unknown }).code,
+          kizuna: e instanceof KizunaError,
+        },
       });
     },
   );

@@ -108,7 +108,11 @@ export class SqliteWriter implements SqliteWrites {
         .transaction(() => {
           if (this.w('SELECT 1 FROM schema_migrations WHERE version = ?').get(m.version)) return;
           this.db.exec(m.sql);
-          this.w('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, now);
+          this.w('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(
+            m.version,
+            m.name,
+            now,
+          );
           applied.push(m.name);
         })
         .immediate();
@@ -123,8 +127,14 @@ export class SqliteWriter implements SqliteWrites {
         if (this.w('SELECT 1 FROM workspaces WHERE name = ?').get(ws.name)) {
           throw new ConflictError(`a workspace named "${ws.name}" already exists`);
         }
-        this.w('INSERT INTO workspaces (id, name, created_at) VALUES (?, ?, ?)').run(ws.id, ws.name, ws.createdAt);
-        const key = this.w('INSERT INTO api_keys (key_hash, workspace_id, kind, created_at) VALUES (?, ?, ?, ?)');
+        this.w('INSERT INTO workspaces (id, name, created_at) VALUES (?, ?, ?)').run(
+          ws.id,
+          ws.name,
+          ws.createdAt,
+        );
+        const key = this.w(
+          'INSERT INTO api_keys (key_hash, workspace_id, kind, created_at) VALUES (?, ?, ?, ?)',
+        );
         key.run(keys.writeKeyHash, ws.id, 'write', ws.createdAt);
         key.run(keys.adminKeyHash, ws.id, 'admin', ws.createdAt);
       })
