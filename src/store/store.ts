@@ -4,7 +4,7 @@ import type { RefusedMerge } from '../domain/resolution.js';
 
 /**
  * The store port. It speaks the domain; each adapter (sqlite/, postgres/) owns its connections,
- * transactions and SQL. `test/store.contract.ts` runs the same suite against every adapter.
+ * transactions and SQL. `test/store/contract.ts` runs the same suite against every adapter.
  *
  * Partitioning: every table is keyed by workspace first and, for customer data, by profile, so the
  * schema can later be distributed by customer and one customer's data can be found for export/erasure.

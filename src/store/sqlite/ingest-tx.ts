@@ -87,40 +87,28 @@ export class SqliteIngestTx implements IngestTx<'sync'> {
       ).run(m.into, ws, m.from);
       prep('DELETE FROM group_members WHERE workspace_id = ? AND profile_id = ?').run(ws, m.from);
     }
-    const insProfile = prep(
+    // New and changed profiles alike: one upsert with the final state the resolution computed.
+    const saveProfile = prep(
       `INSERT INTO profiles (workspace_id, id, user_id, traits, trait_times, first_seen_at, last_seen_at, event_count, created_at, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (workspace_id, id) DO UPDATE SET user_id = excluded.user_id, traits = excluded.traits,
+         trait_times = excluded.trait_times, first_seen_at = excluded.first_seen_at, last_seen_at = excluded.last_seen_at,
+         event_count = excluded.event_count, created_at = excluded.created_at, updated_at = excluded.updated_at`,
     );
-    for (const p of resolution.created) {
-      insProfile.run(
+    for (const p of [...resolution.created, ...resolution.updated]) {
+      const traits = JSON.stringify(p.traits);
+      const times = JSON.stringify(p.traitTimes);
+      saveProfile.run(
         ws,
         p.id,
         p.userId,
-        JSON.stringify(p.traits),
-        JSON.stringify(p.traitTimes),
+        traits,
+        times,
         p.firstSeenAt,
         p.lastSeenAt,
         p.eventCount,
         p.createdAt,
         now,
-      );
-    }
-    const updProfile = prep(
-      `UPDATE profiles SET user_id = ?, traits = ?, trait_times = ?, first_seen_at = ?, last_seen_at = ?, event_count = ?, created_at = ?, updated_at = ?
-       WHERE workspace_id = ? AND id = ?`,
-    );
-    for (const p of resolution.updated) {
-      updProfile.run(
-        p.userId,
-        JSON.stringify(p.traits),
-        JSON.stringify(p.traitTimes),
-        p.firstSeenAt,
-        p.lastSeenAt,
-        p.eventCount,
-        p.createdAt,
-        now,
-        ws,
-        p.id,
       );
     }
     const insIdentity = prep(

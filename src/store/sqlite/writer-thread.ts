@@ -28,15 +28,18 @@ export class ThreadWriter implements SqliteWrites {
   private readonly waiting = new Map<number, { resolve(v: unknown): void; reject(e: unknown): void }>();
   private nextId = 1;
   private failure: Error | null = null;
+  private outbox: WriterRequest[] = [];
 
   constructor(path: string) {
     this.worker = new Worker(new URL('./writer-worker.js', import.meta.url), { workerData: { path } });
-    this.worker.on('message', (r: WriterReply) => {
-      const w = this.waiting.get(r.id);
-      if (!w) return;
-      this.waiting.delete(r.id);
-      if (r.ok) w.resolve(r.result);
-      else w.reject(revive(r.error));
+    this.worker.on('message', (replies: WriterReply[]) => {
+      for (const r of replies) {
+        const w = this.waiting.get(r.id);
+        if (!w) continue;
+        this.waiting.delete(r.id);
+        if (r.ok) w.resolve(r.result);
+        else w.reject(revive(r.error));
+      }
     });
     const fail = (err: Error) => {
       this.failure = new StoreUnavailableError(`the SQLite writer stopped: ${err.message}`, { cause: err });
@@ -51,15 +54,34 @@ export class ThreadWriter implements SqliteWrites {
     if (this.failure) return Promise.reject(this.failure);
     const id = this.nextId++;
     return new Promise<T>((resolve, reject) => {
-      this.waiting.set(id, { resolve: resolve, reject });
-      try {
-        this.worker.postMessage({ id, ...req });
-      } catch (err) {
-        // The message could not be copied to the thread: nothing was sent, nothing stored.
-        this.waiting.delete(id);
-        reject(err instanceof Error ? err : new Error(String(err)));
-      }
+      this.waiting.set(id, { resolve, reject });
+      this.outbox.push({ id, ...req });
+      if (this.outbox.length === 1) setImmediate(() => this.send());
     });
+  }
+
+  /**
+   * Requests made in the same turn travel in one message (and replies come back the same way): one
+   * structured-clone round trip per turn instead of per request, and the writer sees the whole burst
+   * at once for its group commit.
+   */
+  private send(): void {
+    const batch = this.outbox;
+    this.outbox = [];
+    try {
+      this.worker.postMessage(batch);
+    } catch {
+      // Some request could not be copied to the thread; send them one by one so only it fails.
+      for (const req of batch) {
+        try {
+          this.worker.postMessage([req]);
+        } catch (err) {
+          // Nothing of this request was sent, so nothing of it is stored.
+          this.waiting.get(req.id)?.reject(err instanceof Error ? err : new Error(String(err)));
+          this.waiting.delete(req.id);
+        }
+      }
+    }
   }
 
   migrate(now: number): Promise<string[]> {

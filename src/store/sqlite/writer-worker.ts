@@ -1,17 +1,28 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { KizunaError } from '../../errors.js';
 import { openConnection, SqliteWriter } from './writer.js';
-import type { WriterOutcome, WriterRequest } from './writer-thread.js';
+import type { WriterReply, WriterRequest } from './writer-thread.js';
 
 /**
  * The writer thread: owns the database's writer connection, so SQL execution and fsync never block
- * the thread that serves HTTP. Requests and replies are matched by id (see writer-thread.ts).
+ * the thread that serves HTTP. Requests and replies travel in batches and are
+ * matched by id (see writer-thread.ts).
  */
 const port = parentPort!;
 const writer = new SqliteWriter(openConnection((workerData as { path: string }).path));
 
-port.on('message', (req: WriterRequest) => {
-  const reply = (r: WriterOutcome) => port.postMessage({ id: req.id, ...r });
+let outbox: WriterReply[] = [];
+const reply = (r: WriterReply) => {
+  outbox.push(r);
+  if (outbox.length === 1) {
+    setImmediate(() => {
+      port.postMessage(outbox);
+      outbox = [];
+    });
+  }
+};
+
+function handle(req: WriterRequest): void {
   const work: Promise<unknown> =
     req.op === 'ingest'
       ? writer.ingest(req.workspaceId, req.events, req.now)
@@ -21,18 +32,18 @@ port.on('message', (req: WriterRequest) => {
           ? writer.createWorkspace(req.ws, req.keys)
           : writer.close();
   work.then(
-    (result) => reply({ ok: true, result }),
+    (result) => reply({ id: req.id, ok: true, result }),
     (err: unknown) => {
       const e = err instanceof Error ? err : new Error(String(err));
-      reply({
-        ok: false,
-        error: {
-          name: e.name,
-          message: e.message,
-          code: (e as { code?: unknown }).code,
-          kizuna: e instanceof KizunaError,
-        },
-      });
+      const error = {
+        name: e.name,
+        message: e.message,
+        code: (e as { code?: unknown }).code,
+        kizuna: e instanceof KizunaError,
+      };
+      reply({ id: req.id, ok: false, error });
     },
   );
-});
+}
+
+port.on('message', (requests: WriterRequest[]) => requests.forEach(handle));
