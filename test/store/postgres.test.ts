@@ -1,6 +1,4 @@
-import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/domain/clock.js';
 import type { NormalizedEvent } from '../../src/domain/event.js';
@@ -8,6 +6,7 @@ import { testEvent } from '../../src/domain/testing.js';
 import { StoreUnavailableError } from '../../src/errors.js';
 import { loadMigrations } from '../../src/store/migrations.js';
 import { PostgresStore } from '../../src/store/postgres/postgres-store.js';
+import { postgresUnavailable, runSql, scratchDatabase, serverUrl } from '../support/postgres.js';
 import { storeContract } from './contract.js';
 
 /**
@@ -15,50 +14,9 @@ import { storeContract } from './contract.js';
  * the end; every test starts from an empty schema. Without a reachable server the suite is skipped
  * with a warning, unless KIZUNA_REQUIRE_POSTGRES=1 (CI), where that is a failure.
  */
-const serverUrl = process.env['KIZUNA_TEST_POSTGRES_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-const required = process.env['KIZUNA_REQUIRE_POSTGRES'] === '1';
-
-function withoutPassword(url: string): string {
-  const u = new URL(url);
-  if (u.password) u.password = '***';
-  return u.toString();
-}
-
-async function run(url: string, sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3000 });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
-
-async function unreachableReason(): Promise<string | null> {
-  try {
-    await run(serverUrl, 'SELECT 1');
-    return null;
-  } catch (err) {
-    return err instanceof Error ? err.message || err.name : String(err);
-  }
-}
-
-const unreachable = await unreachableReason();
-if (unreachable !== null) {
-  const where = `PostgreSQL at ${withoutPassword(serverUrl)} is unreachable (${unreachable})`;
-  if (required) throw new Error(`KIZUNA_REQUIRE_POSTGRES=1 but ${where}`);
-  console.warn(
-    `Skipping the postgres store contract: ${where}. Set KIZUNA_TEST_POSTGRES_URL to a server, ` +
-      'or KIZUNA_REQUIRE_POSTGRES=1 to make this a failure.',
-  );
-}
-
-const database = `kizuna_test_${randomBytes(6).toString('hex')}`;
-const databaseUrl = (() => {
-  const u = new URL(serverUrl);
-  u.pathname = `/${database}`;
-  return u.toString();
-})();
+const unreachable = await postgresUnavailable('the postgres store contract');
+const { name: database, url: databaseUrl } = scratchDatabase();
+const run = runSql;
 
 // A new, empty schema: the next test's migrate() really applies every migration again.
 const resetSchema = () => run(databaseUrl, 'DROP SCHEMA public CASCADE; CREATE SCHEMA public');
@@ -148,6 +106,26 @@ describe.skipIf(unreachable !== null)('postgres', () => {
         expect(p?.eventCount, `u${u}`).toBe(u % 10 < 3 ? 2 : 1);
         expect((await b.lookupProfile(ws, { kind: 'anonymous_id', value: `a${u}` }))?.id).toBe(p?.id);
       }
+    });
+
+    it('counts every event name exactly when many writers add to the counters at once', async () => {
+      const [a, b] = [open(), open()];
+      const ws = await workspace(a);
+      await Promise.all(
+        Array.from({ length: 40 }, (_, i) =>
+          (i % 2 ? a : b).ingest(
+            ws,
+            [0, 1, 2].map((k) =>
+              testEvent({ userId: `u${i}`, name: k === 2 ? 'Paid' : 'Viewed', messageId: `n${i}-${k}` }),
+            ),
+          ),
+        ),
+      );
+      const names = await b.listEventNames(ws);
+      expect(names.map((n) => [n.name, n.count])).toEqual([
+        ['Viewed', 80],
+        ['Paid', 40],
+      ]);
     });
 
     it('reports an unreachable server as StoreUnavailableError', async () => {

@@ -5,34 +5,45 @@ import { named } from './pg-driver.js';
  * as arrays (`unnest`, or JSON arrays of objects), so a batch of any size costs the same few round
  * trips.
  *
- * Where a statement joins unnested rows to a table, a redundant `= ANY(:ids)` term (or a LATERAL
- * lookup with LIMIT 1) offers the planner an index probe on the table side, where it might otherwise
- * hash-join the whole workspace. Until autovacuum first analyzes new tables (about a minute after
- * the first writes), plans can still be poor: a benchmark on a fresh database runs ANALYZE first.
+ * Statements are prepared, so after a few runs each connection keeps one generic plan, planned
+ * while the tables were small and before autovacuum first analyzed them (about a minute after the
+ * first writes). With no statistics the planner thinks `workspace_id = $1` matches a few rows, and a
+ * plan that scans the workspace and filters on `= ANY(:ids)` once cost a full index scan per batch.
+ * So rows are reached by shapes whose plan cannot depend on table size: a LATERAL lookup with
+ * LIMIT 1 (one index probe per element) or INSERT … ON CONFLICT (one probe of the arbiter index per
+ * row, also used to update rows known to exist and already locked).
  */
 
-export const EXISTING_MESSAGE_IDS = named(
-  'kizuna_ingest_existing',
-  'SELECT message_id FROM events WHERE workspace_id = :ws::text AND message_id = ANY(:ids::text[])',
-);
+/** The messageIds of `:ids` already stored in the workspace: one index probe each. */
+const EXISTING = `ARRAY(SELECT e.message_id FROM unnest(:ids::text[]) AS m (id)
+  CROSS JOIN LATERAL (SELECT message_id FROM events WHERE workspace_id = :ws::text AND message_id = m.id LIMIT 1) AS e)`;
 
 /**
  * The workspace's lock in shared mode, then one exclusive lock per identity key. The locks are taken
  * as the aggregate walks the sorted subquery, so everyone acquires in one order (workspace first,
  * then keys by hash) and waits never form a cycle.
  */
-export const LOCK_KEYS = named(
-  'kizuna_ingest_lock_keys',
-  `SELECT count(CASE WHEN s.ord = 0 THEN pg_advisory_xact_lock_shared(s.h) ELSE pg_advisory_xact_lock(s.h) END)
+const KEY_LOCKS = `(SELECT count(CASE WHEN s.ord = 0 THEN pg_advisory_xact_lock_shared(s.h) ELSE pg_advisory_xact_lock(s.h) END)
    FROM (SELECT 0 AS ord, hashtextextended(:ws::text, 0) AS h
          UNION ALL
          SELECT DISTINCT 1, hashtextextended(:ws::text || ':' || k, 0) FROM unnest(:keys::text[]) AS k
-         ORDER BY 1, 2) AS s`,
-);
+         ORDER BY 1, 2) AS s)`;
 
-export const LOCK_WORKSPACE = named(
-  'kizuna_ingest_lock_workspace',
-  'SELECT pg_advisory_xact_lock(hashtextextended(:ws::text, 0))',
+const WORKSPACE_LOCK = 'pg_advisory_xact_lock(hashtextextended(:ws::text, 0))';
+
+/**
+ * The unit's first statement: takes the identity-key locks and reports which messageIds are stored
+ * already, in one round trip. The messageId check takes no lock and may use a snapshot from before
+ * the locks were granted; a messageId stored meanwhile is caught by the unique index (see
+ * PostgresIngestTx). Everything read under the locks is read by later statements.
+ */
+export const LOCK_KEYS_EXISTING = named(
+  'kizuna_ingest_lock_keys_existing',
+  `SELECT ${KEY_LOCKS} AS locks, ${EXISTING} AS existing`,
+);
+export const LOCK_WORKSPACE_EXISTING = named(
+  'kizuna_ingest_lock_workspace_existing',
+  `SELECT ${WORKSPACE_LOCK} AS locks, ${EXISTING} AS existing`,
 );
 
 /** The owners of the given identity keys, locked in id order (`FOR UPDATE OF p`). */
@@ -84,11 +95,16 @@ export const MERGE = [
 ].map((text, i) => named(`kizuna_ingest_merge_${i}`, text));
 
 /**
- * Everything else a plan writes except event-name counters, in one statement. Rows arrive as JSON
+ * Everything a plan writes except merges, in one statement. Rows arrive as JSON
  * arrays of objects (one parse on the server, no per-element escaping in the client). The parts
  * touch disjoint rows (new vs. updated profiles, new identities, new events, locked groups,
  * memberships of locked profiles), so running them together in one snapshot equals running them in
  * turn. Events keep their array order, which becomes their storage order (`id`).
+ *
+ * Event-name counters are shared by every writer of a workspace: each transaction adds to its own
+ * shard (`:shard`, see migrations/0001_initial.sql), rows sorted so two writers on one shard lock them in one
+ * order. The counters wait for the events (`count(*) FROM new_events`), so a writer that must wait
+ * on another's messageId does so before it holds a counter row.
  */
 export const WRITE = named(
   'kizuna_ingest_write',
@@ -99,11 +115,13 @@ export const WRITE = named(
      FROM json_to_recordset(:created::json) AS t (id text, user_id text, traits jsonb, trait_times jsonb, first_seen_at bigint,
                                                  last_seen_at bigint, event_count bigint, created_at bigint)),
    changed_profiles AS (
-     UPDATE profiles p SET user_id = t.user_id, traits = t.traits, trait_times = t.trait_times, first_seen_at = t.first_seen_at,
-       last_seen_at = t.last_seen_at, event_count = t.event_count, created_at = t.created_at, updated_at = :now::bigint
+     INSERT INTO profiles (workspace_id, id, user_id, traits, trait_times, first_seen_at, last_seen_at, event_count, created_at, updated_at)
+     SELECT :ws::text, t.id, t.user_id, t.traits, t.trait_times, t.first_seen_at, t.last_seen_at, t.event_count, t.created_at, :now::bigint
      FROM json_to_recordset(:updated::json) AS t (id text, user_id text, traits jsonb, trait_times jsonb, first_seen_at bigint,
                                                  last_seen_at bigint, event_count bigint, created_at bigint)
-     WHERE p.workspace_id = :ws::text AND p.id = ANY(:updated_ids::text[]) AND p.id = t.id),
+     ON CONFLICT (workspace_id, id) DO UPDATE SET user_id = excluded.user_id, traits = excluded.traits,
+       trait_times = excluded.trait_times, first_seen_at = excluded.first_seen_at, last_seen_at = excluded.last_seen_at,
+       event_count = excluded.event_count, created_at = excluded.created_at, updated_at = excluded.updated_at),
    new_identities AS (
      INSERT INTO identities (workspace_id, kind, value, profile_id, created_at)
      SELECT :ws::text, t.kind, t.value, t.profile_id, :now::bigint
@@ -112,29 +130,26 @@ export const WRITE = named(
      INSERT INTO events (workspace_id, profile_id, message_id, type, name, user_id, anonymous_id, timestamp, received_at, payload)
      SELECT :ws::text, t.profile_id, t.message_id, t.type, t.name, t.user_id, t.anonymous_id, t.timestamp, t.received_at, t.payload
      FROM json_to_recordset(:events::json) AS t (profile_id text, message_id text, type text, name text, user_id text,
-                                                anonymous_id text, timestamp bigint, received_at bigint, payload jsonb)),
+                                                anonymous_id text, timestamp bigint, received_at bigint, payload json)
+     RETURNING 1),
    changed_groups AS (
-     UPDATE groups g SET traits = t.traits, trait_times = t.trait_times, updated_at = :now::bigint
+     INSERT INTO groups (workspace_id, id, traits, trait_times, created_at, updated_at)
+     SELECT :ws::text, t.id, t.traits, t.trait_times, :now::bigint, :now::bigint
      FROM json_to_recordset(:groups::json) AS t (id text, traits jsonb, trait_times jsonb)
-     WHERE g.workspace_id = :ws::text AND g.id = ANY(:group_ids::text[]) AND g.id = t.id),
+     ON CONFLICT (workspace_id, id) DO UPDATE SET traits = excluded.traits, trait_times = excluded.trait_times,
+       updated_at = excluded.updated_at),
    new_members AS (
      INSERT INTO group_members (workspace_id, group_id, profile_id, joined_at)
      SELECT :ws::text, t.group_id, t.profile_id, t.joined_at
      FROM json_to_recordset(:members::json) AS t (group_id text, profile_id text, joined_at bigint)
-     ON CONFLICT DO NOTHING)
+     ON CONFLICT DO NOTHING),
+   counted_names AS (
+     INSERT INTO event_names AS n (workspace_id, type, name, shard, count, first_seen_at, last_seen_at)
+     SELECT :ws::text, t.type, t.name, :shard::smallint, t.count, t.first_seen_at, t.last_seen_at
+     FROM json_to_recordset(:names::json) AS t (type text, name text, count bigint, first_seen_at bigint, last_seen_at bigint)
+     WHERE (SELECT count(*) FROM new_events) >= 0
+     ON CONFLICT (workspace_id, type, name, shard) DO UPDATE SET count = n.count + excluded.count,
+       first_seen_at = least(n.first_seen_at, excluded.first_seen_at),
+       last_seen_at = greatest(n.last_seen_at, excluded.last_seen_at))
    SELECT 1`,
-);
-
-/**
- * Event-name counters: every writer of a workspace updates these few rows, so this runs last, right
- * before COMMIT, to hold their locks briefly; rows come sorted so two writers lock them in one order.
- */
-export const COUNT_EVENT_NAMES = named(
-  'kizuna_ingest_event_names',
-  `INSERT INTO event_names AS n (workspace_id, type, name, count, first_seen_at, last_seen_at)
-   SELECT :ws::text, t.type, t.name, t.count, t.first_seen_at, t.last_seen_at
-   FROM json_to_recordset(:names::json) AS t (type text, name text, count bigint, first_seen_at bigint, last_seen_at bigint)
-   ON CONFLICT (workspace_id, type, name) DO UPDATE SET count = n.count + excluded.count,
-     first_seen_at = least(n.first_seen_at, excluded.first_seen_at),
-     last_seen_at = greatest(n.last_seen_at, excluded.last_seen_at)`,
 );

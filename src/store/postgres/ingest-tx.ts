@@ -1,14 +1,13 @@
-import type { JsonObject } from '../../domain/event.js';
+import type { JsonObject, NormalizedEvent } from '../../domain/event.js';
+import { identityKeyString, lookupKeysOf } from '../../domain/identity.js';
 import type { LoadedState, ProfileState } from '../../domain/resolution.js';
 import type { GroupState, IngestTx, WritePlan } from '../ingest-unit.js';
 import { profileState, type ProfileRow } from '../rows.js';
 import {
-  COUNT_EVENT_NAMES,
-  EXISTING_MESSAGE_IDS,
   LOAD_PROFILES,
   LOCK_GROUPS,
-  LOCK_KEYS,
-  LOCK_WORKSPACE,
+  LOCK_KEYS_EXISTING,
+  LOCK_WORKSPACE_EXISTING,
   MERGE,
   WRITE,
 } from './ingest-statements.js';
@@ -27,10 +26,11 @@ const MAX_KEY_LOCKS = 512;
  * The ingest unit of work inside one READ COMMITTED transaction (see `runIngest`).
  *
  * Concurrency, across processes:
- * - `load` takes the workspace's advisory lock in shared mode and one transaction-scoped advisory lock
- *   per identity key of the batch. Whoever inserts an identity holds its key's lock, so a key this
- *   unit reads as unknown stays unknown until it commits.
- * - It then locks the keys' owning profiles `FOR UPDATE`, in id order. A merge re-points the loser's
+ * - The first statement (`existingMessageIds`) takes the workspace's advisory lock in shared mode and
+ *   one transaction-scoped advisory lock per identity key of the call's events. Whoever inserts an
+ *   identity holds its key's lock, so a key `load` (a later statement, with a later snapshot) reads
+ *   as unknown stays unknown until this unit commits.
+ * - `load` locks the keys' owning profiles `FOR UPDATE`, in id order. A merge re-points the loser's
  *   other identities without their key locks; a profile found merged once its lock is granted means
  *   those identities were read before that merge committed, so the unit is rolled back and re-run
  *   (StaleReadError). Every profile the plan updates is locked; new ones have fresh random ids.
@@ -40,24 +40,43 @@ const MAX_KEY_LOCKS = 512;
  * Rows many writers share (event names, groups, identities) are written in one fixed order.
  */
 export class PostgresIngestTx implements IngestTx {
+  /** Identity keys locked so far (sorted), or 'workspace' once the workspace is locked exclusively. */
+  private locked: ReadonlySet<string> | 'workspace' = new Set();
+
   constructor(
     private readonly sql: Sql,
     private readonly ws: string,
     /** the unit's `now`: missing groups are created at this time. */
     private readonly now: number,
+    /** the call's events: their identity keys are locked together with the messageId check. */
+    private readonly events: readonly NormalizedEvent[],
+    /** the event-name counter shard this transaction adds to (see migrations/0001_initial.sql). */
+    private readonly shard: number,
   ) {}
 
+  /**
+   * Locks the identity keys of every event of the call (a superset of what `load` asks for: the
+   * unit drops stored messageIds first) in the same round trip as the messageId check.
+   */
   async existingMessageIds(messageIds: readonly string[]): Promise<Set<string>> {
-    const rows = await this.sql.run<{ message_id: string }>(EXISTING_MESSAGE_IDS, {
-      ws: this.ws,
-      ids: messageIds,
-    });
-    return new Set(rows.map((r) => r.message_id));
+    const keys = new Set<string>();
+    for (const e of this.events) for (const k of lookupKeysOf(e)) keys.add(identityKeyString(k));
+    const sorted = [...keys].sort(cmp);
+    const whole = sorted.length > MAX_KEY_LOCKS;
+    const [row] = await this.sql.run<{ existing: string[] }>(
+      whole ? LOCK_WORKSPACE_EXISTING : LOCK_KEYS_EXISTING,
+      { ws: this.ws, ids: messageIds, keys: sorted },
+    );
+    this.locked = whole ? 'workspace' : keys;
+    return new Set(row?.existing ?? []);
   }
 
   async load(keys: readonly string[]): Promise<LoadedState> {
-    if (keys.length > MAX_KEY_LOCKS) await this.sql.run(LOCK_WORKSPACE, { ws: this.ws });
-    else await this.sql.run(LOCK_KEYS, { ws: this.ws, keys });
+    const locked = this.locked;
+    // The unit asks only for keys of the events this transaction was given, which are all locked.
+    if (locked !== 'workspace' && keys.some((k) => !locked.has(k))) {
+      throw new Error('load() was asked for identity keys of events this transaction was not given');
+    }
     const kinds: string[] = [];
     const values: string[] = [];
     for (const key of keys) {
@@ -111,7 +130,6 @@ export class PostgresIngestTx implements IngestTx {
       now,
       created: JSON.stringify(resolution.created.map(profileRow)),
       updated: JSON.stringify(resolution.updated.map(profileRow)),
-      updated_ids: resolution.updated.map((p) => p.id),
       identities: JSON.stringify(
         identities.map((i) => ({ kind: i.key.kind, value: i.key.value, profile_id: i.profileId })),
       ),
@@ -119,13 +137,10 @@ export class PostgresIngestTx implements IngestTx {
       groups: JSON.stringify(
         groups.map((g) => ({ id: g.id, traits: g.state.traits, trait_times: g.state.traitTimes })),
       ),
-      group_ids: groups.map((g) => g.id),
       members: JSON.stringify(
         members.map((m) => ({ group_id: m.groupId, profile_id: m.profileId, joined_at: m.at })),
       ),
-    };
-    const counts = {
-      ws,
+      shard: this.shard,
       names: JSON.stringify(
         names.map((n) => ({
           type: n.type,
@@ -136,7 +151,6 @@ export class PostgresIngestTx implements IngestTx {
         })),
       ),
     };
-
     if (resolution.merges.length > 0) {
       const merge = {
         ws,
@@ -147,7 +161,6 @@ export class PostgresIngestTx implements IngestTx {
       for (const statement of MERGE) await this.sql.run(statement, merge);
     }
     await this.sql.run(WRITE, rows);
-    await this.sql.run(COUNT_EVENT_NAMES, counts);
   }
 }
 

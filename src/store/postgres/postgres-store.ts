@@ -31,6 +31,9 @@ const MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'migrations
 /** Advisory lock (two-int form, so it never collides with the ingest's bigint locks) for migrations. */
 const MIGRATION_LOCK = [0x4b5a4e41, 1] as const;
 
+/** Rows per event-name counter (see migrations/0001_initial.sql); readers sum them. */
+const EVENT_NAME_SHARDS = 16;
+
 /** Racing writers re-run a conflicting ingest; ten tries with a growing random pause are plenty. */
 const INGEST_RETRY: RetryPolicy = { attempts: 10, jitterMs: 10 };
 
@@ -67,6 +70,11 @@ export class PostgresStore implements Store {
   private readonly sql: Sql;
   private readonly clock: Clock;
   private closed = false;
+  /**
+   * The next event-name counter shard: handed out round-robin, so this process's concurrent writers
+   * (at most the pool size) add to different rows; the random start spreads processes apart.
+   */
+  private shard = Math.floor(Math.random() * EVENT_NAME_SHARDS);
 
   private constructor(opts: PostgresStoreOptions) {
     this.clock = opts.clock;
@@ -161,13 +169,19 @@ export class PostgresStore implements Store {
     });
   }
 
+  private nextShard(): number {
+    this.shard = (this.shard + 1) % EVENT_NAME_SHARDS;
+    return this.shard;
+  }
+
   ingest(workspaceId: string, events: readonly NormalizedEvent[]): Promise<IngestResult> {
     return guarded(() =>
       transaction(
         this.pool,
         (sql) => {
           const now = this.clock.now();
-          return runIngest(new PostgresIngestTx(sql, workspaceId, now), events, {
+          const tx = new PostgresIngestTx(sql, workspaceId, now, events, this.nextShard());
+          return runIngest(tx, events, {
             now,
             newProfileId: () => newId('p', now),
           });
@@ -275,7 +289,8 @@ export class PostgresStore implements Store {
         count: number;
         last_seen_at: number;
       }>(
-        'SELECT type, name, count, last_seen_at FROM event_names WHERE workspace_id = $1 ORDER BY count DESC, type, name',
+        `SELECT type, name, sum(count)::bigint AS count, max(last_seen_at) AS last_seen_at FROM event_names
+         WHERE workspace_id = $1 GROUP BY type, name ORDER BY count DESC, type, name`,
         [workspaceId],
       );
       return rows.map((r) => ({
