@@ -24,7 +24,7 @@ const PG_URL = process.env.KIZUNA_BENCH_POSTGRES_URL ?? 'postgres://postgres@127
 const basic = (key) => `Basic ${Buffer.from(`${key}:`).toString('base64')}`;
 const line = (s = '') => process.stdout.write(`${s}\n`);
 
-async function batchPhase(env, label, seconds) {
+async function batchPhase(env, label, seconds, usersPerBatch = 100) {
   const keys = createWorkspace(env, 'bench');
   const server = await startServer(env);
   const run = `b${Date.now()}`;
@@ -40,7 +40,9 @@ async function batchPhase(env, label, seconds) {
   });
   const rss = peakRssMb(server.pid);
   await stopServer(server);
-  line(`${label}: /v1/batch, 100 events a batch, 4 clients, ${fmt(r.elapsed, 1)} s`);
+  line(
+    `${label}: /v1/batch, 100 events a batch from ${usersPerBatch} users, 4 clients, ${fmt(r.elapsed, 1)} s`,
+  );
   line(
     `  ${fmt(r.items / r.elapsed)} events/s acknowledged · p50 ${fmt(percentile(r.latencies, 50), 1)} ms · p99 ${fmt(percentile(r.latencies, 99), 1)} ms · failures ${r.failures} · server peak RSS ${fmt(rss)} MB`,
   );
@@ -62,12 +64,26 @@ async function main() {
       `  durability: ${fmt(stored)} events in the file after shutdown, ${fmt(b.items)} acknowledged → ${stored >= b.items ? 'all there' : 'MISSING EVENTS'}`,
     );
 
-    const raw = JSON.parse(
-      spawnSync(process.execPath, [join(ROOT, 'bench/raw-sqlite.mjs'), String(SHORT)], { encoding: 'utf8' })
-        .stdout,
-    );
+    const rawInsert = (usersPerBatch) =>
+      JSON.parse(
+        spawnSync(
+          process.execPath,
+          [join(ROOT, 'bench/raw-sqlite.mjs'), String(SHORT), String(usersPerBatch)],
+          { encoding: 'utf8' },
+        ).stdout,
+      );
+    const raw = rawInsert(100);
     line(
       `  baseline: a bare script inserting the same events into SQLite: ${fmt(raw.rate)} events/s → ratio ${fmt(b.rate / raw.rate, 2)} (target ≥ 0.5)`,
+    );
+
+    // The same load shaped like client-side SDK traffic: each batch holds 10 users' runs of events.
+    const sdkDir = mkdtempSync(join(tmpdir(), 'kizuna-bench-sdk-'));
+    const sdk = await batchPhase({ KIZUNA_DATA_DIR: sdkDir, DATABASE_URL: '' }, 'SQLite', SHORT, 10);
+    rmSync(sdkDir, { recursive: true, force: true });
+    const rawSdk = rawInsert(10);
+    line(
+      `  with 10 users a batch: baseline ${fmt(rawSdk.rate)} events/s → ratio ${fmt(sdk.rate / rawSdk.rate, 2)}`,
     );
 
     // 2. Single-event /v1/track against a bare node:http server reading the same requests.
@@ -106,7 +122,7 @@ async function main() {
     line(
       `  baseline: bare node:http reading and acknowledging the same requests: ${fmt(base.requests / base.elapsed)} requests/s, p99 ${fmt(percentile(base.latencies, 99), 1)} ms → ratio ${fmt(t.requests / t.elapsed / (base.requests / base.elapsed), 2)} (target ≥ 0.5)`,
     );
-    line(`Server peak memory: ${fmt(Math.max(b.rss, trackRss))} MB (target < 300 MB)`);
+    line(`Server peak memory: ${fmt(Math.max(b.rss, sdk.rss, trackRss))} MB (target < 300 MB)`);
 
     // 3. The batch phase again on PostgreSQL, in a scratch database.
     const admin = new pg.Client({ connectionString: PG_URL });

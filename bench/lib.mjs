@@ -88,13 +88,20 @@ export async function drive({ url, path, headers, clients, seconds, body, itemsP
   return { requests, items: requests * itemsPer, failures, latencies, elapsed };
 }
 
-/** A /v1/batch body of `size` track events with unique messageIds, built by string concatenation. */
-export function batchBody(run, i, size) {
+/**
+ * A /v1/batch body of `size` track events with unique messageIds, built by string concatenation.
+ * `usersPerBatch` = size spreads a batch over `size` of 50,000 users (what a server-side SDK sends,
+ * the worst case for the store); smaller values give each user a run of events, as a client-side
+ * SDK's batch (one visitor's session) does.
+ */
+export function batchBody(run, i, size, usersPerBatch = size) {
   const parts = [];
+  const perUser = Math.max(1, Math.floor(size / usersPerBatch));
   for (let j = 0; j < size; j++) {
     const n = i * size + j;
+    const user = (i * usersPerBatch + Math.floor(j / perUser)) % 50000;
     parts.push(
-      `{"type":"track","messageId":"${run}-${n}","userId":"user-${n % 50000}","event":"Product Viewed","timestamp":"2026-11-01T10:00:00.000Z","properties":{"sku":"SKU-${n % 997}","price":${(n % 50) * 100 + 980},"currency":"JPY","category":"shoes"},"context":{"ip":"203.0.113.7","locale":"ja-JP","userAgent":"Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X)","library":{"name":"bench","version":"1"}}}`,
+      `{"type":"track","messageId":"${run}-${n}","userId":"user-${user}","event":"Product Viewed","timestamp":"2026-11-01T10:00:00.000Z","properties":{"sku":"SKU-${n % 997}","price":${(n % 50) * 100 + 980},"currency":"JPY","category":"shoes"},"context":{"ip":"203.0.113.7","locale":"ja-JP","userAgent":"Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X)","library":{"name":"bench","version":"1"}}}`,
     );
   }
   return `{"batch":[${parts.join(',')}]}`;

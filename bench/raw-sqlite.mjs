@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { ROOT, batchBody } from './lib.mjs';
 
 const seconds = Number(process.argv[2] ?? 10);
+const usersPerBatch = Number(process.argv[3] ?? 100);
 const dir = mkdtempSync(join(tmpdir(), 'kizuna-raw-'));
 const db = new Database(join(dir, 'raw.db'));
 db.pragma('journal_mode = WAL');
@@ -37,7 +38,7 @@ let inserting = 0;
 // Only the inserts are timed: parsing the client's JSON is left out, so the baseline is the
 // fastest this disk and this schema can take the same rows.
 while (inserting < seconds * 1000) {
-  const batch = JSON.parse(batchBody('raw', events / 100, 100)).batch;
+  const batch = JSON.parse(batchBody('raw', events / 100, 100, usersPerBatch)).batch;
   const t = performance.now();
   tx(batch);
   inserting += performance.now() - t;
