@@ -40,7 +40,13 @@ export async function createApp(
   const store = opts.store ?? openStore(config, clock);
   const { applied } = await store.migrate();
   if (applied.length > 0) logger.info({ applied }, 'applied migrations');
-  const server = buildServer({ store, clock, logger, logRequests: config.logRequests });
+  const server = buildServer({
+    store,
+    clock,
+    logger,
+    logRequests: config.logRequests,
+    trustProxy: config.trustProxy,
+  });
   return {
     store,
     server,

@@ -14,6 +14,8 @@ export interface Config {
   databaseUrl: string | null;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   logRequests: boolean;
+  /** behind a load balancer: take the client address from X-Forwarded-For (context.ip). */
+  trustProxy: boolean;
 }
 
 const schema = z.object({
@@ -32,6 +34,7 @@ const schema = z.object({
     error: 'must be one of fatal, error, warn, info, debug, trace, silent',
   }),
   logRequests: z.boolean(),
+  trustProxy: z.boolean(),
 });
 
 const FIELD_NAMES: Record<string, string> = {
@@ -53,6 +56,7 @@ export function loadConfig(
     databaseUrl: env['DATABASE_URL'] || null,
     logLevel: env['LOG_LEVEL'] ?? 'info',
     logRequests: env['KIZUNA_LOG_REQUESTS'] === '1' || env['KIZUNA_LOG_REQUESTS'] === 'true',
+    trustProxy: env['KIZUNA_TRUST_PROXY'] === '1' || env['KIZUNA_TRUST_PROXY'] === 'true',
   });
   if (!r.success) {
     throw new ValidationError(

@@ -13,6 +13,8 @@ export interface ServerDeps {
   logger: FastifyBaseLogger;
   /** log one line per request (off by default: at 50,000 events/s that is most of the log). */
   logRequests?: boolean;
+  /** take the client address from X-Forwarded-For (only behind a proxy you run). */
+  trustProxy?: boolean;
 }
 
 /** The HTTP surface: Segment-compatible ingestion under /v1, the admin API under /api/v1, /healthz. */
@@ -20,6 +22,7 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
   const app = Fastify({
     loggerInstance: deps.logger,
     logController: new LogController({ disableRequestLogging: !deps.logRequests }),
+    trustProxy: deps.trustProxy ?? false,
     bodyLimit: 4 * 1024 * 1024,
     // Segment SDKs retry on 5xx and network errors, so a slow client must not hold a socket forever.
     requestTimeout: 30_000,

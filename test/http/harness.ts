@@ -20,14 +20,19 @@ export interface TestServer {
 }
 
 /** A real Kizuna HTTP server on an ephemeral port over a real SQLite file, with two workspaces. */
-export async function startTestServer(): Promise<TestServer> {
+export async function startTestServer(opts: { trustProxy?: boolean } = {}): Promise<TestServer> {
   const dir = mkdtempSync(join(tmpdir(), 'kizuna-http-'));
   const clock = new ManualClock(T0);
   const store = SqliteStore.open({ path: join(dir, 'kizuna.db'), clock });
   await store.migrate();
   const ws = await createWorkspace(store, 'shop');
   const other = await createWorkspace(store, 'other');
-  const server = buildServer({ store, clock, logger: pino({ level: 'silent' }) });
+  const server = buildServer({
+    store,
+    clock,
+    logger: pino({ level: 'silent' }),
+    trustProxy: opts.trustProxy ?? false,
+  });
   const address = await server.listen({ port: 0, host: '127.0.0.1' });
   return {
     url: address,
