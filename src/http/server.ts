@@ -23,7 +23,6 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
     loggerInstance: deps.logger,
     logController: new LogController({ disableRequestLogging: !deps.logRequests }),
     trustProxy: deps.trustProxy ?? false,
-    bodyLimit: 4 * 1024 * 1024,
     // Segment SDKs retry on 5xx and network errors, so a slow client must not hold a socket forever.
     requestTimeout: 30_000,
   });

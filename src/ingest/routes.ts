@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Clock } from '../domain/clock.js';
 import type { EventType } from '../domain/event.js';
 import type { KeyAuth } from '../http/auth.js';
@@ -18,16 +18,13 @@ const SINGLE: readonly EventType[] = ['identify', 'track', 'page', 'screen', 'gr
  * means every event of the request is committed (or was already stored under its messageId).
  */
 export function registerIngestRoutes(app: FastifyInstance, deps: IngestDeps): void {
-  const handle =
-    (endpoint: EventType | 'batch') =>
-    async (req: { headers: Record<string, unknown>; body: unknown; ip: string }) => {
-      const auth = req.headers['authorization'];
-      const key = writeKeyOf(typeof auth === 'string' ? auth : undefined, req.body);
-      const workspaceId = await deps.auth.workspaceOf(key, 'write');
-      const events = eventsOfRequest(req.body, endpoint, { receivedAt: deps.clock.now(), ip: req.ip });
-      const result = await deps.store.ingest(workspaceId, events);
-      return { success: true, stored: result.stored, duplicates: result.duplicates };
-    };
+  const handle = (endpoint: EventType | 'batch') => async (req: FastifyRequest) => {
+    const key = writeKeyOf(req.headers.authorization, req.body);
+    const workspaceId = await deps.auth.workspaceOf(key, 'write');
+    const events = eventsOfRequest(req.body, endpoint, { receivedAt: deps.clock.now(), ip: req.ip });
+    const result = await deps.store.ingest(workspaceId, events);
+    return { success: true, stored: result.stored, duplicates: result.duplicates };
+  };
   for (const type of SINGLE) app.post(`/v1/${type}`, handle(type));
   app.post('/v1/batch', handle('batch'));
   // Some SDKs name the batch endpoint /v1/import.
