@@ -7,6 +7,9 @@ import { buildServer } from './http/server.js';
 import { PostgresStore } from './store/postgres/postgres-store.js';
 import { SqliteStore } from './store/sqlite/sqlite-store.js';
 import type { Store } from './store/store.js';
+import { SegmentBuilder } from './engine/builder.js';
+import { EngagementService } from './engine/engagement.js';
+import { Sweeper } from './engine/sweeper.js';
 
 /**
  * The composition root: the one place that picks implementations and wires them together by hand.
@@ -24,6 +27,9 @@ export function openStore(config: Config, clock: Clock = systemClock): Store {
 
 export interface App {
   store: Store;
+  engagement: EngagementService;
+  builder: SegmentBuilder;
+  sweeper: Sweeper;
   server: FastifyInstance;
   logger: Logger;
   /** listens and resolves with the bound address. */
@@ -40,20 +46,35 @@ export async function createApp(
   const store = opts.store ?? openStore(config, clock);
   const { applied } = await store.migrate();
   if (applied.length > 0) logger.info({ applied }, 'applied migrations');
+  const builder = new SegmentBuilder(store, clock, logger);
+  const engagement = new EngagementService(store, clock, builder);
+  const sweeper = new Sweeper(store, clock, logger, config.sweepIntervalMinutes * 60_000);
   const server = buildServer({
     store,
     clock,
     logger,
+    engagement,
     logRequests: config.logRequests,
     trustProxy: config.trustProxy,
   });
   return {
     store,
+    engagement,
+    builder,
+    sweeper,
     server,
     logger,
-    listen: () => server.listen({ port: config.port, host: config.host }),
+    async listen() {
+      const address = await server.listen({ port: config.port, host: config.host });
+      // Background work starts with serving: unfinished segment builds, then the time-based sweep.
+      await builder.resume();
+      if (config.sweepIntervalMinutes > 0) sweeper.start();
+      return address;
+    },
     async close() {
       await server.close();
+      await sweeper.stop();
+      await builder.idle();
       await store.close();
     },
   };

@@ -16,6 +16,8 @@ export interface Config {
   logRequests: boolean;
   /** behind a load balancer: take the client address from X-Forwarded-For (context.ip). */
   trustProxy: boolean;
+  /** how often stages and time-based segments are re-evaluated with no event; 0 turns it off */
+  sweepIntervalMinutes: number;
 }
 
 const schema = z.object({
@@ -35,6 +37,11 @@ const schema = z.object({
   }),
   logRequests: z.boolean(),
   trustProxy: z.boolean(),
+  sweepIntervalMinutes: z.coerce
+    .number({ error: 'must be a number' })
+    .int({ error: 'must be an integer' })
+    .min(0, { error: 'must be 0 (off) or more minutes' })
+    .max(10080, { error: 'must be at most 10080 (a week)' }),
 });
 
 const FIELD_NAMES: Record<string, string> = {
@@ -43,6 +50,7 @@ const FIELD_NAMES: Record<string, string> = {
   dataDir: '--data / KIZUNA_DATA_DIR',
   databaseUrl: 'DATABASE_URL',
   logLevel: 'LOG_LEVEL',
+  sweepIntervalMinutes: 'KIZUNA_SWEEP_INTERVAL_MINUTES',
 };
 
 export function loadConfig(
@@ -57,6 +65,7 @@ export function loadConfig(
     logLevel: env['LOG_LEVEL'] ?? 'info',
     logRequests: env['KIZUNA_LOG_REQUESTS'] === '1' || env['KIZUNA_LOG_REQUESTS'] === 'true',
     trustProxy: env['KIZUNA_TRUST_PROXY'] === '1' || env['KIZUNA_TRUST_PROXY'] === 'true',
+    sweepIntervalMinutes: env['KIZUNA_SWEEP_INTERVAL_MINUTES'] ?? 60,
   });
   if (!r.success) {
     throw new ValidationError(

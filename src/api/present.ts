@@ -23,6 +23,9 @@ export function profileJson(p: ProfileView) {
     lastSeenAt: iso(p.lastSeenAt),
     eventCount: p.eventCount,
     groups: p.groups,
+    stage: p.stage,
+    stageSince: iso(p.stageSince),
+    segments: p.segments,
     createdAt: iso(p.createdAt),
     updatedAt: iso(p.updatedAt),
   };

@@ -6,29 +6,13 @@ import { NotFoundError, ValidationError } from '../errors.js';
 import type { KeyAuth } from '../http/auth.js';
 import type { Store, TraitFilter } from '../store/store.js';
 import { openApiDocument } from './openapi.js';
+import { adminWorkspace, limit, parse } from './params.js';
 import { decodeCursor, encodeCursor, eventJson, groupJson, profileJson } from './present.js';
 
 export interface ApiDeps {
   store: Store;
   auth: KeyAuth;
 }
-
-/** Parses with zod and reports failures as a ValidationError naming the query parameter. */
-function parse<T>(schema: z.ZodType<T>, input: unknown): T {
-  const r = schema.safeParse(input);
-  if (r.success) return r.data;
-  throw new ValidationError(
-    r.error.issues.map((i) => ({ field: i.path.map(String).join('.') || 'query', rule: i.message })),
-  );
-}
-
-const limit = (max: number, dflt: number) =>
-  z.coerce
-    .number({ error: 'must be a number' })
-    .int({ error: 'must be an integer' })
-    .min(1, { error: 'must be at least 1' })
-    .max(max, { error: `must be at most ${max}` })
-    .default(dflt);
 
 const lookupQuery = z
   .object({
@@ -47,10 +31,7 @@ const lookupQuery = z
  */
 export function registerApiRoutes(app: FastifyInstance, deps: ApiDeps): void {
   const { store, auth } = deps;
-  const workspace = (req: FastifyRequest) => {
-    const h = req.headers.authorization;
-    return auth.workspaceOf(h?.startsWith('Bearer ') ? h.slice(7).trim() : null, 'admin');
-  };
+  const workspace = (req: FastifyRequest) => adminWorkspace(auth, req);
 
   app.get('/api/v1/openapi.json', () => openApiDocument);
 

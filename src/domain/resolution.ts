@@ -1,6 +1,8 @@
 import type { NormalizedEvent } from './event.js';
 import { identityKeyString, identityKeysOf, type IdentityKey } from './identity.js';
 import { applyTraits, mergeTimedTraits, type TimedTraits } from './traits.js';
+import { emptyFacts, mergeFacts, type ProfileFacts } from './facts/facts.js';
+import { emptyEngagement, type EngagementState } from './engagement/evaluate.js';
 
 /**
  * Identity resolution over a working set: the store loads, for one batch, every profile that any of
@@ -25,6 +27,10 @@ export interface ProfileState extends TimedTraits {
   firstSeenAt: number | null;
   lastSeenAt: number | null;
   eventCount: number;
+  /** what segments and stages need to know of the history; the ingest unit records the events into it */
+  facts: ProfileFacts;
+  /** stage and segment memberships; the loser's are dropped on a merge, the survivor is re-evaluated */
+  engagement: EngagementState;
 }
 
 export interface LoadedState {
@@ -88,6 +94,8 @@ class WorkingSet {
       firstSeenAt: null,
       lastSeenAt: null,
       eventCount: 0,
+      facts: emptyFacts(),
+      engagement: emptyEngagement(),
     };
     this.state.profiles.set(p.id, p);
     this.created.add(p.id);
@@ -109,6 +117,7 @@ class WorkingSet {
   /** Merges `loser` into `winner`: every identity, event and counter of the loser moves. */
   merge(loser: ProfileState, winner: ProfileState): void {
     mergeTimedTraits(winner, loser);
+    mergeFacts(winner.facts, loser.facts);
     winner.firstSeenAt = minOrNull(winner.firstSeenAt, loser.firstSeenAt);
     winner.lastSeenAt = maxOrNull(winner.lastSeenAt, loser.lastSeenAt);
     winner.eventCount += loser.eventCount;

@@ -1,5 +1,7 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { registerApiRoutes } from '../api/routes.js';
+import { registerEngagementRoutes } from '../api/engagement-routes.js';
+import type { EngagementService } from '../engine/engagement.js';
 import type { Clock } from '../domain/clock.js';
 import { registerIngestRoutes } from '../ingest/routes.js';
 import type { Store } from '../store/store.js';
@@ -11,6 +13,7 @@ export interface ServerDeps {
   store: Store;
   clock: Clock;
   logger: FastifyBaseLogger;
+  engagement: EngagementService;
   /** log one line per request (off by default: at 50,000 events/s that is most of the log). */
   logRequests?: boolean;
   /** take the client address from X-Forwarded-For (only behind a proxy you run). */
@@ -36,6 +39,7 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
   const auth = new KeyAuth(deps.store, deps.clock);
   registerIngestRoutes(app, { store: deps.store, auth, clock: deps.clock });
   registerApiRoutes(app, { store: deps.store, auth });
+  registerEngagementRoutes(app, { store: deps.store, auth, engagement: deps.engagement, clock: deps.clock });
   app.get('/healthz', async () => {
     await deps.store.countWorkspaces();
     return { ok: true };

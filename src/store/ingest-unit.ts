@@ -2,6 +2,14 @@ import type { EventType, NormalizedEvent } from '../domain/event.js';
 import { identityKeyString, lookupKeysOf } from '../domain/identity.js';
 import { resolveBatch, type LoadedState, type ResolutionResult } from '../domain/resolution.js';
 import { applyTraits, type TimedTraits } from '../domain/traits.js';
+import type { Definitions } from '../domain/engagement/definitions.js';
+import {
+  engagementEvents,
+  recordBatch,
+  reevaluate,
+  type EngagementChange,
+  type EngagementEvent,
+} from '../domain/engagement/apply.js';
 import type { IngestResult } from './store.js';
 
 /**
@@ -16,6 +24,8 @@ export interface GroupState extends TimedTraits {
 
 /** What the unit asks of its transaction, in order. */
 export interface IngestTx<R extends 'sync' | 'async' = 'async'> {
+  /** The workspace's compiled engagement definitions as of this transaction. */
+  definitions(): Io<R, Definitions>;
   /** The subset of `messageIds` already stored in the workspace. */
   existingMessageIds(messageIds: readonly string[]): Io<R, Set<string>>;
   /**
@@ -29,6 +39,7 @@ export interface IngestTx<R extends 'sync' | 'async' = 'async'> {
 type Io<R, T> = R extends 'sync' ? T : Promise<T>;
 
 type Step =
+  | { op: 'definitions' }
   | { op: 'existing'; messageIds: string[] }
   | { op: 'load'; keys: string[] }
   | { op: 'loadGroups'; groupIds: string[] }
@@ -63,6 +74,8 @@ export async function runIngest(
 
 function perform(tx: IngestTx<'sync'> | IngestTx, step: Step): unknown {
   switch (step.op) {
+    case 'definitions':
+      return tx.definitions();
     case 'existing':
       return tx.existingMessageIds(step.messageIds);
     case 'load':
@@ -92,6 +105,10 @@ export interface WritePlan {
   resolution: ResolutionResult;
   /** events to insert, each with its final profile id. */
   events: { event: NormalizedEvent; profileId: string }[];
+  /** stage and segment changes of the batch's profiles (their new state is on the profiles themselves). */
+  engagement: EngagementChange[];
+  /** what those changes append to the engagement event stream */
+  engagementEvents: EngagementEvent[];
   eventNames: EventNameDelta[];
   groups: { id: string; state: GroupState }[];
   memberships: { groupId: string; profileId: string; at: number }[];
@@ -118,8 +135,13 @@ function* ingestUnit(
 
   const keys = new Set<string>();
   for (const e of fresh) for (const k of lookupKeysOf(e)) keys.add(identityKeyString(k));
+  const defs = (yield { op: 'definitions' }) as Definitions;
   const state = (yield { op: 'load', keys: [...keys].sort() }) as LoadedState;
   const resolution = resolveBatch(fresh, state, opts);
+  recordBatch(fresh, resolution.assignments, resolution.newIdentities, state.profiles, defs);
+  const touched = [...resolution.created, ...resolution.updated];
+  const engagement = reevaluate(touched, defs, opts.now);
+  const emitted = engagementEvents(engagement, defs, opts.now);
 
   const names = new Map<string, EventNameDelta>();
   const groupIds = new Set<string>();
@@ -159,6 +181,8 @@ function* ingestUnit(
       now: opts.now,
       resolution,
       events: fresh.map((event, i) => ({ event, profileId: resolution.assignments[i]! })),
+      engagement,
+      engagementEvents: emitted,
       eventNames: [...names.values()],
       groups: [...groups].map(([id, state]) => ({ id, state })),
       memberships,

@@ -1,7 +1,8 @@
 import type { EventType, JsonObject, StoredEvent } from '../domain/event.js';
 import type { IdentityKey, IdentityKind } from '../domain/identity.js';
 import type { ProfileState } from '../domain/resolution.js';
-import type { ProfileView } from './store.js';
+import type { ProfileView, SegmentView, StageTransition } from './store.js';
+import { emptyFacts, type ProfileFacts } from '../domain/facts/facts.js';
 
 /**
  * Row shapes both adapters read back (column names as in the migrations) and their conversion to
@@ -19,6 +20,11 @@ export interface ProfileRow {
   event_count: number | string;
   created_at: number | string;
   updated_at: number | string;
+  facts?: string | ProfileFacts | null;
+  stage?: string | null;
+  previous_stage?: string | null;
+  stage_since?: number | string | null;
+  segments?: string | string[];
 }
 
 export interface EventRow {
@@ -56,6 +62,13 @@ export function profileState(row: ProfileRow): ProfileState {
     firstSeenAt: numOrNull(row.first_seen_at),
     lastSeenAt: numOrNull(row.last_seen_at),
     eventCount: num(row.event_count),
+    facts: row.facts == null ? emptyFacts() : json<ProfileFacts>(row.facts),
+    engagement: {
+      stage: row.stage ?? null,
+      previousStage: row.previous_stage ?? null,
+      stageSince: numOrNull(row.stage_since ?? null),
+      segments: row.segments === undefined ? [] : json<string[]>(row.segments),
+    },
   };
 }
 
@@ -79,6 +92,9 @@ export function profileView(
     createdAt: num(row.created_at),
     updatedAt: num(row.updated_at),
     groups: [...groups].sort(),
+    stage: row.stage ?? null,
+    stageSince: numOrNull(row.stage_since ?? null),
+    segments: row.segments === undefined ? [] : json<string[]>(row.segments),
   };
 }
 
@@ -95,4 +111,47 @@ export function storedEvent(row: EventRow): StoredEvent {
     receivedAt: num(row.received_at),
     payload: json<JsonObject>(row.payload),
   };
+}
+
+export interface SegmentRow {
+  id: string;
+  name: string;
+  description: string;
+  /** JSON text (SQLite) or parsed JSON (PostgreSQL) */
+  rule: unknown;
+  version: number | string;
+  status: 'building' | 'ready';
+  build_done: number | string;
+  build_total: number | string;
+  built_at: number | string | null;
+  created_at: number | string;
+  updated_at: number | string;
+  size: number | string;
+}
+
+export function segmentView(r: SegmentRow): SegmentView {
+  return {
+    id: r.id,
+    name: r.name,
+    description: r.description,
+    rule: typeof r.rule === 'string' ? (JSON.parse(r.rule) as unknown) : r.rule,
+    version: num(r.version),
+    status: r.status,
+    build: { done: num(r.build_done), total: num(r.build_total) },
+    builtAt: numOrNull(r.built_at),
+    size: num(r.size),
+    createdAt: num(r.created_at),
+    updatedAt: num(r.updated_at),
+  };
+}
+
+/** A `Stage Entered` engagement event as a transition. */
+export function stageTransition(
+  at: number | string,
+  properties: string | Record<string, unknown>,
+): StageTransition {
+  const p = json<{ stage: string; previous_stage: string | null; reason: string }>(
+    properties as string | { stage: string; previous_stage: string | null; reason: string },
+  );
+  return { at: num(at), from: p.previous_stage, to: p.stage, reason: p.reason };
 }

@@ -1,6 +1,8 @@
 import type { NormalizedEvent, StoredEvent, JsonObject, EventType } from '../domain/event.js';
 import type { IdentityKey } from '../domain/identity.js';
-import type { RefusedMerge } from '../domain/resolution.js';
+import type { RefusedMerge, ProfileState } from '../domain/resolution.js';
+import type { DefinitionsRecord } from '../domain/engagement/definitions.js';
+import type { StageModelSource } from '../domain/engagement/stages.js';
 
 /**
  * The store port. It speaks the domain; each adapter (sqlite/, postgres/) owns its connections,
@@ -28,6 +30,11 @@ export interface ProfileView {
   readonly createdAt: number;
   readonly updatedAt: number;
   readonly groups: readonly string[];
+  /** engagement stage (null until first evaluated) and since when */
+  readonly stage: string | null;
+  readonly stageSince: number | null;
+  /** ids of the segments the profile is in */
+  readonly segments: readonly string[];
 }
 
 export interface IngestResult {
@@ -77,6 +84,38 @@ export interface GroupView {
   readonly updatedAt: number;
 }
 
+export type DefinitionChange =
+  | {
+      kind: 'put_segment';
+      segment: { id: string; name: string; description: string; rule: unknown; status: 'building' | 'ready' };
+    }
+  | { kind: 'delete_segment'; id: string }
+  | { kind: 'put_computed_trait'; name: string; spec: unknown }
+  | { kind: 'delete_computed_trait'; name: string }
+  /** null restores the default ladder */
+  | { kind: 'set_stage_model'; model: StageModelSource | null };
+
+export interface SegmentView {
+  readonly id: string;
+  readonly name: string;
+  readonly description: string;
+  readonly rule: unknown;
+  readonly version: number;
+  readonly status: 'building' | 'ready';
+  readonly build: { readonly done: number; readonly total: number };
+  readonly builtAt: number | null;
+  readonly size: number;
+  readonly createdAt: number;
+  readonly updatedAt: number;
+}
+
+export interface StageTransition {
+  readonly at: number;
+  readonly from: string | null;
+  readonly to: string;
+  readonly reason: string;
+}
+
 export interface Store {
   /**
    * Applies pending migrations, each in its own transaction, recording them in a ledger. Safe to run
@@ -117,6 +156,56 @@ export interface Store {
   /** Every (type, name) seen in the workspace with its count, most frequent first. */
   listEventNames(workspaceId: string): Promise<EventNameCount[]>;
   getGroup(workspaceId: string, groupId: string): Promise<GroupView | null>;
+
+  // --- Engagement: definitions, stages, segments (docs/segments.md) ---
+
+  /** The workspace's definitions as stored, with defaults filled in; `version` grows with every change. */
+  getDefinitions(workspaceId: string): Promise<DefinitionsRecord>;
+  /**
+   * Applies one definition change atomically and bumps the definitions version, so every writer
+   * recompiles before its next transaction. ConflictError when a segment name is taken.
+   */
+  changeDefinitions(workspaceId: string, change: DefinitionChange, now: number): Promise<void>;
+  listSegments(workspaceId: string): Promise<SegmentView[]>;
+  getSegment(workspaceId: string, segmentId: string): Promise<SegmentView | null>;
+  /** Member profile ids in id order, `limit` ≤ 1000. */
+  listSegmentMembers(
+    workspaceId: string,
+    segmentId: string,
+    page: { limit: number; after?: string },
+  ): Promise<{ profileIds: string[]; next: string | null }>;
+  segmentSizeHistory(
+    workspaceId: string,
+    segmentId: string,
+    since: number,
+  ): Promise<{ at: number; size: number }[]>;
+  /** Profiles per stage (canonical profiles only). */
+  stageCounts(workspaceId: string): Promise<Record<string, number>>;
+  stageHistory(workspaceId: string, profileId: string): Promise<StageTransition[]>;
+  /** The state evaluation works on (traits, facts, engagement) of a canonical profile. */
+  getProfileState(workspaceId: string, profileId: string): Promise<ProfileState | null>;
+  /**
+   * Re-evaluates one page of canonical profiles (id order, after `after`) against the current
+   * definitions and stores the result, emitting stage and segment events as ingestion does. With
+   * `rebuildFacts` their facts are first recomputed from their stored events (needed when a definition
+   * adds a filtered event or an aggregate). Each page is one transaction, so readers never see a
+   * profile half-updated; concurrent ingestion of the same profiles is serialised with it.
+   */
+  reevaluateProfiles(
+    workspaceId: string,
+    page: { after: string | null; limit: number; now: number; rebuildFacts: boolean },
+  ): Promise<{ processed: number; next: string | null; changed: number }>;
+  countProfiles(workspaceId: string): Promise<number>;
+  /** Records where a segment's build stands; `ready` also stamps built_at and a size-history point. */
+  setSegmentBuild(
+    workspaceId: string,
+    segmentId: string,
+    build: { status: 'building' | 'ready'; done: number; total: number },
+    now: number,
+  ): Promise<void>;
+  /** Appends a size-history point for every segment (called by the sweep). */
+  recordSegmentSizes(workspaceId: string, now: number): Promise<void>;
+  listWorkspaces(): Promise<Workspace[]>;
 
   close(): Promise<void>;
 }

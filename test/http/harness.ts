@@ -7,6 +7,9 @@ import { buildServer } from '../../src/http/server.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import type { Store } from '../../src/store/store.js';
 import { createWorkspace, type NewWorkspace } from '../../src/workspace.js';
+import { SegmentBuilder } from '../../src/engine/builder.js';
+import { EngagementService } from '../../src/engine/engagement.js';
+import { Sweeper } from '../../src/engine/sweeper.js';
 
 export const T0 = Date.UTC(2026, 10, 1, 9);
 
@@ -16,6 +19,10 @@ export interface TestServer {
   clock: ManualClock;
   ws: NewWorkspace;
   other: NewWorkspace;
+  /** segment builds run in the background: await `builder.idle()` before reading their results */
+  builder: SegmentBuilder;
+  /** time-based re-evaluation, driven by hand: `await sweeper.sweep(ws.id)` after moving the clock */
+  sweeper: Sweeper;
   close(): Promise<void>;
 }
 
@@ -27,10 +34,15 @@ export async function startTestServer(opts: { trustProxy?: boolean } = {}): Prom
   await store.migrate();
   const ws = await createWorkspace(store, 'shop');
   const other = await createWorkspace(store, 'other');
+  const logger = pino({ level: 'silent' });
+  const builder = new SegmentBuilder(store, clock, logger);
+  const engagement = new EngagementService(store, clock, builder);
+  const sweeper = new Sweeper(store, clock, logger, 60 * 60_000);
   const server = buildServer({
     store,
     clock,
-    logger: pino({ level: 'silent' }),
+    logger,
+    engagement,
     trustProxy: opts.trustProxy ?? false,
   });
   const address = await server.listen({ port: 0, host: '127.0.0.1' });
@@ -40,8 +52,11 @@ export async function startTestServer(opts: { trustProxy?: boolean } = {}): Prom
     clock,
     ws,
     other,
+    builder,
+    sweeper,
     async close() {
       await server.close();
+      await builder.idle();
       await store.close();
       rmSync(dir, { recursive: true, force: true });
     },
@@ -77,4 +92,23 @@ export async function get(
 export function issuesOf(body: Record<string, unknown>): string[] {
   const e = body['error'] as { issues?: { field: string; rule: string }[] } | undefined;
   return (e?.issues ?? []).map((i) => `${i.field}: ${i.rule}`);
+}
+
+/** Sends a JSON body with any method and the admin key; returns status and parsed body (null when empty). */
+export async function send(
+  method: 'POST' | 'PUT' | 'DELETE' | 'GET',
+  url: string,
+  adminKey: string,
+  body?: unknown,
+): Promise<{ status: number; body: Record<string, unknown> }> {
+  const res = await fetch(url, {
+    method,
+    headers: {
+      authorization: `Bearer ${adminKey}`,
+      ...(body !== undefined && { 'content-type': 'application/json' }),
+    },
+    ...(body !== undefined && { body: JSON.stringify(body) }),
+  });
+  const text = await res.text();
+  return { status: res.status, body: (text ? JSON.parse(text) : {}) as Record<string, unknown> };
 }

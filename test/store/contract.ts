@@ -343,5 +343,237 @@ export function storeContract(name: string, harness: () => StoreHarness): void {
       const all = await store.searchProfiles(ws, { filters: [], limit: 1000 });
       expect(all.profiles).toHaveLength(30);
     });
+
+    describe('engagement', () => {
+      const DAY = 86_400_000;
+      const order = (userId: string, messageId: string, properties: Record<string, unknown> = {}) =>
+        testEvent({ userId, messageId, name: 'Order Completed', timestamp: clock.now(), properties });
+      const segment = (id: string, name: string, rule: unknown) =>
+        store.changeDefinitions(
+          ws,
+          { kind: 'put_segment', segment: { id, name, description: '', rule, status: 'ready' } },
+          clock.now(),
+        );
+
+      it('keeps facts, stage and segment membership current on ingest, with an event stream', async () => {
+        await segment('seg_buyers', 'Buyers', { event: 'Order Completed', within: { days: 30 } });
+        await store.ingest(ws, [
+          testEvent({ userId: 'u1', messageId: 'v1', name: 'Product Viewed', timestamp: clock.now() }),
+        ]);
+        let p = await store.lookupProfile(ws, { kind: 'user_id', value: 'u1' });
+        expect(p).toMatchObject({ stage: 'new', segments: [] });
+        await store.ingest(ws, [order('u1', 'o1', { revenue: 20 })]);
+        p = await store.lookupProfile(ws, { kind: 'user_id', value: 'u1' });
+        expect(p?.segments).toEqual(['seg_buyers']);
+        expect((await store.listSegmentMembers(ws, 'seg_buyers', { limit: 10 })).profileIds).toEqual([p!.id]);
+        expect((await store.getSegment(ws, 'seg_buyers'))?.size).toBe(1);
+        const state = await store.getProfileState(ws, p!.id);
+        expect(state?.facts.e['track:Order Completed']?.n).toBe(1);
+        expect(await store.stageHistory(ws, p!.id)).toEqual([
+          {
+            at: T0,
+            from: null,
+            to: 'new',
+            reason: expect.stringContaining('days_since_first_seen') as string,
+          },
+        ]);
+        expect(await store.stageCounts(ws)).toEqual({ new: 1 });
+        // A duplicate delivery changes nothing.
+        await store.ingest(ws, [order('u1', 'o1', { revenue: 20 })]);
+        expect((await store.getProfileState(ws, p!.id))?.facts.e['track:Order Completed']?.n).toBe(1);
+      });
+
+      it('moves stages and segments with time alone when profiles are re-evaluated', async () => {
+        await segment('seg_recent', 'Recent buyers', { event: 'Order Completed', within: { days: 7 } });
+        await store.ingest(ws, [order('u1', 'o1'), order('u2', 'o2')]);
+        clock.advance(10 * DAY);
+        await store.ingest(ws, [order('u2', 'o3')]);
+        clock.advance(25 * DAY);
+        const r = await store.reevaluateProfiles(ws, {
+          after: null,
+          limit: 100,
+          now: clock.now(),
+          rebuildFacts: false,
+        });
+        expect(r).toMatchObject({ processed: 2, next: null });
+        const u1 = await store.lookupProfile(ws, { kind: 'user_id', value: 'u1' });
+        const u2 = await store.lookupProfile(ws, { kind: 'user_id', value: 'u2' });
+        expect(u1).toMatchObject({ stage: 'at_risk', segments: [] });
+        expect(u2).toMatchObject({ stage: 'active', segments: [] });
+        expect((await store.stageHistory(ws, u1!.id)).map((t) => t.to)).toEqual(['new', 'at_risk']);
+        expect(await store.listSegmentMembers(ws, 'seg_recent', { limit: 10 })).toEqual({
+          profileIds: [],
+          next: null,
+        });
+        // A second pass at the same moment finds nothing to change.
+        const again = await store.reevaluateProfiles(ws, {
+          after: null,
+          limit: 100,
+          now: clock.now(),
+          rebuildFacts: false,
+        });
+        expect(again.changed).toBe(0);
+      });
+
+      it('pages re-evaluation by profile id', async () => {
+        await store.ingest(
+          ws,
+          ['a', 'b', 'c', 'd', 'e'].map((u) => order(u, `o-${u}`)),
+        );
+        const first = await store.reevaluateProfiles(ws, {
+          after: null,
+          limit: 2,
+          now: clock.now(),
+          rebuildFacts: false,
+        });
+        expect(first.processed).toBe(2);
+        const second = await store.reevaluateProfiles(ws, {
+          after: first.next,
+          limit: 2,
+          now: clock.now(),
+          rebuildFacts: false,
+        });
+        const third = await store.reevaluateProfiles(ws, {
+          after: second.next,
+          limit: 2,
+          now: clock.now(),
+          rebuildFacts: false,
+        });
+        expect([first.processed, second.processed, third.processed]).toEqual([2, 2, 1]);
+        expect(third.next).toBeNull();
+        expect(await store.countProfiles(ws)).toBe(5);
+      });
+
+      it('rebuilds facts from history when a definition needs a filtered event', async () => {
+        await store.ingest(ws, [
+          order('u1', 'o1', { category: 'shoes', revenue: 10 }),
+          order('u1', 'o2', { category: 'hats', revenue: 5 }),
+        ]);
+        await segment('seg_shoes', 'Shoe buyers', {
+          event: 'Order Completed',
+          where: [{ property: 'category', op: 'eq', value: 'shoes' }],
+        });
+        const p = await store.lookupProfile(ws, { kind: 'user_id', value: 'u1' });
+        await store.reevaluateProfiles(ws, { after: null, limit: 100, now: clock.now(), rebuildFacts: true });
+        expect((await store.getProfile(ws, p!.id))?.segments).toEqual(['seg_shoes']);
+        const facts = (await store.getProfileState(ws, p!.id))!.facts;
+        expect(facts.e['track:Order Completed']?.n).toBe(2);
+        expect(Object.values(facts.s).map((s) => s.n)).toEqual([1]);
+      });
+
+      it('merges facts and re-evaluates when identities merge', async () => {
+        await segment('seg_two', 'Two orders', { event: 'Order Completed', count: { op: 'gte', value: 2 } });
+        await store.ingest(ws, [
+          testEvent({
+            anonymousId: 'anon',
+            messageId: 'a1',
+            name: 'Order Completed',
+            timestamp: clock.now(),
+          }),
+        ]);
+        await store.ingest(ws, [order('u1', 'o1')]);
+        expect((await store.listSegmentMembers(ws, 'seg_two', { limit: 10 })).profileIds).toEqual([]);
+        await store.ingest(ws, [
+          testEvent({
+            type: 'identify',
+            userId: 'u1',
+            anonymousId: 'anon',
+            messageId: 'i1',
+            timestamp: clock.now(),
+          }),
+        ]);
+        const p = await store.lookupProfile(ws, { kind: 'anonymous_id', value: 'anon' });
+        expect(p?.userId).toBe('u1');
+        expect(p?.segments).toEqual(['seg_two']);
+        expect((await store.listSegmentMembers(ws, 'seg_two', { limit: 10 })).profileIds).toEqual([p!.id]);
+        expect((await store.getProfileState(ws, p!.id))?.facts.e['track:Order Completed']?.n).toBe(2);
+      });
+
+      it('stores definitions with a version, refuses duplicate segment names, deletes memberships with the segment', async () => {
+        const v0 = (await store.getDefinitions(ws)).version;
+        await segment('seg_a', 'A', { event: 'Order Completed' });
+        await expect(segment('seg_b', 'A', { event: 'Order Completed' })).rejects.toMatchObject({
+          status: 409,
+        });
+        await store.changeDefinitions(
+          ws,
+          {
+            kind: 'put_computed_trait',
+            name: 'n',
+            spec: { name: 'n', event: 'Order Completed', fn: 'count' },
+          },
+          clock.now(),
+        );
+        const defs = await store.getDefinitions(ws);
+        expect(defs.version).toBeGreaterThan(v0);
+        expect(defs.segments.map((s) => s.id)).toEqual(['seg_a']);
+        expect(defs.computed.map((c) => c.name)).toEqual(['n']);
+        expect(defs.stageModel.stages.at(-1)?.name).toBe('churned');
+        await store.ingest(ws, [order('u1', 'o1')]);
+        expect((await store.getSegment(ws, 'seg_a'))?.size).toBe(1);
+        await store.changeDefinitions(ws, { kind: 'delete_segment', id: 'seg_a' }, clock.now());
+        expect(await store.getSegment(ws, 'seg_a')).toBeNull();
+        expect(await store.listSegmentMembers(ws, 'seg_a', { limit: 10 })).toEqual({
+          profileIds: [],
+          next: null,
+        });
+        expect((await store.lookupProfile(ws, { kind: 'user_id', value: 'u1' }))?.segments).toEqual([
+          'seg_a',
+        ]);
+        // The next evaluation of the profile forgets the deleted segment.
+        await store.reevaluateProfiles(ws, { after: null, limit: 10, now: clock.now(), rebuildFacts: false });
+        expect((await store.lookupProfile(ws, { kind: 'user_id', value: 'u1' }))?.segments).toEqual([]);
+      });
+
+      it('tracks a segment build and its size history', async () => {
+        await store.changeDefinitions(
+          ws,
+          {
+            kind: 'put_segment',
+            segment: {
+              id: 'seg_b',
+              name: 'B',
+              description: 'd',
+              rule: { event: 'Order Completed' },
+              status: 'building',
+            },
+          },
+          clock.now(),
+        );
+        await store.ingest(ws, [order('u1', 'o1')]);
+        await store.setSegmentBuild(ws, 'seg_b', { status: 'building', done: 1, total: 2 }, clock.now());
+        expect(await store.getSegment(ws, 'seg_b')).toMatchObject({
+          status: 'building',
+          build: { done: 1, total: 2 },
+          size: 1,
+        });
+        clock.advance(1000);
+        await store.setSegmentBuild(ws, 'seg_b', { status: 'ready', done: 2, total: 2 }, clock.now());
+        expect(await store.getSegment(ws, 'seg_b')).toMatchObject({ status: 'ready', builtAt: clock.now() });
+        clock.advance(DAY);
+        await store.recordSegmentSizes(ws, clock.now());
+        expect(await store.segmentSizeHistory(ws, 'seg_b', 0)).toEqual([
+          { at: clock.now() - DAY, size: 1 },
+          { at: clock.now(), size: 1 },
+        ]);
+        expect((await store.listSegments(ws)).map((s) => s.id)).toEqual(['seg_b']);
+        expect((await store.listWorkspaces()).map((w) => w.id)).toContain(ws);
+      });
+
+      it('keeps one customer consistent when events for it arrive in parallel', async () => {
+        await segment('seg_five', 'Five orders', {
+          event: 'Order Completed',
+          count: { op: 'gte', value: 5 },
+        });
+        const other = await open();
+        await Promise.all(
+          Array.from({ length: 10 }, (_, i) => (i % 2 ? store : other).ingest(ws, [order('u1', `p${i}`)])),
+        );
+        const p = await store.lookupProfile(ws, { kind: 'user_id', value: 'u1' });
+        expect((await store.getProfileState(ws, p!.id))?.facts.e['track:Order Completed']?.n).toBe(10);
+        expect(p?.segments).toEqual(['seg_five']);
+        expect((await store.listSegmentMembers(ws, 'seg_five', { limit: 10 })).profileIds).toEqual([p!.id]);
+      });
+    });
   });
 }

@@ -32,25 +32,36 @@ const KEY_LOCKS = `(SELECT count(CASE WHEN s.ord = 0 THEN pg_advisory_xact_lock_
 const WORKSPACE_LOCK = 'pg_advisory_xact_lock(hashtextextended(:ws::text, 0))';
 
 /**
+ * The workspace's definitions version (null when there is no such workspace). Definition changes
+ * bump it while holding the workspace's lock exclusively (see engagement.ts).
+ */
+const DEFINITIONS_VERSION = '(SELECT definitions_version FROM workspaces WHERE id = :ws::text)';
+
+/**
  * The unit's first statement: takes the identity-key locks and reports which messageIds are stored
- * already, in one round trip. The messageId check takes no lock and may use a snapshot from before
- * the locks were granted; a messageId stored meanwhile is caught by the unique index (see
- * PostgresIngestTx). Everything read under the locks is read by later statements.
+ * already and the definitions version, in one round trip. The messageId check and the version take
+ * no lock and may use a snapshot from before the locks were granted: a messageId stored meanwhile is
+ * caught by the unique index, a definition change committed meanwhile by WRITE, which reads the
+ * version again (see PostgresIngestTx). Everything else read under the locks is read by later
+ * statements.
  */
 export const LOCK_KEYS_EXISTING = named(
   'kizuna_ingest_lock_keys_existing',
-  `SELECT ${KEY_LOCKS} AS locks, ${EXISTING} AS existing`,
+  `SELECT ${KEY_LOCKS} AS locks, ${EXISTING} AS existing, ${DEFINITIONS_VERSION} AS definitions_version`,
 );
 export const LOCK_WORKSPACE_EXISTING = named(
   'kizuna_ingest_lock_workspace_existing',
-  `SELECT ${WORKSPACE_LOCK} AS locks, ${EXISTING} AS existing`,
+  `SELECT ${WORKSPACE_LOCK} AS locks, ${EXISTING} AS existing, ${DEFINITIONS_VERSION} AS definitions_version`,
 );
+
+/** A profile's engagement state (see migrations/0002_engagement.sql), as `profileState` reads it. */
+export const ENGAGEMENT_COLUMNS = 'p.facts, p.stage, p.previous_stage, p.stage_since, p.segments';
 
 /** The owners of the given identity keys, locked in id order (`FOR UPDATE OF p`). */
 export const LOAD_PROFILES = named(
   'kizuna_ingest_load',
   `SELECT k.kind, k.value, p.id, p.user_id, p.merged_into, p.traits, p.trait_times, p.first_seen_at,
-          p.last_seen_at, p.event_count, p.created_at, p.updated_at
+          p.last_seen_at, p.event_count, p.created_at, p.updated_at, ${ENGAGEMENT_COLUMNS}
    FROM unnest(:kinds::text[], :values::text[]) AS k (kind, value)
    CROSS JOIN LATERAL (SELECT profile_id FROM identities
                        WHERE workspace_id = :ws::text AND kind = k.kind AND value = k.value LIMIT 1) AS i
@@ -74,7 +85,8 @@ export const LOCK_GROUPS = named(
 
 /**
  * A merge: losers (`:from`) point at their survivor (`:into`), and so do profiles merged into a loser
- * earlier, so any old id resolves in one hop; the losers' identities, events and memberships move.
+ * earlier, so any old id resolves in one hop; the losers' identities, events, group memberships and
+ * engagement events move.
  * Survivors are final (never a loser of the same plan). Touches only rows whose profiles are locked.
  */
 export const MERGE = [
@@ -92,36 +104,74 @@ export const MERGE = [
    WHERE t.workspace_id = :ws::text AND t.profile_id = ANY(:from::text[])
    ON CONFLICT DO NOTHING`,
   `DELETE FROM group_members WHERE workspace_id = :ws::text AND profile_id = ANY(:from::text[])`,
+  // A loser's engagement events follow it; its segment memberships go (the survivor is re-evaluated).
+  `UPDATE engagement_events t SET profile_id = m.i FROM unnest(:from::text[], :into::text[]) AS m (f, i)
+   WHERE t.workspace_id = :ws::text AND t.profile_id = ANY(:from::text[]) AND t.profile_id = m.f`,
+  `DELETE FROM segment_members WHERE workspace_id = :ws::text AND profile_id = ANY(:from::text[])`,
 ].map((text, i) => named(`kizuna_ingest_merge_${i}`, text));
 
 /**
- * Everything a plan writes except merges, in one statement. Rows arrive as JSON
+ * Segment entries and engagement events of locked profiles, which ingest and re-evaluation both
+ * write. Engagement events keep their array order, which becomes their storage order (`id`).
+ */
+export const ENGAGEMENT_CTES = `entered_segments AS (
+     INSERT INTO segment_members (workspace_id, segment_id, profile_id, entered_at)
+     SELECT :ws::text, t.segment_id, t.profile_id, :now::bigint
+     FROM json_to_recordset(:entered::json) AS t (segment_id text, profile_id text)
+     ON CONFLICT DO NOTHING),
+   new_engagement_events AS (
+     INSERT INTO engagement_events (workspace_id, profile_id, at, type, subject, properties)
+     SELECT :ws::text, t.profile_id, t.at, t.type, t.subject, t.properties
+     FROM json_to_recordset(:engagement_events::json) AS t (profile_id text, at bigint, type text, subject text, properties json))`;
+
+/**
+ * Segment exits: memberships of locked profiles, deleted by key. Run unprepared (`Sql.once`) and
+ * only when there are exits: a delete driven by a row list is a join whose generic plan, made while
+ * the table was small, hashes a scan of the whole workspace's memberships; planned for each call it
+ * probes the primary key once the table is large.
+ */
+export const EXITS = named(
+  'kizuna_segment_exits',
+  `DELETE FROM segment_members t USING json_to_recordset(:exits::json) AS x (segment_id text, profile_id text)
+   WHERE t.workspace_id = :ws::text AND t.segment_id = x.segment_id AND t.profile_id = x.profile_id`,
+);
+
+const PROFILE_RECORD = `t (id text, user_id text, traits jsonb, trait_times jsonb, first_seen_at bigint, last_seen_at bigint,
+     event_count bigint, created_at bigint, facts json, stage text, previous_stage text, stage_since bigint, segments jsonb)`;
+const PROFILE_INSERT = `INSERT INTO profiles (workspace_id, id, user_id, traits, trait_times, first_seen_at, last_seen_at, event_count,
+       created_at, updated_at, facts, stage, previous_stage, stage_since, segments)
+     SELECT :ws::text, t.id, t.user_id, t.traits, t.trait_times, t.first_seen_at, t.last_seen_at, t.event_count, t.created_at,
+       :now::bigint, t.facts, t.stage, t.previous_stage, t.stage_since, t.segments`;
+
+/**
+ * Everything a plan writes except merges and segment exits, in one statement. Rows arrive as JSON
  * arrays of objects (one parse on the server, no per-element escaping in the client). The parts
  * touch disjoint rows (new vs. updated profiles, new identities, new events, locked groups,
- * memberships of locked profiles), so running them together in one snapshot equals running them in
- * turn. Events keep their array order, which becomes their storage order (`id`).
+ * memberships and engagement events of locked profiles), so running them together in one snapshot
+ * equals running them in turn. Events keep their array order, which becomes their storage order (`id`).
  *
  * Event-name counters are shared by every writer of a workspace: each transaction adds to its own
  * shard (`:shard`, see migrations/0001_initial.sql), rows sorted so two writers on one shard lock them in one
  * order. The counters wait for the events (`count(*) FROM new_events`), so a writer that must wait
  * on another's messageId does so before it holds a counter row.
+ *
+ * It returns the definitions version as of its snapshot, taken under the workspace's shared lock: the
+ * caller compares it with the version it evaluated with (see PostgresIngestTx).
  */
 export const WRITE = named(
   'kizuna_ingest_write',
   `WITH
    new_profiles AS (
-     INSERT INTO profiles (workspace_id, id, user_id, traits, trait_times, first_seen_at, last_seen_at, event_count, created_at, updated_at)
-     SELECT :ws::text, t.id, t.user_id, t.traits, t.trait_times, t.first_seen_at, t.last_seen_at, t.event_count, t.created_at, :now::bigint
-     FROM json_to_recordset(:created::json) AS t (id text, user_id text, traits jsonb, trait_times jsonb, first_seen_at bigint,
-                                                 last_seen_at bigint, event_count bigint, created_at bigint)),
+     ${PROFILE_INSERT}
+     FROM json_to_recordset(:created::json) AS ${PROFILE_RECORD}),
    changed_profiles AS (
-     INSERT INTO profiles (workspace_id, id, user_id, traits, trait_times, first_seen_at, last_seen_at, event_count, created_at, updated_at)
-     SELECT :ws::text, t.id, t.user_id, t.traits, t.trait_times, t.first_seen_at, t.last_seen_at, t.event_count, t.created_at, :now::bigint
-     FROM json_to_recordset(:updated::json) AS t (id text, user_id text, traits jsonb, trait_times jsonb, first_seen_at bigint,
-                                                 last_seen_at bigint, event_count bigint, created_at bigint)
+     ${PROFILE_INSERT}
+     FROM json_to_recordset(:updated::json) AS ${PROFILE_RECORD}
      ON CONFLICT (workspace_id, id) DO UPDATE SET user_id = excluded.user_id, traits = excluded.traits,
        trait_times = excluded.trait_times, first_seen_at = excluded.first_seen_at, last_seen_at = excluded.last_seen_at,
-       event_count = excluded.event_count, created_at = excluded.created_at, updated_at = excluded.updated_at),
+       event_count = excluded.event_count, created_at = excluded.created_at, updated_at = excluded.updated_at,
+       facts = excluded.facts, stage = excluded.stage, previous_stage = excluded.previous_stage,
+       stage_since = excluded.stage_since, segments = excluded.segments),
    new_identities AS (
      INSERT INTO identities (workspace_id, kind, value, profile_id, created_at)
      SELECT :ws::text, t.kind, t.value, t.profile_id, :now::bigint
@@ -143,6 +193,7 @@ export const WRITE = named(
      SELECT :ws::text, t.group_id, t.profile_id, t.joined_at
      FROM json_to_recordset(:members::json) AS t (group_id text, profile_id text, joined_at bigint)
      ON CONFLICT DO NOTHING),
+   ${ENGAGEMENT_CTES},
    counted_names AS (
      INSERT INTO event_names AS n (workspace_id, type, name, shard, count, first_seen_at, last_seen_at)
      SELECT :ws::text, t.type, t.name, :shard::smallint, t.count, t.first_seen_at, t.last_seen_at
@@ -151,5 +202,5 @@ export const WRITE = named(
      ON CONFLICT (workspace_id, type, name, shard) DO UPDATE SET count = n.count + excluded.count,
        first_seen_at = least(n.first_seen_at, excluded.first_seen_at),
        last_seen_at = greatest(n.last_seen_at, excluded.last_seen_at))
-   SELECT 1`,
+   SELECT ${DEFINITIONS_VERSION} AS definitions_version`,
 );

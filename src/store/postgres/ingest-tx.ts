@@ -1,9 +1,12 @@
 import type { JsonObject, NormalizedEvent } from '../../domain/event.js';
 import { identityKeyString, lookupKeysOf } from '../../domain/identity.js';
 import type { LoadedState, ProfileState } from '../../domain/resolution.js';
+import type { Definitions } from '../../domain/engagement/definitions.js';
 import type { GroupState, IngestTx, WritePlan } from '../ingest-unit.js';
 import { profileState, type ProfileRow } from '../rows.js';
+import { engagementFields, engagementRows, type DefinitionsCache } from './engagement.js';
 import {
+  EXITS,
   LOAD_PROFILES,
   LOCK_GROUPS,
   LOCK_KEYS_EXISTING,
@@ -37,11 +40,19 @@ const MAX_KEY_LOCKS = 512;
  * - Groups are locked as rows (created empty if missing), so concurrent trait updates lose nothing.
  * - The messageId check takes no lock: when two writers store the same messageId the unique index
  *   rejects the second, which is re-run and then counts the event as a duplicate.
+ * - Definitions: the first statement also reads the definitions version, possibly from before the
+ *   workspace's shared lock was granted. Definition changes hold that lock exclusively (engagement.ts),
+ *   so the version WRITE reads (under the lock) is final: if it differs from the one the unit evaluated
+ *   with, a change committed while this unit waited, and the unit is re-run (StaleReadError).
  * Rows many writers share (event names, groups, identities) are written in one fixed order.
  */
 export class PostgresIngestTx implements IngestTx {
   /** Identity keys locked so far (sorted), or 'workspace' once the workspace is locked exclusively. */
   private locked: ReadonlySet<string> | 'workspace' = new Set();
+  /** the definitions version the first statement read (undefined before it ran, null: no workspace) */
+  private seenVersion: number | null | undefined;
+  /** the version of the definitions handed to the unit */
+  private usedVersion: number | undefined;
 
   constructor(
     private readonly sql: Sql,
@@ -52,7 +63,15 @@ export class PostgresIngestTx implements IngestTx {
     private readonly events: readonly NormalizedEvent[],
     /** the event-name counter shard this transaction adds to (see migrations/0001_initial.sql). */
     private readonly shard: number,
+    private readonly defs: DefinitionsCache,
   ) {}
+
+  /** No round trip unless the compiled copy is stale: the version came with the messageId check. */
+  async definitions(): Promise<Definitions> {
+    const defs = await this.defs.get(this.sql, this.ws, this.seenVersion);
+    this.usedVersion = defs.version;
+    return defs;
+  }
 
   /**
    * Locks the identity keys of every event of the call (a superset of what `load` asks for: the
@@ -63,11 +82,12 @@ export class PostgresIngestTx implements IngestTx {
     for (const e of this.events) for (const k of lookupKeysOf(e)) keys.add(identityKeyString(k));
     const sorted = [...keys].sort(cmp);
     const whole = sorted.length > MAX_KEY_LOCKS;
-    const [row] = await this.sql.run<{ existing: string[] }>(
+    const [row] = await this.sql.run<{ existing: string[]; definitions_version: number | null }>(
       whole ? LOCK_WORKSPACE_EXISTING : LOCK_KEYS_EXISTING,
       { ws: this.ws, ids: messageIds, keys: sorted },
     );
     this.locked = whole ? 'workspace' : keys;
+    this.seenVersion = row?.definitions_version ?? null;
     return new Set(row?.existing ?? []);
   }
 
@@ -125,6 +145,7 @@ export class PostgresIngestTx implements IngestTx {
       (a, b) => cmp(a.groupId, b.groupId) || cmp(a.profileId, b.profileId),
     );
     const names = [...plan.eventNames].sort((a, b) => cmp(a.type, b.type) || cmp(a.name, b.name));
+    const engagement = engagementRows(plan.engagement, plan.engagementEvents);
     const rows = {
       ws,
       now,
@@ -134,6 +155,8 @@ export class PostgresIngestTx implements IngestTx {
         identities.map((i) => ({ kind: i.key.kind, value: i.key.value, profile_id: i.profileId })),
       ),
       events: `[${plan.events.map(eventRow).join(',')}]`,
+      entered: engagement.entered,
+      engagement_events: engagement.engagement_events,
       groups: JSON.stringify(
         groups.map((g) => ({ id: g.id, traits: g.state.traits, trait_times: g.state.traitTimes })),
       ),
@@ -160,7 +183,11 @@ export class PostgresIngestTx implements IngestTx {
       };
       for (const statement of MERGE) await this.sql.run(statement, merge);
     }
-    await this.sql.run(WRITE, rows);
+    if (engagement.exits !== null) await this.sql.once(EXITS, { ws, exits: engagement.exits });
+    const [written] = await this.sql.run<{ definitions_version: number | null }>(WRITE, rows);
+    if (written?.definitions_version !== this.usedVersion) {
+      throw new StaleReadError('the definitions changed while this unit waited for its locks');
+    }
   }
 }
 
@@ -174,6 +201,7 @@ function profileRow(p: ProfileState): Record<string, unknown> {
     last_seen_at: p.lastSeenAt,
     event_count: p.eventCount,
     created_at: p.createdAt,
+    ...engagementFields(p),
   };
 }
 

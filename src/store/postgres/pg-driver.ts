@@ -11,6 +11,12 @@ export interface Sql {
   query<R>(text: string, values?: readonly unknown[]): Promise<R[]>;
   /** Runs a named statement: prepared once per connection, so the server parses it once and can reuse its plan. */
   run<R>(statement: NamedStatement, args: Readonly<Record<string, unknown>>): Promise<R[]>;
+  /**
+   * Runs a statement with named parameters unprepared: planned anew for its arguments and the
+   * table's current size every time. For statements whose best plan depends on table size (a join
+   * that deletes by key) or that run rarely enough that planning costs nothing.
+   */
+  once<R>(statement: NamedStatement, args: Readonly<Record<string, unknown>>): Promise<R[]>;
 }
 
 /**
@@ -73,6 +79,8 @@ export function sqlOf(db: pg.Pool | pg.PoolClient): Sql {
     run: async <R>(statement: NamedStatement, args: Readonly<Record<string, unknown>>): Promise<R[]> =>
       (await db.query({ name: statement.name, text: statement.text, values: bind(statement, args) }))
         .rows as R[],
+    once: async <R>(statement: NamedStatement, args: Readonly<Record<string, unknown>>): Promise<R[]> =>
+      (await db.query(statement.text, bind(statement, args))).rows as R[],
   };
 }
 

@@ -3,7 +3,10 @@ import { KizunaError, StoreUnavailableError } from '../../errors.js';
 // How this adapter reads the driver's and the server's errors: which mean "run the unit again" and
 // which mean "the database is unavailable" (503).
 
-/** A locked profile turned out to be merged away by a concurrent writer: the unit must start over. */
+/**
+ * Something read before a lock was granted turned out stale (a locked profile merged away by a
+ * concurrent writer, or the definitions changed meanwhile): the unit must start over.
+ */
 export class StaleReadError extends Error {
   constructor(message: string) {
     super(message);

@@ -2,14 +2,17 @@ import type pg from 'pg';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Clock } from '../../domain/clock.js';
-import type { EventType, JsonObject, NormalizedEvent } from '../../domain/event.js';
+import type { NormalizedEvent } from '../../domain/event.js';
 import type { IdentityKey } from '../../domain/identity.js';
 import { ConflictError } from '../../errors.js';
 import { newId } from '../../ids.js';
+import type { DefinitionsRecord } from '../../domain/engagement/definitions.js';
+import type { ProfileState } from '../../domain/resolution.js';
 import { runIngest } from '../ingest-unit.js';
 import { loadMigrations } from '../migrations.js';
-import { profileView, storedEvent, type EventRow, type ProfileRow } from '../rows.js';
+import { runReevaluate } from '../reevaluate-unit.js';
 import type {
+  DefinitionChange,
   EventCursor,
   EventNameCount,
   EventPage,
@@ -18,13 +21,26 @@ import type {
   KeyKind,
   ProfilePage,
   ProfileView,
+  SegmentView,
+  StageTransition,
   Store,
   TraitFilter,
   Workspace,
 } from '../store.js';
 import { createPool, sqlOf, transaction, type RetryPolicy, type Sql } from './pg-driver.js';
 import { guarded, violatedConstraint } from './pg-errors.js';
+import {
+  applyDefinitionChange,
+  DefinitionsCache,
+  loadDefinitionsRecord,
+  lockDefinitionsShared,
+  recordSizes,
+  setSegmentBuild,
+} from './engagement.js';
+import * as reads from './engagement-reads.js';
+import * as profiles from './profile-reads.js';
 import { PostgresIngestTx } from './ingest-tx.js';
+import { PostgresReevaluateTx } from './reevaluate-tx.js';
 
 const MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'migrations');
 
@@ -34,8 +50,11 @@ const MIGRATION_LOCK = [0x4b5a4e41, 1] as const;
 /** Rows per event-name counter (see migrations/0001_initial.sql); readers sum them. */
 const EVENT_NAME_SHARDS = 16;
 
-/** Racing writers re-run a conflicting ingest; ten tries with a growing random pause are plenty. */
-const INGEST_RETRY: RetryPolicy = { attempts: 10, jitterMs: 10 };
+/**
+ * Racing writers re-run a conflicting ingest (or re-evaluation page, or definition change); ten tries
+ * with a growing random pause are plenty.
+ */
+const WRITE_RETRY: RetryPolicy = { attempts: 10, jitterMs: 10 };
 
 export interface PostgresStoreOptions {
   /** A `postgres://` connection URL. */
@@ -45,23 +64,11 @@ export interface PostgresStoreOptions {
   readonly poolSize?: number;
 }
 
-/** A profile row with its identities and groups, read in one statement so they agree. */
-const PROFILE_VIEW = `SELECT p.id, p.user_id, p.merged_into, p.traits, p.trait_times, p.first_seen_at, p.last_seen_at,
-  p.event_count, p.created_at, p.updated_at,
-  coalesce((SELECT jsonb_agg(jsonb_build_object('kind', i.kind, 'value', i.value)) FROM identities i
-            WHERE i.workspace_id = p.workspace_id AND i.profile_id = p.id), '[]') AS identities,
-  ARRAY(SELECT m.group_id FROM group_members m WHERE m.workspace_id = p.workspace_id AND m.profile_id = p.id) AS groups
-  FROM profiles p`;
-
-type ProfileViewRow = ProfileRow & { identities: { kind: string; value: string }[]; groups: string[] };
-
-const EVENT_COLUMNS =
-  'e.id, e.profile_id, e.message_id, e.type, e.name, e.user_id, e.anonymous_id, e.timestamp, e.received_at, e.payload';
-
 /**
  * The multi-process adapter: every Kizuna process opens its own pool on one database. Writes run in
- * READ COMMITTED transactions that lock what they touch (see PostgresIngestTx); reads run on the pool
- * and see committed data, each in one statement.
+ * READ COMMITTED transactions that lock what they touch (see PostgresIngestTx, PostgresReevaluateTx,
+ * and engagement.ts for definition changes); reads run on the pool and see committed data, each in
+ * one statement (profile-reads.ts, engagement-reads.ts).
  *
  * Durability is the server's: with its default synchronous_commit, an acknowledged ingest is on disk.
  */
@@ -75,6 +82,8 @@ export class PostgresStore implements Store {
    * (at most the pool size) add to different rows; the random start spreads processes apart.
    */
   private shard = Math.floor(Math.random() * EVENT_NAME_SHARDS);
+  /** compiled engagement definitions, checked against the stored version in every transaction */
+  private readonly definitions = new DefinitionsCache();
 
   private constructor(opts: PostgresStoreOptions) {
     this.clock = opts.clock;
@@ -180,49 +189,23 @@ export class PostgresStore implements Store {
         this.pool,
         (sql) => {
           const now = this.clock.now();
-          const tx = new PostgresIngestTx(sql, workspaceId, now, events, this.nextShard());
+          const tx = new PostgresIngestTx(sql, workspaceId, now, events, this.nextShard(), this.definitions);
           return runIngest(tx, events, {
             now,
             newProfileId: () => newId('p', now),
           });
         },
-        INGEST_RETRY,
+        WRITE_RETRY,
       ),
     );
   }
 
   getProfile(workspaceId: string, profileId: string): Promise<ProfileView | null> {
-    return guarded(async () => {
-      let id = profileId;
-      // Merges point every loser straight at the final survivor, so the statement's one hop is enough
-      // unless a merge commits between two reads; then follow on.
-      for (let hops = 0; hops < 16; hops++) {
-        const [row] = await this.sql.query<ProfileViewRow>(
-          `${PROFILE_VIEW} WHERE p.workspace_id = $1
-             AND p.id = coalesce((SELECT merged_into FROM profiles WHERE workspace_id = $1 AND id = $2), $2)`,
-          [workspaceId, id],
-        );
-        if (!row) return null;
-        if (!row.merged_into) return profileView(row, row.identities, row.groups);
-        id = row.merged_into;
-      }
-      return null;
-    });
+    return guarded(() => profiles.getProfile(this.sql, workspaceId, profileId));
   }
 
   lookupProfile(workspaceId: string, key: IdentityKey): Promise<ProfileView | null> {
-    return guarded(async () => {
-      const [row] = await this.sql.query<ProfileViewRow>(
-        `${PROFILE_VIEW} WHERE p.workspace_id = $1
-           AND p.id = (SELECT profile_id FROM identities WHERE workspace_id = $1 AND kind = $2 AND value = $3)`,
-        [workspaceId, key.kind, key.value],
-      );
-      if (!row) return null;
-      // Identities always name a live profile (a merge re-points them in its own transaction).
-      return row.merged_into
-        ? this.getProfile(workspaceId, row.merged_into)
-        : profileView(row, row.identities, row.groups);
-    });
+    return guarded(() => profiles.lookupProfile(this.sql, workspaceId, key));
   }
 
   listProfileEvents(
@@ -230,102 +213,128 @@ export class PostgresStore implements Store {
     profileId: string,
     page: { limit: number; before?: EventCursor },
   ): Promise<EventPage> {
-    return guarded(async () => {
-      const limit = Math.min(Math.max(page.limit, 1), 1000);
-      const params: unknown[] = [workspaceId, profileId, limit + 1];
-      let after = '';
-      if (page.before) {
-        params.push(page.before.timestamp, page.before.id);
-        after = 'AND (e.timestamp, e.id) < ($4::bigint, $5::bigint)';
-      }
-      // The survivor of a merged id is one hop away (see getProfile).
-      const rows = await this.sql.query<EventRow>(
-        `SELECT ${EVENT_COLUMNS} FROM events e
-         WHERE e.workspace_id = $1
-           AND e.profile_id = (SELECT coalesce(merged_into, id) FROM profiles WHERE workspace_id = $1 AND id = $2)
-           ${after}
-         ORDER BY e.timestamp DESC, e.id DESC LIMIT $3`,
-        params,
-      );
-      const events = rows.slice(0, limit).map(storedEvent);
-      const last = events.at(-1);
-      return {
-        events,
-        next: rows.length > limit && last ? { timestamp: last.timestamp, id: last.id } : null,
-      };
-    });
+    return guarded(() => profiles.listProfileEvents(this.sql, workspaceId, profileId, page));
   }
 
   searchProfiles(
     workspaceId: string,
     query: { filters: readonly TraitFilter[]; limit: number; after?: string },
   ): Promise<ProfilePage> {
-    return guarded(async () => {
-      const where = ['p.workspace_id = $1', 'p.merged_into IS NULL'];
-      const params: unknown[] = [workspaceId];
-      const param = (v: unknown) => `$${params.push(v)}`;
-      for (const f of query.filters) {
-        // jsonb equality: 21 and '21' are different values; a missing key matches nothing.
-        where.push(
-          `(p.traits -> ${param(f.key)}) = ANY(${param(f.anyOf.map((v) => JSON.stringify(v)))}::jsonb[])`,
-        );
-      }
-      if (query.after !== undefined) where.push(`p.id > ${param(query.after)}`);
-      const limit = Math.min(Math.max(query.limit, 1), 1000);
-      const rows = await this.sql.query<ProfileViewRow>(
-        `${PROFILE_VIEW} WHERE ${where.join(' AND ')} ORDER BY p.id LIMIT ${param(limit + 1)}`,
-        params,
-      );
-      const profiles = rows.slice(0, limit).map((r) => profileView(r, r.identities, r.groups));
-      return { profiles, next: rows.length > limit ? (profiles.at(-1)?.id ?? null) : null };
-    });
+    return guarded(() => profiles.searchProfiles(this.sql, workspaceId, query));
   }
 
   listEventNames(workspaceId: string): Promise<EventNameCount[]> {
-    return guarded(async () => {
-      const rows = await this.sql.query<{
-        type: EventType;
-        name: string;
-        count: number;
-        last_seen_at: number;
-      }>(
-        `SELECT type, name, sum(count)::bigint AS count, max(last_seen_at) AS last_seen_at FROM event_names
-         WHERE workspace_id = $1 GROUP BY type, name ORDER BY count DESC, type, name`,
-        [workspaceId],
-      );
-      return rows.map((r) => ({
-        type: r.type,
-        name: r.name === '' ? null : r.name,
-        count: r.count,
-        lastSeenAt: r.last_seen_at,
-      }));
-    });
+    return guarded(() => profiles.listEventNames(this.sql, workspaceId));
   }
 
   getGroup(workspaceId: string, groupId: string): Promise<GroupView | null> {
+    return guarded(() => profiles.getGroup(this.sql, workspaceId, groupId));
+  }
+
+  getDefinitions(workspaceId: string): Promise<DefinitionsRecord> {
+    return guarded(() => loadDefinitionsRecord(this.sql, workspaceId));
+  }
+
+  /** Waits for the workspace's writers in flight; its writers wait for this change (see engagement.ts). */
+  changeDefinitions(workspaceId: string, change: DefinitionChange, now: number): Promise<void> {
     return guarded(async () => {
-      const [row] = await this.sql.query<{
-        id: string;
-        traits: JsonObject;
-        created_at: number;
-        updated_at: number;
-        members: number;
-      }>(
-        `SELECT g.id, g.traits, g.created_at, g.updated_at,
-           (SELECT count(*) FROM group_members m WHERE m.workspace_id = g.workspace_id AND m.group_id = g.id) AS members
-         FROM groups g WHERE g.workspace_id = $1 AND g.id = $2`,
-        [workspaceId, groupId],
-      );
-      return row
-        ? {
-            id: row.id,
-            traits: row.traits,
-            memberCount: row.members,
-            createdAt: row.created_at,
-            updatedAt: row.updated_at,
-          }
-        : null;
+      try {
+        await transaction(
+          this.pool,
+          (sql) => applyDefinitionChange(sql, workspaceId, change, now),
+          WRITE_RETRY,
+        );
+      } catch (err) {
+        // The name is checked under the workspace's lock; the constraint is the backstop.
+        if (violatedConstraint(err) === 'segments_name_unique' && change.kind === 'put_segment') {
+          throw new ConflictError(`a segment named "${change.segment.name}" already exists`, { cause: err });
+        }
+        throw err;
+      }
     });
+  }
+
+  listSegments(workspaceId: string): Promise<SegmentView[]> {
+    return guarded(() => reads.listSegments(this.sql, workspaceId));
+  }
+
+  getSegment(workspaceId: string, segmentId: string): Promise<SegmentView | null> {
+    return guarded(() => reads.getSegment(this.sql, workspaceId, segmentId));
+  }
+
+  listSegmentMembers(
+    workspaceId: string,
+    segmentId: string,
+    page: { limit: number; after?: string },
+  ): Promise<{ profileIds: string[]; next: string | null }> {
+    return guarded(() => reads.listSegmentMembers(this.sql, workspaceId, segmentId, page));
+  }
+
+  segmentSizeHistory(
+    workspaceId: string,
+    segmentId: string,
+    since: number,
+  ): Promise<{ at: number; size: number }[]> {
+    return guarded(() => reads.segmentSizeHistory(this.sql, workspaceId, segmentId, since));
+  }
+
+  stageCounts(workspaceId: string): Promise<Record<string, number>> {
+    return guarded(() => reads.stageCounts(this.sql, workspaceId));
+  }
+
+  stageHistory(workspaceId: string, profileId: string): Promise<StageTransition[]> {
+    return guarded(() => reads.stageHistory(this.sql, workspaceId, profileId));
+  }
+
+  getProfileState(workspaceId: string, profileId: string): Promise<ProfileState | null> {
+    return guarded(() => reads.getProfileState(this.sql, workspaceId, profileId));
+  }
+
+  /** One transaction per page; the page's profiles are locked in id order (see PostgresReevaluateTx). */
+  reevaluateProfiles(
+    workspaceId: string,
+    page: { after: string | null; limit: number; now: number; rebuildFacts: boolean },
+  ): Promise<{ processed: number; next: string | null; changed: number }> {
+    return guarded(() =>
+      transaction(
+        this.pool,
+        (sql) => runReevaluate(new PostgresReevaluateTx(sql, workspaceId, this.definitions), page),
+        WRITE_RETRY,
+      ),
+    );
+  }
+
+  countProfiles(workspaceId: string): Promise<number> {
+    return guarded(() => reads.countProfiles(this.sql, workspaceId));
+  }
+
+  setSegmentBuild(
+    workspaceId: string,
+    segmentId: string,
+    build: { status: 'building' | 'ready'; done: number; total: number },
+    now: number,
+  ): Promise<void> {
+    return guarded(() =>
+      transaction(this.pool, (sql) => setSegmentBuild(sql, workspaceId, segmentId, build, now), WRITE_RETRY),
+    );
+  }
+
+  recordSegmentSizes(workspaceId: string, now: number): Promise<void> {
+    return guarded(() =>
+      transaction(
+        this.pool,
+        async (sql) => {
+          // Shared: no segment is deleted while its size is counted.
+          await lockDefinitionsShared(sql, workspaceId);
+          await recordSizes(sql, workspaceId, now);
+        },
+        WRITE_RETRY,
+      ),
+    );
+  }
+
+  listWorkspaces(): Promise<Workspace[]> {
+    return guarded(() => reads.listWorkspaces(this.sql));
   }
 
   /** Waits for checked-out clients to be returned, then closes every connection. Idempotent. */

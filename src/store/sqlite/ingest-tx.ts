@@ -1,15 +1,27 @@
-import type { JsonObject } from '../../domain/event.js';
+import type { JsonObject, NormalizedEvent } from '../../domain/event.js';
 import type { LoadedState } from '../../domain/resolution.js';
 import type { GroupState, IngestTx, WritePlan } from '../ingest-unit.js';
 import { json, profileState, type ProfileRow } from '../rows.js';
 import type { Prepare } from './statements.js';
+import type { Definitions } from '../../domain/engagement/definitions.js';
+import {
+  engagementColumns,
+  mergeEngagement,
+  writeEngagementChanges,
+  type DefinitionsCache,
+} from './engagement.js';
 
 /** The ingest unit of work on the writer connection (already inside BEGIN IMMEDIATE). */
 export class SqliteIngestTx implements IngestTx<'sync'> {
   constructor(
     private readonly prep: Prepare,
     private readonly ws: string,
+    private readonly defs: DefinitionsCache,
   ) {}
+
+  definitions(): Definitions {
+    return this.defs.get(this.prep, this.ws);
+  }
 
   existingMessageIds(messageIds: readonly string[]): Set<string> {
     const stmt = this.prep('SELECT 1 FROM events WHERE workspace_id = ? AND message_id = ?').pluck();
@@ -86,14 +98,18 @@ export class SqliteIngestTx implements IngestTx<'sync'> {
          SELECT workspace_id, group_id, ?, joined_at FROM group_members WHERE workspace_id = ? AND profile_id = ?`,
       ).run(m.into, ws, m.from);
       prep('DELETE FROM group_members WHERE workspace_id = ? AND profile_id = ?').run(ws, m.from);
+      mergeEngagement(prep, ws, m.from, m.into);
     }
     // New and changed profiles alike: one upsert with the final state the resolution computed.
     const saveProfile = prep(
-      `INSERT INTO profiles (workspace_id, id, user_id, traits, trait_times, first_seen_at, last_seen_at, event_count, created_at, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+      `INSERT INTO profiles (workspace_id, id, user_id, traits, trait_times, first_seen_at, last_seen_at, event_count, created_at, updated_at,
+         facts, stage, previous_stage, stage_since, segments)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (workspace_id, id) DO UPDATE SET user_id = excluded.user_id, traits = excluded.traits,
          trait_times = excluded.trait_times, first_seen_at = excluded.first_seen_at, last_seen_at = excluded.last_seen_at,
-         event_count = excluded.event_count, created_at = excluded.created_at, updated_at = excluded.updated_at`,
+         event_count = excluded.event_count, created_at = excluded.created_at, updated_at = excluded.updated_at,
+         facts = excluded.facts, stage = excluded.stage, previous_stage = excluded.previous_stage,
+         stage_since = excluded.stage_since, segments = excluded.segments`,
     );
     for (const p of [...resolution.created, ...resolution.updated]) {
       const traits = JSON.stringify(p.traits);
@@ -109,31 +125,16 @@ export class SqliteIngestTx implements IngestTx<'sync'> {
         p.eventCount,
         p.createdAt,
         now,
+        ...engagementColumns(p),
       );
     }
+    writeEngagementChanges(prep, ws, plan.engagement, plan.engagementEvents, now);
     const insIdentity = prep(
       'INSERT INTO identities (workspace_id, kind, value, profile_id, created_at) VALUES (?, ?, ?, ?, ?)',
     );
     for (const ni of resolution.newIdentities)
       insIdentity.run(ws, ni.key.kind, ni.key.value, ni.profileId, now);
-    const insEvent = prep(
-      `INSERT INTO events (workspace_id, profile_id, message_id, type, name, user_id, anonymous_id, timestamp, received_at, payload)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    );
-    for (const { event: e, profileId } of plan.events) {
-      insEvent.run(
-        ws,
-        profileId,
-        e.messageId,
-        e.type,
-        e.name,
-        e.userId,
-        e.anonymousId,
-        e.timestamp,
-        e.receivedAt,
-        e.payload,
-      );
-    }
+    insertEvents(prep, ws, plan.events);
     const bump = prep(
       `INSERT INTO event_names (workspace_id, type, name, count, first_seen_at, last_seen_at) VALUES (?, ?, ?, ?, ?, ?)
        ON CONFLICT (workspace_id, type, name) DO UPDATE SET count = count + excluded.count,
@@ -157,5 +158,31 @@ export class SqliteIngestTx implements IngestTx<'sync'> {
       'INSERT OR IGNORE INTO group_members (workspace_id, group_id, profile_id, joined_at) VALUES (?, ?, ?, ?)',
     );
     for (const m of plan.memberships) member.run(ws, m.groupId, m.profileId, m.at);
+  }
+}
+
+/** Inserts events with their final profile ids (client events and Kizuna's own alike). */
+export function insertEvents(
+  prep: Prepare,
+  ws: string,
+  events: readonly { event: NormalizedEvent; profileId: string }[],
+): void {
+  const insEvent = prep(
+    `INSERT INTO events (workspace_id, profile_id, message_id, type, name, user_id, anonymous_id, timestamp, received_at, payload)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  );
+  for (const { event: e, profileId } of events) {
+    insEvent.run(
+      ws,
+      profileId,
+      e.messageId,
+      e.type,
+      e.name,
+      e.userId,
+      e.anonymousId,
+      e.timestamp,
+      e.receivedAt,
+      e.payload,
+    );
   }
 }

@@ -13,11 +13,18 @@ import type {
   KeyKind,
   ProfilePage,
   ProfileView,
+  DefinitionChange,
+  SegmentView,
+  StageTransition,
   Store,
   TraitFilter,
   Workspace,
 } from '../store.js';
 import { traitPath } from '../trait-path.js';
+import type { DefinitionsRecord } from '../../domain/engagement/definitions.js';
+import type { ProfileState } from '../../domain/resolution.js';
+import { loadDefinitionsRecord } from './engagement.js';
+import * as reads from './engagement-reads.js';
 import { statementCache, type Prepare } from './statements.js';
 import { ThreadWriter } from './writer-thread.js';
 import { openConnection, SqliteWriter, type SqliteWrites } from './writer.js';
@@ -222,6 +229,85 @@ export class SqliteStore implements Store {
           }
         : null,
     );
+  }
+
+  async getDefinitions(workspaceId: string): Promise<DefinitionsRecord> {
+    return Promise.resolve(loadDefinitionsRecord(this.r, workspaceId));
+  }
+
+  changeDefinitions(workspaceId: string, change: DefinitionChange, now: number): Promise<void> {
+    return this.writes.changeDefinitions(workspaceId, change, now);
+  }
+
+  async listSegments(workspaceId: string): Promise<SegmentView[]> {
+    return Promise.resolve(reads.listSegments(this.r, workspaceId));
+  }
+
+  async getSegment(workspaceId: string, segmentId: string): Promise<SegmentView | null> {
+    return Promise.resolve(reads.getSegment(this.r, workspaceId, segmentId));
+  }
+
+  async listSegmentMembers(
+    workspaceId: string,
+    segmentId: string,
+    page: { limit: number; after?: string },
+  ): Promise<{ profileIds: string[]; next: string | null }> {
+    return Promise.resolve(reads.listSegmentMembers(this.r, workspaceId, segmentId, page));
+  }
+
+  async segmentSizeHistory(
+    workspaceId: string,
+    segmentId: string,
+    since: number,
+  ): Promise<{ at: number; size: number }[]> {
+    return Promise.resolve(reads.segmentSizeHistory(this.r, workspaceId, segmentId, since));
+  }
+
+  async stageCounts(workspaceId: string): Promise<Record<string, number>> {
+    return Promise.resolve(reads.stageCounts(this.r, workspaceId));
+  }
+
+  async stageHistory(workspaceId: string, profileId: string): Promise<StageTransition[]> {
+    const row = this.canonicalRow(workspaceId, profileId);
+    return Promise.resolve(row ? reads.stageHistory(this.r, workspaceId, row.id) : []);
+  }
+
+  async getProfileState(workspaceId: string, profileId: string): Promise<ProfileState | null> {
+    const row = this.canonicalRow(workspaceId, profileId);
+    return Promise.resolve(row ? reads.profileStateOf(row) : null);
+  }
+
+  reevaluateProfiles(
+    workspaceId: string,
+    page: { after: string | null; limit: number; now: number; rebuildFacts: boolean },
+  ): Promise<{ processed: number; next: string | null; changed: number }> {
+    return this.writes.reevaluateProfiles(workspaceId, page);
+  }
+
+  async countProfiles(workspaceId: string): Promise<number> {
+    return Promise.resolve(reads.countProfiles(this.r, workspaceId));
+  }
+
+  setSegmentBuild(
+    workspaceId: string,
+    segmentId: string,
+    build: { status: 'building' | 'ready'; done: number; total: number },
+    now: number,
+  ): Promise<void> {
+    return this.writes.setSegmentBuild(workspaceId, segmentId, build, now);
+  }
+
+  recordSegmentSizes(workspaceId: string, now: number): Promise<void> {
+    return this.writes.recordSegmentSizes(workspaceId, now);
+  }
+
+  async listWorkspaces(): Promise<Workspace[]> {
+    const rows = this.r('SELECT id, name, created_at FROM workspaces ORDER BY created_at, id').all() as {
+      id: string;
+      name: string;
+      created_at: number;
+    }[];
+    return Promise.resolve(rows.map((r) => ({ id: r.id, name: r.name, createdAt: r.created_at })));
   }
 
   async close(): Promise<void> {

@@ -1,14 +1,14 @@
 import { Worker } from 'node:worker_threads';
 import type { NormalizedEvent } from '../../domain/event.js';
-import { ConflictError, StoreUnavailableError } from '../../errors.js';
+import { ConflictError, NotFoundError, StoreUnavailableError } from '../../errors.js';
 import type { IngestResult, Workspace } from '../store.js';
-import type { SqliteWrites } from './writer.js';
+import type { SqliteWrites, WriterMethod } from './writer.js';
+import type { DefinitionChange } from '../store.js';
+import type { ReevaluateResult } from '../reevaluate-unit.js';
 
+/** A call of one SqliteWrites method with its arguments, or the closing handshake. */
 export type WriterRequest = { id: number } & (
-  | { op: 'ingest'; workspaceId: string; events: readonly NormalizedEvent[]; now: number }
-  | { op: 'migrate'; now: number }
-  | { op: 'createWorkspace'; ws: Workspace; keys: { writeKeyHash: string; adminKeyHash: string } }
-  | { op: 'close' }
+  { op: 'call'; method: WriterMethod; args: unknown[] } | { op: 'close' }
 );
 
 export type WriterOutcome =
@@ -84,16 +84,44 @@ export class ThreadWriter implements SqliteWrites {
     }
   }
 
+  private invoke<T>(method: WriterMethod, ...args: unknown[]): Promise<T> {
+    return this.call({ op: 'call', method, args });
+  }
+
   migrate(now: number): Promise<string[]> {
-    return this.call({ op: 'migrate', now });
+    return this.invoke('migrate', now);
   }
 
   createWorkspace(ws: Workspace, keys: { writeKeyHash: string; adminKeyHash: string }): Promise<void> {
-    return this.call({ op: 'createWorkspace', ws, keys });
+    return this.invoke('createWorkspace', ws, keys);
   }
 
   ingest(workspaceId: string, events: readonly NormalizedEvent[], now: number): Promise<IngestResult> {
-    return this.call({ op: 'ingest', workspaceId, events, now });
+    return this.invoke('ingest', workspaceId, events, now);
+  }
+
+  changeDefinitions(workspaceId: string, change: DefinitionChange, now: number): Promise<void> {
+    return this.invoke('changeDefinitions', workspaceId, change, now);
+  }
+
+  reevaluateProfiles(
+    workspaceId: string,
+    page: { after: string | null; limit: number; now: number; rebuildFacts: boolean },
+  ): Promise<ReevaluateResult> {
+    return this.invoke('reevaluateProfiles', workspaceId, page);
+  }
+
+  setSegmentBuild(
+    workspaceId: string,
+    segmentId: string,
+    build: { status: 'building' | 'ready'; done: number; total: number },
+    now: number,
+  ): Promise<void> {
+    return this.invoke('setSegmentBuild', workspaceId, segmentId, build, now);
+  }
+
+  recordSegmentSizes(workspaceId: string, now: number): Promise<void> {
+    return this.invoke('recordSegmentSizes', workspaceId, now);
   }
 
   /** Commits what is pending, closes the connection, then stops the thread. */
@@ -108,6 +136,7 @@ export class ThreadWriter implements SqliteWrites {
 /** Errors cross the thread boundary as plain data; give the ones callers act on their class back. */
 function revive(e: { name: string; message: string; code: unknown; kizuna: boolean }): Error {
   if (e.name === 'ConflictError') return new ConflictError(e.message);
+  if (e.name === 'NotFoundError') return new NotFoundError(e.message);
   const err = new Error(e.message);
   err.name = e.name;
   if (e.code !== undefined) (err as Error & { code: unknown }).code = e.code;

@@ -24,13 +24,9 @@ const reply = (r: WriterReply) => {
 
 function handle(req: WriterRequest): void {
   const work: Promise<unknown> =
-    req.op === 'ingest'
-      ? writer.ingest(req.workspaceId, req.events, req.now)
-      : req.op === 'migrate'
-        ? writer.migrate(req.now)
-        : req.op === 'createWorkspace'
-          ? writer.createWorkspace(req.ws, req.keys)
-          : writer.close();
+    req.op === 'close'
+      ? writer.close()
+      : (writer[req.method] as (...args: unknown[]) => Promise<unknown>).apply(writer, req.args);
   work.then(
     (result) => reply({ id: req.id, ok: true, result }),
     (err: unknown) => {

@@ -10,6 +10,15 @@ import { loadMigrations } from '../migrations.js';
 import type { IngestResult, Workspace } from '../store.js';
 import { SqliteIngestTx } from './ingest-tx.js';
 import { statementCache, type Prepare } from './statements.js';
+import type { DefinitionChange } from '../store.js';
+import { runReevaluateSync, type ReevaluateResult } from '../reevaluate-unit.js';
+import {
+  DefinitionsCache,
+  SqliteReevaluateTx,
+  applyDefinitionChange,
+  recordSizes,
+  setSegmentBuild,
+} from './engagement.js';
 
 const MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'migrations');
 
@@ -25,8 +34,23 @@ export interface SqliteWrites {
   /** ConflictError when the name is taken. */
   createWorkspace(ws: Workspace, keys: { writeKeyHash: string; adminKeyHash: string }): Promise<void>;
   ingest(workspaceId: string, events: readonly NormalizedEvent[], now: number): Promise<IngestResult>;
+  changeDefinitions(workspaceId: string, change: DefinitionChange, now: number): Promise<void>;
+  reevaluateProfiles(
+    workspaceId: string,
+    page: { after: string | null; limit: number; now: number; rebuildFacts: boolean },
+  ): Promise<ReevaluateResult>;
+  setSegmentBuild(
+    workspaceId: string,
+    segmentId: string,
+    build: { status: 'building' | 'ready'; done: number; total: number },
+    now: number,
+  ): Promise<void>;
+  recordSegmentSizes(workspaceId: string, now: number): Promise<void>;
   close(): Promise<void>;
 }
+
+/** The methods a writer thread may be asked to run (everything but close, which has its own handshake). */
+export type WriterMethod = Exclude<keyof SqliteWrites, 'close'>;
 
 /**
  * Opens a connection with Kizuna's settings: WAL, fsync at every commit, wait up to 10 s for a lock,
@@ -71,12 +95,13 @@ export class SqliteWriter implements SqliteWrites {
   private pending: PendingIngest[] = [];
   private pendingEvents = 0;
   private flushScheduled = false;
+  private readonly definitions = new DefinitionsCache();
 
   constructor(readonly db: Database.Database) {
     this.w = statementCache(db);
     // Nested better-sqlite3 transactions run as savepoints.
     this.ingestOne = db.transaction((c: PendingIngest) =>
-      runIngestSync(new SqliteIngestTx(this.w, c.workspaceId), c.events, {
+      runIngestSync(new SqliteIngestTx(this.w, c.workspaceId, this.definitions), c.events, {
         now: c.now,
         newProfileId: () => newId('p', c.now),
       }),
@@ -139,6 +164,39 @@ export class SqliteWriter implements SqliteWrites {
         key.run(keys.adminKeyHash, ws.id, 'admin', ws.createdAt);
       })
       .immediate();
+  }
+
+  /** Runs `fn` in its own IMMEDIATE transaction after whatever ingest is pending, so writes keep their order. */
+  private async exclusive<T>(fn: () => T): Promise<T> {
+    this.flush();
+    await Promise.resolve();
+    return this.db.transaction(fn).immediate();
+  }
+
+  changeDefinitions(workspaceId: string, change: DefinitionChange, now: number): Promise<void> {
+    return this.exclusive(() => applyDefinitionChange(this.w, workspaceId, change, now));
+  }
+
+  reevaluateProfiles(
+    workspaceId: string,
+    page: { after: string | null; limit: number; now: number; rebuildFacts: boolean },
+  ): Promise<ReevaluateResult> {
+    return this.exclusive(() =>
+      runReevaluateSync(new SqliteReevaluateTx(this.w, workspaceId, this.definitions), page),
+    );
+  }
+
+  setSegmentBuild(
+    workspaceId: string,
+    segmentId: string,
+    build: { status: 'building' | 'ready'; done: number; total: number },
+    now: number,
+  ): Promise<void> {
+    return this.exclusive(() => setSegmentBuild(this.w, workspaceId, segmentId, build, now));
+  }
+
+  recordSegmentSizes(workspaceId: string, now: number): Promise<void> {
+    return this.exclusive(() => recordSizes(this.w, workspaceId, now));
   }
 
   ingest(workspaceId: string, events: readonly NormalizedEvent[], now: number): Promise<IngestResult> {

@@ -1,0 +1,27 @@
+import type { FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { ValidationError } from '../errors.js';
+import type { KeyAuth } from '../http/auth.js';
+
+/** The workspace of the request's `Authorization: Bearer <adminKey>`. */
+export function adminWorkspace(auth: KeyAuth, req: FastifyRequest): Promise<string> {
+  const h = req.headers.authorization;
+  return auth.workspaceOf(h?.startsWith('Bearer ') ? h.slice(7).trim() : null, 'admin');
+}
+
+/** Parses with zod and reports failures as a ValidationError naming the field. */
+export function parse<T>(schema: z.ZodType<T>, input: unknown): T {
+  const r = schema.safeParse(input);
+  if (r.success) return r.data;
+  throw new ValidationError(
+    r.error.issues.map((i) => ({ field: i.path.map(String).join('.') || 'query', rule: i.message })),
+  );
+}
+
+export const limit = (max: number, dflt: number) =>
+  z.coerce
+    .number({ error: 'must be a number' })
+    .int({ error: 'must be an integer' })
+    .min(1, { error: 'must be at least 1' })
+    .max(max, { error: `must be at most ${max}` })
+    .default(dflt);

@@ -1,0 +1,182 @@
+/**
+ * Evaluates one profile against its workspace's definitions: first the stage (the first stage whose rule
+ * passes, the last one otherwise), then every segment in dependency order. Pure: the caller stores the
+ * result and emits `Stage Entered` / `Segment Entered` / `Segment Exited` events from it.
+ */
+import type { JsonObject } from '../event.js';
+import { ComputedTraits } from '../facts/computed.js';
+import { eventKey, seriesStats, type ProfileFacts } from '../facts/facts.js';
+import { getPath } from '../rules/compare.js';
+import { evaluate, explain } from '../rules/evaluate.js';
+import { selectorKey } from '../rules/graph.js';
+import type {
+  EventSelector,
+  EventStats,
+  Explanation,
+  IdentityPresence,
+  RuleContext,
+  Window,
+} from '../rules/types.js';
+import type { Definitions } from './definitions.js';
+
+export interface EngagementState {
+  stage: string | null;
+  previousStage: string | null;
+  stageSince: number | null;
+  /** ids of the segments the profile is in, sorted */
+  segments: string[];
+}
+
+export function emptyEngagement(): EngagementState {
+  return { stage: null, previousStage: null, stageSince: null, segments: [] };
+}
+
+export interface ProfileInput {
+  readonly userId: string | null;
+  readonly traits: JsonObject;
+  readonly facts: ProfileFacts;
+  readonly engagement: EngagementState;
+}
+
+export interface StageChange {
+  readonly from: string | null;
+  readonly to: string;
+  /** why, in words: the rule of the stage entered (or "no other stage matched") */
+  readonly reason: string;
+}
+
+export interface Evaluation {
+  readonly engagement: EngagementState;
+  readonly stageChange: StageChange | null;
+  readonly entered: readonly string[];
+  readonly exited: readonly string[];
+}
+
+class ProfileContext implements RuleContext {
+  readonly computedTraits: ComputedTraits;
+  stageNow: string | null;
+  previous: string | null;
+  readonly members = new Set<string>();
+
+  constructor(
+    private readonly p: ProfileInput,
+    defs: Definitions,
+    readonly now: number,
+  ) {
+    this.computedTraits = new ComputedTraits(p.facts, defs.computed, defs.rfm, now, p.engagement.stageSince);
+    this.stageNow = p.engagement.stage;
+    this.previous = p.engagement.previousStage;
+  }
+
+  trait(path: string): unknown {
+    return getPath(this.p.traits, path);
+  }
+  computed(name: string): unknown {
+    return this.computedTraits.get(name);
+  }
+  hasIdentity(kind: IdentityPresence): boolean {
+    if (kind === 'user_id' && this.p.userId !== null) return true;
+    if (this.p.facts.k.includes(kind)) return true;
+    if (kind === 'push_token') return getPath(this.p.traits, 'push_token') != null;
+    return false;
+  }
+  /** Until the consent ledger lands, consent is the trait `consents.<purpose>` being true. */
+  consent(purpose: string): boolean {
+    return getPath(this.p.traits, `consents.${purpose}`) === true;
+  }
+  events(selector: EventSelector, window: Window): EventStats {
+    const f = this.p.facts;
+    const s =
+      selector.where.length > 0 ? f.s[selectorKey(selector)] : f.e[eventKey(selector.type, selector.name)];
+    return seriesStats(s, window, this.now);
+  }
+  stage(): { current: string | null; previous: string | null } {
+    return { current: this.stageNow, previous: this.previous };
+  }
+  inSegment(segmentId: string): boolean {
+    return this.members.has(segmentId);
+  }
+}
+
+function stageOf(ctx: ProfileContext, defs: Definitions): { name: string; reason: string } {
+  for (const s of defs.stages) {
+    if (s.rule === null) return { name: s.name, reason: 'no earlier stage matched' };
+    if (evaluate(s.rule, ctx)) return { name: s.name, reason: explain(s.rule, ctx).condition };
+  }
+  return { name: defs.stages[defs.stages.length - 1]?.name ?? 'unknown', reason: 'no stage matched' };
+}
+
+export function evaluateProfile(p: ProfileInput, defs: Definitions, now: number): Evaluation {
+  const ctx = new ProfileContext(p, defs, now);
+  const old = p.engagement;
+  let engagement: EngagementState = { ...old };
+  let stageChange: StageChange | null = null;
+  if (defs.stages.length > 0) {
+    const next = stageOf(ctx, defs);
+    if (next.name !== old.stage) {
+      stageChange = { from: old.stage, to: next.name, reason: next.reason };
+      engagement = { ...engagement, stage: next.name, previousStage: old.stage, stageSince: now };
+      ctx.previous = old.stage;
+      ctx.stageNow = next.name;
+    }
+  }
+  for (const seg of defs.segments) if (evaluate(seg.rule, ctx)) ctx.members.add(seg.id);
+  const before = new Set(old.segments);
+  const entered = [...ctx.members].filter((id) => !before.has(id));
+  const exited = old.segments.filter((id) => !ctx.members.has(id) && defs.segments.some((s) => s.id === id));
+  // Memberships of segments that no longer exist are dropped silently (the segment's deletion removed them).
+  const segments = [...ctx.members].sort();
+  engagement = { ...engagement, segments };
+  return { engagement, stageChange, entered, exited };
+}
+
+export interface StageExplanation {
+  readonly stage: string;
+  readonly stages: readonly { name: string; pass: boolean | null; explanation: Explanation | null }[];
+}
+
+/**
+ * Why a profile is in its stage: every stage's rule evaluated in order, up to the one that matched.
+ * Uses the profile's stored current/previous stage, as the next evaluation would.
+ */
+export function explainStage(p: ProfileInput, defs: Definitions, now: number): StageExplanation {
+  const ctx = new ProfileContext(p, defs, now);
+  const stages: { name: string; pass: boolean | null; explanation: Explanation | null }[] = [];
+  let chosen: string | null = null;
+  for (const s of defs.stages) {
+    if (chosen !== null) {
+      stages.push({ name: s.name, pass: null, explanation: null });
+      continue;
+    }
+    if (s.rule === null) {
+      stages.push({ name: s.name, pass: true, explanation: null });
+      chosen = s.name;
+      continue;
+    }
+    const e = explain(s.rule, ctx);
+    stages.push({ name: s.name, pass: e.pass, explanation: e });
+    if (e.pass) chosen = s.name;
+  }
+  return { stage: chosen ?? p.engagement.stage ?? 'unknown', stages };
+}
+
+/** Why a profile is or is not in a segment; the segments it refers to are evaluated first. */
+export function explainSegment(
+  p: ProfileInput,
+  defs: Definitions,
+  segmentId: string,
+  now: number,
+): Explanation | null {
+  const target = defs.segments.find((s) => s.id === segmentId);
+  if (!target) return null;
+  const ctx = new ProfileContext(p, defs, now);
+  for (const seg of defs.segments) {
+    if (seg.id === segmentId) break;
+    if (evaluate(seg.rule, ctx)) ctx.members.add(seg.id);
+  }
+  return explain(target.rule, ctx);
+}
+
+export function computedTraitsOf(p: ProfileInput, defs: Definitions, now: number): ComputedTraits {
+  return new ComputedTraits(p.facts, defs.computed, defs.rfm, now, p.engagement.stageSince);
+}

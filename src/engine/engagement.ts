@@ -1,0 +1,206 @@
+import type { Clock } from '../domain/clock.js';
+import {
+  compileDefinitions,
+  parseComputedTrait,
+  parseStageModel,
+  type Definitions,
+  type DefinitionsRecord,
+} from '../domain/engagement/definitions.js';
+import {
+  computedTraitsOf,
+  explainSegment,
+  explainStage,
+  type StageExplanation,
+} from '../domain/engagement/evaluate.js';
+import type { StageModelSource } from '../domain/engagement/stages.js';
+import { BUILTIN_COMPUTED } from '../domain/facts/computed.js';
+import { findCycle, segmentRefs } from '../domain/rules/graph.js';
+import { parseRule } from '../domain/rules/schema.js';
+import type { Explanation, RuleCatalog } from '../domain/rules/types.js';
+import { NotFoundError, ValidationError, type FieldIssue } from '../errors.js';
+import { newId } from '../ids.js';
+import type { DefinitionChange, SegmentView, Store } from '../store/store.js';
+import type { SegmentBuilder } from './builder.js';
+
+export interface SegmentInput {
+  name: string;
+  description?: string;
+  rule: unknown;
+}
+
+function fail(issues: readonly FieldIssue[]): never {
+  throw new ValidationError(issues);
+}
+
+/** The set of fact keys a compiled definition set needs; a change that adds keys needs a facts rebuild. */
+function factKeys(d: Definitions): Set<string> {
+  const keys = new Set<string>();
+  for (const list of d.factPlan.selectors.values()) for (const s of list) keys.add(`s:${s.key}`);
+  for (const list of d.factPlan.aggregates.values()) for (const a of list) keys.add(`a:${a.key}`);
+  return keys;
+}
+
+/**
+ * Engagement definitions as the admin API sees them: validation against the workspace's catalog
+ * (known events, computed traits, stages, segments, no cycles), storage, and the builds that follow.
+ */
+export class EngagementService {
+  constructor(
+    private readonly store: Store,
+    private readonly clock: Clock,
+    private readonly builder: SegmentBuilder,
+  ) {}
+
+  async catalog(ws: string, rec?: DefinitionsRecord, checkEvents = true): Promise<RuleCatalog> {
+    const r = rec ?? (await this.store.getDefinitions(ws));
+    const events = checkEvents
+      ? new Set((await this.store.listEventNames(ws)).map((e) => `${e.type}:${e.name ?? ''}`))
+      : null;
+    const stages = parseStageModel(r.stageModel, {
+      computedTraits: new Set(),
+      events: null,
+      segments: new Map(),
+      traitKeys: null,
+    }).stages.map((s) => s.name);
+    const computedTraits = new Set<string>([...BUILTIN_COMPUTED, ...r.computed.map((c) => c.name)]);
+    // Stored rules were valid when saved; parse them permissively just to learn what they refer to.
+    const permissive: RuleCatalog = {
+      computedTraits,
+      events: null,
+      stages: new Set(stages),
+      segments: new Map(r.segments.map((x) => [x.id, new Set<string>()])),
+      traitKeys: null,
+    };
+    const segments = new Map<string, Set<string>>();
+    for (const s of r.segments) {
+      const p = parseRule(s.rule, permissive, {});
+      segments.set(s.id, p.ok ? segmentRefs(p.rule) : new Set());
+    }
+    return { computedTraits, events, stages: new Set(stages), segments, traitKeys: null };
+  }
+
+  async definitions(ws: string): Promise<Definitions> {
+    return compileDefinitions(await this.store.getDefinitions(ws));
+  }
+
+  /** Stores a change, then builds what it needs over existing history (in the background). */
+  private async apply(ws: string, change: DefinitionChange, before: DefinitionsRecord): Promise<void> {
+    const oldKeys = factKeys(compileDefinitions(before));
+    await this.store.changeDefinitions(ws, change, this.clock.now());
+    const after = compileDefinitions(await this.store.getDefinitions(ws));
+    const rebuildFacts = [...factKeys(after)].some((k) => !oldKeys.has(k));
+    const everyone = change.kind === 'set_stage_model';
+    if (rebuildFacts || everyone || change.kind === 'put_segment')
+      void this.builder.build(ws, { rebuildFacts, everyone });
+  }
+
+  async putSegment(
+    ws: string,
+    id: string | null,
+    input: SegmentInput,
+    opts: { allowUnknownEvents: boolean },
+  ): Promise<SegmentView> {
+    const rec = await this.store.getDefinitions(ws);
+    if (id !== null && !rec.segments.some((s) => s.id === id))
+      throw new NotFoundError(`segment ${id} not found`);
+    const segId = id ?? newId('seg');
+    const catalog = await this.catalog(ws, rec, !opts.allowUnknownEvents);
+    // The segment may refer to itself only through a cycle check: put it in the catalog first.
+    const withSelf: RuleCatalog = { ...catalog, segments: new Map(catalog.segments).set(segId, new Set()) };
+    const parsed = parseRule(input.rule, withSelf, { now: this.clock.now() });
+    if (!parsed.ok) fail(parsed.issues);
+    const cycle = findCycle(segId, segmentRefs(parsed.rule), catalog.segments);
+    if (cycle)
+      fail([
+        { field: 'rule', rule: `segments may not refer to each other in a cycle: ${cycle.join(' → ')}` },
+      ]);
+    await this.apply(
+      ws,
+      {
+        kind: 'put_segment',
+        segment: {
+          id: segId,
+          name: input.name,
+          description: input.description ?? '',
+          rule: input.rule,
+          status: 'building',
+        },
+      },
+      rec,
+    );
+    const view = await this.store.getSegment(ws, segId);
+    if (!view) throw new NotFoundError(`segment ${segId} not found`);
+    return view;
+  }
+
+  async deleteSegment(ws: string, id: string): Promise<void> {
+    const rec = await this.store.getDefinitions(ws);
+    if (!rec.segments.some((s) => s.id === id)) throw new NotFoundError(`segment ${id} not found`);
+    const catalog = await this.catalog(ws, rec, false);
+    const users = [...catalog.segments].filter(([, refs]) => refs.has(id)).map(([sid]) => sid);
+    if (users.length > 0)
+      fail([{ field: 'id', rule: `segment ${id} is used by ${users.join(', ')}; change those first` }]);
+    await this.store.changeDefinitions(ws, { kind: 'delete_segment', id }, this.clock.now());
+  }
+
+  async putComputedTrait(ws: string, spec: unknown, opts: { allowUnknownEvents: boolean }): Promise<void> {
+    const rec = await this.store.getDefinitions(ws);
+    const parsed = parseComputedTrait(spec, await this.catalog(ws, rec, !opts.allowUnknownEvents));
+    if (!parsed.ok) fail(parsed.issues);
+    await this.apply(ws, { kind: 'put_computed_trait', name: parsed.def.name, spec }, rec);
+  }
+
+  async deleteComputedTrait(ws: string, name: string): Promise<void> {
+    const rec = await this.store.getDefinitions(ws);
+    if (!rec.computed.some((c) => c.name === name))
+      throw new NotFoundError(`computed trait ${name} not found`);
+    const used = rec.segments.filter((s) =>
+      JSON.stringify(s.rule).includes(`"computed":${JSON.stringify(name)}`),
+    );
+    if (used.length > 0)
+      fail([
+        { field: 'name', rule: `computed trait ${name} is used by ${used.map((s) => s.id).join(', ')}` },
+      ]);
+    await this.store.changeDefinitions(ws, { kind: 'delete_computed_trait', name }, this.clock.now());
+  }
+
+  async setStageModel(ws: string, model: unknown): Promise<void> {
+    const rec = await this.store.getDefinitions(ws);
+    const catalog = await this.catalog(ws, rec, false);
+    const parsed = parseStageModel(model, catalog);
+    if (!parsed.ok) fail(parsed.issues);
+    // Segments may refer to stages by name: a stage they use must not disappear.
+    const names = new Set(parsed.stages.map((s) => s.name));
+    for (const s of rec.segments) {
+      const p = parseRule(s.rule, { ...catalog, stages: names }, {});
+      if (!p.ok) fail([{ field: 'stages', rule: `segment ${s.id} refers to a stage this model removes` }]);
+    }
+    await this.apply(ws, { kind: 'set_stage_model', model: model as StageModelSource }, rec);
+  }
+
+  async resetStageModel(ws: string): Promise<void> {
+    const rec = await this.store.getDefinitions(ws);
+    await this.apply(ws, { kind: 'set_stage_model', model: null }, rec);
+  }
+
+  async explainSegment(ws: string, profileId: string, segmentId: string): Promise<Explanation> {
+    const [p, defs] = await Promise.all([this.store.getProfileState(ws, profileId), this.definitions(ws)]);
+    if (!p) throw new NotFoundError(`profile ${profileId} not found`);
+    const e = explainSegment(p, defs, segmentId, this.clock.now());
+    if (!e) throw new NotFoundError(`segment ${segmentId} not found`);
+    return e;
+  }
+
+  async explainStage(ws: string, profileId: string): Promise<StageExplanation> {
+    const [p, defs] = await Promise.all([this.store.getProfileState(ws, profileId), this.definitions(ws)]);
+    if (!p) throw new NotFoundError(`profile ${profileId} not found`);
+    return explainStage(p, defs, this.clock.now());
+  }
+
+  async computedTraits(ws: string, profileId: string) {
+    const [p, defs] = await Promise.all([this.store.getProfileState(ws, profileId), this.definitions(ws)]);
+    if (!p) throw new NotFoundError(`profile ${profileId} not found`);
+    const c = computedTraitsOf(p, defs, this.clock.now());
+    return { traits: c.all(), eventCounts: c.eventCounts() };
+  }
+}

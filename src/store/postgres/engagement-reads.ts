@@ -1,0 +1,112 @@
+import type { ProfileState } from '../../domain/resolution.js';
+import { profileState, segmentView, stageTransition, type ProfileRow, type SegmentRow } from '../rows.js';
+import type { SegmentView, StageTransition, Workspace } from '../store.js';
+import { ENGAGEMENT_COLUMNS } from './ingest-statements.js';
+import type { Sql } from './pg-driver.js';
+
+// Engagement reads on the pool (PostgresStore delegates here to stay small). Each is one statement,
+// so it sees one committed state.
+
+const SEGMENT_SELECT = `SELECT s.id, s.name, s.description, s.rule, s.version, s.status, s.build_done, s.build_total,
+  s.built_at, s.created_at, s.updated_at,
+  (SELECT count(*) FROM segment_members m WHERE m.workspace_id = s.workspace_id AND m.segment_id = s.id) AS size
+  FROM segments s`;
+
+/** The canonical id of `$2` in workspace `$1`: merges point every loser straight at the final survivor. */
+const CANONICAL = 'coalesce((SELECT merged_into FROM profiles WHERE workspace_id = $1 AND id = $2), $2)';
+
+export async function listSegments(sql: Sql, ws: string): Promise<SegmentView[]> {
+  const rows = await sql.query<SegmentRow>(`${SEGMENT_SELECT} WHERE s.workspace_id = $1 ORDER BY s.name`, [
+    ws,
+  ]);
+  return rows.map(segmentView);
+}
+
+export async function getSegment(sql: Sql, ws: string, id: string): Promise<SegmentView | null> {
+  const [row] = await sql.query<SegmentRow>(`${SEGMENT_SELECT} WHERE s.workspace_id = $1 AND s.id = $2`, [
+    ws,
+    id,
+  ]);
+  return row ? segmentView(row) : null;
+}
+
+export async function listSegmentMembers(
+  sql: Sql,
+  ws: string,
+  segmentId: string,
+  page: { limit: number; after?: string },
+): Promise<{ profileIds: string[]; next: string | null }> {
+  const limit = Math.min(Math.max(page.limit, 1), 1000);
+  const rows = await sql.query<{ profile_id: string }>(
+    `SELECT profile_id FROM segment_members WHERE workspace_id = $1 AND segment_id = $2 AND profile_id > $3
+     ORDER BY profile_id LIMIT $4`,
+    [ws, segmentId, page.after ?? '', limit + 1],
+  );
+  const profileIds = rows.slice(0, limit).map((r) => r.profile_id);
+  return { profileIds, next: rows.length > limit ? (profileIds.at(-1) ?? null) : null };
+}
+
+export function segmentSizeHistory(
+  sql: Sql,
+  ws: string,
+  segmentId: string,
+  since: number,
+): Promise<{ at: number; size: number }[]> {
+  return sql.query<{ at: number; size: number }>(
+    'SELECT at, size FROM segment_sizes WHERE workspace_id = $1 AND segment_id = $2 AND at >= $3 ORDER BY at',
+    [ws, segmentId, since],
+  );
+}
+
+export async function stageCounts(sql: Sql, ws: string): Promise<Record<string, number>> {
+  const rows = await sql.query<{ stage: string; n: number }>(
+    `SELECT stage, count(*) AS n FROM profiles
+     WHERE workspace_id = $1 AND merged_into IS NULL AND stage IS NOT NULL GROUP BY stage`,
+    [ws],
+  );
+  const out: Record<string, number> = {};
+  for (const row of rows) out[row.stage] = row.n;
+  return out;
+}
+
+/** The stage transitions of a profile (or of the survivor of a merged-away id), in stream order. */
+export async function stageHistory(sql: Sql, ws: string, profileId: string): Promise<StageTransition[]> {
+  const rows = await sql.query<{ at: number; properties: Record<string, unknown> }>(
+    `SELECT at, properties FROM engagement_events
+     WHERE workspace_id = $1 AND profile_id = ${CANONICAL} AND type = 'Stage Entered' ORDER BY id`,
+    [ws, profileId],
+  );
+  return rows.map((x) => stageTransition(x.at, x.properties));
+}
+
+export async function getProfileState(sql: Sql, ws: string, profileId: string): Promise<ProfileState | null> {
+  let id = profileId;
+  // One hop is enough unless a merge commits between two reads; then follow on (as getProfile does).
+  for (let hops = 0; hops < 16; hops++) {
+    const [row] = await sql.query<ProfileRow>(
+      `SELECT p.id, p.user_id, p.merged_into, p.traits, p.trait_times, p.first_seen_at, p.last_seen_at,
+         p.event_count, p.created_at, p.updated_at, ${ENGAGEMENT_COLUMNS}
+       FROM profiles p WHERE p.workspace_id = $1 AND p.id = ${CANONICAL}`,
+      [ws, id],
+    );
+    if (!row) return null;
+    if (!row.merged_into) return profileState(row);
+    id = row.merged_into;
+  }
+  return null;
+}
+
+export async function countProfiles(sql: Sql, ws: string): Promise<number> {
+  const [row] = await sql.query<{ n: number }>(
+    'SELECT count(*) AS n FROM profiles WHERE workspace_id = $1 AND merged_into IS NULL',
+    [ws],
+  );
+  return row?.n ?? 0;
+}
+
+export async function listWorkspaces(sql: Sql): Promise<Workspace[]> {
+  const rows = await sql.query<{ id: string; name: string; created_at: number }>(
+    'SELECT id, name, created_at FROM workspaces ORDER BY created_at, id',
+  );
+  return rows.map((r) => ({ id: r.id, name: r.name, createdAt: r.created_at }));
+}

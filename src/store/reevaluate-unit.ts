@@ -1,0 +1,131 @@
+import type { Definitions } from '../domain/engagement/definitions.js';
+import {
+  engagementEvents,
+  factEvent,
+  reevaluate,
+  type EngagementChange,
+  type EngagementEvent,
+} from '../domain/engagement/apply.js';
+import { addIdentityKind, emptyFacts, recordEvent } from '../domain/facts/facts.js';
+import type { ProfileState } from '../domain/resolution.js';
+
+/**
+ * Re-evaluation of one page of profiles as a unit of work, run by both adapters inside one write
+ * transaction (like ingest-unit.ts): the passage of time (a daily sweep) and the build of a new segment
+ * go through here. With `rebuildFacts`, facts are recomputed from the stored events first.
+ */
+export interface FactSourceEvent {
+  readonly profileId: string;
+  readonly type: string;
+  readonly name: string | null;
+  readonly timestamp: number;
+  /** the stored payload, JSON text or (PostgreSQL) already parsed */
+  readonly payload: string | Record<string, unknown>;
+}
+
+export interface ReevaluateTx<R extends 'sync' | 'async' = 'async'> {
+  definitions(): Io<R, Definitions>;
+  /** Canonical profiles with id > after (all when null), in id order; on PostgreSQL locked. */
+  loadPage(after: string | null, limit: number): Io<R, ProfileState[]>;
+  /** Every stored event of these profiles, and their identity kinds. */
+  loadHistory(
+    profileIds: readonly string[],
+  ): Io<R, { events: FactSourceEvent[]; kinds: { profileId: string; kind: string }[] }>;
+  writeReevaluation(plan: ReevaluationPlan): Io<R, void>;
+}
+type Io<R, T> = R extends 'sync' ? T : Promise<T>;
+
+export interface ReevaluationPlan {
+  now: number;
+  /** profiles whose facts were rebuilt or whose engagement changed, final state */
+  profiles: ProfileState[];
+  factsRebuilt: boolean;
+  changes: EngagementChange[];
+  engagementEvents: EngagementEvent[];
+}
+
+export interface ReevaluateOptions {
+  after: string | null;
+  limit: number;
+  now: number;
+  rebuildFacts: boolean;
+}
+
+export interface ReevaluateResult {
+  processed: number;
+  next: string | null;
+  changed: number;
+}
+
+type Step =
+  | { op: 'definitions' }
+  | { op: 'page' }
+  | { op: 'history'; ids: string[] }
+  | { op: 'write'; plan: ReevaluationPlan };
+
+function* unit(opts: ReevaluateOptions): Generator<Step, ReevaluateResult, unknown> {
+  const defs = (yield { op: 'definitions' }) as Definitions;
+  const page = (yield { op: 'page' }) as ProfileState[];
+  if (page.length === 0) return { processed: 0, next: null, changed: 0 };
+  const byId = new Map(page.map((p) => [p.id, p]));
+  if (opts.rebuildFacts) {
+    const history = (yield { op: 'history', ids: page.map((p) => p.id) }) as {
+      events: FactSourceEvent[];
+      kinds: { profileId: string; kind: string }[];
+    };
+    for (const p of page) p.facts = emptyFacts();
+    for (const k of history.kinds) {
+      const p = byId.get(k.profileId);
+      if (p) addIdentityKind(p.facts, k.kind);
+    }
+    for (const e of history.events) {
+      const p = byId.get(e.profileId);
+      if (!p) continue;
+      recordEvent(p.facts, factEvent(e), defs.factPlan);
+    }
+  }
+  const changes = reevaluate(page, defs, opts.now);
+  const changedIds = new Set(changes.map((c) => c.profileId));
+  yield {
+    op: 'write',
+    plan: {
+      now: opts.now,
+      profiles: opts.rebuildFacts ? page : page.filter((p) => changedIds.has(p.id)),
+      factsRebuilt: opts.rebuildFacts,
+      changes,
+      engagementEvents: engagementEvents(changes, defs, opts.now),
+    },
+  };
+  return {
+    processed: page.length,
+    next: page.length < opts.limit ? null : page[page.length - 1]!.id,
+    changed: changes.length,
+  };
+}
+
+function perform(tx: ReevaluateTx<'sync'> | ReevaluateTx, step: Step, opts: ReevaluateOptions): unknown {
+  switch (step.op) {
+    case 'definitions':
+      return tx.definitions();
+    case 'page':
+      return tx.loadPage(opts.after, opts.limit);
+    case 'history':
+      return tx.loadHistory(step.ids);
+    case 'write':
+      return tx.writeReevaluation(step.plan);
+  }
+}
+
+export function runReevaluateSync(tx: ReevaluateTx<'sync'>, opts: ReevaluateOptions): ReevaluateResult {
+  const u = unit(opts);
+  let next = u.next();
+  while (!next.done) next = u.next(perform(tx, next.value, opts));
+  return next.value;
+}
+
+export async function runReevaluate(tx: ReevaluateTx, opts: ReevaluateOptions): Promise<ReevaluateResult> {
+  const u = unit(opts);
+  let next = u.next();
+  while (!next.done) next = u.next(await perform(tx, next.value, opts));
+  return next.value;
+}

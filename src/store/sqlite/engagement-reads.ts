@@ -1,0 +1,75 @@
+import type { ProfileState } from '../../domain/resolution.js';
+import { profileState, segmentView, stageTransition, type ProfileRow, type SegmentRow } from '../rows.js';
+import type { SegmentView, StageTransition } from '../store.js';
+import type { Prepare } from './statements.js';
+
+/** Engagement reads on the reader connection (SqliteStore delegates here to stay small). */
+const SEGMENT_SELECT = `SELECT s.*, (SELECT count(*) FROM segment_members m
+    WHERE m.workspace_id = s.workspace_id AND m.segment_id = s.id) AS size FROM segments s`;
+
+export function listSegments(r: Prepare, ws: string): SegmentView[] {
+  return (r(`${SEGMENT_SELECT} WHERE s.workspace_id = ? ORDER BY s.name`).all(ws) as SegmentRow[]).map(
+    segmentView,
+  );
+}
+
+export function getSegment(r: Prepare, ws: string, id: string): SegmentView | null {
+  const row = r(`${SEGMENT_SELECT} WHERE s.workspace_id = ? AND s.id = ?`).get(ws, id) as
+    SegmentRow | undefined;
+  return row ? segmentView(row) : null;
+}
+
+export function listSegmentMembers(
+  r: Prepare,
+  ws: string,
+  segmentId: string,
+  page: { limit: number; after?: string },
+): { profileIds: string[]; next: string | null } {
+  const limit = Math.min(Math.max(page.limit, 1), 1000);
+  const ids = r(
+    `SELECT profile_id FROM segment_members WHERE workspace_id = ? AND segment_id = ? AND profile_id > ?
+     ORDER BY profile_id LIMIT ?`,
+  )
+    .pluck()
+    .all(ws, segmentId, page.after ?? '', limit + 1) as string[];
+  const profileIds = ids.slice(0, limit);
+  return { profileIds, next: ids.length > limit ? (profileIds.at(-1) ?? null) : null };
+}
+
+export function segmentSizeHistory(
+  r: Prepare,
+  ws: string,
+  segmentId: string,
+  since: number,
+): { at: number; size: number }[] {
+  return r(
+    'SELECT at, size FROM segment_sizes WHERE workspace_id = ? AND segment_id = ? AND at >= ? ORDER BY at',
+  ).all(ws, segmentId, since) as { at: number; size: number }[];
+}
+
+export function stageCounts(r: Prepare, ws: string): Record<string, number> {
+  const rows = r(
+    'SELECT stage, count(*) AS n FROM profiles WHERE workspace_id = ? AND merged_into IS NULL GROUP BY stage',
+  ).all(ws) as { stage: string | null; n: number }[];
+  const out: Record<string, number> = {};
+  for (const row of rows) if (row.stage !== null) out[row.stage] = row.n;
+  return out;
+}
+
+export function stageHistory(r: Prepare, ws: string, profileId: string): StageTransition[] {
+  const rows = r(
+    `SELECT at, properties FROM engagement_events
+     WHERE workspace_id = ? AND profile_id = ? AND type = 'Stage Entered' ORDER BY id`,
+  ).all(ws, profileId) as { at: number; properties: string }[];
+  return rows.map((x) => stageTransition(x.at, x.properties));
+}
+
+export function profileStateOf(row: ProfileRow): ProfileState {
+  return profileState(row);
+}
+
+export function countProfiles(r: Prepare, ws: string): number {
+  return r('SELECT count(*) FROM profiles WHERE workspace_id = ? AND merged_into IS NULL')
+    .pluck()
+    .get(ws) as number;
+}

@@ -1,0 +1,256 @@
+import type { ProfileState } from '../../domain/resolution.js';
+import type { EngagementChange, EngagementEvent } from '../../domain/engagement/apply.js';
+import {
+  compileDefinitions,
+  type Definitions,
+  type DefinitionsRecord,
+  type SegmentRecord,
+} from '../../domain/engagement/definitions.js';
+import { DEFAULT_STAGE_MODEL, type StageModelSource } from '../../domain/engagement/stages.js';
+import { DEFAULT_RFM, type RfmSettings } from '../../domain/facts/computed.js';
+import { ConflictError, NotFoundError } from '../../errors.js';
+import type { FactSourceEvent, ReevaluateTx, ReevaluationPlan } from '../reevaluate-unit.js';
+import { json, profileState, type ProfileRow } from '../rows.js';
+import type { DefinitionChange } from '../store.js';
+import type { Prepare } from './statements.js';
+
+/** Reads a workspace's stored definitions (on whichever connection `prep` belongs to). */
+export function loadDefinitionsRecord(prep: Prepare, ws: string): DefinitionsRecord {
+  const w = prep('SELECT definitions_version, stage_model, rfm FROM workspaces WHERE id = ?').get(ws) as
+    { definitions_version: number; stage_model: string | null; rfm: string | null } | undefined;
+  if (!w) throw new NotFoundError(`workspace ${ws} not found`);
+  const segments = (
+    prep('SELECT id, name, version, rule, status FROM segments WHERE workspace_id = ? ORDER BY id').all(
+      ws,
+    ) as {
+      id: string;
+      name: string;
+      version: number;
+      rule: string;
+      status: 'building' | 'ready';
+    }[]
+  ).map((r): SegmentRecord => ({
+    id: r.id,
+    name: r.name,
+    version: r.version,
+    rule: json(r.rule),
+    status: r.status,
+  }));
+  const computed = (
+    prep('SELECT name, spec FROM computed_traits WHERE workspace_id = ? ORDER BY name').all(ws) as {
+      name: string;
+      spec: string;
+    }[]
+  ).map((r) => ({ name: r.name, spec: json<unknown>(r.spec) }));
+  return {
+    version: w.definitions_version,
+    stageModel: w.stage_model === null ? DEFAULT_STAGE_MODEL : json<StageModelSource>(w.stage_model),
+    rfm: w.rfm === null ? DEFAULT_RFM : json<RfmSettings>(w.rfm),
+    segments,
+    computed,
+  };
+}
+
+/** Compiled definitions per workspace, recompiled when the stored version moved (one indexed read per transaction). */
+export class DefinitionsCache {
+  private readonly cache = new Map<string, Definitions>();
+
+  get(prep: Prepare, ws: string): Definitions {
+    const version = prep('SELECT definitions_version FROM workspaces WHERE id = ?').pluck().get(ws) as
+      number | undefined;
+    const hit = this.cache.get(ws);
+    if (hit && hit.version === version) return hit;
+    const defs = compileDefinitions(loadDefinitionsRecord(prep, ws));
+    this.cache.set(ws, defs);
+    return defs;
+  }
+}
+
+/**
+ * Stores segment membership changes and appends the engagement events (the profiles' own columns are
+ * written by the caller).
+ */
+export function writeEngagementChanges(
+  prep: Prepare,
+  ws: string,
+  changes: readonly EngagementChange[],
+  events: readonly EngagementEvent[],
+  now: number,
+): void {
+  const enter = prep(
+    'INSERT OR IGNORE INTO segment_members (workspace_id, segment_id, profile_id, entered_at) VALUES (?, ?, ?, ?)',
+  );
+  const exit = prep(
+    'DELETE FROM segment_members WHERE workspace_id = ? AND segment_id = ? AND profile_id = ?',
+  );
+  for (const c of changes) {
+    for (const id of c.entered) enter.run(ws, id, c.profileId, now);
+    for (const id of c.exited) exit.run(ws, id, c.profileId);
+  }
+  const append = prep(
+    'INSERT INTO engagement_events (workspace_id, profile_id, at, type, subject, properties) VALUES (?, ?, ?, ?, ?, ?)',
+  );
+  for (const e of events) append.run(ws, e.profileId, e.at, e.type, e.subject, JSON.stringify(e.properties));
+}
+
+/** Moves what belongs to a merged-away profile's engagement: its event history follows, its memberships go. */
+export function mergeEngagement(prep: Prepare, ws: string, from: string, into: string): void {
+  prep('UPDATE engagement_events SET profile_id = ? WHERE workspace_id = ? AND profile_id = ?').run(
+    into,
+    ws,
+    from,
+  );
+  prep('DELETE FROM segment_members WHERE workspace_id = ? AND profile_id = ?').run(ws, from);
+}
+
+export function engagementColumns(
+  p: ProfileState,
+): [string, string | null, string | null, number | null, string] {
+  return [
+    JSON.stringify(p.facts),
+    p.engagement.stage,
+    p.engagement.previousStage,
+    p.engagement.stageSince,
+    JSON.stringify(p.engagement.segments),
+  ];
+}
+
+export class SqliteReevaluateTx implements ReevaluateTx<'sync'> {
+  constructor(
+    private readonly prep: Prepare,
+    private readonly ws: string,
+    private readonly defs: DefinitionsCache,
+  ) {}
+
+  definitions(): Definitions {
+    return this.defs.get(this.prep, this.ws);
+  }
+
+  loadPage(after: string | null, limit: number): ProfileState[] {
+    const rows = this.prep(
+      `SELECT * FROM profiles WHERE workspace_id = ? AND merged_into IS NULL AND id > ? ORDER BY id LIMIT ?`,
+    ).all(this.ws, after ?? '', limit) as ProfileRow[];
+    return rows.map(profileState);
+  }
+
+  loadHistory(profileIds: readonly string[]): {
+    events: FactSourceEvent[];
+    kinds: { profileId: string; kind: string }[];
+  } {
+    const ev = this.prep(
+      'SELECT profile_id, type, name, timestamp, payload FROM events WHERE workspace_id = ? AND profile_id = ?',
+    );
+    const kinds = this.prep(
+      'SELECT DISTINCT kind FROM identities WHERE workspace_id = ? AND profile_id = ?',
+    ).pluck();
+    const events: FactSourceEvent[] = [];
+    const out: { profileId: string; kind: string }[] = [];
+    for (const id of profileIds) {
+      for (const r of ev.all(this.ws, id) as {
+        profile_id: string;
+        type: string;
+        name: string | null;
+        timestamp: number;
+        payload: string;
+      }[])
+        events.push({
+          profileId: r.profile_id,
+          type: r.type,
+          name: r.name,
+          timestamp: r.timestamp,
+          payload: r.payload,
+        });
+      for (const kind of kinds.all(this.ws, id) as string[]) out.push({ profileId: id, kind });
+    }
+    return { events, kinds: out };
+  }
+
+  writeReevaluation(plan: ReevaluationPlan): void {
+    const upd = this.prep(
+      `UPDATE profiles SET facts = ?, stage = ?, previous_stage = ?, stage_since = ?, segments = ?
+       WHERE workspace_id = ? AND id = ?`,
+    );
+    for (const p of plan.profiles) upd.run(...engagementColumns(p), this.ws, p.id);
+    writeEngagementChanges(this.prep, this.ws, plan.changes, plan.engagementEvents, plan.now);
+  }
+}
+
+/** One definition change inside the caller's write transaction; bumps the definitions version. */
+export function applyDefinitionChange(
+  prep: Prepare,
+  ws: string,
+  change: DefinitionChange,
+  now: number,
+): void {
+  switch (change.kind) {
+    case 'put_segment': {
+      const s = change.segment;
+      const clash = prep('SELECT id FROM segments WHERE workspace_id = ? AND name = ? AND id <> ?').get(
+        ws,
+        s.name,
+        s.id,
+      );
+      if (clash) throw new ConflictError(`a segment named "${s.name}" already exists`);
+      prep(
+        `INSERT INTO segments (workspace_id, id, name, description, rule, version, status, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?)
+         ON CONFLICT (workspace_id, id) DO UPDATE SET name = excluded.name, description = excluded.description,
+           rule = excluded.rule, version = version + 1, status = excluded.status, build_done = 0, build_total = 0,
+           updated_at = excluded.updated_at`,
+      ).run(ws, s.id, s.name, s.description, JSON.stringify(s.rule), s.status, now, now);
+      break;
+    }
+    case 'delete_segment':
+      prep('DELETE FROM segments WHERE workspace_id = ? AND id = ?').run(ws, change.id);
+      prep('DELETE FROM segment_members WHERE workspace_id = ? AND segment_id = ?').run(ws, change.id);
+      prep('DELETE FROM segment_sizes WHERE workspace_id = ? AND segment_id = ?').run(ws, change.id);
+      break;
+    case 'put_computed_trait':
+      prep(
+        `INSERT INTO computed_traits (workspace_id, name, spec, created_at, updated_at) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (workspace_id, name) DO UPDATE SET spec = excluded.spec, updated_at = excluded.updated_at`,
+      ).run(ws, change.name, JSON.stringify(change.spec), now, now);
+      break;
+    case 'delete_computed_trait':
+      prep('DELETE FROM computed_traits WHERE workspace_id = ? AND name = ?').run(ws, change.name);
+      break;
+    case 'set_stage_model':
+      prep('UPDATE workspaces SET stage_model = ? WHERE id = ?').run(
+        change.model === null ? null : JSON.stringify(change.model),
+        ws,
+      );
+      break;
+  }
+  prep('UPDATE workspaces SET definitions_version = definitions_version + 1 WHERE id = ?').run(ws);
+}
+
+export function setSegmentBuild(
+  prep: Prepare,
+  ws: string,
+  segmentId: string,
+  build: { status: 'building' | 'ready'; done: number; total: number },
+  now: number,
+): void {
+  const prev = prep('SELECT status FROM segments WHERE workspace_id = ? AND id = ?')
+    .pluck()
+    .get(ws, segmentId) as string | undefined;
+  if (prev === undefined) return;
+  prep(
+    `UPDATE segments SET status = ?, build_done = ?, build_total = ?, built_at = CASE WHEN ? = 'ready' THEN ? ELSE built_at END
+     WHERE workspace_id = ? AND id = ?`,
+  ).run(build.status, build.done, build.total, build.status, now, ws, segmentId);
+  if (build.status === 'ready') {
+    recordSizes(prep, ws, now, segmentId);
+    // Status is part of the definitions (a building segment emits no events): writers must recompile.
+    if (prev !== 'ready')
+      prep('UPDATE workspaces SET definitions_version = definitions_version + 1 WHERE id = ?').run(ws);
+  }
+}
+
+export function recordSizes(prep: Prepare, ws: string, now: number, segmentId?: string): void {
+  prep(
+    `INSERT OR REPLACE INTO segment_sizes (workspace_id, segment_id, at, size)
+     SELECT s.workspace_id, s.id, ?, (SELECT count(*) FROM segment_members m WHERE m.workspace_id = s.workspace_id AND m.segment_id = s.id)
+     FROM segments s WHERE s.workspace_id = ? AND (? IS NULL OR s.id = ?)`,
+  ).run(now, ws, segmentId ?? null, segmentId ?? null);
+}
