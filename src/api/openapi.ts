@@ -2,6 +2,8 @@
  * The OpenAPI 3.1 description of the admin API, served at /api/v1/openapi.json. Written by hand next
  * to the routes; test/http/api.test.ts checks that every route it lists answers as described.
  */
+import { engagementPaths, engagementSchemas } from './openapi-engagement.js';
+
 const error = { $ref: '#/components/responses/Error' };
 const auth = { 401: { $ref: '#/components/responses/Unauthorized' } };
 const idParam = { name: 'id', in: 'path', required: true, schema: { type: 'string' } };
@@ -16,7 +18,7 @@ export const openApiDocument = {
     title: 'Kizuna admin API',
     version: '1',
     description:
-      'Read unified customer profiles, their event timelines, groups and the event names of a workspace. Authenticate with `Authorization: Bearer <adminKey>`. Ingestion uses the Segment-compatible /v1 endpoints with a write key instead (see docs/ingestion.md).',
+      'Read unified customer profiles, their event timelines, groups and the event names of a workspace; define computed traits, engagement stages and segments, and ask why a customer is (not) in one. Authenticate with `Authorization: Bearer <adminKey>`. Ingestion uses the Segment-compatible /v1 endpoints with a write key instead (see docs/ingestion.md).',
   },
   security: [{ adminKey: [] }],
   paths: {
@@ -101,6 +103,7 @@ export const openApiDocument = {
         responses: { 200: { description: 'OK' }, 503: error },
       },
     },
+    ...engagementPaths,
   },
   components: {
     securitySchemes: { adminKey: { type: 'http', scheme: 'bearer' } },
@@ -115,6 +118,7 @@ export const openApiDocument = {
       },
     },
     schemas: {
+      ...engagementSchemas,
       Error: {
         type: 'object',
         required: ['error'],
@@ -157,6 +161,13 @@ export const openApiDocument = {
           lastSeenAt: { type: ['string', 'null'], format: 'date-time' },
           eventCount: { type: 'integer' },
           groups: { type: 'array', items: { type: 'string' } },
+          stage: { type: ['string', 'null'], description: 'engagement stage (docs/segments.md)' },
+          stageSince: { type: ['string', 'null'], format: 'date-time' },
+          segments: {
+            type: 'array',
+            items: { type: 'string' },
+            description: 'ids of the segments the profile is in',
+          },
           createdAt: { type: 'string', format: 'date-time' },
           updatedAt: { type: 'string', format: 'date-time' },
         },

@@ -2,12 +2,15 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { createApp, openStore, type App } from '../app.js';
 import { loadConfig } from '../config.js';
-import { ConflictError, KizunaError } from '../errors.js';
+import { ConflictError, KizunaError, NotFoundError } from '../errors.js';
+import { systemClock } from '../domain/clock.js';
+import { reevaluateAll } from '../engine/reevaluation.js';
+import { createProgress } from './progress.js';
 import { createWorkspace } from '../workspace.js';
 import { runDemo } from './demo.js';
 
 /**
- * `kizuna`: start the server, create workspaces, fill a demo shop. Every command reads the same
+ * `kizuna`: start the server, create workspaces, fill a demo shop, re-evaluate engagement. Every command reads the same
  * settings (flags, then PORT / KIZUNA_DATA_DIR / DATABASE_URL), so they all meet the same store.
  */
 const program = new Command()
@@ -93,6 +96,40 @@ program
       }
     },
   );
+
+program
+  .command('reevaluate')
+  .description(
+    "re-evaluate every profile's stage and segments now (and with --rebuild-facts, recompute its facts from stored events)",
+  )
+  .option('-w, --workspace <name>', 'workspace', 'demo')
+  .option('--rebuild-facts', 'recompute facts from the stored events first (slow: reads every event)')
+  .option('-d, --data <dir>', 'SQLite data directory (env KIZUNA_DATA_DIR)')
+  .action(async (flags: { workspace: string; rebuildFacts?: boolean; data?: string }) => {
+    const store = openStore(loadConfig(process.env, { data: flags.data }));
+    try {
+      await store.migrate();
+      const ws = await store.findWorkspaceByName(flags.workspace);
+      if (!ws) throw new NotFoundError(`no workspace named "${flags.workspace}"`);
+      const total = await store.countProfiles(ws.id);
+      const progress = createProgress({ total, label: 're-evaluating', unit: 'profiles' });
+      const started = Date.now();
+      let shown = 0;
+      const r = await reevaluateAll(store, systemClock, ws.id, {
+        rebuildFacts: flags.rebuildFacts ?? false,
+        onProgress: (p) => {
+          progress.tick(p.done - shown);
+          shown = p.done;
+        },
+      });
+      progress.done();
+      process.stdout.write(
+        `${r.processed} profiles re-evaluated, ${r.changed} changed stage or segments, in ${((Date.now() - started) / 1000).toFixed(1)} s\n`,
+      );
+    } finally {
+      await store.close();
+    }
+  });
 
 program
   .command('migrate')

@@ -1,6 +1,8 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../domain/clock.js';
 import type { Store } from '../store/store.js';
+import { compileDefinitions, type Definitions } from '../domain/engagement/definitions.js';
+import { evaluateProfile } from '../domain/engagement/evaluate.js';
 
 /** Profiles per re-evaluation transaction: small enough that ingestion interleaves between pages. */
 export const PAGE_SIZE = 500;
@@ -10,9 +12,17 @@ export interface PassProgress {
   total: number;
 }
 
+/** Profiles per scan page on the reader. */
+export const SCAN_PAGE_SIZE = 2000;
+
 /**
- * One pass over every canonical profile of a workspace, page by page, each page its own transaction.
- * Returns how many profiles changed stage or segments.
+ * One pass over every canonical profile of a workspace. Returns how many changed stage or segments.
+ *
+ * Without a facts rebuild the pass scans on the reader and evaluates here, off the writer: most
+ * profiles do not change in a pass, and only those that would are handed to the writer, which loads
+ * and evaluates them again under its lock (so an event that arrived meanwhile is never overwritten).
+ * Ingestion keeps the writer almost to itself during a sweep. A rebuild writes every profile's facts,
+ * so it runs page by page on the writer.
  */
 export async function reevaluateAll(
   store: Store,
@@ -21,6 +31,7 @@ export async function reevaluateAll(
   opts: { rebuildFacts: boolean; onProgress?: (p: PassProgress) => Promise<void> | void },
 ): Promise<{ processed: number; changed: number }> {
   const total = await store.countProfiles(workspaceId);
+  if (!opts.rebuildFacts) return scanAndConfirm(store, clock, workspaceId, total, opts.onProgress);
   let after: string | null = null;
   let processed = 0;
   let changed = 0;
@@ -36,6 +47,46 @@ export async function reevaluateAll(
     await opts.onProgress?.({ done: processed, total: Math.max(total, processed) });
     if (r.next === null) return { processed, changed };
     after = r.next;
+  }
+}
+
+async function scanAndConfirm(
+  store: Store,
+  clock: Clock,
+  workspaceId: string,
+  total: number,
+  onProgress: ((p: PassProgress) => Promise<void> | void) | undefined,
+): Promise<{ processed: number; changed: number }> {
+  let defs: Definitions | null = null;
+  let after: string | null = null;
+  let processed = 0;
+  let changed = 0;
+  for (;;) {
+    const rec = await store.getDefinitions(workspaceId);
+    if (defs?.version !== rec.version) defs = compileDefinitions(rec);
+    const page = await store.scanProfileStates(workspaceId, { after, limit: SCAN_PAGE_SIZE });
+    const now = clock.now();
+    const candidates: string[] = [];
+    for (const p of page.profiles) {
+      const ev = evaluateProfile(p, defs, now);
+      const dropped =
+        ev.engagement.segments.length + ev.exited.length - ev.entered.length !== p.engagement.segments.length;
+      if (ev.stageChange || ev.entered.length > 0 || ev.exited.length > 0 || dropped) candidates.push(p.id);
+    }
+    for (let i = 0; i < candidates.length; i += PAGE_SIZE) {
+      const r = await store.reevaluateProfiles(workspaceId, {
+        after: null,
+        limit: PAGE_SIZE,
+        now: clock.now(),
+        rebuildFacts: false,
+        ids: candidates.slice(i, i + PAGE_SIZE),
+      });
+      changed += r.changed;
+    }
+    processed += page.profiles.length;
+    await onProgress?.({ done: processed, total: Math.max(total, processed) });
+    if (page.next === null) return { processed, changed };
+    after = page.next;
   }
 }
 

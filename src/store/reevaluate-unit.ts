@@ -8,6 +8,7 @@ import {
 } from '../domain/engagement/apply.js';
 import { addIdentityKind, emptyFacts, recordEvent } from '../domain/facts/facts.js';
 import type { ProfileState } from '../domain/resolution.js';
+import type { ReevaluateResult } from './store.js';
 
 /**
  * Re-evaluation of one page of profiles as a unit of work, run by both adapters inside one write
@@ -25,8 +26,11 @@ export interface FactSourceEvent {
 
 export interface ReevaluateTx<R extends 'sync' | 'async' = 'async'> {
   definitions(): Io<R, Definitions>;
-  /** Canonical profiles with id > after (all when null), in id order; on PostgreSQL locked. */
-  loadPage(after: string | null, limit: number): Io<R, ProfileState[]>;
+  /**
+   * Canonical profiles with id > after (all when null), in id order; or, when `ids` is given, those of
+   * them that are still canonical. On PostgreSQL locked.
+   */
+  loadPage(after: string | null, limit: number, ids: readonly string[] | null): Io<R, ProfileState[]>;
   /** Every stored event of these profiles, and their identity kinds. */
   loadHistory(
     profileIds: readonly string[],
@@ -49,12 +53,8 @@ export interface ReevaluateOptions {
   limit: number;
   now: number;
   rebuildFacts: boolean;
-}
-
-export interface ReevaluateResult {
-  processed: number;
-  next: string | null;
-  changed: number;
+  /** re-evaluate just these profiles (a scan found they would change) instead of a page */
+  ids?: readonly string[];
 }
 
 type Step =
@@ -98,7 +98,7 @@ function* unit(opts: ReevaluateOptions): Generator<Step, ReevaluateResult, unkno
   };
   return {
     processed: page.length,
-    next: page.length < opts.limit ? null : page[page.length - 1]!.id,
+    next: opts.ids !== undefined || page.length < opts.limit ? null : page[page.length - 1]!.id,
     changed: changes.length,
   };
 }
@@ -108,7 +108,7 @@ function perform(tx: ReevaluateTx<'sync'> | ReevaluateTx, step: Step, opts: Reev
     case 'definitions':
       return tx.definitions();
     case 'page':
-      return tx.loadPage(opts.after, opts.limit);
+      return tx.loadPage(opts.after, opts.limit, opts.ids ?? null);
     case 'history':
       return tx.loadHistory(step.ids);
     case 'write':

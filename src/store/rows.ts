@@ -155,3 +155,24 @@ export function stageTransition(
   );
   return { at: num(at), from: p.previous_stage, to: p.stage, reason: p.reason };
 }
+
+/**
+ * A profile state whose traits are parsed only if something reads them: re-evaluating a page of
+ * profiles mostly looks at facts, and parsing every profile's traits was a fifth of its time.
+ */
+export function lazyProfileState(row: ProfileRow): ProfileState {
+  const state = profileState({ ...row, traits: '{}', trait_times: '{}' });
+  let traits: JsonObject | undefined;
+  let times: Record<string, number> | undefined;
+  Object.defineProperty(state, 'traits', {
+    enumerable: true,
+    get: () => (traits ??= json<JsonObject>(row.traits)),
+    set: (v: JsonObject) => (traits = v),
+  });
+  Object.defineProperty(state, 'traitTimes', {
+    enumerable: true,
+    get: () => (times ??= json<Record<string, number>>(row.trait_times)),
+    set: (v: Record<string, number>) => (times = v),
+  });
+  return state;
+}

@@ -109,6 +109,21 @@ export interface SegmentView {
   readonly updatedAt: number;
 }
 
+export interface ReevaluatePage {
+  after: string | null;
+  limit: number;
+  now: number;
+  rebuildFacts: boolean;
+  /** just these profiles (ignoring after/limit) */
+  ids?: readonly string[];
+}
+
+export interface ReevaluateResult {
+  processed: number;
+  next: string | null;
+  changed: number;
+}
+
 export interface StageTransition {
   readonly at: number;
   readonly from: string | null;
@@ -191,10 +206,16 @@ export interface Store {
    * adds a filtered event or an aggregate). Each page is one transaction, so readers never see a
    * profile half-updated; concurrent ingestion of the same profiles is serialised with it.
    */
-  reevaluateProfiles(
+  reevaluateProfiles(workspaceId: string, page: ReevaluatePage): Promise<ReevaluateResult>;
+  /**
+   * Reads one page of canonical profiles' evaluation state (id order) without locking or writing: a
+   * pass evaluates them outside the writer and sends only the profiles that would change to
+   * `reevaluateProfiles({ ids })`, which evaluates them again under its lock.
+   */
+  scanProfileStates(
     workspaceId: string,
-    page: { after: string | null; limit: number; now: number; rebuildFacts: boolean },
-  ): Promise<{ processed: number; next: string | null; changed: number }>;
+    page: { after: string | null; limit: number },
+  ): Promise<{ profiles: ProfileState[]; next: string | null }>;
   countProfiles(workspaceId: string): Promise<number>;
   /** Records where a segment's build stands; `ready` also stamps built_at and a size-history point. */
   setSegmentBuild(

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { engagementPaths } from '../../src/api/openapi-engagement.js';
 import { basic, get, issuesOf, post, send, startTestServer, T0, type TestServer } from './harness.js';
 
 const DAY = 86_400_000;
@@ -215,5 +216,20 @@ describe('computed traits', () => {
       fn: 'count',
     });
     expect(issuesOf(builtin.body).join('; ')).toMatch(/built-in/);
+  });
+});
+
+describe('the OpenAPI document', () => {
+  it('lists every engagement route, and every documented GET answers 200 with real ids', async () => {
+    const segs = (await api('/segments')).body['segments'] as { id: string }[];
+    const ann = await profileOf('ann');
+    for (const [path, ops] of Object.entries(engagementPaths)) {
+      if (!('get' in ops)) continue;
+      const concrete =
+        path.replace('/segments/{id}', `/segments/${segs[0]!.id}`).replace('{id}', ann.id) +
+        (path.endsWith('/explain') ? `?segment=${segs[0]!.id}` : '');
+      const r = await get(`${s.url}${concrete}`, s.ws.adminKey);
+      expect(r.status, concrete).toBe(200);
+    }
   });
 });

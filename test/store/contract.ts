@@ -444,6 +444,30 @@ export function storeContract(name: string, harness: () => StoreHarness): void {
         expect(await store.countProfiles(ws)).toBe(5);
       });
 
+      it('scans states without writing, and re-evaluates just the profiles it is given', async () => {
+        await store.ingest(
+          ws,
+          ['a', 'b', 'c'].map((u) => order(u, `o-${u}`)),
+        );
+        const scan = await store.scanProfileStates(ws, { after: null, limit: 2 });
+        expect(scan.profiles.map((p) => p.engagement.stage)).toEqual(['new', 'new']);
+        const rest = await store.scanProfileStates(ws, { after: scan.next, limit: 2 });
+        expect(rest).toMatchObject({ next: null });
+        expect(rest.profiles).toHaveLength(1);
+        clock.advance(20 * DAY);
+        const target = scan.profiles[1]!.id;
+        const r = await store.reevaluateProfiles(ws, {
+          after: null,
+          limit: 10,
+          now: clock.now(),
+          rebuildFacts: false,
+          ids: [target, 'p_gone'],
+        });
+        expect(r).toEqual({ processed: 1, next: null, changed: 1 });
+        expect(await store.stageCounts(ws)).toEqual({ new: 2, active: 1 });
+        expect((await store.getProfile(ws, target))?.stage).toBe('active');
+      });
+
       it('rebuilds facts from history when a definition needs a filtered event', async () => {
         await store.ingest(ws, [
           order('u1', 'o1', { category: 'shoes', revenue: 10 }),

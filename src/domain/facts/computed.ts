@@ -28,6 +28,8 @@ export const LAST_ORDER_PRODUCTS: AggregateSpec = {
   family: 'last',
   value: { builtin: 'order_products' },
 };
+const REVENUE_KEY = aggregateKey(REVENUE);
+
 /** Aggregates every workspace keeps, whatever it defines. */
 export const BUILTIN_AGGREGATES: readonly AggregateSpec[] = [REVENUE, LAST_ORDER_PRODUCTS];
 
@@ -121,6 +123,7 @@ function band(x: number, cuts: readonly number[]): number {
 export class ComputedTraits {
   private readonly cache = new Map<string, unknown>();
   private allSeries: Series | undefined;
+  private spanCache: { n: number; first: number | null; last: number | null } | undefined;
 
   constructor(
     private readonly facts: ProfileFacts,
@@ -165,6 +168,22 @@ export class ComputedTraits {
     return out;
   }
 
+  /** Lifetime count and first/last time over every event: cheap, and what stage rules mostly need. */
+  private span(): { n: number; first: number | null; last: number | null } {
+    if (this.spanCache) return this.spanCache;
+    let n = 0;
+    let first = Infinity;
+    let last = -Infinity;
+    for (const s of Object.values(this.facts.e)) {
+      n += s.n;
+      if (s.f < first) first = s.f;
+      if (s.l > last) last = s.l;
+    }
+    this.spanCache = n > 0 ? { n, first, last } : { n: 0, first: null, last: null };
+    return this.spanCache;
+  }
+
+  /** Every event as one series (per-day counts merged): only windowed totals need it. */
   private everything(): Series {
     if (this.allSeries) return this.allSeries;
     const all: Series = { n: 0, f: Infinity, l: -Infinity, d: {} };
@@ -184,11 +203,9 @@ export class ComputedTraits {
 
   private builtin(name: BuiltinComputed): unknown {
     const now = this.now;
-    const all = this.everything();
-    const firstSeen = all.n > 0 ? all.f : null;
-    const lastSeen = all.n > 0 ? all.l : null;
+    const { n: total, first: firstSeen, last: lastSeen } = this.span();
     const orders = this.orders();
-    const revenue = this.facts.a[aggregateKey(REVENUE)];
+    const revenue = this.facts.a[REVENUE_KEY];
     switch (name) {
       case 'first_seen_at':
         return iso(firstSeen);
@@ -199,12 +216,12 @@ export class ComputedTraits {
       case 'days_since_last_seen':
         return daysSince(lastSeen, now);
       case 'event_count':
-        return all.n;
+        return total;
       case 'events_7d':
       case 'events_30d':
       case 'events_90d':
       case 'events_365d':
-        return seriesStats(all, last(Number(name.slice(7, -1))), now).count;
+        return seriesStats(this.everything(), last(Number(name.slice(7, -1))), now).count;
       case 'active_days_7d':
       case 'active_days_30d':
       case 'active_days_90d':

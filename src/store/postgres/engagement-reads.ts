@@ -110,3 +110,18 @@ export async function listWorkspaces(sql: Sql): Promise<Workspace[]> {
   );
   return rows.map((r) => ({ id: r.id, name: r.name, createdAt: r.created_at }));
 }
+
+export async function scanProfileStates(
+  sql: Sql,
+  ws: string,
+  page: { after: string | null; limit: number },
+): Promise<{ profiles: ProfileState[]; next: string | null }> {
+  const rows = await sql.query<ProfileRow>(
+    `SELECT p.id, p.user_id, p.traits, p.trait_times, p.first_seen_at, p.last_seen_at, p.event_count,
+       p.created_at, p.updated_at, ${ENGAGEMENT_COLUMNS}
+     FROM profiles p WHERE p.workspace_id = $1 AND p.merged_into IS NULL AND p.id > $2 ORDER BY p.id LIMIT $3`,
+    [ws, page.after ?? '', page.limit],
+  );
+  const profiles = rows.map(profileState);
+  return { profiles, next: rows.length < page.limit ? null : (profiles.at(-1)?.id ?? null) };
+}

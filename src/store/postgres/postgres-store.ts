@@ -21,6 +21,8 @@ import type {
   KeyKind,
   ProfilePage,
   ProfileView,
+  ReevaluatePage,
+  ReevaluateResult,
   SegmentView,
   StageTransition,
   Store,
@@ -291,10 +293,7 @@ export class PostgresStore implements Store {
   }
 
   /** One transaction per page; the page's profiles are locked in id order (see PostgresReevaluateTx). */
-  reevaluateProfiles(
-    workspaceId: string,
-    page: { after: string | null; limit: number; now: number; rebuildFacts: boolean },
-  ): Promise<{ processed: number; next: string | null; changed: number }> {
+  reevaluateProfiles(workspaceId: string, page: ReevaluatePage): Promise<ReevaluateResult> {
     return guarded(() =>
       transaction(
         this.pool,
@@ -302,6 +301,13 @@ export class PostgresStore implements Store {
         WRITE_RETRY,
       ),
     );
+  }
+
+  scanProfileStates(
+    workspaceId: string,
+    page: { after: string | null; limit: number },
+  ): Promise<{ profiles: ProfileState[]; next: string | null }> {
+    return guarded(() => reads.scanProfileStates(this.sql, workspaceId, page));
   }
 
   countProfiles(workspaceId: string): Promise<number> {

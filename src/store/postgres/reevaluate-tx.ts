@@ -26,6 +26,17 @@ const LOAD_PAGE = named(
    FOR UPDATE`,
 );
 
+/** The given profiles that are still canonical, locked in id order like a page. */
+const LOAD_IDS = named(
+  'kizuna_reevaluate_ids',
+  `SELECT p.id, p.user_id, p.traits, p.trait_times, p.first_seen_at, p.last_seen_at, p.event_count, p.created_at,
+          p.updated_at, ${ENGAGEMENT_COLUMNS}
+   FROM profiles p
+   WHERE p.workspace_id = :ws::text AND p.id = ANY(:ids::text[]) AND p.merged_into IS NULL
+   ORDER BY p.id
+   FOR UPDATE`,
+);
+
 /** The payload as text: the unit parses it only for the events whose properties a fact needs. */
 const HISTORY_EVENTS = named(
   'kizuna_reevaluate_history_events',
@@ -76,8 +87,15 @@ export class PostgresReevaluateTx implements ReevaluateTx {
     return this.defs.get(this.sql, this.ws);
   }
 
-  async loadPage(after: string | null, limit: number): Promise<ProfileState[]> {
-    const rows = await this.sql.once<ProfileRow>(LOAD_PAGE, { ws: this.ws, after: after ?? '', limit });
+  async loadPage(
+    after: string | null,
+    limit: number,
+    ids: readonly string[] | null,
+  ): Promise<ProfileState[]> {
+    const rows =
+      ids === null
+        ? await this.sql.once<ProfileRow>(LOAD_PAGE, { ws: this.ws, after: after ?? '', limit })
+        : await this.sql.once<ProfileRow>(LOAD_IDS, { ws: this.ws, ids });
     return rows.map(profileState);
   }
 

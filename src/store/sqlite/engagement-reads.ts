@@ -1,5 +1,12 @@
 import type { ProfileState } from '../../domain/resolution.js';
-import { profileState, segmentView, stageTransition, type ProfileRow, type SegmentRow } from '../rows.js';
+import {
+  lazyProfileState,
+  profileState,
+  segmentView,
+  stageTransition,
+  type ProfileRow,
+  type SegmentRow,
+} from '../rows.js';
 import type { SegmentView, StageTransition } from '../store.js';
 import type { Prepare } from './statements.js';
 
@@ -72,4 +79,16 @@ export function countProfiles(r: Prepare, ws: string): number {
   return r('SELECT count(*) FROM profiles WHERE workspace_id = ? AND merged_into IS NULL')
     .pluck()
     .get(ws) as number;
+}
+
+export function scanProfileStates(
+  r: Prepare,
+  ws: string,
+  page: { after: string | null; limit: number },
+): { profiles: ProfileState[]; next: string | null } {
+  const rows = r(
+    'SELECT * FROM profiles WHERE workspace_id = ? AND merged_into IS NULL AND id > ? ORDER BY id LIMIT ?',
+  ).all(ws, page.after ?? '', page.limit) as ProfileRow[];
+  const profiles = rows.map(lazyProfileState);
+  return { profiles, next: rows.length < page.limit ? null : (profiles.at(-1)?.id ?? null) };
 }

@@ -10,7 +10,7 @@ import { DEFAULT_STAGE_MODEL, type StageModelSource } from '../../domain/engagem
 import { DEFAULT_RFM, type RfmSettings } from '../../domain/facts/computed.js';
 import { ConflictError, NotFoundError } from '../../errors.js';
 import type { FactSourceEvent, ReevaluateTx, ReevaluationPlan } from '../reevaluate-unit.js';
-import { json, profileState, type ProfileRow } from '../rows.js';
+import { json, lazyProfileState, type ProfileRow } from '../rows.js';
 import type { DefinitionChange } from '../store.js';
 import type { Prepare } from './statements.js';
 
@@ -126,11 +126,20 @@ export class SqliteReevaluateTx implements ReevaluateTx<'sync'> {
     return this.defs.get(this.prep, this.ws);
   }
 
-  loadPage(after: string | null, limit: number): ProfileState[] {
+  loadPage(after: string | null, limit: number, ids: readonly string[] | null): ProfileState[] {
+    if (ids !== null) {
+      const one = this.prep(
+        'SELECT * FROM profiles WHERE workspace_id = ? AND id = ? AND merged_into IS NULL',
+      );
+      return [...ids].sort().flatMap((id) => {
+        const row = one.get(this.ws, id) as ProfileRow | undefined;
+        return row ? [lazyProfileState(row)] : [];
+      });
+    }
     const rows = this.prep(
       `SELECT * FROM profiles WHERE workspace_id = ? AND merged_into IS NULL AND id > ? ORDER BY id LIMIT ?`,
     ).all(this.ws, after ?? '', limit) as ProfileRow[];
-    return rows.map(profileState);
+    return rows.map(lazyProfileState);
   }
 
   loadHistory(profileIds: readonly string[]): {
@@ -170,7 +179,17 @@ export class SqliteReevaluateTx implements ReevaluateTx<'sync'> {
       `UPDATE profiles SET facts = ?, stage = ?, previous_stage = ?, stage_since = ?, segments = ?
        WHERE workspace_id = ? AND id = ?`,
     );
-    for (const p of plan.profiles) upd.run(...engagementColumns(p), this.ws, p.id);
+    // Without the indexed stage column when it did not change (see ingest-tx.ts).
+    const updSameStage = this.prep(
+      `UPDATE profiles SET facts = ?, previous_stage = ?, stage_since = ?, segments = ?
+       WHERE workspace_id = ? AND id = ?`,
+    );
+    const moved = new Set(plan.changes.filter((c) => c.stageChange).map((c) => c.profileId));
+    for (const p of plan.profiles) {
+      const [facts, stage, previous, since, segments] = engagementColumns(p);
+      if (moved.has(p.id)) upd.run(facts, stage, previous, since, segments, this.ws, p.id);
+      else updSameStage.run(facts, previous, since, segments, this.ws, p.id);
+    }
     writeEngagementChanges(this.prep, this.ws, plan.changes, plan.engagementEvents, plan.now);
   }
 }

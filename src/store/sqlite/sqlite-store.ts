@@ -14,6 +14,8 @@ import type {
   ProfilePage,
   ProfileView,
   DefinitionChange,
+  ReevaluatePage,
+  ReevaluateResult,
   SegmentView,
   StageTransition,
   Store,
@@ -277,11 +279,15 @@ export class SqliteStore implements Store {
     return Promise.resolve(row ? reads.profileStateOf(row) : null);
   }
 
-  reevaluateProfiles(
-    workspaceId: string,
-    page: { after: string | null; limit: number; now: number; rebuildFacts: boolean },
-  ): Promise<{ processed: number; next: string | null; changed: number }> {
+  reevaluateProfiles(workspaceId: string, page: ReevaluatePage): Promise<ReevaluateResult> {
     return this.writes.reevaluateProfiles(workspaceId, page);
+  }
+
+  async scanProfileStates(
+    workspaceId: string,
+    page: { after: string | null; limit: number },
+  ): Promise<{ profiles: ProfileState[]; next: string | null }> {
+    return Promise.resolve(reads.scanProfileStates(this.r, workspaceId, page));
   }
 
   async countProfiles(workspaceId: string): Promise<number> {

@@ -3,8 +3,7 @@ import type { NormalizedEvent } from '../../domain/event.js';
 import { ConflictError, NotFoundError, StoreUnavailableError } from '../../errors.js';
 import type { IngestResult, Workspace } from '../store.js';
 import type { SqliteWrites, WriterMethod } from './writer.js';
-import type { DefinitionChange } from '../store.js';
-import type { ReevaluateResult } from '../reevaluate-unit.js';
+import type { DefinitionChange, ReevaluatePage, ReevaluateResult } from '../store.js';
 
 /** A call of one SqliteWrites method with its arguments, or the closing handshake. */
 export type WriterRequest = { id: number } & (
@@ -104,10 +103,7 @@ export class ThreadWriter implements SqliteWrites {
     return this.invoke('changeDefinitions', workspaceId, change, now);
   }
 
-  reevaluateProfiles(
-    workspaceId: string,
-    page: { after: string | null; limit: number; now: number; rebuildFacts: boolean },
-  ): Promise<ReevaluateResult> {
+  reevaluateProfiles(workspaceId: string, page: ReevaluatePage): Promise<ReevaluateResult> {
     return this.invoke('reevaluateProfiles', workspaceId, page);
   }
 

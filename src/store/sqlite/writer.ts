@@ -10,8 +10,8 @@ import { loadMigrations } from '../migrations.js';
 import type { IngestResult, Workspace } from '../store.js';
 import { SqliteIngestTx } from './ingest-tx.js';
 import { statementCache, type Prepare } from './statements.js';
-import type { DefinitionChange } from '../store.js';
-import { runReevaluateSync, type ReevaluateResult } from '../reevaluate-unit.js';
+import type { DefinitionChange, ReevaluatePage, ReevaluateResult } from '../store.js';
+import { runReevaluateSync } from '../reevaluate-unit.js';
 import {
   DefinitionsCache,
   SqliteReevaluateTx,
@@ -35,10 +35,7 @@ export interface SqliteWrites {
   createWorkspace(ws: Workspace, keys: { writeKeyHash: string; adminKeyHash: string }): Promise<void>;
   ingest(workspaceId: string, events: readonly NormalizedEvent[], now: number): Promise<IngestResult>;
   changeDefinitions(workspaceId: string, change: DefinitionChange, now: number): Promise<void>;
-  reevaluateProfiles(
-    workspaceId: string,
-    page: { after: string | null; limit: number; now: number; rebuildFacts: boolean },
-  ): Promise<ReevaluateResult>;
+  reevaluateProfiles(workspaceId: string, page: ReevaluatePage): Promise<ReevaluateResult>;
   setSegmentBuild(
     workspaceId: string,
     segmentId: string,
@@ -177,10 +174,7 @@ export class SqliteWriter implements SqliteWrites {
     return this.exclusive(() => applyDefinitionChange(this.w, workspaceId, change, now));
   }
 
-  reevaluateProfiles(
-    workspaceId: string,
-    page: { after: string | null; limit: number; now: number; rebuildFacts: boolean },
-  ): Promise<ReevaluateResult> {
+  reevaluateProfiles(workspaceId: string, page: ReevaluatePage): Promise<ReevaluateResult> {
     return this.exclusive(() =>
       runReevaluateSync(new SqliteReevaluateTx(this.w, workspaceId, this.definitions), page),
     );
