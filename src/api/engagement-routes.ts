@@ -75,6 +75,30 @@ export function registerEngagementRoutes(app: FastifyInstance, deps: EngagementA
     return reply.status(201).send(segmentJson(s));
   });
 
+  app.post('/api/v1/segments/preview', async (req) => {
+    const ws = await workspace(req);
+    const body = parse(
+      z.object(
+        {
+          rule: z.unknown().refine((v) => v !== undefined, { error: 'required: the rule to preview' }),
+          sample: z
+            .number({ error: 'must be a number' })
+            .int()
+            .min(0)
+            .max(100, { error: 'must be at most 100' })
+            .optional(),
+        },
+        { error: 'the body must be a JSON object' },
+      ),
+      req.body,
+    );
+    return engagement.preview(ws, body.rule, {
+      allowUnknownEvents: allowUnknown(req),
+      sample: body.sample ?? 10,
+      budgetMs: 5000,
+    });
+  });
+
   app.get<{ Params: { id: string } }>('/api/v1/segments/:id', async (req) => {
     const ws = await workspace(req);
     const s = await store.getSegment(ws, req.params.id);

@@ -39,6 +39,34 @@ export const engagementPaths = {
       responses: { 201: ok('#/components/schemas/Segment'), 400: error, ...auth, 409: error },
     },
   },
+  '/api/v1/segments/preview': {
+    post: {
+      summary: 'Count and sample the profiles a rule would hold, before saving it',
+      description:
+        'Scans for at most 5 s, then extrapolates (`estimated: true`). `exact: false` when the rule filters events on properties the facts do not keep yet (saving it rebuilds them).',
+      parameters: [allowUnknown],
+      requestBody: {
+        required: true,
+        content: {
+          'application/json': {
+            schema: {
+              type: 'object',
+              required: ['rule'],
+              properties: {
+                rule: { type: 'object' },
+                sample: { type: 'integer', maximum: 100, default: 10 },
+              },
+            },
+          },
+        },
+      },
+      responses: {
+        200: anyJson('{count, estimated, exact, scanned, total, sample: profileIds}'),
+        400: error,
+        ...auth,
+      },
+    },
+  },
   '/api/v1/segments/{id}': {
     get: {
       summary: 'A segment',

@@ -8,13 +8,14 @@ import {
 } from '../domain/engagement/definitions.js';
 import {
   computedTraitsOf,
+  evaluateDraft,
   explainSegment,
   explainStage,
   type StageExplanation,
 } from '../domain/engagement/evaluate.js';
 import type { StageModelSource } from '../domain/engagement/stages.js';
 import { BUILTIN_COMPUTED } from '../domain/facts/computed.js';
-import { findCycle, segmentRefs } from '../domain/rules/graph.js';
+import { eventSelectors, findCycle, segmentRefs, selectorKey } from '../domain/rules/graph.js';
 import { parseRule } from '../domain/rules/schema.js';
 import type { Explanation, RuleCatalog } from '../domain/rules/types.js';
 import { NotFoundError, ValidationError, type FieldIssue } from '../errors.js';
@@ -131,6 +132,58 @@ export class EngagementService {
     const view = await this.store.getSegment(ws, segId);
     if (!view) throw new NotFoundError(`segment ${segId} not found`);
     return view;
+  }
+
+  /**
+   * How many profiles a rule would hold, and a sample, before it is saved. Scans on the reader for at
+   * most `budgetMs`, then extrapolates (`estimated: true`). A rule that filters events on properties the
+   * facts do not keep yet cannot be answered from facts: it is counted as if those events never happened
+   * and `exact` says so.
+   */
+  async preview(
+    ws: string,
+    rule: unknown,
+    opts: { allowUnknownEvents: boolean; sample: number; budgetMs: number },
+  ): Promise<{
+    count: number;
+    estimated: boolean;
+    exact: boolean;
+    scanned: number;
+    total: number;
+    sample: string[];
+  }> {
+    const rec = await this.store.getDefinitions(ws);
+    const catalog = await this.catalog(ws, rec, !opts.allowUnknownEvents);
+    const parsed = parseRule(rule, catalog, { now: this.clock.now() });
+    if (!parsed.ok) fail(parsed.issues);
+    const defs = compileDefinitions(rec);
+    const kept = factKeys(defs);
+    const exact = eventSelectors(parsed.rule).every(
+      (s) => s.where.length === 0 || kept.has(`s:${selectorKey(s)}`),
+    );
+    const total = await this.store.countProfiles(ws);
+    // A compute budget, so wall time (not the injected business clock).
+    const started = performance.now();
+    const sample: string[] = [];
+    let count = 0;
+    let scanned = 0;
+    let after: string | null = null;
+    for (;;) {
+      const page = await this.store.scanProfileStates(ws, { after, limit: 2000 });
+      const now = this.clock.now();
+      for (const p of page.profiles) {
+        if (!evaluateDraft(p, defs, parsed.rule, now)) continue;
+        count++;
+        if (sample.length < opts.sample) sample.push(p.id);
+      }
+      scanned += page.profiles.length;
+      if (page.next === null) return { count, estimated: false, exact, scanned, total: scanned, sample };
+      if (performance.now() - started > opts.budgetMs) {
+        const estimate = scanned > 0 ? Math.round((count * total) / scanned) : 0;
+        return { count: estimate, estimated: true, exact, scanned, total, sample };
+      }
+      after = page.next;
+    }
   }
 
   async deleteSegment(ws: string, id: string): Promise<void> {

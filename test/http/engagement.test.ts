@@ -131,6 +131,26 @@ describe('segments over the admin API', () => {
     expect((await api(`/segments/${a.body['id'] as string}`)).status).toBe(404);
   });
 
+  it('previews a rule before saving: count, sample, and whether facts can answer it exactly', async () => {
+    const r = await admin('POST', '/segments/preview', {
+      rule: { computed: 'purchase_count', op: 'gte', value: 1 },
+      sample: 1,
+    });
+    expect(r.status).toBe(200);
+    expect(r.body).toMatchObject({ count: 2, estimated: false, exact: true, scanned: 2, total: 2 });
+    expect(r.body['sample']).toHaveLength(1);
+    const filtered = await admin('POST', '/segments/preview', {
+      rule: { event: 'Order Completed', where: [{ property: 'revenue', op: 'gt', value: 100 }] },
+    });
+    // No saved definition keeps that filter yet, so the facts cannot answer it.
+    expect(filtered.body).toMatchObject({ exact: false });
+    const bad = await admin('POST', '/segments/preview', {
+      rule: { event: 'Order Completed', within: { days: -1 } },
+    });
+    expect(bad.status).toBe(400);
+    expect(((await api('/segments')).body['segments'] as unknown[]).length).toBeGreaterThan(0);
+  });
+
   it('refuses a duplicate name with 409', async () => {
     const r = await admin('POST', '/segments', { name: 'Shoe buyers', rule: { event: 'Order Completed' } });
     expect(r.status).toBe(409);

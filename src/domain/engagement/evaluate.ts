@@ -14,6 +14,7 @@ import type {
   EventStats,
   Explanation,
   IdentityPresence,
+  Rule,
   RuleContext,
   Window,
 } from '../rules/types.js';
@@ -179,4 +180,14 @@ export function explainSegment(
 
 export function computedTraitsOf(p: ProfileInput, defs: Definitions, now: number): ComputedTraits {
   return new ComputedTraits(p.facts, defs.computed, defs.rfm, now, p.engagement.stageSince);
+}
+
+/**
+ * Evaluates a rule that is not saved yet (a preview) against a profile: other segments it refers to
+ * are read from the profile's stored memberships, so this costs one rule evaluation.
+ */
+export function evaluateDraft(p: ProfileInput, defs: Definitions, rule: Rule, now: number): boolean {
+  const ctx = new ProfileContext(p, defs, now);
+  for (const id of p.engagement.segments) ctx.members.add(id);
+  return evaluate(rule, ctx);
 }
