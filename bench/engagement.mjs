@@ -185,7 +185,8 @@ function timedCli(args, env) {
     child.stdout.on('data', (d) => (out += d));
     const poll = setInterval(() => {
       try {
-        rss = Math.max(rss, peakRssMb(child.pid));
+        const now = peakRssMb(child.pid);
+        if (Number.isFinite(now)) rss = Math.max(rss, now);
       } catch {
         // exited
       }

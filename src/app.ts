@@ -46,7 +46,7 @@ export async function createApp(
   const store = opts.store ?? openStore(config, clock);
   const { applied } = await store.migrate();
   if (applied.length > 0) logger.info({ applied }, 'applied migrations');
-  const builder = new SegmentBuilder(store, clock, logger);
+  const builder = new SegmentBuilder(store, clock, logger, 1000);
   const engagement = new EngagementService(store, clock, builder);
   const sweeper = new Sweeper(store, clock, logger, config.sweepIntervalMinutes * 60_000);
   const server = buildServer({

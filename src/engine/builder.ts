@@ -14,10 +14,15 @@ export class SegmentBuilder {
   /** what the next pass of each workspace must do, merged over the requests made while one runs */
   private readonly wanted = new Map<string, { rebuildFacts: boolean; everyone: boolean }>();
 
+  /**
+   * `settleMs`: how long a pass waits for more definition changes before it starts (wall time: it
+   * trades latency for work, it is not business time). 0 in tests.
+   */
   constructor(
     private readonly store: Store,
     private readonly clock: Clock,
     private readonly logger: Logger,
+    private readonly settleMs = 0,
   ) {
     this.runner = new CoalescingRunner(logger);
   }
@@ -33,6 +38,9 @@ export class SegmentBuilder {
       everyone: wanted.everyone || (opts.everyone ?? false),
     });
     return this.runner.request(workspaceId, async () => {
+      // A burst of definition changes (a team saving twenty traits in a row) becomes one pass: each
+      // change arriving during the wait joins it, and each arriving during the pass queues one more.
+      if (this.settleMs > 0) await new Promise((r) => setTimeout(r, this.settleMs));
       const want = this.wanted.get(workspaceId) ?? { rebuildFacts: false, everyone: false };
       this.wanted.delete(workspaceId);
       const building = (await this.store.listSegments(workspaceId)).filter((s) => s.status === 'building');
