@@ -202,6 +202,31 @@ export function registerEngagementRoutes(app: FastifyInstance, deps: EngagementA
     };
   });
 
+  app.get('/api/v1/engagement-events', async (req) => {
+    const ws = await workspace(req);
+    const q = parse(
+      z.object({
+        after: z.coerce
+          .number({ error: 'must be a number' })
+          .int()
+          .min(0, { error: 'must be 0 or more' })
+          .default(0),
+        limit: limit(1000, 100),
+        profileId: z.string().min(1).optional(),
+      }),
+      req.query,
+    );
+    const events = await store.listEngagementEvents(ws, {
+      after: q.after,
+      limit: q.limit,
+      ...(q.profileId !== undefined && { profileId: q.profileId }),
+    });
+    return {
+      events: events.map((e) => ({ ...e, at: iso(e.at) })),
+      next: events.length === q.limit ? (events.at(-1)?.id ?? null) : null,
+    };
+  });
+
   app.get<{ Params: { id: string } }>('/api/v1/profiles/:id/explain', async (req) => {
     const ws = await workspace(req);
     const q = parse(

@@ -137,6 +137,23 @@ export const engagementPaths = {
       responses: { 200: anyJson('the default model'), ...auth },
     },
   },
+  '/api/v1/engagement-events': {
+    get: {
+      summary: 'The engagement event stream: Stage Entered, Segment Entered, Segment Exited, in id order',
+      description:
+        'Follow it with `after` = the last id seen. On PostgreSQL ids are assigned at insert, not commit: a close follower should re-read a short window behind its cursor.',
+      parameters: [
+        { name: 'after', in: 'query', schema: { type: 'integer', default: 0 } },
+        { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 1000, default: 100 } },
+        { name: 'profileId', in: 'query', schema: { type: 'string' } },
+      ],
+      responses: {
+        200: anyJson('{events: [{id, profileId, at, type, subject, properties}], next}'),
+        400: error,
+        ...auth,
+      },
+    },
+  },
   '/api/v1/profiles/{id}/computed': {
     get: {
       summary: 'A profile’s computed traits and per-event counts over 7/30/90/365 days',

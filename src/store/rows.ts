@@ -1,7 +1,7 @@
 import type { EventType, JsonObject, StoredEvent } from '../domain/event.js';
 import type { IdentityKey, IdentityKind } from '../domain/identity.js';
 import type { ProfileState } from '../domain/resolution.js';
-import type { ProfileView, SegmentView, StageTransition } from './store.js';
+import type { EngagementEventView, ProfileView, SegmentView, StageTransition } from './store.js';
 import { emptyFacts, type ProfileFacts } from '../domain/facts/facts.js';
 
 /**
@@ -175,4 +175,24 @@ export function lazyProfileState(row: ProfileRow): ProfileState {
     set: (v: Record<string, number>) => (times = v),
   });
   return state;
+}
+
+export interface EngagementEventRow {
+  id: number | string;
+  profile_id: string;
+  at: number | string;
+  type: EngagementEventView['type'];
+  subject: string;
+  properties: string | Record<string, unknown>;
+}
+
+export function engagementEventView(r: EngagementEventRow): EngagementEventView {
+  return {
+    id: num(r.id),
+    profileId: r.profile_id,
+    at: num(r.at),
+    type: r.type,
+    subject: r.subject,
+    properties: json<Record<string, unknown>>(r.properties),
+  };
 }

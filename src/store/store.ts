@@ -124,6 +124,15 @@ export interface ReevaluateResult {
   changed: number;
 }
 
+export interface EngagementEventView {
+  readonly id: number;
+  readonly profileId: string;
+  readonly at: number;
+  readonly type: 'Stage Entered' | 'Segment Entered' | 'Segment Exited';
+  readonly subject: string;
+  readonly properties: Record<string, unknown>;
+}
+
 export interface StageTransition {
   readonly at: number;
   readonly from: string | null;
@@ -197,6 +206,16 @@ export interface Store {
   /** Profiles per stage (canonical profiles only). */
   stageCounts(workspaceId: string): Promise<Record<string, number>>;
   stageHistory(workspaceId: string, profileId: string): Promise<StageTransition[]>;
+  /**
+   * The engagement event stream (`Stage Entered`, `Segment Entered`, `Segment Exited`) in id order
+   * after `after`, `limit` ≤ 1000, optionally for one profile. On PostgreSQL ids are assigned at insert,
+   * not at commit, so a reader following the stream closely can see a higher id before a lower one
+   * commits; consumers that must not miss one should re-read a short window behind their cursor.
+   */
+  listEngagementEvents(
+    workspaceId: string,
+    page: { after: number; limit: number; profileId?: string },
+  ): Promise<EngagementEventView[]>;
   /** The state evaluation works on (traits, facts, engagement) of a canonical profile. */
   getProfileState(workspaceId: string, profileId: string): Promise<ProfileState | null>;
   /**

@@ -151,6 +151,35 @@ describe('segments over the admin API', () => {
     expect(((await api('/segments')).body['segments'] as unknown[]).length).toBeGreaterThan(0);
   });
 
+  it('streams Segment Entered / Exited and Stage Entered events in order', async () => {
+    const bob = await profileOf('bob');
+    const all = await api(`/engagement-events?profileId=${bob.id}&limit=1000`);
+    const events = all.body['events'] as {
+      id: number;
+      type: string;
+      subject: string;
+      properties: Record<string, unknown>;
+    }[];
+    expect(events[0]).toMatchObject({
+      type: 'Stage Entered',
+      subject: 'new',
+      properties: { previous_stage: null },
+    });
+    // Bob entered "Shoe buyers" by an event after the segment was ready: that emits an event.
+    const entered = events.find((e) => e.type === 'Segment Entered');
+    expect(entered?.properties).toMatchObject({ segment_name: 'Shoe buyers' });
+    // Ann was a member from history (the build): a segment's first population emits nothing.
+    const ann = await profileOf('ann');
+    const annEvents = (await api(`/engagement-events?profileId=${ann.id}`)).body['events'] as {
+      type: string;
+    }[];
+    expect(annEvents.map((e) => e.type)).toEqual(['Stage Entered']);
+    const page = await api('/engagement-events?limit=1');
+    const second = await api(`/engagement-events?limit=1&after=${page.body['next'] as number}`);
+    expect((second.body['events'] as { id: number }[])[0]!.id).toBeGreaterThan(page.body['next'] as number);
+    expect((await api('/engagement-events?after=-1')).status).toBe(400);
+  });
+
   it('refuses a duplicate name with 409', async () => {
     const r = await admin('POST', '/segments', { name: 'Shoe buyers', rule: { event: 'Order Completed' } });
     expect(r.status).toBe(409);

@@ -378,6 +378,15 @@ export function storeContract(name: string, harness: () => StoreHarness): void {
           },
         ]);
         expect(await store.stageCounts(ws)).toEqual({ new: 1 });
+        const stream = await store.listEngagementEvents(ws, { after: 0, limit: 10 });
+        expect(stream.map((e) => [e.type, e.subject, e.profileId])).toEqual([
+          ['Stage Entered', 'new', p!.id],
+          ['Segment Entered', 'seg_buyers', p!.id],
+        ]);
+        expect(stream[1]!.properties).toEqual({ segment_id: 'seg_buyers', segment_name: 'Buyers' });
+        expect(
+          await store.listEngagementEvents(ws, { after: stream[0]!.id, limit: 10, profileId: p!.id }),
+        ).toHaveLength(1);
         // A duplicate delivery changes nothing.
         await store.ingest(ws, [order('u1', 'o1', { revenue: 20 })]);
         expect((await store.getProfileState(ws, p!.id))?.facts.e['track:Order Completed']?.n).toBe(1);

@@ -1,6 +1,14 @@
 import type { ProfileState } from '../../domain/resolution.js';
-import { profileState, segmentView, stageTransition, type ProfileRow, type SegmentRow } from '../rows.js';
-import type { SegmentView, StageTransition, Workspace } from '../store.js';
+import {
+  engagementEventView,
+  profileState,
+  segmentView,
+  stageTransition,
+  type EngagementEventRow,
+  type ProfileRow,
+  type SegmentRow,
+} from '../rows.js';
+import type { EngagementEventView, SegmentView, StageTransition, Workspace } from '../store.js';
 import { ENGAGEMENT_COLUMNS } from './ingest-statements.js';
 import type { Sql } from './pg-driver.js';
 
@@ -124,4 +132,24 @@ export async function scanProfileStates(
   );
   const profiles = rows.map(profileState);
   return { profiles, next: rows.length < page.limit ? null : (profiles.at(-1)?.id ?? null) };
+}
+
+export async function listEngagementEvents(
+  sql: Sql,
+  ws: string,
+  page: { after: number; limit: number; profileId?: string },
+): Promise<EngagementEventView[]> {
+  const limit = Math.min(Math.max(page.limit, 1), 1000);
+  const rows =
+    page.profileId === undefined
+      ? await sql.query<EngagementEventRow>(
+          'SELECT id, profile_id, at, type, subject, properties FROM engagement_events WHERE workspace_id = $1 AND id > $2 ORDER BY id LIMIT $3',
+          [ws, page.after, limit],
+        )
+      : await sql.query<EngagementEventRow>(
+          `SELECT id, profile_id, at, type, subject, properties FROM engagement_events
+           WHERE workspace_id = $1 AND profile_id = ${CANONICAL} AND id > $3 ORDER BY id LIMIT $4`,
+          [ws, page.profileId, page.after, limit],
+        );
+  return rows.map(engagementEventView);
 }

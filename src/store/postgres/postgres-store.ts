@@ -13,6 +13,7 @@ import { loadMigrations } from '../migrations.js';
 import { runReevaluate } from '../reevaluate-unit.js';
 import type {
   DefinitionChange,
+  EngagementEventView,
   EventCursor,
   EventNameCount,
   EventPage,
@@ -282,6 +283,13 @@ export class PostgresStore implements Store {
 
   stageCounts(workspaceId: string): Promise<Record<string, number>> {
     return guarded(() => reads.stageCounts(this.sql, workspaceId));
+  }
+
+  listEngagementEvents(
+    workspaceId: string,
+    page: { after: number; limit: number; profileId?: string },
+  ): Promise<EngagementEventView[]> {
+    return guarded(() => reads.listEngagementEvents(this.sql, workspaceId, page));
   }
 
   stageHistory(workspaceId: string, profileId: string): Promise<StageTransition[]> {

@@ -1,13 +1,15 @@
 import type { ProfileState } from '../../domain/resolution.js';
 import {
+  engagementEventView,
   lazyProfileState,
   profileState,
   segmentView,
   stageTransition,
+  type EngagementEventRow,
   type ProfileRow,
   type SegmentRow,
 } from '../rows.js';
-import type { SegmentView, StageTransition } from '../store.js';
+import type { EngagementEventView, SegmentView, StageTransition } from '../store.js';
 import type { Prepare } from './statements.js';
 
 /** Engagement reads on the reader connection (SqliteStore delegates here to stay small). */
@@ -91,4 +93,24 @@ export function scanProfileStates(
   ).all(ws, page.after ?? '', page.limit) as ProfileRow[];
   const profiles = rows.map(lazyProfileState);
   return { profiles, next: rows.length < page.limit ? null : (profiles.at(-1)?.id ?? null) };
+}
+
+export function listEngagementEvents(
+  r: Prepare,
+  ws: string,
+  page: { after: number; limit: number; profileId?: string },
+): EngagementEventView[] {
+  const limit = Math.min(Math.max(page.limit, 1), 1000);
+  const rows = (
+    page.profileId === undefined
+      ? r('SELECT * FROM engagement_events WHERE workspace_id = ? AND id > ? ORDER BY id LIMIT ?').all(
+          ws,
+          page.after,
+          limit,
+        )
+      : r(
+          'SELECT * FROM engagement_events WHERE workspace_id = ? AND profile_id = ? AND id > ? ORDER BY id LIMIT ?',
+        ).all(ws, page.profileId, page.after, limit)
+  ) as EngagementEventRow[];
+  return rows.map(engagementEventView);
 }

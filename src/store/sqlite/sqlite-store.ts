@@ -14,6 +14,7 @@ import type {
   ProfilePage,
   ProfileView,
   DefinitionChange,
+  EngagementEventView,
   ReevaluatePage,
   ReevaluateResult,
   SegmentView,
@@ -272,6 +273,17 @@ export class SqliteStore implements Store {
   async stageHistory(workspaceId: string, profileId: string): Promise<StageTransition[]> {
     const row = this.canonicalRow(workspaceId, profileId);
     return Promise.resolve(row ? reads.stageHistory(this.r, workspaceId, row.id) : []);
+  }
+
+  async listEngagementEvents(
+    workspaceId: string,
+    page: { after: number; limit: number; profileId?: string },
+  ): Promise<EngagementEventView[]> {
+    const row = page.profileId === undefined ? null : this.canonicalRow(workspaceId, page.profileId);
+    if (page.profileId !== undefined && !row) return Promise.resolve([]);
+    return Promise.resolve(
+      reads.listEngagementEvents(this.r, workspaceId, { ...page, ...(row && { profileId: row.id }) }),
+    );
   }
 
   async getProfileState(workspaceId: string, profileId: string): Promise<ProfileState | null> {
