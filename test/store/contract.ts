@@ -558,6 +558,58 @@ export function storeContract(name: string, harness: () => StoreHarness): void {
         expect((await store.lookupProfile(ws, { kind: 'user_id', value: 'u1' }))?.segments).toEqual([]);
       });
 
+      it('keeps serving the last ready membership while a changed segment is rebuilt', async () => {
+        await segment('seg_c', 'C', { event: 'Order Completed' });
+        await store.ingest(ws, [
+          order('u1', 'o1'),
+          testEvent({ userId: 'u2', messageId: 'v2', name: 'Product Viewed', timestamp: clock.now() }),
+        ]);
+        const u1 = (await store.lookupProfile(ws, { kind: 'user_id', value: 'u1' }))!.id;
+        const u2 = (await store.lookupProfile(ws, { kind: 'user_id', value: 'u2' }))!.id;
+        expect((await store.listSegmentMembers(ws, 'seg_c', { limit: 10 })).profileIds).toEqual([u1]);
+        // The rule changes: who viewed a product. Until the rebuild is done, readers see the old members.
+        await store.changeDefinitions(
+          ws,
+          {
+            kind: 'put_segment',
+            segment: {
+              id: 'seg_c',
+              name: 'C',
+              description: '',
+              rule: { event: 'Product Viewed' },
+              status: 'building',
+            },
+          },
+          clock.now(),
+        );
+        await store.reevaluateProfiles(ws, { after: null, limit: 1, now: clock.now(), rebuildFacts: false });
+        await store.ingest(ws, [
+          testEvent({ userId: 'u3', messageId: 'v3', name: 'Product Viewed', timestamp: clock.now() }),
+        ]);
+        expect((await store.listSegmentMembers(ws, 'seg_c', { limit: 10 })).profileIds).toEqual([u1]);
+        expect(await store.getSegment(ws, 'seg_c')).toMatchObject({
+          status: 'building',
+          size: 1,
+          version: 2,
+        });
+        expect((await store.getProfile(ws, u1))?.segments).toEqual(['seg_c']);
+        expect((await store.getProfile(ws, u2))?.segments).toEqual([]);
+        await store.reevaluateProfiles(ws, {
+          after: null,
+          limit: 100,
+          now: clock.now(),
+          rebuildFacts: false,
+        });
+        await store.setSegmentBuild(ws, 'seg_c', { status: 'ready', done: 3, total: 3 }, clock.now());
+        const u3 = (await store.lookupProfile(ws, { kind: 'user_id', value: 'u3' }))!.id;
+        expect((await store.listSegmentMembers(ws, 'seg_c', { limit: 10 })).profileIds).toEqual(
+          [u2, u3].sort(),
+        );
+        expect(await store.getSegment(ws, 'seg_c')).toMatchObject({ status: 'ready', size: 2 });
+        expect((await store.getProfile(ws, u1))?.segments).toEqual([]);
+        expect((await store.getProfile(ws, u2))?.segments).toEqual(['seg_c']);
+      });
+
       it('tracks a segment build and its size history', async () => {
         await store.changeDefinitions(
           ws,

@@ -17,7 +17,10 @@ import type { Sql } from './pg-driver.js';
 
 const SEGMENT_SELECT = `SELECT s.id, s.name, s.description, s.rule, s.version, s.status, s.build_done, s.build_total,
   s.built_at, s.created_at, s.updated_at,
-  (SELECT count(*) FROM segment_members m WHERE m.workspace_id = s.workspace_id AND m.segment_id = s.id) AS size
+  CASE WHEN s.snapshot
+    THEN (SELECT count(*) FROM segment_snapshots m WHERE m.workspace_id = s.workspace_id AND m.segment_id = s.id)
+    ELSE (SELECT count(*) FROM segment_members m WHERE m.workspace_id = s.workspace_id AND m.segment_id = s.id)
+  END AS size
   FROM segments s`;
 
 /** The canonical id of `$2` in workspace `$1`: merges point every loser straight at the final survivor. */
@@ -45,8 +48,15 @@ export async function listSegmentMembers(
   page: { limit: number; after?: string },
 ): Promise<{ profileIds: string[]; next: string | null }> {
   const limit = Math.min(Math.max(page.limit, 1), 1000);
+  // One statement: the snapshot while a changed segment is rebuilt, else the live members.
   const rows = await sql.query<{ profile_id: string }>(
-    `SELECT profile_id FROM segment_members WHERE workspace_id = $1 AND segment_id = $2 AND profile_id > $3
+    `SELECT profile_id FROM segment_snapshots
+       WHERE workspace_id = $1 AND segment_id = $2 AND profile_id > $3
+         AND (SELECT snapshot FROM segments WHERE workspace_id = $1 AND id = $2)
+     UNION ALL
+     SELECT profile_id FROM segment_members
+       WHERE workspace_id = $1 AND segment_id = $2 AND profile_id > $3
+         AND NOT coalesce((SELECT snapshot FROM segments WHERE workspace_id = $1 AND id = $2), false)
      ORDER BY profile_id LIMIT $4`,
     [ws, segmentId, page.after ?? '', limit + 1],
   );

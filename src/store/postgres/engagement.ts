@@ -146,6 +146,26 @@ export async function applyDefinitionChange(
         [ws, s.name, s.id],
       );
       if (clash.length > 0) throw new ConflictError(`a segment named "${s.name}" already exists`);
+      // A ready segment whose rule changes keeps serving its current members until the rebuild is done.
+      const [prev] = await sql.query<{ status: string }>(
+        'SELECT status FROM segments WHERE workspace_id = $1 AND id = $2',
+        [ws, s.id],
+      );
+      if (prev?.status === 'ready') {
+        await sql.query('DELETE FROM segment_snapshots WHERE workspace_id = $1 AND segment_id = $2', [
+          ws,
+          s.id,
+        ]);
+        await sql.query(
+          `INSERT INTO segment_snapshots (workspace_id, segment_id, profile_id)
+           SELECT workspace_id, segment_id, profile_id FROM segment_members WHERE workspace_id = $1 AND segment_id = $2`,
+          [ws, s.id],
+        );
+        await sql.query('UPDATE segments SET snapshot = true WHERE workspace_id = $1 AND id = $2', [
+          ws,
+          s.id,
+        ]);
+      }
       await sql.query(
         `INSERT INTO segments AS s (workspace_id, id, name, description, rule, version, status, created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, 1, $6, $7, $7)
@@ -163,6 +183,10 @@ export async function applyDefinitionChange(
         change.id,
       ]);
       await sql.query('DELETE FROM segment_sizes WHERE workspace_id = $1 AND segment_id = $2', [
+        ws,
+        change.id,
+      ]);
+      await sql.query('DELETE FROM segment_snapshots WHERE workspace_id = $1 AND segment_id = $2', [
         ws,
         change.id,
       ]);
@@ -221,6 +245,15 @@ export async function setSegmentBuild(
     [ws, segmentId, build.status, build.done, build.total, now],
   );
   if (ready) {
+    // The rebuilt membership now serves; the snapshot readers saw meanwhile goes.
+    await sql.query('DELETE FROM segment_snapshots WHERE workspace_id = $1 AND segment_id = $2', [
+      ws,
+      segmentId,
+    ]);
+    await sql.query('UPDATE segments SET snapshot = false WHERE workspace_id = $1 AND id = $2', [
+      ws,
+      segmentId,
+    ]);
     await recordSizes(sql, ws, now, segmentId);
     if (prev.status !== 'ready') await bumpVersion(sql, ws);
   }
@@ -230,8 +263,9 @@ export async function setSegmentBuild(
 export async function recordSizes(sql: Sql, ws: string, now: number, segmentId?: string): Promise<void> {
   await sql.query(
     `INSERT INTO segment_sizes (workspace_id, segment_id, at, size)
-     SELECT s.workspace_id, s.id, $2::bigint,
-       (SELECT count(*) FROM segment_members m WHERE m.workspace_id = s.workspace_id AND m.segment_id = s.id)
+     SELECT s.workspace_id, s.id, $2::bigint, CASE WHEN s.snapshot
+       THEN (SELECT count(*) FROM segment_snapshots m WHERE m.workspace_id = s.workspace_id AND m.segment_id = s.id)
+       ELSE (SELECT count(*) FROM segment_members m WHERE m.workspace_id = s.workspace_id AND m.segment_id = s.id) END
      FROM segments s WHERE s.workspace_id = $1 AND ($3::text IS NULL OR s.id = $3::text)
      ORDER BY s.id
      ON CONFLICT (workspace_id, segment_id, at) DO UPDATE SET size = excluded.size`,

@@ -17,7 +17,14 @@ import type { Sql } from './pg-driver.js';
 
 /** A profile row with its identities and groups, read in one statement so they agree. */
 const PROFILE_VIEW = `SELECT p.id, p.user_id, p.merged_into, p.traits, p.trait_times, p.first_seen_at, p.last_seen_at,
-  p.event_count, p.created_at, p.updated_at, p.stage, p.stage_since, p.segments,
+  p.event_count, p.created_at, p.updated_at, p.stage, p.stage_since,
+  -- live memberships, except that a segment rebuilt after a rule change shows its snapshot
+  (SELECT coalesce(jsonb_agg(q.id ORDER BY q.id), '[]') FROM (
+     SELECT v AS id FROM jsonb_array_elements_text(p.segments) v
+       WHERE NOT EXISTS (SELECT 1 FROM segments s WHERE s.workspace_id = p.workspace_id AND s.id = v AND s.snapshot)
+     UNION
+     SELECT ss.segment_id FROM segment_snapshots ss WHERE ss.workspace_id = p.workspace_id AND ss.profile_id = p.id
+   ) q) AS segments,
   coalesce((SELECT jsonb_agg(jsonb_build_object('kind', i.kind, 'value', i.value)) FROM identities i
             WHERE i.workspace_id = p.workspace_id AND i.profile_id = p.id), '[]') AS identities,
   ARRAY(SELECT m.group_id FROM group_members m WHERE m.workspace_id = p.workspace_id AND m.profile_id = p.id) AS groups

@@ -13,8 +13,11 @@ import type { EngagementEventView, SegmentView, StageTransition } from '../store
 import type { Prepare } from './statements.js';
 
 /** Engagement reads on the reader connection (SqliteStore delegates here to stay small). */
-const SEGMENT_SELECT = `SELECT s.*, (SELECT count(*) FROM segment_members m
-    WHERE m.workspace_id = s.workspace_id AND m.segment_id = s.id) AS size FROM segments s`;
+/** Size: of the snapshot while a changed segment is rebuilt (readers never see it half-updated). */
+const SEGMENT_SELECT = `SELECT s.*, CASE WHEN s.snapshot
+    THEN (SELECT count(*) FROM segment_snapshots m WHERE m.workspace_id = s.workspace_id AND m.segment_id = s.id)
+    ELSE (SELECT count(*) FROM segment_members m WHERE m.workspace_id = s.workspace_id AND m.segment_id = s.id)
+  END AS size FROM segments s`;
 
 export function listSegments(r: Prepare, ws: string): SegmentView[] {
   return (r(`${SEGMENT_SELECT} WHERE s.workspace_id = ? ORDER BY s.name`).all(ws) as SegmentRow[]).map(
@@ -35,8 +38,12 @@ export function listSegmentMembers(
   page: { limit: number; after?: string },
 ): { profileIds: string[]; next: string | null } {
   const limit = Math.min(Math.max(page.limit, 1), 1000);
+  const snapshot = r('SELECT snapshot FROM segments WHERE workspace_id = ? AND id = ?')
+    .pluck()
+    .get(ws, segmentId);
+  const table = snapshot ? 'segment_snapshots' : 'segment_members';
   const ids = r(
-    `SELECT profile_id FROM segment_members WHERE workspace_id = ? AND segment_id = ? AND profile_id > ?
+    `SELECT profile_id FROM ${table} WHERE workspace_id = ? AND segment_id = ? AND profile_id > ?
      ORDER BY profile_id LIMIT ?`,
   )
     .pluck()
@@ -113,4 +120,25 @@ export function listEngagementEvents(
         ).all(ws, page.profileId, page.after, limit)
   ) as EngagementEventRow[];
   return rows.map(engagementEventView);
+}
+
+/**
+ * The segments a profile is shown in: its live memberships, except that a segment being rebuilt after a
+ * rule change shows its snapshot instead.
+ */
+export function servingSegments(
+  r: Prepare,
+  ws: string,
+  profileId: string,
+  live: readonly string[],
+): string[] {
+  const rebuilding = r('SELECT id FROM segments WHERE workspace_id = ? AND snapshot = 1')
+    .pluck()
+    .all(ws) as string[];
+  if (rebuilding.length === 0) return [...live];
+  const frozen = r('SELECT segment_id FROM segment_snapshots WHERE workspace_id = ? AND profile_id = ?')
+    .pluck()
+    .all(ws, profileId) as string[];
+  const skip = new Set(rebuilding);
+  return [...new Set([...live.filter((id) => !skip.has(id)), ...frozen])].sort();
 }

@@ -210,6 +210,18 @@ export function applyDefinitionChange(
         s.id,
       );
       if (clash) throw new ConflictError(`a segment named "${s.name}" already exists`);
+      // A ready segment whose rule changes keeps serving its current members until the rebuild is done.
+      const prev = prep('SELECT status FROM segments WHERE workspace_id = ? AND id = ?')
+        .pluck()
+        .get(ws, s.id);
+      if (prev === 'ready') {
+        prep('DELETE FROM segment_snapshots WHERE workspace_id = ? AND segment_id = ?').run(ws, s.id);
+        prep(
+          `INSERT INTO segment_snapshots (workspace_id, segment_id, profile_id)
+           SELECT workspace_id, segment_id, profile_id FROM segment_members WHERE workspace_id = ? AND segment_id = ?`,
+        ).run(ws, s.id);
+        prep('UPDATE segments SET snapshot = 1 WHERE workspace_id = ? AND id = ?').run(ws, s.id);
+      }
       prep(
         `INSERT INTO segments (workspace_id, id, name, description, rule, version, status, created_at, updated_at)
          VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?)
@@ -223,6 +235,7 @@ export function applyDefinitionChange(
       prep('DELETE FROM segments WHERE workspace_id = ? AND id = ?').run(ws, change.id);
       prep('DELETE FROM segment_members WHERE workspace_id = ? AND segment_id = ?').run(ws, change.id);
       prep('DELETE FROM segment_sizes WHERE workspace_id = ? AND segment_id = ?').run(ws, change.id);
+      prep('DELETE FROM segment_snapshots WHERE workspace_id = ? AND segment_id = ?').run(ws, change.id);
       break;
     case 'put_computed_trait':
       prep(
@@ -259,6 +272,9 @@ export function setSegmentBuild(
      WHERE workspace_id = ? AND id = ?`,
   ).run(build.status, build.done, build.total, build.status, now, ws, segmentId);
   if (build.status === 'ready') {
+    // The rebuilt membership now serves; the snapshot readers saw meanwhile goes.
+    prep('DELETE FROM segment_snapshots WHERE workspace_id = ? AND segment_id = ?').run(ws, segmentId);
+    prep('UPDATE segments SET snapshot = 0 WHERE workspace_id = ? AND id = ?').run(ws, segmentId);
     recordSizes(prep, ws, now, segmentId);
     // Status is part of the definitions (a building segment emits no events): writers must recompile.
     if (prev !== 'ready')
@@ -269,7 +285,9 @@ export function setSegmentBuild(
 export function recordSizes(prep: Prepare, ws: string, now: number, segmentId?: string): void {
   prep(
     `INSERT OR REPLACE INTO segment_sizes (workspace_id, segment_id, at, size)
-     SELECT s.workspace_id, s.id, ?, (SELECT count(*) FROM segment_members m WHERE m.workspace_id = s.workspace_id AND m.segment_id = s.id)
+     SELECT s.workspace_id, s.id, ?, CASE WHEN s.snapshot
+         THEN (SELECT count(*) FROM segment_snapshots m WHERE m.workspace_id = s.workspace_id AND m.segment_id = s.id)
+         ELSE (SELECT count(*) FROM segment_members m WHERE m.workspace_id = s.workspace_id AND m.segment_id = s.id) END
      FROM segments s WHERE s.workspace_id = ? AND (? IS NULL OR s.id = ?)`,
   ).run(now, ws, segmentId ?? null, segmentId ?? null);
 }

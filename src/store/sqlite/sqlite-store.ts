@@ -133,8 +133,10 @@ export class SqliteStore implements Store {
       workspaceId,
       row.id,
     ) as { group_id: string }[];
+    const live = row.segments === undefined ? [] : json<string[]>(row.segments);
+    const segments = reads.servingSegments(this.r, workspaceId, row.id, live);
     return profileView(
-      row,
+      { ...row, segments },
       identities,
       groups.map((g) => g.group_id),
     );
