@@ -258,8 +258,7 @@ async function main() {
     const defs = definitions();
     t = performance.now();
     for (const tr of defs.traits) await api.call('PUT', `/computed-traits/${tr.name}`, tr);
-    for (const s of defs.segments.slice(0, 48))
-      await api.call('POST', '/segments?allow_unknown_events=true', s);
+    for (const s of defs.segments.slice(0, 48)) await api.call('POST', '/segments?allow_unknown=true', s);
     const all = await waitReady(api);
     line(
       `defining 20 computed traits and 48 more segments (${all.length} in all), built over history: ${fmt((performance.now() - t) / 1000, 1)} s`,
@@ -271,7 +270,7 @@ async function main() {
       `ingest with ${all.length} segments and 20 computed traits: ${fmt(rateB)} events/s, p99 ${fmt(percentile(b.latencies, 99), 1)} ms → ratio ${fmt(rateB / rateA, 2)} (target ≥ 0.70)`,
     );
 
-    const ping = await api.call('POST', '/segments?allow_unknown_events=true', {
+    const ping = await api.call('POST', '/segments?allow_unknown=true', {
       name: 'pinged',
       rule: { event: 'Bench Ping', within: { days: 1 } },
     });

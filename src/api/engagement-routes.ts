@@ -50,7 +50,7 @@ const segmentBody = z.object(
 );
 
 const unknownEventsQuery = z.object({
-  allow_unknown_events: z.enum(['true', 'false'], { error: 'must be true or false' }).optional(),
+  allow_unknown: z.enum(['true', 'false'], { error: 'must be true or false' }).optional(),
 });
 
 /**
@@ -60,8 +60,7 @@ const unknownEventsQuery = z.object({
 export function registerEngagementRoutes(app: FastifyInstance, deps: EngagementApiDeps): void {
   const { store, engagement } = deps;
   const workspace = (req: FastifyRequest) => adminWorkspace(deps.auth, req);
-  const allowUnknown = (req: FastifyRequest) =>
-    parse(unknownEventsQuery, req.query).allow_unknown_events === 'true';
+  const allowUnknown = (req: FastifyRequest) => parse(unknownEventsQuery, req.query).allow_unknown === 'true';
 
   app.get('/api/v1/segments', async (req) => {
     const ws = await workspace(req);
@@ -71,7 +70,7 @@ export function registerEngagementRoutes(app: FastifyInstance, deps: EngagementA
   app.post('/api/v1/segments', async (req, reply) => {
     const ws = await workspace(req);
     const body = parse(segmentBody, req.body);
-    const s = await engagement.putSegment(ws, null, body, { allowUnknownEvents: allowUnknown(req) });
+    const s = await engagement.putSegment(ws, null, body, { allowUnknown: allowUnknown(req) });
     return reply.status(201).send(segmentJson(s));
   });
 
@@ -93,7 +92,7 @@ export function registerEngagementRoutes(app: FastifyInstance, deps: EngagementA
       req.body,
     );
     return engagement.preview(ws, body.rule, {
-      allowUnknownEvents: allowUnknown(req),
+      allowUnknown: allowUnknown(req),
       sample: body.sample ?? 10,
       budgetMs: 5000,
     });
@@ -110,7 +109,7 @@ export function registerEngagementRoutes(app: FastifyInstance, deps: EngagementA
     const ws = await workspace(req);
     const body = parse(segmentBody, req.body);
     return segmentJson(
-      await engagement.putSegment(ws, req.params.id, body, { allowUnknownEvents: allowUnknown(req) }),
+      await engagement.putSegment(ws, req.params.id, body, { allowUnknown: allowUnknown(req) }),
     );
   });
 
@@ -154,7 +153,7 @@ export function registerEngagementRoutes(app: FastifyInstance, deps: EngagementA
     if (typeof body !== 'object' || body === null || Array.isArray(body))
       throw new ValidationError([{ field: 'body', rule: 'must be a JSON object' }]);
     const spec = { ...(body as Record<string, unknown>), name: req.params.name };
-    await engagement.putComputedTrait(ws, spec, { allowUnknownEvents: allowUnknown(req) });
+    await engagement.putComputedTrait(ws, spec, { allowUnknown: allowUnknown(req) });
     return spec;
   });
 

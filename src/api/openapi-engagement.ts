@@ -14,10 +14,11 @@ const anyJson = (description: string) => ({
   content: { 'application/json': { schema: { type: 'object' } } },
 });
 const allowUnknown = {
-  name: 'allow_unknown_events',
+  name: 'allow_unknown',
   in: 'query',
   schema: { enum: ['true', 'false'] },
-  description: 'accept event names never received in the workspace (default false: such rules are refused)',
+  description:
+    'accept event names never received and trait keys never set in the workspace (default false: such rules are refused)',
 };
 const body = (ref: string) => ({
   required: true,

@@ -52,9 +52,9 @@ export class EngagementService {
     private readonly builder: SegmentBuilder,
   ) {}
 
-  async catalog(ws: string, rec?: DefinitionsRecord, checkEvents = true): Promise<RuleCatalog> {
+  async catalog(ws: string, rec?: DefinitionsRecord, checkNames = true): Promise<RuleCatalog> {
     const r = rec ?? (await this.store.getDefinitions(ws));
-    const events = checkEvents
+    const events = checkNames
       ? new Set((await this.store.listEventNames(ws)).map((e) => `${e.type}:${e.name ?? ''}`))
       : null;
     const stages = parseStageModel(r.stageModel, {
@@ -77,7 +77,8 @@ export class EngagementService {
       const p = parseRule(s.rule, permissive, {});
       segments.set(s.id, p.ok ? segmentRefs(p.rule) : new Set());
     }
-    return { computedTraits, events, stages: new Set(stages), segments, traitKeys: null };
+    const traitKeys = checkNames ? new Set(await this.store.listTraitKeys(ws)) : null;
+    return { computedTraits, events, stages: new Set(stages), segments, traitKeys };
   }
 
   async definitions(ws: string): Promise<Definitions> {
@@ -99,13 +100,13 @@ export class EngagementService {
     ws: string,
     id: string | null,
     input: SegmentInput,
-    opts: { allowUnknownEvents: boolean },
+    opts: { allowUnknown: boolean },
   ): Promise<SegmentView> {
     const rec = await this.store.getDefinitions(ws);
     if (id !== null && !rec.segments.some((s) => s.id === id))
       throw new NotFoundError(`segment ${id} not found`);
     const segId = id ?? newId('seg');
-    const catalog = await this.catalog(ws, rec, !opts.allowUnknownEvents);
+    const catalog = await this.catalog(ws, rec, !opts.allowUnknown);
     // The segment may refer to itself only through a cycle check: put it in the catalog first.
     const withSelf: RuleCatalog = { ...catalog, segments: new Map(catalog.segments).set(segId, new Set()) };
     const parsed = parseRule(input.rule, withSelf, { now: this.clock.now() });
@@ -143,7 +144,7 @@ export class EngagementService {
   async preview(
     ws: string,
     rule: unknown,
-    opts: { allowUnknownEvents: boolean; sample: number; budgetMs: number },
+    opts: { allowUnknown: boolean; sample: number; budgetMs: number },
   ): Promise<{
     count: number;
     estimated: boolean;
@@ -153,7 +154,7 @@ export class EngagementService {
     sample: string[];
   }> {
     const rec = await this.store.getDefinitions(ws);
-    const catalog = await this.catalog(ws, rec, !opts.allowUnknownEvents);
+    const catalog = await this.catalog(ws, rec, !opts.allowUnknown);
     const parsed = parseRule(rule, catalog, { now: this.clock.now() });
     if (!parsed.ok) fail(parsed.issues);
     const defs = compileDefinitions(rec);
@@ -196,9 +197,9 @@ export class EngagementService {
     await this.store.changeDefinitions(ws, { kind: 'delete_segment', id }, this.clock.now());
   }
 
-  async putComputedTrait(ws: string, spec: unknown, opts: { allowUnknownEvents: boolean }): Promise<void> {
+  async putComputedTrait(ws: string, spec: unknown, opts: { allowUnknown: boolean }): Promise<void> {
     const rec = await this.store.getDefinitions(ws);
-    const parsed = parseComputedTrait(spec, await this.catalog(ws, rec, !opts.allowUnknownEvents));
+    const parsed = parseComputedTrait(spec, await this.catalog(ws, rec, !opts.allowUnknown));
     if (!parsed.ok) fail(parsed.issues);
     await this.apply(ws, { kind: 'put_computed_trait', name: parsed.def.name, spec }, rec);
   }

@@ -109,6 +109,8 @@ export interface WritePlan {
   engagement: EngagementChange[];
   /** what those changes append to the engagement event stream */
   engagementEvents: EngagementEvent[];
+  /** top-level trait keys the batch's identify calls set (the adapter records the ones it has not seen) */
+  traitKeys: string[];
   eventNames: EventNameDelta[];
   groups: { id: string; state: GroupState }[];
   memberships: { groupId: string; profileId: string; at: number }[];
@@ -183,6 +185,9 @@ function* ingestUnit(
       events: fresh.map((event, i) => ({ event, profileId: resolution.assignments[i]! })),
       engagement,
       engagementEvents: emitted,
+      traitKeys: [
+        ...new Set(fresh.flatMap((e) => (e.type === 'identify' && e.traits ? Object.keys(e.traits) : []))),
+      ].sort(),
       eventNames: [...names.values()],
       groups: [...groups].map(([id, state]) => ({ id, state })),
       memberships,

@@ -177,6 +177,8 @@ export interface Store {
     workspaceId: string,
     query: { filters: readonly TraitFilter[]; limit: number; after?: string },
   ): Promise<ProfilePage>;
+  /** Every top-level trait key a profile of the workspace has been given, sorted. */
+  listTraitKeys(workspaceId: string): Promise<string[]>;
   /** Every (type, name) seen in the workspace with its count, most frequent first. */
   listEventNames(workspaceId: string): Promise<EventNameCount[]>;
   getGroup(workspaceId: string, groupId: string): Promise<GroupView | null>;

@@ -105,8 +105,15 @@ describe('segments over the admin API', () => {
     const noName = await admin('POST', '/segments', { rule: { event: 'Order Completed' } });
     expect(issuesOf(noName.body)[0]).toMatch(/^name: /);
     expect(((await api('/segments')).body['segments'] as unknown[]).length).toBe(before);
+    const trait = await admin('POST', '/segments', {
+      name: 'Tier',
+      rule: { trait: 'tier', op: 'eq', value: 'gold' },
+    });
+    expect(issuesOf(trait.body)).toEqual([
+      'rule.trait: unknown trait "tier" (no profile in this workspace has it)',
+    ]);
     // Unknown events are fine when asked for explicitly (a segment prepared before the app sends it).
-    const early = await admin('POST', '/segments?allow_unknown_events=true', {
+    const early = await admin('POST', '/segments?allow_unknown=true', {
       name: 'Early',
       rule: { event: 'Never Sent' },
     });

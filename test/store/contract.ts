@@ -522,6 +522,29 @@ export function storeContract(name: string, harness: () => StoreHarness): void {
         expect((await store.getProfileState(ws, p!.id))?.facts.e['track:Order Completed']?.n).toBe(2);
       });
 
+      it('records the top-level trait keys profiles are given', async () => {
+        expect(await store.listTraitKeys(ws)).toEqual([]);
+        await store.ingest(ws, [
+          testEvent({
+            type: 'identify',
+            userId: 'u1',
+            messageId: 'i1',
+            traits: { plan: 'pro', address: { city: 'Kyoto' } },
+          }),
+          testEvent({
+            type: 'identify',
+            userId: 'u2',
+            messageId: 'i2',
+            traits: { plan: 'free', 名前: '花子' },
+          }),
+          order('u1', 'o1', { coupon: 'x' }),
+        ]);
+        await store.ingest(ws, [
+          testEvent({ type: 'identify', userId: 'u1', messageId: 'i3', traits: { plan: 'max' } }),
+        ]);
+        expect(await store.listTraitKeys(ws)).toEqual(['address', 'plan', '名前']);
+      });
+
       it('stores definitions with a version, refuses duplicate segment names, deletes memberships with the segment', async () => {
         const v0 = (await store.getDefinitions(ws)).version;
         await segment('seg_a', 'A', { event: 'Order Completed' });

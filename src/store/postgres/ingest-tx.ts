@@ -15,6 +15,7 @@ import {
   WRITE,
 } from './ingest-statements.js';
 import type { Sql } from './pg-driver.js';
+import type { TraitKeyCache } from '../trait-keys.js';
 import { StaleReadError } from './pg-errors.js';
 
 /**
@@ -64,6 +65,8 @@ export class PostgresIngestTx implements IngestTx {
     /** the event-name counter shard this transaction adds to (see migrations/0001_initial.sql). */
     private readonly shard: number,
     private readonly defs: DefinitionsCache,
+    /** trait keys this process has recorded: only new ones cost a statement */
+    private readonly traitKeys: TraitKeyCache,
   ) {}
 
   /** No round trip unless the compiled copy is stale: the version came with the messageId check. */
@@ -187,6 +190,16 @@ export class PostgresIngestTx implements IngestTx {
     const [written] = await this.sql.run<{ definitions_version: number | null }>(WRITE, rows);
     if (written?.definitions_version !== this.usedVersion) {
       throw new StaleReadError('the definitions changed while this unit waited for its locks');
+    }
+    const newKeys = this.traitKeys.unseen(ws, plan.traitKeys);
+    if (newKeys.length > 0) {
+      await this.sql.query(
+        'INSERT INTO trait_keys (workspace_id, key) SELECT $1, unnest($2::text[]) ON CONFLICT DO NOTHING',
+        [ws, newKeys],
+      );
+      // Remembered before COMMIT: if the commit then fails, the key is written again only after a
+      // restart. It only feeds "unknown trait" warnings at rule validation, so that is acceptable.
+      this.traitKeys.remember(ws, newKeys);
     }
   }
 }

@@ -30,6 +30,7 @@ import type {
   TraitFilter,
   Workspace,
 } from '../store.js';
+import { TraitKeyCache } from '../trait-keys.js';
 import { createPool, sqlOf, transaction, type RetryPolicy, type Sql } from './pg-driver.js';
 import { guarded, violatedConstraint } from './pg-errors.js';
 import {
@@ -87,6 +88,7 @@ export class PostgresStore implements Store {
   private shard = Math.floor(Math.random() * EVENT_NAME_SHARDS);
   /** compiled engagement definitions, checked against the stored version in every transaction */
   private readonly definitions = new DefinitionsCache();
+  private readonly traitKeys = new TraitKeyCache();
 
   private constructor(opts: PostgresStoreOptions) {
     this.clock = opts.clock;
@@ -192,7 +194,15 @@ export class PostgresStore implements Store {
         this.pool,
         (sql) => {
           const now = this.clock.now();
-          const tx = new PostgresIngestTx(sql, workspaceId, now, events, this.nextShard(), this.definitions);
+          const tx = new PostgresIngestTx(
+            sql,
+            workspaceId,
+            now,
+            events,
+            this.nextShard(),
+            this.definitions,
+            this.traitKeys,
+          );
           return runIngest(tx, events, {
             now,
             newProfileId: () => newId('p', now),
@@ -290,6 +300,17 @@ export class PostgresStore implements Store {
     page: { after: number; limit: number; profileId?: string },
   ): Promise<EngagementEventView[]> {
     return guarded(() => reads.listEngagementEvents(this.sql, workspaceId, page));
+  }
+
+  listTraitKeys(workspaceId: string): Promise<string[]> {
+    return guarded(async () =>
+      (
+        await this.sql.query<{ key: string }>(
+          'SELECT key FROM trait_keys WHERE workspace_id = $1 ORDER BY key',
+          [workspaceId],
+        )
+      ).map((r) => r.key),
+    );
   }
 
   stageHistory(workspaceId: string, profileId: string): Promise<StageTransition[]> {

@@ -142,6 +142,9 @@ export class SqliteIngestTx implements IngestTx<'sync'> {
     for (const ni of resolution.newIdentities)
       insIdentity.run(ws, ni.key.kind, ni.key.value, ni.profileId, now);
     insertEvents(prep, ws, plan.events);
+    // A known key costs one index probe and writes nothing, so no cache is needed here.
+    const key = prep('INSERT OR IGNORE INTO trait_keys (workspace_id, key) VALUES (?, ?)');
+    for (const k of plan.traitKeys) key.run(ws, k);
     const bump = prep(
       `INSERT INTO event_names (workspace_id, type, name, count, first_seen_at, last_seen_at) VALUES (?, ?, ?, ?, ?, ?)
        ON CONFLICT (workspace_id, type, name) DO UPDATE SET count = count + excluded.count,

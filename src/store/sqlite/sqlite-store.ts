@@ -203,6 +203,13 @@ export class SqliteStore implements Store {
     return Promise.resolve({ profiles, next: rows.length > limit ? (profiles.at(-1)?.id ?? null) : null });
   }
 
+  async listTraitKeys(workspaceId: string): Promise<string[]> {
+    const keys = this.r('SELECT key FROM trait_keys WHERE workspace_id = ? ORDER BY key')
+      .pluck()
+      .all(workspaceId);
+    return Promise.resolve(keys as string[]);
+  }
+
   async listEventNames(workspaceId: string): Promise<EventNameCount[]> {
     const rows = this.r(
       'SELECT type, name, count, last_seen_at FROM event_names WHERE workspace_id = ? ORDER BY count DESC, type, name',
