@@ -49,6 +49,24 @@ const segmentBody = z.object(
   { error: 'the body must be a JSON object' },
 );
 
+/** Four ascending, non-negative cut points. */
+const bands = z
+  .tuple(
+    [
+      z.number({ error: 'must be a number' }).min(0, { error: 'must be 0 or more' }),
+      z.number({ error: 'must be a number' }),
+      z.number({ error: 'must be a number' }),
+      z.number({ error: 'must be a number' }),
+    ],
+    { error: 'must be an array of 4 numbers' },
+  )
+  .refine((a) => a[0] < a[1] && a[1] < a[2] && a[2] < a[3], { error: 'must be strictly ascending' });
+
+const rfmBody = z.strictObject(
+  { recencyDays: bands, frequency: bands, monetary: bands },
+  { error: 'the body must be {"recencyDays": [4 numbers], "frequency": [...], "monetary": [...]}' },
+);
+
 const unknownEventsQuery = z.object({
   allow_unknown: z.enum(['true', 'false'], { error: 'must be true or false' }).optional(),
 });
@@ -181,6 +199,24 @@ export function registerEngagementRoutes(app: FastifyInstance, deps: EngagementA
     const ws = await workspace(req);
     await engagement.resetStageModel(ws);
     return (await store.getDefinitions(ws)).stageModel;
+  });
+
+  app.get('/api/v1/settings/rfm', async (req) => {
+    const ws = await workspace(req);
+    return (await store.getDefinitions(ws)).rfm;
+  });
+
+  app.put('/api/v1/settings/rfm', async (req) => {
+    const ws = await workspace(req);
+    const rfm = parse(rfmBody, req.body);
+    await engagement.setRfm(ws, rfm);
+    return (await store.getDefinitions(ws)).rfm;
+  });
+
+  app.delete('/api/v1/settings/rfm', async (req) => {
+    const ws = await workspace(req);
+    await engagement.setRfm(ws, null);
+    return (await store.getDefinitions(ws)).rfm;
   });
 
   app.get<{ Params: { id: string } }>('/api/v1/profiles/:id/computed', async (req) => {

@@ -155,6 +155,25 @@ export const engagementPaths = {
       },
     },
   },
+  '/api/v1/settings/rfm': {
+    get: {
+      summary: 'The RFM score bands',
+      responses: {
+        200: anyJson('{recencyDays: number[4], frequency: number[4], monetary: number[4]}'),
+        ...auth,
+      },
+    },
+    put: {
+      summary:
+        'Replace the RFM score bands (four strictly ascending cut points each; every profile is re-evaluated)',
+      requestBody: { required: true, content: { 'application/json': { schema: { type: 'object' } } } },
+      responses: { 200: anyJson('the stored bands'), 400: error, ...auth },
+    },
+    delete: {
+      summary: 'Restore the default RFM bands',
+      responses: { 200: anyJson('the default bands'), ...auth },
+    },
+  },
   '/api/v1/profiles/{id}/computed': {
     get: {
       summary: 'A profile’s computed traits and per-event counts over 7/30/90/365 days',

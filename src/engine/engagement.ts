@@ -14,7 +14,7 @@ import {
   type StageExplanation,
 } from '../domain/engagement/evaluate.js';
 import type { StageModelSource } from '../domain/engagement/stages.js';
-import { BUILTIN_COMPUTED } from '../domain/facts/computed.js';
+import { BUILTIN_COMPUTED, type RfmSettings } from '../domain/facts/computed.js';
 import { eventSelectors, findCycle, segmentRefs, selectorKey } from '../domain/rules/graph.js';
 import { parseRule } from '../domain/rules/schema.js';
 import type { Explanation, RuleCatalog } from '../domain/rules/types.js';
@@ -91,7 +91,7 @@ export class EngagementService {
     await this.store.changeDefinitions(ws, change, this.clock.now());
     const after = compileDefinitions(await this.store.getDefinitions(ws));
     const rebuildFacts = [...factKeys(after)].some((k) => !oldKeys.has(k));
-    const everyone = change.kind === 'set_stage_model';
+    const everyone = change.kind === 'set_stage_model' || change.kind === 'set_rfm';
     if (rebuildFacts || everyone || change.kind === 'put_segment')
       void this.builder.build(ws, { rebuildFacts, everyone });
   }
@@ -230,6 +230,12 @@ export class EngagementService {
       if (!p.ok) fail([{ field: 'stages', rule: `segment ${s.id} refers to a stage this model removes` }]);
     }
     await this.apply(ws, { kind: 'set_stage_model', model: model as StageModelSource }, rec);
+  }
+
+  /** RFM bands: four ascending cut points each (see docs/segments.md); null restores the defaults. */
+  async setRfm(ws: string, rfm: RfmSettings | null): Promise<void> {
+    const rec = await this.store.getDefinitions(ws);
+    await this.apply(ws, { kind: 'set_rfm', rfm }, rec);
   }
 
   async resetStageModel(ws: string): Promise<void> {

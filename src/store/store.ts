@@ -3,6 +3,7 @@ import type { IdentityKey } from '../domain/identity.js';
 import type { RefusedMerge, ProfileState } from '../domain/resolution.js';
 import type { DefinitionsRecord } from '../domain/engagement/definitions.js';
 import type { StageModelSource } from '../domain/engagement/stages.js';
+import type { RfmSettings } from '../domain/facts/computed.js';
 
 /**
  * The store port. It speaks the domain; each adapter (sqlite/, postgres/) owns its connections,
@@ -93,7 +94,9 @@ export type DefinitionChange =
   | { kind: 'put_computed_trait'; name: string; spec: unknown }
   | { kind: 'delete_computed_trait'; name: string }
   /** null restores the default ladder */
-  | { kind: 'set_stage_model'; model: StageModelSource | null };
+  | { kind: 'set_stage_model'; model: StageModelSource | null }
+  /** null restores the default bands */
+  | { kind: 'set_rfm'; rfm: RfmSettings | null };
 
 export interface SegmentView {
   readonly id: string;

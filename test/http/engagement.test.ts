@@ -264,6 +264,25 @@ describe('computed traits', () => {
     expect((r.body['eventCounts'] as Record<string, { total: number }>)['track:Order Completed']?.total).toBe(
       2,
     );
+    // RFM bands are the workspace's: with a monetary band that starts at 100, Bob's 95 scores 1.
+    const rfm = await admin('PUT', '/settings/rfm', {
+      recencyDays: [14, 30, 90, 180],
+      frequency: [2, 3, 5, 10],
+      monetary: [100, 200, 400, 1000],
+    });
+    expect(rfm.status).toBe(200);
+    await s.builder.idle();
+    expect((await api(`/profiles/${bob.id}/computed`)).body['traits']).toMatchObject({ rfm_monetary: 1 });
+    const badRfm = await admin('PUT', '/settings/rfm', {
+      recencyDays: [30, 14, 90, 180],
+      frequency: [1],
+      monetary: 'x',
+    });
+    expect(badRfm.status).toBe(400);
+    expect(issuesOf(badRfm.body).join('; ')).toMatch(/recencyDays: must be strictly ascending/);
+    expect((await admin('DELETE', '/settings/rfm')).body).toMatchObject({ monetary: [50, 150, 400, 1000] });
+    await s.builder.idle();
+    expect((await api(`/profiles/${bob.id}/computed`)).body['traits']).toMatchObject({ rfm_monetary: 2 });
     const bad = await admin('PUT', '/computed-traits/x', { event: 'Order Completed', fn: 'median' });
     expect(bad.status).toBe(400);
     expect(issuesOf(bad.body).join('; ')).toMatch(/trait\.fn/);

@@ -565,6 +565,15 @@ export function storeContract(name: string, harness: () => StoreHarness): void {
         expect(defs.segments.map((s) => s.id)).toEqual(['seg_a']);
         expect(defs.computed.map((c) => c.name)).toEqual(['n']);
         expect(defs.stageModel.stages.at(-1)?.name).toBe('churned');
+        const rfm = {
+          recencyDays: [7, 14, 30, 60],
+          frequency: [2, 4, 6, 8],
+          monetary: [1, 2, 3, 4],
+        } as const;
+        await store.changeDefinitions(ws, { kind: 'set_rfm', rfm }, clock.now());
+        expect((await store.getDefinitions(ws)).rfm).toEqual(rfm);
+        await store.changeDefinitions(ws, { kind: 'set_rfm', rfm: null }, clock.now());
+        expect((await store.getDefinitions(ws)).rfm.monetary).toEqual([50, 150, 400, 1000]);
         await store.ingest(ws, [order('u1', 'o1')]);
         expect((await store.getSegment(ws, 'seg_a'))?.size).toBe(1);
         await store.changeDefinitions(ws, { kind: 'delete_segment', id: 'seg_a' }, clock.now());

@@ -207,6 +207,12 @@ export async function applyDefinitionChange(
         change.model === null ? null : JSON.stringify(change.model),
       ]);
       break;
+    case 'set_rfm':
+      await sql.query('UPDATE workspaces SET rfm = $2 WHERE id = $1', [
+        ws,
+        change.rfm === null ? null : JSON.stringify(change.rfm),
+      ]);
+      break;
   }
   await bumpVersion(sql, ws);
 }

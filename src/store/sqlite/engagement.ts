@@ -252,6 +252,12 @@ export function applyDefinitionChange(
         ws,
       );
       break;
+    case 'set_rfm':
+      prep('UPDATE workspaces SET rfm = ? WHERE id = ?').run(
+        change.rfm === null ? null : JSON.stringify(change.rfm),
+        ws,
+      );
+      break;
   }
   prep('UPDATE workspaces SET definitions_version = definitions_version + 1 WHERE id = ?').run(ws);
 }
