@@ -59,7 +59,7 @@ export class SegmentBuilder {
             );
         },
       });
-      // A segment changed again during the pass is left building for the next run.
+      // A segment changed again during the pass stays building: its change asked for another pass.
       const now = (await this.store.listSegments(workspaceId)).filter((s) => s.status === 'building');
       for (const s of building) {
         const cur = now.find((x) => x.id === s.id);
@@ -81,9 +81,6 @@ export class SegmentBuilder {
         },
         'segments built',
       );
-      if (now.some((x) => !building.some((s) => s.id === x.id && s.version === x.version))) {
-        void this.build(workspaceId, { rebuildFacts: false });
-      }
     });
   }
 

@@ -15,13 +15,14 @@ import {
 } from '../domain/engagement/evaluate.js';
 import type { StageModelSource } from '../domain/engagement/stages.js';
 import { BUILTIN_COMPUTED, type RfmSettings } from '../domain/facts/computed.js';
-import { eventSelectors, findCycle, segmentRefs, selectorKey } from '../domain/rules/graph.js';
+import { computedRefs, eventSelectors, findCycle, segmentRefs, selectorKey } from '../domain/rules/graph.js';
 import { parseRule } from '../domain/rules/schema.js';
 import type { Explanation, RuleCatalog } from '../domain/rules/types.js';
 import { NotFoundError, ValidationError, type FieldIssue } from '../errors.js';
 import { newId } from '../ids.js';
 import type { DefinitionChange, SegmentView, Store } from '../store/store.js';
 import type { SegmentBuilder } from './builder.js';
+import { SCAN_PAGE_SIZE, yieldToRequests } from './reevaluation.js';
 
 export interface SegmentInput {
   name: string;
@@ -170,7 +171,8 @@ export class EngagementService {
     let scanned = 0;
     let after: string | null = null;
     for (;;) {
-      const page = await this.store.scanProfileStates(ws, { after, limit: 2000 });
+      await yieldToRequests();
+      const page = await this.store.scanProfileStates(ws, { after, limit: SCAN_PAGE_SIZE });
       const now = this.clock.now();
       for (const p of page.profiles) {
         if (!evaluateDraft(p, defs, parsed.rule, now)) continue;
@@ -208,13 +210,14 @@ export class EngagementService {
     const rec = await this.store.getDefinitions(ws);
     if (!rec.computed.some((c) => c.name === name))
       throw new NotFoundError(`computed trait ${name} not found`);
-    const used = rec.segments.filter((s) =>
-      JSON.stringify(s.rule).includes(`"computed":${JSON.stringify(name)}`),
-    );
+    // Segments and stages that refer to it would stop compiling: refuse while any does.
+    const defs = compileDefinitions(rec);
+    const used = [
+      ...defs.segments.filter((s) => computedRefs(s.rule).has(name)).map((s) => `segment ${s.id}`),
+      ...defs.stages.filter((s) => s.rule && computedRefs(s.rule).has(name)).map((s) => `stage ${s.name}`),
+    ];
     if (used.length > 0)
-      fail([
-        { field: 'name', rule: `computed trait ${name} is used by ${used.map((s) => s.id).join(', ')}` },
-      ]);
+      fail([{ field: 'name', rule: `computed trait ${name} is used by ${used.join(', ')}` }]);
     await this.store.changeDefinitions(ws, { kind: 'delete_computed_trait', name }, this.clock.now());
   }
 

@@ -283,6 +283,23 @@ describe('computed traits', () => {
     expect((await admin('DELETE', '/settings/rfm')).body).toMatchObject({ monetary: [50, 150, 400, 1000] });
     await s.builder.idle();
     expect((await api(`/profiles/${bob.id}/computed`)).body['traits']).toMatchObject({ rfm_monetary: 2 });
+    // A trait a segment or a stage uses cannot be deleted from under it.
+    const user = await admin('POST', '/segments', {
+      name: 'Shoe spenders',
+      rule: { computed: 'shoe_spend', op: 'gt', value: 0 },
+    });
+    await admin('PUT', '/stages', {
+      stages: [{ name: 'spender', rule: { computed: 'shoe_spend', op: 'gt', value: 50 } }, { name: 'rest' }],
+    });
+    const refused = await admin('DELETE', '/computed-traits/shoe_spend');
+    expect(refused.status).toBe(400);
+    expect(issuesOf(refused.body)).toEqual([
+      `name: computed trait shoe_spend is used by segment ${user.body['id'] as string}, stage spender`,
+    ]);
+    await admin('DELETE', `/segments/${user.body['id'] as string}`);
+    await admin('DELETE', '/stages');
+    await s.builder.idle();
+    expect((await admin('DELETE', '/computed-traits/shoe_spend')).status).toBe(204);
     const bad = await admin('PUT', '/computed-traits/x', { event: 'Order Completed', fn: 'median' });
     expect(bad.status).toBe(400);
     expect(issuesOf(bad.body).join('; ')).toMatch(/trait\.fn/);

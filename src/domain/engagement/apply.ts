@@ -70,12 +70,9 @@ export function reevaluate(
   const changes: EngagementChange[] = [];
   for (const p of profiles) {
     pruneFacts(p.facts, now);
-    const before = p.engagement.segments;
     const ev = evaluateProfile(p, defs, now);
     p.engagement = ev.engagement;
-    // A segment deleted since the last evaluation leaves silently, but the profile must still be written.
-    const dropped = before.length !== ev.engagement.segments.length + ev.exited.length - ev.entered.length;
-    if (ev.stageChange || ev.entered.length > 0 || ev.exited.length > 0 || dropped)
+    if (ev.changed)
       changes.push({ profileId: p.id, stageChange: ev.stageChange, entered: ev.entered, exited: ev.exited });
   }
   return changes;

@@ -14,7 +14,7 @@ import {
   type RfmSettings,
 } from '../facts/computed.js';
 import { eventKey, type FactPlan } from '../facts/facts.js';
-import { compare } from '../rules/compare.js';
+import { compare, getPath } from '../rules/compare.js';
 import { eventSelectors, evaluationOrder, segmentRefs, selectorKey } from '../rules/graph.js';
 import { parseRule } from '../rules/schema.js';
 import type { EventSelector, PropertyFilter, Rule, RuleCatalog } from '../rules/types.js';
@@ -185,13 +185,7 @@ export function parseStageModel(source: unknown, catalog: Omit<RuleCatalog, 'sta
 /** Relative date filters on a property (`within_last_days`) are measured from the event's own time. */
 function filterMatcher(where: readonly PropertyFilter[]): (props: unknown, at: number) => boolean {
   return (props, at) => {
-    for (const f of where) {
-      let v: unknown = props;
-      for (const part of f.path.split('.')) {
-        v = isObject(v) ? v[part] : undefined;
-      }
-      if (!compare(v, f.cmp, at)) return false;
-    }
+    for (const f of where) if (!compare(getPath(props, f.path), f.cmp, at)) return false;
     return true;
   };
 }

@@ -51,6 +51,11 @@ export interface Evaluation {
   readonly stageChange: StageChange | null;
   readonly entered: readonly string[];
   readonly exited: readonly string[];
+  /**
+   * Whether the profile must be written: a stage or membership change, or a membership of a segment
+   * deleted since the last evaluation leaving silently.
+   */
+  readonly changed: boolean;
 }
 
 class ProfileContext implements RuleContext {
@@ -99,12 +104,11 @@ class ProfileContext implements RuleContext {
   }
 }
 
-function stageOf(ctx: ProfileContext, defs: Definitions): { name: string; reason: string } {
-  for (const s of defs.stages) {
-    if (s.rule === null) return { name: s.name, reason: 'no earlier stage matched' };
-    if (evaluate(s.rule, ctx)) return { name: s.name, reason: explain(s.rule, ctx).condition };
-  }
-  return { name: defs.stages[defs.stages.length - 1]?.name ?? 'unknown', reason: 'no stage matched' };
+/** The stage the profile belongs in and the rule that put it there (null: the catch-all last stage). */
+function stageOf(ctx: ProfileContext, defs: Definitions): { name: string; rule: Rule | null } {
+  for (const s of defs.stages)
+    if (s.rule === null || evaluate(s.rule, ctx)) return { name: s.name, rule: s.rule };
+  return { name: defs.stages[defs.stages.length - 1]?.name ?? 'unknown', rule: null };
 }
 
 export function evaluateProfile(p: ProfileInput, defs: Definitions, now: number): Evaluation {
@@ -115,7 +119,9 @@ export function evaluateProfile(p: ProfileInput, defs: Definitions, now: number)
   if (defs.stages.length > 0) {
     const next = stageOf(ctx, defs);
     if (next.name !== old.stage) {
-      stageChange = { from: old.stage, to: next.name, reason: next.reason };
+      // The reason is put into words only on a change: explaining costs more than evaluating.
+      const reason = next.rule === null ? 'no earlier stage matched' : explain(next.rule, ctx).condition;
+      stageChange = { from: old.stage, to: next.name, reason };
       engagement = { ...engagement, stage: next.name, previousStage: old.stage, stageSince: now };
       ctx.previous = old.stage;
       ctx.stageNow = next.name;
@@ -128,7 +134,12 @@ export function evaluateProfile(p: ProfileInput, defs: Definitions, now: number)
   // Memberships of segments that no longer exist are dropped silently (the segment's deletion removed them).
   const segments = [...ctx.members].sort();
   engagement = { ...engagement, segments };
-  return { engagement, stageChange, entered, exited };
+  const changed =
+    stageChange !== null ||
+    entered.length > 0 ||
+    exited.length > 0 ||
+    segments.length !== old.segments.length;
+  return { engagement, stageChange, entered, exited, changed };
 }
 
 export interface StageExplanation {

@@ -2,7 +2,6 @@ import type { ProfileState } from '../../domain/resolution.js';
 import {
   engagementEventView,
   lazyProfileState,
-  profileState,
   segmentView,
   stageTransition,
   type EngagementEventRow,
@@ -78,10 +77,6 @@ export function stageHistory(r: Prepare, ws: string, profileId: string): StageTr
      WHERE workspace_id = ? AND profile_id = ? AND type = 'Stage Entered' ORDER BY id`,
   ).all(ws, profileId) as { at: number; properties: string }[];
   return rows.map((x) => stageTransition(x.at, x.properties));
-}
-
-export function profileStateOf(row: ProfileRow): ProfileState {
-  return profileState(row);
 }
 
 export function countProfiles(r: Prepare, ws: string): number {

@@ -3,7 +3,7 @@ import type { Clock } from '../../domain/clock.js';
 import type { JsonObject, NormalizedEvent } from '../../domain/event.js';
 import type { IdentityKey } from '../../domain/identity.js';
 import { newId } from '../../ids.js';
-import { json, profileView, storedEvent, type EventRow, type ProfileRow } from '../rows.js';
+import { json, profileState, profileView, storedEvent, type EventRow, type ProfileRow } from '../rows.js';
 import type {
   EventCursor,
   EventNameCount,
@@ -297,7 +297,7 @@ export class SqliteStore implements Store {
 
   async getProfileState(workspaceId: string, profileId: string): Promise<ProfileState | null> {
     const row = this.canonicalRow(workspaceId, profileId);
-    return Promise.resolve(row ? reads.profileStateOf(row) : null);
+    return Promise.resolve(row ? profileState(row) : null);
   }
 
   reevaluateProfiles(workspaceId: string, page: ReevaluatePage): Promise<ReevaluateResult> {
