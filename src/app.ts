@@ -10,6 +10,9 @@ import type { Store } from './store/store.js';
 import { SegmentBuilder } from './engine/builder.js';
 import { EngagementService } from './engine/engagement.js';
 import { Sweeper } from './engine/sweeper.js';
+import { JourneyRunner } from './engine/journeys/runner.js';
+import { JourneyService } from './engine/journeys/service.js';
+import { hostname } from 'node:os';
 
 /**
  * The composition root: the one place that picks implementations and wires them together by hand.
@@ -30,6 +33,8 @@ export interface App {
   engagement: EngagementService;
   builder: SegmentBuilder;
   sweeper: Sweeper;
+  journeys: JourneyService;
+  runner: JourneyRunner;
   server: FastifyInstance;
   logger: Logger;
   /** listens and resolves with the bound address. */
@@ -49,11 +54,15 @@ export async function createApp(
   const builder = new SegmentBuilder(store, clock, logger, 1000);
   const engagement = new EngagementService(store, clock, builder);
   const sweeper = new Sweeper(store, clock, logger, config.sweepIntervalMinutes * 60_000);
+  const journeys = new JourneyService(store, clock, engagement);
+  const runner = new JourneyRunner(store, clock, logger, { worker: workerName() });
   const server = buildServer({
     store,
     clock,
     logger,
     engagement,
+    journeys,
+    onJourneyWork: () => runner.nudge(),
     logRequests: config.logRequests,
     trustProxy: config.trustProxy,
   });
@@ -62,6 +71,8 @@ export async function createApp(
     engagement,
     builder,
     sweeper,
+    journeys,
+    runner,
     server,
     logger,
     async listen() {
@@ -69,13 +80,20 @@ export async function createApp(
       // Background work starts with serving: unfinished segment builds, then the time-based sweep.
       await builder.resume();
       if (config.sweepIntervalMinutes > 0) sweeper.start();
+      if (config.runJourneys) runner.start();
       return address;
     },
     async close() {
       await server.close();
+      await runner.stop();
       await sweeper.stop();
       await builder.idle();
       await store.close();
     },
   };
+}
+
+/** How this process names itself in journey claims. */
+export function workerName(): string {
+  return `${hostname()}:${process.pid}`;
 }

@@ -18,6 +18,8 @@ export interface Config {
   trustProxy: boolean;
   /** how often stages and time-based segments are re-evaluated with no event; 0 turns it off */
   sweepIntervalMinutes: number;
+  /** whether `kizuna start` also runs the journey runner (`kizuna worker` runs only the runner) */
+  runJourneys: boolean;
 }
 
 const schema = z.object({
@@ -42,6 +44,7 @@ const schema = z.object({
     .int({ error: 'must be an integer' })
     .min(0, { error: 'must be 0 (off) or more minutes' })
     .max(10080, { error: 'must be at most 10080 (a week)' }),
+  runJourneys: z.enum(['on', 'off'], { error: 'must be on or off' }).transform((v) => v === 'on'),
 });
 
 const FIELD_NAMES: Record<string, string> = {
@@ -51,6 +54,7 @@ const FIELD_NAMES: Record<string, string> = {
   databaseUrl: 'DATABASE_URL',
   logLevel: 'LOG_LEVEL',
   sweepIntervalMinutes: 'KIZUNA_SWEEP_INTERVAL_MINUTES',
+  runJourneys: 'KIZUNA_JOURNEY_RUNNER',
 };
 
 export function loadConfig(
@@ -66,6 +70,7 @@ export function loadConfig(
     logRequests: env['KIZUNA_LOG_REQUESTS'] === '1' || env['KIZUNA_LOG_REQUESTS'] === 'true',
     trustProxy: env['KIZUNA_TRUST_PROXY'] === '1' || env['KIZUNA_TRUST_PROXY'] === 'true',
     sweepIntervalMinutes: env['KIZUNA_SWEEP_INTERVAL_MINUTES'] ?? 60,
+    runJourneys: env['KIZUNA_JOURNEY_RUNNER'] ?? 'on',
   });
   if (!r.success) {
     throw new ValidationError(

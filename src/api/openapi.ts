@@ -3,6 +3,7 @@
  * to the routes; test/http/api.test.ts checks that every route it lists answers as described.
  */
 import { engagementPaths, engagementSchemas } from './openapi-engagement.js';
+import { journeyPaths, journeySchemas } from './openapi-journeys.js';
 
 const error = { $ref: '#/components/responses/Error' };
 const auth = { 401: { $ref: '#/components/responses/Unauthorized' } };
@@ -104,6 +105,7 @@ export const openApiDocument = {
       },
     },
     ...engagementPaths,
+    ...journeyPaths,
   },
   components: {
     securitySchemes: { adminKey: { type: 'http', scheme: 'bearer' } },
@@ -119,6 +121,7 @@ export const openApiDocument = {
     },
     schemas: {
       ...engagementSchemas,
+      ...journeySchemas,
       Error: {
         type: 'object',
         required: ['error'],

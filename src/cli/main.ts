@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command, InvalidArgumentError } from 'commander';
-import { createApp, openStore, type App } from '../app.js';
+import { createApp, createLogger, openStore, workerName, type App } from '../app.js';
+import { JourneyRunner } from '../engine/journeys/runner.js';
 import { loadConfig } from '../config.js';
 import { ConflictError, KizunaError, NotFoundError } from '../errors.js';
 import { systemClock } from '../domain/clock.js';
@@ -48,6 +49,49 @@ program
     };
     process.on('SIGINT', () => stop('SIGINT'));
     process.on('SIGTERM', () => stop('SIGTERM'));
+  });
+
+program
+  .command('worker')
+  .description('run only the journey runner (more runners share the work on PostgreSQL)')
+  .option('-d, --data <dir>', 'SQLite data directory (env KIZUNA_DATA_DIR)')
+  .option('--batch <n>', 'entries claimed per transaction', positiveInt, 1000)
+  .option(
+    '--lease <seconds>',
+    "how long a claim lasts before a dead worker's entries are taken over",
+    positiveInt,
+    60,
+  )
+  .action(async (flags: { data?: string; batch: number; lease: number }) => {
+    const config = loadConfig(process.env, { data: flags.data });
+    const store = openStore(config);
+    await store.migrate();
+    const logger = createLogger(config);
+    const runner = new JourneyRunner(store, systemClock, logger, {
+      worker: workerName(),
+      batch: flags.batch,
+      leaseMs: flags.lease * 1000,
+    });
+    runner.start();
+    logger.info(
+      { worker: workerName(), store: config.databaseUrl ? 'postgres' : config.dataDir },
+      'journey runner started',
+    );
+    const stop = (signal: string) => {
+      logger.info({ signal }, 'shutting down');
+      runner
+        .stop()
+        .then(() => store.close())
+        .then(
+          () => process.exit(0),
+          (err: unknown) => {
+            logger.error({ err }, 'shutdown failed');
+            process.exit(1);
+          },
+        );
+    };
+    process.once('SIGINT', () => stop('SIGINT'));
+    process.once('SIGTERM', () => stop('SIGTERM'));
   });
 
 const workspace = program.command('workspace').description('manage workspaces');

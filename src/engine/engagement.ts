@@ -196,7 +196,27 @@ export class EngagementService {
     const users = [...catalog.segments].filter(([, refs]) => refs.has(id)).map(([sid]) => sid);
     if (users.length > 0)
       fail([{ field: 'id', rule: `segment ${id} is used by ${users.join(', ')}; change those first` }]);
+    const journeys = await this.journeysUsing(ws, id);
+    if (journeys.length > 0)
+      fail([
+        {
+          field: 'id',
+          rule: `segment ${id} is used by journey ${journeys.join(', ')}; change or archive those first`,
+        },
+      ]);
     await this.store.changeDefinitions(ws, { kind: 'delete_segment', id }, this.clock.now());
+  }
+
+  /** Journeys (not archived) whose draft or live version names the segment id anywhere. */
+  private async journeysUsing(ws: string, segmentId: string): Promise<string[]> {
+    const needle = JSON.stringify(segmentId);
+    const out: string[] = [];
+    for (const j of await this.store.listJourneys(ws)) {
+      if (j.status === 'archived') continue;
+      const live = j.version > 0 ? await this.store.getJourneyVersion(ws, j.id, j.version) : null;
+      if (JSON.stringify(j.draft).includes(needle) || JSON.stringify(live).includes(needle)) out.push(j.id);
+    }
+    return out;
   }
 
   async putComputedTrait(ws: string, spec: unknown, opts: { allowUnknown: boolean }): Promise<void> {

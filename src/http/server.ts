@@ -2,6 +2,8 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import { registerApiRoutes } from '../api/routes.js';
 import { registerEngagementRoutes } from '../api/engagement-routes.js';
 import type { EngagementService } from '../engine/engagement.js';
+import { registerJourneyRoutes } from '../api/journey-routes.js';
+import type { JourneyService } from '../engine/journeys/service.js';
 import type { Clock } from '../domain/clock.js';
 import { registerIngestRoutes } from '../ingest/routes.js';
 import type { Store } from '../store/store.js';
@@ -14,6 +16,9 @@ export interface ServerDeps {
   clock: Clock;
   logger: FastifyBaseLogger;
   engagement: EngagementService;
+  journeys: JourneyService;
+  /** called when ingestion made or woke journey entries (the runner looks at once) */
+  onJourneyWork?: () => void;
   /** log one line per request (off by default: at 50,000 events/s that is most of the log). */
   logRequests?: boolean;
   /** take the client address from X-Forwarded-For (only behind a proxy you run). */
@@ -37,9 +42,15 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
   });
   registerJsonBodies(app);
   const auth = new KeyAuth(deps.store, deps.clock);
-  registerIngestRoutes(app, { store: deps.store, auth, clock: deps.clock });
+  registerIngestRoutes(app, {
+    store: deps.store,
+    auth,
+    clock: deps.clock,
+    onJourneyWork: deps.onJourneyWork,
+  });
   registerApiRoutes(app, { store: deps.store, auth });
   registerEngagementRoutes(app, { store: deps.store, auth, engagement: deps.engagement, clock: deps.clock });
+  registerJourneyRoutes(app, { store: deps.store, auth, journeys: deps.journeys, clock: deps.clock });
   app.get('/healthz', async () => {
     await deps.store.countWorkspaces();
     return { ok: true };

@@ -9,6 +9,7 @@ export interface IngestDeps {
   store: Store;
   auth: KeyAuth;
   clock: Clock;
+  onJourneyWork?: (() => void) | undefined;
 }
 
 const SINGLE: readonly EventType[] = ['identify', 'track', 'page', 'screen', 'group', 'alias'];
@@ -23,6 +24,7 @@ export function registerIngestRoutes(app: FastifyInstance, deps: IngestDeps): vo
     const workspaceId = await deps.auth.workspaceOf(key, 'write');
     const events = eventsOfRequest(req.body, endpoint, { receivedAt: deps.clock.now(), ip: req.ip });
     const result = await deps.store.ingest(workspaceId, events);
+    if (result.journeyWork > 0) deps.onJourneyWork?.();
     return { success: true, stored: result.stored, duplicates: result.duplicates };
   };
   for (const type of SINGLE) app.post(`/v1/${type}`, handle(type));

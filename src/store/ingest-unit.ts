@@ -10,6 +10,14 @@ import {
   type EngagementChange,
   type EngagementEvent,
 } from '../domain/engagement/apply.js';
+import {
+  emptyRouting,
+  route,
+  routingSize,
+  type EntryRow,
+  type JourneyIndex,
+  type JourneyRouting,
+} from '../domain/journeys/route.js';
 import type { IngestResult } from './store.js';
 
 /**
@@ -34,6 +42,10 @@ export interface IngestTx<R extends 'sync' | 'async' = 'async'> {
    */
   load(keys: readonly string[]): Io<R, LoadedState>;
   loadGroups(groupIds: readonly string[]): Io<R, Map<string, GroupState>>;
+  /** The workspace's published journeys, compiled, as of this transaction. */
+  journeyIndex(): Io<R, JourneyIndex>;
+  /** Every journey entry of these profiles (on PostgreSQL, their profiles are already locked). */
+  journeyEntries(profileIds: readonly string[]): Io<R, Map<string, EntryRow[]>>;
   write(plan: WritePlan): Io<R, void>;
 }
 type Io<R, T> = R extends 'sync' ? T : Promise<T>;
@@ -43,6 +55,8 @@ type Step =
   | { op: 'existing'; messageIds: string[] }
   | { op: 'load'; keys: string[] }
   | { op: 'loadGroups'; groupIds: string[] }
+  | { op: 'journeyIndex' }
+  | { op: 'journeyEntries'; profileIds: string[] }
   | { op: 'write'; plan: WritePlan };
 
 /**
@@ -82,6 +96,10 @@ function perform(tx: IngestTx<'sync'> | IngestTx, step: Step): unknown {
       return tx.load(step.keys);
     case 'loadGroups':
       return tx.loadGroups(step.groupIds);
+    case 'journeyIndex':
+      return tx.journeyIndex();
+    case 'journeyEntries':
+      return tx.journeyEntries(step.profileIds);
     case 'write':
       return tx.write(step.plan);
   }
@@ -90,6 +108,7 @@ function perform(tx: IngestTx<'sync'> | IngestTx, step: Step): unknown {
 interface UnitOptions {
   now: number;
   newProfileId: () => string;
+  newEntryId: () => string;
 }
 
 export interface EventNameDelta {
@@ -109,6 +128,8 @@ export interface WritePlan {
   engagement: EngagementChange[];
   /** what those changes append to the engagement event stream */
   engagementEvents: EngagementEvent[];
+  /** what the batch does to journeys: entries, wakes, exits, conversions */
+  journeys: JourneyRouting;
   /** top-level trait keys the batch's identify calls set (the adapter records the ones it has not seen) */
   traitKeys: string[];
   eventNames: EventNameDelta[];
@@ -132,7 +153,7 @@ function* ingestUnit(
       ? ((yield { op: 'existing', messageIds: unique.map((e) => e.messageId) }) as Set<string>)
       : new Set<string>();
   const fresh = unique.filter((e) => !existing.has(e.messageId));
-  const empty = { stored: 0, profilesCreated: 0, profilesMerged: 0, refusedMerges: [] };
+  const empty = { stored: 0, profilesCreated: 0, profilesMerged: 0, refusedMerges: [], journeyWork: 0 };
   if (fresh.length === 0) return { ...empty, duplicates: events.length };
 
   const keys = new Set<string>();
@@ -177,13 +198,17 @@ function* ingestUnit(
     memberships.push({ groupId: e.groupId, profileId: resolution.assignments[i]!, at: e.timestamp });
   });
 
+  const placed = fresh.map((event, i) => ({ event, profileId: resolution.assignments[i]! }));
+  const journeys = yield* routeJourneys(placed, emitted, state.profiles, opts);
+
   yield {
     op: 'write',
     plan: {
       now: opts.now,
       resolution,
-      events: fresh.map((event, i) => ({ event, profileId: resolution.assignments[i]! })),
+      events: placed,
       engagement,
+      journeys,
       engagementEvents: emitted,
       traitKeys: [
         ...new Set(fresh.flatMap((e) => (e.type === 'identify' && e.traits ? Object.keys(e.traits) : []))),
@@ -199,5 +224,36 @@ function* ingestUnit(
     profilesCreated: resolution.created.length,
     profilesMerged: resolution.merges.length,
     refusedMerges: resolution.refused,
+    journeyWork: journeys.enter.length + journeys.wake.length,
   };
+}
+
+/**
+ * Routes a batch's events and engagement events to journeys (domain/journeys/route.ts). Reads entries
+ * only when some event concerns a journey, so a workspace without journeys pays one cached lookup.
+ */
+export function* routeJourneys(
+  events: readonly { profileId: string; event: NormalizedEvent }[],
+  engagement: readonly EngagementEvent[],
+  profiles: ReadonlyMap<string, { engagement: { segments: readonly string[] } }>,
+  opts: { now: number; newEntryId: () => string },
+): Generator<
+  { op: 'journeyIndex' } | { op: 'journeyEntries'; profileIds: string[] },
+  JourneyRouting,
+  unknown
+> {
+  if (events.length === 0 && engagement.length === 0) return emptyRouting();
+  const index = (yield { op: 'journeyIndex' }) as JourneyIndex;
+  const concerned = index.concerned(events, engagement);
+  if (concerned.length === 0) return emptyRouting();
+  const entries = (yield { op: 'journeyEntries', profileIds: concerned }) as Map<string, EntryRow[]>;
+  const routing = route(index, {
+    now: opts.now,
+    events,
+    engagement,
+    segmentsOf: (id) => profiles.get(id)?.engagement.segments ?? [],
+    entries,
+    newEntryId: opts.newEntryId,
+  });
+  return routingSize(routing) > 0 ? routing : emptyRouting();
 }

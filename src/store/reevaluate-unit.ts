@@ -8,6 +8,8 @@ import {
 } from '../domain/engagement/apply.js';
 import { addIdentityKind, emptyFacts, recordEvent } from '../domain/facts/facts.js';
 import type { ProfileState } from '../domain/resolution.js';
+import type { EntryRow, JourneyIndex, JourneyRouting } from '../domain/journeys/route.js';
+import { routeJourneys } from './ingest-unit.js';
 import type { ReevaluateResult } from './store.js';
 
 /**
@@ -35,6 +37,8 @@ export interface ReevaluateTx<R extends 'sync' | 'async' = 'async'> {
   loadHistory(
     profileIds: readonly string[],
   ): Io<R, { events: FactSourceEvent[]; kinds: { profileId: string; kind: string }[] }>;
+  journeyIndex(): Io<R, JourneyIndex>;
+  journeyEntries(profileIds: readonly string[]): Io<R, Map<string, EntryRow[]>>;
   writeReevaluation(plan: ReevaluationPlan): Io<R, void>;
 }
 type Io<R, T> = R extends 'sync' ? T : Promise<T>;
@@ -46,6 +50,8 @@ export interface ReevaluationPlan {
   factsRebuilt: boolean;
   changes: EngagementChange[];
   engagementEvents: EngagementEvent[];
+  /** journeys the changes trigger or end (a stage reached with the passage of time) */
+  journeys: JourneyRouting;
 }
 
 export interface ReevaluateOptions {
@@ -55,12 +61,15 @@ export interface ReevaluateOptions {
   rebuildFacts: boolean;
   /** re-evaluate just these profiles (a scan found they would change) instead of a page */
   ids?: readonly string[];
+  newEntryId: () => string;
 }
 
 type Step =
   | { op: 'definitions' }
   | { op: 'page' }
   | { op: 'history'; ids: string[] }
+  | { op: 'journeyIndex' }
+  | { op: 'journeyEntries'; profileIds: string[] }
   | { op: 'write'; plan: ReevaluationPlan };
 
 function* unit(opts: ReevaluateOptions): Generator<Step, ReevaluateResult, unknown> {
@@ -86,6 +95,8 @@ function* unit(opts: ReevaluateOptions): Generator<Step, ReevaluateResult, unkno
   }
   const changes = reevaluate(page, defs, opts.now);
   const changedIds = new Set(changes.map((c) => c.profileId));
+  const emitted = engagementEvents(changes, defs, opts.now);
+  const journeys = yield* routeJourneys([], emitted, byId, opts);
   yield {
     op: 'write',
     plan: {
@@ -93,7 +104,8 @@ function* unit(opts: ReevaluateOptions): Generator<Step, ReevaluateResult, unkno
       profiles: opts.rebuildFacts ? page : page.filter((p) => changedIds.has(p.id)),
       factsRebuilt: opts.rebuildFacts,
       changes,
-      engagementEvents: engagementEvents(changes, defs, opts.now),
+      engagementEvents: emitted,
+      journeys,
     },
   };
   return {
@@ -111,6 +123,10 @@ function perform(tx: ReevaluateTx<'sync'> | ReevaluateTx, step: Step, opts: Reev
       return tx.loadPage(opts.after, opts.limit, opts.ids ?? null);
     case 'history':
       return tx.loadHistory(step.ids);
+    case 'journeyIndex':
+      return tx.journeyIndex();
+    case 'journeyEntries':
+      return tx.journeyEntries(step.profileIds);
     case 'write':
       return tx.writeReevaluation(step.plan);
   }

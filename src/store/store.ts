@@ -4,6 +4,7 @@ import type { RefusedMerge, ProfileState } from '../domain/resolution.js';
 import type { DefinitionsRecord } from '../domain/engagement/definitions.js';
 import type { StageModelSource } from '../domain/engagement/stages.js';
 import type { RfmSettings } from '../domain/facts/computed.js';
+import type { JourneyStore } from './journey-store.js';
 
 /**
  * The store port. It speaks the domain; each adapter (sqlite/, postgres/) owns its connections,
@@ -46,6 +47,8 @@ export interface IngestResult {
   readonly profilesCreated: number;
   readonly profilesMerged: number;
   readonly refusedMerges: readonly RefusedMerge[];
+  /** journey entries made or woken by the batch (the runner is nudged when it is above 0) */
+  readonly journeyWork: number;
 }
 
 export interface EventCursor {
@@ -143,7 +146,7 @@ export interface StageTransition {
   readonly reason: string;
 }
 
-export interface Store {
+export interface Store extends JourneyStore {
   /**
    * Applies pending migrations, each in its own transaction, recording them in a ledger. Safe to run
    * concurrently from several processes and to run again (returns the names it applied; none the

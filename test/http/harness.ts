@@ -10,6 +10,8 @@ import { createWorkspace, type NewWorkspace } from '../../src/workspace.js';
 import { SegmentBuilder } from '../../src/engine/builder.js';
 import { EngagementService } from '../../src/engine/engagement.js';
 import { Sweeper } from '../../src/engine/sweeper.js';
+import { JourneyRunner } from '../../src/engine/journeys/runner.js';
+import { JourneyService } from '../../src/engine/journeys/service.js';
 
 export const T0 = Date.UTC(2026, 10, 1, 9);
 
@@ -23,6 +25,8 @@ export interface TestServer {
   builder: SegmentBuilder;
   /** time-based re-evaluation, driven by hand: `await sweeper.sweep(ws.id)` after moving the clock */
   sweeper: Sweeper;
+  /** the journey runner, driven by hand: `await runner.runDue()` after moving the clock */
+  runner: JourneyRunner;
   close(): Promise<void>;
 }
 
@@ -38,11 +42,14 @@ export async function startTestServer(opts: { trustProxy?: boolean } = {}): Prom
   const builder = new SegmentBuilder(store, clock, logger);
   const engagement = new EngagementService(store, clock, builder);
   const sweeper = new Sweeper(store, clock, logger, 60 * 60_000);
+  const journeys = new JourneyService(store, clock, engagement);
+  const runner = new JourneyRunner(store, clock, logger, { worker: 'test' });
   const server = buildServer({
     store,
     clock,
     logger,
     engagement,
+    journeys,
     trustProxy: opts.trustProxy ?? false,
   });
   const address = await server.listen({ port: 0, host: '127.0.0.1' });
@@ -54,6 +61,7 @@ export async function startTestServer(opts: { trustProxy?: boolean } = {}): Prom
     other,
     builder,
     sweeper,
+    runner,
     async close() {
       await server.close();
       await builder.idle();

@@ -8,6 +8,7 @@ import { loadMigrations } from '../../src/store/migrations.js';
 import { PostgresStore } from '../../src/store/postgres/postgres-store.js';
 import { postgresUnavailable, runSql, scratchDatabase, serverUrl } from '../support/postgres.js';
 import { storeContract } from './contract.js';
+import { journeyContract } from './journey-contract.js';
 
 /**
  * The store contract on a real PostgreSQL server: one fresh database per run of this file, dropped at
@@ -26,6 +27,10 @@ describe.skipIf(unreachable !== null)('postgres', () => {
   afterAll(() => run(serverUrl, `DROP DATABASE IF EXISTS ${database} WITH (FORCE)`));
 
   storeContract('postgres', () => ({
+    open: (clock) => Promise.resolve(PostgresStore.open({ url: databaseUrl, clock })),
+    reset: resetSchema,
+  }));
+  journeyContract('postgres', () => ({
     open: (clock) => Promise.resolve(PostgresStore.open({ url: databaseUrl, clock })),
     reset: resetSchema,
   }));

@@ -183,7 +183,7 @@ export function parseStageModel(source: unknown, catalog: Omit<RuleCatalog, 'sta
 }
 
 /** Relative date filters on a property (`within_last_days`) are measured from the event's own time. */
-function filterMatcher(where: readonly PropertyFilter[]): (props: unknown, at: number) => boolean {
+export function filterMatcher(where: readonly PropertyFilter[]): (props: unknown, at: number) => boolean {
   return (props, at) => {
     for (const f of where) if (!compare(getPath(props, f.path), f.cmp, at)) return false;
     return true;

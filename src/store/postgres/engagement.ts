@@ -29,6 +29,11 @@ export async function lockDefinitionsShared(sql: Sql, ws: string): Promise<void>
   await sql.query(LOCK_SHARED, [ws]);
 }
 
+/** For changes made outside `applyDefinitionChange` that routing depends on (journeys.ts). */
+export async function lockDefinitionsExclusive(sql: Sql, ws: string): Promise<void> {
+  await sql.query(LOCK_EXCLUSIVE, [ws]);
+}
+
 /** A workspace's stored definitions, in one statement (on whichever connection `sql` is). */
 export async function loadDefinitionsRecord(sql: Sql, ws: string): Promise<DefinitionsRecord> {
   const [w] = await sql.query<{
@@ -217,7 +222,8 @@ export async function applyDefinitionChange(
   await bumpVersion(sql, ws);
 }
 
-async function bumpVersion(sql: Sql, ws: string): Promise<void> {
+/** Marks every compiled copy stale; the caller holds the workspace's lock exclusively. */
+export async function bumpVersion(sql: Sql, ws: string): Promise<void> {
   const bumped = await sql.query(
     'UPDATE workspaces SET definitions_version = definitions_version + 1 WHERE id = $1 RETURNING 1',
     [ws],

@@ -2,6 +2,7 @@ import type { JsonObject, NormalizedEvent } from '../../domain/event.js';
 import { identityKeyString, lookupKeysOf } from '../../domain/identity.js';
 import type { LoadedState, ProfileState } from '../../domain/resolution.js';
 import type { Definitions } from '../../domain/engagement/definitions.js';
+import type { EntryRow, JourneyIndex } from '../../domain/journeys/route.js';
 import type { GroupState, IngestTx, WritePlan } from '../ingest-unit.js';
 import { profileState, type ProfileRow } from '../rows.js';
 import { engagementFields, engagementRows, type DefinitionsCache } from './engagement.js';
@@ -17,6 +18,7 @@ import {
 import type { Sql } from './pg-driver.js';
 import type { TraitKeyCache } from '../trait-keys.js';
 import { StaleReadError } from './pg-errors.js';
+import { loadEntries, mergeJourneys, writeRouting, type JourneyIndexCache } from './journeys.js';
 
 /**
  * A batch naming more identity keys than this takes the workspace's lock exclusively instead of one
@@ -44,7 +46,10 @@ const MAX_KEY_LOCKS = 512;
  * - Definitions: the first statement also reads the definitions version, possibly from before the
  *   workspace's shared lock was granted. Definition changes hold that lock exclusively (engagement.ts),
  *   so the version WRITE reads (under the lock) is final: if it differs from the one the unit evaluated
- *   with, a change committed while this unit waited, and the unit is re-run (StaleReadError).
+ *   with, a change committed while this unit waited, and the unit is re-run (StaleReadError). The
+ *   journey index is checked the same way (publishing and status changes bump the version too).
+ * - Journey entries are read and routed for the batch's profiles, which are locked (new ones have no
+ *   entries); the runner's claims never block routing (see journeys.ts).
  * Rows many writers share (event names, groups, identities) are written in one fixed order.
  */
 export class PostgresIngestTx implements IngestTx {
@@ -54,6 +59,8 @@ export class PostgresIngestTx implements IngestTx {
   private seenVersion: number | null | undefined;
   /** the version of the definitions handed to the unit */
   private usedVersion: number | undefined;
+  /** the version of the journey index handed to the unit, if it asked for one */
+  private journeyVersion: number | undefined;
 
   constructor(
     private readonly sql: Sql,
@@ -67,6 +74,7 @@ export class PostgresIngestTx implements IngestTx {
     private readonly defs: DefinitionsCache,
     /** trait keys this process has recorded: only new ones cost a statement */
     private readonly traitKeys: TraitKeyCache,
+    private readonly journeys: JourneyIndexCache,
   ) {}
 
   /** No round trip unless the compiled copy is stale: the version came with the messageId check. */
@@ -74,6 +82,17 @@ export class PostgresIngestTx implements IngestTx {
     const defs = await this.defs.get(this.sql, this.ws, this.seenVersion);
     this.usedVersion = defs.version;
     return defs;
+  }
+
+  /** Like `definitions`: no round trip unless the compiled copy is stale. */
+  async journeyIndex(): Promise<JourneyIndex> {
+    const index = await this.journeys.get(this.sql, this.ws, this.seenVersion);
+    this.journeyVersion = index.version;
+    return index;
+  }
+
+  journeyEntries(profileIds: readonly string[]): Promise<Map<string, EntryRow[]>> {
+    return loadEntries(this.sql, this.ws, profileIds);
   }
 
   /**
@@ -185,12 +204,18 @@ export class PostgresIngestTx implements IngestTx {
         into: resolution.merges.map((m) => m.into),
       };
       for (const statement of MERGE) await this.sql.run(statement, merge);
+      await mergeJourneys(this.sql, ws, resolution.merges);
     }
     if (engagement.exits !== null) await this.sql.once(EXITS, { ws, exits: engagement.exits });
     const [written] = await this.sql.run<{ definitions_version: number | null }>(WRITE, rows);
-    if (written?.definitions_version !== this.usedVersion) {
+    if (
+      written?.definitions_version !== this.usedVersion ||
+      (this.journeyVersion !== undefined && written?.definitions_version !== this.journeyVersion)
+    ) {
       throw new StaleReadError('the definitions changed while this unit waited for its locks');
     }
+    // After the merges: the plan's entries and wakes name survivors.
+    await writeRouting(this.sql, ws, plan.journeys, now);
     const newKeys = this.traitKeys.unseen(ws, plan.traitKeys);
     if (newKeys.length > 0) {
       await this.sql.query(

@@ -45,6 +45,16 @@ import * as reads from './engagement-reads.js';
 import * as profiles from './profile-reads.js';
 import { PostgresIngestTx } from './ingest-tx.js';
 import { PostgresReevaluateTx } from './reevaluate-tx.js';
+import * as journeys from './journeys.js';
+import * as journeyReads from './journey-reads.js';
+import type {
+  ClaimedEntry,
+  EntryResult,
+  EntryView,
+  JourneyMessage,
+  JourneyStats,
+  JourneyView,
+} from '../journey-store.js';
 
 const MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'migrations');
 
@@ -89,6 +99,8 @@ export class PostgresStore implements Store {
   /** compiled engagement definitions, checked against the stored version in every transaction */
   private readonly definitions = new DefinitionsCache();
   private readonly traitKeys = new TraitKeyCache();
+  /** compiled published journeys, checked against the same version */
+  private readonly journeyIndexes = new journeys.JourneyIndexCache();
 
   private constructor(opts: PostgresStoreOptions) {
     this.clock = opts.clock;
@@ -202,10 +214,12 @@ export class PostgresStore implements Store {
             this.nextShard(),
             this.definitions,
             this.traitKeys,
+            this.journeyIndexes,
           );
           return runIngest(tx, events, {
             now,
             newProfileId: () => newId('p', now),
+            newEntryId: () => newId('je', now),
           });
         },
         WRITE_RETRY,
@@ -326,7 +340,11 @@ export class PostgresStore implements Store {
     return guarded(() =>
       transaction(
         this.pool,
-        (sql) => runReevaluate(new PostgresReevaluateTx(sql, workspaceId, this.definitions), page),
+        (sql) =>
+          runReevaluate(new PostgresReevaluateTx(sql, workspaceId, this.definitions, this.journeyIndexes), {
+            ...page,
+            newEntryId: () => newId('je', page.now),
+          }),
         WRITE_RETRY,
       ),
     );
@@ -370,6 +388,117 @@ export class PostgresStore implements Store {
 
   listWorkspaces(): Promise<Workspace[]> {
     return guarded(() => reads.listWorkspaces(this.sql));
+  }
+
+  // --- Journeys (journeys.ts for the concurrency) ---
+
+  createJourney(
+    ws: string,
+    j: { id: string; name: string; draft: unknown },
+    now: number,
+  ): Promise<JourneyView> {
+    return guarded(() =>
+      this.journeyNameChecked(j.name, () =>
+        transaction(this.pool, (sql) => journeys.createJourney(sql, ws, j, now)),
+      ),
+    );
+  }
+
+  getJourney(ws: string, id: string): Promise<JourneyView | null> {
+    return guarded(() => journeyReads.getJourney(this.sql, ws, id));
+  }
+
+  listJourneys(ws: string): Promise<JourneyView[]> {
+    return guarded(() => journeyReads.listJourneys(this.sql, ws));
+  }
+
+  updateJourneyDraft(
+    ws: string,
+    id: string,
+    j: { name: string; draft: unknown },
+    now: number,
+  ): Promise<void> {
+    return guarded(() =>
+      this.journeyNameChecked(j.name, () =>
+        transaction(this.pool, (sql) => journeys.updateJourneyDraft(sql, ws, id, j, now)),
+      ),
+    );
+  }
+
+  /** Waits for the workspace's writers in flight; its writers wait for this change (see journeys.ts). */
+  publishJourney(
+    ws: string,
+    id: string,
+    input: { definition: unknown; migrate: boolean },
+    now: number,
+  ): Promise<{ version: number; migrated: number }> {
+    return guarded(() =>
+      transaction(this.pool, (sql) => journeys.publishJourney(sql, ws, id, input, now), WRITE_RETRY),
+    );
+  }
+
+  setJourneyStatus(
+    ws: string,
+    id: string,
+    status: 'published' | 'paused' | 'archived',
+    now: number,
+  ): Promise<void> {
+    return guarded(() =>
+      transaction(this.pool, (sql) => journeys.setJourneyStatus(sql, ws, id, status, now), WRITE_RETRY),
+    );
+  }
+
+  getJourneyVersion(ws: string, id: string, version: number): Promise<unknown> {
+    return guarded(() => journeyReads.getJourneyVersion(this.sql, ws, id, version));
+  }
+
+  /** One statement; concurrent workers (any process) skip each other's locked rows. */
+  claimDueEntries(worker: string, limit: number, now: number, leaseMs: number): Promise<ClaimedEntry[]> {
+    return guarded(() =>
+      journeys.claimDueEntries(this.sql, `${worker}/${newId('c', now)}`, limit, now, leaseMs),
+    );
+  }
+
+  completeEntries(results: readonly EntryResult[], now: number): Promise<number> {
+    if (results.length === 0) return Promise.resolve(0);
+    return guarded(() =>
+      transaction(this.pool, (sql) => journeys.completeEntries(sql, results, now), WRITE_RETRY),
+    );
+  }
+
+  getJourneyStats(ws: string, journeyId: string, since: number): Promise<JourneyStats> {
+    return guarded(() => journeyReads.getJourneyStats(this.sql, ws, journeyId, since));
+  }
+
+  listProfileEntries(ws: string, profileId: string): Promise<EntryView[]> {
+    return guarded(() => journeyReads.listProfileEntries(this.sql, ws, profileId));
+  }
+
+  listJourneyMessages(
+    ws: string,
+    q: { journeyId?: string; profileId?: string; limit: number; after?: string },
+  ): Promise<JourneyMessage[]> {
+    return guarded(() => journeyReads.listJourneyMessages(this.sql, ws, q));
+  }
+
+  listStaticListMembers(
+    ws: string,
+    list: string,
+    page: { limit: number; after?: string },
+  ): Promise<string[]> {
+    return guarded(() => journeyReads.listStaticListMembers(this.sql, ws, list, page));
+  }
+
+  /** The name is checked before writing; two writers racing for it meet at the unique constraint. */
+  private async journeyNameChecked<T>(name: string, write: () => Promise<T>): Promise<T> {
+    try {
+      return await write();
+    } catch (err) {
+      if (violatedConstraint(err) === 'journeys_name_unique') {
+        throw new ConflictError(`a journey named "${name}" already exists`, { cause: err });
+      }
+      throw err;
+    }
   }
 
   /** Waits for checked-out clients to be returned, then closes every connection. Idempotent. */

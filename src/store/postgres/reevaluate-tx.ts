@@ -1,4 +1,5 @@
 import type { Definitions } from '../../domain/engagement/definitions.js';
+import { routingSize, type EntryRow, type JourneyIndex } from '../../domain/journeys/route.js';
 import type { ProfileState } from '../../domain/resolution.js';
 import type { FactSourceEvent, ReevaluateTx, ReevaluationPlan } from '../reevaluate-unit.js';
 import { profileState, type ProfileRow } from '../rows.js';
@@ -10,6 +11,7 @@ import {
 } from './engagement.js';
 import { ENGAGEMENT_COLUMNS, ENGAGEMENT_CTES, EXITS } from './ingest-statements.js';
 import { named, type Sql } from './pg-driver.js';
+import { loadEntries, writeRouting, type JourneyIndexCache } from './journeys.js';
 
 // Re-evaluation runs a page at a time, each statement doing a page's work: they run unprepared
 // (`Sql.once`), planned for the table as it is, which costs nothing beside the work and cannot keep
@@ -73,18 +75,34 @@ const WRITE_PAGE = named(
  * reads the definitions under it; `loadPage` locks the page's profiles `FOR UPDATE` in id order, as
  * ingest locks the profiles it touches, so an ingest of the same profiles waits for this page or this
  * page for it — never both on each other. A profile merged away while this page waited for its lock
- * no longer matches and is skipped (the row is re-checked once the lock is granted).
+ * no longer matches and is skipped (the row is re-checked once the lock is granted). Journey entries
+ * are routed for the page's (locked) profiles, with the journey index of the definitions version read
+ * under the shared lock.
  */
 export class PostgresReevaluateTx implements ReevaluateTx {
+  /** the definitions version read under the workspace's shared lock (final for this transaction) */
+  private version: number | undefined;
+
   constructor(
     private readonly sql: Sql,
     private readonly ws: string,
     private readonly defs: DefinitionsCache,
+    private readonly journeys: JourneyIndexCache,
   ) {}
 
   async definitions(): Promise<Definitions> {
     await lockDefinitionsShared(this.sql, this.ws);
-    return this.defs.get(this.sql, this.ws);
+    const defs = await this.defs.get(this.sql, this.ws);
+    this.version = defs.version;
+    return defs;
+  }
+
+  journeyIndex(): Promise<JourneyIndex> {
+    return this.journeys.get(this.sql, this.ws, this.version);
+  }
+
+  journeyEntries(profileIds: readonly string[]): Promise<Map<string, EntryRow[]>> {
+    return loadEntries(this.sql, this.ws, profileIds);
   }
 
   async loadPage(
@@ -124,7 +142,7 @@ export class PostgresReevaluateTx implements ReevaluateTx {
   }
 
   async writeReevaluation(plan: ReevaluationPlan): Promise<void> {
-    if (plan.profiles.length === 0 && plan.changes.length === 0) return;
+    if (plan.profiles.length === 0 && plan.changes.length === 0 && routingSize(plan.journeys) === 0) return;
     // Every argument is built before the first statement is sent, so a bad value changes nothing.
     const engagement = engagementRows(plan.changes, plan.engagementEvents);
     const rows = {
@@ -136,5 +154,6 @@ export class PostgresReevaluateTx implements ReevaluateTx {
     };
     if (engagement.exits !== null) await this.sql.once(EXITS, { ws: this.ws, exits: engagement.exits });
     await this.sql.once(WRITE_PAGE, rows);
+    await writeRouting(this.sql, this.ws, plan.journeys, plan.now);
   }
 }

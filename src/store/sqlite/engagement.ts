@@ -13,6 +13,8 @@ import type { FactSourceEvent, ReevaluateTx, ReevaluationPlan } from '../reevalu
 import { json, lazyProfileState, type ProfileRow } from '../rows.js';
 import type { DefinitionChange } from '../store.js';
 import type { Prepare } from './statements.js';
+import type { EntryRow, JourneyIndex } from '../../domain/journeys/route.js';
+import { loadEntries, writeRouting, type JourneyIndexCache } from './journeys.js';
 
 /** Reads a workspace's stored definitions (on whichever connection `prep` belongs to). */
 export function loadDefinitionsRecord(prep: Prepare, ws: string): DefinitionsRecord {
@@ -120,10 +122,19 @@ export class SqliteReevaluateTx implements ReevaluateTx<'sync'> {
     private readonly prep: Prepare,
     private readonly ws: string,
     private readonly defs: DefinitionsCache,
+    private readonly journeys: JourneyIndexCache,
   ) {}
 
   definitions(): Definitions {
     return this.defs.get(this.prep, this.ws);
+  }
+
+  journeyIndex(): JourneyIndex {
+    return this.journeys.get(this.prep, this.ws);
+  }
+
+  journeyEntries(profileIds: readonly string[]): Map<string, EntryRow[]> {
+    return loadEntries(this.prep, this.ws, profileIds);
   }
 
   loadPage(after: string | null, limit: number, ids: readonly string[] | null): ProfileState[] {
@@ -191,6 +202,7 @@ export class SqliteReevaluateTx implements ReevaluateTx<'sync'> {
       else updSameStage.run(facts, previous, since, segments, this.ws, p.id);
     }
     writeEngagementChanges(this.prep, this.ws, plan.changes, plan.engagementEvents, plan.now);
+    writeRouting(this.prep, this.ws, plan.journeys, plan.now);
   }
 }
 

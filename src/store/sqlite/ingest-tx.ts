@@ -10,6 +10,8 @@ import {
   writeEngagementChanges,
   type DefinitionsCache,
 } from './engagement.js';
+import type { EntryRow, JourneyIndex } from '../../domain/journeys/route.js';
+import { loadEntries, mergeJourneys, writeRouting, type JourneyIndexCache } from './journeys.js';
 
 /** The ingest unit of work on the writer connection (already inside BEGIN IMMEDIATE). */
 export class SqliteIngestTx implements IngestTx<'sync'> {
@@ -17,10 +19,19 @@ export class SqliteIngestTx implements IngestTx<'sync'> {
     private readonly prep: Prepare,
     private readonly ws: string,
     private readonly defs: DefinitionsCache,
+    private readonly journeys: JourneyIndexCache,
   ) {}
 
   definitions(): Definitions {
     return this.defs.get(this.prep, this.ws);
+  }
+
+  journeyIndex(): JourneyIndex {
+    return this.journeys.get(this.prep, this.ws);
+  }
+
+  journeyEntries(profileIds: readonly string[]): Map<string, EntryRow[]> {
+    return loadEntries(this.prep, this.ws, profileIds);
   }
 
   existingMessageIds(messageIds: readonly string[]): Set<string> {
@@ -99,6 +110,7 @@ export class SqliteIngestTx implements IngestTx<'sync'> {
       ).run(m.into, ws, m.from);
       prep('DELETE FROM group_members WHERE workspace_id = ? AND profile_id = ?').run(ws, m.from);
       mergeEngagement(prep, ws, m.from, m.into);
+      mergeJourneys(prep, ws, m.from, m.into);
     }
     // New and changed profiles alike: one upsert with the final state the resolution computed. The
     // stage column is indexed (stage counts), and SQLite rewrites an index entry whenever its column is
@@ -168,6 +180,7 @@ export class SqliteIngestTx implements IngestTx<'sync'> {
       'INSERT OR IGNORE INTO group_members (workspace_id, group_id, profile_id, joined_at) VALUES (?, ?, ?, ?)',
     );
     for (const m of plan.memberships) member.run(ws, m.groupId, m.profileId, m.at);
+    writeRouting(prep, ws, plan.journeys, now);
   }
 }
 

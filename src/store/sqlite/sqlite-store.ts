@@ -28,6 +28,15 @@ import type { DefinitionsRecord } from '../../domain/engagement/definitions.js';
 import type { ProfileState } from '../../domain/resolution.js';
 import { loadDefinitionsRecord } from './engagement.js';
 import * as reads from './engagement-reads.js';
+import * as journeyReads from './journey-reads.js';
+import type {
+  ClaimedEntry,
+  EntryResult,
+  EntryView,
+  JourneyMessage,
+  JourneyStats,
+  JourneyView,
+} from '../journey-store.js';
 import { statementCache, type Prepare } from './statements.js';
 import { ThreadWriter } from './writer-thread.js';
 import { openConnection, SqliteWriter, type SqliteWrites } from './writer.js';
@@ -335,6 +344,87 @@ export class SqliteStore implements Store {
       created_at: number;
     }[];
     return Promise.resolve(rows.map((r) => ({ id: r.id, name: r.name, createdAt: r.created_at })));
+  }
+
+  // --- Journeys ---
+
+  createJourney(
+    ws: string,
+    j: { id: string; name: string; draft: unknown },
+    now: number,
+  ): Promise<JourneyView> {
+    return this.writes.createJourney(ws, j, now);
+  }
+
+  async getJourney(ws: string, id: string): Promise<JourneyView | null> {
+    return Promise.resolve(journeyReads.getJourney(this.r, ws, id));
+  }
+
+  async listJourneys(ws: string): Promise<JourneyView[]> {
+    return Promise.resolve(journeyReads.listJourneys(this.r, ws));
+  }
+
+  updateJourneyDraft(
+    ws: string,
+    id: string,
+    j: { name: string; draft: unknown },
+    now: number,
+  ): Promise<void> {
+    return this.writes.updateJourneyDraft(ws, id, j, now);
+  }
+
+  publishJourney(
+    ws: string,
+    id: string,
+    input: { definition: unknown; migrate: boolean },
+    now: number,
+  ): Promise<{ version: number; migrated: number }> {
+    return this.writes.publishJourney(ws, id, input, now);
+  }
+
+  setJourneyStatus(
+    ws: string,
+    id: string,
+    status: 'published' | 'paused' | 'archived',
+    now: number,
+  ): Promise<void> {
+    return this.writes.setJourneyStatus(ws, id, status, now);
+  }
+
+  async getJourneyVersion(ws: string, id: string, version: number): Promise<unknown> {
+    return Promise.resolve(journeyReads.getJourneyVersion(this.r, ws, id, version));
+  }
+
+  claimDueEntries(worker: string, limit: number, now: number, leaseMs: number): Promise<ClaimedEntry[]> {
+    return this.writes.claimDueEntries(`${worker}/${newId('c', now)}`, limit, now, leaseMs);
+  }
+
+  completeEntries(results: readonly EntryResult[], now: number): Promise<number> {
+    return this.writes.completeEntries(results, now);
+  }
+
+  async getJourneyStats(ws: string, journeyId: string, since: number): Promise<JourneyStats> {
+    return Promise.resolve(journeyReads.getJourneyStats(this.r, ws, journeyId, since));
+  }
+
+  async listProfileEntries(ws: string, profileId: string): Promise<EntryView[]> {
+    const row = this.canonicalRow(ws, profileId);
+    return Promise.resolve(row ? journeyReads.listProfileEntries(this.r, ws, row.id) : []);
+  }
+
+  async listJourneyMessages(
+    ws: string,
+    q: { journeyId?: string; profileId?: string; limit: number; after?: string },
+  ): Promise<JourneyMessage[]> {
+    return Promise.resolve(journeyReads.listJourneyMessages(this.r, ws, q));
+  }
+
+  async listStaticListMembers(
+    ws: string,
+    list: string,
+    page: { limit: number; after?: string },
+  ): Promise<string[]> {
+    return Promise.resolve(journeyReads.listStaticListMembers(this.r, ws, list, page));
   }
 
   async close(): Promise<void> {

@@ -4,6 +4,7 @@ import { ConflictError, NotFoundError, StoreUnavailableError } from '../../error
 import type { IngestResult, Workspace } from '../store.js';
 import type { SqliteWrites, WriterMethod } from './writer.js';
 import type { DefinitionChange, ReevaluatePage, ReevaluateResult } from '../store.js';
+import type { ClaimedEntry, EntryResult, JourneyView } from '../journey-store.js';
 
 /** A call of one SqliteWrites method with its arguments, or the closing handshake. */
 export type WriterRequest = { id: number } & (
@@ -118,6 +119,49 @@ export class ThreadWriter implements SqliteWrites {
 
   recordSegmentSizes(workspaceId: string, now: number): Promise<void> {
     return this.invoke('recordSegmentSizes', workspaceId, now);
+  }
+
+  createJourney(
+    ws: string,
+    j: { id: string; name: string; draft: unknown },
+    now: number,
+  ): Promise<JourneyView> {
+    return this.invoke('createJourney', ws, j, now);
+  }
+
+  updateJourneyDraft(
+    ws: string,
+    id: string,
+    j: { name: string; draft: unknown },
+    now: number,
+  ): Promise<void> {
+    return this.invoke('updateJourneyDraft', ws, id, j, now);
+  }
+
+  publishJourney(
+    ws: string,
+    id: string,
+    input: { definition: unknown; migrate: boolean },
+    now: number,
+  ): Promise<{ version: number; migrated: number }> {
+    return this.invoke('publishJourney', ws, id, input, now);
+  }
+
+  setJourneyStatus(
+    ws: string,
+    id: string,
+    status: 'published' | 'paused' | 'archived',
+    now: number,
+  ): Promise<void> {
+    return this.invoke('setJourneyStatus', ws, id, status, now);
+  }
+
+  claimDueEntries(claim: string, limit: number, now: number, leaseMs: number): Promise<ClaimedEntry[]> {
+    return this.invoke('claimDueEntries', claim, limit, now, leaseMs);
+  }
+
+  completeEntries(results: readonly EntryResult[], now: number): Promise<number> {
+    return this.invoke('completeEntries', results, now);
   }
 
   /** Commits what is pending, closes the connection, then stops the thread. */

@@ -19,6 +19,8 @@ import {
   recordSizes,
   setSegmentBuild,
 } from './engagement.js';
+import * as journeys from './journeys.js';
+import type { ClaimedEntry, EntryResult, JourneyView } from '../journey-store.js';
 
 const MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'migrations');
 
@@ -43,6 +45,26 @@ export interface SqliteWrites {
     now: number,
   ): Promise<void>;
   recordSegmentSizes(workspaceId: string, now: number): Promise<void>;
+  createJourney(
+    ws: string,
+    j: { id: string; name: string; draft: unknown },
+    now: number,
+  ): Promise<JourneyView>;
+  updateJourneyDraft(ws: string, id: string, j: { name: string; draft: unknown }, now: number): Promise<void>;
+  publishJourney(
+    ws: string,
+    id: string,
+    input: { definition: unknown; migrate: boolean },
+    now: number,
+  ): Promise<{ version: number; migrated: number }>;
+  setJourneyStatus(
+    ws: string,
+    id: string,
+    status: 'published' | 'paused' | 'archived',
+    now: number,
+  ): Promise<void>;
+  claimDueEntries(claim: string, limit: number, now: number, leaseMs: number): Promise<ClaimedEntry[]>;
+  completeEntries(results: readonly EntryResult[], now: number): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -93,15 +115,21 @@ export class SqliteWriter implements SqliteWrites {
   private pendingEvents = 0;
   private flushScheduled = false;
   private readonly definitions = new DefinitionsCache();
+  private readonly journeyIndexes = new journeys.JourneyIndexCache();
 
   constructor(readonly db: Database.Database) {
     this.w = statementCache(db);
     // Nested better-sqlite3 transactions run as savepoints.
     this.ingestOne = db.transaction((c: PendingIngest) =>
-      runIngestSync(new SqliteIngestTx(this.w, c.workspaceId, this.definitions), c.events, {
-        now: c.now,
-        newProfileId: () => newId('p', c.now),
-      }),
+      runIngestSync(
+        new SqliteIngestTx(this.w, c.workspaceId, this.definitions, this.journeyIndexes),
+        c.events,
+        {
+          now: c.now,
+          newProfileId: () => newId('p', c.now),
+          newEntryId: () => newId('je', c.now),
+        },
+      ),
     );
     this.commitGroup = db.transaction((calls: PendingIngest[]) =>
       calls.map((c): Outcome => {
@@ -176,7 +204,10 @@ export class SqliteWriter implements SqliteWrites {
 
   reevaluateProfiles(workspaceId: string, page: ReevaluatePage): Promise<ReevaluateResult> {
     return this.exclusive(() =>
-      runReevaluateSync(new SqliteReevaluateTx(this.w, workspaceId, this.definitions), page),
+      runReevaluateSync(new SqliteReevaluateTx(this.w, workspaceId, this.definitions, this.journeyIndexes), {
+        ...page,
+        newEntryId: () => newId('je', page.now),
+      }),
     );
   }
 
@@ -191,6 +222,49 @@ export class SqliteWriter implements SqliteWrites {
 
   recordSegmentSizes(workspaceId: string, now: number): Promise<void> {
     return this.exclusive(() => recordSizes(this.w, workspaceId, now));
+  }
+
+  createJourney(
+    ws: string,
+    j: { id: string; name: string; draft: unknown },
+    now: number,
+  ): Promise<JourneyView> {
+    return this.exclusive(() => journeys.createJourney(this.w, ws, j, now));
+  }
+
+  updateJourneyDraft(
+    ws: string,
+    id: string,
+    j: { name: string; draft: unknown },
+    now: number,
+  ): Promise<void> {
+    return this.exclusive(() => journeys.updateJourneyDraft(this.w, ws, id, j, now));
+  }
+
+  publishJourney(
+    ws: string,
+    id: string,
+    input: { definition: unknown; migrate: boolean },
+    now: number,
+  ): Promise<{ version: number; migrated: number }> {
+    return this.exclusive(() => journeys.publishJourney(this.w, ws, id, input, now));
+  }
+
+  setJourneyStatus(
+    ws: string,
+    id: string,
+    status: 'published' | 'paused' | 'archived',
+    now: number,
+  ): Promise<void> {
+    return this.exclusive(() => journeys.setJourneyStatus(this.w, ws, id, status, now));
+  }
+
+  claimDueEntries(claim: string, limit: number, now: number, leaseMs: number): Promise<ClaimedEntry[]> {
+    return this.exclusive(() => journeys.claimDueEntries(this.w, claim, limit, now, leaseMs));
+  }
+
+  completeEntries(results: readonly EntryResult[], now: number): Promise<number> {
+    return this.exclusive(() => journeys.completeEntries(this.w, results, now));
   }
 
   ingest(workspaceId: string, events: readonly NormalizedEvent[], now: number): Promise<IngestResult> {

@@ -1,0 +1,186 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import type { Clock } from '../domain/clock.js';
+import type { JourneyService } from '../engine/journeys/service.js';
+import type { KeyAuth } from '../http/auth.js';
+import type { EntryView, JourneyMessage, JourneyView } from '../store/journey-store.js';
+import type { Store } from '../store/store.js';
+import { messageCursorOf } from '../store/journey-rows.js';
+import { adminWorkspace, limit, parse } from './params.js';
+
+export interface JourneyApiDeps {
+  store: Store;
+  auth: KeyAuth;
+  journeys: JourneyService;
+  clock: Clock;
+}
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+export function journeyJson(j: JourneyView) {
+  return {
+    id: j.id,
+    name: j.name,
+    status: j.status,
+    version: j.version,
+    draft: j.draft,
+    createdAt: iso(j.createdAt),
+    updatedAt: iso(j.updatedAt),
+    publishedAt: iso(j.publishedAt),
+  };
+}
+
+export function entryJson(e: EntryView) {
+  return {
+    id: e.id,
+    journeyId: e.journeyId,
+    version: e.version,
+    profileId: e.profileId,
+    state: e.state,
+    step: e.step,
+    waiting: e.phase === 'waiting',
+    waitingFor: e.waitingFor,
+    dueAt: iso(e.dueAt),
+    trigger: e.trigger,
+    enteredAt: iso(e.enteredAt),
+    endedAt: iso(e.endedAt),
+    exitReason: e.exitReason,
+    convertedAt: iso(e.convertedAt),
+    history: e.history.map((h) => ({ at: iso(h.at), step: h.step, type: h.type, outcome: h.outcome })),
+  };
+}
+
+function messageJson(m: JourneyMessage) {
+  return {
+    key: m.key,
+    journeyId: m.journeyId,
+    entryId: m.entryId,
+    profileId: m.profileId,
+    step: m.step,
+    channel: m.channel,
+    template: m.template,
+    payload: m.payload,
+    createdAt: iso(m.createdAt),
+  };
+}
+
+const flag = z.enum(['true', 'false'], { error: 'must be true or false' }).optional();
+
+/** Admin API for journeys (docs/journeys.md): definitions and lifecycle, inspection, the explainer. */
+export function registerJourneyRoutes(app: FastifyInstance, deps: JourneyApiDeps): void {
+  const { store, journeys } = deps;
+  const workspace = (req: FastifyRequest) => adminWorkspace(deps.auth, req);
+  const allowUnknown = (req: FastifyRequest) =>
+    parse(z.object({ allow_unknown: flag }), req.query).allow_unknown === 'true';
+  type Id = { Params: { id: string } };
+
+  app.get('/api/v1/journeys', async (req) => {
+    const ws = await workspace(req);
+    return { journeys: (await journeys.list(ws)).map(journeyJson) };
+  });
+
+  app.post('/api/v1/journeys', async (req, reply) => {
+    const ws = await workspace(req);
+    const j = await journeys.create(ws, req.body, { allowUnknown: allowUnknown(req) });
+    return reply.status(201).send(journeyJson(j));
+  });
+
+  app.get<Id>('/api/v1/journeys/:id', async (req) => {
+    const ws = await workspace(req);
+    return journeyJson(await journeys.get(ws, req.params.id));
+  });
+
+  app.put<Id>('/api/v1/journeys/:id', async (req) => {
+    const ws = await workspace(req);
+    return journeyJson(
+      await journeys.update(ws, req.params.id, req.body, { allowUnknown: allowUnknown(req) }),
+    );
+  });
+
+  app.post<Id>('/api/v1/journeys/:id/publish', async (req) => {
+    const ws = await workspace(req);
+    const q = parse(z.object({ migrate: flag }), req.query);
+    const r = await journeys.publish(ws, req.params.id, { migrate: q.migrate === 'true' });
+    return { ...journeyJson(await journeys.get(ws, req.params.id)), migrated: r.migrated };
+  });
+
+  for (const [action, status] of [
+    ['pause', 'paused'],
+    ['resume', 'published'],
+    ['archive', 'archived'],
+  ] as const) {
+    app.post<Id>(`/api/v1/journeys/:id/${action}`, async (req) => {
+      const ws = await workspace(req);
+      return journeyJson(await journeys.setStatus(ws, req.params.id, status));
+    });
+  }
+
+  app.get<{ Params: { id: string; version: string } }>(
+    '/api/v1/journeys/:id/versions/:version',
+    async (req) => {
+      const ws = await workspace(req);
+      const { version } = parse(z.object({ version: limit(1_000_000, 1) }), req.params);
+      return {
+        journeyId: req.params.id,
+        version,
+        definition: await journeys.version(ws, req.params.id, version),
+      };
+    },
+  );
+
+  app.get<Id>('/api/v1/journeys/:id/stats', async (req) => {
+    const ws = await workspace(req);
+    await journeys.get(ws, req.params.id);
+    const q = parse(z.object({ days: limit(400, 30) }), req.query);
+    const since = deps.clock.now() - q.days * 86_400_000;
+    return { journeyId: req.params.id, ...(await store.getJourneyStats(ws, req.params.id, since)) };
+  });
+
+  app.get<Id>('/api/v1/journeys/:id/messages', async (req) => {
+    const ws = await workspace(req);
+    await journeys.get(ws, req.params.id);
+    const q = parse(z.object({ limit: limit(1000, 100), after: z.string().optional() }), req.query);
+    const list = await store.listJourneyMessages(ws, {
+      journeyId: req.params.id,
+      limit: q.limit,
+      after: q.after,
+    });
+    return {
+      messages: list.map(messageJson),
+      next: list.length === q.limit ? messageCursorOf(list[list.length - 1]!) : null,
+    };
+  });
+
+  app.get<{ Params: { id: string; profileId: string } }>(
+    '/api/v1/journeys/:id/explain/:profileId',
+    async (req) => {
+      const ws = await workspace(req);
+      const x = await journeys.explain(ws, req.params.id, req.params.profileId);
+      return { ...x, entries: x.entries.map(entryJson) };
+    },
+  );
+
+  app.get<Id>('/api/v1/profiles/:id/journeys', async (req) => {
+    const ws = await workspace(req);
+    return { entries: (await store.listProfileEntries(ws, req.params.id)).map(entryJson) };
+  });
+
+  app.get<Id>('/api/v1/profiles/:id/messages', async (req) => {
+    const ws = await workspace(req);
+    const q = parse(z.object({ limit: limit(1000, 100), after: z.string().optional() }), req.query);
+    const p = await store.getProfile(ws, req.params.id);
+    if (!p) return { messages: [], next: null };
+    const list = await store.listJourneyMessages(ws, { profileId: p.id, limit: q.limit, after: q.after });
+    return {
+      messages: list.map(messageJson),
+      next: list.length === q.limit ? messageCursorOf(list[list.length - 1]!) : null,
+    };
+  });
+
+  app.get<{ Params: { list: string } }>('/api/v1/lists/:list/members', async (req) => {
+    const ws = await workspace(req);
+    const q = parse(z.object({ limit: limit(1000, 100), after: z.string().optional() }), req.query);
+    const ids = await store.listStaticListMembers(ws, req.params.list, { limit: q.limit, after: q.after });
+    return { profileIds: ids, next: ids.length === q.limit ? ids[ids.length - 1]! : null };
+  });
+}

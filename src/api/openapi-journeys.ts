@@ -1,0 +1,198 @@
+/**
+ * The journey part of the admin API's OpenAPI document; merged into openapi.ts.
+ * test/http/journeys.test.ts calls every GET path listed here with real ids.
+ */
+const error = { $ref: '#/components/responses/Error' };
+const auth = { 401: { $ref: '#/components/responses/Unauthorized' } };
+const path = (name: string, description?: string) => ({
+  name,
+  in: 'path',
+  required: true,
+  schema: { type: 'string' },
+  ...(description && { description }),
+});
+const idParam = path('id');
+const ok = (ref: string) => ({
+  description: 'OK',
+  content: { 'application/json': { schema: { $ref: ref } } },
+});
+const anyJson = (description: string) => ({
+  description,
+  content: { 'application/json': { schema: { type: 'object' } } },
+});
+const definition = {
+  required: true,
+  content: { 'application/json': { schema: { $ref: '#/components/schemas/JourneyDefinition' } } },
+};
+const allowUnknown = {
+  name: 'allow_unknown',
+  in: 'query',
+  schema: { enum: ['true', 'false'] },
+  description: 'accept event names and trait keys the workspace has never seen (default false)',
+};
+const page = [
+  { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 1000, default: 100 } },
+  { name: 'after', in: 'query', schema: { type: 'string' }, description: "the previous page's `next`" },
+];
+const lifecycle = (summary: string) => ({
+  post: {
+    summary,
+    parameters: [idParam],
+    responses: { 200: ok('#/components/schemas/Journey'), ...auth, 404: error, 409: error },
+  },
+});
+
+export const journeyPaths = {
+  '/api/v1/journeys': {
+    get: { summary: 'All journeys', responses: { 200: anyJson('{journeys: Journey[]}'), ...auth } },
+    post: {
+      summary: 'Create a journey (a validated draft; nothing runs until it is published)',
+      description: 'Definition language: docs/journeys.md. A 400 names the step and field that are wrong.',
+      parameters: [allowUnknown],
+      requestBody: definition,
+      responses: { 201: ok('#/components/schemas/Journey'), 400: error, ...auth, 409: error },
+    },
+  },
+  '/api/v1/journeys/{id}': {
+    get: {
+      summary: 'A journey and its draft',
+      parameters: [idParam],
+      responses: { 200: ok('#/components/schemas/Journey'), ...auth, 404: error },
+    },
+    put: {
+      summary: 'Replace the draft (published versions never change; publish to make the draft live)',
+      parameters: [idParam, allowUnknown],
+      requestBody: definition,
+      responses: { 200: ok('#/components/schemas/Journey'), 400: error, ...auth, 404: error, 409: error },
+    },
+  },
+  '/api/v1/journeys/{id}/publish': {
+    post: {
+      summary: 'Publish the draft as the next version',
+      description:
+        'New entries take the new version. Customers already inside finish on their version, unless `migrate=true`: then those whose current step id exists in the new version move to it.',
+      parameters: [idParam, { name: 'migrate', in: 'query', schema: { enum: ['true', 'false'] } }],
+      responses: { 200: anyJson('Journey plus {migrated}'), 400: error, ...auth, 404: error, 409: error },
+    },
+  },
+  '/api/v1/journeys/{id}/pause': lifecycle('Pause: no new entries and no steps run until resumed'),
+  '/api/v1/journeys/{id}/resume': lifecycle('Resume a paused journey'),
+  '/api/v1/journeys/{id}/archive': lifecycle(
+    'Archive: every active entry ends; the journey can no longer change',
+  ),
+  '/api/v1/journeys/{id}/versions/{version}': {
+    get: {
+      summary: 'A published version, as frozen',
+      parameters: [idParam, path('version', 'version number, from 1')],
+      responses: { 200: anyJson('{journeyId, version, definition}'), ...auth, 404: error },
+    },
+  },
+  '/api/v1/journeys/{id}/stats': {
+    get: {
+      summary: 'Customers per step now; entered, completed, exited, converted; and per day',
+      parameters: [
+        idParam,
+        { name: 'days', in: 'query', schema: { type: 'integer', maximum: 400, default: 30 } },
+      ],
+      responses: { 200: ok('#/components/schemas/JourneyStats'), ...auth, 404: error },
+    },
+  },
+  '/api/v1/journeys/{id}/messages': {
+    get: {
+      summary: 'Messages the journey recorded (what send and webhook steps asked for), oldest first',
+      parameters: [idParam, ...page],
+      responses: { 200: anyJson('{messages, next}'), ...auth, 404: error },
+    },
+  },
+  '/api/v1/journeys/{id}/explain/{profileId}': {
+    get: {
+      summary: 'Why a customer did or did not enter the journey, condition by condition, and their entries',
+      parameters: [idParam, path('profileId')],
+      responses: { 200: anyJson('{entered, checks: [{check, ok, detail}], entries}'), ...auth, 404: error },
+    },
+  },
+  '/api/v1/profiles/{id}/journeys': {
+    get: {
+      summary: "A customer's journey entries, newest first, with the current step and step history",
+      parameters: [idParam],
+      responses: { 200: anyJson('{entries: JourneyEntry[]}'), ...auth },
+    },
+  },
+  '/api/v1/profiles/{id}/messages': {
+    get: {
+      summary: 'Messages journeys recorded for a customer, oldest first',
+      parameters: [idParam, ...page],
+      responses: { 200: anyJson('{messages, next}'), ...auth },
+    },
+  },
+  '/api/v1/lists/{list}/members': {
+    get: {
+      summary: 'Profile ids in a static list (filled by add_to_list steps)',
+      parameters: [path('list'), ...page],
+      responses: { 200: anyJson('{profileIds, next}'), ...auth },
+    },
+  },
+};
+
+export const journeySchemas = {
+  JourneyDefinition: {
+    type: 'object',
+    required: ['name', 'trigger', 'start', 'steps'],
+    description: 'see docs/journeys.md',
+    properties: {
+      name: { type: 'string' },
+      description: { type: 'string' },
+      trigger: {
+        type: 'object',
+        description: '{event, where?} | {segment_entered} | {segment_exited} | {stage_entered}',
+      },
+      entry: { type: 'object', description: '{limit: "once" | "every_time" | {once_per_days}, segment?}' },
+      timezone: { type: 'string', description: 'IANA zone for customers without a valid `timezone` trait' },
+      start: { type: 'string' },
+      steps: { type: 'object', additionalProperties: { type: 'object', required: ['type'] } },
+      goal: { type: 'object', description: '{event, where?, within}' },
+      exit_when: { description: '{event, where?} | {segment} or a list of them' },
+    },
+  },
+  Journey: {
+    type: 'object',
+    properties: {
+      id: { type: 'string' },
+      name: { type: 'string' },
+      status: { enum: ['draft', 'published', 'paused', 'archived'] },
+      version: { type: 'integer', description: 'latest published version; 0 before the first publish' },
+      draft: { $ref: '#/components/schemas/JourneyDefinition' },
+      createdAt: { type: 'string', format: 'date-time' },
+      updatedAt: { type: 'string', format: 'date-time' },
+      publishedAt: { type: ['string', 'null'], format: 'date-time' },
+    },
+  },
+  JourneyStats: {
+    type: 'object',
+    properties: {
+      journeyId: { type: 'string' },
+      steps: {
+        type: 'object',
+        additionalProperties: { type: 'integer' },
+        description: 'active customers per step',
+      },
+      entered: { type: 'integer' },
+      active: { type: 'integer' },
+      completed: { type: 'integer' },
+      exited: { type: 'integer' },
+      converted: { type: 'integer' },
+      daily: {
+        type: 'array',
+        items: {
+          type: 'object',
+          properties: {
+            day: { type: 'string' },
+            entered: { type: 'integer' },
+            ended: { type: 'integer' },
+            converted: { type: 'integer' },
+          },
+        },
+      },
+    },
+  },
+};

@@ -1,0 +1,259 @@
+import type { Logger } from 'pino';
+import type { Clock } from '../../domain/clock.js';
+import { compileDefinitions, type Definitions } from '../../domain/engagement/definitions.js';
+import { evaluateDraft } from '../../domain/engagement/evaluate.js';
+import type { NormalizedEvent } from '../../domain/event.js';
+import { compileJourney } from '../../domain/journeys/compile.js';
+import { advance, type StepContext } from '../../domain/journeys/machine.js';
+import type { Journey } from '../../domain/journeys/types.js';
+import type { ProfileState } from '../../domain/resolution.js';
+import type { ClaimedEntry, EntryResult } from '../../store/journey-store.js';
+import type { ProfileView, Store } from '../../store/store.js';
+
+export interface RunnerOptions {
+  /** names this process in claims (host:pid by default) */
+  readonly worker: string;
+  /** entries claimed per transaction */
+  readonly batch?: number;
+  /** how long a claim hides an entry; a worker that dies holding it is replaced after this */
+  readonly leaseMs?: number;
+  /** how often an idle runner looks for due entries (ingestion also nudges it) */
+  readonly pollMs?: number;
+}
+
+/**
+ * The durable journey runner: claims due entries in batches, advances each with the pure state machine
+ * (domain/journeys/machine.ts) and stores every result of the batch in one transaction. Crash safety
+ * comes from that shape: nothing of a step is visible until its batch commits, a claim held by a dead
+ * worker comes due again when its lease ends, and the step then runs again with the same idempotency
+ * keys (profile updates are ingested with the key as messageId, sends are unique by key), so nothing
+ * is recorded twice. Several runners (processes, on PostgreSQL) share the work through the claims.
+ */
+export class JourneyRunner {
+  private readonly batch: number;
+  private readonly leaseMs: number;
+  private readonly pollMs: number;
+  private readonly journeys = new Map<string, Journey | null>();
+  private readonly definitions = new Map<string, { at: number; defs: Definitions }>();
+  private running = false;
+  private loop: Promise<void> | null = null;
+  private wake: (() => void) | null = null;
+  private nudged = false;
+
+  constructor(
+    private readonly store: Store,
+    private readonly clock: Clock,
+    private readonly logger: Logger,
+    private readonly opts: RunnerOptions,
+  ) {
+    this.batch = opts.batch ?? 1000;
+    this.leaseMs = opts.leaseMs ?? 60_000;
+    this.pollMs = opts.pollMs ?? 100;
+  }
+
+  /** Claims and runs one batch; resolves with how many entries it claimed. */
+  async runOnce(): Promise<number> {
+    const now = this.clock.now();
+    const claimed = await this.store.claimDueEntries(this.opts.worker, this.batch, now, this.leaseMs);
+    if (claimed.length === 0) return 0;
+    const results: EntryResult[] = [];
+    const updates = new Map<string, NormalizedEvent[]>();
+    for (const entry of claimed) {
+      const r = await this.run(entry, now, updates);
+      if (r) results.push(r);
+    }
+    // Profile updates first: if the process dies before the results commit, the re-run ingests them
+    // again under the same messageIds, which the store drops as duplicates.
+    for (const [ws, events] of updates) await this.store.ingest(ws, events);
+    await this.store.completeEntries(results, now);
+    return claimed.length;
+  }
+
+  /** Runs batches until nothing is due at the clock's current time (tests, and draining on shutdown). */
+  async runDue(): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const n = await this.runOnce();
+      total += n;
+      if (n === 0) return total;
+    }
+  }
+
+  private async journey(ws: string, id: string, version: number): Promise<Journey | null> {
+    const key = `${ws}/${id}@${version}`;
+    if (!this.journeys.has(key)) {
+      const def = await this.store.getJourneyVersion(ws, id, version);
+      // Versions never change, so a compiled one is kept for the life of the process.
+      this.journeys.set(key, def === null ? null : compileJourney(def));
+    }
+    return this.journeys.get(key) ?? null;
+  }
+
+  private async defs(ws: string, now: number): Promise<Definitions> {
+    const hit = this.definitions.get(ws);
+    // Definitions change rarely; a second-old copy is as good as ingestion's view of them.
+    if (hit && now - hit.at < 1000 && now >= hit.at) return hit.defs;
+    const defs = compileDefinitions(await this.store.getDefinitions(ws));
+    this.definitions.set(ws, { at: now, defs });
+    return defs;
+  }
+
+  private async run(
+    entry: ClaimedEntry,
+    now: number,
+    updates: Map<string, NormalizedEvent[]>,
+  ): Promise<EntryResult | null> {
+    const ws = entry.workspaceId;
+    const journey = await this.journey(ws, entry.journeyId, entry.version);
+    const base = {
+      workspaceId: ws,
+      entryId: entry.id,
+      claim: entry.claim,
+      profileId: entry.profileId,
+      journeyId: entry.journeyId,
+    };
+    if (!journey) {
+      return {
+        ...base,
+        state: 'exited',
+        position: entry.position,
+        dueAt: null,
+        waitingFor: null,
+        exitReason: `version ${entry.version} cannot be read`,
+        log: [],
+        actions: [],
+      };
+    }
+    const profile = await this.store.getProfileState(ws, entry.profileId);
+    const defs = profile ? await this.defs(ws, now) : null;
+    const ctx: StepContext = {
+      now,
+      entryId: entry.id,
+      exists: () => profile !== null,
+      evaluate: (rule) => profile !== null && defs !== null && evaluateDraft(profile, defs, rule, now),
+      inSegment: (id) => profile?.engagement.segments.includes(id) ?? false,
+      timezone: () => timezoneOf(profile),
+    };
+    const out = advance(journey, entry.position, ctx);
+    for (const a of out.actions) {
+      if (a.kind !== 'update_profile') continue;
+      const view = await this.store.getProfile(ws, entry.profileId);
+      const event = view ? identifyFor(view, a.traits, `journey:${a.key}`, now) : null;
+      if (event) {
+        const list = updates.get(ws) ?? [];
+        list.push(event);
+        updates.set(ws, list);
+      }
+    }
+    return {
+      ...base,
+      state: out.state,
+      position: out.position,
+      dueAt: out.dueAt,
+      waitingFor: out.waitingFor,
+      exitReason: out.exitReason,
+      log: out.log,
+      actions: out.actions.filter((a) => a.kind !== 'update_profile'),
+    };
+  }
+
+  /** Runs in the background until stop(): a batch at a time, sleeping `pollMs` when nothing is due. */
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loop = (async () => {
+      while (this.running) {
+        let n = 0;
+        try {
+          n = await this.runOnce();
+        } catch (err) {
+          this.logger.error({ err }, 'journey runner batch failed; retrying');
+          await this.sleep(1000);
+          continue;
+        }
+        if (n < this.batch) await this.sleep(this.pollMs);
+      }
+    })();
+  }
+
+  /** Ingestion made or woke entries: look now instead of at the next poll. */
+  nudge(): void {
+    this.nudged = true;
+    this.wake?.();
+  }
+
+  private sleep(ms: number): Promise<void> {
+    if (this.nudged) {
+      this.nudged = false;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      const t = setTimeout(done, ms);
+      function done() {
+        clearTimeout(t);
+        resolve();
+      }
+      this.wake = () => {
+        this.wake = null;
+        this.nudged = false;
+        done();
+      };
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.wake?.();
+    await this.loop;
+    this.loop = null;
+  }
+}
+
+function timezoneOf(p: ProfileState | null): string | null {
+  const tz = p?.traits['timezone'];
+  return typeof tz === 'string' ? tz : null;
+}
+
+/** An identify call that resolves to the profile: by its user id, else an anonymous id, e-mail or phone. */
+function identifyFor(
+  view: ProfileView,
+  traits: Record<string, unknown>,
+  messageId: string,
+  now: number,
+): NormalizedEvent | null {
+  const find = (kind: string) => view.identities.find((i) => i.kind === kind)?.value ?? null;
+  const userId = view.userId;
+  const anonymousId = userId === null ? find('anonymous_id') : null;
+  const extra: Record<string, unknown> = {};
+  if (userId === null && anonymousId === null) {
+    const email = find('email');
+    const phone = find('phone');
+    if (email !== null) extra['email'] = email;
+    else if (phone !== null) extra['phone'] = phone;
+    else return null;
+  }
+  const allTraits = { ...traits, ...extra };
+  const message = {
+    type: 'identify',
+    messageId,
+    userId,
+    anonymousId,
+    traits: allTraits,
+    context: { library: { name: 'kizuna-journeys' } },
+    timestamp: new Date(now).toISOString(),
+  };
+  return {
+    messageId,
+    type: 'identify',
+    name: null,
+    userId,
+    anonymousId,
+    previousId: null,
+    groupId: null,
+    traits: allTraits,
+    context: message.context,
+    timestamp: now,
+    receivedAt: now,
+    payload: JSON.stringify(message),
+  };
+}

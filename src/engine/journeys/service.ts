@@ -1,0 +1,210 @@
+import type { Clock } from '../../domain/clock.js';
+import { compileDefinitions } from '../../domain/engagement/definitions.js';
+import { evaluateDraft } from '../../domain/engagement/evaluate.js';
+import { eventKey } from '../../domain/facts/facts.js';
+import { parseJourney, type JourneyCatalog } from '../../domain/journeys/parse.js';
+import type { Journey } from '../../domain/journeys/types.js';
+import { isObject } from '../../domain/rules/schema-values.js';
+import { ConflictError, NotFoundError, ValidationError } from '../../errors.js';
+import { newId } from '../../ids.js';
+import type { EntryView, JourneyView } from '../../store/journey-store.js';
+import type { Store } from '../../store/store.js';
+import type { EngagementService } from '../engagement.js';
+
+export interface JourneyCheck {
+  readonly check: string;
+  readonly ok: boolean;
+  readonly detail: string;
+}
+
+export interface JourneyExplanation {
+  readonly journeyId: string;
+  readonly profileId: string;
+  readonly entered: boolean;
+  readonly entries: readonly EntryView[];
+  /** for a customer who never entered (or could enter again): each entry condition and how it stands */
+  readonly checks: readonly JourneyCheck[];
+}
+
+/**
+ * Journeys as the admin API sees them: definitions validated against the workspace (segments, stages,
+ * events, traits as segment rules are), the draft → publish → pause/resume → archive lifecycle, and
+ * the explainer ("why did / didn't this customer enter?").
+ */
+export class JourneyService {
+  constructor(
+    private readonly store: Store,
+    private readonly clock: Clock,
+    private readonly engagement: EngagementService,
+  ) {}
+
+  private async validate(ws: string, body: unknown, allowUnknown: boolean): Promise<Journey> {
+    const rules = await this.engagement.catalog(ws, undefined, !allowUnknown);
+    const catalog: JourneyCatalog = { ...rules, templates: null };
+    const p = parseJourney(body, catalog);
+    if (!p.ok) throw new ValidationError(p.issues);
+    return p.journey;
+  }
+
+  async create(ws: string, body: unknown, opts: { allowUnknown: boolean }): Promise<JourneyView> {
+    const j = await this.validate(ws, body, opts.allowUnknown);
+    return this.store.createJourney(
+      ws,
+      { id: newId('jr', this.clock.now()), name: j.name, draft: body },
+      this.clock.now(),
+    );
+  }
+
+  async get(ws: string, id: string): Promise<JourneyView> {
+    const j = await this.store.getJourney(ws, id);
+    if (!j) throw new NotFoundError(`journey ${id} not found`);
+    return j;
+  }
+
+  list(ws: string): Promise<JourneyView[]> {
+    return this.store.listJourneys(ws);
+  }
+
+  /** Replaces the draft. Published versions are frozen: a change reaches customers only by publishing it. */
+  async update(ws: string, id: string, body: unknown, opts: { allowUnknown: boolean }): Promise<JourneyView> {
+    await this.get(ws, id);
+    const j = await this.validate(ws, body, opts.allowUnknown);
+    await this.store.updateJourneyDraft(ws, id, { name: j.name, draft: body }, this.clock.now());
+    return this.get(ws, id);
+  }
+
+  /** Publishes the draft as the next version, validated again (a segment it names may be gone). */
+  async publish(
+    ws: string,
+    id: string,
+    opts: { migrate: boolean },
+  ): Promise<{ version: number; migrated: number }> {
+    const j = await this.get(ws, id);
+    if (j.status === 'archived') throw new ConflictError(`journey ${id} is archived`);
+    await this.validate(ws, j.draft, true);
+    return this.store.publishJourney(
+      ws,
+      id,
+      { definition: j.draft, migrate: opts.migrate },
+      this.clock.now(),
+    );
+  }
+
+  async setStatus(ws: string, id: string, status: 'published' | 'paused' | 'archived'): Promise<JourneyView> {
+    const j = await this.get(ws, id);
+    if (status === 'published' && j.status !== 'paused') {
+      throw new ConflictError(`journey ${id} is ${j.status}; only a paused journey can be resumed`);
+    }
+    if (status === 'paused' && j.status !== 'published') {
+      throw new ConflictError(`journey ${id} is ${j.status}; only a published journey can be paused`);
+    }
+    await this.store.setJourneyStatus(ws, id, status, this.clock.now());
+    return this.get(ws, id);
+  }
+
+  async version(ws: string, id: string, version: number): Promise<unknown> {
+    await this.get(ws, id);
+    const def = await this.store.getJourneyVersion(ws, id, version);
+    if (def === null) throw new NotFoundError(`journey ${id} has no version ${version}`);
+    return def;
+  }
+
+  /** Why a customer is or is not in a journey, condition by condition, from what is stored now. */
+  async explain(ws: string, journeyId: string, profileId: string): Promise<JourneyExplanation> {
+    const j = await this.get(ws, journeyId);
+    const profile = await this.store.getProfileState(ws, profileId);
+    const view = await this.store.getProfile(ws, profileId);
+    if (!profile || !view) throw new NotFoundError(`profile ${profileId} not found`);
+    const entries = (await this.store.listProfileEntries(ws, view.id)).filter(
+      (e) => e.journeyId === journeyId,
+    );
+    const checks: JourneyCheck[] = [];
+    checks.push({
+      check: 'status',
+      ok: j.status === 'published',
+      detail:
+        j.status === 'published'
+          ? `published (version ${j.version}) and taking entries`
+          : `${j.status}: not taking entries`,
+    });
+    const def = j.version > 0 ? await this.store.getJourneyVersion(ws, journeyId, j.version) : j.draft;
+    const p = isObject(def)
+      ? parseJourney(def, { ...(await this.engagement.catalog(ws, undefined, false)), templates: null })
+      : null;
+    if (p?.ok) {
+      const journey = p.journey;
+      const t = journey.trigger;
+      const since = j.publishedAt ?? 0;
+      if (t.kind === 'event') {
+        const series = profile.facts.e[eventKey(t.event.type, t.event.name)];
+        const last = series?.l ?? null;
+        checks.push({
+          check: 'trigger',
+          ok: last !== null && last >= since,
+          detail:
+            last === null
+              ? `never performed ${t.event.name}`
+              : `last performed ${t.event.name} at ${new Date(last).toISOString()}${last < since ? ', before the journey was published' : ''}${t.event.where.length > 0 ? ' (its property filters are checked when the event arrives)' : ''}`,
+        });
+      } else if (t.kind === 'stage_entered') {
+        checks.push({
+          check: 'trigger',
+          ok: profile.engagement.stage === t.stage,
+          detail: `enters on reaching stage ${t.stage}; the customer is in ${profile.engagement.stage ?? 'no stage yet'}`,
+        });
+      } else {
+        const inIt = profile.engagement.segments.includes(t.segment);
+        checks.push({
+          check: 'trigger',
+          ok: t.kind === 'segment_entered' ? inIt : !inIt,
+          detail: `enters on ${t.kind === 'segment_entered' ? 'entering' : 'leaving'} segment ${t.segment}; the customer is ${inIt ? 'in' : 'not in'} it`,
+        });
+      }
+      const seg = journey.entry.segment;
+      if (seg !== null) {
+        const inSeg = profile.engagement.segments.includes(seg);
+        checks.push({
+          check: 'entry_segment',
+          ok: inSeg,
+          detail: `must be in segment ${seg}; ${inSeg ? 'is' : 'is not'}`,
+        });
+      }
+      const limit = journey.entry.limit;
+      const now = this.clock.now();
+      const last = Math.max(...entries.map((e) => e.enteredAt), -Infinity);
+      const active = entries.some((e) => e.state === 'active');
+      const limitOk =
+        !active &&
+        (limit.kind === 'every_time' ||
+          (limit.kind === 'once' && entries.length === 0) ||
+          (limit.kind === 'once_per_days' && last <= now - limit.days * 86_400_000));
+      checks.push({
+        check: 'entry_limit',
+        ok: limitOk,
+        detail: active
+          ? 'already in the journey (one entry at a time)'
+          : limit.kind === 'once'
+            ? `once ever; ${entries.length === 0 ? 'never entered' : 'already entered'}`
+            : limit.kind === 'every_time'
+              ? 'every time the trigger happens'
+              : `once per ${limit.days} days; ${entries.length === 0 ? 'never entered' : `last entered ${new Date(last).toISOString()}`}`,
+      });
+      const defs = compileDefinitions(await this.store.getDefinitions(ws));
+      for (const s of journey.exitWhen.segments) {
+        const inSeg = evaluateDraft(
+          profile,
+          defs,
+          { kind: 'segment', at: 'exit_when', id: s, member: true },
+          now,
+        );
+        if (inSeg)
+          checks.push({
+            check: 'exit_criteria',
+            ok: false,
+            detail: `in segment ${s}, which makes customers leave`,
+          });
+      }
+    }
+    return { journeyId, profileId: view.id, entered: entries.length > 0, entries, checks };
+  }
+}

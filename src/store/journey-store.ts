@@ -1,0 +1,151 @@
+import type { Action, StepRecord } from '../domain/journeys/machine.js';
+import type { EntryState, Position } from '../domain/journeys/types.js';
+
+/**
+ * The journey half of the store port (docs/journeys.md). Definitions are versioned: a journey has one
+ * editable draft and frozen published versions; each customer's entry remembers its version.
+ * Routing (entering, waking, exiting, converting) happens inside ingestion's and re-evaluation's own
+ * transactions; the runner claims due entries, advances them and completes them here.
+ */
+export type JourneyStatus = 'draft' | 'published' | 'paused' | 'archived';
+
+export interface JourneyView {
+  readonly id: string;
+  readonly name: string;
+  readonly status: JourneyStatus;
+  readonly draft: unknown;
+  /** the latest published version; 0 when never published */
+  readonly version: number;
+  readonly createdAt: number;
+  readonly updatedAt: number;
+  readonly publishedAt: number | null;
+}
+
+export interface ClaimedEntry {
+  readonly workspaceId: string;
+  readonly id: string;
+  readonly journeyId: string;
+  readonly version: number;
+  readonly profileId: string;
+  readonly position: Position;
+  readonly enteredAt: number;
+  /** the claim this worker holds; completion is refused when the entry was claimed again since */
+  readonly claim: string;
+}
+
+export interface EntryResult {
+  readonly workspaceId: string;
+  readonly entryId: string;
+  readonly claim: string;
+  readonly state: EntryState;
+  readonly position: Position;
+  readonly dueAt: number | null;
+  readonly waitingFor: string | null;
+  readonly exitReason: string | null;
+  readonly profileId: string;
+  readonly journeyId: string;
+  readonly log: readonly StepRecord[];
+  /** sends, webhooks and list changes; profile updates were already ingested by the runner */
+  readonly actions: readonly Action[];
+}
+
+export interface EntryView {
+  readonly id: string;
+  readonly journeyId: string;
+  readonly version: number;
+  readonly profileId: string;
+  readonly state: EntryState;
+  readonly step: string;
+  readonly phase: 'enter' | 'waiting';
+  readonly dueAt: number | null;
+  readonly waitingFor: string | null;
+  readonly trigger: string;
+  readonly enteredAt: number;
+  readonly endedAt: number | null;
+  readonly exitReason: string | null;
+  readonly convertedAt: number | null;
+  readonly history: readonly { at: number; step: string; type: string; outcome: string }[];
+}
+
+export interface JourneyMessage {
+  readonly key: string;
+  readonly journeyId: string;
+  readonly entryId: string;
+  readonly profileId: string;
+  readonly step: string;
+  readonly channel: string;
+  readonly template: string | null;
+  readonly payload: unknown;
+  readonly createdAt: number;
+}
+
+export interface JourneyStats {
+  /** active entries per current step */
+  readonly steps: Record<string, number>;
+  readonly entered: number;
+  readonly active: number;
+  readonly completed: number;
+  readonly exited: number;
+  readonly converted: number;
+  /** per UTC day: entries entered, ended (completed + exited) and converted */
+  readonly daily: readonly { day: string; entered: number; ended: number; converted: number }[];
+}
+
+export interface JourneyStore {
+  /** ConflictError when the name is taken in the workspace. */
+  createJourney(
+    ws: string,
+    j: { id: string; name: string; draft: unknown },
+    now: number,
+  ): Promise<JourneyView>;
+  getJourney(ws: string, id: string): Promise<JourneyView | null>;
+  listJourneys(ws: string): Promise<JourneyView[]>;
+  /** Replaces the draft (the published versions never change). ConflictError when the name is taken. */
+  updateJourneyDraft(ws: string, id: string, j: { name: string; draft: unknown }, now: number): Promise<void>;
+  /**
+   * Freezes `definition` (the validated draft) as the next version and makes it the one new entries
+   * take. With `migrate`, active entries of older versions move to it when their current step id exists
+   * in it (they keep their phase and due time); the rest finish on their own version.
+   */
+  publishJourney(
+    ws: string,
+    id: string,
+    input: { definition: unknown; migrate: boolean },
+    now: number,
+  ): Promise<{ version: number; migrated: number }>;
+  /** 'paused' stops entries and steps; 'published' resumes; 'archived' ends every active entry. */
+  setJourneyStatus(
+    ws: string,
+    id: string,
+    status: 'published' | 'paused' | 'archived',
+    now: number,
+  ): Promise<void>;
+  getJourneyVersion(ws: string, id: string, version: number): Promise<unknown>;
+
+  /**
+   * Claims up to `limit` due entries of published journeys (every workspace) for `worker`: each is
+   * hidden from other claims for `leaseMs`, after which a crashed worker's claims come due again.
+   * PostgreSQL: `FOR UPDATE SKIP LOCKED`, so concurrent workers never claim the same entry.
+   */
+  claimDueEntries(worker: string, limit: number, now: number, leaseMs: number): Promise<ClaimedEntry[]>;
+  /**
+   * Stores the results in one transaction: positions, step history, sends (unique by idempotency key,
+   * so a step run again after a crash never records a second send) and list changes. A result whose
+   * claim is no longer held (re-claimed after the lease, woken by its event, exited) is dropped whole.
+   * Returns how many were applied.
+   */
+  completeEntries(results: readonly EntryResult[], now: number): Promise<number>;
+
+  getJourneyStats(ws: string, journeyId: string, since: number): Promise<JourneyStats>;
+  /** A customer's entries (every journey), newest first, with their step history. */
+  listProfileEntries(ws: string, profileId: string): Promise<EntryView[]>;
+  /**
+   * Recorded sends in time order (then key), optionally for one journey or customer, `limit` ≤ 1000;
+   * `after` is the previous page's last `<createdAt>:<key>` (journey-rows.ts messageCursorOf).
+   */
+  listJourneyMessages(
+    ws: string,
+    q: { journeyId?: string; profileId?: string; limit: number; after?: string },
+  ): Promise<JourneyMessage[]>;
+  listStaticListMembers(ws: string, list: string, page: { limit: number; after?: string }): Promise<string[]>;
+}

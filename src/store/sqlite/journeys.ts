@@ -1,0 +1,336 @@
+/**
+ * Journey writes on the SQLite writer connection (inside the caller's IMMEDIATE transaction): the
+ * definition lifecycle, routing from ingestion and re-evaluation, and the runner's claims and results.
+ */
+import { compileIndex, stepIds, type StoredVersion } from '../../domain/journeys/compile.js';
+import type { EntryRow, JourneyIndex, JourneyRouting } from '../../domain/journeys/route.js';
+import { ConflictError, NotFoundError } from '../../errors.js';
+import { claimedEntry, entryRow, type EntryRowDb } from '../journey-rows.js';
+import type { ClaimedEntry, EntryResult, JourneyView } from '../journey-store.js';
+import type { Prepare } from './statements.js';
+
+const bump = (prep: Prepare, ws: string) =>
+  prep('UPDATE workspaces SET definitions_version = definitions_version + 1 WHERE id = ?').run(ws);
+
+export function createJourney(
+  prep: Prepare,
+  ws: string,
+  j: { id: string; name: string; draft: unknown },
+  now: number,
+): JourneyView {
+  if (prep('SELECT 1 FROM journeys WHERE workspace_id = ? AND name = ?').get(ws, j.name)) {
+    throw new ConflictError(`a journey named "${j.name}" already exists`);
+  }
+  prep(
+    `INSERT INTO journeys (workspace_id, id, name, status, draft, version, created_at, updated_at)
+     VALUES (?, ?, ?, 'draft', ?, 0, ?, ?)`,
+  ).run(ws, j.id, j.name, JSON.stringify(j.draft), now, now);
+  return {
+    id: j.id,
+    name: j.name,
+    status: 'draft',
+    draft: j.draft,
+    version: 0,
+    createdAt: now,
+    updatedAt: now,
+    publishedAt: null,
+  };
+}
+
+function current(prep: Prepare, ws: string, id: string): { status: string; version: number } {
+  const row = prep('SELECT status, version FROM journeys WHERE workspace_id = ? AND id = ?').get(ws, id) as
+    { status: string; version: number } | undefined;
+  if (!row) throw new NotFoundError(`journey ${id} not found`);
+  return row;
+}
+
+export function updateJourneyDraft(
+  prep: Prepare,
+  ws: string,
+  id: string,
+  j: { name: string; draft: unknown },
+  now: number,
+): void {
+  const cur = current(prep, ws, id);
+  if (cur.status === 'archived') throw new ConflictError(`journey ${id} is archived`);
+  const taken = prep('SELECT 1 FROM journeys WHERE workspace_id = ? AND name = ? AND id <> ?').get(
+    ws,
+    j.name,
+    id,
+  );
+  if (taken) throw new ConflictError(`a journey named "${j.name}" already exists`);
+  prep('UPDATE journeys SET name = ?, draft = ?, updated_at = ? WHERE workspace_id = ? AND id = ?').run(
+    j.name,
+    JSON.stringify(j.draft),
+    now,
+    ws,
+    id,
+  );
+}
+
+export function publishJourney(
+  prep: Prepare,
+  ws: string,
+  id: string,
+  input: { definition: unknown; migrate: boolean },
+  now: number,
+): { version: number; migrated: number } {
+  const cur = current(prep, ws, id);
+  if (cur.status === 'archived') throw new ConflictError(`journey ${id} is archived`);
+  const version = cur.version + 1;
+  prep(
+    'INSERT INTO journey_versions (workspace_id, journey_id, version, definition, published_at) VALUES (?, ?, ?, ?, ?)',
+  ).run(ws, id, version, JSON.stringify(input.definition), now);
+  prep(
+    `UPDATE journeys SET version = ?, status = CASE WHEN status = 'paused' THEN 'paused' ELSE 'published' END,
+       published_at = ?, updated_at = ? WHERE workspace_id = ? AND id = ?`,
+  ).run(version, now, now, ws, id);
+  let migrated = 0;
+  if (input.migrate && version > 1) {
+    const steps = new Set(stepIds(input.definition));
+    const move = prep('UPDATE journey_entries SET version = ? WHERE workspace_id = ? AND id = ?');
+    const rows = prep(
+      `SELECT id, step FROM journey_entries WHERE workspace_id = ? AND journey_id = ? AND state = 'active' AND version < ?`,
+    ).all(ws, id, version) as { id: string; step: string }[];
+    for (const r of rows) {
+      if (!steps.has(r.step)) continue;
+      move.run(version, ws, r.id);
+      migrated++;
+    }
+  }
+  bump(prep, ws);
+  return { version, migrated };
+}
+
+export function setJourneyStatus(
+  prep: Prepare,
+  ws: string,
+  id: string,
+  status: 'published' | 'paused' | 'archived',
+  now: number,
+): void {
+  const cur = current(prep, ws, id);
+  if (cur.status === 'archived') throw new ConflictError(`journey ${id} is archived`);
+  if (cur.version === 0 && status !== 'archived') {
+    throw new ConflictError(`journey ${id} has never been published`);
+  }
+  prep('UPDATE journeys SET status = ?, updated_at = ? WHERE workspace_id = ? AND id = ?').run(
+    status,
+    now,
+    ws,
+    id,
+  );
+  if (status === 'archived') {
+    const ids = prep(
+      `SELECT id FROM journey_entries WHERE workspace_id = ? AND journey_id = ? AND state = 'active'`,
+    )
+      .pluck()
+      .all(ws, id) as string[];
+    writeRouting(
+      prep,
+      ws,
+      {
+        enter: [],
+        wake: [],
+        convert: [],
+        exit: ids.map((entryId) => ({ entryId, reason: 'journey archived' })),
+      },
+      now,
+    );
+  }
+  bump(prep, ws);
+}
+
+/** Compiled published journeys per workspace, recompiled when the definitions version moved. */
+export class JourneyIndexCache {
+  private readonly cache = new Map<string, JourneyIndex>();
+
+  get(prep: Prepare, ws: string): JourneyIndex {
+    const version = prep('SELECT definitions_version FROM workspaces WHERE id = ?').pluck().get(ws) as number;
+    const hit = this.cache.get(ws);
+    if (hit && hit.version === version) return hit;
+    const rows = prep(
+      `SELECT v.journey_id, v.version, v.definition, (j.status = 'published' AND v.version = j.version) AS live
+       FROM journey_versions v JOIN journeys j ON j.workspace_id = v.workspace_id AND j.id = v.journey_id
+       WHERE v.workspace_id = ? AND j.status <> 'archived'`,
+    ).all(ws) as { journey_id: string; version: number; definition: string; live: number }[];
+    const index = compileIndex(
+      version,
+      rows.map((r): StoredVersion => ({
+        journeyId: r.journey_id,
+        version: r.version,
+        definition: JSON.parse(r.definition) as unknown,
+        live: r.live === 1,
+      })),
+    );
+    this.cache.set(ws, index);
+    return index;
+  }
+}
+
+export function loadEntries(
+  prep: Prepare,
+  ws: string,
+  profileIds: readonly string[],
+): Map<string, EntryRow[]> {
+  const stmt = prep('SELECT * FROM journey_entries WHERE workspace_id = ? AND profile_id = ?');
+  const out = new Map<string, EntryRow[]>();
+  for (const id of profileIds) out.set(id, (stmt.all(ws, id) as EntryRowDb[]).map(entryRow));
+  return out;
+}
+
+export function writeRouting(prep: Prepare, ws: string, r: JourneyRouting, now: number): void {
+  const log = prep(
+    'INSERT INTO journey_steps (workspace_id, entry_id, at, step, type, outcome) VALUES (?, ?, ?, ?, ?, ?)',
+  );
+  if (r.enter.length > 0) {
+    const ins = prep(
+      `INSERT INTO journey_entries (workspace_id, id, journey_id, version, profile_id, state, step, phase,
+         steps_taken, step_since, due_at, trigger, entered_at)
+       VALUES (?, ?, ?, ?, ?, 'active', ?, 'enter', 0, ?, ?, ?, ?)`,
+    );
+    for (const e of r.enter) {
+      ins.run(ws, e.id, e.journeyId, e.version, e.profileId, e.step, now, now, e.trigger, e.enteredAt);
+      log.run(ws, e.id, now, e.step, 'entry', `entered: ${e.trigger}`);
+    }
+  }
+  if (r.wake.length > 0) {
+    // Clearing the claim makes a runner that is timing this wait out drop its result: the event won.
+    const wake = prep(
+      `UPDATE journey_entries SET signal = ?, due_at = ?, claimed_by = NULL
+       WHERE workspace_id = ? AND id = ? AND state = 'active' AND phase = 'waiting'`,
+    );
+    for (const w of r.wake) wake.run(JSON.stringify(w.signal), now, ws, w.entryId);
+  }
+  if (r.exit.length > 0) {
+    const exit = prep(
+      `UPDATE journey_entries SET state = 'exited', exit_reason = ?, ended_at = ?, due_at = NULL, claimed_by = NULL
+       WHERE workspace_id = ? AND id = ? AND state = 'active' RETURNING step`,
+    ).pluck();
+    for (const x of r.exit) {
+      const step = exit.get(x.reason, now, ws, x.entryId) as string | undefined;
+      if (step !== undefined) log.run(ws, x.entryId, now, step, 'exit', `exited: ${x.reason}`);
+    }
+  }
+  if (r.convert.length > 0) {
+    const conv = prep(
+      'UPDATE journey_entries SET converted_at = ? WHERE workspace_id = ? AND id = ? AND converted_at IS NULL',
+    );
+    for (const c of r.convert) conv.run(c.at, ws, c.entryId);
+  }
+}
+
+export function mergeJourneys(prep: Prepare, ws: string, from: string, into: string): void {
+  prep('UPDATE journey_entries SET profile_id = ? WHERE workspace_id = ? AND profile_id = ?').run(
+    into,
+    ws,
+    from,
+  );
+  prep('UPDATE journey_messages SET profile_id = ? WHERE workspace_id = ? AND profile_id = ?').run(
+    into,
+    ws,
+    from,
+  );
+  prep('UPDATE OR IGNORE list_members SET profile_id = ? WHERE workspace_id = ? AND profile_id = ?').run(
+    into,
+    ws,
+    from,
+  );
+  prep('DELETE FROM list_members WHERE workspace_id = ? AND profile_id = ?').run(ws, from);
+}
+
+export function claimDueEntries(
+  prep: Prepare,
+  claim: string,
+  limit: number,
+  now: number,
+  leaseMs: number,
+): ClaimedEntry[] {
+  const rows = prep(
+    `SELECT e.* FROM journey_entries e
+     JOIN journeys j ON j.workspace_id = e.workspace_id AND j.id = e.journey_id
+     WHERE e.due_at <= ? AND j.status = 'published'
+     ORDER BY e.due_at LIMIT ?`,
+  ).all(now, limit) as EntryRowDb[];
+  const take = prep(
+    'UPDATE journey_entries SET claimed_by = ?, due_at = ? WHERE workspace_id = ? AND id = ?',
+  );
+  for (const r of rows) take.run(claim, now + leaseMs, r.workspace_id, r.id);
+  return rows.map((r) => claimedEntry(r, claim));
+}
+
+export function completeEntries(prep: Prepare, results: readonly EntryResult[], now: number): number {
+  const save = prep(
+    `UPDATE journey_entries SET state = ?, step = ?, phase = ?, steps_taken = ?, signal = ?, waiting_for = ?,
+       step_since = ?, due_at = ?, claimed_by = NULL, ended_at = ?, exit_reason = ?
+     WHERE workspace_id = ? AND id = ? AND claimed_by = ? AND state = 'active'`,
+  );
+  const log = prep(
+    'INSERT INTO journey_steps (workspace_id, entry_id, at, step, type, outcome) VALUES (?, ?, ?, ?, ?, ?)',
+  );
+  const msg = prep(
+    `INSERT OR IGNORE INTO journey_messages (workspace_id, key, journey_id, entry_id, profile_id, step, channel,
+       template, payload, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  );
+  const listAdd = prep(
+    'INSERT OR IGNORE INTO list_members (workspace_id, list, profile_id, added_at) VALUES (?, ?, ?, ?)',
+  );
+  const listDel = prep('DELETE FROM list_members WHERE workspace_id = ? AND list = ? AND profile_id = ?');
+  let applied = 0;
+  for (const r of results) {
+    const p = r.position;
+    const ended = r.state !== 'active';
+    const changed = save.run(
+      r.state,
+      p.step,
+      p.phase,
+      p.stepsTaken,
+      p.signal === null ? null : JSON.stringify(p.signal),
+      r.waitingFor,
+      now,
+      r.dueAt,
+      ended ? now : null,
+      r.exitReason,
+      r.workspaceId,
+      r.entryId,
+      r.claim,
+    ).changes;
+    if (changed === 0) continue;
+    applied++;
+    for (const l of r.log) log.run(r.workspaceId, r.entryId, l.at, l.step, l.type, l.outcome);
+    for (const a of r.actions) {
+      if (a.kind === 'send') {
+        msg.run(
+          r.workspaceId,
+          a.key,
+          r.journeyId,
+          r.entryId,
+          r.profileId,
+          a.step,
+          a.channel,
+          a.template,
+          '{}',
+          now,
+        );
+      } else if (a.kind === 'webhook') {
+        const payload = JSON.stringify({ url: a.url, body: a.body });
+        msg.run(
+          r.workspaceId,
+          a.key,
+          r.journeyId,
+          r.entryId,
+          r.profileId,
+          a.step,
+          'webhook',
+          null,
+          payload,
+          now,
+        );
+      } else if (a.kind === 'list') {
+        if (a.op === 'add') listAdd.run(r.workspaceId, a.list, r.profileId, now);
+        else listDel.run(r.workspaceId, a.list, r.profileId);
+      }
+    }
+  }
+  return applied;
+}

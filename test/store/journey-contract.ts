@@ -1,0 +1,332 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ManualClock } from '../../src/domain/clock.js';
+import { testEvent } from '../../src/domain/testing.js';
+import type { ClaimedEntry, EntryResult } from '../../src/store/journey-store.js';
+import type { Store } from '../../src/store/store.js';
+import type { StoreHarness } from './contract.js';
+
+const T0 = Date.UTC(2026, 5, 1, 12);
+const DAY = 86_400_000;
+const LEASE = 60_000;
+
+/** A journey: on "Order Completed", send, wait up to 2 days for "Review Written", then send one of two. */
+const REVIEW = {
+  name: 'Ask for a review',
+  trigger: { event: 'Order Completed' },
+  entry: { limit: 'every_time' },
+  start: 'thanks',
+  steps: {
+    thanks: { type: 'send', channel: 'email', template: 'thanks', next: 'wait' },
+    wait: {
+      type: 'wait_for_event',
+      event: 'Review Written',
+      timeout: '2d',
+      next: 'reward',
+      timeout_next: 'remind',
+    },
+    reward: { type: 'send', channel: 'email', template: 'reward', next: 'done' },
+    remind: { type: 'send', channel: 'email', template: 'remind', next: 'done' },
+    done: { type: 'exit' },
+  },
+  exit_when: { event: 'Refund Requested' },
+};
+
+/**
+ * The journey half of the store contract (src/store/journey-store.ts), run unchanged on every adapter.
+ * Results are built by hand here, as the runner would build them, so the store's own guarantees are
+ * what is tested: routing inside ingestion, exclusive claims, leases, stale results dropped.
+ */
+export function journeyContract(name: string, harness: () => StoreHarness): void {
+  describe(`${name} journey store contract`, () => {
+    let h: StoreHarness;
+    let clock: ManualClock;
+    let store: Store;
+    let ws: string;
+    const opened: Store[] = [];
+    const open = async () => {
+      const s = await h.open(clock);
+      opened.push(s);
+      return s;
+    };
+    const track = (userId: string, name: string, messageId: string, extra: { anonymousId?: string } = {}) =>
+      testEvent({ userId, name, messageId, timestamp: clock.now(), ...extra });
+    const publish = async (definition: unknown, id = 'jr_review') => {
+      await store.createJourney(
+        ws,
+        { id, name: (definition as { name: string }).name, draft: definition },
+        clock.now(),
+      );
+      return store.publishJourney(ws, id, { definition, migrate: false }, clock.now());
+    };
+    /** What the runner would store for a claimed entry: one step, then wait or end. */
+    const result = (e: ClaimedEntry, over: Partial<EntryResult>): EntryResult => ({
+      workspaceId: e.workspaceId,
+      entryId: e.id,
+      claim: e.claim,
+      profileId: e.profileId,
+      journeyId: e.journeyId,
+      state: 'active',
+      position: { step: 'wait', phase: 'waiting', stepsTaken: 1, signal: null },
+      dueAt: clock.now() + 2 * DAY,
+      waitingFor: 'Review Written',
+      exitReason: null,
+      log: [{ step: 'thanks', type: 'send', at: clock.now(), outcome: 'email thanks queued' }],
+      actions: [
+        { kind: 'send', key: `${e.id}:thanks:0`, step: 'thanks', channel: 'email', template: 'thanks' },
+      ],
+      ...over,
+    });
+
+    beforeEach(async () => {
+      h = harness();
+      await h.reset();
+      clock = new ManualClock(T0);
+      store = await open();
+      await store.migrate();
+      ws = (await store.createWorkspace({ name: 'shop', writeKeyHash: 'w', adminKeyHash: 'a' })).id;
+    });
+    afterEach(async () => {
+      for (const s of opened.splice(0)) await s.close();
+    });
+
+    it('keeps drafts apart from frozen versions and refuses duplicate names', async () => {
+      const j = await store.createJourney(ws, { id: 'jr_1', name: 'Welcome', draft: REVIEW }, T0);
+      expect(j).toMatchObject({ status: 'draft', version: 0 });
+      await expect(
+        store.createJourney(ws, { id: 'jr_2', name: 'Welcome', draft: REVIEW }, T0),
+      ).rejects.toMatchObject({
+        name: 'ConflictError',
+      });
+      expect(await store.publishJourney(ws, 'jr_1', { definition: REVIEW, migrate: false }, T0)).toEqual({
+        version: 1,
+        migrated: 0,
+      });
+      await store.updateJourneyDraft(
+        ws,
+        'jr_1',
+        { name: 'Welcome', draft: { ...REVIEW, name: 'changed' } },
+        T0 + 1,
+      );
+      expect(await store.getJourneyVersion(ws, 'jr_1', 1)).toEqual(REVIEW);
+      expect((await store.getJourney(ws, 'jr_1'))?.draft).toMatchObject({ name: 'changed' });
+      expect(await store.getJourneyVersion(ws, 'jr_1', 2)).toBeNull();
+      await expect(store.setJourneyStatus(ws, 'jr_none', 'paused', T0)).rejects.toMatchObject({
+        name: 'NotFoundError',
+      });
+      expect((await store.listJourneys(ws)).map((x) => x.id)).toEqual(['jr_1']);
+    });
+
+    it('enters customers on the trigger inside ingestion, once per trigger event', async () => {
+      await store.ingest(ws, [track('u1', 'Order Completed', 'o0')]);
+      await publish(REVIEW);
+      const r = await store.ingest(ws, [
+        track('u1', 'Order Completed', 'o1'),
+        track('u2', 'Product Viewed', 'v1'),
+      ]);
+      expect(r.journeyWork).toBe(1);
+      // A retried request stores nothing and enters nobody again.
+      expect((await store.ingest(ws, [track('u1', 'Order Completed', 'o1')])).journeyWork).toBe(0);
+      const u1 = (await store.lookupProfile(ws, { kind: 'user_id', value: 'u1' }))!;
+      const entries = await store.listProfileEntries(ws, u1.id);
+      expect(entries).toMatchObject([
+        { journeyId: 'jr_review', version: 1, state: 'active', step: 'thanks', phase: 'enter' },
+      ]);
+      expect(entries[0]!.history).toEqual([
+        { at: T0, step: 'thanks', type: 'entry', outcome: 'entered: performed Order Completed' },
+      ]);
+    });
+
+    it('claims each due entry for one worker at a time, records sends once, and drops stale results', async () => {
+      await publish(REVIEW);
+      await store.ingest(ws, [track('u1', 'Order Completed', 'o1')]);
+      const other = await open();
+      const [a, b] = await Promise.all([
+        store.claimDueEntries('w1', 10, clock.now(), LEASE),
+        other.claimDueEntries('w2', 10, clock.now(), LEASE),
+      ]);
+      expect(a.length + b.length).toBe(1);
+      const claimed = [...a, ...b][0]!;
+      expect(claimed.position).toEqual({ step: 'thanks', phase: 'enter', stepsTaken: 0, signal: null });
+      // While the lease lasts nobody else gets it; after it ends (the worker died) someone does.
+      expect(await store.claimDueEntries('w3', 10, clock.now() + LEASE - 1, LEASE)).toEqual([]);
+      clock.advance(LEASE);
+      const again = await other.claimDueEntries('w3', 10, clock.now(), LEASE);
+      expect(again.map((e) => e.id)).toEqual([claimed.id]);
+      expect(again[0]!.claim).not.toBe(claimed.claim);
+      // The first worker wakes up and completes: its claim is gone, so nothing of it is stored.
+      expect(await store.completeEntries([result(claimed, {})], clock.now())).toBe(0);
+      expect(await store.completeEntries([result(again[0]!, {})], clock.now())).toBe(1);
+      // Completing twice (a retried commit) changes nothing either.
+      expect(await store.completeEntries([result(again[0]!, {})], clock.now())).toBe(0);
+      const msgs = await store.listJourneyMessages(ws, { journeyId: 'jr_review', limit: 10 });
+      expect(msgs).toMatchObject([{ key: `${claimed.id}:thanks:0`, channel: 'email', template: 'thanks' }]);
+      const [entry] = await store.listProfileEntries(ws, claimed.profileId);
+      expect(entry).toMatchObject({
+        step: 'wait',
+        phase: 'waiting',
+        waitingFor: 'Review Written',
+        dueAt: clock.now() + 2 * DAY,
+      });
+      expect(await store.claimDueEntries('w1', 10, clock.now(), LEASE)).toEqual([]);
+    });
+
+    it('wakes a waiting entry when its event arrives, even from under a worker timing it out', async () => {
+      await publish(REVIEW);
+      await store.ingest(ws, [track('u1', 'Order Completed', 'o1')]);
+      const [e] = await store.claimDueEntries('w1', 10, clock.now(), LEASE);
+      await store.completeEntries([result(e!, {})], clock.now());
+      // An event from before the wait started does not count; one after it does.
+      clock.advance(2 * DAY);
+      const timingOut = await store.claimDueEntries('w1', 10, clock.now(), LEASE);
+      expect(timingOut).toHaveLength(1);
+      const r = await store.ingest(ws, [track('u1', 'Review Written', 'r1')]);
+      expect(r.journeyWork).toBe(1);
+      const timeoutResult = result(timingOut[0]!, {
+        position: { step: 'remind', phase: 'enter', stepsTaken: 2, signal: null },
+        dueAt: clock.now(),
+        waitingFor: null,
+      });
+      expect(await store.completeEntries([timeoutResult], clock.now())).toBe(0);
+      const [woken] = await store.claimDueEntries('w1', 10, clock.now(), LEASE);
+      expect(woken!.position.signal).toEqual({ event: 'Review Written', messageId: 'r1', at: clock.now() });
+    });
+
+    it('ends entries on exit criteria and counts goal conversions; pausing stops claims; archiving ends entries', async () => {
+      await publish({ ...REVIEW, goal: { event: 'Order Completed', within: '7d' } });
+      await store.ingest(ws, [track('u1', 'Order Completed', 'o1'), track('u2', 'Order Completed', 'o2')]);
+      clock.advance(DAY);
+      await store.ingest(ws, [track('u1', 'Refund Requested', 'x1')]);
+      const u1 = (await store.lookupProfile(ws, { kind: 'user_id', value: 'u1' }))!;
+      expect(await store.listProfileEntries(ws, u1.id)).toMatchObject([
+        { state: 'exited', exitReason: 'exit criteria: Refund Requested', dueAt: null },
+      ]);
+      // every_time: u2's second order is a conversion for the running entry, not a second entry.
+      await store.ingest(ws, [track('u2', 'Order Completed', 'o3')]);
+      const u2 = (await store.lookupProfile(ws, { kind: 'user_id', value: 'u2' }))!;
+      expect(await store.listProfileEntries(ws, u2.id)).toMatchObject([
+        { state: 'active', convertedAt: clock.now() },
+      ]);
+      await store.setJourneyStatus(ws, 'jr_review', 'paused', clock.now());
+      expect(await store.claimDueEntries('w1', 10, clock.now(), LEASE)).toEqual([]);
+      await store.ingest(ws, [track('u3', 'Order Completed', 'o4')]);
+      expect(
+        await store
+          .lookupProfile(ws, { kind: 'user_id', value: 'u3' })
+          .then((p) => store.listProfileEntries(ws, p!.id)),
+      ).toEqual([]);
+      await store.setJourneyStatus(ws, 'jr_review', 'published', clock.now());
+      expect(await store.claimDueEntries('w1', 10, clock.now(), LEASE)).toHaveLength(1);
+      await store.setJourneyStatus(ws, 'jr_review', 'archived', clock.now());
+      expect(await store.listProfileEntries(ws, u2.id)).toMatchObject([
+        { state: 'exited', exitReason: 'journey archived' },
+      ]);
+      const stats = await store.getJourneyStats(ws, 'jr_review', T0 - DAY);
+      expect(stats).toMatchObject({ entered: 2, active: 0, exited: 2, completed: 0, converted: 1 });
+      await expect(store.setJourneyStatus(ws, 'jr_review', 'published', clock.now())).rejects.toMatchObject({
+        name: 'ConflictError',
+      });
+    });
+
+    it('enters on a segment change caused by time alone, and follows a merged customer', async () => {
+      await store.changeDefinitions(
+        ws,
+        {
+          kind: 'put_segment',
+          segment: {
+            id: 'seg_recent',
+            name: 'Recent',
+            description: '',
+            rule: { event: 'Order Completed', within: { days: 7 } },
+            status: 'ready',
+          },
+        },
+        clock.now(),
+      );
+      const winBack = {
+        name: 'Win back',
+        trigger: { segment_exited: 'seg_recent' },
+        start: 'coupon',
+        steps: {
+          coupon: { type: 'send', channel: 'email', template: 'coupon', next: 'done' },
+          done: { type: 'exit' },
+        },
+      };
+      await publish(winBack, 'jr_win');
+      await store.ingest(ws, [
+        testEvent({ anonymousId: 'anon', name: 'Order Completed', messageId: 'o1', timestamp: clock.now() }),
+      ]);
+      clock.advance(8 * DAY);
+      const r = await store.reevaluateProfiles(ws, {
+        after: null,
+        limit: 100,
+        now: clock.now(),
+        rebuildFacts: false,
+      });
+      expect(r.changed).toBe(1);
+      const [due] = await store.claimDueEntries('w1', 10, clock.now(), LEASE);
+      expect(due).toMatchObject({ journeyId: 'jr_win' });
+      // The visitor signs in: the entry follows them to the surviving profile.
+      await store.ingest(ws, [
+        testEvent({
+          type: 'identify',
+          userId: 'u9',
+          anonymousId: 'anon',
+          messageId: 'i1',
+          timestamp: clock.now(),
+        }),
+      ]);
+      const u9 = (await store.lookupProfile(ws, { kind: 'user_id', value: 'u9' }))!;
+      expect((await store.listProfileEntries(ws, u9.id)).map((e) => e.id)).toEqual([due!.id]);
+    });
+
+    it('adds to and removes from static lists with the step results', async () => {
+      await publish(REVIEW);
+      await store.ingest(ws, [track('u1', 'Order Completed', 'o1')]);
+      const [e] = await store.claimDueEntries('w1', 10, clock.now(), LEASE);
+      await store.completeEntries(
+        [result(e!, { actions: [{ kind: 'list', key: 'k1', step: 'thanks', op: 'add', list: 'vip' }] })],
+        clock.now(),
+      );
+      expect(await store.listStaticListMembers(ws, 'vip', { limit: 10 })).toEqual([e!.profileId]);
+      clock.advance(2 * DAY);
+      const [e2] = await store.claimDueEntries('w1', 10, clock.now(), LEASE);
+      await store.completeEntries(
+        [result(e2!, { actions: [{ kind: 'list', key: 'k2', step: 'remind', op: 'remove', list: 'vip' }] })],
+        clock.now(),
+      );
+      expect(await store.listStaticListMembers(ws, 'vip', { limit: 10 })).toEqual([]);
+    });
+
+    it('shares many due entries between concurrent workers without overlap', async () => {
+      await publish(REVIEW);
+      const events = Array.from({ length: 300 }, (_, i) => track(`u${i}`, 'Order Completed', `o${i}`));
+      await store.ingest(ws, events);
+      const stores = [store, await open(), await open()];
+      const seen = new Map<string, string>();
+      let round = 0;
+      for (;;) {
+        const batches = await Promise.all(
+          stores.map((s, i) => s.claimDueEntries(`w${i}`, 40, clock.now(), LEASE)),
+        );
+        const all = batches.flat();
+        if (all.length === 0) break;
+        for (const e of all) {
+          expect(seen.has(e.id)).toBe(false);
+          seen.set(e.id, e.claim);
+        }
+        await Promise.all(
+          stores.map((s, i) =>
+            s.completeEntries(
+              batches[i]!.map((e) => result(e, {})),
+              clock.now(),
+            ),
+          ),
+        );
+        round++;
+      }
+      expect(seen.size).toBe(300);
+      expect(round).toBeGreaterThan(1);
+      expect(await store.listJourneyMessages(ws, { journeyId: 'jr_review', limit: 1000 })).toHaveLength(300);
+    });
+  });
+}
