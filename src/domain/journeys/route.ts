@@ -201,7 +201,7 @@ export function route(index: JourneyIndex, input: RouteInput): JourneyRouting {
         if (
           e.state === 'active' &&
           event.timestamp >= e.enteredAt &&
-          j.exitWhen.events.some((s) => matches(s, event, props, now))
+          j.exitWhen.events.some((s) => matches(s, event, props))
         ) {
           out.exit.push({ entryId: e.id, reason: `exit criteria: ${event.name}` });
           ended.add(e.id);
@@ -212,7 +212,7 @@ export function route(index: JourneyIndex, input: RouteInput): JourneyRouting {
           event.timestamp >= e.stepSince
         ) {
           const step = j.steps.get(e.step);
-          if (step?.type === 'wait_for_event' && matches(step.event, event, props, now)) {
+          if (step?.type === 'wait_for_event' && matches(step.event, event, props)) {
             out.wake.push({
               entryId: e.id,
               signal: { event: event.name, messageId: event.messageId, at: event.timestamp },
@@ -227,14 +227,14 @@ export function route(index: JourneyIndex, input: RouteInput): JourneyRouting {
           !out.convert.some((c) => c.entryId === e.id) &&
           event.timestamp >= e.enteredAt &&
           event.timestamp <= e.enteredAt + goal.withinMs &&
-          matches(goal.event, event, props, now)
+          matches(goal.event, event, props)
         ) {
           out.convert.push({ entryId: e.id, at: event.timestamp, event: event.name });
         }
       }
     }
     for (const j of index.byEvent.get(event.name) ?? []) {
-      if (matches((j.journey.trigger as { event: EventSelector }).event, event, props, now)) {
+      if (matches((j.journey.trigger as { event: EventSelector }).event, event, props)) {
         tryEnter(j, profileId, `performed ${event.name}`);
       }
     }
@@ -262,9 +262,10 @@ export function route(index: JourneyIndex, input: RouteInput): JourneyRouting {
   return out;
 }
 
-function matches(sel: EventSelector, event: NormalizedEvent, props: () => unknown, now: number): boolean {
+/** Property filters with relative dates count from the event's own time, as segment facts do. */
+function matches(sel: EventSelector, event: NormalizedEvent, props: () => unknown): boolean {
   if (event.type !== sel.type || event.name !== sel.name) return false;
-  return sel.where.length === 0 || filterMatcher(sel.where)(props(), now);
+  return sel.where.length === 0 || filterMatcher(sel.where)(props(), event.timestamp);
 }
 
 function lazyProperties(event: NormalizedEvent): () => unknown {
