@@ -97,7 +97,7 @@ async function main() {
       origin: server.url,
       path,
       method,
-      headers: { authorization: auth, 'content-type': 'application/json' },
+      headers: { authorization: auth, ...(body !== undefined && { 'content-type': 'application/json' }) },
       ...(body !== undefined && { body: typeof body === 'string' ? body : JSON.stringify(body) }),
     });
     const text = await res.body.text();

@@ -102,7 +102,9 @@ export function mergeEngagement(prep: Prepare, ws: string, from: string, into: s
     ws,
     from,
   );
-  prep('DELETE FROM segment_members WHERE workspace_id = ? AND profile_id = ?').run(ws, from);
+  prep(
+    'DELETE FROM segment_members INDEXED BY segment_members_by_profile WHERE workspace_id = ? AND profile_id = ?',
+  ).run(ws, from);
 }
 
 export function engagementColumns(

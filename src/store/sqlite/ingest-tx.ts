@@ -82,6 +82,8 @@ export class SqliteIngestTx implements IngestTx<'sync'> {
   write(plan: WritePlan): void {
     const { prep, ws } = this;
     const { now, resolution } = plan;
+    // The secondary indexes are named: without statistics SQLite prefers a WITHOUT ROWID table's
+    // primary-key prefix (every row of the workspace) to them, which made each merge a workspace scan.
     for (const m of resolution.merges) {
       prep('UPDATE profiles SET merged_into = ?, updated_at = ? WHERE workspace_id = ? AND id = ?').run(
         m.into,
@@ -89,16 +91,12 @@ export class SqliteIngestTx implements IngestTx<'sync'> {
         ws,
         m.from,
       );
-      prep('UPDATE profiles SET merged_into = ? WHERE workspace_id = ? AND merged_into = ?').run(
-        m.into,
-        ws,
-        m.from,
-      );
-      prep('UPDATE identities SET profile_id = ? WHERE workspace_id = ? AND profile_id = ?').run(
-        m.into,
-        ws,
-        m.from,
-      );
+      prep(
+        'UPDATE profiles INDEXED BY profiles_merged SET merged_into = ? WHERE workspace_id = ? AND merged_into = ?',
+      ).run(m.into, ws, m.from);
+      prep(
+        'UPDATE identities INDEXED BY identities_by_profile SET profile_id = ? WHERE workspace_id = ? AND profile_id = ?',
+      ).run(m.into, ws, m.from);
       prep('UPDATE events SET profile_id = ? WHERE workspace_id = ? AND profile_id = ?').run(
         m.into,
         ws,
@@ -106,9 +104,11 @@ export class SqliteIngestTx implements IngestTx<'sync'> {
       );
       prep(
         `INSERT OR IGNORE INTO group_members (workspace_id, group_id, profile_id, joined_at)
-         SELECT workspace_id, group_id, ?, joined_at FROM group_members WHERE workspace_id = ? AND profile_id = ?`,
+         SELECT workspace_id, group_id, ?, joined_at FROM group_members INDEXED BY group_members_by_profile WHERE workspace_id = ? AND profile_id = ?`,
       ).run(m.into, ws, m.from);
-      prep('DELETE FROM group_members WHERE workspace_id = ? AND profile_id = ?').run(ws, m.from);
+      prep(
+        'DELETE FROM group_members INDEXED BY group_members_by_profile WHERE workspace_id = ? AND profile_id = ?',
+      ).run(ws, m.from);
       mergeEngagement(prep, ws, m.from, m.into);
       mergeJourneys(prep, ws, m.from, m.into);
     }

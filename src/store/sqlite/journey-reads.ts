@@ -61,7 +61,7 @@ export function getJourneyStats(r: Prepare, ws: string, journeyId: string, since
     }
   };
   const per = (col: string) =>
-    `SELECT ${DAY.replace('?', col)} AS day, count(*) AS n FROM journey_entries
+    `SELECT ${DAY.replace('?', col)} AS day, count(*) AS n FROM journey_entries INDEXED BY journey_entries_by_journey
      WHERE workspace_id = ? AND journey_id = ? AND ${col} >= ? GROUP BY day`;
   add(per('entered_at'), 'entered');
   add(per('ended_at'), 'ended');
@@ -71,7 +71,7 @@ export function getJourneyStats(r: Prepare, ws: string, journeyId: string, since
 
 export function listProfileEntries(r: Prepare, ws: string, profileId: string): EntryView[] {
   const rows = r(
-    'SELECT * FROM journey_entries WHERE workspace_id = ? AND profile_id = ? ORDER BY entered_at DESC, id DESC LIMIT 200',
+    'SELECT * FROM journey_entries INDEXED BY journey_entries_by_profile WHERE workspace_id = ? AND profile_id = ? ORDER BY entered_at DESC, id DESC LIMIT 200',
   ).all(ws, profileId) as EntryRowDb[];
   const hist = r(
     'SELECT at, step, type, outcome FROM journey_steps WHERE workspace_id = ? AND entry_id = ? ORDER BY id',
@@ -100,10 +100,18 @@ export function listJourneyMessages(
     args.push(q.profileId);
   }
   args.push(q.limit);
+  // Named, because SQLite prefers a WITHOUT ROWID table's primary-key prefix (workspace_id alone) to a
+  // secondary index on the columns actually filtered on.
+  const index =
+    q.profileId !== undefined
+      ? 'journey_messages_by_profile'
+      : q.journeyId !== undefined
+        ? 'journey_messages_by_journey'
+        : null;
   return (
-    r(`SELECT * FROM journey_messages WHERE ${where.join(' AND ')} ORDER BY created_at, key LIMIT ?`).all(
-      ...args,
-    ) as MessageRowDb[]
+    r(
+      `SELECT * FROM journey_messages${index ? ` INDEXED BY ${index}` : ''} WHERE ${where.join(' AND ')} ORDER BY created_at, key LIMIT ?`,
+    ).all(...args) as MessageRowDb[]
   ).map(journeyMessage);
 }
 

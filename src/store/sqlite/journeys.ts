@@ -173,7 +173,9 @@ export function loadEntries(
   ws: string,
   profileIds: readonly string[],
 ): Map<string, EntryRow[]> {
-  const stmt = prep('SELECT * FROM journey_entries WHERE workspace_id = ? AND profile_id = ?');
+  const stmt = prep(
+    'SELECT * FROM journey_entries INDEXED BY journey_entries_by_profile WHERE workspace_id = ? AND profile_id = ?',
+  );
   const out = new Map<string, EntryRow[]>();
   for (const id of profileIds) out.set(id, (stmt.all(ws, id) as EntryRowDb[]).map(entryRow));
   return out;
@@ -221,22 +223,18 @@ export function writeRouting(prep: Prepare, ws: string, r: JourneyRouting, now: 
 }
 
 export function mergeJourneys(prep: Prepare, ws: string, from: string, into: string): void {
-  prep('UPDATE journey_entries SET profile_id = ? WHERE workspace_id = ? AND profile_id = ?').run(
-    into,
-    ws,
-    from,
-  );
-  prep('UPDATE journey_messages SET profile_id = ? WHERE workspace_id = ? AND profile_id = ?').run(
-    into,
-    ws,
-    from,
-  );
-  prep('UPDATE OR IGNORE list_members SET profile_id = ? WHERE workspace_id = ? AND profile_id = ?').run(
-    into,
-    ws,
-    from,
-  );
-  prep('DELETE FROM list_members WHERE workspace_id = ? AND profile_id = ?').run(ws, from);
+  prep(
+    'UPDATE journey_entries INDEXED BY journey_entries_by_profile SET profile_id = ? WHERE workspace_id = ? AND profile_id = ?',
+  ).run(into, ws, from);
+  prep(
+    'UPDATE journey_messages INDEXED BY journey_messages_by_profile SET profile_id = ? WHERE workspace_id = ? AND profile_id = ?',
+  ).run(into, ws, from);
+  prep(
+    'UPDATE OR IGNORE list_members INDEXED BY list_members_by_profile SET profile_id = ? WHERE workspace_id = ? AND profile_id = ?',
+  ).run(into, ws, from);
+  prep(
+    'DELETE FROM list_members INDEXED BY list_members_by_profile WHERE workspace_id = ? AND profile_id = ?',
+  ).run(ws, from);
 }
 
 export function claimDueEntries(
