@@ -7,6 +7,7 @@ import type { EntryView, JourneyMessage, JourneyView } from '../store/journey-st
 import type { Store } from '../store/store.js';
 import { messageCursorOf } from '../store/journey-rows.js';
 import { adminWorkspace, limit, parse } from './params.js';
+import { ValidationError } from '../errors.js';
 
 export interface JourneyApiDeps {
   store: Store;
@@ -64,6 +65,48 @@ function messageJson(m: JourneyMessage) {
   };
 }
 
+const isoWithZone = /^\d{4}-\d{2}-\d{2}T.*(Z|[+-]\d{2}:\d{2})$/;
+const broadcastBody = z.strictObject(
+  {
+    name: z.string({ error: 'required: a string' }).trim().min(1, { error: 'must not be empty' }).max(200),
+    segment: z.string({ error: 'required: the segment id of the audience' }).min(1),
+    channel: z.string({ error: 'required: a channel' }).min(1),
+    template: z.string({ error: 'required: a template name' }).min(1),
+    send_at: z
+      .string({ error: 'must be a string' })
+      .refine((v) => v === 'now' || (isoWithZone.test(v) && Number.isFinite(Date.parse(v))), {
+        error: 'must be "now" or an ISO 8601 date-time with a zone',
+      })
+      .optional(),
+    date: z
+      .string({ error: 'must be a string' })
+      .regex(/^\d{4}-\d{2}-\d{2}$/, { error: 'must be a calendar date "YYYY-MM-DD"' })
+      .refine((v) => !Number.isNaN(Date.parse(`${v}T00:00:00Z`)), { error: 'must be a real date' })
+      .optional(),
+    local_time: z
+      .string({ error: 'must be a string' })
+      .regex(/^([01]\d|2[0-3]):[0-5]\d$/, { error: 'must be a 24-hour time "HH:MM"' })
+      .optional(),
+    every_days: z
+      .number({ error: 'must be a number' })
+      .int()
+      .min(1)
+      .max(365, { error: 'must be 1 to 365' })
+      .optional(),
+    throttle_per_minute: z
+      .number({ error: 'must be a number' })
+      .int()
+      .min(1, { error: 'must be at least 1' })
+      .optional(),
+    control_percent: z
+      .number({ error: 'must be a number' })
+      .gt(0, { error: 'must be above 0' })
+      .lt(100, { error: 'must be below 100' })
+      .optional(),
+  },
+  { error: 'the body must be a JSON object' },
+);
+
 const flag = z.enum(['true', 'false'], { error: 'must be true or false' }).optional();
 
 /** Admin API for journeys (docs/journeys.md): definitions and lifecycle, inspection, the explainer. */
@@ -83,6 +126,46 @@ export function registerJourneyRoutes(app: FastifyInstance, deps: JourneyApiDeps
     const ws = await workspace(req);
     const j = await journeys.create(ws, req.body, { allowUnknown: allowUnknown(req) });
     return reply.status(201).send(journeyJson(j));
+  });
+
+  app.post('/api/v1/broadcasts', async (req, reply) => {
+    const ws = await workspace(req);
+    const b = parse(broadcastBody, req.body);
+    let startAt: number;
+    if (b.local_time !== undefined) {
+      if (b.date === undefined || b.send_at !== undefined) {
+        throw new ValidationError([
+          { field: 'date', rule: 'with local_time, give the calendar date ("YYYY-MM-DD") and no send_at' },
+        ]);
+      }
+      const [h, m] = b.local_time.split(':').map(Number) as [number, number];
+      const [y, mo, d] = b.date.split('-').map(Number) as [number, number, number];
+      // The earliest zone is UTC+14: starting a minute before the time first happens there lets every
+      // customer's own next occurrence fall on that date.
+      startAt = Date.UTC(y, mo - 1, d, h, m) - 14 * 3_600_000 - 60_000;
+    } else {
+      if (b.send_at === undefined || b.date !== undefined) {
+        throw new ValidationError([
+          {
+            field: 'send_at',
+            rule: 'required (an ISO 8601 date-time with a zone, or "now") unless local_time and date are given',
+          },
+        ]);
+      }
+      startAt = b.send_at === 'now' ? deps.clock.now() : Date.parse(b.send_at);
+    }
+    const r = await journeys.broadcast(ws, {
+      name: b.name,
+      segment: b.segment,
+      channel: b.channel,
+      template: b.template,
+      startAt,
+      localTime: b.local_time ?? null,
+      everyDays: b.every_days ?? null,
+      throttlePerMinute: b.throttle_per_minute ?? null,
+      controlPercent: b.control_percent ?? null,
+    });
+    return reply.status(201).send(journeyJson(r.journey));
   });
 
   app.get<Id>('/api/v1/journeys/:id', async (req) => {

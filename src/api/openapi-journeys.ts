@@ -53,6 +53,37 @@ export const journeyPaths = {
       responses: { 201: ok('#/components/schemas/Journey'), 400: error, ...auth, 409: error },
     },
   },
+  '/api/v1/broadcasts': {
+    post: {
+      summary:
+        'Send one message to a segment at a time (or a local time on a date), throttled, with a control group',
+      description: 'Creates and publishes a scheduled journey; see docs/journeys.md#broadcasts.',
+      requestBody: {
+        required: true,
+        content: {
+          'application/json': {
+            schema: {
+              type: 'object',
+              required: ['name', 'segment', 'channel', 'template'],
+              properties: {
+                name: { type: 'string' },
+                segment: { type: 'string' },
+                channel: { type: 'string' },
+                template: { type: 'string' },
+                send_at: { type: 'string', description: 'ISO 8601 with a zone, or "now"' },
+                date: { type: 'string', format: 'date', description: 'with local_time, instead of send_at' },
+                local_time: { type: 'string', pattern: '^([01]\\d|2[0-3]):[0-5]\\d$' },
+                every_days: { type: 'integer', minimum: 1, maximum: 365 },
+                throttle_per_minute: { type: 'integer', minimum: 1 },
+                control_percent: { type: 'number', exclusiveMinimum: 0, exclusiveMaximum: 100 },
+              },
+            },
+          },
+        },
+      },
+      responses: { 201: ok('#/components/schemas/Journey'), 400: error, ...auth },
+    },
+  },
   '/api/v1/journeys/{id}': {
     get: {
       summary: 'A journey and its draft',
@@ -144,8 +175,10 @@ export const journeySchemas = {
       description: { type: 'string' },
       trigger: {
         type: 'object',
-        description: '{event, where?} | {segment_entered} | {segment_exited} | {stage_entered}',
+        description:
+          '{event, where?} | {segment_entered} | {segment_exited} | {stage_entered} | {schedule: {segment, at, every_days?}}',
       },
+      throttle: { type: 'object', description: "{per_minute}: spreads a scheduled run's entries" },
       entry: { type: 'object', description: '{limit: "once" | "every_time" | {once_per_days}, segment?}' },
       timezone: { type: 'string', description: 'IANA zone for customers without a valid `timezone` trait' },
       start: { type: 'string' },

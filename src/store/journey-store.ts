@@ -1,5 +1,5 @@
 import type { Action, StepRecord } from '../domain/journeys/machine.js';
-import type { EntryState, Position } from '../domain/journeys/types.js';
+import type { EntryLimit, EntryState, Position } from '../domain/journeys/types.js';
 
 /**
  * The journey half of the store port (docs/journeys.md). Definitions are versioned: a journey has one
@@ -30,6 +30,15 @@ export interface ClaimedEntry {
   readonly position: Position;
   readonly enteredAt: number;
   /** the claim this worker holds; completion is refused when the entry was claimed again since */
+  readonly claim: string;
+}
+
+export interface ScheduledRun {
+  readonly workspaceId: string;
+  readonly journeyId: string;
+  readonly version: number;
+  /** the scheduled instant of this run (part of every entry id it makes) */
+  readonly runAt: number;
   readonly claim: string;
 }
 
@@ -110,7 +119,7 @@ export interface JourneyStore {
   publishJourney(
     ws: string,
     id: string,
-    input: { definition: unknown; migrate: boolean },
+    input: { definition: unknown; migrate: boolean; nextRunAt: number | null },
     now: number,
   ): Promise<{ version: number; migrated: number }>;
   /** 'paused' stops entries and steps; 'published' resumes; 'archived' ends every active entry. */
@@ -135,6 +144,33 @@ export interface JourneyStore {
    * Returns how many were applied.
    */
   completeEntries(results: readonly EntryResult[], now: number): Promise<number>;
+
+  /**
+   * Claims the scheduled runs that are due (published journeys whose next run time has come) for
+   * `worker`, hiding each from other claims for `leaseMs`. A run whose worker died is claimed again when
+   * the lease ends and enumerated again from the start (entry ids are deterministic per run, so nobody
+   * enters twice).
+   */
+  claimDueSchedules(worker: string, now: number, leaseMs: number): Promise<ScheduledRun[]>;
+  /**
+   * Enters customers into a journey in one transaction, each with its own entry id and due time,
+   * skipping those the entry limit keeps out (an active entry in the journey; `once`: any entry;
+   * `once_per_days`: one entered within the days) and ids already stored. Returns how many entered.
+   */
+  enterJourney(
+    ws: string,
+    journeyId: string,
+    entry: { version: number; step: string; trigger: string; limit: EntryLimit },
+    customers: readonly { id: string; profileId: string; dueAt: number }[],
+    now: number,
+  ): Promise<number>;
+  /** Ends a claimed run: the next run time (null: no more runs). False when the claim was lost. */
+  finishScheduledRun(
+    ws: string,
+    journeyId: string,
+    claim: string,
+    nextRunAt: number | null,
+  ): Promise<boolean>;
 
   getJourneyStats(ws: string, journeyId: string, since: number): Promise<JourneyStats>;
   /** A customer's entries (every journey), newest first, with their step history. */

@@ -226,6 +226,8 @@ export interface Store extends JourneyStore {
   ): Promise<EngagementEventView[]>;
   /** The state evaluation works on (traits, facts, engagement) of a canonical profile. */
   getProfileState(workspaceId: string, profileId: string): Promise<ProfileState | null>;
+  /** Several at once, keyed by the id asked for (one query on PostgreSQL); unknown ids are absent. */
+  getProfileStates(workspaceId: string, profileIds: readonly string[]): Promise<Map<string, ProfileState>>;
   /**
    * Re-evaluates one page of canonical profiles (id order, after `after`) against the current
    * definitions and stores the result, emitting stage and segment events as ingestion does. With

@@ -58,7 +58,7 @@ function runnerSuite(name: string, open: (clock: ManualClock) => Store, reset: (
       stores.push(b);
       const ws = (await a.createWorkspace({ name: 'shop', writeKeyHash: 'w', adminKeyHash: 'a' })).id;
       await a.createJourney(ws, { id: 'jr_on', name: JOURNEY.name, draft: JOURNEY }, T0);
-      await a.publishJourney(ws, 'jr_on', { definition: JOURNEY, migrate: false }, T0);
+      await a.publishJourney(ws, 'jr_on', { definition: JOURNEY, migrate: false, nextRunAt: null }, T0);
       for (let i = 0; i < CUSTOMERS; i += 100) {
         await a.ingest(
           ws,

@@ -269,3 +269,137 @@ describe('journeys over the admin API', () => {
     expect((await admin('POST', '/journeys', 'not json object')).status).toBe(400);
   });
 });
+
+describe('broadcasts and scheduled journeys', () => {
+  let vip: string;
+  const users = Array.from({ length: 40 }, (_, i) => `vip${i}`);
+
+  it('sends a broadcast to a segment at its time, throttled, keeping a control group', async () => {
+    await ingest(
+      users.map((u, i) => identify(u, { tier: 'vip', timezone: i % 2 ? 'Asia/Tokyo' : 'America/New_York' })),
+    );
+    const seg = await admin('POST', '/segments', {
+      name: 'VIPs',
+      rule: { trait: 'tier', op: 'eq', value: 'vip' },
+    });
+    expect(seg.status).toBe(201);
+    vip = seg.body['id'] as string;
+    await s.builder.idle();
+    const start = s.clock.now() + HOUR;
+    const bad = await admin('POST', '/broadcasts', {
+      name: 'x',
+      segment: vip,
+      channel: 'email',
+      template: 't',
+    });
+    expect(bad.status).toBe(400);
+    expect(issuesOf(bad.body)[0]).toMatch(/^send_at: required/);
+    const r = await admin('POST', '/broadcasts', {
+      name: 'December sale',
+      segment: vip,
+      channel: 'email',
+      template: 'sale',
+      send_at: new Date(start).toISOString(),
+      throttle_per_minute: 20,
+      control_percent: 25,
+    });
+    expect(r.status).toBe(201);
+    expect(r.body).toMatchObject({ status: 'published', version: 1 });
+    const id = r.body['id'] as string;
+    expect(await s.runner.runDue()).toBe(0); // not yet
+    s.clock.set(start);
+    await s.runner.runDue();
+    const sent = async () =>
+      ((await api(`/journeys/${id}/messages?limit=1000`)).body['messages'] as unknown[]).length;
+    const stats = async () =>
+      (await api(`/journeys/${id}/stats`)).body as { entered: number; completed: number };
+    expect((await stats()).entered).toBe(users.length);
+    // 20 a minute: at the start only the first one is due.
+    expect(await sent()).toBeLessThanOrEqual(1);
+    s.clock.advance(2 * 60_000);
+    await s.runner.runDue();
+    const afterTwoMinutes = await sent();
+    expect(afterTwoMinutes).toBeGreaterThan(1);
+    expect(afterTwoMinutes).toBeLessThan(users.length);
+    s.clock.advance(5 * 60_000);
+    await s.runner.runDue();
+    const treated = await sent();
+    expect((await stats()).completed).toBe(users.length);
+    // The control group (25 %) got nothing; each entry drew its branch once.
+    expect(treated).toBeGreaterThan(users.length * 0.5);
+    expect(treated).toBeLessThan(users.length);
+    // A one-off: nothing runs again.
+    s.clock.advance(30 * DAY);
+    await s.runner.runDue();
+    expect((await stats()).entered).toBe(users.length);
+  });
+
+  it("sends at 10:00 on a date in each customer's own time zone", async () => {
+    s.clock.set(Date.parse('2026-12-09T12:00:00Z'));
+    const r = await admin('POST', '/broadcasts', {
+      name: 'Morning news',
+      segment: vip,
+      channel: 'push',
+      template: 'news',
+      date: '2026-12-10',
+      local_time: '10:00',
+    });
+    expect(r.status).toBe(201);
+    const id = r.body['id'] as string;
+    // The run starts a minute before 10:00 first happens anywhere (UTC+14), so every zone's next 10:00
+    // is on the 10th.
+    s.clock.set(Date.parse('2026-12-09T19:58:00Z'));
+    expect(await s.runner.runDue()).toBe(0);
+    s.clock.set(Date.parse('2026-12-09T19:59:00Z'));
+    await s.runner.runDue();
+    const due = (
+      (await api(`/profiles/${await profileId('vip0')}/journeys`)).body['entries'] as {
+        journeyId: string;
+        dueAt: string;
+      }[]
+    )
+      .filter((e) => e.journeyId === id)
+      .map((e) => e.dueAt);
+    expect(due).toEqual(['2026-12-10T15:00:00.000Z']); // New York, EST
+    const tokyo = (
+      (await api(`/profiles/${await profileId('vip1')}/journeys`)).body['entries'] as {
+        journeyId: string;
+        dueAt: string;
+      }[]
+    )
+      .filter((e) => e.journeyId === id)
+      .map((e) => e.dueAt);
+    expect(tokyo).toEqual(['2026-12-10T01:00:00.000Z']);
+  });
+
+  it('enters the segment again on every run of a recurring schedule', async () => {
+    const start = Date.parse('2026-12-20T09:00:00+09:00');
+    const c = await admin('POST', '/journeys', {
+      name: 'Weekly digest',
+      trigger: { schedule: { segment: vip, at: new Date(start).toISOString(), every_days: 7 } },
+      entry: { limit: 'every_time' },
+      start: 'send',
+      steps: {
+        send: { type: 'send', channel: 'email', template: 'digest', next: 'done' },
+        done: { type: 'exit' },
+      },
+    });
+    expect(c.status).toBe(201);
+    const id = c.body['id'] as string;
+    expect((await admin('POST', `/journeys/${id}/publish`)).status).toBe(200);
+    const entered = async () => ((await api(`/journeys/${id}/stats`)).body as { entered: number }).entered;
+    s.clock.set(start);
+    await s.runner.runDue();
+    expect(await entered()).toBe(users.length);
+    s.clock.set(start + 7 * DAY - 1);
+    await s.runner.runDue();
+    expect(await entered()).toBe(users.length);
+    s.clock.set(start + 7 * DAY);
+    await s.runner.runDue();
+    expect(await entered()).toBe(2 * users.length);
+    const x = (await api(`/journeys/${id}/explain/${await profileId('vip3')}`)).body as {
+      checks: { check: string; detail: string }[];
+    };
+    expect(x.checks.find((k) => k.check === 'trigger')?.detail).toMatch(/every 7 days/);
+  });
+});

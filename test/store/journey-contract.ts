@@ -56,7 +56,7 @@ export function journeyContract(name: string, harness: () => StoreHarness): void
         { id, name: (definition as { name: string }).name, draft: definition },
         clock.now(),
       );
-      return store.publishJourney(ws, id, { definition, migrate: false }, clock.now());
+      return store.publishJourney(ws, id, { definition, migrate: false, nextRunAt: null }, clock.now());
     };
     /** What the runner would store for a claimed entry: one step, then wait or end. */
     const result = (e: ClaimedEntry, over: Partial<EntryResult>): EntryResult => ({
@@ -97,7 +97,9 @@ export function journeyContract(name: string, harness: () => StoreHarness): void
       ).rejects.toMatchObject({
         name: 'ConflictError',
       });
-      expect(await store.publishJourney(ws, 'jr_1', { definition: REVIEW, migrate: false }, T0)).toEqual({
+      expect(
+        await store.publishJourney(ws, 'jr_1', { definition: REVIEW, migrate: false, nextRunAt: null }, T0),
+      ).toEqual({
         version: 1,
         migrated: 0,
       });
@@ -277,6 +279,10 @@ export function journeyContract(name: string, harness: () => StoreHarness): void
       ]);
       const u9 = (await store.lookupProfile(ws, { kind: 'user_id', value: 'u9' }))!;
       expect((await store.listProfileEntries(ws, u9.id)).map((e) => e.id)).toEqual([due!.id]);
+      // The runner reads a batch's profiles at once; an id merged away resolves to the survivor.
+      const states = await store.getProfileStates(ws, [due!.profileId, u9.id, 'p_unknown']);
+      expect([...states.keys()].sort()).toEqual([...new Set([due!.profileId, u9.id])].sort());
+      expect(new Set([...states.values()].map((p) => p.id))).toEqual(new Set([u9.id]));
     });
 
     it('adds to and removes from static lists with the step results', async () => {
@@ -295,6 +301,57 @@ export function journeyContract(name: string, harness: () => StoreHarness): void
         clock.now(),
       );
       expect(await store.listStaticListMembers(ws, 'vip', { limit: 10 })).toEqual([]);
+    });
+
+    it('claims a due scheduled run for one worker, and enters each customer once per run', async () => {
+      const weekly = {
+        name: 'Weekly',
+        trigger: { schedule: { segment: 'seg_all', at: new Date(T0 + DAY).toISOString(), every_days: 7 } },
+        entry: { limit: 'once' },
+        start: 'done',
+        steps: { done: { type: 'exit' } },
+      };
+      await store.createJourney(ws, { id: 'jr_w', name: 'Weekly', draft: weekly }, T0);
+      await store.publishJourney(ws, 'jr_w', { definition: weekly, migrate: false, nextRunAt: T0 + DAY }, T0);
+      expect(await store.claimDueSchedules('w1', T0, LEASE)).toEqual([]);
+      const other = await open();
+      const [a, b] = await Promise.all([
+        store.claimDueSchedules('w1', T0 + DAY, LEASE),
+        other.claimDueSchedules('w2', T0 + DAY, LEASE),
+      ]);
+      const runs = [...a, ...b];
+      expect(runs).toMatchObject([{ workspaceId: ws, journeyId: 'jr_w', version: 1, runAt: T0 + DAY }]);
+      await store.ingest(ws, [track('u1', 'Seen', 's1'), track('u2', 'Seen', 's2')]);
+      const ids = await Promise.all(
+        ['u1', 'u2'].map(async (u) => (await store.lookupProfile(ws, { kind: 'user_id', value: u }))!.id),
+      );
+      const entry = { version: 1, step: 'done', trigger: 'scheduled run', limit: { kind: 'once' as const } };
+      const customers = ids.map((profileId, i) => ({
+        id: `je_run1_${profileId}`,
+        profileId,
+        dueAt: T0 + DAY + i * 1000,
+      }));
+      expect(await store.enterJourney(ws, 'jr_w', entry, customers, T0 + DAY)).toBe(2);
+      // The same run enumerated again (its worker died): nobody enters twice.
+      expect(await store.enterJourney(ws, 'jr_w', entry, customers, T0 + DAY)).toBe(0);
+      const [e1] = await store.listProfileEntries(ws, ids[1]!);
+      expect(e1).toMatchObject({
+        id: `je_run1_${ids[1]}`,
+        dueAt: T0 + DAY + 1000,
+        phase: 'enter',
+        trigger: 'scheduled run',
+      });
+      // A lost claim cannot finish the run; the holder can.
+      expect(await store.finishScheduledRun(ws, 'jr_w', 'someone else', null)).toBe(false);
+      expect(await store.finishScheduledRun(ws, 'jr_w', runs[0]!.claim, T0 + 8 * DAY)).toBe(true);
+      expect(await store.claimDueSchedules('w1', T0 + 2 * DAY, LEASE)).toEqual([]);
+      const [next] = await store.claimDueSchedules('w1', T0 + 8 * DAY, LEASE);
+      expect(next).toMatchObject({ runAt: T0 + 8 * DAY });
+      // `once`: the next run enters nobody who was ever in the journey.
+      const again = ids.map((profileId) => ({ id: `je_run2_${profileId}`, profileId, dueAt: T0 + 8 * DAY }));
+      expect(await store.enterJourney(ws, 'jr_w', entry, again, T0 + 8 * DAY)).toBe(0);
+      const perWeek = { ...entry, limit: { kind: 'once_per_days' as const, days: 7 } };
+      expect(await store.enterJourney(ws, 'jr_w', perWeek, again, T0 + 8 * DAY)).toBe(0); // still active
     });
 
     it('shares many due entries between concurrent workers without overlap', async () => {

@@ -574,7 +574,7 @@ describe('parseJourney rejects, naming the field', () => {
 
   it('unknown keys, wherever they are', () => {
     expect(issue(journey({ colour: 'red' }))).toBe(
-      'journey.colour: unknown key "colour" (a journey takes: name, description, trigger, entry, timezone, start, steps, goal, exit_when)',
+      'journey.colour: unknown key "colour" (a journey takes: name, description, trigger, entry, timezone, start, steps, goal, exit_when, throttle)',
     );
     expect(issue(journey({}, { hello: { ...send('done'), delay: '1h' }, done: exit }))).toBe(
       'steps.hello.delay: unknown key "delay" (a send step takes: type, channel, template, next)',
@@ -667,5 +667,46 @@ describe('compileJourney and compileIndex', () => {
     expect([...index.byEvent.keys()]).toEqual(['Order Completed']);
     expect(index.empty).toBe(false);
     expect(compileIndex(1, []).empty).toBe(true);
+  });
+});
+
+describe('schedule triggers and throttles', () => {
+  const seg = [...catalog().segments.keys()][0]!;
+  const schedule = (s: Json) => journey({ trigger: { schedule: { segment: seg, ...s } } });
+
+  it('parses a recurring schedule and a throttle', () => {
+    const j = parsed({
+      ...schedule({ at: '2026-12-01T10:00:00+09:00', every_days: 7 }),
+      throttle: { per_minute: 600 },
+    });
+    expect(j.trigger).toEqual({
+      kind: 'schedule',
+      segment: seg,
+      at: Date.parse('2026-12-01T01:00:00Z'),
+      everyDays: 7,
+    });
+    expect(j.throttlePerMinute).toBe(600);
+    expect(parsed(schedule({ at: '2026-12-01T10:00:00Z' })).trigger).toMatchObject({ everyDays: null });
+  });
+
+  it('refuses a time without a zone, a bad repeat, an unknown segment, and a throttle or entry segment that cannot apply', () => {
+    expect(issue(schedule({ at: '2026-12-01T10:00:00' }))).toMatch(
+      /^trigger\.schedule\.at: must be an ISO 8601 date-time with a zone/,
+    );
+    expect(issue(schedule({ at: '2026-12-01T10:00:00Z', every_days: 0 }))).toBe(
+      'trigger.schedule.every_days: must be a whole number of days from 1 to 365',
+    );
+    expect(
+      issue(journey({ trigger: { schedule: { segment: 'seg_nope', at: '2026-12-01T10:00:00Z' } } })),
+    ).toBe('trigger.schedule.segment: names no segment of the workspace ("seg_nope")');
+    expect(issue(journey({ throttle: { per_minute: 10 } }))).toBe(
+      'throttle: applies to schedule triggers only',
+    );
+    expect(issue({ ...schedule({ at: '2026-12-01T10:00:00Z' }), throttle: { per_minute: 0 } })).toBe(
+      'throttle.per_minute: must be a whole number from 1 to 10,000,000',
+    );
+    expect(issue({ ...schedule({ at: '2026-12-01T10:00:00Z' }), entry: { segment: seg } })).toMatch(
+      /^entry\.segment: does not apply to a schedule trigger/,
+    );
   });
 });

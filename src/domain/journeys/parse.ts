@@ -69,7 +69,18 @@ class JourneyParser {
     checkKeys(
       v,
       'journey',
-      ['name', 'description', 'trigger', 'entry', 'timezone', 'start', 'steps', 'goal', 'exit_when'],
+      [
+        'name',
+        'description',
+        'trigger',
+        'entry',
+        'timezone',
+        'start',
+        'steps',
+        'goal',
+        'exit_when',
+        'throttle',
+      ],
       'a journey',
       this.issues,
     );
@@ -93,12 +104,23 @@ class JourneyParser {
     }
     const goal = v['goal'] === undefined || v['goal'] === null ? null : this.goal(v['goal']);
     const exitWhen = this.exitWhen(v['exit_when']);
+    const throttlePerMinute = this.throttle(v['throttle']);
+    if (trigger?.kind === 'schedule' && entry?.segment) {
+      this.issues.add(
+        'entry.segment',
+        "does not apply to a schedule trigger: its segment is the audience (refine that segment's rule)",
+      );
+    }
+    if (throttlePerMinute === undefined) return undefined;
+    if (throttlePerMinute !== null && trigger && trigger.kind !== 'schedule') {
+      this.issues.add('throttle', 'applies to schedule triggers only');
+    }
     if (!name || description === undefined || !trigger || !entry || !steps || !start || !exitWhen)
       return undefined;
     if (goal === undefined) return undefined;
     if (this.issues.count > 0) return undefined;
     for (const issue of checkGraph(start, steps)) this.issues.add(issue.field, issue.rule);
-    return { name, description, trigger, entry, timezone, start, steps, goal, exitWhen };
+    return { name, description, trigger, entry, timezone, start, steps, goal, exitWhen, throttlePerMinute };
   }
 
   private trigger(v: unknown): Trigger | undefined {
@@ -106,7 +128,7 @@ class JourneyParser {
     if (!isObject(v)) {
       return this.issues.add(
         at,
-        'must be an object with one of: event, segment_entered, segment_exited, stage_entered',
+        'must be an object with one of: event, segment_entered, segment_exited, stage_entered, schedule',
       );
     }
     if ('event' in v) {
@@ -128,7 +150,50 @@ class JourneyParser {
       }
       return stage ? { kind: 'stage_entered', stage } : undefined;
     }
-    return this.issues.add(at, 'must have one of: event, segment_entered, segment_exited, stage_entered');
+    if ('schedule' in v) {
+      checkKeys(v, at, ['schedule'], 'a schedule trigger', this.issues);
+      return this.schedule(v['schedule'], `${at}.schedule`);
+    }
+    return this.issues.add(
+      at,
+      'must have one of: event, segment_entered, segment_exited, stage_entered, schedule',
+    );
+  }
+
+  private schedule(v: unknown, at: string): Trigger | undefined {
+    if (!isObject(v)) return this.issues.add(at, 'must be an object {segment, at, every_days?}');
+    checkKeys(v, at, ['segment', 'at', 'every_days'], 'a schedule', this.issues);
+    const segment = this.segment(v['segment'], `${at}.segment`);
+    const when = v['at'];
+    const t =
+      typeof when === 'string' && /^\d{4}-\d{2}-\d{2}T.*(Z|[+-]\d{2}:\d{2})$/.test(when)
+        ? Date.parse(when)
+        : NaN;
+    if (!Number.isFinite(t)) {
+      this.issues.add(
+        `${at}.at`,
+        'must be an ISO 8601 date-time with a zone, e.g. "2026-12-24T09:00:00+09:00"',
+      );
+    }
+    let everyDays: number | null = null;
+    const e = v['every_days'];
+    if (e !== undefined && e !== null) {
+      if (typeof e !== 'number' || !Number.isInteger(e) || e < 1 || e > 365) {
+        this.issues.add(`${at}.every_days`, 'must be a whole number of days from 1 to 365');
+      } else everyDays = e;
+    }
+    return segment && Number.isFinite(t) ? { kind: 'schedule', segment, at: t, everyDays } : undefined;
+  }
+
+  private throttle(v: unknown): number | null | undefined {
+    if (v === undefined || v === null) return null;
+    if (!isObject(v)) return this.issues.add('throttle', 'must be {"per_minute": N}');
+    checkKeys(v, 'throttle', ['per_minute'], 'a throttle', this.issues);
+    const n = v['per_minute'];
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > 10_000_000) {
+      return this.issues.add('throttle.per_minute', 'must be a whole number from 1 to 10,000,000');
+    }
+    return n;
   }
 
   private entry(v: unknown): Journey['entry'] | undefined {

@@ -3,6 +3,7 @@ import {
   isTimeZone,
   MAX_DURATION_MS,
   nextLocalTime,
+  nextRun,
   parseDuration,
   parseLocalTime,
   zonedInstant,
@@ -244,5 +245,17 @@ describe('nextLocalTime', () => {
     expect(checked).toBe(5 * 365 * 48);
     // New York, Berlin and St John's skip two half-hours each, Lord Howe one (Kathmandu none).
     expect(skipped).toBe(7);
+  });
+});
+
+describe('nextRun', () => {
+  const at = Date.parse('2026-12-01T01:00:00Z');
+  const DAY = 86_400_000;
+  it('is the first run when it is still ahead', () => expect(nextRun(at, 7, at - 1)).toBe(at));
+  it('runs a late one-off at once', () => expect(nextRun(at, null, at + 5 * DAY)).toBe(at + 5 * DAY));
+  it('takes the next repetition of a recurring schedule, never one in the past', () => {
+    expect(nextRun(at, 7, at + 1)).toBe(at + 7 * DAY);
+    expect(nextRun(at, 7, at + 7 * DAY)).toBe(at + 7 * DAY);
+    expect(nextRun(at, 7, at + 15 * DAY)).toBe(at + 21 * DAY);
   });
 });

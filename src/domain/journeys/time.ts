@@ -125,3 +125,15 @@ export function nextLocalTime(
   // Unreachable for a non-empty `days`: every weekday recurs within 8 days.
   throw new Error('nextLocalTime: no day matched');
 }
+
+/**
+ * The first run of a schedule at or after `now`: `at` itself when it is still ahead (or, for a one-off,
+ * now when it has passed, so a schedule published late still runs once); for a repeating schedule, the
+ * first `at + k * everyDays` not before `now`.
+ */
+export function nextRun(at: number, everyDays: number | null, now: number): number {
+  if (at >= now) return at;
+  if (everyDays === null) return now;
+  const step = everyDays * 86_400_000;
+  return at + Math.ceil((now - at) / step) * step;
+}

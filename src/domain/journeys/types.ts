@@ -9,7 +9,14 @@ export type Trigger =
   | { readonly kind: 'event'; readonly event: EventSelector }
   | { readonly kind: 'segment_entered'; readonly segment: string }
   | { readonly kind: 'segment_exited'; readonly segment: string }
-  | { readonly kind: 'stage_entered'; readonly stage: string };
+  | { readonly kind: 'stage_entered'; readonly stage: string }
+  /** the segment's members enter at `at` (epoch ms), and again every `everyDays` days when given */
+  | {
+      readonly kind: 'schedule';
+      readonly segment: string;
+      readonly at: number;
+      readonly everyDays: number | null;
+    };
 
 export type EntryLimit =
   | { readonly kind: 'once' }
@@ -111,6 +118,8 @@ export interface Journey {
   readonly steps: ReadonlyMap<string, Step>;
   readonly goal: Goal | null;
   readonly exitWhen: ExitCriteria;
+  /** scheduled entries are spread out to at most this many per minute (null: all at once) */
+  readonly throttlePerMinute: number | null;
 }
 
 export type EntryState = 'active' | 'completed' | 'exited';

@@ -6,6 +6,7 @@ import type { NormalizedEvent } from '../../domain/event.js';
 import { compileJourney } from '../../domain/journeys/compile.js';
 import { advance, type StepContext } from '../../domain/journeys/machine.js';
 import type { Journey } from '../../domain/journeys/types.js';
+import { nextRun } from '../../domain/journeys/time.js';
 import type { ProfileState } from '../../domain/resolution.js';
 import type { ClaimedEntry, EntryResult } from '../../store/journey-store.js';
 import type { ProfileView, Store } from '../../store/store.js';
@@ -51,22 +52,77 @@ export class JourneyRunner {
     this.pollMs = opts.pollMs ?? 100;
   }
 
-  /** Claims and runs one batch; resolves with how many entries it claimed. */
+  /** Claims and runs one batch; resolves with how many entries it claimed (and customers it scheduled in). */
   async runOnce(): Promise<number> {
     const now = this.clock.now();
+    const scheduled = await this.runSchedules(now);
     const claimed = await this.store.claimDueEntries(this.opts.worker, this.batch, now, this.leaseMs);
-    if (claimed.length === 0) return 0;
+    if (claimed.length === 0) return scheduled;
     const results: EntryResult[] = [];
     const updates = new Map<string, NormalizedEvent[]>();
+    // The batch's profiles in one read per workspace (one query on PostgreSQL, not one per entry).
+    const profiles = new Map<string, Map<string, ProfileState>>();
+    for (const ws of new Set(claimed.map((e) => e.workspaceId))) {
+      const ids = claimed.filter((e) => e.workspaceId === ws).map((e) => e.profileId);
+      profiles.set(ws, await this.store.getProfileStates(ws, ids));
+    }
     for (const entry of claimed) {
-      const r = await this.run(entry, now, updates);
+      const profile = profiles.get(entry.workspaceId)?.get(entry.profileId) ?? null;
+      const r = await this.run(entry, profile, now, updates);
       if (r) results.push(r);
     }
     // Profile updates first: if the process dies before the results commit, the re-run ingests them
     // again under the same messageIds, which the store drops as duplicates.
     for (const [ws, events] of updates) await this.store.ingest(ws, events);
     await this.store.completeEntries(results, now);
-    return claimed.length;
+    return scheduled + claimed.length;
+  }
+
+  /**
+   * Scheduled runs that are due: the segment's members enter, a page at a time, each with an entry id
+   * made of the run and the customer (a run re-enumerated after a crash enters nobody twice) and a due
+   * time spread by the journey's throttle. Then the next run is set, or none.
+   */
+  private async runSchedules(now: number): Promise<number> {
+    const runs = await this.store.claimDueSchedules(this.opts.worker, now, this.leaseMs);
+    let entered = 0;
+    for (const run of runs) {
+      const journey = await this.journey(run.workspaceId, run.journeyId, run.version);
+      if (!journey || journey.trigger.kind !== 'schedule') {
+        await this.store.finishScheduledRun(run.workspaceId, run.journeyId, run.claim, null);
+        continue;
+      }
+      const t = journey.trigger;
+      const gapMs = journey.throttlePerMinute === null ? 0 : 60_000 / journey.throttlePerMinute;
+      const trigger = `scheduled run ${new Date(run.runAt).toISOString()} of segment ${t.segment}`;
+      let after: string | undefined;
+      let k = 0;
+      for (;;) {
+        const page = await this.store.listSegmentMembers(run.workspaceId, t.segment, { limit: 1000, after });
+        const customers = page.profileIds.map((profileId, i) => ({
+          id: `je_${run.runAt.toString(36)}_${run.journeyId}_${profileId}`,
+          profileId,
+          dueAt: Math.max(run.runAt, now) + Math.floor((k + i) * gapMs),
+        }));
+        k += customers.length;
+        entered += await this.store.enterJourney(
+          run.workspaceId,
+          run.journeyId,
+          { version: run.version, step: journey.start, trigger, limit: journey.entry.limit },
+          customers,
+          now,
+        );
+        if (page.next === null) break;
+        after = page.next;
+      }
+      const next = t.everyDays === null ? null : nextRun(t.at, t.everyDays, Math.max(run.runAt, now) + 1);
+      await this.store.finishScheduledRun(run.workspaceId, run.journeyId, run.claim, next);
+      this.logger.info(
+        { journey: run.journeyId, runAt: new Date(run.runAt).toISOString(), entered },
+        'scheduled journey run',
+      );
+    }
+    return entered;
   }
 
   /** Runs batches until nothing is due at the clock's current time (tests, and draining on shutdown). */
@@ -100,6 +156,7 @@ export class JourneyRunner {
 
   private async run(
     entry: ClaimedEntry,
+    profile: ProfileState | null,
     now: number,
     updates: Map<string, NormalizedEvent[]>,
   ): Promise<EntryResult | null> {
@@ -124,7 +181,6 @@ export class JourneyRunner {
         actions: [],
       };
     }
-    const profile = await this.store.getProfileState(ws, entry.profileId);
     const defs = profile ? await this.defs(ws, now) : null;
     const ctx: StepContext = {
       now,

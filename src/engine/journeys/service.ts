@@ -4,12 +4,26 @@ import { evaluateDraft } from '../../domain/engagement/evaluate.js';
 import { eventKey } from '../../domain/facts/facts.js';
 import { parseJourney, type JourneyCatalog } from '../../domain/journeys/parse.js';
 import type { Journey } from '../../domain/journeys/types.js';
+import { nextRun } from '../../domain/journeys/time.js';
 import { isObject } from '../../domain/rules/schema-values.js';
 import { ConflictError, NotFoundError, ValidationError } from '../../errors.js';
 import { newId } from '../../ids.js';
 import type { EntryView, JourneyView } from '../../store/journey-store.js';
 import type { Store } from '../../store/store.js';
 import type { EngagementService } from '../engagement.js';
+
+export interface BroadcastInput {
+  readonly name: string;
+  readonly segment: string;
+  readonly channel: string;
+  readonly template: string;
+  /** when the run starts (with a local time: a minute before that time first happens anywhere) */
+  readonly startAt: number;
+  readonly localTime: string | null;
+  readonly everyDays: number | null;
+  readonly throttlePerMinute: number | null;
+  readonly controlPercent: number | null;
+}
 
 export interface JourneyCheck {
   readonly check: string;
@@ -81,13 +95,52 @@ export class JourneyService {
   ): Promise<{ version: number; migrated: number }> {
     const j = await this.get(ws, id);
     if (j.status === 'archived') throw new ConflictError(`journey ${id} is archived`);
-    await this.validate(ws, j.draft, true);
-    return this.store.publishJourney(
-      ws,
-      id,
-      { definition: j.draft, migrate: opts.migrate },
-      this.clock.now(),
-    );
+    const journey = await this.validate(ws, j.draft, true);
+    const t = journey.trigger;
+    const now = this.clock.now();
+    // A schedule whose time has passed runs at once (a one-off) or at its next occurrence.
+    const nextRunAt = t.kind === 'schedule' ? nextRun(t.at, t.everyDays, now) : null;
+    return this.store.publishJourney(ws, id, { definition: j.draft, migrate: opts.migrate, nextRunAt }, now);
+  }
+
+  /**
+   * A broadcast: a journey made from a few fields — at a time (or at a local time on a date in each
+   * customer's own time zone), the segment's members get one message, spread by a throttle, with an
+   * optional control group that gets nothing. It is created and published at once.
+   */
+  async broadcast(ws: string, b: BroadcastInput): Promise<{ journey: JourneyView; definition: unknown }> {
+    const first = b.controlPercent ? 'holdout' : b.localTime ? 'local' : 'send';
+    const steps: Record<string, unknown> = {};
+    if (b.controlPercent) {
+      steps['holdout'] = {
+        type: 'split',
+        variants: [
+          { name: 'treatment', percent: 100 - b.controlPercent, next: b.localTime ? 'local' : 'send' },
+          { name: 'control', percent: b.controlPercent, control: true, next: 'done' },
+        ],
+      };
+    }
+    if (b.localTime) steps['local'] = { type: 'delay', at_local_time: b.localTime, next: 'send' };
+    steps['send'] = { type: 'send', channel: b.channel, template: b.template, next: 'done' };
+    steps['done'] = { type: 'exit' };
+    const definition = {
+      name: b.name,
+      description: `broadcast to segment ${b.segment}`,
+      trigger: {
+        schedule: {
+          segment: b.segment,
+          at: new Date(b.startAt).toISOString(),
+          ...(b.everyDays && { every_days: b.everyDays }),
+        },
+      },
+      entry: { limit: 'every_time' },
+      ...(b.throttlePerMinute && { throttle: { per_minute: b.throttlePerMinute } }),
+      start: first,
+      steps,
+    };
+    const j = await this.create(ws, definition, { allowUnknown: true });
+    await this.publish(ws, j.id, { migrate: false });
+    return { journey: await this.get(ws, j.id), definition };
   }
 
   async setStatus(ws: string, id: string, status: 'published' | 'paused' | 'archived'): Promise<JourneyView> {
@@ -151,6 +204,13 @@ export class JourneyService {
           check: 'trigger',
           ok: profile.engagement.stage === t.stage,
           detail: `enters on reaching stage ${t.stage}; the customer is in ${profile.engagement.stage ?? 'no stage yet'}`,
+        });
+      } else if (t.kind === 'schedule') {
+        const inIt = profile.engagement.segments.includes(t.segment);
+        checks.push({
+          check: 'trigger',
+          ok: inIt,
+          detail: `members of segment ${t.segment} enter at each scheduled run (first ${new Date(t.at).toISOString()}${t.everyDays ? `, every ${t.everyDays} days` : ''}); the customer is ${inIt ? 'in' : 'not in'} it now`,
         });
       } else {
         const inIt = profile.engagement.segments.includes(t.segment);

@@ -114,6 +114,30 @@ export async function getProfileState(sql: Sql, ws: string, profileId: string): 
   return null;
 }
 
+/** Several profiles' states by id in one query (a merged-away id resolves to its survivor). */
+export async function getProfileStates(
+  sql: Sql,
+  ws: string,
+  profileIds: readonly string[],
+): Promise<Map<string, ProfileState>> {
+  const out = new Map<string, ProfileState>();
+  if (profileIds.length === 0) return out;
+  const rows = await sql.query<ProfileRow>(
+    `SELECT p.id, p.user_id, p.merged_into, p.traits, p.trait_times, p.first_seen_at, p.last_seen_at,
+       p.event_count, p.created_at, p.updated_at, ${ENGAGEMENT_COLUMNS}
+     FROM profiles p WHERE p.workspace_id = $1 AND p.id = ANY($2::text[])`,
+    [ws, [...new Set(profileIds)]],
+  );
+  for (const row of rows) {
+    if (!row.merged_into) out.set(row.id, profileState(row));
+    else {
+      const survivor = await getProfileState(sql, ws, row.id);
+      if (survivor) out.set(row.id, survivor);
+    }
+  }
+  return out;
+}
+
 export async function countProfiles(sql: Sql, ws: string): Promise<number> {
   const [row] = await sql.query<{ n: number }>(
     'SELECT count(*) AS n FROM profiles WHERE workspace_id = $1 AND merged_into IS NULL',

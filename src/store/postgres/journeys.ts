@@ -10,6 +10,11 @@
  * - Routing reads and writes entries of profiles its transaction has locked; the runner's claims and
  *   completions touch entries without those locks and rely on the claim instead: a wake or exit clears
  *   `claimed_by`, and a completion applies only while its claim is still held and the entry active.
+ * - Scheduled runs are claimed like entries (`FOR UPDATE SKIP LOCKED`, a lease in `run_claim_until`)
+ *   and finished only while the claim is held; publishing clears the claim. Entering a run's
+ *   customers (`enterJourney`) holds the workspace's lock shared and locks their profile rows, as
+ *   ingestion and re-evaluation do before routing, so its "already in the journey" check and its
+ *   inserts never race routing (or another run) entering the same profile.
  * - Row sets are sent sorted by entry id, so concurrent multi-row updates mostly lock in one order;
  *   a deadlock that still happens is retried by the caller's transaction.
  */
@@ -17,8 +22,9 @@ import { compileIndex, stepIds, type StoredVersion } from '../../domain/journeys
 import type { EntryRow, JourneyIndex, JourneyRouting } from '../../domain/journeys/route.js';
 import { ConflictError, NotFoundError } from '../../errors.js';
 import { claimedEntry, entryRow, type EntryRowDb } from '../journey-rows.js';
-import type { ClaimedEntry, EntryResult, JourneyView } from '../journey-store.js';
-import { bumpVersion, lockDefinitionsExclusive } from './engagement.js';
+import type { ClaimedEntry, EntryResult, JourneyView, ScheduledRun } from '../journey-store.js';
+import type { EntryLimit } from '../../domain/journeys/types.js';
+import { bumpVersion, lockDefinitionsExclusive, lockDefinitionsShared } from './engagement.js';
 import { named, type Sql } from './pg-driver.js';
 
 export async function createJourney(
@@ -82,7 +88,7 @@ export async function publishJourney(
   sql: Sql,
   ws: string,
   id: string,
-  input: { definition: unknown; migrate: boolean },
+  input: { definition: unknown; migrate: boolean; nextRunAt: number | null },
   now: number,
 ): Promise<{ version: number; migrated: number }> {
   await lockDefinitionsExclusive(sql, ws);
@@ -93,10 +99,13 @@ export async function publishJourney(
     'INSERT INTO journey_versions (workspace_id, journey_id, version, definition, published_at) VALUES ($1, $2, $3, $4, $5)',
     [ws, id, version, JSON.stringify(input.definition), now],
   );
+  // A run being enumerated loses its claim: its worker's finishScheduledRun is refused, so it cannot
+  // overwrite the schedule published here.
   await sql.query(
     `UPDATE journeys SET version = $3, status = CASE WHEN status = 'paused' THEN 'paused' ELSE 'published' END,
-       published_at = $4, updated_at = $4 WHERE workspace_id = $1 AND id = $2`,
-    [ws, id, version, now],
+       published_at = $4, updated_at = $4, next_run_at = $5, run_claimed_by = NULL, run_claim_until = NULL
+     WHERE workspace_id = $1 AND id = $2`,
+    [ws, id, version, now, input.nextRunAt],
   );
   let migrated = 0;
   if (input.migrate && version > 1) {
@@ -522,6 +531,147 @@ async function applyListChanges(sql: Sql, applied: readonly EntryResult[], now: 
   const adds = all.filter((c) => c.last === 'add').map((c) => c.row);
   if (removes.length > 0) await sql.once(LIST_REMOVE, { rows: JSON.stringify(removes) });
   if (adds.length > 0) await sql.once(LIST_ADD, { now, rows: JSON.stringify(adds) });
+}
+
+/**
+ * The due scheduled runs of published journeys, oldest first, locked without waiting for (or claiming)
+ * journeys another transaction holds (a run being claimed, a journey being published). The lock
+ * re-checks the row as it is when granted, so a run claimed or finished meanwhile is left out.
+ */
+const CLAIM_SCHEDULES = named(
+  'kizuna_journey_claim_schedules',
+  `WITH due AS MATERIALIZED (
+     SELECT workspace_id, id, next_run_at FROM journeys
+     WHERE next_run_at <= :now::bigint AND status = 'published'
+       AND (run_claim_until IS NULL OR run_claim_until <= :now::bigint)
+     ORDER BY next_run_at LIMIT 10
+     FOR UPDATE SKIP LOCKED)
+   UPDATE journeys t SET run_claimed_by = :claim::text, run_claim_until = :now::bigint + :lease::bigint
+   FROM due WHERE t.workspace_id = due.workspace_id AND t.id = due.id
+   RETURNING t.workspace_id, t.id, t.version, due.next_run_at`,
+);
+
+/** One statement; see JourneyStore.claimDueSchedules. */
+export async function claimDueSchedules(
+  sql: Sql,
+  claim: string,
+  now: number,
+  leaseMs: number,
+): Promise<ScheduledRun[]> {
+  const rows = await sql.run<{ workspace_id: string; id: string; version: number; next_run_at: number }>(
+    CLAIM_SCHEDULES,
+    { claim, now, lease: leaseMs },
+  );
+  rows.sort(
+    (a, b) => a.next_run_at - b.next_run_at || cmp(a.workspace_id, b.workspace_id) || cmp(a.id, b.id),
+  );
+  return rows.map((r) => ({
+    workspaceId: r.workspace_id,
+    journeyId: r.id,
+    version: r.version,
+    runAt: r.next_run_at,
+    claim,
+  }));
+}
+
+/** The customers' profile rows, locked in id order (as ingestion and re-evaluation lock them). */
+const LOCK_PROFILES = named(
+  'kizuna_journey_lock_profiles',
+  `SELECT 1 FROM profiles WHERE workspace_id = :ws::text AND id = ANY(:ids::text[]) ORDER BY id FOR UPDATE`,
+);
+
+/**
+ * Enters the customers (at most one per profile: see enterJourney) not kept out by an entry of their
+ * profile in the journey that is active or, with `:since`, entered after it; an id stored already is
+ * skipped. Logs each entry made and returns how many.
+ */
+const ENTER_SCHEDULED = named(
+  'kizuna_journey_enter_scheduled',
+  `WITH c AS (
+     SELECT * FROM json_to_recordset(:rows::json) AS c (n integer, id text, profile_id text, due_at bigint)),
+   entered AS (
+     INSERT INTO journey_entries (workspace_id, id, journey_id, version, profile_id, state, step, phase, steps_taken,
+       step_since, due_at, trigger, entered_at)
+     SELECT :ws::text, c.id, :journey::text, :version::integer, c.profile_id, 'active', :step::text, 'enter', 0,
+       :now::bigint, c.due_at, :trigger::text, :now::bigint
+     FROM c
+     WHERE NOT EXISTS (
+       SELECT 1 FROM journey_entries e
+       WHERE e.workspace_id = :ws::text AND e.profile_id = c.profile_id AND e.journey_id = :journey::text
+         AND (e.state = 'active' OR e.entered_at > :since::bigint))
+     ORDER BY c.n
+     ON CONFLICT (workspace_id, id) DO NOTHING
+     RETURNING id),
+   logged AS (
+     INSERT INTO journey_steps (workspace_id, entry_id, at, step, type, outcome)
+     SELECT :ws::text, id, :now::bigint, :step::text, 'entry', 'entered: ' || :trigger::text FROM entered ORDER BY id)
+   SELECT count(*) AS n FROM entered`,
+);
+
+/** See JourneyStore.enterJourney; runs in the caller's transaction. */
+export async function enterJourney(
+  sql: Sql,
+  ws: string,
+  journeyId: string,
+  entry: { version: number; step: string; trigger: string; limit: EntryLimit },
+  customers: readonly { id: string; profileId: string; dueAt: number }[],
+  now: number,
+): Promise<number> {
+  if (customers.length === 0) return 0;
+  // Shared, as routing holds it: publishing and status changes wait for this transaction.
+  await lockDefinitionsShared(sql, ws);
+  // Later statements (READ COMMITTED: later snapshots) see every entry committed for these profiles.
+  const profileIds = [...new Set(customers.map((c) => c.profileId))].sort(cmp);
+  await sql.once(LOCK_PROFILES, { ws, ids: profileIds });
+  // null: only an active entry keeps a customer out. Entry times are whole milliseconds, so flooring
+  // keeps `entered_at > since` as it is for a fractional bound.
+  const since =
+    entry.limit.kind === 'once'
+      ? Number.MIN_SAFE_INTEGER
+      : entry.limit.kind === 'once_per_days'
+        ? Math.floor(now - entry.limit.days * 86_400_000)
+        : null;
+  // A statement does not see its own inserts, so a profile named twice is entered in rounds, its
+  // customers in the given order (as one by one: a later one is checked against an earlier's entry).
+  const rounds: { n: number; id: string; profile_id: string; due_at: number }[][] = [];
+  const seen = new Map<string, number>();
+  customers.forEach((c, n) => {
+    const round = seen.get(c.profileId) ?? 0;
+    seen.set(c.profileId, round + 1);
+    (rounds[round] ??= []).push({ n, id: c.id, profile_id: c.profileId, due_at: c.dueAt });
+  });
+  let entered = 0;
+  for (const rows of rounds) {
+    const [row] = await sql.once<{ n: number }>(ENTER_SCHEDULED, {
+      ws,
+      journey: journeyId,
+      version: entry.version,
+      step: entry.step,
+      trigger: entry.trigger,
+      since,
+      now,
+      rows: JSON.stringify(rows),
+    });
+    entered += row?.n ?? 0;
+  }
+  return entered;
+}
+
+/** See JourneyStore.finishScheduledRun. */
+export async function finishScheduledRun(
+  sql: Sql,
+  ws: string,
+  journeyId: string,
+  claim: string,
+  nextRunAt: number | null,
+): Promise<boolean> {
+  const rows = await sql.query(
+    `UPDATE journeys SET next_run_at = $4, run_claimed_by = NULL, run_claim_until = NULL
+     WHERE workspace_id = $1 AND id = $2 AND run_claimed_by = $3
+     RETURNING 1`,
+    [ws, journeyId, claim, nextRunAt],
+  );
+  return rows.length > 0;
 }
 
 function entryKey(ws: string, id: string): string {

@@ -54,7 +54,9 @@ import type {
   JourneyMessage,
   JourneyStats,
   JourneyView,
+  ScheduledRun,
 } from '../journey-store.js';
+import type { EntryLimit } from '../../domain/journeys/types.js';
 
 const MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'migrations');
 
@@ -335,6 +337,10 @@ export class PostgresStore implements Store {
     return guarded(() => reads.getProfileState(this.sql, workspaceId, profileId));
   }
 
+  getProfileStates(workspaceId: string, profileIds: readonly string[]): Promise<Map<string, ProfileState>> {
+    return guarded(() => reads.getProfileStates(this.sql, workspaceId, profileIds));
+  }
+
   /** One transaction per page; the page's profiles are locked in id order (see PostgresReevaluateTx). */
   reevaluateProfiles(workspaceId: string, page: ReevaluatePage): Promise<ReevaluateResult> {
     return guarded(() =>
@@ -429,12 +435,44 @@ export class PostgresStore implements Store {
   publishJourney(
     ws: string,
     id: string,
-    input: { definition: unknown; migrate: boolean },
+    input: { definition: unknown; migrate: boolean; nextRunAt: number | null },
     now: number,
   ): Promise<{ version: number; migrated: number }> {
     return guarded(() =>
       transaction(this.pool, (sql) => journeys.publishJourney(sql, ws, id, input, now), WRITE_RETRY),
     );
+  }
+
+  /** One statement; concurrent workers (any process) skip each other's locked runs. */
+  claimDueSchedules(worker: string, now: number, leaseMs: number): Promise<ScheduledRun[]> {
+    return guarded(() => journeys.claimDueSchedules(this.sql, `${worker}/${newId('c', now)}`, now, leaseMs));
+  }
+
+  /** Locks the customers' profiles as ingestion does, so routing and this never both enter one. */
+  enterJourney(
+    ws: string,
+    journeyId: string,
+    entry: { version: number; step: string; trigger: string; limit: EntryLimit },
+    customers: readonly { id: string; profileId: string; dueAt: number }[],
+    now: number,
+  ): Promise<number> {
+    if (customers.length === 0) return Promise.resolve(0);
+    return guarded(() =>
+      transaction(
+        this.pool,
+        (sql) => journeys.enterJourney(sql, ws, journeyId, entry, customers, now),
+        WRITE_RETRY,
+      ),
+    );
+  }
+
+  finishScheduledRun(
+    ws: string,
+    journeyId: string,
+    claim: string,
+    nextRunAt: number | null,
+  ): Promise<boolean> {
+    return guarded(() => journeys.finishScheduledRun(this.sql, ws, journeyId, claim, nextRunAt));
   }
 
   setJourneyStatus(

@@ -6,7 +6,8 @@ import { compileIndex, stepIds, type StoredVersion } from '../../domain/journeys
 import type { EntryRow, JourneyIndex, JourneyRouting } from '../../domain/journeys/route.js';
 import { ConflictError, NotFoundError } from '../../errors.js';
 import { claimedEntry, entryRow, type EntryRowDb } from '../journey-rows.js';
-import type { ClaimedEntry, EntryResult, JourneyView } from '../journey-store.js';
+import type { ClaimedEntry, EntryResult, JourneyView, ScheduledRun } from '../journey-store.js';
+import type { EntryLimit } from '../../domain/journeys/types.js';
 import type { Prepare } from './statements.js';
 
 const bump = (prep: Prepare, ws: string) =>
@@ -72,7 +73,7 @@ export function publishJourney(
   prep: Prepare,
   ws: string,
   id: string,
-  input: { definition: unknown; migrate: boolean },
+  input: { definition: unknown; migrate: boolean; nextRunAt: number | null },
   now: number,
 ): { version: number; migrated: number } {
   const cur = current(prep, ws, id);
@@ -83,8 +84,9 @@ export function publishJourney(
   ).run(ws, id, version, JSON.stringify(input.definition), now);
   prep(
     `UPDATE journeys SET version = ?, status = CASE WHEN status = 'paused' THEN 'paused' ELSE 'published' END,
-       published_at = ?, updated_at = ? WHERE workspace_id = ? AND id = ?`,
-  ).run(version, now, now, ws, id);
+       published_at = ?, updated_at = ?, next_run_at = ?, run_claimed_by = NULL, run_claim_until = NULL
+     WHERE workspace_id = ? AND id = ?`,
+  ).run(version, now, now, input.nextRunAt, ws, id);
   let migrated = 0;
   if (input.migrate && version > 1) {
     const steps = new Set(stepIds(input.definition));
@@ -331,4 +333,84 @@ export function completeEntries(prep: Prepare, results: readonly EntryResult[], 
     }
   }
   return applied;
+}
+
+export function claimDueSchedules(
+  prep: Prepare,
+  claim: string,
+  now: number,
+  leaseMs: number,
+): ScheduledRun[] {
+  const rows = prep(
+    `SELECT workspace_id, id, version, next_run_at FROM journeys INDEXED BY journeys_next_run
+     WHERE next_run_at <= ? AND status = 'published' AND (run_claim_until IS NULL OR run_claim_until <= ?)
+     ORDER BY next_run_at LIMIT 10`,
+  ).all(now, now) as { workspace_id: string; id: string; version: number; next_run_at: number }[];
+  const take = prep(
+    'UPDATE journeys SET run_claimed_by = ?, run_claim_until = ? WHERE workspace_id = ? AND id = ?',
+  );
+  for (const r of rows) take.run(claim, now + leaseMs, r.workspace_id, r.id);
+  return rows.map((r) => ({
+    workspaceId: r.workspace_id,
+    journeyId: r.id,
+    version: r.version,
+    runAt: r.next_run_at,
+    claim,
+  }));
+}
+
+export function enterJourney(
+  prep: Prepare,
+  ws: string,
+  journeyId: string,
+  entry: { version: number; step: string; trigger: string; limit: EntryLimit },
+  customers: readonly { id: string; profileId: string; dueAt: number }[],
+  now: number,
+): number {
+  const since =
+    entry.limit.kind === 'once'
+      ? Number.MIN_SAFE_INTEGER
+      : entry.limit.kind === 'once_per_days'
+        ? now - entry.limit.days * 86_400_000
+        : null;
+  // Kept out: an active entry in this journey, or (per the limit) one entered since `since`.
+  const blocked = prep(
+    `SELECT 1 FROM journey_entries INDEXED BY journey_entries_by_profile
+     WHERE workspace_id = ? AND profile_id = ? AND journey_id = ? AND (state = 'active' OR entered_at > ?) LIMIT 1`,
+  );
+  const ins = prep(
+    `INSERT OR IGNORE INTO journey_entries (workspace_id, id, journey_id, version, profile_id, state, step, phase,
+       steps_taken, step_since, due_at, trigger, entered_at)
+     VALUES (?, ?, ?, ?, ?, 'active', ?, 'enter', 0, ?, ?, ?, ?)`,
+  );
+  const log = prep(
+    'INSERT INTO journey_steps (workspace_id, entry_id, at, step, type, outcome) VALUES (?, ?, ?, ?, ?, ?)',
+  );
+  let entered = 0;
+  for (const c of customers) {
+    if (blocked.get(ws, c.profileId, journeyId, since ?? Number.MAX_SAFE_INTEGER) !== undefined) continue;
+    if (
+      ins.run(ws, c.id, journeyId, entry.version, c.profileId, entry.step, now, c.dueAt, entry.trigger, now)
+        .changes === 0
+    )
+      continue;
+    log.run(ws, c.id, now, entry.step, 'entry', `entered: ${entry.trigger}`);
+    entered++;
+  }
+  return entered;
+}
+
+export function finishScheduledRun(
+  prep: Prepare,
+  ws: string,
+  journeyId: string,
+  claim: string,
+  nextRunAt: number | null,
+): boolean {
+  return (
+    prep(
+      `UPDATE journeys SET next_run_at = ?, run_claimed_by = NULL, run_claim_until = NULL
+       WHERE workspace_id = ? AND id = ? AND run_claimed_by = ?`,
+    ).run(nextRunAt, ws, journeyId, claim).changes > 0
+  );
 }

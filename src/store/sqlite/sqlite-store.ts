@@ -29,9 +29,11 @@ import type { ProfileState } from '../../domain/resolution.js';
 import { loadDefinitionsRecord } from './engagement.js';
 import * as reads from './engagement-reads.js';
 import * as journeyReads from './journey-reads.js';
+import type { EntryLimit } from '../../domain/journeys/types.js';
 import type {
   ClaimedEntry,
   EntryResult,
+  ScheduledRun,
   EntryView,
   JourneyMessage,
   JourneyStats,
@@ -309,6 +311,18 @@ export class SqliteStore implements Store {
     return Promise.resolve(row ? profileState(row) : null);
   }
 
+  async getProfileStates(
+    workspaceId: string,
+    profileIds: readonly string[],
+  ): Promise<Map<string, ProfileState>> {
+    const out = new Map<string, ProfileState>();
+    for (const id of profileIds) {
+      const row = this.canonicalRow(workspaceId, id);
+      if (row) out.set(id, profileState(row));
+    }
+    return Promise.resolve(out);
+  }
+
   reevaluateProfiles(workspaceId: string, page: ReevaluatePage): Promise<ReevaluateResult> {
     return this.writes.reevaluateProfiles(workspaceId, page);
   }
@@ -376,10 +390,33 @@ export class SqliteStore implements Store {
   publishJourney(
     ws: string,
     id: string,
-    input: { definition: unknown; migrate: boolean },
+    input: { definition: unknown; migrate: boolean; nextRunAt: number | null },
     now: number,
   ): Promise<{ version: number; migrated: number }> {
     return this.writes.publishJourney(ws, id, input, now);
+  }
+
+  claimDueSchedules(worker: string, now: number, leaseMs: number): Promise<ScheduledRun[]> {
+    return this.writes.claimDueSchedules(`${worker}/${newId('c', now)}`, now, leaseMs);
+  }
+
+  enterJourney(
+    ws: string,
+    journeyId: string,
+    entry: { version: number; step: string; trigger: string; limit: EntryLimit },
+    customers: readonly { id: string; profileId: string; dueAt: number }[],
+    now: number,
+  ): Promise<number> {
+    return this.writes.enterJourney(ws, journeyId, entry, customers, now);
+  }
+
+  finishScheduledRun(
+    ws: string,
+    journeyId: string,
+    claim: string,
+    nextRunAt: number | null,
+  ): Promise<boolean> {
+    return this.writes.finishScheduledRun(ws, journeyId, claim, nextRunAt);
   }
 
   setJourneyStatus(

@@ -4,7 +4,8 @@ import { ConflictError, NotFoundError, StoreUnavailableError } from '../../error
 import type { IngestResult, Workspace } from '../store.js';
 import type { SqliteWrites, WriterMethod } from './writer.js';
 import type { DefinitionChange, ReevaluatePage, ReevaluateResult } from '../store.js';
-import type { ClaimedEntry, EntryResult, JourneyView } from '../journey-store.js';
+import type { ClaimedEntry, EntryResult, JourneyView, ScheduledRun } from '../journey-store.js';
+import type { EntryLimit } from '../../domain/journeys/types.js';
 
 /** A call of one SqliteWrites method with its arguments, or the closing handshake. */
 export type WriterRequest = { id: number } & (
@@ -141,10 +142,33 @@ export class ThreadWriter implements SqliteWrites {
   publishJourney(
     ws: string,
     id: string,
-    input: { definition: unknown; migrate: boolean },
+    input: { definition: unknown; migrate: boolean; nextRunAt: number | null },
     now: number,
   ): Promise<{ version: number; migrated: number }> {
     return this.invoke('publishJourney', ws, id, input, now);
+  }
+
+  claimDueSchedules(claim: string, now: number, leaseMs: number): Promise<ScheduledRun[]> {
+    return this.invoke('claimDueSchedules', claim, now, leaseMs);
+  }
+
+  enterJourney(
+    ws: string,
+    journeyId: string,
+    entry: { version: number; step: string; trigger: string; limit: EntryLimit },
+    customers: readonly { id: string; profileId: string; dueAt: number }[],
+    now: number,
+  ): Promise<number> {
+    return this.invoke('enterJourney', ws, journeyId, entry, customers, now);
+  }
+
+  finishScheduledRun(
+    ws: string,
+    journeyId: string,
+    claim: string,
+    nextRunAt: number | null,
+  ): Promise<boolean> {
+    return this.invoke('finishScheduledRun', ws, journeyId, claim, nextRunAt);
   }
 
   setJourneyStatus(

@@ -20,7 +20,8 @@ import {
   setSegmentBuild,
 } from './engagement.js';
 import * as journeys from './journeys.js';
-import type { ClaimedEntry, EntryResult, JourneyView } from '../journey-store.js';
+import type { ClaimedEntry, EntryResult, JourneyView, ScheduledRun } from '../journey-store.js';
+import type { EntryLimit } from '../../domain/journeys/types.js';
 
 const MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'migrations');
 
@@ -54,9 +55,23 @@ export interface SqliteWrites {
   publishJourney(
     ws: string,
     id: string,
-    input: { definition: unknown; migrate: boolean },
+    input: { definition: unknown; migrate: boolean; nextRunAt: number | null },
     now: number,
   ): Promise<{ version: number; migrated: number }>;
+  claimDueSchedules(claim: string, now: number, leaseMs: number): Promise<ScheduledRun[]>;
+  enterJourney(
+    ws: string,
+    journeyId: string,
+    entry: { version: number; step: string; trigger: string; limit: EntryLimit },
+    customers: readonly { id: string; profileId: string; dueAt: number }[],
+    now: number,
+  ): Promise<number>;
+  finishScheduledRun(
+    ws: string,
+    journeyId: string,
+    claim: string,
+    nextRunAt: number | null,
+  ): Promise<boolean>;
   setJourneyStatus(
     ws: string,
     id: string,
@@ -244,10 +259,33 @@ export class SqliteWriter implements SqliteWrites {
   publishJourney(
     ws: string,
     id: string,
-    input: { definition: unknown; migrate: boolean },
+    input: { definition: unknown; migrate: boolean; nextRunAt: number | null },
     now: number,
   ): Promise<{ version: number; migrated: number }> {
     return this.exclusive(() => journeys.publishJourney(this.w, ws, id, input, now));
+  }
+
+  claimDueSchedules(claim: string, now: number, leaseMs: number): Promise<ScheduledRun[]> {
+    return this.exclusive(() => journeys.claimDueSchedules(this.w, claim, now, leaseMs));
+  }
+
+  enterJourney(
+    ws: string,
+    journeyId: string,
+    entry: { version: number; step: string; trigger: string; limit: EntryLimit },
+    customers: readonly { id: string; profileId: string; dueAt: number }[],
+    now: number,
+  ): Promise<number> {
+    return this.exclusive(() => journeys.enterJourney(this.w, ws, journeyId, entry, customers, now));
+  }
+
+  finishScheduledRun(
+    ws: string,
+    journeyId: string,
+    claim: string,
+    nextRunAt: number | null,
+  ): Promise<boolean> {
+    return this.exclusive(() => journeys.finishScheduledRun(this.w, ws, journeyId, claim, nextRunAt));
   }
 
   setJourneyStatus(
