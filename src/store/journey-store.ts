@@ -33,6 +33,21 @@ export interface ClaimedEntry {
   readonly claim: string;
 }
 
+/** How customers enter a journey outside ingestion (a scheduled run): version, first step, why, limit. */
+export interface EntrySpec {
+  readonly version: number;
+  readonly step: string;
+  readonly trigger: string;
+  readonly limit: EntryLimit;
+}
+
+/** One customer to enter, with the entry id (deterministic per run) and when its first step is due. */
+export interface EnterCustomer {
+  readonly id: string;
+  readonly profileId: string;
+  readonly dueAt: number;
+}
+
 export interface ScheduledRun {
   readonly workspaceId: string;
   readonly journeyId: string;
@@ -160,8 +175,8 @@ export interface JourneyStore {
   enterJourney(
     ws: string,
     journeyId: string,
-    entry: { version: number; step: string; trigger: string; limit: EntryLimit },
-    customers: readonly { id: string; profileId: string; dueAt: number }[],
+    entry: EntrySpec,
+    customers: readonly EnterCustomer[],
     now: number,
   ): Promise<number>;
   /** Ends a claimed run: the next run time (null: no more runs). False when the claim was lost. */

@@ -18,12 +18,12 @@
  * - Row sets are sent sorted by entry id, so concurrent multi-row updates mostly lock in one order;
  *   a deadlock that still happens is retried by the caller's transaction.
  */
+import type { EnterCustomer, EntrySpec } from '../journey-store.js';
 import { compileIndex, stepIds, type StoredVersion } from '../../domain/journeys/compile.js';
 import type { EntryRow, JourneyIndex, JourneyRouting } from '../../domain/journeys/route.js';
 import { ConflictError, NotFoundError } from '../../errors.js';
 import { claimedEntry, entryRow, type EntryRowDb } from '../journey-rows.js';
 import type { ClaimedEntry, EntryResult, JourneyView, ScheduledRun } from '../journey-store.js';
-import type { EntryLimit } from '../../domain/journeys/types.js';
 import { bumpVersion, lockDefinitionsExclusive, lockDefinitionsShared } from './engagement.js';
 import { named, type Sql } from './pg-driver.js';
 
@@ -613,8 +613,8 @@ export async function enterJourney(
   sql: Sql,
   ws: string,
   journeyId: string,
-  entry: { version: number; step: string; trigger: string; limit: EntryLimit },
-  customers: readonly { id: string; profileId: string; dueAt: number }[],
+  entry: EntrySpec,
+  customers: readonly EnterCustomer[],
   now: number,
 ): Promise<number> {
   if (customers.length === 0) return 0;

@@ -1,3 +1,4 @@
+import type { EnterCustomer, EntrySpec } from '../journey-store.js';
 import type pg from 'pg';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -56,7 +57,6 @@ import type {
   JourneyView,
   ScheduledRun,
 } from '../journey-store.js';
-import type { EntryLimit } from '../../domain/journeys/types.js';
 
 const MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'migrations');
 
@@ -452,8 +452,8 @@ export class PostgresStore implements Store {
   enterJourney(
     ws: string,
     journeyId: string,
-    entry: { version: number; step: string; trigger: string; limit: EntryLimit },
-    customers: readonly { id: string; profileId: string; dueAt: number }[],
+    entry: EntrySpec,
+    customers: readonly EnterCustomer[],
     now: number,
   ): Promise<number> {
     if (customers.length === 0) return Promise.resolve(0);

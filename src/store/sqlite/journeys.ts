@@ -2,12 +2,12 @@
  * Journey writes on the SQLite writer connection (inside the caller's IMMEDIATE transaction): the
  * definition lifecycle, routing from ingestion and re-evaluation, and the runner's claims and results.
  */
+import type { EnterCustomer, EntrySpec } from '../journey-store.js';
 import { compileIndex, stepIds, type StoredVersion } from '../../domain/journeys/compile.js';
 import type { EntryRow, JourneyIndex, JourneyRouting } from '../../domain/journeys/route.js';
 import { ConflictError, NotFoundError } from '../../errors.js';
 import { claimedEntry, entryRow, type EntryRowDb } from '../journey-rows.js';
 import type { ClaimedEntry, EntryResult, JourneyView, ScheduledRun } from '../journey-store.js';
-import type { EntryLimit } from '../../domain/journeys/types.js';
 import type { Prepare } from './statements.js';
 
 const bump = (prep: Prepare, ws: string) =>
@@ -363,8 +363,8 @@ export function enterJourney(
   prep: Prepare,
   ws: string,
   journeyId: string,
-  entry: { version: number; step: string; trigger: string; limit: EntryLimit },
-  customers: readonly { id: string; profileId: string; dueAt: number }[],
+  entry: EntrySpec,
+  customers: readonly EnterCustomer[],
   now: number,
 ): number {
   const since =

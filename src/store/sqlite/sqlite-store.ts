@@ -1,3 +1,4 @@
+import type { EnterCustomer, EntrySpec } from '../journey-store.js';
 import type Database from 'better-sqlite3';
 import type { Clock } from '../../domain/clock.js';
 import type { JsonObject, NormalizedEvent } from '../../domain/event.js';
@@ -29,7 +30,6 @@ import type { ProfileState } from '../../domain/resolution.js';
 import { loadDefinitionsRecord } from './engagement.js';
 import * as reads from './engagement-reads.js';
 import * as journeyReads from './journey-reads.js';
-import type { EntryLimit } from '../../domain/journeys/types.js';
 import type {
   ClaimedEntry,
   EntryResult,
@@ -403,8 +403,8 @@ export class SqliteStore implements Store {
   enterJourney(
     ws: string,
     journeyId: string,
-    entry: { version: number; step: string; trigger: string; limit: EntryLimit },
-    customers: readonly { id: string; profileId: string; dueAt: number }[],
+    entry: EntrySpec,
+    customers: readonly EnterCustomer[],
     now: number,
   ): Promise<number> {
     return this.writes.enterJourney(ws, journeyId, entry, customers, now);

@@ -1,3 +1,4 @@
+import type { EnterCustomer, EntrySpec } from '../journey-store.js';
 import { Worker } from 'node:worker_threads';
 import type { NormalizedEvent } from '../../domain/event.js';
 import { ConflictError, NotFoundError, StoreUnavailableError } from '../../errors.js';
@@ -5,7 +6,6 @@ import type { IngestResult, Workspace } from '../store.js';
 import type { SqliteWrites, WriterMethod } from './writer.js';
 import type { DefinitionChange, ReevaluatePage, ReevaluateResult } from '../store.js';
 import type { ClaimedEntry, EntryResult, JourneyView, ScheduledRun } from '../journey-store.js';
-import type { EntryLimit } from '../../domain/journeys/types.js';
 
 /** A call of one SqliteWrites method with its arguments, or the closing handshake. */
 export type WriterRequest = { id: number } & (
@@ -155,8 +155,8 @@ export class ThreadWriter implements SqliteWrites {
   enterJourney(
     ws: string,
     journeyId: string,
-    entry: { version: number; step: string; trigger: string; limit: EntryLimit },
-    customers: readonly { id: string; profileId: string; dueAt: number }[],
+    entry: EntrySpec,
+    customers: readonly EnterCustomer[],
     now: number,
   ): Promise<number> {
     return this.invoke('enterJourney', ws, journeyId, entry, customers, now);

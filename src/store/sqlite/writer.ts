@@ -1,3 +1,4 @@
+import type { EnterCustomer, EntrySpec } from '../journey-store.js';
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -21,7 +22,6 @@ import {
 } from './engagement.js';
 import * as journeys from './journeys.js';
 import type { ClaimedEntry, EntryResult, JourneyView, ScheduledRun } from '../journey-store.js';
-import type { EntryLimit } from '../../domain/journeys/types.js';
 
 const MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'migrations');
 
@@ -62,8 +62,8 @@ export interface SqliteWrites {
   enterJourney(
     ws: string,
     journeyId: string,
-    entry: { version: number; step: string; trigger: string; limit: EntryLimit },
-    customers: readonly { id: string; profileId: string; dueAt: number }[],
+    entry: EntrySpec,
+    customers: readonly EnterCustomer[],
     now: number,
   ): Promise<number>;
   finishScheduledRun(
@@ -272,8 +272,8 @@ export class SqliteWriter implements SqliteWrites {
   enterJourney(
     ws: string,
     journeyId: string,
-    entry: { version: number; step: string; trigger: string; limit: EntryLimit },
-    customers: readonly { id: string; profileId: string; dueAt: number }[],
+    entry: EntrySpec,
+    customers: readonly EnterCustomer[],
     now: number,
   ): Promise<number> {
     return this.exclusive(() => journeys.enterJourney(this.w, ws, journeyId, entry, customers, now));
