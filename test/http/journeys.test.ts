@@ -397,6 +397,10 @@ describe('broadcasts and scheduled journeys', () => {
     s.clock.set(start + 7 * DAY);
     await s.runner.runDue();
     expect(await entered()).toBe(2 * users.length);
+    // The segment is the audience of journeys that are not archived: it cannot be deleted.
+    const del = await admin('DELETE', `/segments/${vip}`);
+    expect(del.status).toBe(400);
+    expect(issuesOf(del.body)[0]).toMatch(new RegExp(`^id: segment ${vip} is used by journey .*${id}`));
     const x = (await api(`/journeys/${id}/explain/${await profileId('vip3')}`)).body as {
       checks: { check: string; detail: string }[];
     };
