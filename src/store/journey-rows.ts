@@ -9,6 +9,9 @@ import { json, num, numOrNull } from './rows.js';
 
 type Num = number | string;
 
+/** Why a merged-away customer's entry ended: the survivor was already running the same journey. */
+export const MERGED_EXIT = 'merged: the customer was already in this journey under another identity';
+
 export interface JourneyRowDb {
   id: string;
   name: string;

@@ -285,6 +285,37 @@ export function journeyContract(name: string, harness: () => StoreHarness): void
       expect(new Set([...states.values()].map((p) => p.id))).toEqual(new Set([u9.id]));
     });
 
+    it('keeps one running entry per journey when two customers merge into one', async () => {
+      await publish(REVIEW);
+      await store.ingest(ws, [
+        testEvent({
+          anonymousId: 'visitor',
+          name: 'Order Completed',
+          messageId: 'o1',
+          timestamp: clock.now(),
+        }),
+        track('u7', 'Order Completed', 'o2'),
+      ]);
+      await store.ingest(ws, [
+        testEvent({
+          type: 'identify',
+          userId: 'u7',
+          anonymousId: 'visitor',
+          messageId: 'i1',
+          timestamp: clock.now(),
+        }),
+      ]);
+      const u7 = (await store.lookupProfile(ws, { kind: 'user_id', value: 'u7' }))!;
+      const entries = await store.listProfileEntries(ws, u7.id);
+      expect(entries).toHaveLength(2);
+      expect(entries.filter((e) => e.state === 'active')).toHaveLength(1);
+      expect(entries.find((e) => e.state === 'exited')).toMatchObject({
+        exitReason: 'merged: the customer was already in this journey under another identity',
+        dueAt: null,
+      });
+      expect(await store.claimDueEntries('w1', 10, clock.now(), LEASE)).toHaveLength(1);
+    });
+
     it('adds to and removes from static lists with the step results', async () => {
       await publish(REVIEW);
       await store.ingest(ws, [track('u1', 'Order Completed', 'o1')]);

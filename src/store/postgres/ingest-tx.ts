@@ -204,7 +204,7 @@ export class PostgresIngestTx implements IngestTx {
         into: resolution.merges.map((m) => m.into),
       };
       for (const statement of MERGE) await this.sql.run(statement, merge);
-      await mergeJourneys(this.sql, ws, resolution.merges);
+      await mergeJourneys(this.sql, ws, resolution.merges, plan.now);
     }
     if (engagement.exits !== null) await this.sql.once(EXITS, { ws, exits: engagement.exits });
     const [written] = await this.sql.run<{ definitions_version: number | null }>(WRITE, rows);

@@ -22,7 +22,7 @@ import type { EnterCustomer, EntrySpec } from '../journey-store.js';
 import { compileIndex, stepIds, type StoredVersion } from '../../domain/journeys/compile.js';
 import type { EntryRow, JourneyIndex, JourneyRouting } from '../../domain/journeys/route.js';
 import { ConflictError, NotFoundError } from '../../errors.js';
-import { claimedEntry, entryRow, type EntryRowDb } from '../journey-rows.js';
+import { MERGED_EXIT, claimedEntry, entryRow, type EntryRowDb } from '../journey-rows.js';
 import type { ClaimedEntry, EntryResult, JourneyView, ScheduledRun } from '../journey-store.js';
 import { bumpVersion, lockDefinitionsExclusive, lockDefinitionsShared } from './engagement.js';
 import { named, type Sql } from './pg-driver.js';
@@ -309,16 +309,30 @@ export async function writeRouting(sql: Sql, ws: string, r: JourneyRouting, now:
 }
 
 /**
- * A merge's journey rows: the losers' (`:from`) entries, messages and static list memberships move to their
+ * A merge's journey rows: a loser's entry running in a journey the survivor is running too ends
+ * (one entry per customer per journey); the losers' (`:from`) entries, messages and static list memberships move to their
  * survivors (`:into`); a list the survivor is on already keeps the survivor's row. The insert and the
  * delete touch different rows (survivors' and losers'), so one statement serves.
  */
 const MERGE = named(
   'kizuna_journey_merge',
   `WITH m AS (SELECT * FROM unnest(:from::text[], :into::text[]) AS m (f, i)),
+   moving AS (
+     SELECT t.workspace_id, t.id, m.i,
+       (t.state = 'active' AND EXISTS (
+          SELECT 1 FROM journey_entries s
+          WHERE s.workspace_id = t.workspace_id AND s.profile_id = m.i AND s.journey_id = t.journey_id
+            AND s.state = 'active')) AS dup
+     FROM journey_entries t JOIN m ON t.profile_id = m.f
+     WHERE t.workspace_id = :ws::text AND t.profile_id = ANY(:from::text[])),
    moved_entries AS (
-     UPDATE journey_entries t SET profile_id = m.i FROM m
-     WHERE t.workspace_id = :ws::text AND t.profile_id = ANY(:from::text[]) AND t.profile_id = m.f),
+     UPDATE journey_entries t SET profile_id = x.i,
+       state = CASE WHEN x.dup THEN 'exited' ELSE t.state END,
+       exit_reason = CASE WHEN x.dup THEN :reason::text ELSE t.exit_reason END,
+       ended_at = CASE WHEN x.dup THEN :now::bigint ELSE t.ended_at END,
+       due_at = CASE WHEN x.dup THEN NULL ELSE t.due_at END,
+       claimed_by = CASE WHEN x.dup THEN NULL ELSE t.claimed_by END
+     FROM moving x WHERE t.workspace_id = x.workspace_id AND t.id = x.id),
    moved_messages AS (
      UPDATE journey_messages t SET profile_id = m.i FROM m
      WHERE t.workspace_id = :ws::text AND t.profile_id = ANY(:from::text[]) AND t.profile_id = m.f),
@@ -337,17 +351,23 @@ export async function mergeJourneys(
   sql: Sql,
   ws: string,
   merges: readonly { from: string; into: string }[],
+  now: number,
 ): Promise<void> {
   if (merges.length === 0) return;
-  await sql.run(MERGE, { ws, from: merges.map((m) => m.from), into: merges.map((m) => m.into) });
+  await sql.run(MERGE, {
+    ws,
+    from: merges.map((m) => m.from),
+    into: merges.map((m) => m.into),
+    now,
+    reason: MERGED_EXIT,
+  });
 }
 
 /**
  * The due entries of published journeys, oldest due first, locked without waiting for (or claiming)
  * entries another transaction holds: concurrent claims split the due entries between them. The lock
  * re-checks `due_at` against the newest row, so an entry completed or claimed meanwhile is left out.
- */
-/**
+ *
  * Written as an anti-join so the plan walks the due index in due order and stops at the limit. As a
  * join with `journeys`, on a million entries with stale statistics PostgreSQL chose to read every entry
  * of the published journeys and sort them: 550 ms per claim, against 6–20 ms this way.

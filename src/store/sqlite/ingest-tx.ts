@@ -110,7 +110,7 @@ export class SqliteIngestTx implements IngestTx<'sync'> {
         'DELETE FROM group_members INDEXED BY group_members_by_profile WHERE workspace_id = ? AND profile_id = ?',
       ).run(ws, m.from);
       mergeEngagement(prep, ws, m.from, m.into);
-      mergeJourneys(prep, ws, m.from, m.into);
+      mergeJourneys(prep, ws, m.from, m.into, now);
     }
     // New and changed profiles alike: one upsert with the final state the resolution computed. The
     // stage column is indexed (stage counts), and SQLite rewrites an index entry whenever its column is

@@ -6,7 +6,7 @@ import type { EnterCustomer, EntrySpec } from '../journey-store.js';
 import { compileIndex, stepIds, type StoredVersion } from '../../domain/journeys/compile.js';
 import type { EntryRow, JourneyIndex, JourneyRouting } from '../../domain/journeys/route.js';
 import { ConflictError, NotFoundError } from '../../errors.js';
-import { claimedEntry, entryRow, type EntryRowDb } from '../journey-rows.js';
+import { MERGED_EXIT, claimedEntry, entryRow, type EntryRowDb } from '../journey-rows.js';
 import type { ClaimedEntry, EntryResult, JourneyView, ScheduledRun } from '../journey-store.js';
 import type { Prepare } from './statements.js';
 
@@ -224,7 +224,15 @@ export function writeRouting(prep: Prepare, ws: string, r: JourneyRouting, now: 
   }
 }
 
-export function mergeJourneys(prep: Prepare, ws: string, from: string, into: string): void {
+export function mergeJourneys(prep: Prepare, ws: string, from: string, into: string, now: number): void {
+  // One entry per customer per journey: where both had one running, the survivor's continues.
+  prep(
+    `UPDATE journey_entries INDEXED BY journey_entries_by_profile
+     SET state = 'exited', exit_reason = ?, ended_at = ?, due_at = NULL, claimed_by = NULL
+     WHERE workspace_id = ? AND profile_id = ? AND state = 'active' AND journey_id IN (
+       SELECT journey_id FROM journey_entries INDEXED BY journey_entries_by_profile
+       WHERE workspace_id = ? AND profile_id = ? AND state = 'active')`,
+  ).run(MERGED_EXIT, now, ws, from, ws, into);
   prep(
     'UPDATE journey_entries INDEXED BY journey_entries_by_profile SET profile_id = ? WHERE workspace_id = ? AND profile_id = ?',
   ).run(into, ws, from);
