@@ -285,6 +285,31 @@ export function journeyContract(name: string, harness: () => StoreHarness): void
       expect(new Set([...states.values()].map((p) => p.id))).toEqual(new Set([u9.id]));
     });
 
+    it('holds a paused journey: claims in flight are dropped, due times come back on resume', async () => {
+      await publish(REVIEW);
+      await store.ingest(ws, [track('u1', 'Order Completed', 'o1'), track('u2', 'Order Completed', 'o2')]);
+      const [first, second] = await store.claimDueEntries('w1', 10, clock.now(), LEASE);
+      await store.completeEntries([result(first!, {})], clock.now());
+      const waitingUntil = clock.now() + 2 * DAY;
+      // `second` is claimed when the journey is paused: its result must not land.
+      await store.setJourneyStatus(ws, 'jr_review', 'paused', clock.now());
+      expect(await store.completeEntries([result(second!, {})], clock.now())).toBe(0);
+      const [held] = await store.listProfileEntries(ws, first!.profileId);
+      expect(held).toMatchObject({ dueAt: null, step: 'wait' });
+      clock.advance(3 * DAY);
+      expect(await store.claimDueEntries('w1', 10, clock.now(), LEASE)).toEqual([]);
+      await store.setJourneyStatus(ws, 'jr_review', 'published', clock.now());
+      expect((await store.listProfileEntries(ws, first!.profileId))[0]).toMatchObject({
+        dueAt: waitingUntil,
+      });
+      const resumed = await store.claimDueEntries('w1', 10, clock.now(), LEASE);
+      expect(resumed.map((e) => e.id).sort()).toEqual([first!.id, second!.id].sort());
+      expect(resumed.find((e) => e.id === second!.id)!.position).toMatchObject({
+        step: 'thanks',
+        phase: 'enter',
+      });
+    });
+
     it('keeps one running entry per journey when two customers merge into one', async () => {
       await publish(REVIEW);
       await store.ingest(ws, [

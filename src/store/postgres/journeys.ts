@@ -141,6 +141,23 @@ export async function setJourneyStatus(
     status,
     now,
   ]);
+  // Pausing takes the journey's entries out of the due index (claims would scan past them) and
+  // revokes claims in flight, so a step claimed just before the pause is dropped and runs on resume.
+  if (status === 'paused') {
+    await sql.query(
+      `UPDATE journey_entries
+       SET held_due_at = CASE WHEN claimed_by IS NULL THEN due_at ELSE $3 END, due_at = NULL, claimed_by = NULL
+       WHERE workspace_id = $1 AND journey_id = $2 AND state = 'active' AND due_at IS NOT NULL`,
+      [ws, id, now],
+    );
+  } else if (status === 'published') {
+    // An entry woken by its event while paused already has a due time (now): it keeps it.
+    await sql.query(
+      `UPDATE journey_entries SET due_at = coalesce(due_at, held_due_at), held_due_at = NULL
+       WHERE workspace_id = $1 AND journey_id = $2 AND state = 'active' AND held_due_at IS NOT NULL`,
+      [ws, id],
+    );
+  }
   if (status === 'archived') {
     // As a routing exit does: a runner holding a claim on one of these drops its result.
     await sql.query(

@@ -122,6 +122,22 @@ export function setJourneyStatus(
     ws,
     id,
   );
+  // Pausing takes the journey's entries out of the due index (claims would scan past them) and
+  // revokes claims in flight, so a step claimed just before the pause is dropped and runs on resume.
+  if (status === 'paused') {
+    prep(
+      `UPDATE journey_entries INDEXED BY journey_entries_by_journey
+       SET held_due_at = CASE WHEN claimed_by IS NULL THEN due_at ELSE ? END, due_at = NULL, claimed_by = NULL
+       WHERE workspace_id = ? AND journey_id = ? AND state = 'active' AND due_at IS NOT NULL`,
+    ).run(now, ws, id);
+  } else if (status === 'published') {
+    // An entry woken by its event while paused already has a due time (now): it keeps it.
+    prep(
+      `UPDATE journey_entries INDEXED BY journey_entries_by_journey
+       SET due_at = coalesce(due_at, held_due_at), held_due_at = NULL
+       WHERE workspace_id = ? AND journey_id = ? AND state = 'active' AND held_due_at IS NOT NULL`,
+    ).run(ws, id);
+  }
   if (status === 'archived') {
     const ids = prep(
       `SELECT id FROM journey_entries WHERE workspace_id = ? AND journey_id = ? AND state = 'active'`,
