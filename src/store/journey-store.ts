@@ -170,7 +170,9 @@ export interface JourneyStore {
   /**
    * Enters customers into a journey in one transaction, each with its own entry id and due time,
    * skipping those the entry limit keeps out (an active entry in the journey; `once`: any entry;
-   * `once_per_days`: one entered within the days) and ids already stored. Returns how many entered.
+   * `once_per_days`: one entered within the days) and ids already stored. Returns how many entered, or
+   * null when the journey is no longer published (paused or archived since the run was claimed): the
+   * caller then leaves the run unfinished, so it runs on resume.
    */
   enterJourney(
     ws: string,
@@ -178,7 +180,7 @@ export interface JourneyStore {
     entry: EntrySpec,
     customers: readonly EnterCustomer[],
     now: number,
-  ): Promise<number>;
+  ): Promise<number | null>;
   /** Ends a claimed run: the next run time (null: no more runs). False when the claim was lost. */
   finishScheduledRun(
     ws: string,

@@ -408,6 +408,18 @@ export function journeyContract(name: string, harness: () => StoreHarness): void
       expect(await store.enterJourney(ws, 'jr_w', entry, again, T0 + 8 * DAY)).toBe(0);
       const perWeek = { ...entry, limit: { kind: 'once_per_days' as const, days: 7 } };
       expect(await store.enterJourney(ws, 'jr_w', perWeek, again, T0 + 8 * DAY)).toBe(0); // still active
+      // Paused since the run was claimed: nobody enters, and the caller is told so (null, not 0).
+      await store.setJourneyStatus(ws, 'jr_w', 'paused', T0 + 8 * DAY);
+      const later = ids.map((profileId) => ({ id: `je_run3_${profileId}`, profileId, dueAt: T0 + 8 * DAY }));
+      expect(
+        await store.enterJourney(
+          ws,
+          'jr_w',
+          { ...entry, limit: { kind: 'every_time' } },
+          later,
+          T0 + 8 * DAY,
+        ),
+      ).toBeNull();
     });
 
     it('shares many due entries between concurrent workers without overlap', async () => {

@@ -97,6 +97,7 @@ export class JourneyRunner {
       const trigger = `scheduled run ${new Date(run.runAt).toISOString()} of segment ${t.segment}`;
       let after: string | undefined;
       let k = 0;
+      let stopped = false;
       for (;;) {
         const page = await this.store.listSegmentMembers(run.workspaceId, t.segment, { limit: 1000, after });
         const customers = page.profileIds.map((profileId, i) => ({
@@ -105,16 +106,24 @@ export class JourneyRunner {
           dueAt: Math.max(run.runAt, now) + Math.floor((k + i) * gapMs),
         }));
         k += customers.length;
-        entered += await this.store.enterJourney(
+        const n = await this.store.enterJourney(
           run.workspaceId,
           run.journeyId,
           { version: run.version, step: journey.start, trigger, limit: journey.entry.limit },
           customers,
           now,
         );
+        // Paused or archived meanwhile: the run stays due (its claim lapses) and starts over on resume;
+        // the entry ids make those already entered stay entered once.
+        if (n === null) {
+          stopped = true;
+          break;
+        }
+        entered += n;
         if (page.next === null) break;
         after = page.next;
       }
+      if (stopped) continue;
       const next = t.everyDays === null ? null : nextRun(t.at, t.everyDays, Math.max(run.runAt, now) + 1);
       await this.store.finishScheduledRun(run.workspaceId, run.journeyId, run.claim, next);
       this.logger.info(

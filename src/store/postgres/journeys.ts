@@ -659,10 +659,16 @@ export async function enterJourney(
   entry: EntrySpec,
   customers: readonly EnterCustomer[],
   now: number,
-): Promise<number> {
+): Promise<number | null> {
   if (customers.length === 0) return 0;
   // Shared, as routing holds it: publishing and status changes wait for this transaction.
   await lockDefinitionsShared(sql, ws);
+  // Paused or archived since the run was claimed: nobody enters, and the caller leaves the run due.
+  const [j] = await sql.query<{ status: string }>(
+    'SELECT status FROM journeys WHERE workspace_id = $1 AND id = $2',
+    [ws, journeyId],
+  );
+  if (j?.status !== 'published') return null;
   // Later statements (READ COMMITTED: later snapshots) see every entry committed for these profiles.
   const profileIds = [...new Set(customers.map((c) => c.profileId))].sort(cmp);
   await sql.once(LOCK_PROFILES, { ws, ids: profileIds });

@@ -455,7 +455,7 @@ export class PostgresStore implements Store {
     entry: EntrySpec,
     customers: readonly EnterCustomer[],
     now: number,
-  ): Promise<number> {
+  ): Promise<number | null> {
     if (customers.length === 0) return Promise.resolve(0);
     return guarded(() =>
       transaction(

@@ -390,7 +390,12 @@ export function enterJourney(
   entry: EntrySpec,
   customers: readonly EnterCustomer[],
   now: number,
-): number {
+): number | null {
+  // Paused or archived since the run was claimed: nobody enters, and the caller leaves the run due.
+  const status = prep('SELECT status FROM journeys WHERE workspace_id = ? AND id = ?')
+    .pluck()
+    .get(ws, journeyId);
+  if (status !== 'published') return null;
   const since =
     entry.limit.kind === 'once'
       ? Number.MIN_SAFE_INTEGER

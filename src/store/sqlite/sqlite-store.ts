@@ -406,7 +406,7 @@ export class SqliteStore implements Store {
     entry: EntrySpec,
     customers: readonly EnterCustomer[],
     now: number,
-  ): Promise<number> {
+  ): Promise<number | null> {
     return this.writes.enterJourney(ws, journeyId, entry, customers, now);
   }
 

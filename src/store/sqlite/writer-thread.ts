@@ -158,7 +158,7 @@ export class ThreadWriter implements SqliteWrites {
     entry: EntrySpec,
     customers: readonly EnterCustomer[],
     now: number,
-  ): Promise<number> {
+  ): Promise<number | null> {
     return this.invoke('enterJourney', ws, journeyId, entry, customers, now);
   }
 

@@ -65,7 +65,7 @@ export interface SqliteWrites {
     entry: EntrySpec,
     customers: readonly EnterCustomer[],
     now: number,
-  ): Promise<number>;
+  ): Promise<number | null>;
   finishScheduledRun(
     ws: string,
     journeyId: string,
@@ -275,7 +275,7 @@ export class SqliteWriter implements SqliteWrites {
     entry: EntrySpec,
     customers: readonly EnterCustomer[],
     now: number,
-  ): Promise<number> {
+  ): Promise<number | null> {
     return this.exclusive(() => journeys.enterJourney(this.w, ws, journeyId, entry, customers, now));
   }
 
