@@ -47,6 +47,7 @@ import * as profiles from './profile-reads.js';
 import { PostgresIngestTx } from './ingest-tx.js';
 import { PostgresReevaluateTx } from './reevaluate-tx.js';
 import * as journeys from './journeys.js';
+import * as runs from './journey-runs.js';
 import * as journeyReads from './journey-reads.js';
 import type {
   ClaimedEntry,
@@ -445,7 +446,7 @@ export class PostgresStore implements Store {
 
   /** One statement; concurrent workers (any process) skip each other's locked runs. */
   claimDueSchedules(worker: string, now: number, leaseMs: number): Promise<ScheduledRun[]> {
-    return guarded(() => journeys.claimDueSchedules(this.sql, `${worker}/${newId('c', now)}`, now, leaseMs));
+    return guarded(() => runs.claimDueSchedules(this.sql, `${worker}/${newId('c', now)}`, now, leaseMs));
   }
 
   /** Locks the customers' profiles as ingestion does, so routing and this never both enter one. */
@@ -460,7 +461,7 @@ export class PostgresStore implements Store {
     return guarded(() =>
       transaction(
         this.pool,
-        (sql) => journeys.enterJourney(sql, ws, journeyId, entry, customers, now),
+        (sql) => runs.enterJourney(sql, ws, journeyId, entry, customers, now),
         WRITE_RETRY,
       ),
     );
@@ -472,7 +473,7 @@ export class PostgresStore implements Store {
     claim: string,
     nextRunAt: number | null,
   ): Promise<boolean> {
-    return guarded(() => journeys.finishScheduledRun(this.sql, ws, journeyId, claim, nextRunAt));
+    return guarded(() => runs.finishScheduledRun(this.sql, ws, journeyId, claim, nextRunAt));
   }
 
   setJourneyStatus(
@@ -492,15 +493,13 @@ export class PostgresStore implements Store {
 
   /** One statement; concurrent workers (any process) skip each other's locked rows. */
   claimDueEntries(worker: string, limit: number, now: number, leaseMs: number): Promise<ClaimedEntry[]> {
-    return guarded(() =>
-      journeys.claimDueEntries(this.sql, `${worker}/${newId('c', now)}`, limit, now, leaseMs),
-    );
+    return guarded(() => runs.claimDueEntries(this.sql, `${worker}/${newId('c', now)}`, limit, now, leaseMs));
   }
 
   completeEntries(results: readonly EntryResult[], now: number): Promise<number> {
     if (results.length === 0) return Promise.resolve(0);
     return guarded(() =>
-      transaction(this.pool, (sql) => journeys.completeEntries(sql, results, now), WRITE_RETRY),
+      transaction(this.pool, (sql) => runs.completeEntries(sql, results, now), WRITE_RETRY),
     );
   }
 

@@ -21,6 +21,7 @@ import {
   setSegmentBuild,
 } from './engagement.js';
 import * as journeys from './journeys.js';
+import * as runs from './journey-runs.js';
 import type { ClaimedEntry, EntryResult, JourneyView, ScheduledRun } from '../journey-store.js';
 
 const MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'migrations');
@@ -266,7 +267,7 @@ export class SqliteWriter implements SqliteWrites {
   }
 
   claimDueSchedules(claim: string, now: number, leaseMs: number): Promise<ScheduledRun[]> {
-    return this.exclusive(() => journeys.claimDueSchedules(this.w, claim, now, leaseMs));
+    return this.exclusive(() => runs.claimDueSchedules(this.w, claim, now, leaseMs));
   }
 
   enterJourney(
@@ -276,7 +277,7 @@ export class SqliteWriter implements SqliteWrites {
     customers: readonly EnterCustomer[],
     now: number,
   ): Promise<number | null> {
-    return this.exclusive(() => journeys.enterJourney(this.w, ws, journeyId, entry, customers, now));
+    return this.exclusive(() => runs.enterJourney(this.w, ws, journeyId, entry, customers, now));
   }
 
   finishScheduledRun(
@@ -285,7 +286,7 @@ export class SqliteWriter implements SqliteWrites {
     claim: string,
     nextRunAt: number | null,
   ): Promise<boolean> {
-    return this.exclusive(() => journeys.finishScheduledRun(this.w, ws, journeyId, claim, nextRunAt));
+    return this.exclusive(() => runs.finishScheduledRun(this.w, ws, journeyId, claim, nextRunAt));
   }
 
   setJourneyStatus(
@@ -298,11 +299,11 @@ export class SqliteWriter implements SqliteWrites {
   }
 
   claimDueEntries(claim: string, limit: number, now: number, leaseMs: number): Promise<ClaimedEntry[]> {
-    return this.exclusive(() => journeys.claimDueEntries(this.w, claim, limit, now, leaseMs));
+    return this.exclusive(() => runs.claimDueEntries(this.w, claim, limit, now, leaseMs));
   }
 
   completeEntries(results: readonly EntryResult[], now: number): Promise<number> {
-    return this.exclusive(() => journeys.completeEntries(this.w, results, now));
+    return this.exclusive(() => runs.completeEntries(this.w, results, now));
   }
 
   ingest(workspaceId: string, events: readonly NormalizedEvent[], now: number): Promise<IngestResult> {
