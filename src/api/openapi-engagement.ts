@@ -2,28 +2,7 @@
  * The engagement part of the admin API's OpenAPI document (segments, computed traits, stages,
  * explainer); merged into openapi.ts. test/http/engagement.test.ts calls every GET path listed here.
  */
-const error = { $ref: '#/components/responses/Error' };
-const auth = { 401: { $ref: '#/components/responses/Unauthorized' } };
-const idParam = { name: 'id', in: 'path', required: true, schema: { type: 'string' } };
-const ok = (ref: string) => ({
-  description: 'OK',
-  content: { 'application/json': { schema: { $ref: ref } } },
-});
-const anyJson = (description: string) => ({
-  description,
-  content: { 'application/json': { schema: { type: 'object' } } },
-});
-const allowUnknown = {
-  name: 'allow_unknown',
-  in: 'query',
-  schema: { enum: ['true', 'false'] },
-  description:
-    'accept event names never received and trait keys never set in the workspace (default false: such rules are refused)',
-};
-const body = (ref: string) => ({
-  required: true,
-  content: { 'application/json': { schema: { $ref: ref } } },
-});
+import { allowUnknown, anyJson, auth, body, error, idParam, ok } from './openapi-parts.js';
 
 export const engagementPaths = {
   '/api/v1/segments': {

@@ -2,8 +2,8 @@
  * The journey part of the admin API's OpenAPI document; merged into openapi.ts.
  * test/http/journeys.test.ts calls every GET path listed here with real ids.
  */
-const error = { $ref: '#/components/responses/Error' };
-const auth = { 401: { $ref: '#/components/responses/Unauthorized' } };
+import { allowUnknown, anyJson, auth, body, error, ok } from './openapi-parts.js';
+
 const path = (name: string, description?: string) => ({
   name,
   in: 'path',
@@ -12,24 +12,7 @@ const path = (name: string, description?: string) => ({
   ...(description && { description }),
 });
 const idParam = path('id');
-const ok = (ref: string) => ({
-  description: 'OK',
-  content: { 'application/json': { schema: { $ref: ref } } },
-});
-const anyJson = (description: string) => ({
-  description,
-  content: { 'application/json': { schema: { type: 'object' } } },
-});
-const definition = {
-  required: true,
-  content: { 'application/json': { schema: { $ref: '#/components/schemas/JourneyDefinition' } } },
-};
-const allowUnknown = {
-  name: 'allow_unknown',
-  in: 'query',
-  schema: { enum: ['true', 'false'] },
-  description: 'accept event names and trait keys the workspace has never seen (default false)',
-};
+const definition = body('#/components/schemas/JourneyDefinition');
 const page = [
   { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 1000, default: 100 } },
   { name: 'after', in: 'query', schema: { type: 'string' }, description: "the previous page's `next`" },

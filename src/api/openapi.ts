@@ -4,14 +4,7 @@
  */
 import { engagementPaths, engagementSchemas } from './openapi-engagement.js';
 import { journeyPaths, journeySchemas } from './openapi-journeys.js';
-
-const error = { $ref: '#/components/responses/Error' };
-const auth = { 401: { $ref: '#/components/responses/Unauthorized' } };
-const idParam = { name: 'id', in: 'path', required: true, schema: { type: 'string' } };
-const json = (ref: string) => ({
-  description: 'OK',
-  content: { 'application/json': { schema: { $ref: ref } } },
-});
+import { auth, error, idParam, ok } from './openapi-parts.js';
 
 export const openApiDocument = {
   openapi: '3.1.0',
@@ -33,14 +26,14 @@ export const openApiDocument = {
           in: 'query',
           schema: { type: 'string' },
         })),
-        responses: { 200: json('#/components/schemas/Profile'), 400: error, ...auth, 404: error },
+        responses: { 200: ok('#/components/schemas/Profile'), 400: error, ...auth, 404: error },
       },
     },
     '/api/v1/profiles/{id}': {
       get: {
         summary: 'A profile by id (a merged-away id returns the surviving profile)',
         parameters: [idParam],
-        responses: { 200: json('#/components/schemas/Profile'), ...auth, 404: error },
+        responses: { 200: ok('#/components/schemas/Profile'), ...auth, 404: error },
       },
     },
     '/api/v1/profiles/{id}/events': {
@@ -56,7 +49,7 @@ export const openApiDocument = {
             schema: { type: 'string' },
           },
         ],
-        responses: { 200: json('#/components/schemas/EventPage'), 400: error, ...auth, 404: error },
+        responses: { 200: ok('#/components/schemas/EventPage'), 400: error, ...auth, 404: error },
       },
     },
     '/api/v1/profiles': {
@@ -78,20 +71,20 @@ export const openApiDocument = {
             schema: { type: 'string' },
           },
         ],
-        responses: { 200: json('#/components/schemas/ProfilePage'), 400: error, ...auth },
+        responses: { 200: ok('#/components/schemas/ProfilePage'), 400: error, ...auth },
       },
     },
     '/api/v1/event-names': {
       get: {
         summary: 'Every event name seen in the workspace, with counts, most frequent first',
-        responses: { 200: json('#/components/schemas/EventNames'), ...auth },
+        responses: { 200: ok('#/components/schemas/EventNames'), ...auth },
       },
     },
     '/api/v1/groups/{id}': {
       get: {
         summary: 'A group (account) with its traits and member count',
         parameters: [idParam],
-        responses: { 200: json('#/components/schemas/Group'), ...auth, 404: error },
+        responses: { 200: ok('#/components/schemas/Group'), ...auth, 404: error },
       },
     },
     '/api/v1/openapi.json': {
