@@ -294,6 +294,18 @@ describe('broadcasts and scheduled journeys', () => {
     });
     expect(bad.status).toBe(400);
     expect(issuesOf(bad.body)[0]).toMatch(/^send_at: required/);
+    const unknown = await admin('POST', '/broadcasts', {
+      name: 'x',
+      segment: 'seg_nope',
+      channel: 'fax',
+      template: 't',
+      send_at: 'now',
+    });
+    expect(unknown.status).toBe(400);
+    expect(issuesOf(unknown.body)).toEqual([
+      'segment: names no segment of the workspace ("seg_nope")',
+      expect.stringMatching(/^channel: must be one of: email/),
+    ]);
     const r = await admin('POST', '/broadcasts', {
       name: 'December sale',
       segment: vip,

@@ -12,6 +12,17 @@ import type { EntryView, JourneyView } from '../../store/journey-store.js';
 import type { Store } from '../../store/store.js';
 import type { EngagementService } from '../engagement.js';
 
+/** Where a generated broadcast journey's fields came from in the broadcast request. */
+const BROADCAST_FIELDS: Record<string, string> = {
+  name: 'name',
+  'trigger.schedule.segment': 'segment',
+  'trigger.schedule.at': 'send_at',
+  'trigger.schedule.every_days': 'every_days',
+  'steps.send.channel': 'channel',
+  'steps.send.template': 'template',
+  'throttle.per_minute': 'throttle_per_minute',
+};
+
 export interface BroadcastInput {
   readonly name: string;
   readonly segment: string;
@@ -138,7 +149,17 @@ export class JourneyService {
       start: first,
       steps,
     };
-    const j = await this.create(ws, definition, { allowUnknown: true });
+    let j: JourneyView;
+    try {
+      j = await this.create(ws, definition, { allowUnknown: true });
+    } catch (err) {
+      // The definition is made here, so name the broadcast's own fields, not the journey's.
+      if (!(err instanceof ValidationError)) throw err;
+      throw new ValidationError(
+        err.issues.map((i) => ({ field: BROADCAST_FIELDS[i.field] ?? i.field, rule: i.rule })),
+        { cause: err },
+      );
+    }
     await this.publish(ws, j.id, { migrate: false });
     return { journey: await this.get(ws, j.id), definition };
   }
