@@ -22,12 +22,17 @@ export class SqliteIngestTx implements IngestTx<'sync'> {
     private readonly journeys: JourneyIndexCache,
   ) {}
 
+  /** The version read for definitions(): one transaction sees one version, so the index reuses it. */
+  private version: number | undefined;
+
   definitions(): Definitions {
-    return this.defs.get(this.prep, this.ws);
+    const d = this.defs.get(this.prep, this.ws);
+    this.version = d.version;
+    return d;
   }
 
   journeyIndex(): JourneyIndex {
-    return this.journeys.get(this.prep, this.ws);
+    return this.journeys.get(this.prep, this.ws, this.version);
   }
 
   journeyEntries(profileIds: readonly string[]): Map<string, EntryRow[]> {

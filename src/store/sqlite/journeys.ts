@@ -163,8 +163,9 @@ export function setJourneyStatus(
 export class JourneyIndexCache {
   private readonly cache = new Map<string, JourneyIndex>();
 
-  get(prep: Prepare, ws: string): JourneyIndex {
-    const version = prep('SELECT definitions_version FROM workspaces WHERE id = ?').pluck().get(ws) as number;
+  /** `version`: the definitions version the caller's transaction already read, if any (saves the read). */
+  get(prep: Prepare, ws: string, version?: number): JourneyIndex {
+    version ??= prep('SELECT definitions_version FROM workspaces WHERE id = ?').pluck().get(ws) as number;
     const hit = this.cache.get(ws);
     if (hit && hit.version === version) return hit;
     const rows = prep(
