@@ -68,8 +68,7 @@ export class JourneyRunner {
     }
     for (const entry of claimed) {
       const profile = profiles.get(entry.workspaceId)?.get(entry.profileId) ?? null;
-      const r = await this.run(entry, profile, now, updates);
-      if (r) results.push(r);
+      results.push(await this.run(entry, profile, now, updates));
     }
     // Profile updates first: if the process dies before the results commit, the re-run ingests them
     // again under the same messageIds, which the store drops as duplicates.
@@ -168,7 +167,7 @@ export class JourneyRunner {
     profile: ProfileState | null,
     now: number,
     updates: Map<string, NormalizedEvent[]>,
-  ): Promise<EntryResult | null> {
+  ): Promise<EntryResult> {
     const ws = entry.workspaceId;
     const journey = await this.journey(ws, entry.journeyId, entry.version);
     const base = {
