@@ -4,10 +4,9 @@
  */
 import type { EntryRow } from '../domain/journeys/route.js';
 import type { Signal } from '../domain/journeys/types.js';
+import type { MessageStatus } from './delivery-store.js';
 import type { JourneyStatus, JourneyView, ClaimedEntry, EntryView, JourneyMessage } from './journey-store.js';
-import { json, num, numOrNull } from './rows.js';
-
-type Num = number | string;
+import { json, num, numOrNull, type Num } from './rows.js';
 
 /** Why a merged-away customer's entry ended: the survivor was already running the same journey. */
 export const MERGED_EXIT = 'merged: the customer was already in this journey under another identity';
@@ -102,6 +101,11 @@ export interface MessageRowDb {
   template: string | null;
   payload: string | object;
   created_at: Num;
+  status: string;
+  attempts: Num;
+  next_attempt_at: Num | null;
+  reason: string | null;
+  updated_at: Num | null;
 }
 
 export function journeyMessage(r: MessageRowDb): JourneyMessage {
@@ -115,6 +119,11 @@ export function journeyMessage(r: MessageRowDb): JourneyMessage {
     template: r.template,
     payload: json<unknown>(r.payload),
     createdAt: num(r.created_at),
+    status: r.status as MessageStatus,
+    attempts: num(r.attempts),
+    nextAttemptAt: numOrNull(r.next_attempt_at),
+    reason: r.reason,
+    updatedAt: numOrNull(r.updated_at) ?? num(r.created_at),
   };
 }
 

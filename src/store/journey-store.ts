@@ -1,5 +1,6 @@
 import type { Action, StepRecord } from '../domain/journeys/machine.js';
 import type { EntryLimit, EntryState, Position } from '../domain/journeys/types.js';
+import type { MessageStatus, OutboxMessage } from './delivery-store.js';
 
 /**
  * The journey half of the store port (docs/journeys.md). Definitions are versioned: a journey has one
@@ -69,8 +70,10 @@ export interface EntryResult {
   readonly profileId: string;
   readonly journeyId: string;
   readonly log: readonly StepRecord[];
-  /** sends, webhooks and list changes; profile updates were already ingested by the runner */
+  /** list changes (sends and webhooks are `messages`; profile updates were already ingested) */
   readonly actions: readonly Action[];
+  /** the messages the steps produced, for the outbox */
+  readonly messages: readonly OutboxMessage[];
 }
 
 export interface EntryView {
@@ -101,6 +104,12 @@ export interface JourneyMessage {
   readonly template: string | null;
   readonly payload: unknown;
   readonly createdAt: number;
+  readonly status: MessageStatus;
+  readonly attempts: number;
+  readonly nextAttemptAt: number | null;
+  /** why it was suppressed, skipped or failed, or the last retryable failure */
+  readonly reason: string | null;
+  readonly updatedAt: number;
 }
 
 export interface JourneyStats {
@@ -153,8 +162,8 @@ export interface JourneyStore {
    */
   claimDueEntries(worker: string, limit: number, now: number, leaseMs: number): Promise<ClaimedEntry[]>;
   /**
-   * Stores the results in one transaction: positions, step history, sends (unique by idempotency key,
-   * so a step run again after a crash never records a second send) and list changes. A result whose
+   * Stores the results in one transaction: positions, step history, messages into the outbox (unique
+   * by idempotency key, so a step run again after a crash never queues a second send) and list changes. A result whose
    * claim is no longer held (re-claimed after the lease, woken by its event, exited) is dropped whole.
    * Returns how many were applied.
    */

@@ -40,6 +40,9 @@ export interface EventRow {
   payload: string | JsonObject;
 }
 
+/** A bigint column: a number from SQLite, a string from PostgreSQL. */
+export type Num = number | string;
+
 export function json<T>(v: string | T): T {
   return typeof v === 'string' ? (JSON.parse(v) as T) : v;
 }

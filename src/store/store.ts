@@ -5,6 +5,7 @@ import type { DefinitionsRecord } from '../domain/engagement/definitions.js';
 import type { StageModelSource } from '../domain/engagement/stages.js';
 import type { RfmSettings } from '../domain/facts/computed.js';
 import type { JourneyStore } from './journey-store.js';
+import type { DeliveryStore } from './delivery-store.js';
 
 /**
  * The store port. It speaks the domain; each adapter (sqlite/, postgres/) owns its connections,
@@ -146,7 +147,7 @@ export interface StageTransition {
   readonly reason: string;
 }
 
-export interface Store extends JourneyStore {
+export interface Store extends JourneyStore, DeliveryStore {
   /**
    * Applies pending migrations, each in its own transaction, recording them in a ledger. Safe to run
    * concurrently from several processes and to run again (returns the names it applied; none the

@@ -71,8 +71,18 @@ export function journeyContract(name: string, harness: () => StoreHarness): void
       waitingFor: 'Review Written',
       exitReason: null,
       log: [{ step: 'thanks', type: 'send', at: clock.now(), outcome: 'email thanks queued' }],
-      actions: [
-        { kind: 'send', key: `${e.id}:thanks:0`, step: 'thanks', channel: 'email', template: 'thanks' },
+      actions: [],
+      messages: [
+        {
+          key: `${e.id}:thanks:0`,
+          step: 'thanks',
+          channel: 'email',
+          template: 'thanks',
+          payload: { subject: 'Thanks' },
+          status: 'queued',
+          nextAttemptAt: clock.now(),
+          reason: null,
+        },
       ],
       ...over,
     });

@@ -9,6 +9,7 @@ import { PostgresStore } from '../../src/store/postgres/postgres-store.js';
 import { postgresUnavailable, runSql, scratchDatabase, serverUrl } from '../support/postgres.js';
 import { storeContract } from './contract.js';
 import { journeyContract } from './journey-contract.js';
+import { deliveryContract } from './delivery-contract.js';
 
 /**
  * The store contract on a real PostgreSQL server: one fresh database per run of this file, dropped at
@@ -31,6 +32,10 @@ describe.skipIf(unreachable !== null)('postgres', () => {
     reset: resetSchema,
   }));
   journeyContract('postgres', () => ({
+    open: (clock) => Promise.resolve(PostgresStore.open({ url: databaseUrl, clock })),
+    reset: resetSchema,
+  }));
+  deliveryContract('postgres', () => ({
     open: (clock) => Promise.resolve(PostgresStore.open({ url: databaseUrl, clock })),
     reset: resetSchema,
   }));

@@ -5,6 +5,7 @@ import { afterAll } from 'vitest';
 import type { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { storeContract } from './contract.js';
 import { journeyContract } from './journey-contract.js';
+import { deliveryContract } from './delivery-contract.js';
 
 // The writer thread runs compiled JavaScript (a worker cannot load the TypeScript sources), so this
 // suite runs the contract against the build in dist/, which `npm test` refreshes first (pretest).
@@ -24,6 +25,14 @@ storeContract('sqlite (writer thread)', () => {
 });
 
 journeyContract('sqlite (writer thread)', () => {
+  const path = join(root, `t${++n}.db`);
+  return {
+    open: (clock) => Promise.resolve(BuiltStore.open({ path, clock, writer: 'thread' })),
+    reset: () => Promise.resolve(),
+  };
+});
+
+deliveryContract('sqlite (writer thread)', () => {
   const path = join(root, `t${++n}.db`);
   return {
     open: (clock) => Promise.resolve(BuiltStore.open({ path, clock, writer: 'thread' })),

@@ -5,6 +5,7 @@ import { afterAll } from 'vitest';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { storeContract } from './contract.js';
 import { journeyContract } from './journey-contract.js';
+import { deliveryContract } from './delivery-contract.js';
 
 const root = mkdtempSync(join(tmpdir(), 'kizuna-sqlite-'));
 let n = 0;
@@ -20,6 +21,14 @@ storeContract('sqlite', () => {
 });
 
 journeyContract('sqlite', () => {
+  const path = join(root, `t${++n}.db`);
+  return {
+    open: (clock) => Promise.resolve(SqliteStore.open({ path, clock })),
+    reset: () => Promise.resolve(),
+  };
+});
+
+deliveryContract('sqlite', () => {
   const path = join(root, `t${++n}.db`);
   return {
     open: (clock) => Promise.resolve(SqliteStore.open({ path, clock })),

@@ -4,7 +4,8 @@ import { compileDefinitions, type Definitions } from '../../domain/engagement/de
 import { evaluateDraft } from '../../domain/engagement/evaluate.js';
 import type { NormalizedEvent } from '../../domain/event.js';
 import { compileJourney } from '../../domain/journeys/compile.js';
-import { advance, type StepContext } from '../../domain/journeys/machine.js';
+import { advance, type Action, type StepContext } from '../../domain/journeys/machine.js';
+import type { OutboxMessage } from '../../store/delivery-store.js';
 import type { Journey } from '../../domain/journeys/types.js';
 import { nextRun } from '../../domain/journeys/time.js';
 import type { ProfileState } from '../../domain/resolution.js';
@@ -187,6 +188,7 @@ export class JourneyRunner {
         exitReason: `version ${entry.version} cannot be read`,
         log: [],
         actions: [],
+        messages: [],
       };
     }
     const defs = profile ? await this.defs(ws, now) : null;
@@ -217,7 +219,11 @@ export class JourneyRunner {
       waitingFor: out.waitingFor,
       exitReason: out.exitReason,
       log: out.log,
-      actions: out.actions.filter((a) => a.kind !== 'update_profile'),
+      actions: out.actions.filter((a) => a.kind === 'list'),
+      messages: out.actions.flatMap((a) => {
+        const m = outboxMessage(a, now);
+        return m ? [m] : [];
+      }),
     };
   }
 
@@ -271,6 +277,18 @@ export class JourneyRunner {
     await this.loop;
     this.loop = null;
   }
+}
+
+/** A send or webhook action as an outbox message, due at once. */
+function outboxMessage(a: Action, now: number): OutboxMessage | null {
+  const queued = { status: 'queued' as const, nextAttemptAt: now, reason: null };
+  if (a.kind === 'webhook') {
+    return { key: a.key, step: a.step, channel: 'webhook', template: null, payload: { url: a.url, body: a.body }, ...queued };
+  }
+  if (a.kind === 'send') {
+    return { key: a.key, step: a.step, channel: a.channel, template: a.template, payload: {}, ...queued };
+  }
+  return null;
 }
 
 function timezoneOf(p: ProfileState | null): string | null {

@@ -74,15 +74,19 @@ const COMPLETE = named(
      ORDER BY l.n),
    sent AS (
      INSERT INTO journey_messages (workspace_id, key, journey_id, entry_id, profile_id, step, channel, template, payload,
-       created_at)
+       created_at, status, next_attempt_at, reason, updated_at)
      SELECT m.workspace_id, m.key, m.journey_id, m.entry_id, m.profile_id, m.step, m.channel, m.template, m.payload,
-       :now::bigint
+       :now::bigint, m.status, m.next_attempt_at, m.reason, :now::bigint
      FROM json_to_recordset(:messages::json)
        AS m (n integer, workspace_id text, key text, journey_id text, entry_id text, profile_id text, step text,
-             channel text, template text, payload json)
+             channel text, template text, payload json, status text, next_attempt_at bigint, reason text)
      WHERE (m.workspace_id, m.entry_id) IN (SELECT workspace_id, id FROM saved)
      ORDER BY m.n
-     ON CONFLICT (workspace_id, key) DO NOTHING)
+     ON CONFLICT (workspace_id, key) DO NOTHING
+     RETURNING workspace_id, key, status, reason),
+   sent_logged AS (
+     INSERT INTO message_events (workspace_id, message_key, at, status, attempt, detail)
+     SELECT workspace_id, key, :now::bigint, status, 0, reason FROM sent)
    SELECT workspace_id, id FROM saved`,
 );
 
@@ -122,21 +126,22 @@ export async function completeEntries(
     for (const l of r.log) {
       logs.push({ n: logs.length, workspace_id: r.workspaceId, entry_id: r.entryId, ...l });
     }
-    for (const a of r.actions) {
-      const base = {
+    for (const m of r.messages) {
+      messages.push({
         n: messages.length,
         workspace_id: r.workspaceId,
-        key: a.key,
+        key: m.key,
         journey_id: r.journeyId,
         entry_id: r.entryId,
         profile_id: r.profileId,
-        step: a.step,
-      };
-      if (a.kind === 'send') {
-        messages.push({ ...base, channel: a.channel, template: a.template, payload: {} });
-      } else if (a.kind === 'webhook') {
-        messages.push({ ...base, channel: 'webhook', template: null, payload: { url: a.url, body: a.body } });
-      }
+        step: m.step,
+        channel: m.channel,
+        template: m.template,
+        payload: m.payload ?? {},
+        status: m.status,
+        next_attempt_at: m.status === 'queued' ? m.nextAttemptAt : null,
+        reason: m.reason,
+      });
     }
   }
   const saved = await sql.once<{ workspace_id: string; id: string }>(COMPLETE, {

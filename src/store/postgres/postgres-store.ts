@@ -1,4 +1,6 @@
 import type { EnterCustomer, EntrySpec } from '../journey-store.js';
+import * as delivery from './delivery.js';
+import type { ChannelRecord, ClaimedMessage, MessageEvent, MessageResult } from '../delivery-store.js';
 import type pg from 'pg';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -524,6 +526,37 @@ export class PostgresStore implements Store {
     page: { limit: number; after?: string },
   ): Promise<string[]> {
     return guarded(() => journeyReads.listStaticListMembers(this.sql, ws, list, page));
+  }
+
+  /** One statement; concurrent dispatchers (any process) skip each other's locked rows. */
+  claimDueMessages(worker: string, limit: number, now: number, leaseMs: number): Promise<ClaimedMessage[]> {
+    return guarded(() =>
+      delivery.claimDueMessages(this.sql, `${worker}/${newId('c', now)}`, limit, now, leaseMs),
+    );
+  }
+
+  completeMessages(results: readonly MessageResult[], now: number): Promise<number> {
+    return guarded(() => delivery.completeMessages(this.sql, results, now));
+  }
+
+  listMessageEvents(ws: string, key: string): Promise<MessageEvent[]> {
+    return guarded(() => delivery.listMessageEvents(this.sql, ws, key));
+  }
+
+  getChannel(ws: string, channel: string): Promise<ChannelRecord | null> {
+    return guarded(() => delivery.getChannel(this.sql, ws, channel));
+  }
+
+  listChannels(ws: string): Promise<ChannelRecord[]> {
+    return guarded(() => delivery.listChannels(this.sql, ws));
+  }
+
+  putChannel(ws: string, record: ChannelRecord): Promise<void> {
+    return guarded(() => delivery.putChannel(this.sql, ws, record));
+  }
+
+  deleteChannel(ws: string, channel: string): Promise<boolean> {
+    return guarded(() => delivery.deleteChannel(this.sql, ws, channel));
   }
 
   /** The name is checked before writing; two writers racing for it meet at the unique constraint. */

@@ -37,7 +37,11 @@ export function completeEntries(prep: Prepare, results: readonly EntryResult[], 
   );
   const msg = prep(
     `INSERT OR IGNORE INTO journey_messages (workspace_id, key, journey_id, entry_id, profile_id, step, channel,
-       template, payload, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+       template, payload, created_at, status, next_attempt_at, reason, updated_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  );
+  const msgLog = prep(
+    'INSERT INTO message_events (workspace_id, message_key, at, status, attempt, detail) VALUES (?, ?, ?, ?, 0, ?)',
   );
   const listAdd = prep(
     'INSERT OR IGNORE INTO list_members (workspace_id, list, profile_id, added_at) VALUES (?, ?, ?, ?)',
@@ -65,35 +69,27 @@ export function completeEntries(prep: Prepare, results: readonly EntryResult[], 
     if (changed === 0) continue;
     applied++;
     for (const l of r.log) log.run(r.workspaceId, r.entryId, l.at, l.step, l.type, l.outcome);
+    for (const m of r.messages) {
+      const stored = msg.run(
+        r.workspaceId,
+        m.key,
+        r.journeyId,
+        r.entryId,
+        r.profileId,
+        m.step,
+        m.channel,
+        m.template,
+        JSON.stringify(m.payload ?? {}),
+        now,
+        m.status,
+        m.status === 'queued' ? m.nextAttemptAt : null,
+        m.reason,
+        now,
+      ).changes;
+      if (stored > 0) msgLog.run(r.workspaceId, m.key, now, m.status, m.reason);
+    }
     for (const a of r.actions) {
-      if (a.kind === 'send') {
-        msg.run(
-          r.workspaceId,
-          a.key,
-          r.journeyId,
-          r.entryId,
-          r.profileId,
-          a.step,
-          a.channel,
-          a.template,
-          '{}',
-          now,
-        );
-      } else if (a.kind === 'webhook') {
-        const payload = JSON.stringify({ url: a.url, body: a.body });
-        msg.run(
-          r.workspaceId,
-          a.key,
-          r.journeyId,
-          r.entryId,
-          r.profileId,
-          a.step,
-          'webhook',
-          null,
-          payload,
-          now,
-        );
-      } else if (a.kind === 'list') {
+      if (a.kind === 'list') {
         if (a.op === 'add') listAdd.run(r.workspaceId, a.list, r.profileId, now);
         else listDel.run(r.workspaceId, a.list, r.profileId);
       }

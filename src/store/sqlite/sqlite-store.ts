@@ -1,4 +1,6 @@
 import type { EnterCustomer, EntrySpec } from '../journey-store.js';
+import * as delivery from './delivery.js';
+import type { ChannelRecord, ClaimedMessage, MessageEvent, MessageResult } from '../delivery-store.js';
 import type Database from 'better-sqlite3';
 import type { Clock } from '../../domain/clock.js';
 import type { JsonObject, NormalizedEvent } from '../../domain/event.js';
@@ -462,6 +464,34 @@ export class SqliteStore implements Store {
     page: { limit: number; after?: string },
   ): Promise<string[]> {
     return Promise.resolve(journeyReads.listStaticListMembers(this.r, ws, list, page));
+  }
+
+  claimDueMessages(worker: string, limit: number, now: number, leaseMs: number): Promise<ClaimedMessage[]> {
+    return this.writes.claimDueMessages(`${worker}/${newId('c', now)}`, limit, now, leaseMs);
+  }
+
+  completeMessages(results: readonly MessageResult[], now: number): Promise<number> {
+    return this.writes.completeMessages(results, now);
+  }
+
+  async listMessageEvents(ws: string, key: string): Promise<MessageEvent[]> {
+    return Promise.resolve(delivery.listMessageEvents(this.r, ws, key));
+  }
+
+  async getChannel(ws: string, channel: string): Promise<ChannelRecord | null> {
+    return Promise.resolve(delivery.getChannel(this.r, ws, channel));
+  }
+
+  async listChannels(ws: string): Promise<ChannelRecord[]> {
+    return Promise.resolve(delivery.listChannels(this.r, ws));
+  }
+
+  putChannel(ws: string, record: ChannelRecord): Promise<void> {
+    return this.writes.putChannel(ws, record);
+  }
+
+  deleteChannel(ws: string, channel: string): Promise<boolean> {
+    return this.writes.deleteChannel(ws, channel);
   }
 
   async close(): Promise<void> {

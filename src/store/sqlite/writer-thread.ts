@@ -1,4 +1,5 @@
 import type { EnterCustomer, EntrySpec } from '../journey-store.js';
+import type { ChannelRecord, ClaimedMessage, MessageResult } from '../delivery-store.js';
 import { Worker } from 'node:worker_threads';
 import type { NormalizedEvent } from '../../domain/event.js';
 import { ConflictError, NotFoundError, StoreUnavailableError } from '../../errors.js';
@@ -186,6 +187,22 @@ export class ThreadWriter implements SqliteWrites {
 
   completeEntries(results: readonly EntryResult[], now: number): Promise<number> {
     return this.invoke('completeEntries', results, now);
+  }
+
+  claimDueMessages(claim: string, limit: number, now: number, leaseMs: number): Promise<ClaimedMessage[]> {
+    return this.invoke('claimDueMessages', claim, limit, now, leaseMs);
+  }
+
+  completeMessages(results: readonly MessageResult[], now: number): Promise<number> {
+    return this.invoke('completeMessages', results, now);
+  }
+
+  putChannel(ws: string, record: ChannelRecord): Promise<void> {
+    return this.invoke('putChannel', ws, record);
+  }
+
+  deleteChannel(ws: string, channel: string): Promise<boolean> {
+    return this.invoke('deleteChannel', ws, channel);
   }
 
   /** Commits what is pending, closes the connection, then stops the thread. */

@@ -22,6 +22,8 @@ import {
 } from './engagement.js';
 import * as journeys from './journeys.js';
 import * as runs from './journey-runs.js';
+import * as delivery from './delivery.js';
+import type { ChannelRecord, ClaimedMessage, MessageResult } from '../delivery-store.js';
 import type { ClaimedEntry, EntryResult, JourneyView, ScheduledRun } from '../journey-store.js';
 
 const MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'migrations');
@@ -81,6 +83,10 @@ export interface SqliteWrites {
   ): Promise<void>;
   claimDueEntries(claim: string, limit: number, now: number, leaseMs: number): Promise<ClaimedEntry[]>;
   completeEntries(results: readonly EntryResult[], now: number): Promise<number>;
+  claimDueMessages(claim: string, limit: number, now: number, leaseMs: number): Promise<ClaimedMessage[]>;
+  completeMessages(results: readonly MessageResult[], now: number): Promise<number>;
+  putChannel(ws: string, record: ChannelRecord): Promise<void>;
+  deleteChannel(ws: string, channel: string): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -304,6 +310,22 @@ export class SqliteWriter implements SqliteWrites {
 
   completeEntries(results: readonly EntryResult[], now: number): Promise<number> {
     return this.exclusive(() => runs.completeEntries(this.w, results, now));
+  }
+
+  claimDueMessages(claim: string, limit: number, now: number, leaseMs: number): Promise<ClaimedMessage[]> {
+    return this.exclusive(() => delivery.claimDueMessages(this.w, claim, limit, now, leaseMs));
+  }
+
+  completeMessages(results: readonly MessageResult[], now: number): Promise<number> {
+    return this.exclusive(() => delivery.completeMessages(this.w, results, now));
+  }
+
+  putChannel(ws: string, record: ChannelRecord): Promise<void> {
+    return this.exclusive(() => delivery.putChannel(this.w, ws, record));
+  }
+
+  deleteChannel(ws: string, channel: string): Promise<boolean> {
+    return this.exclusive(() => delivery.deleteChannel(this.w, ws, channel));
   }
 
   ingest(workspaceId: string, events: readonly NormalizedEvent[], now: number): Promise<IngestResult> {

@@ -1,0 +1,48 @@
+/** Row shapes of the outbox and channel tables, and their conversion, shared by both adapters. */
+import type { ChannelRecord, ClaimedMessage } from './delivery-store.js';
+import { json, num, type Num } from './rows.js';
+
+export interface OutboxRowDb {
+  workspace_id: string;
+  key: string;
+  journey_id: string;
+  profile_id: string;
+  channel: string;
+  template: string | null;
+  payload: string | object;
+  attempts: Num;
+  created_at: Num;
+}
+
+export function claimedMessage(r: OutboxRowDb, claim: string): ClaimedMessage {
+  return {
+    workspaceId: r.workspace_id,
+    key: r.key,
+    journeyId: r.journey_id,
+    profileId: r.profile_id,
+    channel: r.channel,
+    template: r.template,
+    payload: json<unknown>(r.payload),
+    attempts: num(r.attempts),
+    createdAt: num(r.created_at),
+    claim,
+  };
+}
+
+export interface ChannelRowDb {
+  channel: string;
+  provider: string;
+  settings: string | Record<string, unknown>;
+  secrets: string;
+  updated_at: Num;
+}
+
+export function channelRecord(r: ChannelRowDb): ChannelRecord {
+  return {
+    channel: r.channel,
+    provider: r.provider,
+    settings: json<Record<string, unknown>>(r.settings),
+    secrets: r.secrets,
+    updatedAt: num(r.updated_at),
+  };
+}

@@ -1,0 +1,102 @@
+/**
+ * The delivery half of the store port (docs/channels.md): the outbox of messages with their states,
+ * claimed by dispatchers the way the runner claims journey entries, and each workspace's channel
+ * configuration (provider, settings, encrypted credentials).
+ */
+
+/** Where a message stands. `recorded` is a send stored before channels existed (never attempted). */
+export type MessageStatus =
+  | 'queued'
+  | 'sent'
+  | 'delivered'
+  | 'opened'
+  | 'clicked'
+  | 'bounced'
+  | 'failed'
+  | 'suppressed'
+  | 'skipped'
+  | 'recorded';
+
+/** A message a journey step produced, as the runner hands it to completeEntries. */
+export interface OutboxMessage {
+  /** the idempotency key (customer + journey + step + entry + visit): a message is stored once */
+  readonly key: string;
+  readonly step: string;
+  readonly channel: string;
+  readonly template: string | null;
+  /** what the provider needs (rendered content, URL and body, ...) */
+  readonly payload: unknown;
+  /** queued to be attempted at `nextAttemptAt`; suppressed or skipped (never attempted) with `reason` */
+  readonly status: 'queued' | 'suppressed' | 'skipped';
+  readonly nextAttemptAt: number | null;
+  readonly reason: string | null;
+}
+
+export interface ClaimedMessage {
+  readonly workspaceId: string;
+  readonly key: string;
+  readonly journeyId: string;
+  readonly profileId: string;
+  readonly channel: string;
+  readonly template: string | null;
+  readonly payload: unknown;
+  /** attempts made before this one */
+  readonly attempts: number;
+  readonly createdAt: number;
+  readonly claim: string;
+}
+
+/**
+ * What became of a claimed message: sent; queued again at `nextAttemptAt` (a retryable failure, which
+ * counts an attempt, or a rate limit, which does not); or failed for good (`reason` says why; a message
+ * that ran out of attempts is the dead letter).
+ */
+export interface MessageResult {
+  readonly workspaceId: string;
+  readonly key: string;
+  readonly claim: string;
+  readonly status: 'sent' | 'queued' | 'failed';
+  /** attempts made, this one included */
+  readonly attempts: number;
+  readonly nextAttemptAt: number | null;
+  readonly reason: string | null;
+}
+
+export interface MessageEvent {
+  readonly at: number;
+  readonly status: string;
+  readonly attempt: number;
+  readonly detail: string | null;
+}
+
+export interface ChannelRecord {
+  readonly channel: string;
+  readonly provider: string;
+  readonly settings: Record<string, unknown>;
+  /** the credentials, encrypted (channels/secret-box.ts); the store never sees them in the clear */
+  readonly secrets: string;
+  readonly updatedAt: number;
+}
+
+export interface DeliveryStore {
+  /**
+   * Claims up to `limit` messages whose next attempt is due (every workspace) for `worker`, hiding each
+   * from other claims for `leaseMs`; a dispatcher that dies holding them leaves them due again after
+   * the lease. PostgreSQL: `FOR UPDATE SKIP LOCKED`, so concurrent dispatchers never claim the same one.
+   */
+  claimDueMessages(worker: string, limit: number, now: number, leaseMs: number): Promise<ClaimedMessage[]>;
+  /**
+   * Stores the results and their state events in one transaction. A result whose claim is no longer
+   * held (the lease ran out and another dispatcher claimed it) is dropped. Returns how many applied.
+   */
+  completeMessages(results: readonly MessageResult[], now: number): Promise<number>;
+  /** A message's state history, oldest first. */
+  listMessageEvents(ws: string, key: string): Promise<MessageEvent[]>;
+
+  getChannel(ws: string, channel: string): Promise<ChannelRecord | null>;
+  listChannels(ws: string): Promise<ChannelRecord[]>;
+  /** Creates or replaces a channel's configuration. */
+  putChannel(ws: string, record: ChannelRecord): Promise<void>;
+  /** False when the channel was not configured. */
+  deleteChannel(ws: string, channel: string): Promise<boolean>;
+}

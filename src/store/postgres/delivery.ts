@@ -1,0 +1,122 @@
+/**
+ * The outbox and channel configuration on PostgreSQL. Claims lock without waiting (`SKIP LOCKED`), so
+ * concurrent dispatchers split the due messages; results apply only where the claim is still held.
+ */
+import type { ChannelRecord, ClaimedMessage, MessageEvent, MessageResult } from '../delivery-store.js';
+import { channelRecord, claimedMessage, type ChannelRowDb, type OutboxRowDb } from '../delivery-rows.js';
+import { cmp } from './journeys.js';
+import { named, type Sql } from './pg-driver.js';
+
+const CLAIM = named(
+  'kizuna_outbox_claim',
+  `WITH due AS MATERIALIZED (
+     SELECT workspace_id, key, next_attempt_at FROM journey_messages
+     WHERE next_attempt_at IS NOT NULL AND next_attempt_at <= :now::bigint
+     ORDER BY next_attempt_at LIMIT :limit::integer
+     FOR UPDATE SKIP LOCKED)
+   UPDATE journey_messages t SET claimed_by = :claim::text, next_attempt_at = :now::bigint + :lease::bigint
+   FROM due WHERE t.workspace_id = due.workspace_id AND t.key = due.key
+   RETURNING t.workspace_id, t.key, t.journey_id, t.profile_id, t.channel, t.template, t.payload, t.attempts,
+     t.created_at, due.next_attempt_at AS was_due`,
+);
+
+export async function claimDueMessages(
+  sql: Sql,
+  claim: string,
+  limit: number,
+  now: number,
+  leaseMs: number,
+): Promise<ClaimedMessage[]> {
+  if (limit <= 0) return [];
+  const rows = await sql.run<OutboxRowDb & { was_due: number }>(CLAIM, { claim, limit, now, lease: leaseMs });
+  rows.sort(
+    (a, b) =>
+      Number(a.was_due) - Number(b.was_due) || cmp(a.workspace_id, b.workspace_id) || cmp(a.key, b.key),
+  );
+  return rows.map((r) => claimedMessage(r, claim));
+}
+
+const COMPLETE = named(
+  'kizuna_outbox_complete',
+  `WITH r AS (
+     SELECT * FROM json_to_recordset(:results::json)
+       AS r (workspace_id text, key text, claim text, status text, attempts integer, next_attempt_at bigint,
+             reason text)),
+   saved AS (
+     UPDATE journey_messages m SET status = r.status, attempts = r.attempts, next_attempt_at = r.next_attempt_at,
+       reason = r.reason, claimed_by = NULL, updated_at = :now::bigint
+     FROM r WHERE m.workspace_id = r.workspace_id AND m.key = r.key AND m.claimed_by = r.claim
+     RETURNING m.workspace_id, m.key, m.status, m.attempts, m.reason),
+   logged AS (
+     INSERT INTO message_events (workspace_id, message_key, at, status, attempt, detail)
+     SELECT workspace_id, key, :now::bigint, status, attempts, reason FROM saved)
+   SELECT count(*)::integer AS n FROM saved`,
+);
+
+export async function completeMessages(
+  sql: Sql,
+  results: readonly MessageResult[],
+  now: number,
+): Promise<number> {
+  if (results.length === 0) return 0;
+  // Updated in key order, so two transactions never lock the same rows in opposite orders.
+  const sorted = [...results].sort((a, b) => cmp(a.workspaceId, b.workspaceId) || cmp(a.key, b.key));
+  const rows = await sql.run<{ n: number }>(COMPLETE, {
+    now,
+    results: JSON.stringify(
+      sorted.map((r) => ({
+        workspace_id: r.workspaceId,
+        key: r.key,
+        claim: r.claim,
+        status: r.status,
+        attempts: r.attempts,
+        next_attempt_at: r.status === 'queued' ? r.nextAttemptAt : null,
+        reason: r.reason,
+      })),
+    ),
+  });
+  return rows[0]?.n ?? 0;
+}
+
+export async function listMessageEvents(sql: Sql, ws: string, key: string): Promise<MessageEvent[]> {
+  const rows = await sql.query<{ at: number; status: string; attempt: number; detail: string | null }>(
+    `SELECT at, status, attempt, detail FROM message_events WHERE workspace_id = $1 AND message_key = $2
+     ORDER BY at, ctid`,
+    [ws, key],
+  );
+  return rows.map((e) => ({ at: Number(e.at), status: e.status, attempt: e.attempt, detail: e.detail }));
+}
+
+export async function getChannel(sql: Sql, ws: string, channel: string): Promise<ChannelRecord | null> {
+  const rows = await sql.query<ChannelRowDb>(
+    'SELECT * FROM channels WHERE workspace_id = $1 AND channel = $2',
+    [ws, channel],
+  );
+  return rows[0] ? channelRecord(rows[0]) : null;
+}
+
+export async function listChannels(sql: Sql, ws: string): Promise<ChannelRecord[]> {
+  const rows = await sql.query<ChannelRowDb>(
+    'SELECT * FROM channels WHERE workspace_id = $1 ORDER BY channel',
+    [ws],
+  );
+  return rows.map(channelRecord);
+}
+
+export async function putChannel(sql: Sql, ws: string, c: ChannelRecord): Promise<void> {
+  await sql.query(
+    `INSERT INTO channels (workspace_id, channel, provider, settings, secrets, updated_at)
+     VALUES ($1, $2, $3, $4::jsonb, $5, $6)
+     ON CONFLICT (workspace_id, channel) DO UPDATE SET provider = excluded.provider, settings = excluded.settings,
+       secrets = excluded.secrets, updated_at = excluded.updated_at`,
+    [ws, c.channel, c.provider, JSON.stringify(c.settings), c.secrets, c.updatedAt],
+  );
+}
+
+export async function deleteChannel(sql: Sql, ws: string, channel: string): Promise<boolean> {
+  const rows = await sql.query('DELETE FROM channels WHERE workspace_id = $1 AND channel = $2 RETURNING 1', [
+    ws,
+    channel,
+  ]);
+  return rows.length > 0;
+}

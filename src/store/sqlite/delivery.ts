@@ -1,0 +1,78 @@
+/**
+ * The outbox and channel configuration on SQLite. Claims and results run on the writer connection
+ * inside the writer's IMMEDIATE transaction; the reads run on the reader connection.
+ */
+import type { ChannelRecord, ClaimedMessage, MessageEvent, MessageResult } from '../delivery-store.js';
+import { claimedMessage, channelRecord, type ChannelRowDb, type OutboxRowDb } from '../delivery-rows.js';
+import type { Prepare } from './statements.js';
+
+export function claimDueMessages(
+  prep: Prepare,
+  claim: string,
+  limit: number,
+  now: number,
+  leaseMs: number,
+): ClaimedMessage[] {
+  const rows = prep(
+    `SELECT workspace_id, key, journey_id, profile_id, channel, template, payload, attempts, created_at
+     FROM journey_messages INDEXED BY journey_messages_due
+     WHERE next_attempt_at IS NOT NULL AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?`,
+  ).all(now, limit) as OutboxRowDb[];
+  const take = prep(
+    'UPDATE journey_messages SET claimed_by = ?, next_attempt_at = ? WHERE workspace_id = ? AND key = ?',
+  );
+  for (const r of rows) take.run(claim, now + leaseMs, r.workspace_id, r.key);
+  return rows.map((r) => claimedMessage(r, claim));
+}
+
+export function completeMessages(prep: Prepare, results: readonly MessageResult[], now: number): number {
+  const save = prep(
+    `UPDATE journey_messages SET status = ?, attempts = ?, next_attempt_at = ?, reason = ?, claimed_by = NULL,
+       updated_at = ?
+     WHERE workspace_id = ? AND key = ? AND claimed_by = ?`,
+  );
+  const log = prep(
+    'INSERT INTO message_events (workspace_id, message_key, at, status, attempt, detail) VALUES (?, ?, ?, ?, ?, ?)',
+  );
+  let applied = 0;
+  for (const r of results) {
+    const next = r.status === 'queued' ? r.nextAttemptAt : null;
+    if (save.run(r.status, r.attempts, next, r.reason, now, r.workspaceId, r.key, r.claim).changes === 0)
+      continue;
+    applied++;
+    log.run(r.workspaceId, r.key, now, r.status, r.attempts, r.reason);
+  }
+  return applied;
+}
+
+export function listMessageEvents(r: Prepare, ws: string, key: string): MessageEvent[] {
+  return (
+    r(
+      'SELECT at, status, attempt, detail FROM message_events WHERE workspace_id = ? AND message_key = ? ORDER BY at, rowid',
+    ).all(ws, key) as { at: number; status: string; attempt: number; detail: string | null }[]
+  ).map((e) => ({ at: e.at, status: e.status, attempt: e.attempt, detail: e.detail }));
+}
+
+export function getChannel(r: Prepare, ws: string, channel: string): ChannelRecord | null {
+  const row = r('SELECT * FROM channels WHERE workspace_id = ? AND channel = ?').get(ws, channel) as
+    ChannelRowDb | undefined;
+  return row ? channelRecord(row) : null;
+}
+
+export function listChannels(r: Prepare, ws: string): ChannelRecord[] {
+  return (r('SELECT * FROM channels WHERE workspace_id = ? ORDER BY channel').all(ws) as ChannelRowDb[]).map(
+    channelRecord,
+  );
+}
+
+export function putChannel(prep: Prepare, ws: string, c: ChannelRecord): void {
+  prep(
+    `INSERT INTO channels (workspace_id, channel, provider, settings, secrets, updated_at) VALUES (?, ?, ?, ?, ?, ?)
+     ON CONFLICT (workspace_id, channel) DO UPDATE SET provider = excluded.provider, settings = excluded.settings,
+       secrets = excluded.secrets, updated_at = excluded.updated_at`,
+  ).run(ws, c.channel, c.provider, JSON.stringify(c.settings), c.secrets, c.updatedAt);
+}
+
+export function deleteChannel(prep: Prepare, ws: string, channel: string): boolean {
+  return prep('DELETE FROM channels WHERE workspace_id = ? AND channel = ?').run(ws, channel).changes > 0;
+}
