@@ -13,6 +13,10 @@ import { Sweeper } from './engine/sweeper.js';
 import { JourneyRunner } from './engine/journeys/runner.js';
 import { JourneyService } from './engine/journeys/service.js';
 import { hostname } from 'node:os';
+import { loadSecretKey, SecretBox } from './channels/secret-box.js';
+import { ChannelService } from './engine/delivery/channels.js';
+import { Dispatcher } from './engine/delivery/dispatcher.js';
+import { webhookDriver } from './engine/delivery/drivers.js';
 
 /**
  * The composition root: the one place that picks implementations and wires them together by hand.
@@ -28,8 +32,26 @@ export function openStore(config: Config, clock: Clock = systemClock): Store {
     : SqliteStore.open({ path: join(config.dataDir, 'kizuna.db'), clock, writer: 'thread' });
 }
 
+/** Channel configuration and the dispatcher that delivers the outbox (docs/channels.md). */
+export function createDelivery(
+  config: Config,
+  store: Store,
+  clock: Clock,
+  logger: Logger,
+): { channels: ChannelService; dispatcher: Dispatcher } {
+  const box = new SecretBox(loadSecretKey(config.secretKey, join(config.dataDir, 'secret.key')));
+  const channels = new ChannelService(store, clock, box);
+  const dispatcher = new Dispatcher(store, clock, logger, channels, {
+    worker: workerName(),
+    drivers: { webhook: webhookDriver() },
+  });
+  return { channels, dispatcher };
+}
+
 export interface App {
   store: Store;
+  channels: ChannelService;
+  dispatcher: Dispatcher;
   engagement: EngagementService;
   builder: SegmentBuilder;
   sweeper: Sweeper;
@@ -55,19 +77,27 @@ export async function createApp(
   const engagement = new EngagementService(store, clock, builder);
   const sweeper = new Sweeper(store, clock, logger, config.sweepIntervalMinutes * 60_000);
   const journeys = new JourneyService(store, clock, engagement);
-  const runner = new JourneyRunner(store, clock, logger, { worker: workerName() });
+  const { channels, dispatcher } = createDelivery(config, store, clock, logger);
+  const runner = new JourneyRunner(store, clock, logger, {
+    worker: workerName(),
+    onQueued: () => dispatcher.nudge(),
+  });
   const server = buildServer({
     store,
     clock,
     logger,
     engagement,
     journeys,
+    channels,
+    dispatcher,
     onJourneyWork: () => runner.nudge(),
     logRequests: config.logRequests,
     trustProxy: config.trustProxy,
   });
   return {
     store,
+    channels,
+    dispatcher,
     engagement,
     builder,
     sweeper,
@@ -81,11 +111,13 @@ export async function createApp(
       await builder.resume();
       if (config.sweepIntervalMinutes > 0) sweeper.start();
       if (config.runJourneys) runner.start();
+      if (config.runDelivery) dispatcher.start();
       return address;
     },
     async close() {
       await server.close();
       await runner.stop();
+      await dispatcher.stop();
       await sweeper.stop();
       await builder.idle();
       await store.close();

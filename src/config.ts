@@ -20,6 +20,13 @@ export interface Config {
   sweepIntervalMinutes: number;
   /** whether `kizuna start` also runs the journey runner (`kizuna worker` runs only the runner) */
   runJourneys: boolean;
+  /** whether `kizuna start` also delivers queued messages (`kizuna worker` runs the dispatcher too) */
+  runDelivery: boolean;
+  /**
+   * base64 of the 32-byte key that encrypts provider credentials; null: a key file in the data
+   * directory (created on first start). Processes sharing a PostgreSQL database must share one key.
+   */
+  secretKey: string | null;
 }
 
 const schema = z.object({
@@ -45,6 +52,13 @@ const schema = z.object({
     .min(0, { error: 'must be 0 (off) or more minutes' })
     .max(10080, { error: 'must be at most 10080 (a week)' }),
   runJourneys: z.enum(['on', 'off'], { error: 'must be on or off' }).transform((v) => v === 'on'),
+  runDelivery: z.enum(['on', 'off'], { error: 'must be on or off' }).transform((v) => v === 'on'),
+  secretKey: z
+    .string()
+    .refine((v) => /^[A-Za-z0-9+/]+={0,2}$/.test(v) && Buffer.from(v, 'base64').length === 32, {
+      error: 'must be 32 random bytes in base64 (openssl rand -base64 32)',
+    })
+    .nullable(),
 });
 
 const FIELD_NAMES: Record<string, string> = {
@@ -55,6 +69,8 @@ const FIELD_NAMES: Record<string, string> = {
   logLevel: 'LOG_LEVEL',
   sweepIntervalMinutes: 'KIZUNA_SWEEP_INTERVAL_MINUTES',
   runJourneys: 'KIZUNA_JOURNEY_RUNNER',
+  runDelivery: 'KIZUNA_DELIVERY',
+  secretKey: 'KIZUNA_SECRET_KEY',
 };
 
 export function loadConfig(
@@ -71,6 +87,8 @@ export function loadConfig(
     trustProxy: env['KIZUNA_TRUST_PROXY'] === '1' || env['KIZUNA_TRUST_PROXY'] === 'true',
     sweepIntervalMinutes: env['KIZUNA_SWEEP_INTERVAL_MINUTES'] ?? 60,
     runJourneys: env['KIZUNA_JOURNEY_RUNNER'] ?? 'on',
+    runDelivery: env['KIZUNA_DELIVERY'] ?? 'on',
+    secretKey: env['KIZUNA_SECRET_KEY'] || null,
   });
   if (!r.success) {
     throw new ValidationError(

@@ -51,7 +51,7 @@ export function entryJson(e: EntryView) {
   };
 }
 
-function messageJson(m: JourneyMessage) {
+export function messageJson(m: JourneyMessage) {
   return {
     key: m.key,
     journeyId: m.journeyId,
@@ -62,6 +62,11 @@ function messageJson(m: JourneyMessage) {
     template: m.template,
     payload: m.payload,
     createdAt: iso(m.createdAt),
+    status: m.status,
+    attempts: m.attempts,
+    nextAttemptAt: iso(m.nextAttemptAt),
+    reason: m.reason,
+    updatedAt: iso(m.updatedAt),
   };
 }
 

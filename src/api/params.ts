@@ -1,6 +1,5 @@
 import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { ValidationError } from '../errors.js';
 import type { KeyAuth } from '../http/auth.js';
 
 /** The workspace of the request's `Authorization: Bearer <adminKey>`. */
@@ -9,14 +8,7 @@ export function adminWorkspace(auth: KeyAuth, req: FastifyRequest): Promise<stri
   return auth.workspaceOf(h?.startsWith('Bearer ') ? h.slice(7).trim() : null, 'admin');
 }
 
-/** Parses with zod and reports failures as a ValidationError naming the field. */
-export function parse<T>(schema: z.ZodType<T>, input: unknown): T {
-  const r = schema.safeParse(input);
-  if (r.success) return r.data;
-  throw new ValidationError(
-    r.error.issues.map((i) => ({ field: i.path.map(String).join('.') || 'query', rule: i.message })),
-  );
-}
+export { parse } from '../validation.js';
 
 export const limit = (max: number, dflt: number) =>
   z.coerce

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { Command, InvalidArgumentError } from 'commander';
-import { createApp, createLogger, openStore, workerName, type App } from '../app.js';
+import { createApp, createDelivery, createLogger, openStore, workerName, type App } from '../app.js';
 import { JourneyRunner } from '../engine/journeys/runner.js';
 import { loadConfig } from '../config.js';
 import { ConflictError, KizunaError, NotFoundError } from '../errors.js';
@@ -53,7 +53,9 @@ program
 
 program
   .command('worker')
-  .description('run only the journey runner (more runners share the work on PostgreSQL)')
+  .description(
+    'run only the journey runner and the message dispatcher (more workers share the work on PostgreSQL)',
+  )
   .option('-d, --data <dir>', 'SQLite data directory (env KIZUNA_DATA_DIR)')
   .option('--batch <n>', 'entries claimed per transaction', positiveInt, 1000)
   .option(
@@ -67,12 +69,15 @@ program
     const store = openStore(config);
     await store.migrate();
     const logger = createLogger(config);
+    const { dispatcher } = createDelivery(config, store, systemClock, logger);
     const runner = new JourneyRunner(store, systemClock, logger, {
       worker: workerName(),
       batch: flags.batch,
       leaseMs: flags.lease * 1000,
+      onQueued: () => dispatcher.nudge(),
     });
     runner.start();
+    dispatcher.start();
     logger.info(
       { worker: workerName(), store: config.databaseUrl ? 'postgres' : config.dataDir },
       'journey runner started',
@@ -81,6 +86,7 @@ program
       logger.info({ signal }, 'shutting down');
       runner
         .stop()
+        .then(() => dispatcher.stop())
         .then(() => store.close())
         .then(
           () => process.exit(0),

@@ -5,6 +5,9 @@ import type { EngagementService } from '../engine/engagement.js';
 import { registerJourneyRoutes } from '../api/journey-routes.js';
 import type { JourneyService } from '../engine/journeys/service.js';
 import type { Clock } from '../domain/clock.js';
+import { registerChannelRoutes } from '../api/channel-routes.js';
+import type { ChannelService } from '../engine/delivery/channels.js';
+import type { Dispatcher } from '../engine/delivery/dispatcher.js';
 import { registerIngestRoutes } from '../ingest/routes.js';
 import type { Store } from '../store/store.js';
 import { KeyAuth } from './auth.js';
@@ -17,6 +20,8 @@ export interface ServerDeps {
   logger: FastifyBaseLogger;
   engagement: EngagementService;
   journeys: JourneyService;
+  channels: ChannelService;
+  dispatcher: Dispatcher;
   /** called when ingestion made or woke journey entries (the runner looks at once) */
   onJourneyWork?: () => void;
   /** log one line per request (off by default: at 50,000 events/s that is most of the log). */
@@ -51,6 +56,12 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
   registerApiRoutes(app, { store: deps.store, auth });
   registerEngagementRoutes(app, { store: deps.store, auth, engagement: deps.engagement, clock: deps.clock });
   registerJourneyRoutes(app, { store: deps.store, auth, journeys: deps.journeys, clock: deps.clock });
+  registerChannelRoutes(app, {
+    store: deps.store,
+    auth,
+    channels: deps.channels,
+    dispatcher: deps.dispatcher,
+  });
   app.get('/healthz', async () => {
     await deps.store.countWorkspaces();
     return { ok: true };

@@ -4,6 +4,8 @@
  * configuration (provider, settings, encrypted credentials).
  */
 
+import type { JourneyMessage } from './journey-store.js';
+
 /** Where a message stands. `recorded` is a send stored before channels existed (never attempted). */
 export type MessageStatus =
   | 'queued'
@@ -90,6 +92,7 @@ export interface DeliveryStore {
    * held (the lease ran out and another dispatcher claimed it) is dropped. Returns how many applied.
    */
   completeMessages(results: readonly MessageResult[], now: number): Promise<number>;
+  getMessage(ws: string, key: string): Promise<JourneyMessage | null>;
   /** A message's state history, oldest first. */
   listMessageEvents(ws: string, key: string): Promise<MessageEvent[]>;
 

@@ -12,6 +12,11 @@ import { EngagementService } from '../../src/engine/engagement.js';
 import { Sweeper } from '../../src/engine/sweeper.js';
 import { JourneyRunner } from '../../src/engine/journeys/runner.js';
 import { JourneyService } from '../../src/engine/journeys/service.js';
+import { randomBytes } from 'node:crypto';
+import { SecretBox } from '../../src/channels/secret-box.js';
+import { ChannelService } from '../../src/engine/delivery/channels.js';
+import { Dispatcher } from '../../src/engine/delivery/dispatcher.js';
+import { webhookDriver } from '../../src/engine/delivery/drivers.js';
 
 export const T0 = Date.UTC(2026, 10, 1, 9);
 
@@ -27,6 +32,9 @@ export interface TestServer {
   sweeper: Sweeper;
   /** the journey runner, driven by hand: `await runner.runDue()` after moving the clock */
   runner: JourneyRunner;
+  /** the dispatcher, driven by hand: `await dispatcher.runDue()` (retry jitter draws 0.5) */
+  dispatcher: Dispatcher;
+  channels: ChannelService;
   close(): Promise<void>;
 }
 
@@ -44,12 +52,20 @@ export async function startTestServer(opts: { trustProxy?: boolean } = {}): Prom
   const sweeper = new Sweeper(store, clock, logger, 60 * 60_000);
   const journeys = new JourneyService(store, clock, engagement);
   const runner = new JourneyRunner(store, clock, logger, { worker: 'test' });
+  const channels = new ChannelService(store, clock, new SecretBox(randomBytes(32)));
+  const dispatcher = new Dispatcher(store, clock, logger, channels, {
+    worker: 'test',
+    drivers: { webhook: webhookDriver({ timeoutMs: 2000 }) },
+    draw: () => 0.5,
+  });
   const server = buildServer({
     store,
     clock,
     logger,
     engagement,
     journeys,
+    channels,
+    dispatcher,
     trustProxy: opts.trustProxy ?? false,
   });
   const address = await server.listen({ port: 0, host: '127.0.0.1' });
@@ -62,6 +78,8 @@ export async function startTestServer(opts: { trustProxy?: boolean } = {}): Prom
     builder,
     sweeper,
     runner,
+    dispatcher,
+    channels,
     async close() {
       await server.close();
       await builder.idle();

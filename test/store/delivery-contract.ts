@@ -131,6 +131,8 @@ export function deliveryContract(name: string, harness: () => StoreHarness): voi
       expect(listed.map((m) => [m.status, m.attempts, m.nextAttemptAt])).toEqual(
         Array.from({ length: 5 }, () => ['sent', 1, null]),
       );
+      expect(await store.getMessage(ws, a[0]!.key)).toMatchObject({ status: 'sent', updatedAt: T0 + 1000 });
+      expect(await store.getMessage(ws, 'nope')).toBeNull();
       expect(await store.listMessageEvents(ws, a[0]!.key)).toEqual([
         { at: T0, status: 'queued', attempt: 0, detail: null },
         { at: T0 + 1000, status: 'sent', attempt: 1, detail: null },

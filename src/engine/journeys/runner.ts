@@ -11,6 +11,7 @@ import { nextRun } from '../../domain/journeys/time.js';
 import type { ProfileState } from '../../domain/resolution.js';
 import type { ClaimedEntry, EntryResult } from '../../store/journey-store.js';
 import type { ProfileView, Store } from '../../store/store.js';
+import { PollLoop } from '../poll-loop.js';
 
 export interface RunnerOptions {
   /** names this process in claims (host:pid by default) */
@@ -21,6 +22,8 @@ export interface RunnerOptions {
   readonly leaseMs?: number;
   /** how often an idle runner looks for due entries (ingestion also nudges it) */
   readonly pollMs?: number;
+  /** called after a batch stored messages in the outbox (the dispatcher looks at once) */
+  readonly onQueued?: () => void;
 }
 
 /**
@@ -34,13 +37,9 @@ export interface RunnerOptions {
 export class JourneyRunner {
   private readonly batch: number;
   private readonly leaseMs: number;
-  private readonly pollMs: number;
   private readonly journeys = new Map<string, Journey | null>();
   private readonly definitions = new Map<string, { at: number; defs: Definitions }>();
-  private running = false;
-  private loop: Promise<void> | null = null;
-  private wake: (() => void) | null = null;
-  private nudged = false;
+  private readonly loop: PollLoop;
 
   constructor(
     private readonly store: Store,
@@ -50,7 +49,12 @@ export class JourneyRunner {
   ) {
     this.batch = opts.batch ?? 1000;
     this.leaseMs = opts.leaseMs ?? 60_000;
-    this.pollMs = opts.pollMs ?? 100;
+    this.loop = new PollLoop(() => this.runOnce(), {
+      batch: this.batch,
+      pollMs: opts.pollMs ?? 100,
+      logger,
+      what: 'journey runner',
+    });
   }
 
   /** Claims and runs one batch; resolves with how many entries it claimed (and customers it scheduled in). */
@@ -75,6 +79,7 @@ export class JourneyRunner {
     // again under the same messageIds, which the store drops as duplicates.
     for (const [ws, events] of updates) await this.store.ingest(ws, events);
     await this.store.completeEntries(results, now);
+    if (results.some((r) => r.messages.length > 0)) this.opts.onQueued?.();
     return scheduled + claimed.length;
   }
 
@@ -227,55 +232,18 @@ export class JourneyRunner {
     };
   }
 
-  /** Runs in the background until stop(): a batch at a time, sleeping `pollMs` when nothing is due. */
+  /** Runs in the background until stop(): a batch at a time, sleeping between polls when idle. */
   start(): void {
-    if (this.running) return;
-    this.running = true;
-    this.loop = (async () => {
-      while (this.running) {
-        let n = 0;
-        try {
-          n = await this.runOnce();
-        } catch (err) {
-          this.logger.error({ err }, 'journey runner batch failed; retrying');
-          await this.sleep(1000);
-          continue;
-        }
-        if (n < this.batch) await this.sleep(this.pollMs);
-      }
-    })();
+    this.loop.start();
   }
 
   /** Ingestion made or woke entries: look now instead of at the next poll. */
   nudge(): void {
-    this.nudged = true;
-    this.wake?.();
+    this.loop.nudge();
   }
 
-  private sleep(ms: number): Promise<void> {
-    if (this.nudged) {
-      this.nudged = false;
-      return Promise.resolve();
-    }
-    return new Promise((resolve) => {
-      const t = setTimeout(done, ms);
-      function done() {
-        clearTimeout(t);
-        resolve();
-      }
-      this.wake = () => {
-        this.wake = null;
-        this.nudged = false;
-        done();
-      };
-    });
-  }
-
-  async stop(): Promise<void> {
-    this.running = false;
-    this.wake?.();
-    await this.loop;
-    this.loop = null;
+  stop(): Promise<void> {
+    return this.loop.stop();
   }
 }
 
@@ -283,7 +251,14 @@ export class JourneyRunner {
 function outboxMessage(a: Action, now: number): OutboxMessage | null {
   const queued = { status: 'queued' as const, nextAttemptAt: now, reason: null };
   if (a.kind === 'webhook') {
-    return { key: a.key, step: a.step, channel: 'webhook', template: null, payload: { url: a.url, body: a.body }, ...queued };
+    return {
+      key: a.key,
+      step: a.step,
+      channel: 'webhook',
+      template: null,
+      payload: { url: a.url, body: a.body },
+      ...queued,
+    };
   }
   if (a.kind === 'send') {
     return { key: a.key, step: a.step, channel: a.channel, template: a.template, payload: {}, ...queued };

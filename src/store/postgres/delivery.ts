@@ -6,6 +6,8 @@ import type { ChannelRecord, ClaimedMessage, MessageEvent, MessageResult } from 
 import { channelRecord, claimedMessage, type ChannelRowDb, type OutboxRowDb } from '../delivery-rows.js';
 import { cmp } from './journeys.js';
 import { named, type Sql } from './pg-driver.js';
+import type { JourneyMessage } from '../journey-store.js';
+import { journeyMessage, type MessageRowDb } from '../journey-rows.js';
 
 const CLAIM = named(
   'kizuna_outbox_claim',
@@ -76,6 +78,14 @@ export async function completeMessages(
     ),
   });
   return rows[0]?.n ?? 0;
+}
+
+export async function getMessage(sql: Sql, ws: string, key: string): Promise<JourneyMessage | null> {
+  const rows = await sql.query<MessageRowDb>(
+    'SELECT * FROM journey_messages WHERE workspace_id = $1 AND key = $2',
+    [ws, key],
+  );
+  return rows[0] ? journeyMessage(rows[0]) : null;
 }
 
 export async function listMessageEvents(sql: Sql, ws: string, key: string): Promise<MessageEvent[]> {

@@ -539,6 +539,10 @@ export class PostgresStore implements Store {
     return guarded(() => delivery.completeMessages(this.sql, results, now));
   }
 
+  getMessage(ws: string, key: string): Promise<JourneyMessage | null> {
+    return guarded(() => delivery.getMessage(this.sql, ws, key));
+  }
+
   listMessageEvents(ws: string, key: string): Promise<MessageEvent[]> {
     return guarded(() => delivery.listMessageEvents(this.sql, ws, key));
   }

@@ -5,6 +5,8 @@
 import type { ChannelRecord, ClaimedMessage, MessageEvent, MessageResult } from '../delivery-store.js';
 import { claimedMessage, channelRecord, type ChannelRowDb, type OutboxRowDb } from '../delivery-rows.js';
 import type { Prepare } from './statements.js';
+import type { JourneyMessage } from '../journey-store.js';
+import { journeyMessage, type MessageRowDb } from '../journey-rows.js';
 
 export function claimDueMessages(
   prep: Prepare,
@@ -43,6 +45,12 @@ export function completeMessages(prep: Prepare, results: readonly MessageResult[
     log.run(r.workspaceId, r.key, now, r.status, r.attempts, r.reason);
   }
   return applied;
+}
+
+export function getMessage(r: Prepare, ws: string, key: string): JourneyMessage | null {
+  const row = r('SELECT * FROM journey_messages WHERE workspace_id = ? AND key = ?').get(ws, key) as
+    MessageRowDb | undefined;
+  return row ? journeyMessage(row) : null;
 }
 
 export function listMessageEvents(r: Prepare, ws: string, key: string): MessageEvent[] {

@@ -474,6 +474,10 @@ export class SqliteStore implements Store {
     return this.writes.completeMessages(results, now);
   }
 
+  async getMessage(ws: string, key: string): Promise<JourneyMessage | null> {
+    return Promise.resolve(delivery.getMessage(this.r, ws, key));
+  }
+
   async listMessageEvents(ws: string, key: string): Promise<MessageEvent[]> {
     return Promise.resolve(delivery.listMessageEvents(this.r, ws, key));
   }

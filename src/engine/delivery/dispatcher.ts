@@ -1,0 +1,212 @@
+import type { Logger } from 'pino';
+import type { SendResult } from '../../channels/channel.js';
+import type { Clock } from '../../domain/clock.js';
+import { DEFAULT_BACKOFF, retryDelay, type Backoff } from '../../domain/delivery.js';
+import type { ClaimedMessage, MessageResult } from '../../store/delivery-store.js';
+import type { Store } from '../../store/store.js';
+import { PollLoop } from '../poll-loop.js';
+import { newId } from '../../ids.js';
+import type { ChannelService } from './channels.js';
+import type { Drivers } from './drivers.js';
+import { RateLimits } from './rate-limits.js';
+
+export interface DispatcherOptions {
+  /** names this process in claims */
+  readonly worker: string;
+  readonly drivers: Drivers;
+  /** messages claimed per transaction */
+  readonly batch?: number;
+  /** sends in flight at once */
+  readonly concurrency?: number;
+  /** how long a claim hides a message; longer than a batch can take to send */
+  readonly leaseMs?: number;
+  readonly pollMs?: number;
+  readonly backoff?: Backoff;
+  /** a uniform number in [0, 1) for retry jitter (tests fix it) */
+  readonly draw?: () => number;
+}
+
+/**
+ * Delivers the outbox (docs/channels.md): claims due messages in batches, sends each through its
+ * channel's driver with the workspace's configuration, and stores every result in one transaction.
+ * A retryable failure is queued again after an exponential, jittered backoff until the attempts run
+ * out (then the message fails for good: the dead letter); a final failure fails at once; a send over
+ * the channel's rate limit waits its turn without counting an attempt. A dispatcher that dies holding
+ * a batch leaves it due again after the lease: a message may then be sent a second time, which is
+ * why every send carries its idempotency key (webhooks: `X-Kizuna-Key`).
+ */
+export class Dispatcher {
+  private readonly batch: number;
+  private readonly concurrency: number;
+  private readonly leaseMs: number;
+  private readonly backoff: Backoff;
+  private readonly draw: () => number;
+  private readonly limits: RateLimits;
+  private readonly loop: PollLoop;
+
+  constructor(
+    private readonly store: Store,
+    private readonly clock: Clock,
+    private readonly logger: Logger,
+    private readonly channels: ChannelService,
+    private readonly opts: DispatcherOptions,
+  ) {
+    this.batch = opts.batch ?? 200;
+    this.concurrency = opts.concurrency ?? 16;
+    this.leaseMs = opts.leaseMs ?? 5 * 60_000;
+    this.backoff = opts.backoff ?? DEFAULT_BACKOFF;
+    this.draw = opts.draw ?? Math.random;
+    this.limits = new RateLimits();
+    this.loop = new PollLoop(() => this.runOnce(), {
+      batch: this.batch,
+      pollMs: opts.pollMs ?? 100,
+      logger,
+      what: 'dispatcher',
+    });
+  }
+
+  /** Claims and delivers one batch; resolves with how many messages it claimed. */
+  async runOnce(): Promise<number> {
+    const claimed = await this.store.claimDueMessages(
+      this.opts.worker,
+      this.batch,
+      this.clock.now(),
+      this.leaseMs,
+    );
+    if (claimed.length === 0) return 0;
+    const results: MessageResult[] = new Array<MessageResult>(claimed.length);
+    let next = 0;
+    const lane = async () => {
+      while (next < claimed.length) {
+        const i = next++;
+        results[i] = await this.deliver(claimed[i]!);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.concurrency, claimed.length) }, lane));
+    await this.store.completeMessages(results, this.clock.now());
+    return claimed.length;
+  }
+
+  /** Runs batches until nothing is due at the clock's current time (tests, draining). */
+  async runDue(): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const n = await this.runOnce();
+      total += n;
+      if (n === 0) return total;
+    }
+  }
+
+  private async deliver(m: ClaimedMessage): Promise<MessageResult> {
+    const base = { workspaceId: m.workspaceId, key: m.key, claim: m.claim };
+    const failed = (reason: string): MessageResult => ({
+      ...base,
+      status: 'failed',
+      attempts: m.attempts,
+      nextAttemptAt: null,
+      reason,
+    });
+    const driver = this.opts.drivers[m.channel];
+    if (!driver) return failed(`no provider delivers the ${m.channel} channel yet`);
+    let channel;
+    try {
+      channel = await this.channels.resolve(m.workspaceId, m.channel);
+    } catch (err) {
+      this.logger.error({ err, channel: m.channel }, 'channel configuration cannot be read');
+      return failed(`the ${m.channel} channel configuration cannot be read (was the secret key changed?)`);
+    }
+    if (!channel) return failed(`the workspace has not configured its ${m.channel} channel`);
+    const now = this.clock.now();
+    const rate = channel.settings['rate_per_second'];
+    const wait = this.limits.take(
+      `${m.workspaceId}/${m.channel}`,
+      typeof rate === 'number' ? rate : null,
+      now,
+    );
+    if (wait > 0) {
+      return {
+        ...base,
+        status: 'queued',
+        attempts: m.attempts,
+        nextAttemptAt: now + wait,
+        reason: `rate limit of ${String(rate)}/s`,
+      };
+    }
+    let result: SendResult;
+    try {
+      result = await driver.send(m, channel, now);
+    } catch (err) {
+      result = { ok: false, retryable: true, reason: (err as Error).message };
+    }
+    const attempts = m.attempts + 1;
+    if (result.ok) return { ...base, status: 'sent', attempts, nextAttemptAt: null, reason: null };
+    if (!result.retryable)
+      return { ...base, status: 'failed', attempts, nextAttemptAt: null, reason: result.reason };
+    const delay = retryDelay(attempts, this.draw(), this.backoff);
+    if (delay === null) {
+      return {
+        ...base,
+        status: 'failed',
+        attempts,
+        nextAttemptAt: null,
+        reason: `gave up after ${attempts} attempts: ${result.reason}`,
+      };
+    }
+    return {
+      ...base,
+      status: 'queued',
+      attempts,
+      nextAttemptAt: this.clock.now() + delay,
+      reason: result.reason,
+    };
+  }
+
+  /**
+   * Sends one message now, outside the outbox, and answers with the provider's result: how an admin
+   * checks a channel's configuration (a wrong password or host fails with the provider's message).
+   */
+  async testSend(ws: string, channel: string, payload: unknown): Promise<SendResult> {
+    const driver = this.opts.drivers[channel];
+    if (!driver)
+      return { ok: false, retryable: false, reason: `no provider delivers the ${channel} channel yet` };
+    const resolved = await this.channels.resolve(ws, channel, { fresh: true });
+    if (!resolved)
+      return {
+        ok: false,
+        retryable: false,
+        reason: `the workspace has not configured its ${channel} channel`,
+      };
+    const now = this.clock.now();
+    const message: ClaimedMessage = {
+      workspaceId: ws,
+      key: newId('test', now),
+      journeyId: 'test',
+      profileId: 'test',
+      channel,
+      template: null,
+      payload,
+      attempts: 0,
+      createdAt: now,
+      claim: '',
+    };
+    try {
+      return await driver.send(message, resolved, now);
+    } catch (err) {
+      return { ok: false, retryable: true, reason: (err as Error).message };
+    }
+  }
+
+  start(): void {
+    this.loop.start();
+  }
+
+  /** Messages were queued: look now instead of at the next poll. */
+  nudge(): void {
+    this.loop.nudge();
+  }
+
+  async stop(): Promise<void> {
+    await this.loop.stop();
+    for (const d of Object.values(this.opts.drivers)) await d.close?.();
+  }
+}

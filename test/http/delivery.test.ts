@@ -1,0 +1,251 @@
+import { createHmac } from 'node:crypto';
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { basic, get, issuesOf, post, send, startTestServer, type TestServer } from './harness.js';
+
+let s: TestServer;
+const api = (path: string) => get(`${s.url}/api/v1${path}`, s.ws.adminKey);
+const admin = (method: 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown) =>
+  send(method, `${s.url}/api/v1${path}`, s.ws.adminKey, body);
+let seq = 0;
+const track = (userId: string, event: string, properties: Record<string, unknown> = {}) => ({
+  type: 'track',
+  userId,
+  event,
+  messageId: `m-${++seq}`,
+  properties,
+  timestamp: new Date(s.clock.now()).toISOString(),
+});
+const ingest = async (batch: unknown[]) => {
+  const r = await post(`${s.url}/v1/batch`, { batch }, { authorization: basic(s.ws.writeKey) });
+  expect(r.status).toBe(200);
+};
+
+/** A real HTTP receiver on loopback: answers each request with the next status of `script`, then 200. */
+interface Received {
+  headers: IncomingHttpHeaders;
+  body: string;
+}
+let receiver: Server;
+let hookUrl: string;
+let received: Received[] = [];
+let script: number[] = [];
+beforeAll(async () => {
+  s = await startTestServer();
+  receiver = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c.toString('utf8')));
+    req.on('end', () => {
+      received.push({ headers: req.headers, body });
+      res.statusCode = script.shift() ?? 200;
+      res.end('{}');
+    });
+  });
+  await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+  hookUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks/kizuna`;
+  await ingest([track('seed', 'Cart Abandoned')]);
+  const journey = {
+    name: 'Cart rescue',
+    trigger: { event: 'Cart Abandoned' },
+    entry: { limit: 'every_time' },
+    start: 'crm',
+    steps: {
+      crm: { type: 'webhook', url: hookUrl, body: { action: 'call-customer', note: 'カート' }, next: 'mail' },
+      mail: { type: 'send', channel: 'email', template: 'cart', next: 'done' },
+      done: { type: 'exit' },
+    },
+  };
+  const created = await admin('POST', '/journeys', journey);
+  expect(created.status).toBe(201);
+  expect((await admin('POST', `/journeys/${created.body['id'] as string}/publish`)).status).toBe(200);
+});
+afterAll(async () => {
+  await s.close();
+  await new Promise((r) => receiver.close(r));
+});
+beforeEach(() => {
+  received = [];
+  script = [];
+});
+
+type Message = {
+  key: string;
+  channel: string;
+  status: string;
+  attempts: number;
+  reason: string | null;
+  nextAttemptAt: string | null;
+};
+/** Enters a new customer into the journey, runs its steps, and returns its messages by channel. */
+const abandonCart = async (userId: string) => {
+  await ingest([track(userId, 'Cart Abandoned')]);
+  await s.runner.runDue();
+  return messages(userId);
+};
+const messages = async (userId: string) => {
+  const id = ((await api(`/profiles/lookup?userId=${userId}`)).body as { id: string }).id;
+  const list = (await api(`/profiles/${id}/messages`)).body['messages'] as Message[];
+  return Object.fromEntries(list.map((m) => [m.channel, m])) as Record<string, Message>;
+};
+const allowLoopback = () =>
+  admin('PUT', '/channels/webhook', { provider: 'webhook', settings: { allow_private_network: true } });
+
+describe('webhook delivery from a journey', () => {
+  it('blocks a loopback URL until the workspace allows its private network, and never sends it', async () => {
+    await admin('DELETE', '/channels/webhook');
+    const before = await abandonCart('blocked');
+    expect(before['webhook']).toMatchObject({ status: 'queued', attempts: 0 });
+    await s.dispatcher.runDue();
+    const after = await messages('blocked');
+    expect(after['webhook']?.status).toBe('failed');
+    expect(after['webhook']?.reason).toMatch(
+      /^blocked: 127\.0\.0\.1 resolves to 127\.0\.0\.1, a private or loopback/,
+    );
+    expect(received).toEqual([]);
+    // The e-mail step's message waits for a provider that does not exist yet: it fails, saying so.
+    expect(after['email']).toMatchObject({
+      status: 'failed',
+      reason: 'no provider delivers the email channel yet',
+    });
+  });
+
+  it('delivers a signed request the receiver can verify, with the message key for dropping retries', async () => {
+    expect((await allowLoopback()).status).toBe(200);
+    const secret = (await admin('POST', '/channels/webhook/signing-secret')).body['signingSecret'] as string;
+    expect(secret).toMatch(/^whsec_/);
+    const queued = await abandonCart('signed');
+    await s.dispatcher.runDue();
+    expect(received).toHaveLength(1);
+    const [r] = received;
+    const ts = r!.headers['x-kizuna-timestamp'] as string;
+    const expected = `v1=${createHmac('sha256', secret).update(`${ts}.${r!.body}`).digest('hex')}`;
+    expect(r!.headers['x-kizuna-signature']).toBe(expected);
+    expect(r!.headers['x-kizuna-key']).toBe(queued['webhook']!.key);
+    const body = JSON.parse(r!.body) as Record<string, unknown>;
+    expect(body).toMatchObject({
+      type: 'journey.webhook',
+      key: queued['webhook']!.key,
+      data: { action: 'call-customer', note: 'カート' },
+    });
+    expect(body['profile_id']).toBe(
+      ((await api('/profiles/lookup?userId=signed')).body as { id: string }).id,
+    );
+    const m = await api(`/messages/${encodeURIComponent(queued['webhook']!.key)}`);
+    expect(m.body).toMatchObject({ status: 'sent', attempts: 1, reason: null });
+    expect((m.body['history'] as { status: string }[]).map((h) => h.status)).toEqual(['queued', 'sent']);
+    // Nothing is due any more: a second pass sends nothing.
+    await s.dispatcher.runDue();
+    expect(received).toHaveLength(1);
+  });
+
+  it('retries an outage with backoff and loses nothing, then delivers once', async () => {
+    await allowLoopback();
+    script = [503, 429];
+    const key = (await abandonCart('outage'))['webhook']!.key;
+    await s.dispatcher.runDue();
+    let m = (await messages('outage'))['webhook']!;
+    expect(m).toMatchObject({ status: 'queued', attempts: 1, reason: 'the endpoint answered 503' });
+    // Backoff with the jitter draw fixed at 0.5: half of 30 s after the first attempt.
+    expect(Date.parse(m.nextAttemptAt!) - s.clock.now()).toBe(15_000);
+    s.clock.advance(14_999);
+    await s.dispatcher.runDue();
+    expect(received).toHaveLength(1);
+    s.clock.advance(1);
+    await s.dispatcher.runDue();
+    m = (await messages('outage'))['webhook']!;
+    expect(m).toMatchObject({ status: 'queued', attempts: 2, reason: 'the endpoint answered 429' });
+    expect(Date.parse(m.nextAttemptAt!) - s.clock.now()).toBe(30_000);
+    s.clock.advance(30_000);
+    await s.dispatcher.runDue();
+    expect((await messages('outage'))['webhook']).toMatchObject({ status: 'sent', attempts: 3 });
+    expect(received).toHaveLength(3);
+    expect(new Set(received.map((r) => r.headers['x-kizuna-key']))).toEqual(new Set([key]));
+  });
+
+  it('dead-letters a message once its attempts run out, keeping every attempt in its history', async () => {
+    await allowLoopback();
+    script = Array.from({ length: 20 }, () => 500);
+    const key = (await abandonCart('down'))['webhook']!.key;
+    for (let i = 0; i < 12; i++) {
+      await s.dispatcher.runDue();
+      s.clock.advance(7 * 3_600_000);
+    }
+    const m = (await messages('down'))['webhook']!;
+    expect(m).toMatchObject({
+      status: 'failed',
+      attempts: 10,
+      reason: 'gave up after 10 attempts: the endpoint answered 500',
+      nextAttemptAt: null,
+    });
+    expect(received).toHaveLength(10);
+    const history = (await api(`/messages/${encodeURIComponent(key)}`)).body['history'] as {
+      status: string;
+    }[];
+    expect(history.map((h) => h.status)).toEqual(['queued', ...Array<string>(9).fill('queued'), 'failed']);
+  });
+
+  it('holds sends over the channel rate limit back without counting an attempt', async () => {
+    await admin('PUT', '/channels/webhook', {
+      provider: 'webhook',
+      settings: { allow_private_network: true, rate_per_second: 2 },
+    });
+    for (const u of ['r1', 'r2', 'r3', 'r4']) await ingest([track(u, 'Cart Abandoned')]);
+    await s.runner.runDue();
+    await s.dispatcher.runOnce();
+    expect(received).toHaveLength(2);
+    const held = (await Promise.all(['r1', 'r2', 'r3', 'r4'].map(messages))).map((m) => m['webhook']!);
+    const waiting = held.filter((m) => m.status === 'queued');
+    expect(waiting).toHaveLength(2);
+    expect(waiting.every((m) => m.attempts === 0 && m.reason === 'rate limit of 2/s')).toBe(true);
+    s.clock.advance(1000);
+    await s.dispatcher.runDue();
+    expect(received).toHaveLength(4);
+    await allowLoopback();
+  });
+});
+
+describe('channel configuration API', () => {
+  it('validates provider and settings by field, and never shows a credential', async () => {
+    const bad = await admin('PUT', '/channels/webhook', { provider: 'smtp' });
+    expect(bad.status).toBe(400);
+    expect(issuesOf(bad.body)).toEqual(['provider: must be one of webhook for the webhook channel']);
+    const wrong = await admin('PUT', '/channels/webhook', {
+      provider: 'webhook',
+      settings: { allow_private_network: 'yes', rate_per_second: -1 },
+    });
+    expect(wrong.status).toBe(400);
+    expect(issuesOf(wrong.body)).toEqual([
+      'settings.allow_private_network: must be true or false',
+      'settings.rate_per_second: must be more than 0',
+    ]);
+    expect((await admin('PUT', '/channels/fax', { provider: 'x' })).status).toBe(404);
+    const ok = await admin('PUT', '/channels/webhook', {
+      provider: 'webhook',
+      settings: { allow_private_network: true },
+      secrets: { signing_secret: 'a-secret-that-is-long-enough' },
+    });
+    expect(ok.status).toBe(200);
+    expect(ok.body).toMatchObject({ channel: 'webhook', secrets: ['signing_secret'] });
+    expect(JSON.stringify(ok.body)).not.toContain('a-secret-that-is-long-enough');
+    const listed = await api('/channels');
+    expect(JSON.stringify(listed.body)).not.toContain('a-secret-that-is-long-enough');
+    // The other workspace sees none of it.
+    const theirs = await get(`${s.url}/api/v1/channels`, s.other.adminKey);
+    expect(theirs.body).toEqual({ channels: [] });
+  });
+
+  it('test-sends through the configured channel and answers with what the endpoint said', async () => {
+    await allowLoopback();
+    script = [401];
+    const failed = await admin('POST', '/channels/webhook/test', { url: hookUrl });
+    expect(failed.body).toEqual({ ok: false, retryable: false, reason: 'the endpoint answered 401' });
+    const ok = await admin('POST', '/channels/webhook/test', { url: hookUrl, data: { hello: 1 } });
+    expect(ok.body).toEqual({ ok: true, status: 200 });
+    expect(JSON.parse(received[1]!.body)).toMatchObject({ data: { hello: 1 } });
+    const missing = await admin('POST', '/channels/webhook/test', {});
+    expect(issuesOf(missing.body)).toEqual(['url: required: the URL to call']);
+    expect((await admin('DELETE', '/channels/webhook')).status).toBe(204);
+    expect((await admin('DELETE', '/channels/webhook')).status).toBe(404);
+  });
+});
