@@ -4,6 +4,7 @@
  */
 import { engagementPaths, engagementSchemas } from './openapi-engagement.js';
 import { journeyPaths, journeySchemas } from './openapi-journeys.js';
+import { channelPaths, channelSchemas } from './openapi-channels.js';
 import { auth, error, idParam, ok } from './openapi-parts.js';
 
 export const openApiDocument = {
@@ -99,6 +100,7 @@ export const openApiDocument = {
     },
     ...engagementPaths,
     ...journeyPaths,
+    ...channelPaths,
   },
   components: {
     securitySchemes: { adminKey: { type: 'http', scheme: 'bearer' } },
@@ -115,6 +117,7 @@ export const openApiDocument = {
     schemas: {
       ...engagementSchemas,
       ...journeySchemas,
+      ...channelSchemas,
       Error: {
         type: 'object',
         required: ['error'],

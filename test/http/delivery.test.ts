@@ -2,6 +2,7 @@ import { createHmac } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { channelPaths } from '../../src/api/openapi-channels.js';
 import { basic, get, issuesOf, post, send, startTestServer, type TestServer } from './harness.js';
 
 let s: TestServer;
@@ -247,5 +248,18 @@ describe('channel configuration API', () => {
     expect(issuesOf(missing.body)).toEqual(['url: required: the URL to call']);
     expect((await admin('DELETE', '/channels/webhook')).status).toBe(204);
     expect((await admin('DELETE', '/channels/webhook')).status).toBe(404);
+  });
+
+  it('answers every documented GET path with real values', async () => {
+    await allowLoopback();
+    const key = (await abandonCart('documented'))['webhook']!.key;
+    for (const [path, ops] of Object.entries(channelPaths)) {
+      if (!('get' in ops)) continue;
+      const concrete = path.replace('{channel}', 'webhook').replace('{key}', encodeURIComponent(key));
+      const r = await get(`${s.url}${concrete}`, s.ws.adminKey);
+      expect(r.status, concrete).toBe(200);
+    }
+    expect((await api('/messages/nope')).status).toBe(404);
+    expect((await get(`${s.url}/api/v1/channels`)).status).toBe(401);
   });
 });
