@@ -1,0 +1,157 @@
+/**
+ * Rendering a template for one customer: pick the variant for the customer's locale, fill declared
+ * defaults for variables the customer lacks, render every field, and answer either the content or
+ * why it cannot be sent (a variable with no value and no default, a field over the size limit, a
+ * render that ran out of time or memory). Never a half-filled message.
+ */
+import { Drop, type Template } from 'liquidjs';
+import { htmlEngine, liquidMessage, LOCALE_KEY, textEngine } from './liquid.js';
+import { TEMPLATE_CHANNELS, type TemplateDefinition } from './template.js';
+
+/** the largest rendered field */
+export const MAX_FIELD_OUTPUT = 256 * 1024;
+
+export interface CompiledTemplate {
+  readonly definition: TemplateDefinition;
+  readonly version: number;
+  /** locale → field → parsed Liquid */
+  readonly variants: ReadonlyMap<string, ReadonlyMap<string, Template[]>>;
+}
+
+export function compileTemplate(definition: TemplateDefinition, version: number): CompiledTemplate {
+  const html = new Set(TEMPLATE_CHANNELS[definition.channel]?.html ?? []);
+  const variants = new Map<string, Map<string, Template[]>>();
+  for (const [locale, fields] of Object.entries(definition.variants)) {
+    const parsed = new Map<string, Template[]>();
+    for (const [field, source] of Object.entries(fields)) {
+      parsed.set(field, (html.has(field) ? htmlEngine : textEngine).parse(source));
+    }
+    variants.set(locale, parsed);
+  }
+  return { definition, version, variants };
+}
+
+/** What a template sees of the customer and the moment (docs/templates.md). */
+export interface RenderInput {
+  readonly profile: {
+    readonly id: string;
+    readonly userId: string | null;
+    readonly traits: Record<string, unknown>;
+  };
+  /** a computed trait by name, computed on first use */
+  readonly computed: (name: string) => unknown;
+  readonly stage: string | null;
+  readonly segments: readonly string[];
+  readonly journey: { readonly id: string; readonly step: string; readonly entryId: string } | null;
+  readonly message: { readonly key: string };
+  /** the event that triggered the entry, when known */
+  readonly event: { readonly name: string; readonly properties: Record<string, unknown> } | null;
+  readonly now: number;
+  /** a locale asked for explicitly (a preview); otherwise the customer's */
+  readonly locale?: string;
+}
+
+export type Rendered =
+  { ok: true; locale: string; content: Record<string, string> } | { ok: false; reason: string };
+
+/** Computed traits as a Liquid drop: `{{ computed.revenue_total }}` computes just that one. */
+class ComputedDrop extends Drop {
+  constructor(
+    private readonly get: (name: string) => unknown,
+    private readonly defaults: ReadonlyMap<string, unknown>,
+  ) {
+    super();
+  }
+  override liquidMethodMissing(key: string | number): unknown {
+    const v = this.get(String(key));
+    return v === undefined || v === null ? this.defaults.get(String(key)) : v;
+  }
+}
+
+/** The variant for `wanted` (`ja-JP`), else its language (`ja`), else the template's default. */
+export function chooseLocale(t: TemplateDefinition, wanted: string | null): string {
+  if (wanted) {
+    const exact = Object.keys(t.variants).find((l) => l.toLowerCase() === wanted.toLowerCase());
+    if (exact) return exact;
+    const lang = wanted.split(/[-_]/)[0]!.toLowerCase();
+    const byLang = Object.keys(t.variants).find((l) => l.toLowerCase() === lang);
+    if (byLang) return byLang;
+  }
+  return t.defaultLocale;
+}
+
+function text(v: unknown): string | null {
+  return typeof v === 'string' && v.trim() !== '' ? v.trim() : null;
+}
+
+export function renderTemplate(t: CompiledTemplate, input: RenderInput): Rendered {
+  const traits = input.profile.traits;
+  const locale = chooseLocale(
+    t.definition,
+    input.locale ?? text(traits['locale']) ?? text(traits['language']),
+  );
+  const fields = t.variants.get(locale);
+  if (!fields) return { ok: false, reason: `template ${t.definition.name} has no ${locale} variant` };
+  const computedDefaults = new Map<string, unknown>();
+  const scope: Record<string, unknown> = {
+    // A trait set to null or "" counts as missing: it takes the declared default or stops the send.
+    profile: { ...present(traits), id: input.profile.id, user_id: input.profile.userId },
+    stage: input.stage,
+    segments: input.segments,
+    journey: input.journey && {
+      id: input.journey.id,
+      step: input.journey.step,
+      entry_id: input.journey.entryId,
+    },
+    message: { key: input.message.key, locale },
+    event: input.event && { name: input.event.name, properties: input.event.properties },
+    now: new Date(input.now).toISOString(),
+    [LOCALE_KEY]: {
+      locale,
+      timezone: text(traits['timezone']),
+      currency: text(traits['currency'])?.toUpperCase() ?? 'JPY',
+    },
+  };
+  for (const [path, value] of Object.entries(t.definition.defaults)) {
+    const parts = path.split('.');
+    if (parts[0] === 'computed' && parts.length === 2) computedDefaults.set(parts[1]!, value);
+    else setDefault(scope, parts, value);
+  }
+  scope['computed'] = new ComputedDrop(input.computed, computedDefaults);
+  const content: Record<string, string> = {};
+  for (const [field, parsed] of fields) {
+    const engine = TEMPLATE_CHANNELS[t.definition.channel]?.html.includes(field) ? htmlEngine : textEngine;
+    let out: string;
+    try {
+      out = engine.renderSync(parsed, scope) as string;
+    } catch (err) {
+      return { ok: false, reason: `${field}: ${liquidMessage(err)}` };
+    }
+    if (out.length > MAX_FIELD_OUTPUT) {
+      return { ok: false, reason: `${field}: rendered to more than ${MAX_FIELD_OUTPUT} characters` };
+    }
+    content[field] = out;
+  }
+  return { ok: true, locale, content };
+}
+
+function present(traits: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(traits)) if (v !== null && v !== '') out[k] = v;
+  return out;
+}
+
+/** Sets `value` at `path` in `scope` unless a non-empty value is there, copying objects on the way. */
+function setDefault(scope: Record<string, unknown>, path: readonly string[], value: unknown): void {
+  let at = scope;
+  for (let i = 0; i < path.length - 1; i++) {
+    const k = path[i]!;
+    const next = at[k];
+    const copy =
+      typeof next === 'object' && next !== null && !Array.isArray(next) ? { ...(next) } : {};
+    at[k] = copy;
+    at = copy;
+  }
+  const last = path[path.length - 1]!;
+  if (at[last] === undefined || at[last] === null || at[last] === '') at[last] = value;
+}
