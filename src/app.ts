@@ -17,6 +17,7 @@ import { loadSecretKey, SecretBox } from './channels/secret-box.js';
 import { ChannelService } from './engine/delivery/channels.js';
 import { Dispatcher } from './engine/delivery/dispatcher.js';
 import { webhookDriver } from './engine/delivery/drivers.js';
+import { TemplateService } from './engine/delivery/templates.js';
 
 /**
  * The composition root: the one place that picks implementations and wires them together by hand.
@@ -76,11 +77,13 @@ export async function createApp(
   const builder = new SegmentBuilder(store, clock, logger, 1000);
   const engagement = new EngagementService(store, clock, builder);
   const sweeper = new Sweeper(store, clock, logger, config.sweepIntervalMinutes * 60_000);
-  const journeys = new JourneyService(store, clock, engagement);
+  const templates = new TemplateService(store, clock);
+  const journeys = new JourneyService(store, clock, engagement, templates);
   const { channels, dispatcher } = createDelivery(config, store, clock, logger);
   const runner = new JourneyRunner(store, clock, logger, {
     worker: workerName(),
     onQueued: () => dispatcher.nudge(),
+    templates,
   });
   const server = buildServer({
     store,
@@ -90,6 +93,7 @@ export async function createApp(
     journeys,
     channels,
     dispatcher,
+    templates,
     onJourneyWork: () => runner.nudge(),
     logRequests: config.logRequests,
     trustProxy: config.trustProxy,

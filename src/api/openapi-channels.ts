@@ -1,5 +1,5 @@
 /**
- * The channels and messages part of the admin API's OpenAPI document; merged into openapi.ts.
+ * The templates, channels and messages part of the admin API's OpenAPI document; merged into openapi.ts.
  * test/http/delivery.test.ts calls every GET path listed here with real values.
  */
 import { anyJson, auth, error, ok } from './openapi-parts.js';
@@ -12,7 +12,77 @@ const channelParam = {
   description: 'the channel (more arrive with their providers: see docs/channels.md)',
 };
 
+const nameParam = { name: 'name', in: 'path', required: true, schema: { type: 'string' } };
+const templateBody = {
+  required: true,
+  content: { 'application/json': { schema: { $ref: '#/components/schemas/Template' } } },
+};
+const previewBody = (withTemplate: boolean) => ({
+  required: true,
+  content: {
+    'application/json': {
+      schema: {
+        type: 'object',
+        required: ['profile_id', ...(withTemplate ? ['template'] : [])],
+        properties: {
+          profile_id: { type: 'string' },
+          locale: { type: 'string', description: "render this variant instead of the customer's" },
+          ...(withTemplate && { template: { $ref: '#/components/schemas/Template' } }),
+        },
+      },
+    },
+  },
+});
+const previewAnswer = anyJson(
+  '{ok: true, locale, content} or {ok: false, reason}; with template, version, profileId',
+);
+
 export const channelPaths = {
+  '/api/v1/templates': {
+    get: {
+      summary: 'All templates, by name',
+      responses: { 200: anyJson('{templates: Template[]}'), ...auth },
+    },
+    post: {
+      summary: 'Create a template (validated, Liquid syntax included)',
+      description: 'A 400 names the field, line and column: `variants.en.html: line 2, column 3: …`.',
+      requestBody: templateBody,
+      responses: { 201: ok('#/components/schemas/Template'), 400: error, ...auth, 409: error },
+    },
+  },
+  '/api/v1/templates/preview': {
+    post: {
+      summary: 'Render an unsaved template for a customer',
+      requestBody: previewBody(true),
+      responses: { 200: previewAnswer, 400: error, ...auth, 404: error },
+    },
+  },
+  '/api/v1/templates/{name}': {
+    get: {
+      summary: 'A template',
+      parameters: [nameParam],
+      responses: { 200: ok('#/components/schemas/Template'), ...auth, 404: error },
+    },
+    put: {
+      summary: 'Replace a template (its version grows by one)',
+      parameters: [nameParam],
+      requestBody: templateBody,
+      responses: { 200: ok('#/components/schemas/Template'), 400: error, ...auth, 404: error },
+    },
+    delete: {
+      summary: 'Delete a template no live journey sends',
+      parameters: [nameParam],
+      responses: { 204: { description: 'deleted' }, 400: error, ...auth, 404: error },
+    },
+  },
+  '/api/v1/templates/{name}/preview': {
+    post: {
+      summary: 'Render a template for a customer as a send would now',
+      parameters: [nameParam],
+      requestBody: previewBody(false),
+      responses: { 200: previewAnswer, 400: error, ...auth, 404: error },
+    },
+  },
   '/api/v1/channels': {
     get: {
       summary: "The workspace's configured channels (credentials are listed by name, never shown)",
@@ -110,6 +180,29 @@ const dateTime = { type: 'string', format: 'date-time' };
 const nullableDate = { type: ['string', 'null'], format: 'date-time' };
 
 export const channelSchemas = {
+  Template: {
+    type: 'object',
+    required: ['name', 'channel', 'variants'],
+    description: 'see docs/templates.md',
+    properties: {
+      name: { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,100}$' },
+      channel: { enum: ['email', 'push', 'web_push', 'sms', 'line', 'in_app'] },
+      default_locale: { type: 'string', description: 'defaults to the first locale in variants' },
+      variants: {
+        type: 'object',
+        description: 'locale → field → Liquid source; e-mail: subject and html and/or text (preheader)',
+        additionalProperties: { type: 'object', additionalProperties: { type: 'string', maxLength: 100000 } },
+      },
+      defaults: {
+        type: 'object',
+        description: 'variable path (profile.first_name) → value used when the customer has none',
+        additionalProperties: { type: ['string', 'number', 'boolean'] },
+      },
+      version: { type: 'integer', readOnly: true },
+      createdAt: { ...dateTime, readOnly: true },
+      updatedAt: { ...dateTime, readOnly: true },
+    },
+  },
   Channel: {
     type: 'object',
     properties: {

@@ -6,6 +6,8 @@ import { registerJourneyRoutes } from '../api/journey-routes.js';
 import type { JourneyService } from '../engine/journeys/service.js';
 import type { Clock } from '../domain/clock.js';
 import { registerChannelRoutes } from '../api/channel-routes.js';
+import { registerTemplateRoutes } from '../api/template-routes.js';
+import type { TemplateService } from '../engine/delivery/templates.js';
 import type { ChannelService } from '../engine/delivery/channels.js';
 import type { Dispatcher } from '../engine/delivery/dispatcher.js';
 import { registerIngestRoutes } from '../ingest/routes.js';
@@ -22,6 +24,7 @@ export interface ServerDeps {
   journeys: JourneyService;
   channels: ChannelService;
   dispatcher: Dispatcher;
+  templates: TemplateService;
   /** called when ingestion made or woke journey entries (the runner looks at once) */
   onJourneyWork?: () => void;
   /** log one line per request (off by default: at 50,000 events/s that is most of the log). */
@@ -56,6 +59,7 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
   registerApiRoutes(app, { store: deps.store, auth });
   registerEngagementRoutes(app, { store: deps.store, auth, engagement: deps.engagement, clock: deps.clock });
   registerJourneyRoutes(app, { store: deps.store, auth, journeys: deps.journeys, clock: deps.clock });
+  registerTemplateRoutes(app, { auth, templates: deps.templates });
   registerChannelRoutes(app, {
     store: deps.store,
     auth,

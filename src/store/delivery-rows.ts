@@ -1,5 +1,5 @@
 /** Row shapes of the outbox and channel tables, and their conversion, shared by both adapters. */
-import type { ChannelRecord, ClaimedMessage } from './delivery-store.js';
+import type { ChannelRecord, ClaimedMessage, TemplateRecord } from './delivery-store.js';
 import { json, num, type Num } from './rows.js';
 
 export interface OutboxRowDb {
@@ -43,6 +43,26 @@ export function channelRecord(r: ChannelRowDb): ChannelRecord {
     provider: r.provider,
     settings: json<Record<string, unknown>>(r.settings),
     secrets: r.secrets,
+    updatedAt: num(r.updated_at),
+  };
+}
+
+export interface TemplateRowDb {
+  name: string;
+  channel: string;
+  definition: string | object;
+  version: Num;
+  created_at: Num;
+  updated_at: Num;
+}
+
+export function templateRecord(r: TemplateRowDb): TemplateRecord {
+  return {
+    name: r.name,
+    channel: r.channel,
+    definition: json<unknown>(r.definition),
+    version: num(r.version),
+    createdAt: num(r.created_at),
     updatedAt: num(r.updated_at),
   };
 }

@@ -80,6 +80,16 @@ export interface ChannelRecord {
   readonly updatedAt: number;
 }
 
+export interface TemplateRecord {
+  readonly name: string;
+  readonly channel: string;
+  /** the validated definition (domain/templates/template.ts), as the API shows it */
+  readonly definition: unknown;
+  readonly version: number;
+  readonly createdAt: number;
+  readonly updatedAt: number;
+}
+
 export interface DeliveryStore {
   /**
    * Claims up to `limit` messages whose next attempt is due (every workspace) for `worker`, hiding each
@@ -102,4 +112,20 @@ export interface DeliveryStore {
   putChannel(ws: string, record: ChannelRecord): Promise<void>;
   /** False when the channel was not configured. */
   deleteChannel(ws: string, channel: string): Promise<boolean>;
+
+  /**
+   * Creates a template (version 1) or replaces one (the version grows by one); `create` refuses to
+   * replace (ConflictError) and `replace` to create (NotFoundError). Returns the stored record.
+   */
+  putTemplate(
+    ws: string,
+    t: { name: string; channel: string; definition: unknown },
+    mode: 'create' | 'replace',
+    now: number,
+  ): Promise<TemplateRecord>;
+  getTemplate(ws: string, name: string): Promise<TemplateRecord | null>;
+  /** By name. */
+  listTemplates(ws: string): Promise<TemplateRecord[]>;
+  /** False when there was none. */
+  deleteTemplate(ws: string, name: string): Promise<boolean>;
 }

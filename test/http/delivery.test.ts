@@ -46,6 +46,12 @@ beforeAll(async () => {
   await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
   hookUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks/kizuna`;
   await ingest([track('seed', 'Cart Abandoned')]);
+  const template = await admin('POST', '/templates', {
+    name: 'cart',
+    channel: 'email',
+    variants: { en: { subject: 'Your cart', text: 'Still thinking it over?' } },
+  });
+  expect(template.status).toBe(201);
   const journey = {
     name: 'Cart rescue',
     trigger: { event: 'Cart Abandoned' },
@@ -255,7 +261,10 @@ describe('channel configuration API', () => {
     const key = (await abandonCart('documented'))['webhook']!.key;
     for (const [path, ops] of Object.entries(channelPaths)) {
       if (!('get' in ops)) continue;
-      const concrete = path.replace('{channel}', 'webhook').replace('{key}', encodeURIComponent(key));
+      const concrete = path
+        .replace('{channel}', 'webhook')
+        .replace('{key}', encodeURIComponent(key))
+        .replace('{name}', 'cart');
       const r = await get(`${s.url}${concrete}`, s.ws.adminKey);
       expect(r.status, concrete).toBe(200);
     }

@@ -17,6 +17,7 @@ import { SecretBox } from '../../src/channels/secret-box.js';
 import { ChannelService } from '../../src/engine/delivery/channels.js';
 import { Dispatcher } from '../../src/engine/delivery/dispatcher.js';
 import { webhookDriver } from '../../src/engine/delivery/drivers.js';
+import { TemplateService } from '../../src/engine/delivery/templates.js';
 
 export const T0 = Date.UTC(2026, 10, 1, 9);
 
@@ -50,8 +51,9 @@ export async function startTestServer(opts: { trustProxy?: boolean } = {}): Prom
   const builder = new SegmentBuilder(store, clock, logger);
   const engagement = new EngagementService(store, clock, builder);
   const sweeper = new Sweeper(store, clock, logger, 60 * 60_000);
-  const journeys = new JourneyService(store, clock, engagement);
-  const runner = new JourneyRunner(store, clock, logger, { worker: 'test' });
+  const templates = new TemplateService(store, clock);
+  const journeys = new JourneyService(store, clock, engagement, templates);
+  const runner = new JourneyRunner(store, clock, logger, { worker: 'test', templates });
   const channels = new ChannelService(store, clock, new SecretBox(randomBytes(32)));
   const dispatcher = new Dispatcher(store, clock, logger, channels, {
     worker: 'test',
@@ -66,6 +68,7 @@ export async function startTestServer(opts: { trustProxy?: boolean } = {}): Prom
     journeys,
     channels,
     dispatcher,
+    templates,
     trustProxy: opts.trustProxy ?? false,
   });
   const address = await server.listen({ port: 0, host: '127.0.0.1' });

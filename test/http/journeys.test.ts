@@ -71,6 +71,23 @@ const welcome = {
 
 beforeAll(async () => {
   s = await startTestServer();
+  // The templates the journeys send must exist in the workspace.
+  for (const [name, channel] of [
+    ['thank-you', 'email'],
+    ['thank-you-v2', 'email'],
+    ['get-the-app', 'email'],
+    ['digest', 'email'],
+    ['sale', 'email'],
+    ['recommendations', 'push'],
+    ['news', 'push'],
+  ]) {
+    const fields =
+      channel === 'email'
+        ? { subject: name, text: 'Hi {{ profile.first_name | default: "there" }}' }
+        : { title: name, body: 'For you' };
+    const t = await admin('POST', '/templates', { name, channel, variants: { en: fields } });
+    expect(t.status).toBe(201);
+  }
   // The events and traits the journeys name must exist in the workspace.
   await ingest([
     track('seed', 'Order Completed', { revenue: 1 }),
@@ -305,6 +322,7 @@ describe('broadcasts and scheduled journeys', () => {
     expect(issuesOf(unknown.body)).toEqual([
       'segment: names no segment of the workspace ("seg_nope")',
       expect.stringMatching(/^channel: must be one of: email/),
+      'template: names no template of the workspace ("t")',
     ]);
     const r = await admin('POST', '/broadcasts', {
       name: 'December sale',

@@ -305,5 +305,50 @@ export function deliveryContract(name: string, harness: () => StoreHarness): voi
       expect(await store.deleteChannel(ws, 'email')).toBe(false);
       expect((await store.listChannels(ws)).map((c) => c.channel)).toEqual(['webhook']);
     });
+
+    it('stores templates with growing versions, refusing a second create and a replace of nothing', async () => {
+      const def = {
+        name: 'hello',
+        channel: 'email',
+        variants: { en: { subject: 'Hi', text: 'こんにちは' } },
+      };
+      const created = await store.putTemplate(
+        ws,
+        { name: 'hello', channel: 'email', definition: def },
+        'create',
+        T0,
+      );
+      expect(created).toEqual({
+        name: 'hello',
+        channel: 'email',
+        definition: def,
+        version: 1,
+        createdAt: T0,
+        updatedAt: T0,
+      });
+      await expect(
+        store.putTemplate(ws, { name: 'hello', channel: 'email', definition: def }, 'create', T0),
+      ).rejects.toMatchObject({ name: 'ConflictError' });
+      await expect(
+        store.putTemplate(ws, { name: 'nope', channel: 'email', definition: def }, 'replace', T0),
+      ).rejects.toMatchObject({ name: 'NotFoundError' });
+      const changed = { ...def, channel: 'sms', variants: { en: { body: 'Hi' } } };
+      const v2 = await store.putTemplate(
+        ws,
+        { name: 'hello', channel: 'sms', definition: changed },
+        'replace',
+        T0 + 5,
+      );
+      expect(v2).toMatchObject({ version: 2, channel: 'sms', createdAt: T0, updatedAt: T0 + 5 });
+      expect(await store.getTemplate(ws, 'hello')).toEqual(v2);
+      await store.putTemplate(ws, { name: 'after', channel: 'sms', definition: changed }, 'create', T0);
+      expect((await store.listTemplates(ws)).map((t) => t.name)).toEqual(['after', 'hello']);
+      const other = (await store.createWorkspace({ name: 'other', writeKeyHash: 'w2', adminKeyHash: 'a2' }))
+        .id;
+      expect(await store.getTemplate(other, 'hello')).toBeNull();
+      expect(await store.deleteTemplate(ws, 'hello')).toBe(true);
+      expect(await store.deleteTemplate(ws, 'hello')).toBe(false);
+      expect(await store.getTemplate(ws, 'hello')).toBeNull();
+    });
   });
 }

@@ -15,7 +15,11 @@ function catalog(overrides: Partial<JourneyCatalog> = {}): JourneyCatalog {
         'track:Unsubscribed',
       ]),
     }),
-    templates: new Set(['welcome', 'offer_sms', 'offer_push']),
+    templates: new Map([
+      ['welcome', 'email'],
+      ['offer_sms', 'sms'],
+      ['offer_push', 'push'],
+    ]),
     ...overrides,
   };
 }
@@ -602,6 +606,12 @@ describe('parseJourney rejects, naming the field', () => {
   it('an unknown template when the catalog lists templates', () => {
     expect(issue(journey({}, { hello: send('done', 'not_a_template'), done: exit }))).toBe(
       'steps.hello.template: names no template of the workspace ("not_a_template")',
+    );
+  });
+
+  it('a template of another channel than the step sends on', () => {
+    expect(issue(journey({}, { hello: send('done', 'offer_sms'), done: exit }))).toBe(
+      'steps.hello.template: "offer_sms" is a sms template, not email',
     );
   });
 

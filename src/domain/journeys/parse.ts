@@ -15,8 +15,8 @@ export const CHANNELS = ['email', 'webhook', 'push', 'web_push', 'sms', 'line', 
 export const JOURNEY_LIMITS = { steps: 200, variants: 10, branches: 20, traits: 50, exitEvents: 10 } as const;
 
 export interface JourneyCatalog extends RuleCatalog {
-  /** template names of the workspace; null while no template store exists (any name is accepted) */
-  readonly templates: ReadonlySet<string> | null;
+  /** the workspace's templates, name → channel; null: any name is accepted (`allow_unknown`) */
+  readonly templates: ReadonlyMap<string, string> | null;
 }
 
 export type JourneyParse = { ok: true; journey: Journey } | { ok: false; issues: RuleIssue[] };
@@ -276,8 +276,17 @@ class JourneyParser {
           this.issues.add(`${at}.channel`, `must be one of: ${CHANNELS.join(', ')}`);
         }
         const template = text(v['template'], `${at}.template`, this.issues);
-        if (template && this.catalog.templates && !this.catalog.templates.has(template)) {
+        const templateChannel = template ? this.catalog.templates?.get(template) : undefined;
+        if (template && this.catalog.templates && templateChannel === undefined) {
           this.issues.add(`${at}.template`, `names no template of the workspace ("${template}")`);
+        } else if (
+          template &&
+          channel &&
+          (CHANNELS as readonly string[]).includes(channel) &&
+          templateChannel !== undefined &&
+          templateChannel !== channel
+        ) {
+          this.issues.add(`${at}.template`, `"${template}" is a ${templateChannel} template, not ${channel}`);
         }
         const n = next();
         return channel && template && n ? { type: 'send', id, channel, template, next: n } : undefined;

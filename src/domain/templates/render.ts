@@ -147,8 +147,7 @@ function setDefault(scope: Record<string, unknown>, path: readonly string[], val
   for (let i = 0; i < path.length - 1; i++) {
     const k = path[i]!;
     const next = at[k];
-    const copy =
-      typeof next === 'object' && next !== null && !Array.isArray(next) ? { ...(next) } : {};
+    const copy = typeof next === 'object' && next !== null && !Array.isArray(next) ? { ...next } : {};
     at[k] = copy;
     at = copy;
   }

@@ -1,7 +1,9 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../../domain/clock.js';
 import { compileDefinitions, type Definitions } from '../../domain/engagement/definitions.js';
-import { evaluateDraft } from '../../domain/engagement/evaluate.js';
+import { computedTraitsOf, evaluateDraft } from '../../domain/engagement/evaluate.js';
+import { renderTemplate } from '../../domain/templates/render.js';
+import { TemplateService } from '../delivery/templates.js';
 import type { NormalizedEvent } from '../../domain/event.js';
 import { compileJourney } from '../../domain/journeys/compile.js';
 import { advance, type Action, type StepContext } from '../../domain/journeys/machine.js';
@@ -24,6 +26,8 @@ export interface RunnerOptions {
   readonly pollMs?: number;
   /** called after a batch stored messages in the outbox (the dispatcher looks at once) */
   readonly onQueued?: () => void;
+  /** the workspace templates sends render (one is made over the store when not given) */
+  readonly templates?: TemplateService;
 }
 
 /**
@@ -40,6 +44,7 @@ export class JourneyRunner {
   private readonly journeys = new Map<string, Journey | null>();
   private readonly definitions = new Map<string, { at: number; defs: Definitions }>();
   private readonly loop: PollLoop;
+  private readonly templates: TemplateService;
 
   constructor(
     private readonly store: Store,
@@ -49,6 +54,7 @@ export class JourneyRunner {
   ) {
     this.batch = opts.batch ?? 1000;
     this.leaseMs = opts.leaseMs ?? 60_000;
+    this.templates = opts.templates ?? new TemplateService(store, clock);
     this.loop = new PollLoop(() => this.runOnce(), {
       batch: this.batch,
       pollMs: opts.pollMs ?? 100,
@@ -225,11 +231,79 @@ export class JourneyRunner {
       exitReason: out.exitReason,
       log: out.log,
       actions: out.actions.filter((a) => a.kind === 'list'),
-      messages: out.actions.flatMap((a) => {
-        const m = outboxMessage(a, now);
-        return m ? [m] : [];
-      }),
+      messages: await this.compose(entry, out.actions, profile, defs, now),
     };
+  }
+
+  /**
+   * The outbox messages of a step's actions: a webhook as it is; a send rendered with its template for
+   * this customer now (so what is queued is what will be sent), or skipped with the reason it cannot
+   * be rendered.
+   */
+  private async compose(
+    entry: ClaimedEntry,
+    actions: readonly Action[],
+    profile: ProfileState | null,
+    defs: Definitions | null,
+    now: number,
+  ): Promise<OutboxMessage[]> {
+    const out: OutboxMessage[] = [];
+    for (const a of actions) {
+      if (a.kind === 'webhook') {
+        out.push({
+          key: a.key,
+          step: a.step,
+          channel: 'webhook',
+          template: null,
+          payload: { url: a.url, body: a.body },
+          status: 'queued',
+          nextAttemptAt: now,
+          reason: null,
+        });
+        continue;
+      }
+      if (a.kind !== 'send') continue;
+      const base = { key: a.key, step: a.step, channel: a.channel, template: a.template };
+      const skip = (reason: string): OutboxMessage => ({
+        ...base,
+        payload: {},
+        status: 'skipped',
+        nextAttemptAt: null,
+        reason,
+      });
+      const template = await this.templates.forSend(entry.workspaceId, a.template);
+      if (!profile || !defs) {
+        out.push(skip('the customer no longer exists'));
+      } else if (!template) {
+        out.push(skip(`no template named "${a.template}"`));
+      } else if (template.definition.channel !== a.channel) {
+        out.push(skip(`"${a.template}" is a ${template.definition.channel} template, not ${a.channel}`));
+      } else {
+        const computed = computedTraitsOf(profile, defs, now);
+        const r = renderTemplate(template, {
+          profile: { id: profile.id, userId: profile.userId, traits: profile.traits },
+          computed: (name) => computed.get(name),
+          stage: profile.engagement.stage,
+          segments: profile.engagement.segments,
+          journey: { id: entry.journeyId, step: a.step, entryId: entry.id },
+          message: { key: a.key },
+          event: null,
+          now,
+        });
+        out.push(
+          r.ok
+            ? {
+                ...base,
+                payload: { template_version: template.version, locale: r.locale, content: r.content },
+                status: 'queued',
+                nextAttemptAt: now,
+                reason: null,
+              }
+            : skip(`template ${a.template} v${template.version}: ${r.reason}`),
+        );
+      }
+    }
+    return out;
   }
 
   /** Runs in the background until stop(): a batch at a time, sleeping between polls when idle. */
@@ -245,25 +319,6 @@ export class JourneyRunner {
   stop(): Promise<void> {
     return this.loop.stop();
   }
-}
-
-/** A send or webhook action as an outbox message, due at once. */
-function outboxMessage(a: Action, now: number): OutboxMessage | null {
-  const queued = { status: 'queued' as const, nextAttemptAt: now, reason: null };
-  if (a.kind === 'webhook') {
-    return {
-      key: a.key,
-      step: a.step,
-      channel: 'webhook',
-      template: null,
-      payload: { url: a.url, body: a.body },
-      ...queued,
-    };
-  }
-  if (a.kind === 'send') {
-    return { key: a.key, step: a.step, channel: a.channel, template: a.template, payload: {}, ...queued };
-  }
-  return null;
 }
 
 function timezoneOf(p: ProfileState | null): string | null {

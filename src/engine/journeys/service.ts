@@ -3,6 +3,7 @@ import { compileDefinitions } from '../../domain/engagement/definitions.js';
 import { evaluateDraft } from '../../domain/engagement/evaluate.js';
 import { eventKey } from '../../domain/facts/facts.js';
 import { parseJourney, type JourneyCatalog } from '../../domain/journeys/parse.js';
+import type { TemplateService } from '../delivery/templates.js';
 import type { Journey } from '../../domain/journeys/types.js';
 import { nextRun } from '../../domain/journeys/time.js';
 import { isObject } from '../../domain/rules/schema-values.js';
@@ -61,18 +62,33 @@ export class JourneyService {
     private readonly store: Store,
     private readonly clock: Clock,
     private readonly engagement: EngagementService,
+    private readonly templates: TemplateService,
   ) {}
 
-  private async validate(ws: string, body: unknown, allowUnknown: boolean): Promise<Journey> {
+  /**
+   * With `allowUnknown`, event names, trait keys and templates the workspace does not have yet are
+   * accepted; `checkTemplates` checks templates all the same (broadcasts, whose only reference is one).
+   */
+  private async validate(
+    ws: string,
+    body: unknown,
+    allowUnknown: boolean,
+    checkTemplates = false,
+  ): Promise<Journey> {
     const rules = await this.engagement.catalog(ws, undefined, !allowUnknown);
-    const catalog: JourneyCatalog = { ...rules, templates: null };
+    const templates = allowUnknown && !checkTemplates ? null : await this.templates.catalog(ws);
+    const catalog: JourneyCatalog = { ...rules, templates };
     const p = parseJourney(body, catalog);
     if (!p.ok) throw new ValidationError(p.issues);
     return p.journey;
   }
 
-  async create(ws: string, body: unknown, opts: { allowUnknown: boolean }): Promise<JourneyView> {
-    const j = await this.validate(ws, body, opts.allowUnknown);
+  async create(
+    ws: string,
+    body: unknown,
+    opts: { allowUnknown: boolean; checkTemplates?: boolean },
+  ): Promise<JourneyView> {
+    const j = await this.validate(ws, body, opts.allowUnknown, opts.checkTemplates);
     return this.store.createJourney(
       ws,
       { id: newId('jr', this.clock.now()), name: j.name, draft: body },
@@ -151,7 +167,7 @@ export class JourneyService {
     };
     let j: JourneyView;
     try {
-      j = await this.create(ws, definition, { allowUnknown: true });
+      j = await this.create(ws, definition, { allowUnknown: true, checkTemplates: true });
     } catch (err) {
       // The definition is made here, so name the broadcast's own fields, not the journey's.
       if (!(err instanceof ValidationError)) throw err;

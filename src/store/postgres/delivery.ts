@@ -2,8 +2,22 @@
  * The outbox and channel configuration on PostgreSQL. Claims lock without waiting (`SKIP LOCKED`), so
  * concurrent dispatchers split the due messages; results apply only where the claim is still held.
  */
-import type { ChannelRecord, ClaimedMessage, MessageEvent, MessageResult } from '../delivery-store.js';
-import { channelRecord, claimedMessage, type ChannelRowDb, type OutboxRowDb } from '../delivery-rows.js';
+import type {
+  ChannelRecord,
+  ClaimedMessage,
+  MessageEvent,
+  MessageResult,
+  TemplateRecord,
+} from '../delivery-store.js';
+import { ConflictError, NotFoundError } from '../../errors.js';
+import {
+  channelRecord,
+  claimedMessage,
+  templateRecord,
+  type ChannelRowDb,
+  type OutboxRowDb,
+  type TemplateRowDb,
+} from '../delivery-rows.js';
 import { cmp } from './journeys.js';
 import { named, type Sql } from './pg-driver.js';
 import type { JourneyMessage } from '../journey-store.js';
@@ -127,6 +141,60 @@ export async function deleteChannel(sql: Sql, ws: string, channel: string): Prom
   const rows = await sql.query('DELETE FROM channels WHERE workspace_id = $1 AND channel = $2 RETURNING 1', [
     ws,
     channel,
+  ]);
+  return rows.length > 0;
+}
+
+/**
+ * One statement each way, so two writers racing for a new name meet at the primary key (the loser's
+ * create answers 409) and two replacements of one template serialise on its row.
+ */
+export async function putTemplate(
+  sql: Sql,
+  ws: string,
+  t: { name: string; channel: string; definition: unknown },
+  mode: 'create' | 'replace',
+  now: number,
+): Promise<TemplateRecord> {
+  const rows =
+    mode === 'create'
+      ? await sql.query<TemplateRowDb>(
+          `INSERT INTO templates (workspace_id, name, channel, definition, version, created_at, updated_at)
+           VALUES ($1, $2, $3, $4::jsonb, 1, $5, $5) ON CONFLICT DO NOTHING RETURNING *`,
+          [ws, t.name, t.channel, JSON.stringify(t.definition), now],
+        )
+      : await sql.query<TemplateRowDb>(
+          `UPDATE templates SET channel = $3, definition = $4::jsonb, version = version + 1, updated_at = $5
+           WHERE workspace_id = $1 AND name = $2 RETURNING *`,
+          [ws, t.name, t.channel, JSON.stringify(t.definition), now],
+        );
+  if (!rows[0]) {
+    if (mode === 'create') throw new ConflictError(`a template named "${t.name}" already exists`);
+    throw new NotFoundError(`no template named "${t.name}"`);
+  }
+  return templateRecord(rows[0]);
+}
+
+export async function getTemplate(sql: Sql, ws: string, name: string): Promise<TemplateRecord | null> {
+  const rows = await sql.query<TemplateRowDb>(
+    'SELECT * FROM templates WHERE workspace_id = $1 AND name = $2',
+    [ws, name],
+  );
+  return rows[0] ? templateRecord(rows[0]) : null;
+}
+
+export async function listTemplates(sql: Sql, ws: string): Promise<TemplateRecord[]> {
+  const rows = await sql.query<TemplateRowDb>(
+    'SELECT * FROM templates WHERE workspace_id = $1 ORDER BY name',
+    [ws],
+  );
+  return rows.map(templateRecord);
+}
+
+export async function deleteTemplate(sql: Sql, ws: string, name: string): Promise<boolean> {
+  const rows = await sql.query('DELETE FROM templates WHERE workspace_id = $1 AND name = $2 RETURNING 1', [
+    ws,
+    name,
   ]);
   return rows.length > 0;
 }

@@ -1,6 +1,12 @@
 import type { EnterCustomer, EntrySpec } from '../journey-store.js';
 import * as delivery from './delivery.js';
-import type { ChannelRecord, ClaimedMessage, MessageEvent, MessageResult } from '../delivery-store.js';
+import type {
+  ChannelRecord,
+  ClaimedMessage,
+  MessageEvent,
+  MessageResult,
+  TemplateRecord,
+} from '../delivery-store.js';
 import type pg from 'pg';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -561,6 +567,27 @@ export class PostgresStore implements Store {
 
   deleteChannel(ws: string, channel: string): Promise<boolean> {
     return guarded(() => delivery.deleteChannel(this.sql, ws, channel));
+  }
+
+  putTemplate(
+    ws: string,
+    t: { name: string; channel: string; definition: unknown },
+    mode: 'create' | 'replace',
+    now: number,
+  ): Promise<TemplateRecord> {
+    return guarded(() => delivery.putTemplate(this.sql, ws, t, mode, now));
+  }
+
+  getTemplate(ws: string, name: string): Promise<TemplateRecord | null> {
+    return guarded(() => delivery.getTemplate(this.sql, ws, name));
+  }
+
+  listTemplates(ws: string): Promise<TemplateRecord[]> {
+    return guarded(() => delivery.listTemplates(this.sql, ws));
+  }
+
+  deleteTemplate(ws: string, name: string): Promise<boolean> {
+    return guarded(() => delivery.deleteTemplate(this.sql, ws, name));
   }
 
   /** The name is checked before writing; two writers racing for it meet at the unique constraint. */

@@ -2,8 +2,22 @@
  * The outbox and channel configuration on SQLite. Claims and results run on the writer connection
  * inside the writer's IMMEDIATE transaction; the reads run on the reader connection.
  */
-import type { ChannelRecord, ClaimedMessage, MessageEvent, MessageResult } from '../delivery-store.js';
-import { claimedMessage, channelRecord, type ChannelRowDb, type OutboxRowDb } from '../delivery-rows.js';
+import type {
+  ChannelRecord,
+  ClaimedMessage,
+  MessageEvent,
+  MessageResult,
+  TemplateRecord,
+} from '../delivery-store.js';
+import { ConflictError, NotFoundError } from '../../errors.js';
+import {
+  claimedMessage,
+  channelRecord,
+  templateRecord,
+  type ChannelRowDb,
+  type OutboxRowDb,
+  type TemplateRowDb,
+} from '../delivery-rows.js';
 import type { Prepare } from './statements.js';
 import type { JourneyMessage } from '../journey-store.js';
 import { journeyMessage, type MessageRowDb } from '../journey-rows.js';
@@ -83,4 +97,47 @@ export function putChannel(prep: Prepare, ws: string, c: ChannelRecord): void {
 
 export function deleteChannel(prep: Prepare, ws: string, channel: string): boolean {
   return prep('DELETE FROM channels WHERE workspace_id = ? AND channel = ?').run(ws, channel).changes > 0;
+}
+
+export function putTemplate(
+  prep: Prepare,
+  ws: string,
+  t: { name: string; channel: string; definition: unknown },
+  mode: 'create' | 'replace',
+  now: number,
+): TemplateRecord {
+  const current = getTemplate(prep, ws, t.name);
+  if (mode === 'create' && current) throw new ConflictError(`a template named "${t.name}" already exists`);
+  if (mode === 'replace' && !current) throw new NotFoundError(`no template named "${t.name}"`);
+  const record: TemplateRecord = {
+    name: t.name,
+    channel: t.channel,
+    definition: t.definition,
+    version: (current?.version ?? 0) + 1,
+    createdAt: current?.createdAt ?? now,
+    updatedAt: now,
+  };
+  prep(
+    `INSERT INTO templates (workspace_id, name, channel, definition, version, created_at, updated_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?)
+     ON CONFLICT (workspace_id, name) DO UPDATE SET channel = excluded.channel, definition = excluded.definition,
+       version = excluded.version, updated_at = excluded.updated_at`,
+  ).run(ws, t.name, t.channel, JSON.stringify(t.definition), record.version, record.createdAt, now);
+  return record;
+}
+
+export function getTemplate(r: Prepare, ws: string, name: string): TemplateRecord | null {
+  const row = r('SELECT * FROM templates WHERE workspace_id = ? AND name = ?').get(ws, name) as
+    TemplateRowDb | undefined;
+  return row ? templateRecord(row) : null;
+}
+
+export function listTemplates(r: Prepare, ws: string): TemplateRecord[] {
+  return (r('SELECT * FROM templates WHERE workspace_id = ? ORDER BY name').all(ws) as TemplateRowDb[]).map(
+    templateRecord,
+  );
+}
+
+export function deleteTemplate(prep: Prepare, ws: string, name: string): boolean {
+  return prep('DELETE FROM templates WHERE workspace_id = ? AND name = ?').run(ws, name).changes > 0;
 }

@@ -1,6 +1,12 @@
 import type { EnterCustomer, EntrySpec } from '../journey-store.js';
 import * as delivery from './delivery.js';
-import type { ChannelRecord, ClaimedMessage, MessageEvent, MessageResult } from '../delivery-store.js';
+import type {
+  ChannelRecord,
+  ClaimedMessage,
+  MessageEvent,
+  MessageResult,
+  TemplateRecord,
+} from '../delivery-store.js';
 import type Database from 'better-sqlite3';
 import type { Clock } from '../../domain/clock.js';
 import type { JsonObject, NormalizedEvent } from '../../domain/event.js';
@@ -496,6 +502,27 @@ export class SqliteStore implements Store {
 
   deleteChannel(ws: string, channel: string): Promise<boolean> {
     return this.writes.deleteChannel(ws, channel);
+  }
+
+  putTemplate(
+    ws: string,
+    t: { name: string; channel: string; definition: unknown },
+    mode: 'create' | 'replace',
+    now: number,
+  ): Promise<TemplateRecord> {
+    return this.writes.putTemplate(ws, t, mode, now);
+  }
+
+  async getTemplate(ws: string, name: string): Promise<TemplateRecord | null> {
+    return Promise.resolve(delivery.getTemplate(this.r, ws, name));
+  }
+
+  async listTemplates(ws: string): Promise<TemplateRecord[]> {
+    return Promise.resolve(delivery.listTemplates(this.r, ws));
+  }
+
+  deleteTemplate(ws: string, name: string): Promise<boolean> {
+    return this.writes.deleteTemplate(ws, name);
   }
 
   async close(): Promise<void> {

@@ -1,5 +1,5 @@
 import type { EnterCustomer, EntrySpec } from '../journey-store.js';
-import type { ChannelRecord, ClaimedMessage, MessageResult } from '../delivery-store.js';
+import type { ChannelRecord, ClaimedMessage, MessageResult, TemplateRecord } from '../delivery-store.js';
 import { Worker } from 'node:worker_threads';
 import type { NormalizedEvent } from '../../domain/event.js';
 import { ConflictError, NotFoundError, StoreUnavailableError } from '../../errors.js';
@@ -203,6 +203,19 @@ export class ThreadWriter implements SqliteWrites {
 
   deleteChannel(ws: string, channel: string): Promise<boolean> {
     return this.invoke('deleteChannel', ws, channel);
+  }
+
+  putTemplate(
+    ws: string,
+    t: { name: string; channel: string; definition: unknown },
+    mode: 'create' | 'replace',
+    now: number,
+  ): Promise<TemplateRecord> {
+    return this.invoke('putTemplate', ws, t, mode, now);
+  }
+
+  deleteTemplate(ws: string, name: string): Promise<boolean> {
+    return this.invoke('deleteTemplate', ws, name);
   }
 
   /** Commits what is pending, closes the connection, then stops the thread. */

@@ -23,7 +23,7 @@ import {
 import * as journeys from './journeys.js';
 import * as runs from './journey-runs.js';
 import * as delivery from './delivery.js';
-import type { ChannelRecord, ClaimedMessage, MessageResult } from '../delivery-store.js';
+import type { ChannelRecord, ClaimedMessage, MessageResult, TemplateRecord } from '../delivery-store.js';
 import type { ClaimedEntry, EntryResult, JourneyView, ScheduledRun } from '../journey-store.js';
 
 const MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'migrations');
@@ -87,6 +87,13 @@ export interface SqliteWrites {
   completeMessages(results: readonly MessageResult[], now: number): Promise<number>;
   putChannel(ws: string, record: ChannelRecord): Promise<void>;
   deleteChannel(ws: string, channel: string): Promise<boolean>;
+  putTemplate(
+    ws: string,
+    t: { name: string; channel: string; definition: unknown },
+    mode: 'create' | 'replace',
+    now: number,
+  ): Promise<TemplateRecord>;
+  deleteTemplate(ws: string, name: string): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -326,6 +333,19 @@ export class SqliteWriter implements SqliteWrites {
 
   deleteChannel(ws: string, channel: string): Promise<boolean> {
     return this.exclusive(() => delivery.deleteChannel(this.w, ws, channel));
+  }
+
+  putTemplate(
+    ws: string,
+    t: { name: string; channel: string; definition: unknown },
+    mode: 'create' | 'replace',
+    now: number,
+  ): Promise<TemplateRecord> {
+    return this.exclusive(() => delivery.putTemplate(this.w, ws, t, mode, now));
+  }
+
+  deleteTemplate(ws: string, name: string): Promise<boolean> {
+    return this.exclusive(() => delivery.deleteTemplate(this.w, ws, name));
   }
 
   ingest(workspaceId: string, events: readonly NormalizedEvent[], now: number): Promise<IngestResult> {

@@ -1,0 +1,187 @@
+import type { Clock } from '../../domain/clock.js';
+import { compileJourney } from '../../domain/journeys/compile.js';
+import { compileDefinitions } from '../../domain/engagement/definitions.js';
+import { computedTraitsOf } from '../../domain/engagement/evaluate.js';
+import {
+  compileTemplate,
+  renderTemplate,
+  type CompiledTemplate,
+  type Rendered,
+} from '../../domain/templates/render.js';
+import { parseTemplate, templateJson, type TemplateDefinition } from '../../domain/templates/template.js';
+import { NotFoundError, ValidationError } from '../../errors.js';
+import type { TemplateRecord } from '../../store/delivery-store.js';
+import type { Store } from '../../store/store.js';
+
+/**
+ * Message templates (docs/templates.md): validated (Liquid syntax included) before anything is
+ * stored, versioned, and compiled once per version for rendering. A template a live journey sends is
+ * not deleted from under it.
+ */
+export class TemplateService {
+  private readonly compiled = new Map<string, CompiledTemplate>();
+  private readonly names = new Map<string, { at: number; records: Map<string, TemplateRecord> }>();
+
+  constructor(
+    private readonly store: Store,
+    private readonly clock: Clock,
+  ) {}
+
+  async create(ws: string, body: unknown): Promise<TemplateRecord> {
+    const t = validate(body);
+    const r = await this.store.putTemplate(
+      ws,
+      { name: t.name, channel: t.channel, definition: templateJson(t) },
+      'create',
+      this.clock.now(),
+    );
+    this.names.delete(ws);
+    return r;
+  }
+
+  /** Replaces the template `name` (the body's name, when given, must be the same). */
+  async replace(ws: string, name: string, body: unknown): Promise<TemplateRecord> {
+    const named =
+      typeof body === 'object' && body !== null && !Array.isArray(body) && !('name' in body)
+        ? { ...body, name }
+        : body;
+    const t = validate(named);
+    if (t.name !== name) {
+      throw new ValidationError([
+        { field: 'name', rule: `must be "${name}" (a template is renamed by creating another)` },
+      ]);
+    }
+    const current = await this.get(ws, name);
+    if (current.channel !== t.channel) {
+      const users = await this.journeysUsing(ws, name);
+      if (users.length > 0) {
+        throw new ValidationError([
+          {
+            field: 'channel',
+            rule: `template ${name} is sent on ${current.channel} by journey ${users.join(', ')}; its channel cannot change`,
+          },
+        ]);
+      }
+    }
+    const r = await this.store.putTemplate(
+      ws,
+      { name, channel: t.channel, definition: templateJson(t) },
+      'replace',
+      this.clock.now(),
+    );
+    this.names.delete(ws);
+    return r;
+  }
+
+  async get(ws: string, name: string): Promise<TemplateRecord> {
+    const r = await this.store.getTemplate(ws, name);
+    if (!r) throw new NotFoundError(`no template named "${name}"`);
+    return r;
+  }
+
+  list(ws: string): Promise<TemplateRecord[]> {
+    return this.store.listTemplates(ws);
+  }
+
+  async remove(ws: string, name: string): Promise<void> {
+    await this.get(ws, name);
+    const users = await this.journeysUsing(ws, name);
+    if (users.length > 0) {
+      throw new ValidationError([
+        {
+          field: 'name',
+          rule: `template ${name} is sent by journey ${users.join(', ')}; change or archive those first`,
+        },
+      ]);
+    }
+    await this.store.deleteTemplate(ws, name);
+    this.names.delete(ws);
+  }
+
+  /** The workspace's template names and channels, for validating journeys' send steps. */
+  async catalog(ws: string): Promise<Map<string, string>> {
+    return new Map((await this.store.listTemplates(ws)).map((t) => [t.name, t.channel]));
+  }
+
+  /**
+   * The compiled template for rendering, or null when the workspace has none of that name. The
+   * workspace's templates are re-read at most once a second; each version is compiled once.
+   */
+  async forSend(ws: string, name: string): Promise<CompiledTemplate | null> {
+    const now = this.clock.now();
+    let hit = this.names.get(ws);
+    if (!hit || now - hit.at >= 1000 || now < hit.at) {
+      hit = { at: now, records: new Map((await this.store.listTemplates(ws)).map((t) => [t.name, t])) };
+      this.names.set(ws, hit);
+    }
+    const r = hit.records.get(name);
+    return r ? this.compile(ws, r) : null;
+  }
+
+  compile(ws: string, r: TemplateRecord): CompiledTemplate {
+    const key = `${ws}/${r.name}@${r.version}`;
+    let c = this.compiled.get(key);
+    if (!c) {
+      if (this.compiled.size > 1000) this.compiled.clear();
+      c = compileTemplate(validate(r.definition), r.version);
+      this.compiled.set(key, c);
+    }
+    return c;
+  }
+
+  /**
+   * Renders a template (the stored one, or an unsaved `draft`) for one customer as a send would now:
+   * the content, or the reason the send would be skipped.
+   */
+  async preview(
+    ws: string,
+    q: { name?: string; draft?: unknown; profileId: string; locale?: string },
+  ): Promise<{ template: string; version: number | null; profileId: string } & Rendered> {
+    const compiled =
+      q.draft !== undefined
+        ? compileTemplate(validate(q.draft), 0)
+        : this.compile(ws, await this.get(ws, q.name ?? ''));
+    const profile = await this.store.getProfileState(ws, q.profileId);
+    if (!profile) throw new NotFoundError(`profile ${q.profileId} not found`);
+    const now = this.clock.now();
+    const computed = computedTraitsOf(profile, compileDefinitions(await this.store.getDefinitions(ws)), now);
+    const r = renderTemplate(compiled, {
+      profile: { id: profile.id, userId: profile.userId, traits: profile.traits },
+      computed: (name) => computed.get(name),
+      stage: profile.engagement.stage,
+      segments: profile.engagement.segments,
+      journey: null,
+      message: { key: 'preview' },
+      event: null,
+      now,
+      ...(q.locale !== undefined && { locale: q.locale }),
+    });
+    return {
+      template: compiled.definition.name,
+      version: q.draft !== undefined ? null : compiled.version,
+      profileId: profile.id,
+      ...r,
+    };
+  }
+
+  /** Journeys (not archived) whose draft or live version sends the template. */
+  private async journeysUsing(ws: string, name: string): Promise<string[]> {
+    const out: string[] = [];
+    for (const j of await this.store.listJourneys(ws)) {
+      if (j.status === 'archived') continue;
+      const live = j.version > 0 ? await this.store.getJourneyVersion(ws, j.id, j.version) : null;
+      const sends = (def: unknown) =>
+        [...(compileJourney(def)?.steps.values() ?? [])].some(
+          (s) => s.type === 'send' && s.template === name,
+        );
+      if (sends(j.draft) || (live !== null && sends(live))) out.push(j.id);
+    }
+    return out;
+  }
+}
+
+function validate(body: unknown): TemplateDefinition {
+  const p = parseTemplate(body);
+  if (!p.ok) throw new ValidationError(p.issues);
+  return p.template;
+}
