@@ -16,7 +16,8 @@ import { hostname } from 'node:os';
 import { loadSecretKey, SecretBox } from './channels/secret-box.js';
 import { ChannelService } from './engine/delivery/channels.js';
 import { Dispatcher } from './engine/delivery/dispatcher.js';
-import { webhookDriver } from './engine/delivery/drivers.js';
+import { emailDriver, webhookDriver } from './engine/delivery/drivers.js';
+import { LinkSigner } from './channels/links.js';
 import { TemplateService } from './engine/delivery/templates.js';
 
 /**
@@ -39,14 +40,15 @@ export function createDelivery(
   store: Store,
   clock: Clock,
   logger: Logger,
-): { channels: ChannelService; dispatcher: Dispatcher } {
-  const box = new SecretBox(loadSecretKey(config.secretKey, join(config.dataDir, 'secret.key')));
-  const channels = new ChannelService(store, clock, box);
+): { channels: ChannelService; dispatcher: Dispatcher; links: LinkSigner } {
+  const key = loadSecretKey(config.secretKey, join(config.dataDir, 'secret.key'));
+  const channels = new ChannelService(store, clock, new SecretBox(key));
+  const links = new LinkSigner(key, () => config.publicUrl);
   const dispatcher = new Dispatcher(store, clock, logger, channels, {
     worker: workerName(),
-    drivers: { webhook: webhookDriver() },
+    drivers: { webhook: webhookDriver(), email: emailDriver(links) },
   });
-  return { channels, dispatcher };
+  return { channels, dispatcher, links };
 }
 
 export interface App {
@@ -79,7 +81,7 @@ export async function createApp(
   const sweeper = new Sweeper(store, clock, logger, config.sweepIntervalMinutes * 60_000);
   const templates = new TemplateService(store, clock);
   const journeys = new JourneyService(store, clock, engagement, templates);
-  const { channels, dispatcher } = createDelivery(config, store, clock, logger);
+  const { channels, dispatcher, links } = createDelivery(config, store, clock, logger);
   const runner = new JourneyRunner(store, clock, logger, {
     worker: workerName(),
     onQueued: () => dispatcher.nudge(),
@@ -94,6 +96,7 @@ export async function createApp(
     channels,
     dispatcher,
     templates,
+    links,
     onJourneyWork: () => runner.nudge(),
     logRequests: config.logRequests,
     trustProxy: config.trustProxy,

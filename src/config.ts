@@ -27,6 +27,8 @@ export interface Config {
    * directory (created on first start). Processes sharing a PostgreSQL database must share one key.
    */
   secretKey: string | null;
+  /** where customers reach this server: the base of unsubscribe links in messages */
+  publicUrl: string;
 }
 
 const schema = z.object({
@@ -59,6 +61,9 @@ const schema = z.object({
       error: 'must be 32 random bytes in base64 (openssl rand -base64 32)',
     })
     .nullable(),
+  publicUrl: z.string().regex(/^https?:\/\/[^\s/?#]+(\/[^\s?#]*)?$/, {
+    error: 'must be an http:// or https:// URL with no query',
+  }),
 });
 
 const FIELD_NAMES: Record<string, string> = {
@@ -71,6 +76,7 @@ const FIELD_NAMES: Record<string, string> = {
   runJourneys: 'KIZUNA_JOURNEY_RUNNER',
   runDelivery: 'KIZUNA_DELIVERY',
   secretKey: 'KIZUNA_SECRET_KEY',
+  publicUrl: 'KIZUNA_PUBLIC_URL',
 };
 
 export function loadConfig(
@@ -89,6 +95,9 @@ export function loadConfig(
     runJourneys: env['KIZUNA_JOURNEY_RUNNER'] ?? 'on',
     runDelivery: env['KIZUNA_DELIVERY'] ?? 'on',
     secretKey: env['KIZUNA_SECRET_KEY'] || null,
+    publicUrl:
+      env['KIZUNA_PUBLIC_URL'] ||
+      `http://${flags.host ?? env['HOST'] ?? 'localhost'}:${flags.port ?? env['PORT'] ?? 3000}`,
   });
   if (!r.success) {
     throw new ValidationError(

@@ -3,6 +3,8 @@ import { z } from 'zod';
 import type { ChannelService, ChannelView } from '../engine/delivery/channels.js';
 import type { Dispatcher } from '../engine/delivery/dispatcher.js';
 import { NotFoundError } from '../errors.js';
+import { isEmailAddress } from '../channels/email/smtp.js';
+import { TRANSACTIONAL } from '../domain/subscriptions.js';
 import type { KeyAuth } from '../http/auth.js';
 import type { Store } from '../store/store.js';
 import { messageJson } from './journey-routes.js';
@@ -24,6 +26,12 @@ function channelJson(c: ChannelView) {
 const webhookTest = z.strictObject({
   url: z.string({ error: 'required: the URL to call' }).min(1, { error: 'must not be empty' }),
   data: z.unknown().optional(),
+});
+
+const emailTest = z.strictObject({
+  to: z
+    .string({ error: 'required: the address to send the test to' })
+    .refine(isEmailAddress, { error: 'must be an e-mail address' }),
 });
 
 type Channel = { Params: { channel: string } };
@@ -64,6 +72,17 @@ export function registerChannelRoutes(app: FastifyInstance, deps: ChannelApiDeps
   app.post<Channel>('/api/v1/channels/:channel/test', async (req) => {
     const ws = await workspace(req);
     const channel = req.params.channel;
+    if (channel === 'email') {
+      const body = parse(emailTest, req.body);
+      return dispatcher.testSend(ws, channel, {
+        to: body.to,
+        topic: TRANSACTIONAL,
+        content: {
+          subject: 'Kizuna test message',
+          text: 'This message tests the e-mail channel configuration of a Kizuna workspace.',
+        },
+      });
+    }
     if (channel !== 'webhook') throw new NotFoundError(`no test send for the ${channel} channel yet`);
     const body = parse(webhookTest, req.body);
     return dispatcher.testSend(ws, channel, { url: body.url, body: body.data ?? { test: true } });

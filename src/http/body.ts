@@ -8,7 +8,7 @@ const gunzipAsync = promisify(gunzip);
 const inflateAsync = promisify(inflate);
 
 /**
- * Every request body is read as JSON, whatever its Content-Type (SDKs and curl disagree on it), and
+ * Every request body (but the unsubscribe form's) is read as JSON, whatever its Content-Type (SDKs and curl disagree on it), and
  * may be gzip- or deflate-encoded. Decompression stops at the batch limit, so a small "zip bomb"
  * costs at most 500 KB of memory and gets the same 400 as any oversize batch.
  */
@@ -34,6 +34,9 @@ export function registerJsonBodies(app: FastifyInstance): void {
         throw new ValidationError([{ field: 'body', rule: `is not valid ${encoding} data` }], { cause: err });
       }
       if (body.length > LIMITS.batchBytes) throw tooLarge();
+      // The one form in Kizuna: mail clients POST `List-Unsubscribe=One-Click` to unsubscribe links
+      // (RFC 8058), and the unsubscribe page's button posts an empty form.
+      if (req.url.startsWith('/u/')) return Object.fromEntries(new URLSearchParams(body.toString('utf8')));
       if (body.length === 0) throw new ValidationError([{ field: 'body', rule: 'must not be empty' }]);
       try {
         return JSON.parse(body.toString('utf8')) as unknown;

@@ -7,6 +7,8 @@ import type { JourneyService } from '../engine/journeys/service.js';
 import type { Clock } from '../domain/clock.js';
 import { registerChannelRoutes } from '../api/channel-routes.js';
 import { registerTemplateRoutes } from '../api/template-routes.js';
+import { registerUnsubscribeRoutes } from '../api/unsubscribe-routes.js';
+import type { LinkSigner } from '../channels/links.js';
 import type { TemplateService } from '../engine/delivery/templates.js';
 import type { ChannelService } from '../engine/delivery/channels.js';
 import type { Dispatcher } from '../engine/delivery/dispatcher.js';
@@ -25,6 +27,7 @@ export interface ServerDeps {
   channels: ChannelService;
   dispatcher: Dispatcher;
   templates: TemplateService;
+  links: LinkSigner;
   /** called when ingestion made or woke journey entries (the runner looks at once) */
   onJourneyWork?: () => void;
   /** log one line per request (off by default: at 50,000 events/s that is most of the log). */
@@ -41,6 +44,8 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
     trustProxy: deps.trustProxy ?? false,
     // Segment SDKs retry on 5xx and network errors, so a slow client must not hold a socket forever.
     requestTimeout: 30_000,
+    // Signed link tokens (unsubscribe links) are path parameters of a few hundred characters.
+    maxParamLength: 1000,
   });
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler((req, reply) => {
@@ -60,6 +65,7 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
   registerEngagementRoutes(app, { store: deps.store, auth, engagement: deps.engagement, clock: deps.clock });
   registerJourneyRoutes(app, { store: deps.store, auth, journeys: deps.journeys, clock: deps.clock });
   registerTemplateRoutes(app, { auth, templates: deps.templates });
+  registerUnsubscribeRoutes(app, { store: deps.store, clock: deps.clock, links: deps.links });
   registerChannelRoutes(app, {
     store: deps.store,
     auth,

@@ -1,5 +1,5 @@
 /** Row shapes of the outbox and channel tables, and their conversion, shared by both adapters. */
-import type { ChannelRecord, ClaimedMessage, TemplateRecord } from './delivery-store.js';
+import type { ChannelRecord, ClaimedMessage, Subscription, TemplateRecord } from './delivery-store.js';
 import { json, num, type Num } from './rows.js';
 
 export interface OutboxRowDb {
@@ -64,5 +64,25 @@ export function templateRecord(r: TemplateRowDb): TemplateRecord {
     version: num(r.version),
     createdAt: num(r.created_at),
     updatedAt: num(r.updated_at),
+  };
+}
+
+export interface SubscriptionRowDb {
+  channel: string;
+  address: string;
+  topic: string;
+  status: string;
+  source: string;
+  at: Num;
+}
+
+export function subscription(r: SubscriptionRowDb): Subscription {
+  return {
+    channel: r.channel,
+    address: r.address,
+    topic: r.topic,
+    status: r.status === 'subscribed' ? 'subscribed' : 'unsubscribed',
+    source: r.source,
+    at: num(r.at),
   };
 }

@@ -50,14 +50,14 @@ export interface ClaimedMessage {
 
 /**
  * What became of a claimed message: sent; queued again at `nextAttemptAt` (a retryable failure, which
- * counts an attempt, or a rate limit, which does not); or failed for good (`reason` says why; a message
- * that ran out of attempts is the dead letter).
+ * counts an attempt, or a rate limit, which does not); failed for good (`reason` says why; a message
+ * that ran out of attempts is the dead letter); or suppressed by a respect rule before its attempt.
  */
 export interface MessageResult {
   readonly workspaceId: string;
   readonly key: string;
   readonly claim: string;
-  readonly status: 'sent' | 'queued' | 'failed';
+  readonly status: 'sent' | 'queued' | 'failed' | 'suppressed';
   /** attempts made, this one included */
   readonly attempts: number;
   readonly nextAttemptAt: number | null;
@@ -88,6 +88,18 @@ export interface TemplateRecord {
   readonly version: number;
   readonly createdAt: number;
   readonly updatedAt: number;
+}
+
+export interface Subscription {
+  readonly channel: string;
+  /** the contact point: an e-mail address (lower-cased), a phone number, a device token */
+  readonly address: string;
+  /** a topic, or '*' for every topic but transactional messages */
+  readonly topic: string;
+  readonly status: 'subscribed' | 'unsubscribed';
+  /** how it was given or withdrawn (`one-click`, `api`, `preference-centre`, ...) */
+  readonly source: string;
+  readonly at: number;
 }
 
 export interface DeliveryStore {
@@ -128,4 +140,9 @@ export interface DeliveryStore {
   listTemplates(ws: string): Promise<TemplateRecord[]>;
   /** False when there was none. */
   deleteTemplate(ws: string, name: string): Promise<boolean>;
+
+  /** Records a subscription state for a contact point and topic, replacing the previous one. */
+  setSubscription(ws: string, s: Subscription): Promise<void>;
+  /** Every stored state of the given addresses on a channel (any topic). */
+  listSubscriptions(ws: string, channel: string, addresses: readonly string[]): Promise<Subscription[]>;
 }

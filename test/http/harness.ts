@@ -16,7 +16,8 @@ import { randomBytes } from 'node:crypto';
 import { SecretBox } from '../../src/channels/secret-box.js';
 import { ChannelService } from '../../src/engine/delivery/channels.js';
 import { Dispatcher } from '../../src/engine/delivery/dispatcher.js';
-import { webhookDriver } from '../../src/engine/delivery/drivers.js';
+import { emailDriver, webhookDriver } from '../../src/engine/delivery/drivers.js';
+import { LinkSigner } from '../../src/channels/links.js';
 import { TemplateService } from '../../src/engine/delivery/templates.js';
 
 export const T0 = Date.UTC(2026, 10, 1, 9);
@@ -54,10 +55,14 @@ export async function startTestServer(opts: { trustProxy?: boolean } = {}): Prom
   const templates = new TemplateService(store, clock);
   const journeys = new JourneyService(store, clock, engagement, templates);
   const runner = new JourneyRunner(store, clock, logger, { worker: 'test', templates });
-  const channels = new ChannelService(store, clock, new SecretBox(randomBytes(32)));
+  const key = randomBytes(32);
+  const channels = new ChannelService(store, clock, new SecretBox(key));
+  // Links point at the server, whose address is known once it listens.
+  let address = '';
+  const links = new LinkSigner(key, () => address);
   const dispatcher = new Dispatcher(store, clock, logger, channels, {
     worker: 'test',
-    drivers: { webhook: webhookDriver({ timeoutMs: 2000 }) },
+    drivers: { webhook: webhookDriver({ timeoutMs: 2000 }), email: emailDriver(links) },
     draw: () => 0.5,
   });
   const server = buildServer({
@@ -69,9 +74,10 @@ export async function startTestServer(opts: { trustProxy?: boolean } = {}): Prom
     channels,
     dispatcher,
     templates,
+    links,
     trustProxy: opts.trustProxy ?? false,
   });
-  const address = await server.listen({ port: 0, host: '127.0.0.1' });
+  address = await server.listen({ port: 0, host: '127.0.0.1' });
   return {
     url: address,
     store,
@@ -85,6 +91,7 @@ export async function startTestServer(opts: { trustProxy?: boolean } = {}): Prom
     channels,
     async close() {
       await server.close();
+      await dispatcher.stop();
       await builder.idle();
       await store.close();
       rmSync(dir, { recursive: true, force: true });

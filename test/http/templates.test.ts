@@ -46,8 +46,8 @@ beforeAll(async () => {
   s = await startTestServer();
   await ingest([
     identify('ann', { first_name: 'Ann <b>', last_name: 'Lee' }),
-    identify('yui', { first_name: 'Yui', last_name: '山田', locale: 'ja-JP' }),
-    identify('anon', { last_name: 'Nobody' }),
+    identify('yui', { first_name: 'Yui', last_name: '山田', locale: 'ja-JP', email: 'yui@example.jp' }),
+    identify('anon', { last_name: 'Nobody', email: 'nobody@example.com' }),
     track('ann', 'Signed Up'),
   ]);
 });

@@ -350,5 +350,32 @@ export function deliveryContract(name: string, harness: () => StoreHarness): voi
       expect(await store.deleteTemplate(ws, 'hello')).toBe(false);
       expect(await store.getTemplate(ws, 'hello')).toBeNull();
     });
+
+    it('keeps one subscription state per contact point and topic, latest wins', async () => {
+      const sub = (topic: string, status: 'subscribed' | 'unsubscribed', at: number) => ({
+        channel: 'email',
+        address: 'ann@example.com',
+        topic,
+        status,
+        source: 'one-click',
+        at,
+      });
+      await store.setSubscription(ws, sub('marketing', 'unsubscribed', T0));
+      await store.setSubscription(ws, sub('news', 'unsubscribed', T0));
+      await store.setSubscription(ws, sub('marketing', 'subscribed', T0 + 1));
+      await store.setSubscription(ws, { ...sub('*', 'unsubscribed', T0), address: 'bo@example.com' });
+      const found = await store.listSubscriptions(ws, 'email', [
+        'ann@example.com',
+        'bo@example.com',
+        'ann@example.com',
+      ]);
+      expect(found.map((x) => [x.address, x.topic, x.status, x.at]).sort()).toEqual([
+        ['ann@example.com', 'marketing', 'subscribed', T0 + 1],
+        ['ann@example.com', 'news', 'unsubscribed', T0],
+        ['bo@example.com', '*', 'unsubscribed', T0],
+      ]);
+      expect(await store.listSubscriptions(ws, 'sms', ['ann@example.com'])).toEqual([]);
+      expect(await store.listSubscriptions(ws, 'email', [])).toEqual([]);
+    });
   });
 }

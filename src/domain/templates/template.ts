@@ -40,12 +40,19 @@ export interface TemplateDefinition {
   readonly variants: Readonly<Record<string, Readonly<Record<string, string>>>>;
   /** dotted variable path (`profile.first_name`) → the value used when the customer has none */
   readonly defaults: Readonly<Record<string, string | number | boolean>>;
+  /**
+   * the subscription topic (`marketing` by default): a customer unsubscribed from it, or from
+   * everything, gets none of its messages; `transactional` messages (receipts, password resets) are
+   * sent whatever the marketing subscriptions say
+   */
+  readonly topic: string;
 }
 
 export type TemplateParse = { ok: true; template: TemplateDefinition } | { ok: false; issues: RuleIssue[] };
 
 const NAME = /^[A-Za-z0-9_.-]{1,100}$/;
 const LOCALE = /^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/;
+const TOPIC = /^[a-z0-9_-]{1,50}$/;
 const PATH = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/;
 /** the largest Liquid source of one field */
 export const MAX_FIELD_SOURCE = 100_000;
@@ -59,7 +66,7 @@ export function parseTemplate(input: unknown): TemplateParse {
   const add = (field: string, rule: string) => issues.push({ field, rule });
   if (!isObject(input)) return { ok: false, issues: [{ field: 'body', rule: 'must be a JSON object' }] };
   for (const k of Object.keys(input)) {
-    if (!['name', 'channel', 'default_locale', 'variants', 'defaults'].includes(k))
+    if (!['name', 'channel', 'default_locale', 'variants', 'defaults', 'topic'].includes(k))
       add(k, 'is not a template field');
   }
   const name = input['name'];
@@ -120,6 +127,9 @@ export function parseTemplate(input: unknown): TemplateParse {
       } else outDefaults[path] = value;
     }
   }
+  const topic = input['topic'] ?? 'marketing';
+  if (typeof topic !== 'string' || !TOPIC.test(topic))
+    add('topic', 'must be 1–50 lower-case letters, digits, _ or -');
   if (issues.length > 0) return { ok: false, issues };
   return {
     ok: true,
@@ -129,6 +139,7 @@ export function parseTemplate(input: unknown): TemplateParse {
       defaultLocale: defaultLocale as string,
       variants: out,
       defaults: outDefaults,
+      topic: topic as string,
     },
   };
 }
@@ -141,5 +152,6 @@ export function templateJson(t: TemplateDefinition) {
     default_locale: t.defaultLocale,
     variants: t.variants,
     defaults: t.defaults,
+    topic: t.topic,
   };
 }

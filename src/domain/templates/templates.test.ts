@@ -43,7 +43,16 @@ const render = (def: unknown, traits: Record<string, unknown>, over: Partial<Ren
 
 describe('templates: validation at save time', () => {
   it('accepts a template with locale variants and declared defaults', () => {
-    expect(parsed(welcome)).toMatchObject({ name: 'welcome', channel: 'email', defaultLocale: 'en' });
+    expect(parsed(welcome)).toMatchObject({
+      name: 'welcome',
+      channel: 'email',
+      defaultLocale: 'en',
+      topic: 'marketing',
+    });
+    expect(parsed({ ...welcome, topic: 'transactional' }).topic).toBe('transactional');
+    expect(issues({ ...welcome, topic: 'Big News!' })).toEqual([
+      'topic: must be 1–50 lower-case letters, digits, _ or -',
+    ]);
   });
 
   it('reports Liquid syntax errors with the field, line and column', () => {

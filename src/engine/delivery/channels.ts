@@ -28,8 +28,50 @@ interface ProviderSpec {
 
 const newSigningSecret = () => ({ signing_secret: `whsec_${randomBytes(24).toString('base64url')}` });
 
+const port = z
+  .number({ error: 'must be a number' })
+  .int({ error: 'must be an integer' })
+  .min(1, { error: 'must be 1–65535' })
+  .max(65535, { error: 'must be 1–65535' });
+const mailbox = z
+  .string({ error: 'must be a string' })
+  .regex(/^(?:[^<>]*<)?[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+>?$/, {
+    error: 'must be an address, optionally with a name: Shop <news@shop.example>',
+  });
+
 /** channel → provider → what its configuration holds */
 export const PROVIDERS: Record<string, Record<string, ProviderSpec>> = {
+  email: {
+    smtp: {
+      settings: z
+        .object({
+          host: z.string({ error: 'required: the SMTP server' }).min(1, { error: 'must not be empty' }),
+          port: port.default(587),
+          secure: z.boolean({ error: 'must be true or false' }).default(false),
+          require_tls: z.boolean({ error: 'must be true or false' }).default(false),
+          from: mailbox,
+          reply_to: mailbox.nullable().default(null),
+          pool_size: z
+            .number({ error: 'must be a number' })
+            .int({ error: 'must be an integer' })
+            .min(1, { error: 'must be 1–50' })
+            .max(50, { error: 'must be 1–50' })
+            .default(5),
+          timeout_ms: z
+            .number({ error: 'must be a number' })
+            .int({ error: 'must be an integer' })
+            .min(1000, { error: 'must be 1000–120000' })
+            .max(120_000, { error: 'must be 1000–120000' })
+            .default(30_000),
+          rate_per_second: ratePerSecond,
+        })
+        .strict(),
+      secrets: z
+        .object({ username: z.string().max(500), password: z.string().max(500) })
+        .partial()
+        .strict(),
+    },
+  },
   webhook: {
     webhook: {
       settings: z
@@ -50,6 +92,8 @@ export const PROVIDERS: Record<string, Record<string, ProviderSpec>> = {
 export interface ResolvedChannel {
   readonly channel: string;
   readonly provider: string;
+  /** when the configuration last changed (drivers keep connections per configuration) */
+  readonly updatedAt: number;
   readonly settings: Record<string, unknown>;
   readonly secrets: Record<string, string>;
 }
@@ -161,7 +205,13 @@ export class ChannelService {
       r = await this.store.getChannel(ws, channel);
     }
     const resolved = r
-      ? { channel, provider: r.provider, settings: r.settings, secrets: this.open(ws, r) }
+      ? {
+          channel,
+          provider: r.provider,
+          updatedAt: r.updatedAt,
+          settings: r.settings,
+          secrets: this.open(ws, r),
+        }
       : null;
     this.cache.set(key, { at: now, channel: resolved });
     return resolved;

@@ -6,6 +6,7 @@ import type { ClaimedMessage, MessageResult } from '../../store/delivery-store.j
 import type { Store } from '../../store/store.js';
 import { PollLoop } from '../poll-loop.js';
 import { newId } from '../../ids.js';
+import { TRANSACTIONAL, unsubscribedReason } from '../../domain/subscriptions.js';
 import type { ChannelService } from './channels.js';
 import type { Drivers } from './drivers.js';
 import { RateLimits } from './rate-limits.js';
@@ -74,17 +75,67 @@ export class Dispatcher {
       this.leaseMs,
     );
     if (claimed.length === 0) return 0;
+    const unsubscribed = await this.unsubscribed(claimed);
     const results: MessageResult[] = new Array<MessageResult>(claimed.length);
     let next = 0;
     const lane = async () => {
       while (next < claimed.length) {
         const i = next++;
-        results[i] = await this.deliver(claimed[i]!);
+        const m = claimed[i]!;
+        const reason = unsubscribed.get(m.key);
+        results[i] =
+          reason === undefined
+            ? await this.deliver(m)
+            : {
+                workspaceId: m.workspaceId,
+                key: m.key,
+                claim: m.claim,
+                status: 'suppressed',
+                attempts: m.attempts,
+                nextAttemptAt: null,
+                reason,
+              };
       }
     };
     await Promise.all(Array.from({ length: Math.min(this.concurrency, claimed.length) }, lane));
     await this.store.completeMessages(results, this.clock.now());
     return claimed.length;
+  }
+
+  /**
+   * The batch's messages whose contact point unsubscribed from their topic, with the reason: checked
+   * at the last moment before sending, so an opt-out made while a message waited (a retry, quiet
+   * hours) still stops it. One read per workspace and channel.
+   */
+  private async unsubscribed(batch: readonly ClaimedMessage[]): Promise<Map<string, string>> {
+    const groups = new Map<
+      string,
+      { ws: string; channel: string; items: { m: ClaimedMessage; to: string; topic: string }[] }
+    >();
+    for (const m of batch) {
+      const p = (m.payload ?? {}) as { to?: unknown; topic?: unknown };
+      if (typeof p.to !== 'string' || typeof p.topic !== 'string' || p.topic === TRANSACTIONAL) continue;
+      const k = `${m.workspaceId}/${m.channel}`;
+      const g = groups.get(k) ?? { ws: m.workspaceId, channel: m.channel, items: [] };
+      g.items.push({ m, to: p.to, topic: p.topic });
+      groups.set(k, g);
+    }
+    const out = new Map<string, string>();
+    for (const g of groups.values()) {
+      const subs = await this.store.listSubscriptions(
+        g.ws,
+        g.channel,
+        g.items.map((i) => i.to),
+      );
+      for (const i of g.items) {
+        const reason = unsubscribedReason(
+          i.topic,
+          subs.filter((s) => s.address === i.to),
+        );
+        if (reason !== null) out.set(i.m.key, reason);
+      }
+    }
+    return out;
   }
 
   /** Runs batches until nothing is due at the clock's current time (tests, draining). */

@@ -1,6 +1,9 @@
 import type { SendResult } from '../../channels/channel.js';
 import { WebhookProvider, type WebhookOptions } from '../../channels/webhook/webhook.js';
 import type { ClaimedMessage } from '../../store/delivery-store.js';
+import { SmtpProvider } from '../../channels/email/smtp.js';
+import type { LinkSigner } from '../../channels/links.js';
+import { TRANSACTIONAL } from '../../domain/subscriptions.js';
 import type { ResolvedChannel } from './channels.js';
 
 /**
@@ -44,6 +47,87 @@ export function webhookDriver(opts: WebhookOptions = {}): Driver {
         allowPrivateNetwork: ch.settings['allow_private_network'] === true,
         now,
       });
+    },
+  };
+}
+
+interface EmailPayload {
+  to?: unknown;
+  topic?: unknown;
+  content?: { subject?: unknown; html?: unknown; text?: unknown; preheader?: unknown };
+}
+
+const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
+const escapeHtml = (v: string) =>
+  v.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+
+/**
+ * E-mail over SMTP: one pooled provider per workspace configuration (replaced when the configuration
+ * changes). Marketing messages carry RFC 8058 one-click unsubscribe headers whose signed link opts the
+ * address out of the message's topic.
+ */
+export function emailDriver(
+  links: LinkSigner,
+): Driver & { provider(ws: string, ch: ResolvedChannel): SmtpProvider } {
+  const providers = new Map<string, { stamp: string; provider: SmtpProvider }>();
+  const provider = (ws: string, ch: ResolvedChannel): SmtpProvider => {
+    const stamp = JSON.stringify([ch.settings, ch.secrets]);
+    const hit = providers.get(ws);
+    if (hit && hit.stamp === stamp) return hit.provider;
+    hit?.provider.close();
+    const s = ch.settings;
+    const p = new SmtpProvider({
+      host: String(s['host']),
+      port: Number(s['port'] ?? 587),
+      secure: s['secure'] === true,
+      requireTls: s['require_tls'] === true,
+      from: String(s['from']),
+      replyTo: str(s['reply_to']),
+      poolSize: Number(s['pool_size'] ?? 5),
+      timeoutMs: Number(s['timeout_ms'] ?? 30_000),
+      username: ch.secrets['username'] ?? null,
+      password: ch.secrets['password'] ?? null,
+    });
+    providers.set(ws, { stamp, provider: p });
+    return p;
+  };
+  return {
+    provider,
+    send(m, ch) {
+      const p = (m.payload ?? {}) as EmailPayload;
+      const to = str(p.to);
+      const subject = str(p.content?.subject);
+      if (to === null || subject === null)
+        return Promise.resolve({
+          ok: false,
+          retryable: false,
+          reason: 'the message has no recipient or subject',
+        });
+      const topic = str(p.topic) ?? 'marketing';
+      const headers: Record<string, string> = { 'X-Kizuna-Key': m.key };
+      if (topic !== TRANSACTIONAL) {
+        const url = links.unsubscribeUrl({ ws: m.workspaceId, channel: 'email', address: to, topic });
+        headers['List-Unsubscribe'] = `<${url}>`;
+        headers['List-Unsubscribe-Post'] = 'List-Unsubscribe=One-Click';
+      }
+      let html = str(p.content?.html);
+      const preheader = str(p.content?.preheader);
+      if (html !== null && preheader !== null) {
+        html = `<div style="display:none;max-height:0;overflow:hidden">${escapeHtml(preheader)}</div>${html}`;
+      }
+      return provider(m.workspaceId, ch).send({
+        to,
+        subject,
+        html,
+        text: str(p.content?.text),
+        headers,
+        key: m.key,
+      });
+    },
+    close() {
+      for (const { provider: p } of providers.values()) p.close();
+      providers.clear();
+      return Promise.resolve();
     },
   };
 }

@@ -4,6 +4,7 @@ import { compileDefinitions, type Definitions } from '../../domain/engagement/de
 import { computedTraitsOf, evaluateDraft } from '../../domain/engagement/evaluate.js';
 import { renderTemplate } from '../../domain/templates/render.js';
 import { TemplateService } from '../delivery/templates.js';
+import { isEmailAddress } from '../../channels/email/smtp.js';
 import type { NormalizedEvent } from '../../domain/event.js';
 import { compileJourney } from '../../domain/journeys/compile.js';
 import { advance, type Action, type StepContext } from '../../domain/journeys/machine.js';
@@ -290,17 +291,24 @@ export class JourneyRunner {
           event: null,
           now,
         });
-        out.push(
-          r.ok
-            ? {
-                ...base,
-                payload: { template_version: template.version, locale: r.locale, content: r.content },
-                status: 'queued',
-                nextAttemptAt: now,
-                reason: null,
-              }
-            : skip(`template ${a.template} v${template.version}: ${r.reason}`),
-        );
+        const to = recipient(a.channel, profile);
+        if (!r.ok) out.push(skip(`template ${a.template} v${template.version}: ${r.reason}`));
+        else if (typeof to !== 'string') out.push(skip(to.reason));
+        else {
+          out.push({
+            ...base,
+            payload: {
+              ...(to !== '' && { to }),
+              topic: template.definition.topic,
+              template_version: template.version,
+              locale: r.locale,
+              content: r.content,
+            },
+            status: 'queued',
+            nextAttemptAt: now,
+            reason: null,
+          });
+        }
       }
     }
     return out;
@@ -319,6 +327,20 @@ export class JourneyRunner {
   stop(): Promise<void> {
     return this.loop.stop();
   }
+}
+
+/**
+ * Where a channel's message goes, from the profile: the e-mail address for e-mail (lower-cased, so an
+ * opt-out matches however the address was written); '' for channels whose address the provider
+ * finds itself; or why there is none.
+ */
+function recipient(channel: string, p: ProfileState): string | { reason: string } {
+  if (channel !== 'email') return '';
+  const email = p.traits['email'];
+  if (email === undefined || email === null || email === '')
+    return { reason: 'the customer has no e-mail address' };
+  const v = typeof email === 'string' ? email.trim().toLowerCase() : email;
+  return isEmailAddress(v) ? v : { reason: `${JSON.stringify(email)} is not an e-mail address` };
 }
 
 function timezoneOf(p: ProfileState | null): string | null {

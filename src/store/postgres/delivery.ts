@@ -7,14 +7,17 @@ import type {
   ClaimedMessage,
   MessageEvent,
   MessageResult,
+  Subscription,
   TemplateRecord,
 } from '../delivery-store.js';
 import { ConflictError, NotFoundError } from '../../errors.js';
 import {
   channelRecord,
   claimedMessage,
+  subscription,
   templateRecord,
   type ChannelRowDb,
+  type SubscriptionRowDb,
   type OutboxRowDb,
   type TemplateRowDb,
 } from '../delivery-rows.js';
@@ -197,4 +200,27 @@ export async function deleteTemplate(sql: Sql, ws: string, name: string): Promis
     name,
   ]);
   return rows.length > 0;
+}
+
+export async function setSubscription(sql: Sql, ws: string, s: Subscription): Promise<void> {
+  await sql.query(
+    `INSERT INTO subscriptions (workspace_id, channel, address, topic, status, source, at) VALUES ($1, $2, $3, $4, $5, $6, $7)
+     ON CONFLICT (workspace_id, channel, address, topic) DO UPDATE SET status = excluded.status,
+       source = excluded.source, at = excluded.at`,
+    [ws, s.channel, s.address, s.topic, s.status, s.source, s.at],
+  );
+}
+
+export async function listSubscriptions(
+  sql: Sql,
+  ws: string,
+  channel: string,
+  addresses: readonly string[],
+): Promise<Subscription[]> {
+  if (addresses.length === 0) return [];
+  const rows = await sql.query<SubscriptionRowDb>(
+    'SELECT * FROM subscriptions WHERE workspace_id = $1 AND channel = $2 AND address = ANY($3::text[])',
+    [ws, channel, [...new Set(addresses)]],
+  );
+  return rows.map(subscription);
 }

@@ -5,6 +5,7 @@ import type {
   ClaimedMessage,
   MessageEvent,
   MessageResult,
+  Subscription,
   TemplateRecord,
 } from '../delivery-store.js';
 import type pg from 'pg';
@@ -588,6 +589,14 @@ export class PostgresStore implements Store {
 
   deleteTemplate(ws: string, name: string): Promise<boolean> {
     return guarded(() => delivery.deleteTemplate(this.sql, ws, name));
+  }
+
+  setSubscription(ws: string, s: Subscription): Promise<void> {
+    return guarded(() => delivery.setSubscription(this.sql, ws, s));
+  }
+
+  listSubscriptions(ws: string, channel: string, addresses: readonly string[]): Promise<Subscription[]> {
+    return guarded(() => delivery.listSubscriptions(this.sql, ws, channel, addresses));
   }
 
   /** The name is checked before writing; two writers racing for it meet at the unique constraint. */

@@ -7,14 +7,17 @@ import type {
   ClaimedMessage,
   MessageEvent,
   MessageResult,
+  Subscription,
   TemplateRecord,
 } from '../delivery-store.js';
 import { ConflictError, NotFoundError } from '../../errors.js';
 import {
   claimedMessage,
   channelRecord,
+  subscription,
   templateRecord,
   type ChannelRowDb,
+  type SubscriptionRowDb,
   type OutboxRowDb,
   type TemplateRowDb,
 } from '../delivery-rows.js';
@@ -140,4 +143,25 @@ export function listTemplates(r: Prepare, ws: string): TemplateRecord[] {
 
 export function deleteTemplate(prep: Prepare, ws: string, name: string): boolean {
   return prep('DELETE FROM templates WHERE workspace_id = ? AND name = ?').run(ws, name).changes > 0;
+}
+
+export function setSubscription(prep: Prepare, ws: string, s: Subscription): void {
+  prep(
+    `INSERT INTO subscriptions (workspace_id, channel, address, topic, status, source, at) VALUES (?, ?, ?, ?, ?, ?, ?)
+     ON CONFLICT (workspace_id, channel, address, topic) DO UPDATE SET status = excluded.status,
+       source = excluded.source, at = excluded.at`,
+  ).run(ws, s.channel, s.address, s.topic, s.status, s.source, s.at);
+}
+
+export function listSubscriptions(
+  r: Prepare,
+  ws: string,
+  channel: string,
+  addresses: readonly string[],
+): Subscription[] {
+  const out: Subscription[] = [];
+  const q = r('SELECT * FROM subscriptions WHERE workspace_id = ? AND channel = ? AND address = ?');
+  for (const a of new Set(addresses))
+    out.push(...(q.all(ws, channel, a) as SubscriptionRowDb[]).map(subscription));
+  return out;
 }

@@ -5,6 +5,7 @@ import type {
   ClaimedMessage,
   MessageEvent,
   MessageResult,
+  Subscription,
   TemplateRecord,
 } from '../delivery-store.js';
 import type Database from 'better-sqlite3';
@@ -523,6 +524,18 @@ export class SqliteStore implements Store {
 
   deleteTemplate(ws: string, name: string): Promise<boolean> {
     return this.writes.deleteTemplate(ws, name);
+  }
+
+  setSubscription(ws: string, s: Subscription): Promise<void> {
+    return this.writes.setSubscription(ws, s);
+  }
+
+  async listSubscriptions(
+    ws: string,
+    channel: string,
+    addresses: readonly string[],
+  ): Promise<Subscription[]> {
+    return Promise.resolve(delivery.listSubscriptions(this.r, ws, channel, addresses));
   }
 
   async close(): Promise<void> {

@@ -1,5 +1,11 @@
 import type { EnterCustomer, EntrySpec } from '../journey-store.js';
-import type { ChannelRecord, ClaimedMessage, MessageResult, TemplateRecord } from '../delivery-store.js';
+import type {
+  ChannelRecord,
+  ClaimedMessage,
+  MessageResult,
+  Subscription,
+  TemplateRecord,
+} from '../delivery-store.js';
 import { Worker } from 'node:worker_threads';
 import type { NormalizedEvent } from '../../domain/event.js';
 import { ConflictError, NotFoundError, StoreUnavailableError } from '../../errors.js';
@@ -216,6 +222,10 @@ export class ThreadWriter implements SqliteWrites {
 
   deleteTemplate(ws: string, name: string): Promise<boolean> {
     return this.invoke('deleteTemplate', ws, name);
+  }
+
+  setSubscription(ws: string, s: Subscription): Promise<void> {
+    return this.invoke('setSubscription', ws, s);
   }
 
   /** Commits what is pending, closes the connection, then stops the thread. */

@@ -23,7 +23,13 @@ import {
 import * as journeys from './journeys.js';
 import * as runs from './journey-runs.js';
 import * as delivery from './delivery.js';
-import type { ChannelRecord, ClaimedMessage, MessageResult, TemplateRecord } from '../delivery-store.js';
+import type {
+  ChannelRecord,
+  ClaimedMessage,
+  MessageResult,
+  Subscription,
+  TemplateRecord,
+} from '../delivery-store.js';
 import type { ClaimedEntry, EntryResult, JourneyView, ScheduledRun } from '../journey-store.js';
 
 const MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'migrations');
@@ -94,6 +100,7 @@ export interface SqliteWrites {
     now: number,
   ): Promise<TemplateRecord>;
   deleteTemplate(ws: string, name: string): Promise<boolean>;
+  setSubscription(ws: string, s: Subscription): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -346,6 +353,10 @@ export class SqliteWriter implements SqliteWrites {
 
   deleteTemplate(ws: string, name: string): Promise<boolean> {
     return this.exclusive(() => delivery.deleteTemplate(this.w, ws, name));
+  }
+
+  setSubscription(ws: string, s: Subscription): Promise<void> {
+    return this.exclusive(() => delivery.setSubscription(this.w, ws, s));
   }
 
   ingest(workspaceId: string, events: readonly NormalizedEvent[], now: number): Promise<IngestResult> {

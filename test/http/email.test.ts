@@ -1,0 +1,285 @@
+import { simpleParser, type ParsedMail } from 'mailparser';
+import { SMTPServer } from 'smtp-server';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { basic, get, issuesOf, post, send, startTestServer, type TestServer } from './harness.js';
+
+/**
+ * The e-mail channel end to end: a journey renders a template per customer, the dispatcher sends it
+ * over pooled SMTP connections to a real SMTP server on loopback (the npm smtp-server), and what
+ * arrived is parsed back (mailparser) and checked.
+ */
+let s: TestServer;
+const api = (path: string) => get(`${s.url}/api/v1${path}`, s.ws.adminKey);
+const admin = (method: 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown) =>
+  send(method, `${s.url}/api/v1${path}`, s.ws.adminKey, body);
+let seq = 0;
+const ingest = async (batch: unknown[]) => {
+  const r = await post(`${s.url}/v1/batch`, { batch }, { authorization: basic(s.ws.writeKey) });
+  expect(r.status).toBe(200);
+};
+const at = () => new Date(s.clock.now()).toISOString();
+const identify = (userId: string, traits: Record<string, unknown>) => ({
+  type: 'identify',
+  userId,
+  traits,
+  messageId: `m-${++seq}`,
+  timestamp: at(),
+});
+const track = (userId: string, event: string) => ({
+  type: 'track',
+  userId,
+  event,
+  messageId: `m-${++seq}`,
+  timestamp: at(),
+});
+
+let smtp: SMTPServer;
+let smtpPort = 0;
+let inbox: ParsedMail[] = [];
+let connections = 0;
+/** recipient → SMTP reply to RCPT TO (e.g. 451 or 550); others are accepted */
+const refuse = new Map<string, number>();
+
+beforeAll(async () => {
+  s = await startTestServer();
+  smtp = new SMTPServer({
+    disabledCommands: ['STARTTLS'],
+    authOptional: true,
+    logger: false,
+    onConnect(_session, cb) {
+      connections++;
+      cb();
+    },
+    onAuth(auth, _session, cb) {
+      if (auth.username === 'kizuna' && auth.password === 'right') cb(null, { user: 'kizuna' });
+      else cb(Object.assign(new Error('Invalid username or password'), { responseCode: 535 }));
+    },
+    onRcptTo(address, _session, cb) {
+      const code = refuse.get(address.address);
+      if (code)
+        cb(Object.assign(new Error(`mailbox ${address.address} unavailable`), { responseCode: code }));
+      else cb();
+    },
+    onData(stream, _session, cb) {
+      simpleParser(stream).then(
+        (mail) => {
+          inbox.push(mail);
+          cb();
+        },
+        (err: Error) => cb(err),
+      );
+    },
+  });
+  await new Promise<void>((r) => smtp.listen(0, '127.0.0.1', r));
+  smtpPort = (smtp.server.address() as AddressInfo).port;
+
+  await ingest([
+    identify('ann', { email: 'Ann@Example.com', first_name: 'Ann' }),
+    identify('bo', { email: 'bo@example.com', first_name: 'Bo' }),
+    identify('nomail', { first_name: 'No' }),
+    identify('badmail', { email: 'not-an-address', first_name: 'Bad' }),
+    track('seed', 'Signed Up'),
+    track('seed', 'Password Reset'),
+  ]);
+  for (const t of [
+    {
+      name: 'welcome',
+      channel: 'email',
+      variants: {
+        en: {
+          subject: 'Welcome, {{ profile.first_name }}',
+          html: '<p>Hello <b>{{ profile.first_name }}</b></p>',
+          text: 'Hello {{ profile.first_name }}',
+          preheader: 'Your first week',
+        },
+      },
+    },
+    {
+      name: 'reset',
+      channel: 'email',
+      topic: 'transactional',
+      variants: { en: { subject: 'Reset your password', text: 'Code 1234' } },
+    },
+  ]) {
+    expect((await admin('POST', '/templates', t)).status).toBe(201);
+  }
+  for (const [name, event, template] of [
+    ['Welcome', 'Signed Up', 'welcome'],
+    ['Reset', 'Password Reset', 'reset'],
+  ] as const) {
+    const j = await admin('POST', '/journeys', {
+      name,
+      trigger: { event },
+      entry: { limit: 'every_time' },
+      start: 'mail',
+      steps: { mail: { type: 'send', channel: 'email', template, next: 'done' }, done: { type: 'exit' } },
+    });
+    expect(j.status).toBe(201);
+    expect((await admin('POST', `/journeys/${j.body['id'] as string}/publish`)).status).toBe(200);
+  }
+});
+afterAll(async () => {
+  await s.close();
+  await new Promise<void>((r) => smtp.close(() => r()));
+});
+beforeEach(() => {
+  inbox = [];
+  refuse.clear();
+});
+
+/** A header's value as it was on the wire (unfolded), or null. */
+const header = (mail: ParsedMail, name: string): string | null => {
+  const line = mail.headerLines.find((h) => h.key === name)?.line;
+  return line === undefined
+    ? null
+    : line
+        .slice(line.indexOf(':') + 1)
+        .replace(/\r?\n\s+/g, ' ')
+        .trim();
+};
+const configure = (over: Record<string, unknown> = {}, secrets: Record<string, string> = {}) =>
+  admin('PUT', '/channels/email', {
+    provider: 'smtp',
+    settings: { host: '127.0.0.1', port: smtpPort, from: 'Shop <news@shop.example>', pool_size: 2, ...over },
+    secrets: { username: 'kizuna', password: 'right', ...secrets },
+  });
+type Message = { key: string; status: string; reason: string | null; attempts: number; template: string };
+const messagesOf = async (userId: string) => {
+  const id = ((await api(`/profiles/lookup?userId=${userId}`)).body as { id: string }).id;
+  return (await api(`/profiles/${id}/messages`)).body['messages'] as Message[];
+};
+const signUp = async (...users: string[]) => {
+  s.clock.advance(1000); // messages list in time order: each sign-up's message is the latest
+  await ingest(users.map((u) => track(u, 'Signed Up')));
+  await s.runner.runDue();
+  await s.dispatcher.runDue();
+};
+
+describe('e-mail over SMTP', () => {
+  it('validates the configuration by field and test-sends with the server’s own answer', async () => {
+    const bad = await admin('PUT', '/channels/email', {
+      provider: 'smtp',
+      settings: { host: '', port: 70000, from: 'nobody', pool_size: 0 },
+    });
+    expect(issuesOf(bad.body)).toEqual([
+      'settings.host: must not be empty',
+      'settings.port: must be 1–65535',
+      'settings.from: must be an address, optionally with a name: Shop <news@shop.example>',
+      'settings.pool_size: must be 1–50',
+    ]);
+    expect((await configure({}, { password: 'wrong' })).status).toBe(200);
+    const failed = await admin('POST', '/channels/email/test', { to: 'ops@shop.example' });
+    expect(failed.body).toMatchObject({ ok: false, retryable: false });
+    expect((failed.body as { reason: string }).reason).toMatch(/^the SMTP server answered 535/);
+    expect(inbox).toEqual([]);
+    // Fixing only the password keeps the rest of the configuration.
+    expect(
+      (
+        await admin('PUT', '/channels/email', {
+          provider: 'smtp',
+          settings: { host: '127.0.0.1', port: smtpPort, from: 'Shop <news@shop.example>', pool_size: 2 },
+          secrets: { password: 'right' },
+        })
+      ).body,
+    ).toMatchObject({ secrets: ['password', 'username'] });
+    const ok = await admin('POST', '/channels/email/test', { to: 'ops@shop.example' });
+    expect(ok.body).toEqual({ ok: true });
+    expect(inbox[0]?.subject).toBe('Kizuna test message');
+    expect(header(inbox[0]!, 'list-unsubscribe')).toBeNull();
+    expect(issuesOf((await admin('POST', '/channels/email/test', { to: 'nope' })).body)).toEqual([
+      'to: must be an e-mail address',
+    ]);
+  });
+
+  it('delivers each customer’s rendered message with a plain-text part and one-click unsubscribe headers', async () => {
+    await configure();
+    await signUp('ann', 'bo');
+    expect(inbox).toHaveLength(2);
+    const ann = inbox.find((m) => m.subject === 'Welcome, Ann')!;
+    expect(ann.from?.value[0]).toMatchObject({ name: 'Shop', address: 'news@shop.example' });
+    expect((ann.to as { text: string }).text).toBe('ann@example.com');
+    expect(ann.text?.trim()).toBe('Hello Ann');
+    expect(ann.html).toContain('<p>Hello <b>Ann</b></p>');
+    expect(ann.html).toContain('display:none');
+    expect(header(ann, 'list-unsubscribe-post')).toBe('List-Unsubscribe=One-Click');
+    expect(header(ann, 'list-unsubscribe')).toMatch(/^<http:\/\/127\.0\.0\.1:\d+\/u\/[\w-]+\.[\w-]+>$/);
+    const [msg] = await messagesOf('ann');
+    expect(msg).toMatchObject({ status: 'sent', attempts: 1 });
+    expect(header(ann, 'x-kizuna-key')).toBe(msg!.key);
+    expect(ann.messageId).toContain(msg!.key.replace(/:/g, '.'));
+  });
+
+  it('honours a one-click unsubscribe at once; a page view changes nothing; transactional mail still goes', async () => {
+    await configure();
+    await signUp('bo');
+    const link = header(inbox[0]!, 'list-unsubscribe')!.replace(/^<|>$/g, '');
+    expect(link.startsWith(`${s.url}/u/`)).toBe(true);
+
+    // Link scanners GET links: that shows a page and unsubscribes nobody.
+    const page = await fetch(link);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('bo@example.com');
+    inbox = [];
+    await signUp('bo');
+    expect(inbox).toHaveLength(1);
+
+    // A tampered link is refused.
+    expect((await fetch(`${link}x`, { method: 'POST' })).status).toBe(404);
+    const one = await fetch(link, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'List-Unsubscribe=One-Click',
+    });
+    expect(one.status).toBe(200);
+    inbox = [];
+    await signUp('bo');
+    expect(inbox).toEqual([]);
+    const latest = (await messagesOf('bo')).at(-1)!;
+    expect(latest.status).toBe('suppressed');
+    expect(latest.reason).toMatch(/^unsubscribed from "marketing" \(one-click, /);
+
+    await ingest([track('bo', 'Password Reset')]);
+    await s.runner.runDue();
+    await s.dispatcher.runDue();
+    expect(inbox.map((m) => m.subject)).toEqual(['Reset your password']);
+    expect(header(inbox[0]!, 'list-unsubscribe')).toBeNull();
+  });
+
+  it('retries a temporary refusal, fails a permanent one, and skips customers with no usable address', async () => {
+    await configure();
+    refuse.set('ann@example.com', 451);
+    s.clock.advance(1000);
+    await ingest([track('ann', 'Signed Up'), track('nomail', 'Signed Up'), track('badmail', 'Signed Up')]);
+    await s.runner.runDue();
+    await s.dispatcher.runDue();
+    let ann = (await messagesOf('ann')).at(-1)!;
+    expect(ann).toMatchObject({ status: 'queued', attempts: 1 });
+    expect(ann.reason).toMatch(/^the SMTP server answered 451/);
+    refuse.set('ann@example.com', 550);
+    s.clock.advance(60_000);
+    await s.dispatcher.runDue();
+    ann = (await messagesOf('ann')).at(-1)!;
+    expect(ann).toMatchObject({ status: 'failed', attempts: 2 });
+    expect(ann.reason).toMatch(/^the SMTP server answered 550/);
+    expect((await messagesOf('nomail')).at(-1)).toMatchObject({
+      status: 'skipped',
+      reason: 'the customer has no e-mail address',
+    });
+    expect((await messagesOf('badmail')).at(-1)).toMatchObject({
+      status: 'skipped',
+      reason: '"not-an-address" is not an e-mail address',
+    });
+    expect(inbox).toEqual([]);
+  });
+
+  it('keeps at most pool_size connections open for a burst of messages', async () => {
+    await configure({ pool_size: 2 });
+    const users = Array.from({ length: 30 }, (_, i) => `burst${i}`);
+    await ingest(users.map((u, i) => identify(u, { email: `burst${i}@example.com`, first_name: `B${i}` })));
+    const before = connections;
+    await signUp(...users);
+    expect(inbox).toHaveLength(30);
+    expect(connections - before).toBeLessThanOrEqual(2);
+  });
+});
