@@ -8,7 +8,7 @@ const channelParam = {
   name: 'channel',
   in: 'path',
   required: true,
-  schema: { type: 'string', enum: ['webhook'] },
+  schema: { type: 'string', enum: ['webhook', 'email'] },
   description: 'the channel (more arrive with their providers: see docs/channels.md)',
 };
 
@@ -108,21 +108,55 @@ export const channelPaths = {
               type: 'object',
               required: ['provider'],
               properties: {
-                provider: { type: 'string', example: 'webhook' },
+                provider: { enum: ['webhook', 'smtp'], description: 'webhook for webhook, smtp for email' },
                 settings: {
                   type: 'object',
+                  description: 'per provider; unknown keys are refused',
                   properties: {
                     allow_private_network: {
                       type: 'boolean',
                       default: false,
                       description: 'webhook: allow private and loopback addresses',
                     },
+                    host: { type: 'string', description: 'smtp' },
+                    port: { type: 'integer', default: 587, description: 'smtp' },
+                    secure: {
+                      type: 'boolean',
+                      default: false,
+                      description: 'smtp: TLS from the start (465)',
+                    },
+                    require_tls: {
+                      type: 'boolean',
+                      default: false,
+                      description: 'smtp: refuse without STARTTLS',
+                    },
+                    from: { type: 'string', example: 'Shop <news@shop.example>', description: 'smtp' },
+                    reply_to: { type: ['string', 'null'], description: 'smtp' },
+                    pool_size: {
+                      type: 'integer',
+                      minimum: 1,
+                      maximum: 50,
+                      default: 5,
+                      description: 'smtp: connections kept open',
+                    },
+                    timeout_ms: {
+                      type: 'integer',
+                      minimum: 1000,
+                      maximum: 120000,
+                      default: 30000,
+                      description: 'smtp',
+                    },
                     rate_per_second: { type: ['number', 'null'], exclusiveMinimum: 0, maximum: 100000 },
                   },
                 },
                 secrets: {
                   type: 'object',
-                  properties: { signing_secret: { type: 'string', minLength: 16 } },
+                  description: 'sealed at rest; left-out keys keep their stored values',
+                  properties: {
+                    signing_secret: { type: 'string', minLength: 16, description: 'webhook' },
+                    username: { type: 'string', description: 'smtp' },
+                    password: { type: 'string', description: 'smtp' },
+                  },
                 },
               },
             },
@@ -152,9 +186,23 @@ export const channelPaths = {
         content: {
           'application/json': {
             schema: {
-              type: 'object',
-              required: ['url'],
-              properties: { url: { type: 'string' }, data: { description: 'the body `data` (any JSON)' } },
+              oneOf: [
+                {
+                  type: 'object',
+                  title: 'webhook',
+                  required: ['url'],
+                  properties: {
+                    url: { type: 'string' },
+                    data: { description: 'the body `data` (any JSON)' },
+                  },
+                },
+                {
+                  type: 'object',
+                  title: 'email',
+                  required: ['to'],
+                  properties: { to: { type: 'string', format: 'email' } },
+                },
+              ],
             },
           },
         },

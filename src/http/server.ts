@@ -45,7 +45,7 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
     // Segment SDKs retry on 5xx and network errors, so a slow client must not hold a socket forever.
     requestTimeout: 30_000,
     // Signed link tokens (unsubscribe links) are path parameters of a few hundred characters.
-    maxParamLength: 1000,
+    routerOptions: { maxParamLength: 1000 },
   });
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler((req, reply) => {
