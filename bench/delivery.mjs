@@ -1,0 +1,333 @@
+// npm run bench:delivery — templates and the e-mail channel through the real server (docs/performance.md):
+//  1. Broadcast: N customers (BENCH_CUSTOMERS, default 1,000,000) with an e-mail address are in a
+//     segment; a broadcast to it is created and the bench times until every customer's message is
+//     rendered and queued (schedule run → entries → runner renders the Liquid template per customer →
+//     outbox), with the server's peak memory. Delivery is off in this part. Baseline, same run: a bare
+//     script rendering the same template with liquidjs and inserting the same rows into SQLite.
+//  2. SMTP: M messages (BENCH_EMAILS, default 20,000) are queued the same way, then a server with
+//     delivery on sends them over its pooled connections to an SMTP sink on loopback (Debian's postfix
+//     `smtp-sink` when installed, else a node SMTP server). Baseline, same run: a bare nodemailer loop
+//     sending the same messages with the same pool size to the same sink.
+import Database from 'better-sqlite3';
+import { Liquid } from 'liquidjs';
+import nodemailer from 'nodemailer';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Pool } from 'undici';
+import { createWorkspace, fmt, peakRssMb, startServer, stopServer } from './lib.mjs';
+
+const N = Number(process.env.BENCH_CUSTOMERS ?? 1_000_000);
+const M = Number(process.env.BENCH_EMAILS ?? 20_000);
+const POOL = 5;
+const line = (s = '') => process.stdout.write(`${s}\n`);
+const basic = (key) => `Basic ${Buffer.from(`${key}:`).toString('base64')}`;
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const rssMb = (pid) =>
+  Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN) / 1024;
+
+const TEMPLATE = {
+  name: 'weekly',
+  channel: 'email',
+  variants: {
+    en: {
+      subject: 'Your week at the shop, {{ profile.first_name }}',
+      html: '<h1>Hi {{ profile.first_name }}</h1>{% for p in profile.picks %}<p>{{ p }}</p>{% endfor %}<p>You are {{ stage | default: "new" }} with us.</p>',
+      text: 'Hi {{ profile.first_name }}, {{ profile.picks | join: ", " }}',
+    },
+    ja: {
+      subject: '{{ profile.first_name }}様、今週のおすすめ',
+      html: '<h1>{{ profile.first_name }}様</h1>{% for p in profile.picks %}<p>{{ p }}</p>{% endfor %}',
+      text: '{{ profile.first_name }}様 {{ profile.picks | join: "、" }}',
+    },
+  },
+};
+const traitsOf = (i) => ({
+  email: `c${i}@example.com`,
+  first_name: `Customer${i}`,
+  locale: i % 10 === 0 ? 'ja-JP' : 'en-US',
+  timezone: i % 10 === 0 ? 'Asia/Tokyo' : 'Europe/London',
+  picks: [`item-${i % 97}`, `item-${i % 89}`, `item-${i % 83}`],
+});
+
+/** A server with a workspace holding `n` customers in a segment and the template; delivery as given. */
+async function prepare(n, delivery, dataDir) {
+  const env = {
+    KIZUNA_DATA_DIR: dataDir,
+    DATABASE_URL: '',
+    KIZUNA_SWEEP_INTERVAL_MINUTES: '0',
+    KIZUNA_DELIVERY: delivery ? 'on' : 'off',
+  };
+  const keys = createWorkspace(env, 'bench');
+  const server = await startServer(env);
+  const http = new Pool(server.url, { connections: 8 });
+  const request = async (method, path, body, auth) => {
+    const res = await http.request({
+      origin: server.url,
+      path,
+      method,
+      headers: { authorization: auth, ...(body !== undefined && { 'content-type': 'application/json' }) },
+      ...(body !== undefined && { body: typeof body === 'string' ? body : JSON.stringify(body) }),
+    });
+    const text = await res.body.text();
+    if (res.statusCode >= 300) throw new Error(`${method} ${path} → ${res.statusCode} ${text}`);
+    return text ? JSON.parse(text) : null;
+  };
+  const admin = (method, path, body) => request(method, `/api/v1${path}`, body, `Bearer ${keys.adminKey}`);
+  const segment = await admin('POST', '/segments?allow_unknown=true', {
+    name: 'Reachable',
+    rule: { trait: 'email', op: 'exists' },
+  });
+  await admin('POST', '/templates', TEMPLATE);
+  let sent = 0;
+  const SIZE = 500;
+  await Promise.all(
+    Array.from({ length: 4 }, async () => {
+      for (;;) {
+        const from = sent;
+        if (from >= n) return;
+        sent += SIZE;
+        const parts = [];
+        for (let i = from; i < Math.min(n, from + SIZE); i++)
+          parts.push(
+            JSON.stringify({ type: 'identify', userId: `c${i}`, messageId: `i${i}`, traits: traitsOf(i) }),
+          );
+        await request('POST', '/v1/batch', `{"batch":[${parts.join(',')}]}`, basic(keys.writeKey));
+        if (from % 100_000 === 0 && from > 0) process.stderr.write(`  ingested ${fmt(from)}\n`);
+      }
+    }),
+  );
+  for (;;) {
+    const s = await admin('GET', `/segments/${segment.id}`);
+    if (s.size >= n) break;
+    await sleep(500);
+  }
+  return { env, keys, server, http, admin, segment };
+}
+
+/** Creates the broadcast and waits until all `n` messages are queued; returns seconds and peak RSS. */
+async function broadcast(ctx, n, db) {
+  const t0 = performance.now();
+  const b = await ctx.admin('POST', '/broadcasts', {
+    name: 'Weekly picks',
+    segment: ctx.segment.id,
+    channel: 'email',
+    template: 'weekly',
+    send_at: 'now',
+  });
+  let peak = 0;
+  let last = 0;
+  for (;;) {
+    const q = db.prepare('SELECT count(*) FROM journey_messages WHERE journey_id = ?').pluck().get(b.id);
+    peak = Math.max(peak, rssMb(ctx.server.pid));
+    if (q >= n) break;
+    if (q - last >= 100_000) {
+      process.stderr.write(`  queued ${fmt(q)}\n`);
+      last = q;
+    }
+    await sleep(250);
+  }
+  const sec = (performance.now() - t0) / 1000;
+  const skipped = db
+    .prepare("SELECT count(*) FROM journey_messages WHERE journey_id = ? AND status <> 'queued'")
+    .pluck()
+    .get(b.id);
+  return { sec, peak: Math.max(peak, peakRssMb(ctx.server.pid)), journey: b.id, skipped };
+}
+
+/** The same work without the platform: parse once, render each customer, insert rows in batches. */
+function bareRenderAndInsert(n, dir) {
+  const engine = new Liquid({ strictVariables: true, lenientIf: true, ownPropertyOnly: true, templates: {} });
+  const html = new Liquid({ strictVariables: true, lenientIf: true, outputEscape: 'escape', templates: {} });
+  const parsed = Object.fromEntries(
+    Object.entries(TEMPLATE.variants).map(([l, v]) => [
+      l,
+      { subject: engine.parse(v.subject), html: html.parse(v.html), text: engine.parse(v.text) },
+    ]),
+  );
+  const db = new Database(join(dir, 'bare.db'));
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  db.exec(`CREATE TABLE m (workspace_id TEXT, key TEXT, journey_id TEXT, entry_id TEXT, profile_id TEXT, step TEXT,
+    channel TEXT, template TEXT, payload TEXT, created_at INTEGER, status TEXT, next_attempt_at INTEGER,
+    PRIMARY KEY (workspace_id, key)) WITHOUT ROWID;
+    CREATE INDEX m_j ON m (workspace_id, journey_id, created_at, key);
+    CREATE INDEX m_p ON m (workspace_id, profile_id, created_at, key);
+    CREATE INDEX m_due ON m (next_attempt_at) WHERE next_attempt_at IS NOT NULL;`);
+  const ins = db.prepare('INSERT INTO m VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)');
+  const t0 = performance.now();
+  const now = Date.now();
+  for (let from = 0; from < n; from += 1000) {
+    db.transaction(() => {
+      for (let i = from; i < Math.min(n, from + 1000); i++) {
+        const traits = traitsOf(i);
+        const v = parsed[traits.locale.startsWith('ja') ? 'ja' : 'en'];
+        const scope = { profile: { ...traits, id: `p${i}` }, stage: null };
+        const content = {
+          subject: engine.renderSync(v.subject, scope),
+          html: html.renderSync(v.html, scope),
+          text: engine.renderSync(v.text, scope),
+        };
+        const payload = JSON.stringify({
+          to: traits.email,
+          topic: 'marketing',
+          template_version: 1,
+          locale: 'en',
+          content,
+        });
+        ins.run(
+          'ws',
+          `e${i}:send:0`,
+          'jr',
+          `e${i}`,
+          `p${i}`,
+          'send',
+          'email',
+          'weekly',
+          payload,
+          now,
+          'queued',
+          now,
+        );
+      }
+    })();
+  }
+  const sec = (performance.now() - t0) / 1000;
+  db.close();
+  return sec;
+}
+
+async function freePort() {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** An SMTP sink on loopback: postfix's smtp-sink when installed, else a node SMTP server process. */
+async function startSink() {
+  const port = await freePort();
+  const native = spawnSync('sh', ['-c', 'command -v smtp-sink || ls /usr/sbin/smtp-sink'], {
+    encoding: 'utf8',
+  });
+  const path = native.stdout.trim().split('\n')[0];
+  const child = path
+    ? spawn(path, ['-u', 'nobody', `127.0.0.1:${port}`, '1000'], { stdio: 'ignore' })
+    : spawn(
+        process.execPath,
+        [
+          '-e',
+          `const { SMTPServer } = require('smtp-server');
+           new SMTPServer({ disabledCommands: ['STARTTLS'], authOptional: true, logger: false,
+             onData(s, _x, cb) { s.on('data', () => {}); s.on('end', () => cb()); } }).listen(${port}, '127.0.0.1');`,
+        ],
+        { stdio: 'ignore' },
+      );
+  await sleep(500);
+  return { port, child, kind: path ? 'postfix smtp-sink' : 'node smtp-server' };
+}
+
+async function main() {
+  line(`delivery bench: broadcast to ${fmt(N)} customers; SMTP delivery of ${fmt(M)} messages`);
+
+  // 1. Broadcast: render and queue.
+  const dir1 = mkdtempSync(join(tmpdir(), 'kizuna-bench-bc-'));
+  const t0 = performance.now();
+  const ctx = await prepare(N, false, dir1);
+  line(`  ${fmt(N)} customers ingested and in the segment in ${fmt((performance.now() - t0) / 1000, 1)} s`);
+  const db = new Database(join(dir1, 'kizuna.db'), { readonly: true });
+  const r = await broadcast(ctx, N, db);
+  line(
+    `broadcast: ${fmt(N)} messages rendered and queued in ${fmt(r.sec, 1)} s = ${fmt(N / r.sec)} messages/s (${fmt(r.skipped)} not queued); server peak RSS ${fmt(r.peak)} MB`,
+  );
+  db.close();
+  await stopServer(ctx.server);
+  await ctx.http.close();
+  const bareSec = bareRenderAndInsert(N, dir1);
+  line(
+    `  baseline, bare liquidjs render + SQLite insert of the same rows: ${fmt(N / bareSec)} messages/s; ratio ${fmt(bareSec / r.sec, 2)}`,
+  );
+  rmSync(dir1, { recursive: true, force: true });
+
+  // 2. SMTP delivery.
+  const sink = await startSink();
+  const dir2 = mkdtempSync(join(tmpdir(), 'kizuna-bench-smtp-'));
+  const ctx2 = await prepare(M, false, dir2);
+  await ctx2.admin('PUT', '/channels/email', {
+    provider: 'smtp',
+    settings: { host: '127.0.0.1', port: sink.port, from: 'Shop <news@shop.example>', pool_size: POOL },
+  });
+  const db2 = new Database(join(dir2, 'kizuna.db'), { readonly: true });
+  const queued = await broadcast(ctx2, M, db2);
+  await stopServer(ctx2.server);
+  await ctx2.http.close();
+  const server = await startServer({ ...ctx2.env, KIZUNA_DELIVERY: 'on' });
+  const ts = performance.now();
+  for (;;) {
+    const done = db2
+      .prepare("SELECT count(*) FROM journey_messages WHERE journey_id = ? AND status <> 'queued'")
+      .pluck()
+      .get(queued.journey);
+    if (done >= M) break;
+    await sleep(100);
+  }
+  const smtpSec = (performance.now() - ts) / 1000;
+  const sentCount = db2
+    .prepare("SELECT count(*) FROM journey_messages WHERE journey_id = ? AND status = 'sent'")
+    .pluck()
+    .get(queued.journey);
+  const rows = db2
+    .prepare('SELECT key, payload FROM journey_messages WHERE journey_id = ?')
+    .all(queued.journey)
+    .map((x) => ({ key: x.key, ...JSON.parse(x.payload) }));
+  db2.close();
+  await stopServer(server);
+  line(
+    `smtp (${sink.kind}, pool ${POOL}): ${fmt(sentCount)} of ${fmt(M)} sent in ${fmt(smtpSec, 1)} s = ${fmt(M / smtpSec)} messages/s (including the server's start)`,
+  );
+
+  const transport = nodemailer.createTransport({
+    host: '127.0.0.1',
+    port: sink.port,
+    pool: true,
+    maxConnections: POOL,
+    maxMessages: 1000,
+  });
+  const tb = performance.now();
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: 16 }, async () => {
+      while (next < rows.length) {
+        const m = rows[next++];
+        await transport.sendMail({
+          from: 'Shop <news@shop.example>',
+          to: m.to,
+          subject: m.content.subject,
+          html: m.content.html,
+          text: m.content.text,
+          headers: { 'X-Kizuna-Key': m.key },
+        });
+      }
+    }),
+  );
+  const bareSmtp = (performance.now() - tb) / 1000;
+  transport.close();
+  line(
+    `  baseline, bare nodemailer loop (pool ${POOL}, 16 in flight) sending the same messages: ${fmt(M / bareSmtp)} messages/s; ratio ${fmt(bareSmtp / smtpSec, 2)}`,
+  );
+  sink.child.kill();
+  rmSync(dir2, { recursive: true, force: true });
+}
+
+main().then(
+  () => process.exit(0),
+  (err) => {
+    console.error(err);
+    process.exit(1);
+  },
+);
