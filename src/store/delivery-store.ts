@@ -28,6 +28,8 @@ export interface OutboxMessage {
   readonly template: string | null;
   /** what the provider needs (rendered content, URL and body, ...) */
   readonly payload: unknown;
+  /** the template's subscription topic; null for webhooks */
+  readonly topic: string | null;
   /** queued to be attempted at `nextAttemptAt`; suppressed or skipped (never attempted) with `reason` */
   readonly status: 'queued' | 'suppressed' | 'skipped';
   readonly nextAttemptAt: number | null;
@@ -145,4 +147,18 @@ export interface DeliveryStore {
   setSubscription(ws: string, s: Subscription): Promise<void>;
   /** Every stored state of the given addresses on a channel (any topic). */
   listSubscriptions(ws: string, channel: string, addresses: readonly string[]): Promise<Subscription[]>;
+
+  /** The workspace's delivery settings as stored (validated by the engine), or null. */
+  getDeliverySettings(ws: string): Promise<unknown>;
+  putDeliverySettings(ws: string, settings: unknown, now: number): Promise<void>;
+  /**
+   * What frequency caps count, per profile: messages created after `since` that are queued or went
+   * out (not failed, suppressed or skipped), on a channel other than webhook, of a topic other than
+   * transactional. Profiles with none are absent.
+   */
+  recentMessages(
+    ws: string,
+    profileIds: readonly string[],
+    since: number,
+  ): Promise<Map<string, { channel: string; at: number }[]>>;
 }

@@ -75,6 +75,7 @@ export function deliveryContract(name: string, harness: () => StoreHarness): voi
       channel: 'webhook',
       template: null,
       payload: { url: 'https://example.com/hook', body: { hi: '日本' } },
+      topic: null,
       status: 'queued',
       nextAttemptAt: clock.now(),
       reason: null,
@@ -376,6 +377,35 @@ export function deliveryContract(name: string, harness: () => StoreHarness): voi
       ]);
       expect(await store.listSubscriptions(ws, 'sms', ['ann@example.com'])).toEqual([]);
       expect(await store.listSubscriptions(ws, 'email', [])).toEqual([]);
+    });
+
+    it('counts recent queued and sent messages per customer for frequency caps, and keeps delivery settings', async () => {
+      const entries = await enqueue(3, (e, i) => [
+        queued(e, { key: `${e.id}:a`, channel: 'email', topic: 'marketing' }),
+        queued(e, { key: `${e.id}:b`, channel: 'push', topic: i === 0 ? 'transactional' : 'marketing' }),
+        queued(e, {
+          key: `${e.id}:c`,
+          channel: 'sms',
+          topic: 'marketing',
+          status: 'suppressed',
+          nextAttemptAt: null,
+        }),
+        queued(e, { key: `${e.id}:d`, channel: 'webhook', topic: null }),
+      ]);
+      const ids = entries.map((e) => e.profileId);
+      const recent = await store.recentMessages(ws, [...ids, 'p_nobody'], T0 - 1);
+      const channels = (id: string) => (recent.get(id) ?? []).map((m) => m.channel).sort();
+      expect(channels(ids[0]!)).toEqual(['email']);
+      expect(channels(ids[1]!)).toEqual(['email', 'push']);
+      expect(recent.get(ids[1]!)?.[0]?.at).toBe(T0);
+      expect(recent.has('p_nobody')).toBe(false);
+      expect((await store.recentMessages(ws, ids, T0)).size).toBe(0);
+
+      expect(await store.getDeliverySettings(ws)).toBeNull();
+      const settings = { quiet_hours: null, frequency_caps: [{ max: 3, window: '7d' }] };
+      await store.putDeliverySettings(ws, settings, T0);
+      await store.putDeliverySettings(ws, { ...settings, frequency_caps: [] }, T0 + 1);
+      expect(await store.getDeliverySettings(ws)).toEqual({ quiet_hours: null, frequency_caps: [] });
     });
   });
 }

@@ -79,6 +79,7 @@ export function journeyContract(name: string, harness: () => StoreHarness): void
           channel: 'email',
           template: 'thanks',
           payload: { subject: 'Thanks' },
+          topic: 'marketing',
           status: 'queued',
           nextAttemptAt: clock.now(),
           reason: null,

@@ -71,7 +71,15 @@ describe('delay steps', () => {
       position: { step: 'done', stepsTaken: 3 },
     });
     expect(later.actions).toEqual([
-      { kind: 'send', key: 'e1:hello:1', step: 'hello', channel: 'email', template: 'welcome' },
+      {
+        kind: 'send',
+        key: 'e1:hello:1',
+        step: 'hello',
+        channel: 'email',
+        template: 'welcome',
+        priority: 'normal',
+        quietHours: 'hold',
+      },
     ]);
     expect(outcomes(later)).toEqual(['hello: email welcome queued', 'done: completed']);
   });
@@ -300,7 +308,15 @@ describe('side effects', () => {
   it('carry the key entry:step:stepsTaken', () => {
     const a = advance(j, startOf(j), ctx());
     expect(a.actions).toEqual([
-      { kind: 'send', key: 'e1:hello:0', step: 'hello', channel: 'email', template: 'welcome' },
+      {
+        kind: 'send',
+        key: 'e1:hello:0',
+        step: 'hello',
+        channel: 'email',
+        template: 'welcome',
+        priority: 'normal',
+        quietHours: 'hold',
+      },
       { kind: 'update_profile', key: 'e1:tag:1', step: 'tag', traits: { onboarded: true } },
       { kind: 'webhook', key: 'e1:hook:2', step: 'hook', url: 'https://example.com/hook', body: { a: 1 } },
       { kind: 'list', key: 'e1:add:3', step: 'add', op: 'add', list: 'vip-list' },

@@ -24,7 +24,15 @@ export interface StepContext {
 }
 
 export type Action =
-  | { kind: 'send'; key: string; step: string; channel: string; template: string }
+  | {
+      kind: 'send';
+      key: string;
+      step: string;
+      channel: string;
+      template: string;
+      priority: 'high' | 'normal' | 'low';
+      quietHours: 'hold' | 'drop' | 'ignore';
+    }
   | { kind: 'update_profile'; key: string; step: string; traits: JsonObject }
   | { kind: 'webhook'; key: string; step: string; url: string; body: JsonObject | null }
   | { kind: 'list'; key: string; step: string; op: 'add' | 'remove'; list: string };
@@ -150,7 +158,15 @@ export function advance(journey: Journey, from: Position, ctx: StepContext): Adv
         break;
       }
       case 'send':
-        actions.push({ kind: 'send', key, step: step.id, channel: step.channel, template: step.template });
+        actions.push({
+          kind: 'send',
+          key,
+          step: step.id,
+          channel: step.channel,
+          template: step.template,
+          priority: step.priority,
+          quietHours: step.quietHours,
+        });
         record(`${step.channel} ${step.template} queued`);
         go(step.next);
         break;

@@ -106,7 +106,14 @@ describe('parseJourney accepts', () => {
             { name: 'holdout', percent: 10, control: true, next: 'done' },
           ],
         },
-        sms: { type: 'send', channel: 'sms', template: 'offer_sms', next: 'christmas' },
+        sms: {
+          type: 'send',
+          channel: 'sms',
+          template: 'offer_sms',
+          priority: 'high',
+          quiet_hours: 'drop',
+          next: 'christmas',
+        },
         push: { type: 'send', channel: 'push', template: 'offer_push', next: 'christmas' },
         christmas: { type: 'delay', until: '2026-12-24T09:00:00+09:00', next: 'done' },
         done: { type: 'exit' },
@@ -198,8 +205,11 @@ describe('parseJourney accepts', () => {
       id: 'sms',
       channel: 'sms',
       template: 'offer_sms',
+      priority: 'high',
+      quietHours: 'drop',
       next: 'christmas',
     });
+    expect(step('push')).toMatchObject({ priority: 'normal', quietHours: 'hold' });
     expect(step('tag')).toEqual({
       type: 'update_profile',
       id: 'tag',
@@ -581,7 +591,7 @@ describe('parseJourney rejects, naming the field', () => {
       'journey.colour: unknown key "colour" (a journey takes: name, description, trigger, entry, timezone, start, steps, goal, exit_when, throttle)',
     );
     expect(issue(journey({}, { hello: { ...send('done'), delay: '1h' }, done: exit }))).toBe(
-      'steps.hello.delay: unknown key "delay" (a send step takes: type, channel, template, next)',
+      'steps.hello.delay: unknown key "delay" (a send step takes: type, channel, template, priority, quiet_hours, next)',
     );
     expect(issue(journey({}, { hello: send('done'), done: { type: 'exit', next: 'hello' } }))).toBe(
       'steps.done.next: unknown key "next" (a exit step takes: type)',
@@ -606,6 +616,16 @@ describe('parseJourney rejects, naming the field', () => {
   it('an unknown template when the catalog lists templates', () => {
     expect(issue(journey({}, { hello: send('done', 'not_a_template'), done: exit }))).toBe(
       'steps.hello.template: names no template of the workspace ("not_a_template")',
+    );
+  });
+
+  it('a bad priority or quiet-hours rule on a send', () => {
+    const steps = (extra: Record<string, unknown>) => ({ hello: { ...send('done'), ...extra }, done: exit });
+    expect(issue(journey({}, steps({ priority: 'urgent' })))).toBe(
+      'steps.hello.priority: must be high, normal or low',
+    );
+    expect(issue(journey({}, steps({ quiet_hours: 'later' })))).toBe(
+      'steps.hello.quiet_hours: must be hold (wait for the window to open), drop or ignore',
     );
   });
 

@@ -3,6 +3,7 @@
  * with the field it is in — `steps.welcome.next` — so the API's 400 names the step. Graph checks
  * (unreachable steps, cycles without a wait, dangling branches) are in graph.ts and run here too.
  */
+import type { Priority } from '../respect.js';
 import type { JsonObject } from '../event.js';
 import { parseRule } from '../rules/schema.js';
 import { Issues, checkKeys, fieldOf, isObject, text, type RuleIssue } from '../rules/schema-values.js';
@@ -45,7 +46,7 @@ const STEP_KEYS: Record<StepTypeName, readonly string[]> = {
   condition: ['type', 'rule', 'then', 'else'],
   branch: ['type', 'branches', 'otherwise'],
   split: ['type', 'variants'],
-  send: ['type', 'channel', 'template', 'next'],
+  send: ['type', 'channel', 'template', 'priority', 'quiet_hours', 'next'],
   update_profile: ['type', 'traits', 'next'],
   webhook: ['type', 'url', 'body', 'next'],
   add_to_list: ['type', 'list', 'next'],
@@ -288,8 +289,26 @@ class JourneyParser {
         ) {
           this.issues.add(`${at}.template`, `"${template}" is a ${templateChannel} template, not ${channel}`);
         }
+        const priority = v['priority'] ?? 'normal';
+        if (priority !== 'high' && priority !== 'normal' && priority !== 'low') {
+          this.issues.add(`${at}.priority`, 'must be high, normal or low');
+        }
+        const quiet = v['quiet_hours'] ?? 'hold';
+        if (quiet !== 'hold' && quiet !== 'drop' && quiet !== 'ignore') {
+          this.issues.add(`${at}.quiet_hours`, 'must be hold (wait for the window to open), drop or ignore');
+        }
         const n = next();
-        return channel && template && n ? { type: 'send', id, channel, template, next: n } : undefined;
+        return channel && template && n
+          ? {
+              type: 'send',
+              id,
+              channel,
+              template,
+              priority: priority as Priority,
+              quietHours: quiet as 'hold' | 'drop' | 'ignore',
+              next: n,
+            }
+          : undefined;
       }
       case 'update_profile': {
         const traits = v['traits'];

@@ -75,6 +75,12 @@ function civilAt(t: number, tz: string): Civil {
   };
 }
 
+/** Minutes since local midnight at instant `t` in `tz` (09:30 → 570). */
+export function localMinuteOfDay(t: number, tz: string): number {
+  const c = civilAt(t, tz);
+  return c.hour * 60 + c.minute;
+}
+
 /** The zone's offset from UTC at instant `t`, in ms (Tokyo: +9 h). */
 function offsetAt(t: number, tz: string): number {
   const c = civilAt(t, tz);

@@ -71,6 +71,10 @@ export type Step =
       readonly id: string;
       readonly channel: string;
       readonly template: string;
+      /** which message wins when frequency caps allow only some of a batch's */
+      readonly priority: 'high' | 'normal' | 'low';
+      /** during the customer's quiet hours: wait for the window to open, drop the message, or send */
+      readonly quietHours: 'hold' | 'drop' | 'ignore';
       readonly next: string;
     }
   | {

@@ -1,14 +1,12 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../../domain/clock.js';
 import { compileDefinitions, type Definitions } from '../../domain/engagement/definitions.js';
-import { computedTraitsOf, evaluateDraft } from '../../domain/engagement/evaluate.js';
-import { renderTemplate } from '../../domain/templates/render.js';
+import { evaluateDraft } from '../../domain/engagement/evaluate.js';
 import { TemplateService } from '../delivery/templates.js';
-import { isEmailAddress } from '../../channels/email/smtp.js';
+import { Composer, type PendingAction } from '../delivery/composer.js';
 import type { NormalizedEvent } from '../../domain/event.js';
 import { compileJourney } from '../../domain/journeys/compile.js';
-import { advance, type Action, type StepContext } from '../../domain/journeys/machine.js';
-import type { OutboxMessage } from '../../store/delivery-store.js';
+import { advance, type StepContext } from '../../domain/journeys/machine.js';
 import type { Journey } from '../../domain/journeys/types.js';
 import { nextRun } from '../../domain/journeys/time.js';
 import type { ProfileState } from '../../domain/resolution.js';
@@ -45,7 +43,7 @@ export class JourneyRunner {
   private readonly journeys = new Map<string, Journey | null>();
   private readonly definitions = new Map<string, { at: number; defs: Definitions }>();
   private readonly loop: PollLoop;
-  private readonly templates: TemplateService;
+  private readonly composer: Composer;
 
   constructor(
     private readonly store: Store,
@@ -55,7 +53,7 @@ export class JourneyRunner {
   ) {
     this.batch = opts.batch ?? 1000;
     this.leaseMs = opts.leaseMs ?? 60_000;
-    this.templates = opts.templates ?? new TemplateService(store, clock);
+    this.composer = new Composer(store, clock, opts.templates ?? new TemplateService(store, clock));
     this.loop = new PollLoop(() => this.runOnce(), {
       batch: this.batch,
       pollMs: opts.pollMs ?? 100,
@@ -70,7 +68,7 @@ export class JourneyRunner {
     const scheduled = await this.runSchedules(now);
     const claimed = await this.store.claimDueEntries(this.opts.worker, this.batch, now, this.leaseMs);
     if (claimed.length === 0) return scheduled;
-    const results: EntryResult[] = [];
+    const ran: (EntryResult & { pending: PendingAction[] })[] = [];
     const updates = new Map<string, NormalizedEvent[]>();
     // The batch's profiles in one read per workspace (one query on PostgreSQL, not one per entry).
     const profiles = new Map<string, Map<string, ProfileState>>();
@@ -80,8 +78,17 @@ export class JourneyRunner {
     }
     for (const entry of claimed) {
       const profile = profiles.get(entry.workspaceId)?.get(entry.profileId) ?? null;
-      results.push(await this.run(entry, profile, now, updates));
+      ran.push(await this.run(entry, profile, now, updates));
     }
+    // The batch's sends are composed together: the respect rules count across it, in priority order.
+    const pending = ran.flatMap((r) => r.pending);
+    const composed = await this.composer.compose(pending, now);
+    let k = 0;
+    const results: EntryResult[] = ran.map(({ pending: mine, ...r }) => {
+      const messages = composed.slice(k, k + mine.length).filter((m) => m !== null);
+      k += mine.length;
+      return { ...r, messages };
+    });
     // Profile updates first: if the process dies before the results commit, the re-run ingests them
     // again under the same messageIds, which the store drops as duplicates.
     for (const [ws, events] of updates) await this.store.ingest(ws, events);
@@ -180,7 +187,7 @@ export class JourneyRunner {
     profile: ProfileState | null,
     now: number,
     updates: Map<string, NormalizedEvent[]>,
-  ): Promise<EntryResult> {
+  ): Promise<EntryResult & { pending: PendingAction[] }> {
     const ws = entry.workspaceId;
     const journey = await this.journey(ws, entry.journeyId, entry.version);
     const base = {
@@ -201,6 +208,7 @@ export class JourneyRunner {
         log: [],
         actions: [],
         messages: [],
+        pending: [],
       };
     }
     const defs = profile ? await this.defs(ws, now) : null;
@@ -232,86 +240,18 @@ export class JourneyRunner {
       exitReason: out.exitReason,
       log: out.log,
       actions: out.actions.filter((a) => a.kind === 'list'),
-      messages: await this.compose(entry, out.actions, profile, defs, now),
+      messages: [],
+      pending: out.actions
+        .filter((a) => a.kind === 'send' || a.kind === 'webhook')
+        .map((action) => ({
+          workspaceId: ws,
+          journeyId: entry.journeyId,
+          entryId: entry.id,
+          action,
+          profile,
+          defs,
+        })),
     };
-  }
-
-  /**
-   * The outbox messages of a step's actions: a webhook as it is; a send rendered with its template for
-   * this customer now (so what is queued is what will be sent), or skipped with the reason it cannot
-   * be rendered.
-   */
-  private async compose(
-    entry: ClaimedEntry,
-    actions: readonly Action[],
-    profile: ProfileState | null,
-    defs: Definitions | null,
-    now: number,
-  ): Promise<OutboxMessage[]> {
-    const out: OutboxMessage[] = [];
-    for (const a of actions) {
-      if (a.kind === 'webhook') {
-        out.push({
-          key: a.key,
-          step: a.step,
-          channel: 'webhook',
-          template: null,
-          payload: { url: a.url, body: a.body },
-          status: 'queued',
-          nextAttemptAt: now,
-          reason: null,
-        });
-        continue;
-      }
-      if (a.kind !== 'send') continue;
-      const base = { key: a.key, step: a.step, channel: a.channel, template: a.template };
-      const skip = (reason: string): OutboxMessage => ({
-        ...base,
-        payload: {},
-        status: 'skipped',
-        nextAttemptAt: null,
-        reason,
-      });
-      const template = await this.templates.forSend(entry.workspaceId, a.template);
-      if (!profile || !defs) {
-        out.push(skip('the customer no longer exists'));
-      } else if (!template) {
-        out.push(skip(`no template named "${a.template}"`));
-      } else if (template.definition.channel !== a.channel) {
-        out.push(skip(`"${a.template}" is a ${template.definition.channel} template, not ${a.channel}`));
-      } else {
-        const computed = computedTraitsOf(profile, defs, now);
-        const r = renderTemplate(template, {
-          profile: { id: profile.id, userId: profile.userId, traits: profile.traits },
-          computed: (name) => computed.get(name),
-          stage: profile.engagement.stage,
-          segments: profile.engagement.segments,
-          journey: { id: entry.journeyId, step: a.step, entryId: entry.id },
-          message: { key: a.key },
-          event: null,
-          now,
-        });
-        const to = recipient(a.channel, profile);
-        if (!r.ok) out.push(skip(`template ${a.template} v${template.version}: ${r.reason}`));
-        else if (typeof to !== 'string') out.push(skip(to.reason));
-        else {
-          out.push({
-            ...base,
-            payload: {
-              ...(to !== '' && { to }),
-              topic: template.definition.topic,
-              template_version: template.version,
-              locale: r.locale,
-              content: r.content,
-            },
-            status: 'queued',
-            nextAttemptAt: now,
-            reason: null,
-          });
-        }
-      }
-    }
-    return out;
   }
 
   /** Runs in the background until stop(): a batch at a time, sleeping between polls when idle. */
@@ -327,20 +267,6 @@ export class JourneyRunner {
   stop(): Promise<void> {
     return this.loop.stop();
   }
-}
-
-/**
- * Where a channel's message goes, from the profile: the e-mail address for e-mail (lower-cased, so an
- * opt-out matches however the address was written); '' for channels whose address the provider
- * finds itself; or why there is none.
- */
-function recipient(channel: string, p: ProfileState): string | { reason: string } {
-  if (channel !== 'email') return '';
-  const email = p.traits['email'];
-  if (email === undefined || email === null || email === '')
-    return { reason: 'the customer has no e-mail address' };
-  const v = typeof email === 'string' ? email.trim().toLowerCase() : email;
-  return isEmailAddress(v) ? v : { reason: `${JSON.stringify(email)} is not an e-mail address` };
 }
 
 function timezoneOf(p: ProfileState | null): string | null {

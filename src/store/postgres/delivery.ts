@@ -224,3 +224,45 @@ export async function listSubscriptions(
   );
   return rows.map(subscription);
 }
+
+export async function getDeliverySettings(sql: Sql, ws: string): Promise<unknown> {
+  const rows = await sql.query<{ settings: unknown }>(
+    'SELECT settings FROM delivery_settings WHERE workspace_id = $1',
+    [ws],
+  );
+  return rows[0]?.settings ?? null;
+}
+
+export async function putDeliverySettings(
+  sql: Sql,
+  ws: string,
+  settings: unknown,
+  now: number,
+): Promise<void> {
+  await sql.query(
+    `INSERT INTO delivery_settings (workspace_id, settings, updated_at) VALUES ($1, $2::jsonb, $3)
+     ON CONFLICT (workspace_id) DO UPDATE SET settings = excluded.settings, updated_at = excluded.updated_at`,
+    [ws, JSON.stringify(settings), now],
+  );
+}
+
+export async function recentMessages(
+  sql: Sql,
+  ws: string,
+  profileIds: readonly string[],
+  since: number,
+): Promise<Map<string, { channel: string; at: number }[]>> {
+  const out = new Map<string, { channel: string; at: number }[]>();
+  if (profileIds.length === 0) return out;
+  const rows = await sql.query<{ profile_id: string; channel: string; created_at: number }>(
+    `SELECT profile_id, channel, created_at FROM journey_messages
+     WHERE workspace_id = $1 AND profile_id = ANY($2::text[]) AND created_at > $3 AND status IN ('queued', 'sent', 'delivered', 'opened', 'clicked') AND channel <> 'webhook' AND (topic IS NULL OR topic <> 'transactional')`,
+    [ws, [...new Set(profileIds)], since],
+  );
+  for (const x of rows) {
+    const list = out.get(x.profile_id) ?? [];
+    list.push({ channel: x.channel, at: Number(x.created_at) });
+    out.set(x.profile_id, list);
+  }
+  return out;
+}

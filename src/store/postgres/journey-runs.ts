@@ -74,12 +74,13 @@ const COMPLETE = named(
      ORDER BY l.n),
    sent AS (
      INSERT INTO journey_messages (workspace_id, key, journey_id, entry_id, profile_id, step, channel, template, payload,
-       created_at, status, next_attempt_at, reason, updated_at)
+       created_at, status, next_attempt_at, reason, updated_at, topic)
      SELECT m.workspace_id, m.key, m.journey_id, m.entry_id, m.profile_id, m.step, m.channel, m.template, m.payload,
-       :now::bigint, m.status, m.next_attempt_at, m.reason, :now::bigint
+       :now::bigint, m.status, m.next_attempt_at, m.reason, :now::bigint, m.topic
      FROM json_to_recordset(:messages::json)
        AS m (n integer, workspace_id text, key text, journey_id text, entry_id text, profile_id text, step text,
-             channel text, template text, payload json, status text, next_attempt_at bigint, reason text)
+             channel text, template text, payload json, status text, next_attempt_at bigint, reason text,
+             topic text)
      WHERE (m.workspace_id, m.entry_id) IN (SELECT workspace_id, id FROM saved)
      ORDER BY m.n
      ON CONFLICT (workspace_id, key) DO NOTHING
@@ -141,6 +142,7 @@ export async function completeEntries(
         status: m.status,
         next_attempt_at: m.status === 'queued' ? m.nextAttemptAt : null,
         reason: m.reason,
+        topic: m.topic,
       });
     }
   }

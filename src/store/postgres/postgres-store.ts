@@ -595,6 +595,22 @@ export class PostgresStore implements Store {
     return guarded(() => delivery.setSubscription(this.sql, ws, s));
   }
 
+  getDeliverySettings(ws: string): Promise<unknown> {
+    return guarded(() => delivery.getDeliverySettings(this.sql, ws));
+  }
+
+  putDeliverySettings(ws: string, settings: unknown, now: number): Promise<void> {
+    return guarded(() => delivery.putDeliverySettings(this.sql, ws, settings, now));
+  }
+
+  recentMessages(
+    ws: string,
+    profileIds: readonly string[],
+    since: number,
+  ): Promise<Map<string, { channel: string; at: number }[]>> {
+    return guarded(() => delivery.recentMessages(this.sql, ws, profileIds, since));
+  }
+
   listSubscriptions(ws: string, channel: string, addresses: readonly string[]): Promise<Subscription[]> {
     return guarded(() => delivery.listSubscriptions(this.sql, ws, channel, addresses));
   }

@@ -165,3 +165,38 @@ export function listSubscriptions(
     out.push(...(q.all(ws, channel, a) as SubscriptionRowDb[]).map(subscription));
   return out;
 }
+
+export function getDeliverySettings(r: Prepare, ws: string): unknown {
+  const v = r('SELECT settings FROM delivery_settings WHERE workspace_id = ?').pluck().get(ws) as
+    string | undefined;
+  return v === undefined ? null : (JSON.parse(v) as unknown);
+}
+
+export function putDeliverySettings(prep: Prepare, ws: string, settings: unknown, now: number): void {
+  prep(
+    `INSERT INTO delivery_settings (workspace_id, settings, updated_at) VALUES (?, ?, ?)
+     ON CONFLICT (workspace_id) DO UPDATE SET settings = excluded.settings, updated_at = excluded.updated_at`,
+  ).run(ws, JSON.stringify(settings), now);
+}
+
+export function recentMessages(
+  r: Prepare,
+  ws: string,
+  profileIds: readonly string[],
+  since: number,
+): Map<string, { channel: string; at: number }[]> {
+  const q = r(
+    `SELECT channel, created_at FROM journey_messages INDEXED BY journey_messages_by_profile
+     WHERE workspace_id = ? AND profile_id = ? AND created_at > ? AND status IN ('queued', 'sent', 'delivered', 'opened', 'clicked') AND channel <> 'webhook' AND (topic IS NULL OR topic <> 'transactional')`,
+  );
+  const out = new Map<string, { channel: string; at: number }[]>();
+  for (const id of new Set(profileIds)) {
+    const rows = q.all(ws, id, since) as { channel: string; created_at: number }[];
+    if (rows.length > 0)
+      out.set(
+        id,
+        rows.map((x) => ({ channel: x.channel, at: x.created_at })),
+      );
+  }
+  return out;
+}

@@ -37,8 +37,8 @@ export function completeEntries(prep: Prepare, results: readonly EntryResult[], 
   );
   const msg = prep(
     `INSERT OR IGNORE INTO journey_messages (workspace_id, key, journey_id, entry_id, profile_id, step, channel,
-       template, payload, created_at, status, next_attempt_at, reason, updated_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+       template, payload, created_at, status, next_attempt_at, reason, updated_at, topic)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
   const msgLog = prep(
     'INSERT INTO message_events (workspace_id, message_key, at, status, attempt, detail) VALUES (?, ?, ?, ?, 0, ?)',
@@ -85,6 +85,7 @@ export function completeEntries(prep: Prepare, results: readonly EntryResult[], 
         m.status === 'queued' ? m.nextAttemptAt : null,
         m.reason,
         now,
+        m.topic,
       ).changes;
       if (stored > 0) msgLog.run(r.workspaceId, m.key, now, m.status, m.reason);
     }

@@ -530,6 +530,23 @@ export class SqliteStore implements Store {
     return this.writes.setSubscription(ws, s);
   }
 
+  async getDeliverySettings(ws: string): Promise<unknown> {
+    return Promise.resolve(delivery.getDeliverySettings(this.r, ws));
+  }
+
+  putDeliverySettings(ws: string, settings: unknown, now: number): Promise<void> {
+    return this.writes.putDeliverySettings(ws, settings, now);
+  }
+
+  /** Canonical ids are what the runner passes; one indexed range read per profile on the reader. */
+  async recentMessages(
+    ws: string,
+    profileIds: readonly string[],
+    since: number,
+  ): Promise<Map<string, { channel: string; at: number }[]>> {
+    return Promise.resolve(delivery.recentMessages(this.r, ws, profileIds, since));
+  }
+
   async listSubscriptions(
     ws: string,
     channel: string,

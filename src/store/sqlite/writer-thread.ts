@@ -228,6 +228,10 @@ export class ThreadWriter implements SqliteWrites {
     return this.invoke('setSubscription', ws, s);
   }
 
+  putDeliverySettings(ws: string, settings: unknown, now: number): Promise<void> {
+    return this.invoke('putDeliverySettings', ws, settings, now);
+  }
+
   /** Commits what is pending, closes the connection, then stops the thread. */
   async close(): Promise<void> {
     if (!this.failure) await this.call({ op: 'close' });

@@ -101,6 +101,7 @@ export interface SqliteWrites {
   ): Promise<TemplateRecord>;
   deleteTemplate(ws: string, name: string): Promise<boolean>;
   setSubscription(ws: string, s: Subscription): Promise<void>;
+  putDeliverySettings(ws: string, settings: unknown, now: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -357,6 +358,10 @@ export class SqliteWriter implements SqliteWrites {
 
   setSubscription(ws: string, s: Subscription): Promise<void> {
     return this.exclusive(() => delivery.setSubscription(this.w, ws, s));
+  }
+
+  putDeliverySettings(ws: string, settings: unknown, now: number): Promise<void> {
+    return this.exclusive(() => delivery.putDeliverySettings(this.w, ws, settings, now));
   }
 
   ingest(workspaceId: string, events: readonly NormalizedEvent[], now: number): Promise<IngestResult> {

@@ -7,7 +7,9 @@ ALTER TABLE journey_messages
   ADD COLUMN next_attempt_at bigint,
   ADD COLUMN claimed_by text COLLATE "C",
   ADD COLUMN reason text,
-  ADD COLUMN updated_at bigint;
+  ADD COLUMN updated_at bigint,
+  -- the template's subscription topic (frequency caps and quiet hours leave 'transactional' alone)
+  ADD COLUMN topic text COLLATE "C";
 CREATE INDEX journey_messages_due ON journey_messages (next_attempt_at) WHERE next_attempt_at IS NOT NULL;
 
 -- Every state a message went through, with the attempt and why (the explainer and the timeline read it).

@@ -24,3 +24,10 @@ CREATE TABLE subscriptions (
   at bigint NOT NULL,
   PRIMARY KEY (workspace_id, channel, address, topic)
 );
+
+-- A workspace's delivery settings: quiet hours and frequency caps (validated JSON, docs/channels.md).
+CREATE TABLE delivery_settings (
+  workspace_id text COLLATE "C" PRIMARY KEY,
+  settings jsonb NOT NULL,
+  updated_at bigint NOT NULL
+);

@@ -7,6 +7,8 @@ ALTER TABLE journey_messages ADD COLUMN next_attempt_at INTEGER;
 ALTER TABLE journey_messages ADD COLUMN claimed_by TEXT;
 ALTER TABLE journey_messages ADD COLUMN reason TEXT;
 ALTER TABLE journey_messages ADD COLUMN updated_at INTEGER;
+-- the template's subscription topic (frequency caps and quiet hours leave 'transactional' alone)
+ALTER TABLE journey_messages ADD COLUMN topic TEXT;
 CREATE INDEX journey_messages_due ON journey_messages (next_attempt_at) WHERE next_attempt_at IS NOT NULL;
 
 -- Every state a message went through, with the attempt and why (the explainer and the timeline read it).

@@ -24,3 +24,10 @@ CREATE TABLE subscriptions (
   at INTEGER NOT NULL,
   PRIMARY KEY (workspace_id, channel, address, topic)
 ) WITHOUT ROWID;
+
+-- A workspace's delivery settings: quiet hours and frequency caps (validated JSON, docs/channels.md).
+CREATE TABLE delivery_settings (
+  workspace_id TEXT PRIMARY KEY,
+  settings TEXT NOT NULL,
+  updated_at INTEGER NOT NULL
+) WITHOUT ROWID;

@@ -1,0 +1,30 @@
+import type { FastifyInstance } from 'fastify';
+import type { Clock } from '../domain/clock.js';
+import { CHANNELS } from '../domain/journeys/parse.js';
+import { deliverySettingsJson, NO_SETTINGS, parseDeliverySettings } from '../domain/respect.js';
+import { ValidationError } from '../errors.js';
+import type { KeyAuth } from '../http/auth.js';
+import type { Store } from '../store/store.js';
+import { adminWorkspace } from './params.js';
+
+/** Quiet hours and frequency caps (docs/channels.md#respect-rules). */
+export function registerDeliverySettingsRoutes(
+  app: FastifyInstance,
+  deps: { store: Store; auth: KeyAuth; clock: Clock },
+): void {
+  app.get('/api/v1/delivery-settings', async (req) => {
+    const ws = await adminWorkspace(deps.auth, req);
+    const raw = await deps.store.getDeliverySettings(ws);
+    const p = raw === null ? null : parseDeliverySettings(raw, CHANNELS);
+    return deliverySettingsJson(p?.ok ? p.settings : NO_SETTINGS);
+  });
+
+  app.put('/api/v1/delivery-settings', async (req) => {
+    const ws = await adminWorkspace(deps.auth, req);
+    const p = parseDeliverySettings(req.body, CHANNELS);
+    if (!p.ok) throw new ValidationError(p.issues);
+    const json = deliverySettingsJson(p.settings);
+    await deps.store.putDeliverySettings(ws, json, deps.clock.now());
+    return json;
+  });
+}

@@ -1,0 +1,206 @@
+import { isEmailAddress } from '../../channels/email/smtp.js';
+import type { Clock } from '../../domain/clock.js';
+import type { Definitions } from '../../domain/engagement/definitions.js';
+import { computedTraitsOf } from '../../domain/engagement/evaluate.js';
+import type { Action } from '../../domain/journeys/machine.js';
+import { isTimeZone } from '../../domain/journeys/time.js';
+import type { ProfileState } from '../../domain/resolution.js';
+import {
+  capReached,
+  describeQuietHours,
+  NO_SETTINGS,
+  parseDeliverySettings,
+  PRIORITY_RANK,
+  quietUntil,
+  respected,
+  type DeliverySettings,
+  type RecentMessage,
+} from '../../domain/respect.js';
+import { renderTemplate } from '../../domain/templates/render.js';
+import { CHANNELS } from '../../domain/journeys/parse.js';
+import type { OutboxMessage } from '../../store/delivery-store.js';
+import type { Store } from '../../store/store.js';
+import type { TemplateService } from './templates.js';
+
+/** One send or webhook action of a runner batch, with what composing it needs. */
+export interface PendingAction {
+  readonly workspaceId: string;
+  readonly journeyId: string;
+  readonly entryId: string;
+  readonly action: Action;
+  readonly profile: ProfileState | null;
+  readonly defs: Definitions | null;
+}
+
+/**
+ * Turns a runner batch's send and webhook actions into outbox messages (docs/channels.md): each send
+ * is rendered for its customer now, its recipient checked, and the respect rules applied — quiet
+ * hours in the customer's time zone (hold until they end, or drop) and frequency caps over rolling
+ * windows, counting what the customer was already sent and what this batch queues. Sends are taken in
+ * priority order, so where a cap leaves room for only some, the more important message wins.
+ */
+export class Composer {
+  private readonly settings = new Map<string, { at: number; settings: DeliverySettings }>();
+
+  constructor(
+    private readonly store: Store,
+    private readonly clock: Clock,
+    private readonly templates: TemplateService,
+  ) {}
+
+  /** The workspace's quiet hours and caps, re-read at most once a second. */
+  async settingsOf(ws: string): Promise<DeliverySettings> {
+    const now = this.clock.now();
+    const hit = this.settings.get(ws);
+    if (hit && now - hit.at < 1000 && now >= hit.at) return hit.settings;
+    const raw = await this.store.getDeliverySettings(ws);
+    const p = raw === null ? null : parseDeliverySettings(raw, CHANNELS);
+    const settings = p?.ok ? p.settings : NO_SETTINGS;
+    this.settings.set(ws, { at: now, settings });
+    return settings;
+  }
+
+  /** The messages of each pending action, in the order given. */
+  async compose(pending: readonly PendingAction[], now: number): Promise<(OutboxMessage | null)[]> {
+    const out: (OutboxMessage | null)[] = pending.map(() => null);
+    const sends: number[] = [];
+    pending.forEach((p, i) => {
+      const a = p.action;
+      if (a.kind === 'webhook') {
+        out[i] = {
+          key: a.key,
+          step: a.step,
+          channel: 'webhook',
+          template: null,
+          payload: { url: a.url, body: a.body },
+          topic: null,
+          status: 'queued',
+          nextAttemptAt: now,
+          reason: null,
+        };
+      } else if (a.kind === 'send') sends.push(i);
+    });
+    if (sends.length === 0) return out;
+    const rank = (i: number) => {
+      const a = pending[i]!.action;
+      return a.kind === 'send' ? PRIORITY_RANK[a.priority] : 1;
+    };
+    sends.sort((x, y) => rank(x) - rank(y) || x - y);
+
+    // Per workspace: settings, and the recent messages of its customers when it caps frequency.
+    const recent = new Map<string, Map<string, RecentMessage[]>>();
+    const settings = new Map<string, DeliverySettings>();
+    for (const ws of new Set(sends.map((i) => pending[i]!.workspaceId))) {
+      const s = await this.settingsOf(ws);
+      settings.set(ws, s);
+      if (s.caps.length > 0) {
+        const longest = Math.max(...s.caps.map((c) => c.windowMs));
+        const ids = sends
+          .filter((i) => pending[i]!.workspaceId === ws && pending[i]!.profile)
+          .map((i) => pending[i]!.profile!.id);
+        recent.set(ws, await this.store.recentMessages(ws, ids, now - longest));
+      }
+    }
+    for (const i of sends)
+      out[i] = await this.send(pending[i]!, settings.get(pending[i]!.workspaceId)!, recent, now);
+    return out;
+  }
+
+  private async send(
+    p: PendingAction,
+    settings: DeliverySettings,
+    recent: Map<string, Map<string, RecentMessage[]>>,
+    now: number,
+  ): Promise<OutboxMessage> {
+    const a = p.action;
+    if (a.kind !== 'send') throw new Error('not a send');
+    const base = { key: a.key, step: a.step, channel: a.channel, template: a.template };
+    const skip = (reason: string, topic: string | null = null): OutboxMessage => ({
+      ...base,
+      payload: {},
+      topic,
+      status: 'skipped',
+      nextAttemptAt: null,
+      reason,
+    });
+    const { profile, defs } = p;
+    if (!profile || !defs) return skip('the customer no longer exists');
+    const template = await this.templates.forSend(p.workspaceId, a.template);
+    if (!template) return skip(`no template named "${a.template}"`);
+    const topic = template.definition.topic;
+    if (template.definition.channel !== a.channel)
+      return skip(`"${a.template}" is a ${template.definition.channel} template, not ${a.channel}`, topic);
+    const computed = computedTraitsOf(profile, defs, now);
+    const r = renderTemplate(template, {
+      profile: { id: profile.id, userId: profile.userId, traits: profile.traits },
+      computed: (name) => computed.get(name),
+      stage: profile.engagement.stage,
+      segments: profile.engagement.segments,
+      journey: { id: p.journeyId, step: a.step, entryId: p.entryId },
+      message: { key: a.key },
+      event: null,
+      now,
+    });
+    if (!r.ok) return skip(`template ${a.template} v${template.version}: ${r.reason}`, topic);
+    const to = recipient(a.channel, profile);
+    if (typeof to !== 'string') return skip(to.reason, topic);
+    const payload = {
+      ...(to !== '' && { to }),
+      topic,
+      template_version: template.version,
+      locale: r.locale,
+      content: r.content,
+    };
+    const message = (
+      status: 'queued' | 'suppressed',
+      nextAttemptAt: number | null,
+      reason: string | null,
+    ) => ({
+      ...base,
+      payload,
+      topic,
+      status,
+      nextAttemptAt,
+      reason,
+    });
+    if (!respected(topic)) return message('queued', now, null);
+
+    const q = settings.quietHours;
+    let due = now;
+    let held: string | null = null;
+    if (q && q.channels.includes(a.channel) && a.quietHours !== 'ignore') {
+      const own = profile.traits['timezone'];
+      const tz = typeof own === 'string' && isTimeZone(own) ? own : q.timezone;
+      const until = quietUntil(q, now, tz);
+      if (until !== null) {
+        if (a.quietHours === 'drop')
+          return message('suppressed', null, `${describeQuietHours(q, tz)} (dropped)`);
+        due = until;
+        held = `held for ${describeQuietHours(q, tz)} until ${new Date(until).toISOString()}`;
+      }
+    }
+    const mine = recent.get(p.workspaceId);
+    if (mine) {
+      const list = mine.get(profile.id) ?? [];
+      const capped = capReached(settings.caps, list, a.channel, now);
+      if (capped !== null) return message('suppressed', null, capped);
+      list.push({ channel: a.channel, at: now });
+      mine.set(profile.id, list);
+    }
+    return message('queued', due, held);
+  }
+}
+
+/**
+ * Where a channel's message goes, from the profile: the e-mail address for e-mail (lower-cased, so an
+ * opt-out matches however the address was written); '' for channels whose address the provider
+ * finds itself; or why there is none.
+ */
+function recipient(channel: string, p: ProfileState): string | { reason: string } {
+  if (channel !== 'email') return '';
+  const email = p.traits['email'];
+  if (email === undefined || email === null || email === '')
+    return { reason: 'the customer has no e-mail address' };
+  const v = typeof email === 'string' ? email.trim().toLowerCase() : email;
+  return isEmailAddress(v) ? v : { reason: `${JSON.stringify(email)} is not an e-mail address` };
+}
