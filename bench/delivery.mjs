@@ -61,7 +61,8 @@ async function prepare(n, delivery, dataDir) {
     KIZUNA_DELIVERY: delivery ? 'on' : 'off',
   };
   const keys = createWorkspace(env, 'bench');
-  const server = await startServer(env);
+  // BENCH_SERVER_ARGS: node flags for the server process (e.g. --cpu-prof --cpu-prof-dir=/tmp/prof).
+  const server = await startServer(env, process.env.BENCH_SERVER_ARGS?.split(' ').filter(Boolean) ?? []);
   const http = new Pool(server.url, { connections: 8 });
   const request = async (method, path, body, auth) => {
     const res = await http.request({
@@ -130,6 +131,19 @@ async function broadcast(ctx, n, db) {
     await sleep(250);
   }
   const sec = (performance.now() - t0) / 1000;
+  const span = (sql) => {
+    const r = db.prepare(sql).get(b.id);
+    return (r.last - r.first) / 1000;
+  };
+  const entering = span(
+    'SELECT min(entered_at) AS first, max(entered_at) AS last FROM journey_entries WHERE journey_id = ?',
+  );
+  const queueing = span(
+    'SELECT min(created_at) AS first, max(created_at) AS last FROM journey_messages WHERE journey_id = ?',
+  );
+  process.stderr.write(
+    `  entries created over ${fmt(entering, 1)} s; messages queued over ${fmt(queueing, 1)} s\n`,
+  );
   const skipped = db
     .prepare("SELECT count(*) FROM journey_messages WHERE journey_id = ? AND status <> 'queued'")
     .pluck()

@@ -41,6 +41,7 @@ export const NO_SETTINGS: DeliverySettings = { quietHours: null, caps: [] };
 
 /** A message counted by the caps: one queued or sent to the customer, not transactional. */
 export interface RecentMessage {
+  readonly key?: string;
   readonly channel: string;
   readonly at: number;
 }

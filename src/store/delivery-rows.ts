@@ -1,5 +1,12 @@
 /** Row shapes of the outbox and channel tables, and their conversion, shared by both adapters. */
-import type { ChannelRecord, ClaimedMessage, Subscription, TemplateRecord } from './delivery-store.js';
+import type {
+  ChannelRecord,
+  ClaimedMessage,
+  MessageEvent,
+  Subscription,
+  TemplateRecord,
+} from './delivery-store.js';
+import type { JourneyMessage } from './journey-store.js';
 import { json, num, type Num } from './rows.js';
 
 export interface OutboxRowDb {
@@ -85,4 +92,15 @@ export function subscription(r: SubscriptionRowDb): Subscription {
     source: r.source,
     at: num(r.at),
   };
+}
+
+/**
+ * A message's first state, from its row (not stored as an event, to keep the outbox's insert to one
+ * row): a message the dispatcher has acted on was created queued; one it has not is as it was
+ * created (queued, held, suppressed or skipped, with its reason).
+ */
+export function creation(m: JourneyMessage, actedOn: boolean): MessageEvent {
+  return actedOn
+    ? { at: m.createdAt, status: 'queued', attempt: 0, detail: null }
+    : { at: m.createdAt, status: m.status, attempt: 0, detail: m.reason };
 }

@@ -41,6 +41,14 @@ export interface PendingAction {
  */
 export class Composer {
   private readonly settings = new Map<string, { at: number; settings: DeliverySettings }>();
+  /**
+   * Messages this composer queued that may not be committed yet (the runner stores a batch while it
+   * composes the next): counted by the caps with what the store returns, by key, until `settle`.
+   */
+  private readonly unsettled = new Map<
+    string,
+    { ws: string; profileId: string; channel: string; at: number }
+  >();
 
   constructor(
     private readonly store: Store,
@@ -58,6 +66,11 @@ export class Composer {
     const settings = p?.ok ? p.settings : NO_SETTINGS;
     this.settings.set(ws, { at: now, settings });
     return settings;
+  }
+
+  /** The messages were stored (or will never be): the store counts them from now on. */
+  settle(keys: Iterable<string>): void {
+    for (const k of keys) this.unsettled.delete(k);
   }
 
   /** The messages of each pending action, in the order given. */
@@ -98,7 +111,15 @@ export class Composer {
         const ids = sends
           .filter((i) => pending[i]!.workspaceId === ws && pending[i]!.profile)
           .map((i) => pending[i]!.profile!.id);
-        recent.set(ws, await this.store.recentMessages(ws, ids, now - longest));
+        const stored = await this.store.recentMessages(ws, ids, now - longest);
+        const known = new Set([...stored.values()].flatMap((l) => l.map((m) => m.key)));
+        for (const [key, u] of this.unsettled) {
+          if (u.ws !== ws || known.has(key)) continue;
+          const list = stored.get(u.profileId) ?? [];
+          list.push({ key, channel: u.channel, at: u.at });
+          stored.set(u.profileId, list);
+        }
+        recent.set(ws, stored);
       }
     }
     for (const i of sends)
@@ -184,8 +205,9 @@ export class Composer {
       const list = mine.get(profile.id) ?? [];
       const capped = capReached(settings.caps, list, a.channel, now);
       if (capped !== null) return message('suppressed', null, capped);
-      list.push({ channel: a.channel, at: now });
+      list.push({ key: a.key, channel: a.channel, at: now });
       mine.set(profile.id, list);
+      this.unsettled.set(a.key, { ws: p.workspaceId, profileId: profile.id, channel: a.channel, at: now });
     }
     return message('queued', due, held);
   }

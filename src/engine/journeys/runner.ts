@@ -44,6 +44,12 @@ export class JourneyRunner {
   private readonly definitions = new Map<string, { at: number; defs: Definitions }>();
   private readonly loop: PollLoop;
   private readonly composer: Composer;
+  /** the next batch, claimed while the last was being stored */
+  private prefetched: Promise<ClaimedEntry[]> | null = null;
+  /** the last batch's results, being stored */
+  private inflight: Promise<void> | null = null;
+  private draining = false;
+  private schedulesAt = -Infinity;
 
   constructor(
     private readonly store: Store,
@@ -62,12 +68,27 @@ export class JourneyRunner {
     });
   }
 
-  /** Claims and runs one batch; resolves with how many entries it claimed (and customers it scheduled in). */
+  /**
+   * Claims and runs one batch; resolves with how many entries it claimed (and customers it scheduled
+   * in). Batches overlap: after a full batch is advanced and composed, the next one is claimed and the
+   * batch is stored without waiting, so this thread renders the next batch while the store writes the
+   * last (SQLite: on its writer thread). `flush()` waits for the stores in flight.
+   */
   async runOnce(): Promise<number> {
     const now = this.clock.now();
-    const scheduled = await this.runSchedules(now);
-    const claimed = await this.store.claimDueEntries(this.opts.worker, this.batch, now, this.leaseMs);
-    if (claimed.length === 0) return scheduled;
+    // Schedules are minute-grained: during a run of full batches they are looked at once a second, not
+    // per batch (the look waits behind the batch being stored, which would undo the overlap).
+    const lookAtSchedules = !this.prefetched || now - this.schedulesAt >= 1000 || now < this.schedulesAt;
+    if (lookAtSchedules) this.schedulesAt = now;
+    const scheduled = lookAtSchedules ? await this.runSchedules(now) : 0;
+    const prefetched = this.prefetched;
+    this.prefetched = null;
+    const claimed = await (prefetched ??
+      this.store.claimDueEntries(this.opts.worker, this.batch, now, this.leaseMs));
+    if (claimed.length === 0) {
+      await this.flush();
+      return scheduled;
+    }
     const ran: (EntryResult & { pending: PendingAction[] })[] = [];
     const updates = new Map<string, NormalizedEvent[]>();
     // The batch's profiles in one read per workspace (one query on PostgreSQL, not one per entry).
@@ -92,9 +113,43 @@ export class JourneyRunner {
     // Profile updates first: if the process dies before the results commit, the re-run ingests them
     // again under the same messageIds, which the store drops as duplicates.
     for (const [ws, events] of updates) await this.store.ingest(ws, events);
-    await this.store.completeEntries(results, now);
-    if (results.some((r) => r.messages.length > 0)) this.opts.onQueued?.();
+    // One store in flight at a time; then the next claim goes to the store before this batch's results.
+    await this.flush();
+    if (claimed.length >= this.batch && !this.draining) {
+      this.prefetched = this.store.claimDueEntries(
+        this.opts.worker,
+        this.batch,
+        this.clock.now(),
+        this.leaseMs,
+      );
+      // A failed prefetch is retried by the next claim; the rejection must not go unhandled meanwhile.
+      this.prefetched.catch(() => undefined);
+    }
+    const keys = results.flatMap((r) => r.messages.map((m) => m.key));
+    // Sent once the claim is answered: a store handles requests in order and may hold a reply until
+    // the next request is done (the SQLite writer thread batches its replies), and the next batch's
+    // rendering should not wait for this batch's write.
+    const claimFirst = this.prefetched ?? Promise.resolve([]);
+    const complete = () => this.store.completeEntries(results, now);
+    this.inflight = claimFirst.then(complete, complete).then(
+      () => {
+        this.composer.settle(keys);
+        if (keys.length > 0) this.opts.onQueued?.();
+      },
+      (err: unknown) => {
+        this.composer.settle(keys);
+        throw err;
+      },
+    );
+    this.inflight.catch(() => undefined);
     return scheduled + claimed.length;
+  }
+
+  /** Waits until the batch being stored is stored (its error, if any, is thrown here). */
+  async flush(): Promise<void> {
+    const p = this.inflight;
+    this.inflight = null;
+    await p;
   }
 
   /**
@@ -159,7 +214,10 @@ export class JourneyRunner {
     for (;;) {
       const n = await this.runOnce();
       total += n;
-      if (n === 0) return total;
+      if (n === 0) {
+        await this.flush();
+        return total;
+      }
     }
   }
 
@@ -264,8 +322,13 @@ export class JourneyRunner {
     this.loop.nudge();
   }
 
-  stop(): Promise<void> {
-    return this.loop.stop();
+  /** Stops after the batch in progress, runs a batch already claimed ahead, and waits for its store. */
+  async stop(): Promise<void> {
+    this.draining = true;
+    await this.loop.stop();
+    if (this.prefetched) await this.runOnce();
+    await this.flush();
+    this.draining = false;
   }
 }
 

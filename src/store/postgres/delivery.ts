@@ -25,6 +25,7 @@ import { cmp } from './journeys.js';
 import { named, type Sql } from './pg-driver.js';
 import type { JourneyMessage } from '../journey-store.js';
 import { journeyMessage, type MessageRowDb } from '../journey-rows.js';
+import { creation } from '../delivery-rows.js';
 
 const CLAIM = named(
   'kizuna_outbox_claim',
@@ -106,12 +107,20 @@ export async function getMessage(sql: Sql, ws: string, key: string): Promise<Jou
 }
 
 export async function listMessageEvents(sql: Sql, ws: string, key: string): Promise<MessageEvent[]> {
+  const m = await getMessage(sql, ws, key);
+  if (!m) return [];
   const rows = await sql.query<{ at: number; status: string; attempt: number; detail: string | null }>(
     `SELECT at, status, attempt, detail FROM message_events WHERE workspace_id = $1 AND message_key = $2
      ORDER BY at, ctid`,
     [ws, key],
   );
-  return rows.map((e) => ({ at: Number(e.at), status: e.status, attempt: e.attempt, detail: e.detail }));
+  const later = rows.map((e) => ({
+    at: Number(e.at),
+    status: e.status,
+    attempt: e.attempt,
+    detail: e.detail,
+  }));
+  return [creation(m, later.length > 0), ...later];
 }
 
 export async function getChannel(sql: Sql, ws: string, channel: string): Promise<ChannelRecord | null> {
@@ -251,17 +260,17 @@ export async function recentMessages(
   ws: string,
   profileIds: readonly string[],
   since: number,
-): Promise<Map<string, { channel: string; at: number }[]>> {
-  const out = new Map<string, { channel: string; at: number }[]>();
+): Promise<Map<string, { key: string; channel: string; at: number }[]>> {
+  const out = new Map<string, { key: string; channel: string; at: number }[]>();
   if (profileIds.length === 0) return out;
-  const rows = await sql.query<{ profile_id: string; channel: string; created_at: number }>(
-    `SELECT profile_id, channel, created_at FROM journey_messages
+  const rows = await sql.query<{ profile_id: string; key: string; channel: string; created_at: number }>(
+    `SELECT profile_id, key, channel, created_at FROM journey_messages
      WHERE workspace_id = $1 AND profile_id = ANY($2::text[]) AND created_at > $3 AND status IN ('queued', 'sent', 'delivered', 'opened', 'clicked') AND channel <> 'webhook' AND (topic IS NULL OR topic <> 'transactional')`,
     [ws, [...new Set(profileIds)], since],
   );
   for (const x of rows) {
     const list = out.get(x.profile_id) ?? [];
-    list.push({ channel: x.channel, at: Number(x.created_at) });
+    list.push({ key: x.key, channel: x.channel, at: Number(x.created_at) });
     out.set(x.profile_id, list);
   }
   return out;

@@ -83,11 +83,7 @@ const COMPLETE = named(
              topic text)
      WHERE (m.workspace_id, m.entry_id) IN (SELECT workspace_id, id FROM saved)
      ORDER BY m.n
-     ON CONFLICT (workspace_id, key) DO NOTHING
-     RETURNING workspace_id, key, status, reason),
-   sent_logged AS (
-     INSERT INTO message_events (workspace_id, message_key, at, status, attempt, detail)
-     SELECT workspace_id, key, :now::bigint, status, 0, reason FROM sent)
+     ON CONFLICT (workspace_id, key) DO NOTHING)
    SELECT workspace_id, id FROM saved`,
 );
 

@@ -24,6 +24,7 @@ import {
 import type { Prepare } from './statements.js';
 import type { JourneyMessage } from '../journey-store.js';
 import { journeyMessage, type MessageRowDb } from '../journey-rows.js';
+import { creation } from '../delivery-rows.js';
 
 export function claimDueMessages(
   prep: Prepare,
@@ -71,11 +72,14 @@ export function getMessage(r: Prepare, ws: string, key: string): JourneyMessage 
 }
 
 export function listMessageEvents(r: Prepare, ws: string, key: string): MessageEvent[] {
-  return (
+  const m = getMessage(r, ws, key);
+  if (!m) return [];
+  const later = (
     r(
       'SELECT at, status, attempt, detail FROM message_events WHERE workspace_id = ? AND message_key = ? ORDER BY at, rowid',
     ).all(ws, key) as { at: number; status: string; attempt: number; detail: string | null }[]
   ).map((e) => ({ at: e.at, status: e.status, attempt: e.attempt, detail: e.detail }));
+  return [creation(m, later.length > 0), ...later];
 }
 
 export function getChannel(r: Prepare, ws: string, channel: string): ChannelRecord | null {
@@ -184,18 +188,18 @@ export function recentMessages(
   ws: string,
   profileIds: readonly string[],
   since: number,
-): Map<string, { channel: string; at: number }[]> {
+): Map<string, { key: string; channel: string; at: number }[]> {
   const q = r(
-    `SELECT channel, created_at FROM journey_messages INDEXED BY journey_messages_by_profile
+    `SELECT key, channel, created_at FROM journey_messages INDEXED BY journey_messages_by_profile
      WHERE workspace_id = ? AND profile_id = ? AND created_at > ? AND status IN ('queued', 'sent', 'delivered', 'opened', 'clicked') AND channel <> 'webhook' AND (topic IS NULL OR topic <> 'transactional')`,
   );
-  const out = new Map<string, { channel: string; at: number }[]>();
+  const out = new Map<string, { key: string; channel: string; at: number }[]>();
   for (const id of new Set(profileIds)) {
-    const rows = q.all(ws, id, since) as { channel: string; created_at: number }[];
+    const rows = q.all(ws, id, since) as { key: string; channel: string; created_at: number }[];
     if (rows.length > 0)
       out.set(
         id,
-        rows.map((x) => ({ channel: x.channel, at: x.created_at })),
+        rows.map((x) => ({ key: x.key, channel: x.channel, at: x.created_at })),
       );
   }
   return out;

@@ -40,9 +40,6 @@ export function completeEntries(prep: Prepare, results: readonly EntryResult[], 
        template, payload, created_at, status, next_attempt_at, reason, updated_at, topic)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
-  const msgLog = prep(
-    'INSERT INTO message_events (workspace_id, message_key, at, status, attempt, detail) VALUES (?, ?, ?, ?, 0, ?)',
-  );
   const listAdd = prep(
     'INSERT OR IGNORE INTO list_members (workspace_id, list, profile_id, added_at) VALUES (?, ?, ?, ?)',
   );
@@ -70,7 +67,7 @@ export function completeEntries(prep: Prepare, results: readonly EntryResult[], 
     applied++;
     for (const l of r.log) log.run(r.workspaceId, r.entryId, l.at, l.step, l.type, l.outcome);
     for (const m of r.messages) {
-      const stored = msg.run(
+      msg.run(
         r.workspaceId,
         m.key,
         r.journeyId,
@@ -86,8 +83,7 @@ export function completeEntries(prep: Prepare, results: readonly EntryResult[], 
         m.reason,
         now,
         m.topic,
-      ).changes;
-      if (stored > 0) msgLog.run(r.workspaceId, m.key, now, m.status, m.reason);
+      );
     }
     for (const a of r.actions) {
       if (a.kind === 'list') {

@@ -543,7 +543,7 @@ export class SqliteStore implements Store {
     ws: string,
     profileIds: readonly string[],
     since: number,
-  ): Promise<Map<string, { channel: string; at: number }[]>> {
+  ): Promise<Map<string, { key: string; channel: string; at: number }[]>> {
     return Promise.resolve(delivery.recentMessages(this.r, ws, profileIds, since));
   }
 
