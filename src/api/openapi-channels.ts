@@ -215,6 +215,20 @@ export const channelPaths = {
       },
     },
   },
+  '/api/v1/delivery-settings': {
+    get: {
+      summary: "The workspace's quiet hours and frequency caps",
+      responses: { 200: ok('#/components/schemas/DeliverySettings'), ...auth },
+    },
+    put: {
+      summary: 'Replace the quiet hours and frequency caps (a 400 names the field)',
+      requestBody: {
+        required: true,
+        content: { 'application/json': { schema: { $ref: '#/components/schemas/DeliverySettings' } } },
+      },
+      responses: { 200: ok('#/components/schemas/DeliverySettings'), 400: error, ...auth },
+    },
+  },
   '/api/v1/messages/{key}': {
     get: {
       summary: 'One message with its delivery state and every state it went through',
@@ -228,6 +242,38 @@ const dateTime = { type: 'string', format: 'date-time' };
 const nullableDate = { type: ['string', 'null'], format: 'date-time' };
 
 export const channelSchemas = {
+  DeliverySettings: {
+    type: 'object',
+    description: 'see docs/channels.md#respect-rules',
+    properties: {
+      quiet_hours: {
+        type: ['object', 'null'],
+        required: ['start', 'end', 'timezone'],
+        properties: {
+          start: { type: 'string', pattern: '^([01]\\d|2[0-3]):[0-5]\\d$' },
+          end: { type: 'string', pattern: '^([01]\\d|2[0-3]):[0-5]\\d$' },
+          timezone: { type: 'string', description: 'for customers with no timezone trait' },
+          channels: {
+            type: 'array',
+            items: { type: 'string' },
+            default: ['push', 'web_push', 'sms', 'line'],
+          },
+        },
+      },
+      frequency_caps: {
+        type: 'array',
+        items: {
+          type: 'object',
+          required: ['max', 'window'],
+          properties: {
+            channel: { type: 'string', description: 'absent: every channel together' },
+            max: { type: 'integer', minimum: 1, maximum: 1000 },
+            window: { type: 'string', example: '7d' },
+          },
+        },
+      },
+    },
+  },
   Template: {
     type: 'object',
     required: ['name', 'channel', 'variants'],
