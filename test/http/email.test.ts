@@ -2,7 +2,7 @@ import { simpleParser, type ParsedMail } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { basic, get, issuesOf, post, send, startTestServer, type TestServer } from './harness.js';
+import { client, issuesOf, startTestServer, type TestServer } from './harness.js';
 
 /**
  * The e-mail channel end to end: a journey renders a template per customer, the dispatcher sends it
@@ -10,29 +10,7 @@ import { basic, get, issuesOf, post, send, startTestServer, type TestServer } fr
  * arrived is parsed back (mailparser) and checked.
  */
 let s: TestServer;
-const api = (path: string) => get(`${s.url}/api/v1${path}`, s.ws.adminKey);
-const admin = (method: 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown) =>
-  send(method, `${s.url}/api/v1${path}`, s.ws.adminKey, body);
-let seq = 0;
-const ingest = async (batch: unknown[]) => {
-  const r = await post(`${s.url}/v1/batch`, { batch }, { authorization: basic(s.ws.writeKey) });
-  expect(r.status).toBe(200);
-};
-const at = () => new Date(s.clock.now()).toISOString();
-const identify = (userId: string, traits: Record<string, unknown>) => ({
-  type: 'identify',
-  userId,
-  traits,
-  messageId: `m-${++seq}`,
-  timestamp: at(),
-});
-const track = (userId: string, event: string) => ({
-  type: 'track',
-  userId,
-  event,
-  messageId: `m-${++seq}`,
-  timestamp: at(),
-});
+const { api, admin, ingest, identify, track } = client(() => s);
 
 let smtp: SMTPServer;
 let smtpPort = 0;

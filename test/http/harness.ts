@@ -148,3 +148,46 @@ export async function send(
   const text = await res.text();
   return { status: res.status, body: (text ? JSON.parse(text) : {}) as Record<string, unknown> };
 }
+
+/**
+ * The calls most HTTP tests make, against the server `server()` returns (read at each call, so a
+ * test file can bind it before `beforeAll` starts the server): admin GETs and writes with the first
+ * workspace's admin key, batch ingestion with its write key, and Segment calls stamped with the
+ * server's clock and fresh messageIds.
+ */
+export function client(server: () => TestServer) {
+  let seq = 0;
+  const at = () => new Date(server().clock.now()).toISOString();
+  return {
+    api: (path: string) => get(`${server().url}/api/v1${path}`, server().ws.adminKey),
+    admin: (method: 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown) =>
+      send(method, `${server().url}/api/v1${path}`, server().ws.adminKey, body),
+    ingest: async (batch: unknown[]): Promise<void> => {
+      const s = server();
+      const r = await post(`${s.url}/v1/batch`, { batch }, { authorization: basic(s.ws.writeKey) });
+      if (r.status !== 200) throw new Error(`ingest answered ${r.status}: ${JSON.stringify(r.body)}`);
+    },
+    identify: (userId: string, traits: Record<string, unknown>) => ({
+      type: 'identify',
+      userId,
+      traits,
+      messageId: `m-${++seq}`,
+      timestamp: at(),
+    }),
+    track: (userId: string, event: string, properties: Record<string, unknown> = {}) => ({
+      type: 'track',
+      userId,
+      event,
+      properties,
+      messageId: `m-${++seq}`,
+      timestamp: at(),
+    }),
+    profileId: async (userId: string): Promise<string> => {
+      const r = await get(
+        `${server().url}/api/v1/profiles/lookup?userId=${encodeURIComponent(userId)}`,
+        server().ws.adminKey,
+      );
+      return (r.body as { id: string }).id;
+    },
+  };
+}

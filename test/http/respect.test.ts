@@ -1,31 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { basic, get, issuesOf, post, send, startTestServer, type TestServer } from './harness.js';
+import { client, issuesOf, startTestServer, type TestServer } from './harness.js';
 
 /** Quiet hours and frequency caps applied when journeys queue messages, over the real HTTP API. */
 let s: TestServer;
-const api = (path: string) => get(`${s.url}/api/v1${path}`, s.ws.adminKey);
-const admin = (method: 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown) =>
-  send(method, `${s.url}/api/v1${path}`, s.ws.adminKey, body);
-let seq = 0;
-const ingest = async (batch: unknown[]) => {
-  const r = await post(`${s.url}/v1/batch`, { batch }, { authorization: basic(s.ws.writeKey) });
-  expect(r.status).toBe(200);
-};
-const at = () => new Date(s.clock.now()).toISOString();
-const identify = (userId: string, traits: Record<string, unknown>) => ({
-  type: 'identify',
-  userId,
-  traits,
-  messageId: `m-${++seq}`,
-  timestamp: at(),
-});
-const track = (userId: string, event: string) => ({
-  type: 'track',
-  userId,
-  event,
-  messageId: `m-${++seq}`,
-  timestamp: at(),
-});
+const { api, admin, ingest, identify, track } = client(() => s);
 type Message = { template: string; status: string; reason: string | null; nextAttemptAt: string | null };
 const messagesOf = async (userId: string) => {
   const id = ((await api(`/profiles/lookup?userId=${userId}`)).body as { id: string }).id;

@@ -1,31 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { basic, get, issuesOf, post, send, startTestServer, type TestServer } from './harness.js';
+import { client, get, issuesOf, startTestServer, type TestServer } from './harness.js';
 
 let s: TestServer;
-const api = (path: string) => get(`${s.url}/api/v1${path}`, s.ws.adminKey);
-const admin = (method: 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown) =>
-  send(method, `${s.url}/api/v1${path}`, s.ws.adminKey, body);
-let seq = 0;
-const ingest = async (batch: unknown[]) => {
-  const r = await post(`${s.url}/v1/batch`, { batch }, { authorization: basic(s.ws.writeKey) });
-  expect(r.status).toBe(200);
-};
-const identify = (userId: string, traits: Record<string, unknown>) => ({
-  type: 'identify',
-  userId,
-  traits,
-  messageId: `m-${++seq}`,
-  timestamp: new Date(s.clock.now()).toISOString(),
-});
-const track = (userId: string, event: string) => ({
-  type: 'track',
-  userId,
-  event,
-  messageId: `m-${++seq}`,
-  timestamp: new Date(s.clock.now()).toISOString(),
-});
-const profileId = async (userId: string) =>
-  ((await api(`/profiles/lookup?userId=${userId}`)).body as { id: string }).id;
+const { api, admin, ingest, identify, track, profileId } = client(() => s);
 
 const welcome = {
   name: 'welcome',
