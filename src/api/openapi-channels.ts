@@ -229,6 +229,48 @@ export const channelPaths = {
       responses: { 200: ok('#/components/schemas/DeliverySettings'), 400: error, ...auth },
     },
   },
+  '/api/v1/subscriptions': {
+    get: {
+      summary: "A contact point's subscription states, per topic",
+      parameters: [
+        { name: 'channel', in: 'query', required: true, schema: { type: 'string' }, example: 'email' },
+        {
+          name: 'address',
+          in: 'query',
+          required: true,
+          schema: { type: 'string' },
+          example: 'ann@example.com',
+        },
+      ],
+      responses: {
+        200: anyJson('{subscriptions: [{channel, address, topic, status, source, at}]}'),
+        400: error,
+        ...auth,
+      },
+    },
+    put: {
+      summary: 'Record an opt-in or opt-out for a contact point and topic (* = everything but transactional)',
+      requestBody: {
+        required: true,
+        content: {
+          'application/json': {
+            schema: {
+              type: 'object',
+              required: ['channel', 'address', 'topic', 'status'],
+              properties: {
+                channel: { type: 'string' },
+                address: { type: 'string' },
+                topic: { type: 'string', example: 'marketing' },
+                status: { enum: ['subscribed', 'unsubscribed'] },
+                source: { type: 'string', default: 'api' },
+              },
+            },
+          },
+        },
+      },
+      responses: { 200: anyJson('the state recorded'), 400: error, ...auth },
+    },
+  },
   '/api/v1/messages/{key}': {
     get: {
       summary: 'One message with its delivery state and every state it went through',

@@ -8,6 +8,7 @@ import type { Clock } from '../domain/clock.js';
 import { registerChannelRoutes } from '../api/channel-routes.js';
 import { registerTemplateRoutes } from '../api/template-routes.js';
 import { registerDeliverySettingsRoutes } from '../api/delivery-settings-routes.js';
+import { registerSubscriptionRoutes } from '../api/subscription-routes.js';
 import { registerUnsubscribeRoutes } from '../api/unsubscribe-routes.js';
 import type { LinkSigner } from '../channels/links.js';
 import type { TemplateService } from '../engine/delivery/templates.js';
@@ -67,6 +68,7 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
   registerJourneyRoutes(app, { store: deps.store, auth, journeys: deps.journeys, clock: deps.clock });
   registerTemplateRoutes(app, { auth, templates: deps.templates });
   registerDeliverySettingsRoutes(app, { store: deps.store, auth, clock: deps.clock });
+  registerSubscriptionRoutes(app, { store: deps.store, auth, clock: deps.clock });
   registerUnsubscribeRoutes(app, { store: deps.store, clock: deps.clock, links: deps.links });
   registerChannelRoutes(app, {
     store: deps.store,

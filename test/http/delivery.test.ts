@@ -267,7 +267,8 @@ describe('channel configuration API', () => {
       const concrete = path
         .replace('{channel}', 'webhook')
         .replace('{key}', encodeURIComponent(key))
-        .replace('{name}', 'cart');
+        .replace('{name}', 'cart')
+        .replace(/\/subscriptions$/, '/subscriptions?channel=email&address=a@example.com');
       const r = await get(`${s.url}${concrete}`, s.ws.adminKey);
       expect(r.status, concrete).toBe(200);
     }

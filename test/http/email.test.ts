@@ -224,6 +224,56 @@ describe('e-mail over SMTP', () => {
     expect(header(inbox[0]!, 'list-unsubscribe')).toBeNull();
   });
 
+  it('records opt-outs and opt-ins through the admin API; the newest for the topic or everything decides', async () => {
+    await configure();
+    const bad = await admin('PUT', '/subscriptions', {
+      channel: 'email',
+      address: 'nope',
+      topic: 'Big',
+      status: 'off',
+    });
+    expect(issuesOf(bad.body)).toEqual([
+      'topic: must be 1–50 lower-case letters, digits, _ or -, or * for everything',
+      'status: must be subscribed or unsubscribed',
+    ]);
+    const notMail = await admin('PUT', '/subscriptions', {
+      channel: 'email',
+      address: 'nope',
+      topic: '*',
+      status: 'unsubscribed',
+    });
+    expect(issuesOf(notMail.body)).toEqual(['address: must be an e-mail address for the email channel']);
+    const out = await admin('PUT', '/subscriptions', {
+      channel: 'email',
+      address: 'Ann@Example.com',
+      topic: '*',
+      status: 'unsubscribed',
+      source: 'support-ticket',
+    });
+    expect(out.body).toMatchObject({ address: 'ann@example.com', topic: '*', status: 'unsubscribed' });
+    await signUp('ann');
+    expect(inbox).toEqual([]);
+    expect((await messagesOf('ann')).at(-1)?.reason).toMatch(
+      /^unsubscribed from everything \(support-ticket, /,
+    );
+    s.clock.advance(1000);
+    await admin('PUT', '/subscriptions', {
+      channel: 'email',
+      address: 'ann@example.com',
+      topic: 'marketing',
+      status: 'subscribed',
+    });
+    await signUp('ann');
+    expect(inbox.map((m) => m.subject)).toEqual(['Welcome, Ann']);
+    const states = await api('/subscriptions?channel=email&address=ANN@example.com');
+    expect(
+      (states.body['subscriptions'] as { topic: string; status: string }[]).map((x) => [x.topic, x.status]),
+    ).toEqual([
+      ['*', 'unsubscribed'],
+      ['marketing', 'subscribed'],
+    ]);
+  });
+
   it('retries a temporary refusal, fails a permanent one, and skips customers with no usable address', async () => {
     await configure();
     refuse.set('ann@example.com', 451);
