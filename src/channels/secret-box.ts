@@ -4,7 +4,7 @@
  * another workspace's row does not open. Sealed form: `v1.<nonce>.<tag>.<ciphertext>` (base64url).
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 export class SecretBox {
@@ -48,8 +48,20 @@ export function loadSecretKey(fromEnv: string | null, keyFile: string): Buffer {
     return key;
   }
   mkdirSync(dirname(keyFile), { recursive: true });
+  // Several processes may start at once on one data directory: the key is written whole to a file of
+  // this process's own, then linked into place, which fails if another process got there first; the
+  // loser reads the winner's key.
   const key = randomBytes(32);
-  writeFileSync(keyFile, `${key.toString('base64')}\n`, { mode: 0o600, flag: 'wx' });
-  chmodSync(keyFile, 0o600);
+  const mine = `${keyFile}.${process.pid}.${randomBytes(4).toString('hex')}`;
+  writeFileSync(mine, `${key.toString('base64')}\n`, { mode: 0o600 });
+  chmodSync(mine, 0o600);
+  try {
+    linkSync(mine, keyFile);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    return loadSecretKey(null, keyFile);
+  } finally {
+    unlinkSync(mine);
+  }
   return key;
 }

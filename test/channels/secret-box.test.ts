@@ -1,4 +1,5 @@
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -36,6 +37,32 @@ describe('secret box', () => {
       const env = randomBytes(32);
       expect(loadSecretKey(env.toString('base64'), file).equals(env)).toBe(true);
       expect(readFileSync(file, 'utf8').trim()).toBe(a.toString('base64'));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('gives processes starting together on one data directory the same key', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kizuna-key-race-'));
+    try {
+      const file = join(dir, 'secret.key');
+      const lib = new URL('../../dist/channels/secret-box.js', import.meta.url).href;
+      const script = `import(${JSON.stringify(lib)}).then((m) => process.stdout.write(m.loadSecretKey(null, ${JSON.stringify(file)}).toString('base64')))`;
+      const keys = await Promise.all(
+        Array.from(
+          { length: 6 },
+          () =>
+            new Promise<string>((resolve, reject) => {
+              const child = spawn(process.execPath, ['-e', script]);
+              let out = '';
+              child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+              child.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`exit ${code}`))));
+            }),
+        ),
+      );
+      expect(new Set(keys).size).toBe(1);
+      expect(readFileSync(file, 'utf8').trim()).toBe(keys[0]);
+      expect(readdirSync(dir)).toEqual(['secret.key']);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
