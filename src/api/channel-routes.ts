@@ -4,6 +4,7 @@ import type { ChannelService, ChannelView } from '../engine/delivery/channels.js
 import type { Dispatcher } from '../engine/delivery/dispatcher.js';
 import { NotFoundError } from '../errors.js';
 import { isEmailAddress } from '../channels/email/smtp.js';
+import { isPhoneNumber } from '../channels/sms/twilio.js';
 import { TRANSACTIONAL } from '../domain/subscriptions.js';
 import type { KeyAuth } from '../http/auth.js';
 import type { Store } from '../store/store.js';
@@ -32,6 +33,12 @@ const emailTest = z.strictObject({
   to: z
     .string({ error: 'required: the address to send the test to' })
     .refine(isEmailAddress, { error: 'must be an e-mail address' }),
+});
+
+const smsTest = z.strictObject({
+  to: z
+    .string({ error: 'required: the number to send the test to' })
+    .refine(isPhoneNumber, { error: 'must be a phone number in E.164 (+819012345678)' }),
 });
 
 type Channel = { Params: { channel: string } };
@@ -81,6 +88,14 @@ export function registerChannelRoutes(app: FastifyInstance, deps: ChannelApiDeps
           subject: 'Kizuna test message',
           text: 'This message tests the e-mail channel configuration of a Kizuna workspace.',
         },
+      });
+    }
+    if (channel === 'sms') {
+      const body = parse(smsTest, req.body);
+      return dispatcher.testSend(ws, channel, {
+        to: body.to,
+        topic: TRANSACTIONAL,
+        content: { body: 'Kizuna test message' },
       });
     }
     if (channel !== 'webhook') throw new NotFoundError(`no test send for the ${channel} channel yet`);

@@ -8,7 +8,7 @@ const channelParam = {
   name: 'channel',
   in: 'path',
   required: true,
-  schema: { type: 'string', enum: ['webhook', 'email'] },
+  schema: { type: 'string', enum: ['webhook', 'email', 'sms'] },
   description: 'the channel (more arrive with their providers: see docs/channels.md)',
 };
 
@@ -108,7 +108,10 @@ export const channelPaths = {
               type: 'object',
               required: ['provider'],
               properties: {
-                provider: { enum: ['webhook', 'smtp'], description: 'webhook for webhook, smtp for email' },
+                provider: {
+                  enum: ['webhook', 'smtp', 'twilio'],
+                  description: 'webhook for webhook, smtp for email, twilio (or a compatible API) for sms',
+                },
                 settings: {
                   type: 'object',
                   description: 'per provider; unknown keys are refused',
@@ -146,6 +149,8 @@ export const channelPaths = {
                       default: 30000,
                       description: 'smtp',
                     },
+                    base_url: { type: 'string', default: 'https://api.twilio.com', description: 'twilio' },
+                    account_sid: { type: 'string', description: 'twilio' },
                     rate_per_second: { type: ['number', 'null'], exclusiveMinimum: 0, maximum: 100000 },
                   },
                 },
@@ -156,6 +161,7 @@ export const channelPaths = {
                     signing_secret: { type: 'string', minLength: 16, description: 'webhook' },
                     username: { type: 'string', description: 'smtp' },
                     password: { type: 'string', description: 'smtp' },
+                    auth_token: { type: 'string', description: 'twilio' },
                   },
                 },
               },
@@ -201,6 +207,12 @@ export const channelPaths = {
                   title: 'email',
                   required: ['to'],
                   properties: { to: { type: 'string', format: 'email' } },
+                },
+                {
+                  type: 'object',
+                  title: 'sms',
+                  required: ['to'],
+                  properties: { to: { type: 'string', description: 'E.164' } },
                 },
               ],
             },

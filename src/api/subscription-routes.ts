@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { isEmailAddress } from '../channels/email/smtp.js';
+import { isPhoneNumber } from '../channels/sms/twilio.js';
 import type { Clock } from '../domain/clock.js';
 import { CHANNELS } from '../domain/journeys/parse.js';
 import type { KeyAuth } from '../http/auth.js';
@@ -25,6 +26,10 @@ const putBody = z
   })
   .refine((b) => b.channel !== 'email' || isEmailAddress(contact(b.channel, b.address)), {
     error: 'must be an e-mail address for the email channel',
+    path: ['address'],
+  })
+  .refine((b) => b.channel !== 'sms' || isPhoneNumber(b.address), {
+    error: 'must be a phone number in E.164 (+819012345678) for the sms channel',
     path: ['address'],
   });
 

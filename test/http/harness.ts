@@ -16,7 +16,7 @@ import { randomBytes } from 'node:crypto';
 import { SecretBox } from '../../src/channels/secret-box.js';
 import { ChannelService } from '../../src/engine/delivery/channels.js';
 import { Dispatcher } from '../../src/engine/delivery/dispatcher.js';
-import { emailDriver, webhookDriver } from '../../src/engine/delivery/drivers.js';
+import { emailDriver, smsDriver, webhookDriver } from '../../src/engine/delivery/drivers.js';
 import { LinkSigner } from '../../src/channels/links.js';
 import { TemplateService } from '../../src/engine/delivery/templates.js';
 
@@ -62,7 +62,11 @@ export async function startTestServer(opts: { trustProxy?: boolean } = {}): Prom
   const links = new LinkSigner(key, () => address);
   const dispatcher = new Dispatcher(store, clock, logger, channels, {
     worker: 'test',
-    drivers: { webhook: webhookDriver({ timeoutMs: 2000 }), email: emailDriver(links) },
+    drivers: {
+      webhook: webhookDriver({ timeoutMs: 2000 }),
+      email: emailDriver(links),
+      sms: smsDriver(),
+    },
     draw: () => 0.5,
   });
   const server = buildServer({

@@ -28,6 +28,13 @@ interface ProviderSpec {
 
 const newSigningSecret = () => ({ signing_secret: `whsec_${randomBytes(24).toString('base64url')}` });
 
+const timeoutMs = (dflt: number) =>
+  z
+    .number({ error: 'must be a number' })
+    .int({ error: 'must be an integer' })
+    .min(1000, { error: 'must be 1000–120000' })
+    .max(120_000, { error: 'must be 1000–120000' })
+    .default(dflt);
 const port = z
   .number({ error: 'must be a number' })
   .int({ error: 'must be an integer' })
@@ -41,6 +48,34 @@ const mailbox = z
 
 /** channel → provider → what its configuration holds */
 export const PROVIDERS: Record<string, Record<string, ProviderSpec>> = {
+  sms: {
+    twilio: {
+      settings: z
+        .object({
+          base_url: z
+            .string({ error: 'must be a string' })
+            .regex(/^https?:\/\/[^\s/?#]+\/?$/, {
+              error: 'must be an http(s) origin such as https://api.twilio.com',
+            })
+            .default('https://api.twilio.com'),
+          account_sid: z
+            .string({ error: 'required: the account SID' })
+            .min(1, { error: 'must not be empty' }),
+          from: z
+            .string({ error: 'required: a sender number (E.164) or a messaging service id (MG…)' })
+            .regex(/^(\+[1-9]\d{6,14}|MG[0-9a-fA-F]{32})$/, {
+              error: 'must be a phone number in E.164 (+819012345678) or a messaging service id (MG…)',
+            }),
+          timeout_ms: timeoutMs(10_000),
+          rate_per_second: ratePerSecond,
+        })
+        .strict(),
+      secrets: z
+        .object({ auth_token: z.string().min(1).max(500) })
+        .partial()
+        .strict(),
+    },
+  },
   email: {
     smtp: {
       settings: z
@@ -57,12 +92,7 @@ export const PROVIDERS: Record<string, Record<string, ProviderSpec>> = {
             .min(1, { error: 'must be 1–50' })
             .max(50, { error: 'must be 1–50' })
             .default(5),
-          timeout_ms: z
-            .number({ error: 'must be a number' })
-            .int({ error: 'must be an integer' })
-            .min(1000, { error: 'must be 1000–120000' })
-            .max(120_000, { error: 'must be 1000–120000' })
-            .default(30_000),
+          timeout_ms: timeoutMs(30_000),
           rate_per_second: ratePerSecond,
         })
         .strict(),

@@ -1,4 +1,5 @@
 import { isEmailAddress } from '../../channels/email/smtp.js';
+import { isPhoneNumber } from '../../channels/sms/twilio.js';
 import type { Clock } from '../../domain/clock.js';
 import type { Definitions } from '../../domain/engagement/definitions.js';
 import { computedTraitsOf } from '../../domain/engagement/evaluate.js';
@@ -215,10 +216,20 @@ export class Composer {
 
 /**
  * Where a channel's message goes, from the profile: the e-mail address for e-mail (lower-cased, so an
- * opt-out matches however the address was written); '' for channels whose address the provider
- * finds itself; or why there is none.
+ * opt-out matches however the address was written), the `phone` trait in E.164 for SMS (spaces,
+ * dashes and brackets dropped); '' for channels whose address the provider finds itself; or why
+ * there is none.
  */
 function recipient(channel: string, p: ProfileState): string | { reason: string } {
+  if (channel === 'sms') {
+    const phone = p.traits['phone'];
+    if (phone === undefined || phone === null || phone === '')
+      return { reason: 'the customer has no phone number' };
+    const v = typeof phone === 'string' ? phone.replace(/[\s()-]/g, '') : phone;
+    return isPhoneNumber(v)
+      ? v
+      : { reason: `${JSON.stringify(phone)} is not a phone number in E.164 form (+819012345678)` };
+  }
   if (channel !== 'email') return '';
   const email = p.traits['email'];
   if (email === undefined || email === null || email === '')

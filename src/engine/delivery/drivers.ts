@@ -2,6 +2,7 @@ import type { SendResult } from '../../channels/channel.js';
 import { WebhookProvider, type WebhookOptions } from '../../channels/webhook/webhook.js';
 import type { ClaimedMessage } from '../../store/delivery-store.js';
 import { SmtpProvider } from '../../channels/email/smtp.js';
+import { TwilioProvider } from '../../channels/sms/twilio.js';
 import type { LinkSigner } from '../../channels/links.js';
 import { TRANSACTIONAL } from '../../domain/subscriptions.js';
 import type { ResolvedChannel } from './channels.js';
@@ -128,6 +129,41 @@ export function emailDriver(
       for (const { provider: p } of providers.values()) p.close();
       providers.clear();
       return Promise.resolve();
+    },
+  };
+}
+
+/** SMS through a Twilio-compatible API: one provider per workspace configuration. */
+export function smsDriver(): Driver {
+  const providers = new Map<string, { stamp: string; provider: TwilioProvider }>();
+  return {
+    send(m, ch) {
+      const stamp = JSON.stringify([ch.settings, ch.secrets]);
+      let hit = providers.get(m.workspaceId);
+      if (!hit || hit.stamp !== stamp) {
+        const s = ch.settings;
+        hit = {
+          stamp,
+          provider: new TwilioProvider({
+            baseUrl: str(s['base_url']) ?? 'https://api.twilio.com',
+            accountSid: str(s['account_sid']) ?? '',
+            from: str(s['from']) ?? '',
+            timeoutMs: Number(s['timeout_ms'] ?? 10_000),
+            authToken: ch.secrets['auth_token'] ?? '',
+          }),
+        };
+        providers.set(m.workspaceId, hit);
+      }
+      const p = (m.payload ?? {}) as { to?: unknown; content?: { body?: unknown } };
+      const to = str(p.to);
+      const body = str(p.content?.body);
+      if (to === null || body === null)
+        return Promise.resolve({
+          ok: false,
+          retryable: false,
+          reason: 'the message has no recipient or body',
+        });
+      return hit.provider.send({ to, body, key: m.key });
     },
   };
 }
