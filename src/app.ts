@@ -16,7 +16,7 @@ import { hostname } from 'node:os';
 import { loadSecretKey, SecretBox } from './channels/secret-box.js';
 import { ChannelService } from './engine/delivery/channels.js';
 import { Dispatcher } from './engine/delivery/dispatcher.js';
-import { emailDriver, smsDriver, webhookDriver } from './engine/delivery/drivers.js';
+import { emailDriver, lineDriver, smsDriver, webhookDriver } from './engine/delivery/drivers.js';
 import { LinkSigner } from './channels/links.js';
 import { TemplateService } from './engine/delivery/templates.js';
 
@@ -46,7 +46,7 @@ export function createDelivery(
   const links = new LinkSigner(key, () => config.publicUrl);
   const dispatcher = new Dispatcher(store, clock, logger, channels, {
     worker: workerName(),
-    drivers: { webhook: webhookDriver(), email: emailDriver(links), sms: smsDriver() },
+    drivers: { webhook: webhookDriver(), email: emailDriver(links), sms: smsDriver(), line: lineDriver() },
   });
   return { channels, dispatcher, links };
 }

@@ -5,6 +5,7 @@ import type { Dispatcher } from '../engine/delivery/dispatcher.js';
 import { NotFoundError } from '../errors.js';
 import { isEmailAddress } from '../channels/email/smtp.js';
 import { isPhoneNumber } from '../channels/sms/twilio.js';
+import { isLineUserId } from '../channels/line/messaging-api.js';
 import { TRANSACTIONAL } from '../domain/subscriptions.js';
 import type { KeyAuth } from '../http/auth.js';
 import type { Store } from '../store/store.js';
@@ -39,6 +40,12 @@ const smsTest = z.strictObject({
   to: z
     .string({ error: 'required: the number to send the test to' })
     .refine(isPhoneNumber, { error: 'must be a phone number in E.164 (+819012345678)' }),
+});
+
+const lineTest = z.strictObject({
+  to: z
+    .string({ error: 'required: the LINE user id to send the test to' })
+    .refine(isLineUserId, { error: 'must be a LINE user id (U + 32 hex digits)' }),
 });
 
 type Channel = { Params: { channel: string } };
@@ -96,6 +103,14 @@ export function registerChannelRoutes(app: FastifyInstance, deps: ChannelApiDeps
         to: body.to,
         topic: TRANSACTIONAL,
         content: { body: 'Kizuna test message' },
+      });
+    }
+    if (channel === 'line') {
+      const body = parse(lineTest, req.body);
+      return dispatcher.testSend(ws, channel, {
+        to: body.to,
+        topic: TRANSACTIONAL,
+        content: { text: 'Kizuna test message' },
       });
     }
     if (channel !== 'webhook') throw new NotFoundError(`no test send for the ${channel} channel yet`);

@@ -8,7 +8,7 @@ const channelParam = {
   name: 'channel',
   in: 'path',
   required: true,
-  schema: { type: 'string', enum: ['webhook', 'email', 'sms'] },
+  schema: { type: 'string', enum: ['webhook', 'email', 'sms', 'line'] },
   description: 'the channel (more arrive with their providers: see docs/channels.md)',
 };
 
@@ -109,8 +109,9 @@ export const channelPaths = {
               required: ['provider'],
               properties: {
                 provider: {
-                  enum: ['webhook', 'smtp', 'twilio'],
-                  description: 'webhook for webhook, smtp for email, twilio (or a compatible API) for sms',
+                  enum: ['webhook', 'smtp', 'twilio', 'messaging-api'],
+                  description:
+                    'webhook for webhook, smtp for email, twilio (or a compatible API) for sms, messaging-api for line',
                 },
                 settings: {
                   type: 'object',
@@ -162,6 +163,7 @@ export const channelPaths = {
                     username: { type: 'string', description: 'smtp' },
                     password: { type: 'string', description: 'smtp' },
                     auth_token: { type: 'string', description: 'twilio' },
+                    channel_access_token: { type: 'string', description: 'messaging-api (LINE)' },
                   },
                 },
               },
@@ -207,6 +209,12 @@ export const channelPaths = {
                   title: 'email',
                   required: ['to'],
                   properties: { to: { type: 'string', format: 'email' } },
+                },
+                {
+                  type: 'object',
+                  title: 'line',
+                  required: ['to'],
+                  properties: { to: { type: 'string', description: 'a LINE user id' } },
                 },
                 {
                   type: 'object',

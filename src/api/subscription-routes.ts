@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { isEmailAddress } from '../channels/email/smtp.js';
 import { isPhoneNumber } from '../channels/sms/twilio.js';
+import { isLineUserId } from '../channels/line/messaging-api.js';
 import type { Clock } from '../domain/clock.js';
 import { CHANNELS } from '../domain/journeys/parse.js';
 import type { KeyAuth } from '../http/auth.js';
@@ -30,6 +31,10 @@ const putBody = z
   })
   .refine((b) => b.channel !== 'sms' || isPhoneNumber(b.address), {
     error: 'must be a phone number in E.164 (+819012345678) for the sms channel',
+    path: ['address'],
+  })
+  .refine((b) => b.channel !== 'line' || isLineUserId(b.address), {
+    error: 'must be a LINE user id (U + 32 hex digits) for the line channel',
     path: ['address'],
   });
 

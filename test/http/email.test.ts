@@ -10,7 +10,7 @@ import { client, issuesOf, startTestServer, type TestServer } from './harness.js
  * arrived is parsed back (mailparser) and checked.
  */
 let s: TestServer;
-const { api, admin, ingest, identify, track } = client(() => s);
+const { api, admin, ingest, identify, track, sendJourney, messagesOf } = client(() => s);
 
 let smtp: SMTPServer;
 let smtpPort = 0;
@@ -82,20 +82,8 @@ beforeAll(async () => {
   ]) {
     expect((await admin('POST', '/templates', t)).status).toBe(201);
   }
-  for (const [name, event, template] of [
-    ['Welcome', 'Signed Up', 'welcome'],
-    ['Reset', 'Password Reset', 'reset'],
-  ] as const) {
-    const j = await admin('POST', '/journeys', {
-      name,
-      trigger: { event },
-      entry: { limit: 'every_time' },
-      start: 'mail',
-      steps: { mail: { type: 'send', channel: 'email', template, next: 'done' }, done: { type: 'exit' } },
-    });
-    expect(j.status).toBe(201);
-    expect((await admin('POST', `/journeys/${j.body['id'] as string}/publish`)).status).toBe(200);
-  }
+  await sendJourney({ name: 'Welcome', event: 'Signed Up', channel: 'email', template: 'welcome' });
+  await sendJourney({ name: 'Reset', event: 'Password Reset', channel: 'email', template: 'reset' });
 });
 afterAll(async () => {
   await s.close();
@@ -122,11 +110,6 @@ const configure = (over: Record<string, unknown> = {}, secrets: Record<string, s
     settings: { host: '127.0.0.1', port: smtpPort, from: 'Shop <news@shop.example>', pool_size: 2, ...over },
     secrets: { username: 'kizuna', password: 'right', ...secrets },
   });
-type Message = { key: string; status: string; reason: string | null; attempts: number; template: string };
-const messagesOf = async (userId: string) => {
-  const id = ((await api(`/profiles/lookup?userId=${userId}`)).body as { id: string }).id;
-  return (await api(`/profiles/${id}/messages`)).body['messages'] as Message[];
-};
 const signUp = async (...users: string[]) => {
   s.clock.advance(1000); // messages list in time order: each sign-up's message is the latest
   await ingest(users.map((u) => track(u, 'Signed Up')));

@@ -16,7 +16,7 @@ import { randomBytes } from 'node:crypto';
 import { SecretBox } from '../../src/channels/secret-box.js';
 import { ChannelService } from '../../src/engine/delivery/channels.js';
 import { Dispatcher } from '../../src/engine/delivery/dispatcher.js';
-import { emailDriver, smsDriver, webhookDriver } from '../../src/engine/delivery/drivers.js';
+import { emailDriver, lineDriver, smsDriver, webhookDriver } from '../../src/engine/delivery/drivers.js';
 import { LinkSigner } from '../../src/channels/links.js';
 import { TemplateService } from '../../src/engine/delivery/templates.js';
 
@@ -66,6 +66,7 @@ export async function startTestServer(opts: { trustProxy?: boolean } = {}): Prom
       webhook: webhookDriver({ timeoutMs: 2000 }),
       email: emailDriver(links),
       sms: smsDriver(),
+      line: lineDriver(),
     },
     draw: () => 0.5,
   });
@@ -186,6 +187,47 @@ export function client(server: () => TestServer) {
       messageId: `m-${++seq}`,
       timestamp: at(),
     }),
+    /** Creates and publishes a journey that sends `template` on `channel` every time `event` happens. */
+    sendJourney: async (
+      j: { name: string; event: string; channel: string; template: string },
+      step: Record<string, unknown> = {},
+    ): Promise<string> => {
+      const s = server();
+      const created = await send('POST', `${s.url}/api/v1/journeys`, s.ws.adminKey, {
+        name: j.name,
+        trigger: { event: j.event },
+        entry: { limit: 'every_time' },
+        start: 'send',
+        steps: {
+          send: { type: 'send', channel: j.channel, template: j.template, next: 'done', ...step },
+          done: { type: 'exit' },
+        },
+      });
+      if (created.status !== 201) throw new Error(`journey: ${JSON.stringify(created.body)}`);
+      const id = created.body['id'] as string;
+      const published = await send('POST', `${s.url}/api/v1/journeys/${id}/publish`, s.ws.adminKey);
+      if (published.status !== 200) throw new Error(`publish: ${JSON.stringify(published.body)}`);
+      return id;
+    },
+    /** A customer's messages in time order (the newest last). */
+    messagesOf: async (userId: string) => {
+      const s = server();
+      const lookup = await get(
+        `${s.url}/api/v1/profiles/lookup?userId=${encodeURIComponent(userId)}`,
+        s.ws.adminKey,
+      );
+      const id = (lookup.body as { id: string }).id;
+      const r = await get(`${s.url}/api/v1/profiles/${id}/messages?limit=1000`, s.ws.adminKey);
+      return r.body['messages'] as {
+        key: string;
+        template: string;
+        channel: string;
+        status: string;
+        reason: string | null;
+        attempts: number;
+        nextAttemptAt: string | null;
+      }[];
+    },
     profileId: async (userId: string): Promise<string> => {
       const r = await get(
         `${server().url}/api/v1/profiles/lookup?userId=${encodeURIComponent(userId)}`,

@@ -3,31 +3,9 @@ import { client, issuesOf, startTestServer, type TestServer } from './harness.js
 
 /** Quiet hours and frequency caps applied when journeys queue messages, over the real HTTP API. */
 let s: TestServer;
-const { api, admin, ingest, identify, track } = client(() => s);
-type Message = { template: string; status: string; reason: string | null; nextAttemptAt: string | null };
-const messagesOf = async (userId: string) => {
-  const id = ((await api(`/profiles/lookup?userId=${userId}`)).body as { id: string }).id;
-  return (await api(`/profiles/${id}/messages?limit=100`)).body['messages'] as Message[];
-};
-const journey = async (
-  name: string,
-  event: string,
-  template: string,
-  extra: Record<string, unknown> = {},
-) => {
-  const j = await admin('POST', '/journeys', {
-    name,
-    trigger: { event },
-    entry: { limit: 'every_time' },
-    start: 'mail',
-    steps: {
-      mail: { type: 'send', channel: 'email', template, next: 'done', ...extra },
-      done: { type: 'exit' },
-    },
-  });
-  expect(j.status).toBe(201);
-  expect((await admin('POST', `/journeys/${j.body['id'] as string}/publish`)).status).toBe(200);
-};
+const { api, admin, ingest, identify, track, sendJourney, messagesOf } = client(() => s);
+const journey = (name: string, event: string, template: string, step: Record<string, unknown> = {}) =>
+  sendJourney({ name, event, channel: 'email', template }, step);
 
 beforeAll(async () => {
   s = await startTestServer();

@@ -9,7 +9,7 @@ import { client, issuesOf, startTestServer, type TestServer } from './harness.js
  * with the message resource, or an error object ({code, message, status}).
  */
 let s: TestServer;
-const { api, admin, ingest, identify, track } = client(() => s);
+const { admin, ingest, identify, track, sendJourney, messagesOf } = client(() => s);
 
 interface Received {
   path: string;
@@ -77,18 +77,7 @@ beforeAll(async () => {
       })
     ).status,
   ).toBe(201);
-  const j = await admin('POST', '/journeys', {
-    name: 'Cart SMS',
-    trigger: { event: 'Cart Abandoned' },
-    entry: { limit: 'every_time' },
-    start: 'sms',
-    steps: {
-      sms: { type: 'send', channel: 'sms', template: 'cart-sms', next: 'done' },
-      done: { type: 'exit' },
-    },
-  });
-  expect(j.status).toBe(201);
-  await admin('POST', `/journeys/${j.body['id'] as string}/publish`);
+  await sendJourney({ name: 'Cart SMS', event: 'Cart Abandoned', channel: 'sms', template: 'cart-sms' });
 });
 afterAll(async () => {
   await s.close();
@@ -105,15 +94,7 @@ const configure = (secrets: Record<string, string> = { auth_token: 'secret-token
     settings: { base_url: baseUrl, account_sid: 'AC123', from: '+15017122661' },
     secrets,
   });
-const latest = async (userId: string) => {
-  const id = ((await api(`/profiles/lookup?userId=${userId}`)).body as { id: string }).id;
-  const list = (await api(`/profiles/${id}/messages`)).body['messages'] as {
-    status: string;
-    reason: string | null;
-    attempts: number;
-  }[];
-  return list.at(-1);
-};
+const latest = async (userId: string) => (await messagesOf(userId)).at(-1);
 const abandon = async (...users: string[]) => {
   s.clock.advance(1000);
   await ingest(users.map((u) => track(u, 'Cart Abandoned')));

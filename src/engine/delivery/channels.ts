@@ -48,6 +48,26 @@ const mailbox = z
 
 /** channel → provider → what its configuration holds */
 export const PROVIDERS: Record<string, Record<string, ProviderSpec>> = {
+  line: {
+    'messaging-api': {
+      settings: z
+        .object({
+          base_url: z
+            .string({ error: 'must be a string' })
+            .regex(/^https?:\/\/[^\s/?#]+\/?$/, {
+              error: 'must be an http(s) origin such as https://api.line.me',
+            })
+            .default('https://api.line.me'),
+          timeout_ms: timeoutMs(10_000),
+          rate_per_second: ratePerSecond,
+        })
+        .strict(),
+      secrets: z
+        .object({ channel_access_token: z.string().min(1).max(1000) })
+        .partial()
+        .strict(),
+    },
+  },
   sms: {
     twilio: {
       settings: z

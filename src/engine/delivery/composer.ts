@@ -1,5 +1,6 @@
 import { isEmailAddress } from '../../channels/email/smtp.js';
 import { isPhoneNumber } from '../../channels/sms/twilio.js';
+import { isLineUserId } from '../../channels/line/messaging-api.js';
 import type { Clock } from '../../domain/clock.js';
 import type { Definitions } from '../../domain/engagement/definitions.js';
 import { computedTraitsOf } from '../../domain/engagement/evaluate.js';
@@ -217,7 +218,7 @@ export class Composer {
 /**
  * Where a channel's message goes, from the profile: the e-mail address for e-mail (lower-cased, so an
  * opt-out matches however the address was written), the `phone` trait in E.164 for SMS (spaces,
- * dashes and brackets dropped); '' for channels whose address the provider finds itself; or why
+ * dashes and brackets dropped), the `line_user_id` trait for LINE; '' for channels whose address the provider finds itself; or why
  * there is none.
  */
 function recipient(channel: string, p: ProfileState): string | { reason: string } {
@@ -229,6 +230,13 @@ function recipient(channel: string, p: ProfileState): string | { reason: string 
     return isPhoneNumber(v)
       ? v
       : { reason: `${JSON.stringify(phone)} is not a phone number in E.164 form (+819012345678)` };
+  }
+  if (channel === 'line') {
+    const id = p.traits['line_user_id'];
+    if (id === undefined || id === null || id === '') return { reason: 'the customer has no LINE user id' };
+    return isLineUserId(id)
+      ? id
+      : { reason: `${JSON.stringify(id)} is not a LINE user id (U + 32 hex digits)` };
   }
   if (channel !== 'email') return '';
   const email = p.traits['email'];

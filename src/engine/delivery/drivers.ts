@@ -3,6 +3,7 @@ import { WebhookProvider, type WebhookOptions } from '../../channels/webhook/web
 import type { ClaimedMessage } from '../../store/delivery-store.js';
 import { SmtpProvider } from '../../channels/email/smtp.js';
 import { TwilioProvider } from '../../channels/sms/twilio.js';
+import { LineProvider } from '../../channels/line/messaging-api.js';
 import type { LinkSigner } from '../../channels/links.js';
 import { TRANSACTIONAL } from '../../domain/subscriptions.js';
 import type { ResolvedChannel } from './channels.js';
@@ -70,28 +71,23 @@ const escapeHtml = (v: string) =>
 export function emailDriver(
   links: LinkSigner,
 ): Driver & { provider(ws: string, ch: ResolvedChannel): SmtpProvider } {
-  const providers = new Map<string, { stamp: string; provider: SmtpProvider }>();
-  const provider = (ws: string, ch: ResolvedChannel): SmtpProvider => {
-    const stamp = JSON.stringify([ch.settings, ch.secrets]);
-    const hit = providers.get(ws);
-    if (hit && hit.stamp === stamp) return hit.provider;
-    hit?.provider.close();
-    const s = ch.settings;
-    const p = new SmtpProvider({
-      host: String(s['host']),
-      port: Number(s['port'] ?? 587),
-      secure: s['secure'] === true,
-      requireTls: s['require_tls'] === true,
-      from: String(s['from']),
-      replyTo: str(s['reply_to']),
-      poolSize: Number(s['pool_size'] ?? 5),
-      timeoutMs: Number(s['timeout_ms'] ?? 30_000),
-      username: ch.secrets['username'] ?? null,
-      password: ch.secrets['password'] ?? null,
-    });
-    providers.set(ws, { stamp, provider: p });
-    return p;
-  };
+  const providers = perConfiguration(
+    (ch) =>
+      new SmtpProvider({
+        host: String(ch.settings['host']),
+        port: Number(ch.settings['port'] ?? 587),
+        secure: ch.settings['secure'] === true,
+        requireTls: ch.settings['require_tls'] === true,
+        from: String(ch.settings['from']),
+        replyTo: str(ch.settings['reply_to']),
+        poolSize: Number(ch.settings['pool_size'] ?? 5),
+        timeoutMs: Number(ch.settings['timeout_ms'] ?? 30_000),
+        username: ch.secrets['username'] ?? null,
+        password: ch.secrets['password'] ?? null,
+      }),
+    (p) => p.close(),
+  );
+  const provider = (ws: string, ch: ResolvedChannel) => providers.get(ws, ch);
   return {
     provider,
     send(m, ch) {
@@ -126,44 +122,82 @@ export function emailDriver(
       });
     },
     close() {
-      for (const { provider: p } of providers.values()) p.close();
-      providers.clear();
+      providers.close();
       return Promise.resolve();
     },
   };
 }
 
-/** SMS through a Twilio-compatible API: one provider per workspace configuration. */
+/**
+ * One provider per workspace, made from its channel configuration and made again when that changes
+ * (providers keep connections or credentials; a new password must not wait for a restart).
+ */
+export function perConfiguration<P>(make: (ch: ResolvedChannel) => P, retire?: (p: P) => void) {
+  const providers = new Map<string, { stamp: string; provider: P }>();
+  return {
+    get(ws: string, ch: ResolvedChannel): P {
+      const stamp = JSON.stringify([ch.settings, ch.secrets]);
+      const hit = providers.get(ws);
+      if (hit && hit.stamp === stamp) return hit.provider;
+      if (hit && retire) retire(hit.provider);
+      const provider = make(ch);
+      providers.set(ws, { stamp, provider });
+      return provider;
+    },
+    close(): void {
+      if (retire) for (const { provider } of providers.values()) retire(provider);
+      providers.clear();
+    },
+  };
+}
+
+/** The recipient and one text field of a rendered message, or why the message cannot be sent. */
+function textMessage(m: ClaimedMessage, field: string): { to: string; text: string } | SendResult {
+  const p = (m.payload ?? {}) as { to?: unknown; content?: Record<string, unknown> };
+  const to = str(p.to);
+  const text = str(p.content?.[field]);
+  if (to === null || text === null) {
+    return { ok: false, retryable: false, reason: `the message has no recipient or ${field}` };
+  }
+  return { to, text };
+}
+
+/** SMS through a Twilio-compatible API. */
 export function smsDriver(): Driver {
-  const providers = new Map<string, { stamp: string; provider: TwilioProvider }>();
+  const providers = perConfiguration(
+    (ch) =>
+      new TwilioProvider({
+        baseUrl: str(ch.settings['base_url']) ?? 'https://api.twilio.com',
+        accountSid: str(ch.settings['account_sid']) ?? '',
+        from: str(ch.settings['from']) ?? '',
+        timeoutMs: Number(ch.settings['timeout_ms'] ?? 10_000),
+        authToken: ch.secrets['auth_token'] ?? '',
+      }),
+  );
   return {
     send(m, ch) {
-      const stamp = JSON.stringify([ch.settings, ch.secrets]);
-      let hit = providers.get(m.workspaceId);
-      if (!hit || hit.stamp !== stamp) {
-        const s = ch.settings;
-        hit = {
-          stamp,
-          provider: new TwilioProvider({
-            baseUrl: str(s['base_url']) ?? 'https://api.twilio.com',
-            accountSid: str(s['account_sid']) ?? '',
-            from: str(s['from']) ?? '',
-            timeoutMs: Number(s['timeout_ms'] ?? 10_000),
-            authToken: ch.secrets['auth_token'] ?? '',
-          }),
-        };
-        providers.set(m.workspaceId, hit);
-      }
-      const p = (m.payload ?? {}) as { to?: unknown; content?: { body?: unknown } };
-      const to = str(p.to);
-      const body = str(p.content?.body);
-      if (to === null || body === null)
-        return Promise.resolve({
-          ok: false,
-          retryable: false,
-          reason: 'the message has no recipient or body',
-        });
-      return hit.provider.send({ to, body, key: m.key });
+      const t = textMessage(m, 'body');
+      if ('ok' in t) return Promise.resolve(t);
+      return providers.get(m.workspaceId, ch).send({ to: t.to, body: t.text, key: m.key });
+    },
+  };
+}
+
+/** LINE push messages through the Messaging API. */
+export function lineDriver(): Driver {
+  const providers = perConfiguration(
+    (ch) =>
+      new LineProvider({
+        baseUrl: str(ch.settings['base_url']) ?? 'https://api.line.me',
+        timeoutMs: Number(ch.settings['timeout_ms'] ?? 10_000),
+        channelAccessToken: ch.secrets['channel_access_token'] ?? '',
+      }),
+  );
+  return {
+    send(m, ch) {
+      const t = textMessage(m, 'text');
+      if ('ok' in t) return Promise.resolve(t);
+      return providers.get(m.workspaceId, ch).send({ to: t.to, text: t.text, key: m.key });
     },
   };
 }
