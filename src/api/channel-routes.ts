@@ -9,8 +9,10 @@ import { isLineUserId } from '../channels/line/messaging-api.js';
 import { TRANSACTIONAL } from '../domain/subscriptions.js';
 import type { KeyAuth } from '../http/auth.js';
 import type { Store } from '../store/store.js';
+import type { StoredEvent } from '../domain/event.js';
+import type { MessageState } from '../store/delivery-store.js';
 import { messageJson } from './journey-routes.js';
-import { adminWorkspace, parse } from './params.js';
+import { adminWorkspace, limit, parse } from './params.js';
 
 export interface ChannelApiDeps {
   store: Store;
@@ -116,6 +118,79 @@ export function registerChannelRoutes(app: FastifyInstance, deps: ChannelApiDeps
     if (channel !== 'webhook') throw new NotFoundError(`no test send for the ${channel} channel yet`);
     const body = parse(webhookTest, req.body);
     return dispatcher.testSend(ws, channel, { url: body.url, body: body.data ?? { test: true } });
+  });
+
+  /**
+   * The customer's timeline: their events and every state of every message sent to them, newest
+   * first. Message states are not events (they would count as the customer's own activity in
+   * computed traits and stages), so the two are merged here, at read time.
+   */
+  app.get<{ Params: { id: string } }>('/api/v1/profiles/:id/timeline', async (req) => {
+    const ws = await workspace(req);
+    const q = parse(
+      z.object({
+        limit: limit(500, 50),
+        before: z
+          .string()
+          .refine((v) => Number.isFinite(Date.parse(v)), { error: 'must be an ISO 8601 date-time' })
+          .optional(),
+      }),
+      req.query,
+    );
+    const profile = await store.getProfile(ws, req.params.id);
+    if (!profile) throw new NotFoundError(`profile ${req.params.id} not found`);
+    const before = q.before === undefined ? null : Date.parse(q.before);
+    const [events, states] = await Promise.all([
+      store.listProfileEvents(ws, profile.id, {
+        limit: q.limit,
+        ...(before !== null && { before: { timestamp: before, id: '' } }),
+      }),
+      store.listProfileMessageStates(ws, profile.id, { before, limit: q.limit }),
+    ]);
+    const toItems = (ev: readonly StoredEvent[], st: readonly MessageState[]) =>
+      [
+        ...ev.map((e) => ({
+          at: e.timestamp,
+          item: { kind: 'event' as const, type: e.type, name: e.name, messageId: e.messageId },
+        })),
+        ...st.map((m) => ({
+          at: m.at,
+          item: {
+            kind: 'message' as const,
+            key: m.key,
+            journeyId: m.journeyId,
+            channel: m.channel,
+            template: m.template,
+            status: m.status,
+            attempt: m.attempt,
+            detail: m.detail,
+          },
+        })),
+      ].sort((x, y) => y.at - x.at);
+    const items = toItems(events.events, states);
+    // A page holds whole milliseconds: its last one is read again in full, so `before` (exclusive)
+    // never skips what shares that millisecond (a page may then hold more than `limit` items).
+    let page = items.slice(0, q.limit);
+    let next: number | null = null;
+    const more = items.length > q.limit || events.next !== null || states.length === q.limit;
+    if (more && page.length > 0) {
+      const edge = page[page.length - 1]!.at;
+      const [ev, st] = await Promise.all([
+        store.listProfileEvents(ws, profile.id, { limit: 1000, before: { timestamp: edge + 1, id: '' } }),
+        store.listProfileMessageStates(ws, profile.id, { before: edge + 1, limit: 1000 }),
+      ]);
+      const group = toItems(
+        ev.events.filter((e) => e.timestamp === edge),
+        st.filter((m) => m.at === edge),
+      );
+      page = [...page.filter((x) => x.at > edge), ...group];
+      next = edge;
+    }
+    return {
+      profileId: profile.id,
+      items: page.map((x) => ({ at: iso(x.at), ...x.item })),
+      next: next === null ? null : iso(next),
+    };
   });
 
   app.get<{ Params: { key: string } }>('/api/v1/messages/:key', async (req) => {

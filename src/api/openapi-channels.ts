@@ -291,6 +291,27 @@ export const channelPaths = {
       responses: { 200: anyJson('the state recorded'), 400: error, ...auth },
     },
   },
+  '/api/v1/profiles/{id}/timeline': {
+    get: {
+      summary: "A customer's events and every state of every message sent to them, newest first",
+      parameters: [
+        { name: 'id', in: 'path', required: true, schema: { type: 'string' } },
+        { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 500, default: 50 } },
+        {
+          name: 'before',
+          in: 'query',
+          schema: { type: 'string', format: 'date-time' },
+          description: "the previous page's `next` (exclusive)",
+        },
+      ],
+      responses: {
+        200: anyJson('{profileId, items: [{at, kind: event|message, ...}], next}'),
+        400: error,
+        ...auth,
+        404: error,
+      },
+    },
+  },
   '/api/v1/messages/{key}': {
     get: {
       summary: 'One message with its delivery state and every state it went through',

@@ -3,6 +3,7 @@ import type {
   ChannelRecord,
   ClaimedMessage,
   MessageEvent,
+  MessageState,
   Subscription,
   TemplateRecord,
 } from './delivery-store.js';
@@ -103,4 +104,28 @@ export function creation(m: JourneyMessage, actedOn: boolean): MessageEvent {
   return actedOn
     ? { at: m.createdAt, status: 'queued', attempt: 0, detail: null }
     : { at: m.createdAt, status: m.status, attempt: 0, detail: m.reason };
+}
+
+export interface StateRowDb {
+  at: Num;
+  key: string;
+  journey_id: string;
+  channel: string;
+  template: string | null;
+  status: string;
+  attempt: Num;
+  detail: string | null;
+}
+
+export function messageState(r: StateRowDb): MessageState {
+  return {
+    at: num(r.at),
+    key: r.key,
+    journeyId: r.journey_id,
+    channel: r.channel,
+    template: r.template,
+    status: r.status,
+    attempt: num(r.attempt),
+    detail: r.detail,
+  };
 }

@@ -104,6 +104,18 @@ export interface Subscription {
   readonly at: number;
 }
 
+/** One state of one message, as the customer's timeline shows it. */
+export interface MessageState {
+  readonly at: number;
+  readonly key: string;
+  readonly journeyId: string;
+  readonly channel: string;
+  readonly template: string | null;
+  readonly status: string;
+  readonly attempt: number;
+  readonly detail: string | null;
+}
+
 export interface DeliveryStore {
   /**
    * Claims up to `limit` messages whose next attempt is due (every workspace) for `worker`, hiding each
@@ -117,6 +129,15 @@ export interface DeliveryStore {
    */
   completeMessages(results: readonly MessageResult[], now: number): Promise<number>;
   getMessage(ws: string, key: string): Promise<JourneyMessage | null>;
+  /**
+   * Every state of every message to a customer (creation included), newest first, older than
+   * `before` when given; `limit` ≤ 1000.
+   */
+  listProfileMessageStates(
+    ws: string,
+    profileId: string,
+    q: { before: number | null; limit: number },
+  ): Promise<MessageState[]>;
   /** A message's state history, oldest first. */
   listMessageEvents(ws: string, key: string): Promise<MessageEvent[]>;
 

@@ -173,6 +173,38 @@ describe('webhook delivery from a journey', () => {
     expect(new Set(received.map((r) => r.headers['x-kizuna-key']))).toEqual(new Set([key]));
   });
 
+  it("shows each message state on the customer's timeline, merged with their events, newest first", async () => {
+    await allowLoopback();
+    script = [503];
+    s.clock.advance(1000);
+    const key = (await abandonCart('timeline'))['webhook']!.key;
+    s.clock.advance(1000);
+    await s.dispatcher.runDue();
+    s.clock.advance(30_000);
+    await s.dispatcher.runDue();
+    const id = ((await api('/profiles/lookup?userId=timeline')).body as { id: string }).id;
+    type Item = { at: string; kind: string; name?: string; status?: string; key?: string; channel?: string };
+    const all = (await api(`/profiles/${id}/timeline`)).body['items'] as Item[];
+    const webhook = all.filter((i) => i.kind === 'message' && i.key === key).map((i) => i.status);
+    expect(webhook).toEqual(['sent', 'queued', 'queued']);
+    expect(all.filter((i) => i.kind === 'event').map((i) => i.name)).toEqual(['Cart Abandoned', null]);
+    expect(all.map((i) => Date.parse(i.at))).toEqual(
+      [...all.map((i) => Date.parse(i.at))].sort((a, b) => b - a),
+    );
+    // Paged: every item once, none skipped at a page's edge.
+    const seen: Item[] = [];
+    let before: string | null = null;
+    do {
+      const r = await api(
+        `/profiles/${id}/timeline?limit=2${before ? `&before=${encodeURIComponent(before)}` : ''}`,
+      );
+      seen.push(...(r.body['items'] as Item[]));
+      before = r.body['next'] as string | null;
+    } while (before !== null);
+    expect(seen).toEqual(all);
+    expect((await api(`/profiles/${id}/timeline?before=yesterday`)).status).toBe(400);
+  });
+
   it('dead-letters a message once its attempts run out, keeping every attempt in its history', async () => {
     await allowLoopback();
     script = Array.from({ length: 20 }, () => 500);
@@ -268,6 +300,7 @@ describe('channel configuration API', () => {
         .replace('{channel}', 'webhook')
         .replace('{key}', encodeURIComponent(key))
         .replace('{name}', 'cart')
+        .replace('{id}', ((await api('/profiles/lookup?userId=documented')).body as { id: string }).id)
         .replace(/\/subscriptions$/, '/subscriptions?channel=email&address=a@example.com');
       const r = await get(`${s.url}${concrete}`, s.ws.adminKey);
       expect(r.status, concrete).toBe(200);

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/domain/clock.js';
 import { testEvent } from '../../src/domain/testing.js';
-import type { OutboxMessage } from '../../src/store/delivery-store.js';
+import type { ClaimedMessage, OutboxMessage } from '../../src/store/delivery-store.js';
 import type { ClaimedEntry } from '../../src/store/journey-store.js';
 import type { Store } from '../../src/store/store.js';
 import type { StoreHarness } from './contract.js';
@@ -81,6 +81,23 @@ export function deliveryContract(name: string, harness: () => StoreHarness): voi
       reason: null,
       ...over,
     });
+
+    /** Stores a claimed message's result: sent on its first attempt. */
+    const sent = (m: ClaimedMessage) =>
+      store.completeMessages(
+        [
+          {
+            workspaceId: ws,
+            key: m.key,
+            claim: m.claim,
+            status: 'sent',
+            attempts: 1,
+            nextAttemptAt: null,
+            reason: null,
+          },
+        ],
+        clock.now(),
+      );
 
     beforeEach(async () => {
       h = harness();
@@ -230,20 +247,7 @@ export function deliveryContract(name: string, harness: () => StoreHarness): voi
     it('keeps a message as it is when its step runs again after a crash (same key)', async () => {
       const [e] = await enqueue(1, (x) => [queued(x)]);
       const [m] = await store.claimDueMessages('d1', 10, clock.now(), LEASE);
-      await store.completeMessages(
-        [
-          {
-            workspaceId: ws,
-            key: m!.key,
-            claim: m!.claim,
-            status: 'sent',
-            attempts: 1,
-            nextAttemptAt: null,
-            reason: null,
-          },
-        ],
-        clock.now(),
-      );
+      await sent(m!);
       // A second customer's run stores the same key again, as a step re-run after a crash would.
       await store.ingest(ws, [
         testEvent({ userId: 'u0', name: 'Signed Up', messageId: 'again', timestamp: clock.now() }),
@@ -406,6 +410,28 @@ export function deliveryContract(name: string, harness: () => StoreHarness): voi
       await store.putDeliverySettings(ws, settings, T0);
       await store.putDeliverySettings(ws, { ...settings, frequency_caps: [] }, T0 + 1);
       expect(await store.getDeliverySettings(ws)).toEqual({ quiet_hours: null, frequency_caps: [] });
+    });
+
+    it("lists every state of a customer's messages, newest first, creation included", async () => {
+      const [e] = await enqueue(1, (x) => [
+        queued(x),
+        queued(x, { key: `${x.id}:b`, status: 'skipped', nextAttemptAt: null, reason: 'no address' }),
+      ]);
+      clock.advance(1000);
+      const [m] = await store.claimDueMessages('d1', 10, clock.now(), LEASE);
+      await sent(m!);
+      const states = await store.listProfileMessageStates(ws, e!.profileId, { before: null, limit: 10 });
+      expect(states.map((x) => [x.at - T0, x.status, x.attempt, x.detail])).toEqual([
+        [1000, 'sent', 1, null],
+        [0, 'queued', 0, null],
+        [0, 'skipped', 0, 'no address'],
+      ]);
+      expect(states[0]).toMatchObject({ journeyId: 'jr_w', channel: 'webhook', key: m!.key });
+      const older = await store.listProfileMessageStates(ws, e!.profileId, { before: T0 + 1000, limit: 10 });
+      expect(older).toHaveLength(2);
+      expect(await store.listProfileMessageStates(ws, e!.profileId, { before: null, limit: 1 })).toHaveLength(
+        1,
+      );
     });
   });
 }

@@ -7,6 +7,7 @@ import type {
   ClaimedMessage,
   MessageEvent,
   MessageResult,
+  MessageState,
   Subscription,
   TemplateRecord,
 } from '../delivery-store.js';
@@ -25,7 +26,7 @@ import { cmp } from './journeys.js';
 import { named, type Sql } from './pg-driver.js';
 import type { JourneyMessage } from '../journey-store.js';
 import { journeyMessage, type MessageRowDb } from '../journey-rows.js';
-import { creation } from '../delivery-rows.js';
+import { creation, messageState, type StateRowDb } from '../delivery-rows.js';
 
 const CLAIM = named(
   'kizuna_outbox_claim',
@@ -274,4 +275,31 @@ export async function recentMessages(
     out.set(x.profile_id, list);
   }
   return out;
+}
+
+export async function listProfileMessageStates(
+  sql: Sql,
+  ws: string,
+  profileId: string,
+  q: { before: number | null; limit: number },
+): Promise<MessageState[]> {
+  const rows = await sql.query<StateRowDb>(
+    `SELECT * FROM (
+       SELECT m.created_at AS at, m.key, m.journey_id, m.channel, m.template,
+         CASE WHEN EXISTS (SELECT 1 FROM message_events e WHERE e.workspace_id = m.workspace_id AND e.message_key = m.key)
+              THEN 'queued' ELSE m.status END AS status,
+         0 AS attempt,
+         CASE WHEN EXISTS (SELECT 1 FROM message_events e WHERE e.workspace_id = m.workspace_id AND e.message_key = m.key)
+              THEN NULL ELSE m.reason END AS detail
+       FROM journey_messages m
+       WHERE m.workspace_id = $1 AND m.profile_id = $2 AND m.created_at < $3
+       UNION ALL
+       SELECT e.at, m.key, m.journey_id, m.channel, m.template, e.status, e.attempt, e.detail
+       FROM journey_messages m
+       JOIN message_events e ON e.workspace_id = m.workspace_id AND e.message_key = m.key
+       WHERE m.workspace_id = $1 AND m.profile_id = $2 AND e.at < $3) s
+     ORDER BY at DESC, key DESC, attempt DESC LIMIT $4`,
+    [ws, profileId, q.before ?? Number.MAX_SAFE_INTEGER, q.limit],
+  );
+  return rows.map(messageState);
 }

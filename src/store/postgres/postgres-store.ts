@@ -5,6 +5,7 @@ import type {
   ClaimedMessage,
   MessageEvent,
   MessageResult,
+  MessageState,
   Subscription,
   TemplateRecord,
 } from '../delivery-store.js';
@@ -548,6 +549,14 @@ export class PostgresStore implements Store {
 
   getMessage(ws: string, key: string): Promise<JourneyMessage | null> {
     return guarded(() => delivery.getMessage(this.sql, ws, key));
+  }
+
+  listProfileMessageStates(
+    ws: string,
+    profileId: string,
+    q: { before: number | null; limit: number },
+  ): Promise<MessageState[]> {
+    return guarded(() => delivery.listProfileMessageStates(this.sql, ws, profileId, q));
   }
 
   listMessageEvents(ws: string, key: string): Promise<MessageEvent[]> {

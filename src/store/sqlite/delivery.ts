@@ -7,6 +7,7 @@ import type {
   ClaimedMessage,
   MessageEvent,
   MessageResult,
+  MessageState,
   Subscription,
   TemplateRecord,
 } from '../delivery-store.js';
@@ -24,7 +25,7 @@ import {
 import type { Prepare } from './statements.js';
 import type { JourneyMessage } from '../journey-store.js';
 import { journeyMessage, type MessageRowDb } from '../journey-rows.js';
-import { creation } from '../delivery-rows.js';
+import { creation, messageState, type StateRowDb } from '../delivery-rows.js';
 
 export function claimDueMessages(
   prep: Prepare,
@@ -203,4 +204,33 @@ export function recentMessages(
       );
   }
   return out;
+}
+
+export function listProfileMessageStates(
+  r: Prepare,
+  ws: string,
+  profileId: string,
+  q: { before: number | null; limit: number },
+): MessageState[] {
+  const before = q.before ?? Number.MAX_SAFE_INTEGER;
+  const rows = r(
+    `SELECT * FROM (
+       SELECT m.created_at AS at, m.key, m.journey_id, m.channel, m.template,
+         CASE WHEN EXISTS (SELECT 1 FROM message_events e INDEXED BY message_events_by_message
+                           WHERE e.workspace_id = m.workspace_id AND e.message_key = m.key)
+              THEN 'queued' ELSE m.status END AS status,
+         0 AS attempt,
+         CASE WHEN EXISTS (SELECT 1 FROM message_events e INDEXED BY message_events_by_message
+                           WHERE e.workspace_id = m.workspace_id AND e.message_key = m.key)
+              THEN NULL ELSE m.reason END AS detail
+       FROM journey_messages m INDEXED BY journey_messages_by_profile
+       WHERE m.workspace_id = ? AND m.profile_id = ? AND m.created_at < ?
+       UNION ALL
+       SELECT e.at, m.key, m.journey_id, m.channel, m.template, e.status, e.attempt, e.detail
+       FROM journey_messages m INDEXED BY journey_messages_by_profile
+       JOIN message_events e ON e.workspace_id = m.workspace_id AND e.message_key = m.key
+       WHERE m.workspace_id = ? AND m.profile_id = ? AND e.at < ?)
+     ORDER BY at DESC, key DESC, attempt DESC LIMIT ?`,
+  ).all(ws, profileId, before, ws, profileId, before, q.limit) as StateRowDb[];
+  return rows.map(messageState);
 }

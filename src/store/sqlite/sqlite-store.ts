@@ -5,6 +5,7 @@ import type {
   ClaimedMessage,
   MessageEvent,
   MessageResult,
+  MessageState,
   Subscription,
   TemplateRecord,
 } from '../delivery-store.js';
@@ -483,6 +484,15 @@ export class SqliteStore implements Store {
 
   async getMessage(ws: string, key: string): Promise<JourneyMessage | null> {
     return Promise.resolve(delivery.getMessage(this.r, ws, key));
+  }
+
+  async listProfileMessageStates(
+    ws: string,
+    profileId: string,
+    q: { before: number | null; limit: number },
+  ): Promise<MessageState[]> {
+    const row = this.canonicalRow(ws, profileId);
+    return Promise.resolve(row ? delivery.listProfileMessageStates(this.r, ws, row.id, q) : []);
   }
 
   async listMessageEvents(ws: string, key: string): Promise<MessageEvent[]> {
