@@ -16,14 +16,12 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Pool } from 'undici';
-import { createWorkspace, fmt, peakRssMb, startServer, stopServer } from './lib.mjs';
+import { createWorkspace, serverClient, fmt, peakRssMb, startServer, stopServer } from './lib.mjs';
 
 const N = Number(process.env.BENCH_CUSTOMERS ?? 1_000_000);
 const M = Number(process.env.BENCH_EMAILS ?? 20_000);
 const POOL = 5;
 const line = (s = '') => process.stdout.write(`${s}\n`);
-const basic = (key) => `Basic ${Buffer.from(`${key}:`).toString('base64')}`;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const rssMb = (pid) =>
   Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN) / 1024;
@@ -63,20 +61,8 @@ async function prepare(n, delivery, dataDir) {
   const keys = createWorkspace(env, 'bench');
   // BENCH_SERVER_ARGS: node flags for the server process (e.g. --cpu-prof --cpu-prof-dir=/tmp/prof).
   const server = await startServer(env, process.env.BENCH_SERVER_ARGS?.split(' ').filter(Boolean) ?? []);
-  const http = new Pool(server.url, { connections: 8 });
-  const request = async (method, path, body, auth) => {
-    const res = await http.request({
-      origin: server.url,
-      path,
-      method,
-      headers: { authorization: auth, ...(body !== undefined && { 'content-type': 'application/json' }) },
-      ...(body !== undefined && { body: typeof body === 'string' ? body : JSON.stringify(body) }),
-    });
-    const text = await res.body.text();
-    if (res.statusCode >= 300) throw new Error(`${method} ${path} → ${res.statusCode} ${text}`);
-    return text ? JSON.parse(text) : null;
-  };
-  const admin = (method, path, body) => request(method, `/api/v1${path}`, body, `Bearer ${keys.adminKey}`);
+  const http = serverClient(server.url, keys);
+  const { admin, ingest } = http;
   const segment = await admin('POST', '/segments?allow_unknown=true', {
     name: 'Reachable',
     rule: { trait: 'email', op: 'exists' },
@@ -95,7 +81,7 @@ async function prepare(n, delivery, dataDir) {
           parts.push(
             JSON.stringify({ type: 'identify', userId: `c${i}`, messageId: `i${i}`, traits: traitsOf(i) }),
           );
-        await request('POST', '/v1/batch', `{"batch":[${parts.join(',')}]}`, basic(keys.writeKey));
+        await ingest(`{"batch":[${parts.join(',')}]}`);
         if (from % 100_000 === 0 && from > 0) process.stderr.write(`  ingested ${fmt(from)}\n`);
       }
     }),

@@ -14,13 +14,21 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import pg from 'pg';
-import { Pool } from 'undici';
-import { CLI, ROOT, createWorkspace, fmt, peakRssMb, percentile, startServer, stopServer } from './lib.mjs';
+import {
+  CLI,
+  ROOT,
+  createWorkspace,
+  serverClient,
+  fmt,
+  peakRssMb,
+  percentile,
+  startServer,
+  stopServer,
+} from './lib.mjs';
 
 const N = Number(process.env.BENCH_CUSTOMERS ?? 1_000_000);
 const PG = process.env.BENCH_PG ?? null;
 const line = (s = '') => process.stdout.write(`${s}\n`);
-const basic = (key) => `Basic ${Buffer.from(`${key}:`).toString('base64')}`;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const rssMb = (pid) =>
   Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN) / 1024;
@@ -91,21 +99,8 @@ async function main() {
   const workers = PG ? await Promise.all([startWorker(env), startWorker(env)]) : [];
   const runnerPids = PG ? workers.map((w) => w.pid) : [server.pid];
   const db = await openDb(dataDir);
-  const http = new Pool(server.url, { connections: 8 });
-  const request = async (method, path, body, auth) => {
-    const res = await http.request({
-      origin: server.url,
-      path,
-      method,
-      headers: { authorization: auth, ...(body !== undefined && { 'content-type': 'application/json' }) },
-      ...(body !== undefined && { body: typeof body === 'string' ? body : JSON.stringify(body) }),
-    });
-    const text = await res.body.text();
-    if (res.statusCode >= 300) throw new Error(`${method} ${path} → ${res.statusCode} ${text}`);
-    return text ? JSON.parse(text) : null;
-  };
-  const admin = (method, path, body) => request(method, `/api/v1${path}`, body, `Bearer ${keys.adminKey}`);
-  const ingest = (batch) => request('POST', '/v1/batch', batch, basic(keys.writeKey));
+  const http = serverClient(server.url, keys);
+  const { admin, ingest } = http;
   const journey = async (definition) => {
     const j = await admin('POST', '/journeys?allow_unknown=true', definition);
     await admin('POST', `/journeys/${j.id}/publish`);

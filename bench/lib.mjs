@@ -109,3 +109,30 @@ export function batchBody(run, i, size, usersPerBatch = size) {
 
 export const fmt = (n, d = 0) =>
   n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
+
+/**
+ * HTTP calls to a bench server with a workspace's keys: `admin(method, path, body)` under /api/v1 with
+ * the admin key, `ingest(batch)` to /v1/batch with the write key (a string body is sent as it is).
+ * Any answer of 300 or more throws with the server's words.
+ */
+export function serverClient(url, keys, connections = 8) {
+  const http = new Pool(url, { connections });
+  const request = async (method, path, body, auth) => {
+    const res = await http.request({
+      origin: url,
+      path,
+      method,
+      headers: { authorization: auth, ...(body !== undefined && { 'content-type': 'application/json' }) },
+      ...(body !== undefined && { body: typeof body === 'string' ? body : JSON.stringify(body) }),
+    });
+    const text = await res.body.text();
+    if (res.statusCode >= 300) throw new Error(`${method} ${path} → ${res.statusCode} ${text}`);
+    return text ? JSON.parse(text) : null;
+  };
+  return {
+    admin: (method, path, body) => request(method, `/api/v1${path}`, body, `Bearer ${keys.adminKey}`),
+    ingest: (batch) =>
+      request('POST', '/v1/batch', batch, `Basic ${Buffer.from(`${keys.writeKey}:`).toString('base64')}`),
+    close: () => http.close(),
+  };
+}
