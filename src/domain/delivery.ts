@@ -18,3 +18,19 @@ export function retryDelay(attempt: number, draw: number, b: Backoff = DEFAULT_B
   const bound = Math.min(b.maxMs, b.baseMs * 2 ** (attempt - 1));
   return Math.max(1000, Math.floor(bound * draw));
 }
+
+/** How far along a sent message is: later states replace earlier ones, never the reverse. */
+const AFTER_SEND_RANK: Readonly<Record<string, number>> = { sent: 1, delivered: 2, opened: 3, clicked: 4 };
+
+/**
+ * The status a message takes when `event` is reported for it, or null when its status stays: opens and
+ * clicks only move it forward, a bounce only ends a message that had not been opened (an open proves
+ * it arrived), a complaint is recorded beside the status.
+ */
+export function statusAfter(current: string, event: string): string | null {
+  const now = AFTER_SEND_RANK[current];
+  if (now === undefined) return null;
+  if (event === 'bounced') return now <= 2 ? 'bounced' : null;
+  const next = AFTER_SEND_RANK[event];
+  return next !== undefined && next > now ? event : null;
+}

@@ -19,6 +19,8 @@ import {
   type JourneyRouting,
 } from '../domain/journeys/route.js';
 import type { IngestResult } from './store.js';
+import type { Device } from './contact-store.js';
+import { deviceOf } from '../domain/devices.js';
 
 /**
  * One ingest call as a unit of work that both adapters run inside their own write transaction:
@@ -135,6 +137,8 @@ export interface WritePlan {
   eventNames: EventNameDelta[];
   groups: { id: string; state: GroupState }[];
   memberships: { groupId: string; profileId: string; at: number }[];
+  /** push devices the batch's events reported, the latest report of each token last */
+  devices: Device[];
 }
 
 function* ingestUnit(
@@ -216,6 +220,7 @@ function* ingestUnit(
       eventNames: [...names.values()],
       groups: [...groups].map(([id, state]) => ({ id, state })),
       memberships,
+      devices: devicesOf(placed, opts.now),
     },
   };
   return {
@@ -226,6 +231,17 @@ function* ingestUnit(
     refusedMerges: resolution.refused,
     journeyWork: journeys.enter.length + journeys.wake.length,
   };
+}
+
+/** The devices the events report, in event-time order (a later report moves a token). */
+function devicesOf(placed: readonly { event: NormalizedEvent; profileId: string }[], now: number): Device[] {
+  const out: Device[] = [];
+  for (const { event, profileId } of placed) {
+    const d = deviceOf(event);
+    if (d === null) continue;
+    out.push({ ...d, profileId, subscription: null, createdAt: now, updatedAt: event.timestamp });
+  }
+  return out.sort((a, b) => a.updatedAt - b.updatedAt);
 }
 
 /**

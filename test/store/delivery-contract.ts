@@ -20,6 +20,79 @@ const WELCOME = {
   },
 };
 
+/** A workspace with the Welcome journey published, and helpers that put messages in its outbox. */
+export async function outboxWorkspace(store: Store, at: number): Promise<string> {
+  const ws = (await store.createWorkspace({ name: 'shop', writeKeyHash: 'w', adminKeyHash: 'a' })).id;
+  await store.createJourney(ws, { id: 'jr_w', name: 'Welcome', draft: WELCOME }, at);
+  await store.publishJourney(ws, 'jr_w', { definition: WELCOME, migrate: false, nextRunAt: null }, at);
+  return ws;
+}
+
+export function outbox(ctx: () => { store: Store; clock: ManualClock; ws: string }) {
+  /** Enters `n` customers and completes their first step with the messages `make` gives each. */
+  const enqueue = async (n: number, make: (e: ClaimedEntry, i: number) => OutboxMessage[]) => {
+    await ctx().store.ingest(
+      ctx().ws,
+      Array.from({ length: n }, (_, i) =>
+        testEvent({ userId: `u${i}`, name: 'Signed Up', messageId: `s${i}`, timestamp: ctx().clock.now() }),
+      ),
+    );
+    const claimed = await ctx().store.claimDueEntries('runner', 1000, ctx().clock.now(), LEASE);
+    expect(claimed).toHaveLength(n);
+    const applied = await ctx().store.completeEntries(
+      claimed.map((e, i) => ({
+        workspaceId: e.workspaceId,
+        entryId: e.id,
+        claim: e.claim,
+        profileId: e.profileId,
+        journeyId: e.journeyId,
+        state: 'completed',
+        position: { step: 'done', phase: 'enter', stepsTaken: 2, signal: null },
+        dueAt: null,
+        waitingFor: null,
+        exitReason: null,
+        log: [],
+        actions: [],
+        messages: make(e, i),
+      })),
+      ctx().clock.now(),
+    );
+    expect(applied).toBe(n);
+    return claimed;
+  };
+  const queued = (e: ClaimedEntry, over: Partial<OutboxMessage> = {}): OutboxMessage => ({
+    key: `${e.id}:hello:0`,
+    step: 'hello',
+    channel: 'webhook',
+    template: null,
+    payload: { url: 'https://example.com/hook', body: { hi: '日本' } },
+    topic: null,
+    status: 'queued',
+    nextAttemptAt: ctx().clock.now(),
+    reason: null,
+    ...over,
+  });
+
+  /** Stores a claimed message's result: sent on its first attempt. */
+  const sent = (m: ClaimedMessage) =>
+    ctx().store.completeMessages(
+      [
+        {
+          workspaceId: ctx().ws,
+          key: m.key,
+          claim: m.claim,
+          status: 'sent',
+          attempts: 1,
+          nextAttemptAt: null,
+          reason: null,
+        },
+      ],
+      ctx().clock.now(),
+    );
+
+  return { enqueue, queued, sent };
+}
+
 /**
  * The outbox half of the store contract (src/store/delivery-store.ts), on every adapter: messages a
  * step stored are claimed exclusively, results apply only under a held claim, retries wait for their
@@ -38,66 +111,7 @@ export function deliveryContract(name: string, harness: () => StoreHarness): voi
       return s;
     };
 
-    /** Enters `n` customers and completes their first step with the messages `make` gives each. */
-    const enqueue = async (n: number, make: (e: ClaimedEntry, i: number) => OutboxMessage[]) => {
-      await store.ingest(
-        ws,
-        Array.from({ length: n }, (_, i) =>
-          testEvent({ userId: `u${i}`, name: 'Signed Up', messageId: `s${i}`, timestamp: clock.now() }),
-        ),
-      );
-      const claimed = await store.claimDueEntries('runner', 1000, clock.now(), LEASE);
-      expect(claimed).toHaveLength(n);
-      const applied = await store.completeEntries(
-        claimed.map((e, i) => ({
-          workspaceId: e.workspaceId,
-          entryId: e.id,
-          claim: e.claim,
-          profileId: e.profileId,
-          journeyId: e.journeyId,
-          state: 'completed',
-          position: { step: 'done', phase: 'enter', stepsTaken: 2, signal: null },
-          dueAt: null,
-          waitingFor: null,
-          exitReason: null,
-          log: [],
-          actions: [],
-          messages: make(e, i),
-        })),
-        clock.now(),
-      );
-      expect(applied).toBe(n);
-      return claimed;
-    };
-    const queued = (e: ClaimedEntry, over: Partial<OutboxMessage> = {}): OutboxMessage => ({
-      key: `${e.id}:hello:0`,
-      step: 'hello',
-      channel: 'webhook',
-      template: null,
-      payload: { url: 'https://example.com/hook', body: { hi: '日本' } },
-      topic: null,
-      status: 'queued',
-      nextAttemptAt: clock.now(),
-      reason: null,
-      ...over,
-    });
-
-    /** Stores a claimed message's result: sent on its first attempt. */
-    const sent = (m: ClaimedMessage) =>
-      store.completeMessages(
-        [
-          {
-            workspaceId: ws,
-            key: m.key,
-            claim: m.claim,
-            status: 'sent',
-            attempts: 1,
-            nextAttemptAt: null,
-            reason: null,
-          },
-        ],
-        clock.now(),
-      );
+    const { enqueue, queued, sent } = outbox(() => ({ store, clock, ws }));
 
     beforeEach(async () => {
       h = harness();
@@ -105,9 +119,7 @@ export function deliveryContract(name: string, harness: () => StoreHarness): voi
       clock = new ManualClock(T0);
       store = await open();
       await store.migrate();
-      ws = (await store.createWorkspace({ name: 'shop', writeKeyHash: 'w', adminKeyHash: 'a' })).id;
-      await store.createJourney(ws, { id: 'jr_w', name: 'Welcome', draft: WELCOME }, T0);
-      await store.publishJourney(ws, 'jr_w', { definition: WELCOME, migrate: false, nextRunAt: null }, T0);
+      ws = await outboxWorkspace(store, T0);
     });
     afterEach(async () => {
       for (const s of opened.splice(0)) await s.close();

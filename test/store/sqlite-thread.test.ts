@@ -6,6 +6,7 @@ import type { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { storeContract } from './contract.js';
 import { journeyContract } from './journey-contract.js';
 import { deliveryContract } from './delivery-contract.js';
+import { contactContract } from './contact-contract.js';
 
 // The writer thread runs compiled JavaScript (a worker cannot load the TypeScript sources), so this
 // suite runs the contract against the build in dist/, which `npm test` refreshes first (pretest).
@@ -33,6 +34,13 @@ journeyContract('sqlite (writer thread)', () => {
 });
 
 deliveryContract('sqlite (writer thread)', () => {
+  const path = join(root, `t${++n}.db`);
+  return {
+    open: (clock) => Promise.resolve(BuiltStore.open({ path, clock, writer: 'thread' })),
+    reset: () => Promise.resolve(),
+  };
+});
+contactContract('sqlite (writer thread)', () => {
   const path = join(root, `t${++n}.db`);
   return {
     open: (clock) => Promise.resolve(BuiltStore.open({ path, clock, writer: 'thread' })),

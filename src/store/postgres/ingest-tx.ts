@@ -18,6 +18,7 @@ import {
 import type { Sql } from './pg-driver.js';
 import type { TraitKeyCache } from '../trait-keys.js';
 import { StaleReadError } from './pg-errors.js';
+import { mergeDevices, putDevices } from './contacts.js';
 import { loadEntries, mergeJourneys, writeRouting, type JourneyIndexCache } from './journeys.js';
 
 /**
@@ -205,6 +206,7 @@ export class PostgresIngestTx implements IngestTx {
       };
       for (const statement of MERGE) await this.sql.run(statement, merge);
       await mergeJourneys(this.sql, ws, resolution.merges, plan.now);
+      await mergeDevices(this.sql, ws, resolution.merges);
     }
     if (engagement.exits !== null) await this.sql.once(EXITS, { ws, exits: engagement.exits });
     const [written] = await this.sql.run<{ definitions_version: number | null }>(WRITE, rows);
@@ -214,6 +216,7 @@ export class PostgresIngestTx implements IngestTx {
     ) {
       throw new StaleReadError('the definitions changed while this unit waited for its locks');
     }
+    await putDevices(this.sql, ws, plan.devices);
     // After the merges: the plan's entries and wakes name survivors.
     await writeRouting(this.sql, ws, plan.journeys, now);
     const newKeys = this.traitKeys.unseen(ws, plan.traitKeys);

@@ -1,5 +1,7 @@
 import type { EnterCustomer, EntrySpec } from '../journey-store.js';
 import * as delivery from './delivery.js';
+import * as contacts from './contacts.js';
+import type { AfterSendState, Device, Suppression } from '../contact-store.js';
 import type {
   ChannelRecord,
   ClaimedMessage,
@@ -622,6 +624,44 @@ export class PostgresStore implements Store {
 
   listSubscriptions(ws: string, channel: string, addresses: readonly string[]): Promise<Subscription[]> {
     return guarded(() => delivery.listSubscriptions(this.sql, ws, channel, addresses));
+  }
+
+  putSuppression(ws: string, s: Suppression): Promise<void> {
+    return guarded(() => contacts.putSuppression(this.sql, ws, s));
+  }
+
+  deleteSuppression(ws: string, channel: string, address: string): Promise<boolean> {
+    return guarded(() => contacts.deleteSuppression(this.sql, ws, channel, address));
+  }
+
+  findSuppressions(ws: string, channel: string, addresses: readonly string[]): Promise<Suppression[]> {
+    return guarded(() => contacts.findSuppressions(this.sql, ws, channel, addresses));
+  }
+
+  listSuppressions(
+    ws: string,
+    q: { channel: string | null; after: { channel: string; address: string } | null; limit: number },
+  ): Promise<Suppression[]> {
+    return guarded(() => contacts.listSuppressions(this.sql, ws, q));
+  }
+
+  putDevices(ws: string, devices: readonly Device[]): Promise<void> {
+    return guarded(() => contacts.putDevices(this.sql, ws, devices));
+  }
+
+  listDevices(ws: string, profileIds: readonly string[]): Promise<Map<string, Device[]>> {
+    return guarded(() => contacts.listDevices(this.sql, ws, profileIds));
+  }
+
+  deleteDevice(ws: string, token: string): Promise<boolean> {
+    return guarded(() => contacts.deleteDevice(this.sql, ws, token));
+  }
+
+  recordAfterSend(states: readonly AfterSendState[], now: number): Promise<number> {
+    if (states.length === 0) return Promise.resolve(0);
+    return guarded(() =>
+      transaction(this.pool, (sql) => contacts.recordAfterSend(sql, states, now), WRITE_RETRY),
+    );
   }
 
   /** The name is checked before writing; two writers racing for it meet at the unique constraint. */

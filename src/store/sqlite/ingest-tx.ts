@@ -11,6 +11,7 @@ import {
   type DefinitionsCache,
 } from './engagement.js';
 import type { EntryRow, JourneyIndex } from '../../domain/journeys/route.js';
+import { mergeDevices, putDevices } from './contacts.js';
 import { loadEntries, mergeJourneys, writeRouting, type JourneyIndexCache } from './journeys.js';
 
 /** The ingest unit of work on the writer connection (already inside BEGIN IMMEDIATE). */
@@ -116,6 +117,7 @@ export class SqliteIngestTx implements IngestTx<'sync'> {
       ).run(ws, m.from);
       mergeEngagement(prep, ws, m.from, m.into);
       mergeJourneys(prep, ws, m.from, m.into, now);
+      mergeDevices(prep, ws, m.from, m.into);
     }
     // New and changed profiles alike: one upsert with the final state the resolution computed. The
     // stage column is indexed (stage counts), and SQLite rewrites an index entry whenever its column is
@@ -185,6 +187,7 @@ export class SqliteIngestTx implements IngestTx<'sync'> {
       'INSERT OR IGNORE INTO group_members (workspace_id, group_id, profile_id, joined_at) VALUES (?, ?, ?, ?)',
     );
     for (const m of plan.memberships) member.run(ws, m.groupId, m.profileId, m.at);
+    putDevices(prep, ws, plan.devices);
     writeRouting(prep, ws, plan.journeys, now);
   }
 }

@@ -1,5 +1,7 @@
 import type { EnterCustomer, EntrySpec } from '../journey-store.js';
 import * as delivery from './delivery.js';
+import * as contacts from './contacts.js';
+import type { AfterSendState, Device, Suppression } from '../contact-store.js';
 import type {
   ChannelRecord,
   ClaimedMessage,
@@ -563,6 +565,41 @@ export class SqliteStore implements Store {
     addresses: readonly string[],
   ): Promise<Subscription[]> {
     return Promise.resolve(delivery.listSubscriptions(this.r, ws, channel, addresses));
+  }
+
+  putSuppression(ws: string, s: Suppression): Promise<void> {
+    return this.writes.putSuppression(ws, s);
+  }
+
+  deleteSuppression(ws: string, channel: string, address: string): Promise<boolean> {
+    return this.writes.deleteSuppression(ws, channel, address);
+  }
+
+  async findSuppressions(ws: string, channel: string, addresses: readonly string[]): Promise<Suppression[]> {
+    return Promise.resolve(contacts.findSuppressions(this.r, ws, channel, addresses));
+  }
+
+  async listSuppressions(
+    ws: string,
+    q: { channel: string | null; after: { channel: string; address: string } | null; limit: number },
+  ): Promise<Suppression[]> {
+    return Promise.resolve(contacts.listSuppressions(this.r, ws, q));
+  }
+
+  putDevices(ws: string, devices: readonly Device[]): Promise<void> {
+    return devices.length === 0 ? Promise.resolve() : this.writes.putDevices(ws, devices);
+  }
+
+  async listDevices(ws: string, profileIds: readonly string[]): Promise<Map<string, Device[]>> {
+    return Promise.resolve(contacts.listDevices(this.r, ws, profileIds));
+  }
+
+  deleteDevice(ws: string, token: string): Promise<boolean> {
+    return this.writes.deleteDevice(ws, token);
+  }
+
+  recordAfterSend(states: readonly AfterSendState[], now: number): Promise<number> {
+    return states.length === 0 ? Promise.resolve(0) : this.writes.recordAfterSend(states, now);
   }
 
   async close(): Promise<void> {

@@ -6,6 +6,7 @@ import type {
   Subscription,
   TemplateRecord,
 } from '../delivery-store.js';
+import type { AfterSendState, Device, Suppression } from '../contact-store.js';
 import { Worker } from 'node:worker_threads';
 import type { NormalizedEvent } from '../../domain/event.js';
 import { ConflictError, NotFoundError, StoreUnavailableError } from '../../errors.js';
@@ -230,6 +231,26 @@ export class ThreadWriter implements SqliteWrites {
 
   putDeliverySettings(ws: string, settings: unknown, now: number): Promise<void> {
     return this.invoke('putDeliverySettings', ws, settings, now);
+  }
+
+  putSuppression(ws: string, s: Suppression): Promise<void> {
+    return this.invoke('putSuppression', ws, s);
+  }
+
+  deleteSuppression(ws: string, channel: string, address: string): Promise<boolean> {
+    return this.invoke('deleteSuppression', ws, channel, address);
+  }
+
+  putDevices(ws: string, devices: readonly Device[]): Promise<void> {
+    return this.invoke('putDevices', ws, devices);
+  }
+
+  deleteDevice(ws: string, token: string): Promise<boolean> {
+    return this.invoke('deleteDevice', ws, token);
+  }
+
+  recordAfterSend(states: readonly AfterSendState[], now: number): Promise<number> {
+    return this.invoke('recordAfterSend', states, now);
   }
 
   /** Commits what is pending, closes the connection, then stops the thread. */

@@ -23,6 +23,8 @@ import {
 import * as journeys from './journeys.js';
 import * as runs from './journey-runs.js';
 import * as delivery from './delivery.js';
+import * as contacts from './contacts.js';
+import type { AfterSendState, Device, Suppression } from '../contact-store.js';
 import type {
   ChannelRecord,
   ClaimedMessage,
@@ -102,6 +104,11 @@ export interface SqliteWrites {
   deleteTemplate(ws: string, name: string): Promise<boolean>;
   setSubscription(ws: string, s: Subscription): Promise<void>;
   putDeliverySettings(ws: string, settings: unknown, now: number): Promise<void>;
+  putSuppression(ws: string, s: Suppression): Promise<void>;
+  deleteSuppression(ws: string, channel: string, address: string): Promise<boolean>;
+  putDevices(ws: string, devices: readonly Device[]): Promise<void>;
+  deleteDevice(ws: string, token: string): Promise<boolean>;
+  recordAfterSend(states: readonly AfterSendState[], now: number): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -362,6 +369,26 @@ export class SqliteWriter implements SqliteWrites {
 
   putDeliverySettings(ws: string, settings: unknown, now: number): Promise<void> {
     return this.exclusive(() => delivery.putDeliverySettings(this.w, ws, settings, now));
+  }
+
+  putSuppression(ws: string, s: Suppression): Promise<void> {
+    return this.exclusive(() => contacts.putSuppression(this.w, ws, s));
+  }
+
+  deleteSuppression(ws: string, channel: string, address: string): Promise<boolean> {
+    return this.exclusive(() => contacts.deleteSuppression(this.w, ws, channel, address));
+  }
+
+  putDevices(ws: string, devices: readonly Device[]): Promise<void> {
+    return this.exclusive(() => contacts.putDevices(this.w, ws, devices));
+  }
+
+  deleteDevice(ws: string, token: string): Promise<boolean> {
+    return this.exclusive(() => contacts.deleteDevice(this.w, ws, token));
+  }
+
+  recordAfterSend(states: readonly AfterSendState[], now: number): Promise<number> {
+    return this.exclusive(() => contacts.recordAfterSend(this.w, states, now));
   }
 
   ingest(workspaceId: string, events: readonly NormalizedEvent[], now: number): Promise<IngestResult> {
