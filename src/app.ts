@@ -17,6 +17,7 @@ import { loadSecretKey, SecretBox } from './channels/secret-box.js';
 import { ChannelService } from './engine/delivery/channels.js';
 import { Dispatcher } from './engine/delivery/dispatcher.js';
 import { emailDriver, lineDriver, smsDriver, webhookDriver } from './engine/delivery/drivers.js';
+import { pushDriver, webPushDriver } from './engine/delivery/push-drivers.js';
 import { LinkSigner } from './channels/links.js';
 import { TemplateService } from './engine/delivery/templates.js';
 
@@ -46,7 +47,14 @@ export function createDelivery(
   const links = new LinkSigner(key, () => config.publicUrl);
   const dispatcher = new Dispatcher(store, clock, logger, channels, {
     worker: workerName(),
-    drivers: { webhook: webhookDriver(), email: emailDriver(links), sms: smsDriver(), line: lineDriver() },
+    drivers: {
+      webhook: webhookDriver(),
+      email: emailDriver(links),
+      sms: smsDriver(),
+      line: lineDriver(),
+      push: pushDriver(store),
+      web_push: webPushDriver(store),
+    },
   });
   return { channels, dispatcher, links };
 }

@@ -50,6 +50,13 @@ const lineTest = z.strictObject({
     .refine(isLineUserId, { error: 'must be a LINE user id (U + 32 hex digits)' }),
 });
 
+const pushTest = z.strictObject({
+  profile_id: z
+    .string({ error: 'required: the profile whose devices get the test (your own, say)' })
+    .min(1)
+    .max(200),
+});
+
 type Channel = { Params: { channel: string } };
 
 /** Channel configuration, test sends and message states (docs/channels.md, docs/api.md). */
@@ -114,6 +121,20 @@ export function registerChannelRoutes(app: FastifyInstance, deps: ChannelApiDeps
         topic: TRANSACTIONAL,
         content: { text: 'Kizuna test message' },
       });
+    }
+    if (channel === 'push' || channel === 'web_push') {
+      const body = parse(pushTest, req.body);
+      const profile = await store.getProfile(ws, body.profile_id);
+      if (!profile) throw new NotFoundError(`profile ${body.profile_id} not found`);
+      return dispatcher.testSend(
+        ws,
+        channel,
+        {
+          topic: TRANSACTIONAL,
+          content: { title: 'Kizuna test message', body: `This tests the ${channel} channel configuration.` },
+        },
+        profile.id,
+      );
     }
     if (channel !== 'webhook') throw new NotFoundError(`no test send for the ${channel} channel yet`);
     const body = parse(webhookTest, req.body);

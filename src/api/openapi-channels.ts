@@ -8,8 +8,8 @@ const channelParam = {
   name: 'channel',
   in: 'path',
   required: true,
-  schema: { type: 'string', enum: ['webhook', 'email', 'sms', 'line'] },
-  description: 'the channel (more arrive with their providers: see docs/channels.md)',
+  schema: { type: 'string', enum: ['webhook', 'email', 'sms', 'line', 'push', 'web_push'] },
+  description: 'the channel (in_app arrives with the browser SDK: see docs/channels.md)',
 };
 
 const nameParam = { name: 'name', in: 'path', required: true, schema: { type: 'string' } };
@@ -109,9 +109,9 @@ export const channelPaths = {
               required: ['provider'],
               properties: {
                 provider: {
-                  enum: ['webhook', 'smtp', 'twilio', 'messaging-api'],
+                  enum: ['webhook', 'smtp', 'twilio', 'messaging-api', 'fcm', 'apns', 'vapid'],
                   description:
-                    'webhook for webhook, smtp for email, twilio (or a compatible API) for sms, messaging-api for line',
+                    'webhook for webhook, smtp for email, twilio (or a compatible API) for sms, messaging-api for line, fcm or apns for push, vapid for web_push',
                 },
                 settings: {
                   type: 'object',
@@ -150,8 +150,35 @@ export const channelPaths = {
                       default: 30000,
                       description: 'smtp',
                     },
-                    base_url: { type: 'string', default: 'https://api.twilio.com', description: 'twilio' },
+                    track_opens: { type: 'boolean', default: true, description: 'smtp: add the open pixel' },
+                    track_clicks: {
+                      type: 'boolean',
+                      default: true,
+                      description: 'smtp: rewrite http(s) links to tracked redirects',
+                    },
+                    base_url: {
+                      type: 'string',
+                      description: 'twilio, messaging-api, fcm, apns: the API origin (tests, sandboxes)',
+                    },
                     account_sid: { type: 'string', description: 'twilio' },
+                    project_id: { type: 'string', description: 'fcm' },
+                    client_email: { type: 'string', description: "fcm: the service account's client_email" },
+                    token_uri: { type: 'string', description: "fcm: the service account's token_uri" },
+                    team_id: { type: 'string', description: 'apns: 10 characters' },
+                    key_id: { type: 'string', description: 'apns: the .p8 key id, 10 characters' },
+                    bundle_id: { type: 'string', description: 'apns: the apns-topic' },
+                    subject: { type: 'string', description: 'vapid: a mailto: or https: URL' },
+                    ttl_seconds: { type: 'integer', default: 86400, description: 'vapid' },
+                    public_key: {
+                      type: 'string',
+                      readOnly: true,
+                      description: 'vapid: derived from the private key; browsers subscribe with it',
+                    },
+                    allow_insecure: {
+                      type: 'boolean',
+                      default: false,
+                      description: 'vapid: allow http and private push endpoints',
+                    },
                     rate_per_second: { type: ['number', 'null'], exclusiveMinimum: 0, maximum: 100000 },
                   },
                 },
@@ -164,6 +191,11 @@ export const channelPaths = {
                     password: { type: 'string', description: 'smtp' },
                     auth_token: { type: 'string', description: 'twilio' },
                     channel_access_token: { type: 'string', description: 'messaging-api (LINE)' },
+                    private_key: {
+                      type: 'string',
+                      description:
+                        'fcm: the service account key (PEM); apns: the .p8 key (PEM); vapid: base64url, generated when absent',
+                    },
                   },
                 },
               },
@@ -221,6 +253,12 @@ export const channelPaths = {
                   title: 'sms',
                   required: ['to'],
                   properties: { to: { type: 'string', description: 'E.164' } },
+                },
+                {
+                  type: 'object',
+                  title: 'push, web_push',
+                  required: ['profile_id'],
+                  properties: { profile_id: { type: 'string', description: 'whose devices get the test' } },
                 },
               ],
             },
@@ -289,6 +327,143 @@ export const channelPaths = {
         },
       },
       responses: { 200: anyJson('the state recorded'), 400: error, ...auth },
+    },
+  },
+  '/api/v1/suppressions': {
+    get: {
+      summary: 'The suppression list, paged in (channel, address) order, or one address looked up',
+      parameters: [
+        { name: 'channel', in: 'query', schema: { type: 'string' }, description: 'required with address' },
+        { name: 'address', in: 'query', schema: { type: 'string' } },
+        { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 1000, default: 100 } },
+        {
+          name: 'after',
+          in: 'query',
+          schema: { type: 'string' },
+          description: 'the `next` of the page before',
+        },
+      ],
+      responses: {
+        200: anyJson('{suppressions: [{channel, address, reason, detail, source, at}], next}'),
+        400: error,
+        ...auth,
+      },
+    },
+    put: {
+      summary: 'Suppress a contact point: no message reaches it, transactional ones included',
+      requestBody: {
+        required: true,
+        content: {
+          'application/json': {
+            schema: {
+              type: 'object',
+              required: ['channel', 'address'],
+              properties: {
+                channel: { type: 'string' },
+                address: { type: 'string' },
+                reason: { enum: ['manual', 'hard_bounce', 'complaint'], default: 'manual' },
+                detail: { type: ['string', 'null'], maxLength: 1000 },
+                source: { type: 'string', default: 'api' },
+              },
+            },
+          },
+        },
+      },
+      responses: { 200: anyJson('the suppression recorded'), 400: error, ...auth },
+    },
+    delete: {
+      summary: 'Lift a suppression',
+      parameters: [
+        { name: 'channel', in: 'query', required: true, schema: { type: 'string' } },
+        { name: 'address', in: 'query', required: true, schema: { type: 'string' } },
+      ],
+      responses: { 204: { description: 'lifted' }, 400: error, ...auth, 404: error },
+    },
+  },
+  '/api/v1/email/feedback': {
+    post: {
+      summary: 'Take a bounce or complaint: a raw DSN (RFC 3464) or ARF report (RFC 5965), or JSON',
+      description:
+        'A hard bounce or a complaint suppresses the address and is recorded on the message its returned X-Kizuna-Key names; a complaint also unsubscribes the address from everything; a soft bounce changes nothing. Raw reports up to 4 MB.',
+      requestBody: {
+        required: true,
+        content: {
+          'message/rfc822': { schema: { type: 'string', format: 'binary' } },
+          'multipart/report': { schema: { type: 'string', format: 'binary' } },
+          'application/json': {
+            schema: {
+              type: 'object',
+              required: ['type', 'address'],
+              properties: {
+                type: { enum: ['bounce', 'complaint'] },
+                address: { type: 'string', format: 'email' },
+                hard: { type: 'boolean', default: true },
+                message_key: { type: ['string', 'null'] },
+                detail: { type: ['string', 'null'] },
+                source: { type: 'string', default: 'api' },
+              },
+            },
+          },
+        },
+      },
+      responses: {
+        200: anyJson('{kind, recipients: [{address, kind, hard, suppressed, message}]}'),
+        400: error,
+        ...auth,
+      },
+    },
+  },
+  '/api/v1/profiles/{id}/devices': {
+    get: {
+      summary: "A customer's push devices: mobile tokens and web push subscriptions, newest first",
+      parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+      responses: {
+        200: anyJson('{devices: [{token, kind, subscription?, createdAt, updatedAt}]}'),
+        ...auth,
+        404: error,
+      },
+    },
+    post: {
+      summary: 'Register a device for a customer (mobile tokens also arrive in context.device.token)',
+      parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+      requestBody: {
+        required: true,
+        content: {
+          'application/json': {
+            schema: {
+              oneOf: [
+                {
+                  type: 'object',
+                  title: 'mobile',
+                  required: ['kind', 'token'],
+                  properties: { kind: { enum: ['ios', 'android'] }, token: { type: 'string' } },
+                },
+                {
+                  type: 'object',
+                  title: 'web',
+                  required: ['kind', 'subscription'],
+                  properties: {
+                    kind: { const: 'web' },
+                    subscription: {
+                      type: 'object',
+                      description: 'PushSubscription.toJSON(): {endpoint, keys: {p256dh, auth}}',
+                    },
+                    allow_insecure: { type: 'boolean', default: false },
+                  },
+                },
+              ],
+            },
+          },
+        },
+      },
+      responses: { 201: anyJson('the device'), 400: error, ...auth, 404: error },
+    },
+  },
+  '/api/v1/devices': {
+    delete: {
+      summary: 'Remove a device by its token (or web push endpoint)',
+      parameters: [{ name: 'token', in: 'query', required: true, schema: { type: 'string' } }],
+      responses: { 204: { description: 'removed' }, 400: error, ...auth, 404: error },
     },
   },
   '/api/v1/profiles/{id}/timeline': {

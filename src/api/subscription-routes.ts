@@ -1,8 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { isEmailAddress } from '../channels/email/smtp.js';
-import { isPhoneNumber } from '../channels/sms/twilio.js';
-import { isLineUserId } from '../channels/line/messaging-api.js';
+import { contactPoint } from './contact-point.js';
 import type { Clock } from '../domain/clock.js';
 import { CHANNELS } from '../domain/journeys/parse.js';
 import type { KeyAuth } from '../http/auth.js';
@@ -13,7 +11,10 @@ const TOPIC = /^([a-z0-9_-]{1,50}|\*)$/;
 const channel = z.enum(CHANNELS, { error: `must be one of: ${CHANNELS.join(', ')}` });
 const address = z.string({ error: 'required: the contact point (an e-mail address, ...)' }).min(1).max(320);
 /** E-mail addresses are kept lower-cased, as the composer writes them into messages. */
-const contact = (c: string, a: string) => (c === 'email' ? a.trim().toLowerCase() : a);
+const contact = (c: string, a: string) => {
+  const p = contactPoint(c, a);
+  return 'address' in p ? p.address : a;
+};
 
 const putBody = z
   .strictObject({
@@ -25,17 +26,9 @@ const putBody = z
     status: z.enum(['subscribed', 'unsubscribed'], { error: 'must be subscribed or unsubscribed' }),
     source: z.string({ error: 'must be a string' }).min(1).max(100).default('api'),
   })
-  .refine((b) => b.channel !== 'email' || isEmailAddress(contact(b.channel, b.address)), {
-    error: 'must be an e-mail address for the email channel',
-    path: ['address'],
-  })
-  .refine((b) => b.channel !== 'sms' || isPhoneNumber(b.address), {
-    error: 'must be a phone number in E.164 (+819012345678) for the sms channel',
-    path: ['address'],
-  })
-  .refine((b) => b.channel !== 'line' || isLineUserId(b.address), {
-    error: 'must be a LINE user id (U + 32 hex digits) for the line channel',
-    path: ['address'],
+  .superRefine((b, ctx) => {
+    const c = contactPoint(b.channel, b.address);
+    if ('rule' in c) ctx.addIssue({ code: 'custom', message: c.rule, path: ['address'] });
   });
 
 /** Subscription states per contact point and topic (docs/channels.md#subscriptions-and-one-click-unsubscribe). */

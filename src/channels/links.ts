@@ -1,6 +1,6 @@
 /**
- * Signed links in messages (the one-click unsubscribe link today; tracking links and the preference
- * centre later): the link carries what it acts on, signed with a key derived from the server's secret
+ * Signed links in messages (the one-click unsubscribe link, open pixels and tracked links; the
+ * preference centre later): the link carries what it acts on, signed with a key derived from the server's secret
  * key, so it works without a lookup table and cannot be forged or edited to act on someone else.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
@@ -45,7 +45,7 @@ export class LinkSigner {
   }
 
   unsubscribeUrl(link: UnsubscribeLink): string {
-    return `${this.publicUrl().replace(/\/+$/, '')}/u/${this.sign({ w: link.ws, c: link.channel, a: link.address, t: link.topic })}`;
+    return `${this.base()}/u/${this.sign({ w: link.ws, c: link.channel, a: link.address, t: link.topic })}`;
   }
 
   readUnsubscribe(token: string): UnsubscribeLink | null {
@@ -59,6 +59,28 @@ export class LinkSigner {
     )
       return null;
     return { ws: v.w, channel: v.c, address: v.a, topic: v.t };
+  }
+
+  /** The open pixel of a message. */
+  openUrl(ws: string, key: string): string {
+    return `${this.base()}/t/o/${this.sign({ w: ws, k: key })}`;
+  }
+
+  /** A tracked link of a message: records the click, then redirects to `url`. */
+  clickUrl(ws: string, key: string, url: string): string {
+    return `${this.base()}/t/c/${this.sign({ w: ws, k: key, u: url })}`;
+  }
+
+  /** What a tracking token names: the message, and for a click the address it leads to. */
+  readTracking(token: string): { ws: string; key: string; url: string | null } | null {
+    const v = this.verify(token) as { w?: unknown; k?: unknown; u?: unknown } | null;
+    if (!v || typeof v.w !== 'string' || typeof v.k !== 'string') return null;
+    if (v.u !== undefined && (typeof v.u !== 'string' || !/^https?:\/\//i.test(v.u))) return null;
+    return { ws: v.w, key: v.k, url: v.u ?? null };
+  }
+
+  private base(): string {
+    return this.publicUrl().replace(/\/+$/, '');
   }
 
   private mac(body: string): string {

@@ -24,3 +24,17 @@ export function unsubscribedReason(topic: string, states: readonly SubscriptionS
   const what = latest.topic === '*' ? 'everything' : `"${latest.topic}"`;
   return `unsubscribed from ${what} (${latest.source}, ${new Date(latest.at).toISOString()})`;
 }
+
+/** Why a suppressed contact point receives nothing, for the message's record. */
+export function suppressionReason(s: {
+  readonly reason: string;
+  readonly detail: string | null;
+  readonly source: string;
+  readonly at: number;
+}): string {
+  const why = { hard_bounce: 'hard-bounced', complaint: 'complained', manual: 'suppressed by an admin' }[
+    s.reason
+  ];
+  const detail = s.detail ? `: ${s.detail}` : '';
+  return `suppressed: ${why ?? s.reason} (${s.source}, ${new Date(s.at).toISOString()})${detail}`;
+}

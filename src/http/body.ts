@@ -7,8 +7,12 @@ import { LIMITS } from '../ingest/limits.js';
 const gunzipAsync = promisify(gunzip);
 const inflateAsync = promisify(inflate);
 
+/** Where a mail report (a bounce or complaint, RFC 3464 / RFC 5965) may be posted as the raw message. */
+export const FEEDBACK_PATH = '/api/v1/email/feedback';
+const RAW_MAIL = /^(message\/rfc822|multipart\/report|text\/plain)\b/i;
+
 /**
- * Every request body (but the unsubscribe form's) is read as JSON, whatever its Content-Type (SDKs and curl disagree on it), and
+ * Every request body (but the unsubscribe form's and raw mail reports) is read as JSON, whatever its Content-Type (SDKs and curl disagree on it), and
  * may be gzip- or deflate-encoded. Decompression stops at the batch limit, so a small "zip bomb"
  * costs at most 500 KB of memory and gets the same 400 as any oversize batch.
  */
@@ -19,21 +23,24 @@ export function registerJsonBodies(app: FastifyInstance): void {
     { parseAs: 'buffer', bodyLimit: LIMITS.rawBodyBytes },
     async (req: FastifyRequest, raw: Buffer) => {
       const encoding = String(req.headers['content-encoding'] ?? 'identity').toLowerCase();
+      // A bounce carries the returned message, attachments and all: up to the raw body limit.
+      const mail = req.url.startsWith(FEEDBACK_PATH) && RAW_MAIL.test(String(req.headers['content-type']));
+      const max = mail ? LIMITS.rawBodyBytes : LIMITS.batchBytes;
       let body: Buffer;
       try {
         if (encoding === 'gzip' || encoding === 'x-gzip')
-          body = await gunzipAsync(raw, { maxOutputLength: LIMITS.batchBytes + 1 });
-        else if (encoding === 'deflate')
-          body = await inflateAsync(raw, { maxOutputLength: LIMITS.batchBytes + 1 });
+          body = await gunzipAsync(raw, { maxOutputLength: max + 1 });
+        else if (encoding === 'deflate') body = await inflateAsync(raw, { maxOutputLength: max + 1 });
         else if (encoding === 'identity') body = raw;
         else
           throw new ValidationError([{ field: 'Content-Encoding', rule: 'must be gzip, deflate or absent' }]);
       } catch (err) {
         if (err instanceof ValidationError) throw err;
-        if (err instanceof RangeError) throw tooLarge();
+        if (err instanceof RangeError) throw tooLarge(max);
         throw new ValidationError([{ field: 'body', rule: `is not valid ${encoding} data` }], { cause: err });
       }
-      if (body.length > LIMITS.batchBytes) throw tooLarge();
+      if (body.length > max) throw tooLarge(max);
+      if (mail) return body;
       // The one form in Kizuna: mail clients POST `List-Unsubscribe=One-Click` to unsubscribe links
       // (RFC 8058), and the unsubscribe page's button posts an empty form.
       if (req.url.startsWith('/u/')) return Object.fromEntries(new URLSearchParams(body.toString('utf8')));
@@ -50,8 +57,8 @@ export function registerJsonBodies(app: FastifyInstance): void {
   );
 }
 
-function tooLarge(): ValidationError {
+function tooLarge(max: number): ValidationError {
   return new ValidationError([
-    { field: 'body', rule: `must be at most ${LIMITS.batchBytes / 1024} KB after decompression` },
+    { field: 'body', rule: `must be at most ${max / 1024} KB after decompression` },
   ]);
 }

@@ -9,7 +9,10 @@ import { registerChannelRoutes } from '../api/channel-routes.js';
 import { registerTemplateRoutes } from '../api/template-routes.js';
 import { registerDeliverySettingsRoutes } from '../api/delivery-settings-routes.js';
 import { registerSubscriptionRoutes } from '../api/subscription-routes.js';
+import { registerSuppressionRoutes } from '../api/suppression-routes.js';
+import { registerDeviceRoutes } from '../api/device-routes.js';
 import { registerUnsubscribeRoutes } from '../api/unsubscribe-routes.js';
+import { registerTrackingRoutes } from '../api/tracking-routes.js';
 import type { LinkSigner } from '../channels/links.js';
 import type { TemplateService } from '../engine/delivery/templates.js';
 import type { ChannelService } from '../engine/delivery/channels.js';
@@ -46,8 +49,8 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
     trustProxy: deps.trustProxy ?? false,
     // Segment SDKs retry on 5xx and network errors, so a slow client must not hold a socket forever.
     requestTimeout: 30_000,
-    // Signed link tokens (unsubscribe links) are path parameters of a few hundred characters.
-    routerOptions: { maxParamLength: 1000 },
+    // Signed link tokens are path parameters: a tracked link carries its whole destination address.
+    routerOptions: { maxParamLength: 4096 },
   });
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler((req, reply) => {
@@ -69,7 +72,10 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
   registerTemplateRoutes(app, { auth, templates: deps.templates });
   registerDeliverySettingsRoutes(app, { store: deps.store, auth, clock: deps.clock });
   registerSubscriptionRoutes(app, { store: deps.store, auth, clock: deps.clock });
+  registerSuppressionRoutes(app, { store: deps.store, auth, clock: deps.clock });
+  registerDeviceRoutes(app, { store: deps.store, auth, clock: deps.clock });
   registerUnsubscribeRoutes(app, { store: deps.store, clock: deps.clock, links: deps.links });
+  registerTrackingRoutes(app, { store: deps.store, clock: deps.clock, links: deps.links });
   registerChannelRoutes(app, {
     store: deps.store,
     auth,

@@ -1,8 +1,6 @@
-import { simpleParser, type ParsedMail } from 'mailparser';
-import { SMTPServer } from 'smtp-server';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { client, issuesOf, startTestServer, type TestServer } from './harness.js';
+import { header, startSmtpSink, type SmtpSink } from './smtp-sink.js';
 
 /**
  * The e-mail channel end to end: a journey renders a template per customer, the dispatcher sends it
@@ -10,48 +8,13 @@ import { client, issuesOf, startTestServer, type TestServer } from './harness.js
  * arrived is parsed back (mailparser) and checked.
  */
 let s: TestServer;
-const { api, admin, ingest, identify, track, sendJourney, messagesOf } = client(() => s);
+const { api, admin, ingest, identify, track, sendJourney, messagesOf, createTemplates } = client(() => s);
 
-let smtp: SMTPServer;
-let smtpPort = 0;
-let inbox: ParsedMail[] = [];
-let connections = 0;
-/** recipient → SMTP reply to RCPT TO (e.g. 451 or 550); others are accepted */
-const refuse = new Map<string, number>();
+let sink: SmtpSink;
 
 beforeAll(async () => {
   s = await startTestServer();
-  smtp = new SMTPServer({
-    disabledCommands: ['STARTTLS'],
-    authOptional: true,
-    logger: false,
-    onConnect(_session, cb) {
-      connections++;
-      cb();
-    },
-    onAuth(auth, _session, cb) {
-      if (auth.username === 'kizuna' && auth.password === 'right') cb(null, { user: 'kizuna' });
-      else cb(Object.assign(new Error('Invalid username or password'), { responseCode: 535 }));
-    },
-    onRcptTo(address, _session, cb) {
-      const code = refuse.get(address.address);
-      if (code)
-        cb(Object.assign(new Error(`mailbox ${address.address} unavailable`), { responseCode: code }));
-      else cb();
-    },
-    onData(stream, _session, cb) {
-      simpleParser(stream).then(
-        (mail) => {
-          inbox.push(mail);
-          cb();
-        },
-        (err: Error) => cb(err),
-      );
-    },
-  });
-  await new Promise<void>((r) => smtp.listen(0, '127.0.0.1', r));
-  smtpPort = (smtp.server.address() as AddressInfo).port;
-
+  sink = await startSmtpSink();
   await ingest([
     identify('ann', { email: 'Ann@Example.com', first_name: 'Ann' }),
     identify('bo', { email: 'bo@example.com', first_name: 'Bo' }),
@@ -60,7 +23,7 @@ beforeAll(async () => {
     track('seed', 'Signed Up'),
     track('seed', 'Password Reset'),
   ]);
-  for (const t of [
+  await createTemplates(
     {
       name: 'welcome',
       channel: 'email',
@@ -79,35 +42,23 @@ beforeAll(async () => {
       topic: 'transactional',
       variants: { en: { subject: 'Reset your password', text: 'Code 1234' } },
     },
-  ]) {
-    expect((await admin('POST', '/templates', t)).status).toBe(201);
-  }
+  );
   await sendJourney({ name: 'Welcome', event: 'Signed Up', channel: 'email', template: 'welcome' });
   await sendJourney({ name: 'Reset', event: 'Password Reset', channel: 'email', template: 'reset' });
 });
 afterAll(async () => {
   await s.close();
-  await new Promise<void>((r) => smtp.close(() => r()));
+  await sink.close();
 });
 beforeEach(() => {
-  inbox = [];
-  refuse.clear();
+  sink.inbox = [];
+  sink.refuse.clear();
 });
 
-/** A header's value as it was on the wire (unfolded), or null. */
-const header = (mail: ParsedMail, name: string): string | null => {
-  const line = mail.headerLines.find((h) => h.key === name)?.line;
-  return line === undefined
-    ? null
-    : line
-        .slice(line.indexOf(':') + 1)
-        .replace(/\r?\n\s+/g, ' ')
-        .trim();
-};
 const configure = (over: Record<string, unknown> = {}, secrets: Record<string, string> = {}) =>
   admin('PUT', '/channels/email', {
     provider: 'smtp',
-    settings: { host: '127.0.0.1', port: smtpPort, from: 'Shop <news@shop.example>', pool_size: 2, ...over },
+    settings: { host: '127.0.0.1', port: sink.port, from: 'Shop <news@shop.example>', pool_size: 2, ...over },
     secrets: { username: 'kizuna', password: 'right', ...secrets },
   });
 const signUp = async (...users: string[]) => {
@@ -133,21 +84,21 @@ describe('e-mail over SMTP', () => {
     const failed = await admin('POST', '/channels/email/test', { to: 'ops@shop.example' });
     expect(failed.body).toMatchObject({ ok: false, retryable: false });
     expect((failed.body as { reason: string }).reason).toMatch(/^the SMTP server answered 535/);
-    expect(inbox).toEqual([]);
+    expect(sink.inbox).toEqual([]);
     // Fixing only the password keeps the rest of the configuration.
     expect(
       (
         await admin('PUT', '/channels/email', {
           provider: 'smtp',
-          settings: { host: '127.0.0.1', port: smtpPort, from: 'Shop <news@shop.example>', pool_size: 2 },
+          settings: { host: '127.0.0.1', port: sink.port, from: 'Shop <news@shop.example>', pool_size: 2 },
           secrets: { password: 'right' },
         })
       ).body,
     ).toMatchObject({ secrets: ['password', 'username'] });
     const ok = await admin('POST', '/channels/email/test', { to: 'ops@shop.example' });
     expect(ok.body).toEqual({ ok: true });
-    expect(inbox[0]?.subject).toBe('Kizuna test message');
-    expect(header(inbox[0]!, 'list-unsubscribe')).toBeNull();
+    expect(sink.inbox[0]?.subject).toBe('Kizuna test message');
+    expect(header(sink.inbox[0]!, 'list-unsubscribe')).toBeNull();
     expect(issuesOf((await admin('POST', '/channels/email/test', { to: 'nope' })).body)).toEqual([
       'to: must be an e-mail address',
     ]);
@@ -156,8 +107,8 @@ describe('e-mail over SMTP', () => {
   it('delivers each customer’s rendered message with a plain-text part and one-click unsubscribe headers', async () => {
     await configure();
     await signUp('ann', 'bo');
-    expect(inbox).toHaveLength(2);
-    const ann = inbox.find((m) => m.subject === 'Welcome, Ann')!;
+    expect(sink.inbox).toHaveLength(2);
+    const ann = sink.inbox.find((m) => m.subject === 'Welcome, Ann')!;
     expect(ann.from?.value[0]).toMatchObject({ name: 'Shop', address: 'news@shop.example' });
     expect((ann.to as { text: string }).text).toBe('ann@example.com');
     expect(ann.text?.trim()).toBe('Hello Ann');
@@ -174,16 +125,16 @@ describe('e-mail over SMTP', () => {
   it('honours a one-click unsubscribe at once; a page view changes nothing; transactional mail still goes', async () => {
     await configure();
     await signUp('bo');
-    const link = header(inbox[0]!, 'list-unsubscribe')!.replace(/^<|>$/g, '');
+    const link = header(sink.inbox[0]!, 'list-unsubscribe')!.replace(/^<|>$/g, '');
     expect(link.startsWith(`${s.url}/u/`)).toBe(true);
 
     // Link scanners GET links: that shows a page and unsubscribes nobody.
     const page = await fetch(link);
     expect(page.status).toBe(200);
     expect(await page.text()).toContain('bo@example.com');
-    inbox = [];
+    sink.inbox = [];
     await signUp('bo');
-    expect(inbox).toHaveLength(1);
+    expect(sink.inbox).toHaveLength(1);
 
     // A tampered link is refused.
     expect((await fetch(`${link}x`, { method: 'POST' })).status).toBe(404);
@@ -193,9 +144,9 @@ describe('e-mail over SMTP', () => {
       body: 'List-Unsubscribe=One-Click',
     });
     expect(one.status).toBe(200);
-    inbox = [];
+    sink.inbox = [];
     await signUp('bo');
-    expect(inbox).toEqual([]);
+    expect(sink.inbox).toEqual([]);
     const latest = (await messagesOf('bo')).at(-1)!;
     expect(latest.status).toBe('suppressed');
     expect(latest.reason).toMatch(/^unsubscribed from "marketing" \(one-click, /);
@@ -203,8 +154,8 @@ describe('e-mail over SMTP', () => {
     await ingest([track('bo', 'Password Reset')]);
     await s.runner.runDue();
     await s.dispatcher.runDue();
-    expect(inbox.map((m) => m.subject)).toEqual(['Reset your password']);
-    expect(header(inbox[0]!, 'list-unsubscribe')).toBeNull();
+    expect(sink.inbox.map((m) => m.subject)).toEqual(['Reset your password']);
+    expect(header(sink.inbox[0]!, 'list-unsubscribe')).toBeNull();
   });
 
   it('records opt-outs and opt-ins through the admin API; the newest for the topic or everything decides', async () => {
@@ -235,7 +186,7 @@ describe('e-mail over SMTP', () => {
     });
     expect(out.body).toMatchObject({ address: 'ann@example.com', topic: '*', status: 'unsubscribed' });
     await signUp('ann');
-    expect(inbox).toEqual([]);
+    expect(sink.inbox).toEqual([]);
     expect((await messagesOf('ann')).at(-1)?.reason).toMatch(
       /^unsubscribed from everything \(support-ticket, /,
     );
@@ -247,7 +198,7 @@ describe('e-mail over SMTP', () => {
       status: 'subscribed',
     });
     await signUp('ann');
-    expect(inbox.map((m) => m.subject)).toEqual(['Welcome, Ann']);
+    expect(sink.inbox.map((m) => m.subject)).toEqual(['Welcome, Ann']);
     const states = await api('/subscriptions?channel=email&address=ANN@example.com');
     expect(
       (states.body['subscriptions'] as { topic: string; status: string }[]).map((x) => [x.topic, x.status]),
@@ -259,7 +210,7 @@ describe('e-mail over SMTP', () => {
 
   it('retries a temporary refusal, fails a permanent one, and skips customers with no usable address', async () => {
     await configure();
-    refuse.set('ann@example.com', 451);
+    sink.refuse.set('ann@example.com', 451);
     s.clock.advance(1000);
     await ingest([track('ann', 'Signed Up'), track('nomail', 'Signed Up'), track('badmail', 'Signed Up')]);
     await s.runner.runDue();
@@ -267,7 +218,7 @@ describe('e-mail over SMTP', () => {
     let ann = (await messagesOf('ann')).at(-1)!;
     expect(ann).toMatchObject({ status: 'queued', attempts: 1 });
     expect(ann.reason).toMatch(/^the SMTP server answered 451/);
-    refuse.set('ann@example.com', 550);
+    sink.refuse.set('ann@example.com', 550);
     s.clock.advance(60_000);
     await s.dispatcher.runDue();
     ann = (await messagesOf('ann')).at(-1)!;
@@ -281,16 +232,16 @@ describe('e-mail over SMTP', () => {
       status: 'skipped',
       reason: '"not-an-address" is not an e-mail address',
     });
-    expect(inbox).toEqual([]);
+    expect(sink.inbox).toEqual([]);
   });
 
   it('keeps at most pool_size connections open for a burst of messages', async () => {
     await configure({ pool_size: 2 });
     const users = Array.from({ length: 30 }, (_, i) => `burst${i}`);
     await ingest(users.map((u, i) => identify(u, { email: `burst${i}@example.com`, first_name: `B${i}` })));
-    const before = connections;
+    const before = sink.connections;
     await signUp(...users);
-    expect(inbox).toHaveLength(30);
-    expect(connections - before).toBeLessThanOrEqual(2);
+    expect(sink.inbox).toHaveLength(30);
+    expect(sink.connections - before).toBeLessThanOrEqual(2);
   });
 });

@@ -17,6 +17,7 @@ import { SecretBox } from '../../src/channels/secret-box.js';
 import { ChannelService } from '../../src/engine/delivery/channels.js';
 import { Dispatcher } from '../../src/engine/delivery/dispatcher.js';
 import { emailDriver, lineDriver, smsDriver, webhookDriver } from '../../src/engine/delivery/drivers.js';
+import { pushDriver, webPushDriver } from '../../src/engine/delivery/push-drivers.js';
 import { LinkSigner } from '../../src/channels/links.js';
 import { TemplateService } from '../../src/engine/delivery/templates.js';
 
@@ -67,6 +68,8 @@ export async function startTestServer(opts: { trustProxy?: boolean } = {}): Prom
       email: emailDriver(links),
       sms: smsDriver(),
       line: lineDriver(),
+      push: pushDriver(store),
+      web_push: webPushDriver(store),
     },
     draw: () => 0.5,
   });
@@ -187,6 +190,14 @@ export function client(server: () => TestServer) {
       messageId: `m-${++seq}`,
       timestamp: at(),
     }),
+    /** Creates templates, failing the test on any refusal. */
+    createTemplates: async (...templates: Record<string, unknown>[]): Promise<void> => {
+      const s = server();
+      for (const t of templates) {
+        const r = await send('POST', `${s.url}/api/v1/templates`, s.ws.adminKey, t);
+        if (r.status !== 201) throw new Error(`template ${String(t['name'])}: ${JSON.stringify(r.body)}`);
+      }
+    },
     /** Creates and publishes a journey that sends `template` on `channel` every time `event` happens. */
     sendJourney: async (
       j: { name: string; event: string; channel: string; template: string },

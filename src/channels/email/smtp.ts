@@ -75,6 +75,7 @@ export class SmtpProvider implements ChannelProvider<EmailMessage> {
           ok: false,
           retryable: false,
           reason: `the server rejected ${m.to}: ${info.response ?? ''}`.trim(),
+          ...(isMailboxGone(info.response ?? '') && { gone: true }),
         };
       }
       return { ok: true };
@@ -103,10 +104,25 @@ export function classifySmtpError(err: unknown): SendResult {
   const e = err as { code?: string; responseCode?: number; response?: string; message?: string };
   const said = (e.response ?? e.message ?? String(err)).trim();
   if (typeof e.responseCode === 'number') {
-    return { ok: false, retryable: e.responseCode < 500, reason: `the SMTP server answered ${said}` };
+    return {
+      ok: false,
+      retryable: e.responseCode < 500,
+      reason: `the SMTP server answered ${said}`,
+      ...(e.responseCode >= 500 && isMailboxGone(said) && { gone: true }),
+    };
   }
   if (e.code === 'EENVELOPE') return { ok: false, retryable: false, reason: said };
   return { ok: false, retryable: true, reason: `SMTP ${e.code ?? 'error'}: ${said}` };
+}
+
+/**
+ * Whether a permanent SMTP reply says the mailbox itself is dead (RFC 3463 enhanced status): 5.1.x is
+ * a bad destination address (no such user, no such domain, bad syntax, moved, null MX), 5.2.1 a
+ * disabled mailbox. Other permanent refusals (5.7.x policy and spam blocks, 5.2.2 a full mailbox,
+ * 5.3.x system trouble) say nothing certain about the address and do not suppress it.
+ */
+export function isMailboxGone(reply: string): boolean {
+  return /(^|[\s-])5\.(1\.\d{1,3}|2\.1)(?=\s|$)/.test(reply);
 }
 
 const ADDRESS = /^[^\s@<>()",;:\\[\]]+@[^\s@<>()",;:\\[\]]+\.[^\s@<>()",;:\\[\]]+$/;

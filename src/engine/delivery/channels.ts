@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import type { SecretBox } from '../../channels/secret-box.js';
 import type { Clock } from '../../domain/clock.js';
@@ -7,137 +6,7 @@ import type { ChannelRecord } from '../../store/delivery-store.js';
 import type { Store } from '../../store/store.js';
 import { parse } from '../../validation.js';
 
-/**
- * Each workspace's channel configuration (docs/channels.md): which provider a channel uses, its plain
- * settings and its credentials, sealed by the server's secret key before they reach the store. The
- * dispatcher reads them through `resolve`, cached for a second.
- */
-const ratePerSecond = z
-  .number({ error: 'must be a number' })
-  .positive({ error: 'must be more than 0' })
-  .max(100_000, { error: 'must be at most 100000' })
-  .nullable()
-  .default(null);
-
-interface ProviderSpec {
-  readonly settings: z.ZodType<Record<string, unknown>>;
-  readonly secrets: z.ZodType<Record<string, string>>;
-  /** secrets made up when none are given (the webhook signing secret) */
-  readonly generate?: () => Record<string, string>;
-}
-
-const newSigningSecret = () => ({ signing_secret: `whsec_${randomBytes(24).toString('base64url')}` });
-
-const timeoutMs = (dflt: number) =>
-  z
-    .number({ error: 'must be a number' })
-    .int({ error: 'must be an integer' })
-    .min(1000, { error: 'must be 1000–120000' })
-    .max(120_000, { error: 'must be 1000–120000' })
-    .default(dflt);
-const port = z
-  .number({ error: 'must be a number' })
-  .int({ error: 'must be an integer' })
-  .min(1, { error: 'must be 1–65535' })
-  .max(65535, { error: 'must be 1–65535' });
-const mailbox = z
-  .string({ error: 'must be a string' })
-  .regex(/^(?:[^<>]*<)?[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+>?$/, {
-    error: 'must be an address, optionally with a name: Shop <news@shop.example>',
-  });
-
-/** channel → provider → what its configuration holds */
-export const PROVIDERS: Record<string, Record<string, ProviderSpec>> = {
-  line: {
-    'messaging-api': {
-      settings: z
-        .object({
-          base_url: z
-            .string({ error: 'must be a string' })
-            .regex(/^https?:\/\/[^\s/?#]+\/?$/, {
-              error: 'must be an http(s) origin such as https://api.line.me',
-            })
-            .default('https://api.line.me'),
-          timeout_ms: timeoutMs(10_000),
-          rate_per_second: ratePerSecond,
-        })
-        .strict(),
-      secrets: z
-        .object({ channel_access_token: z.string().min(1).max(1000) })
-        .partial()
-        .strict(),
-    },
-  },
-  sms: {
-    twilio: {
-      settings: z
-        .object({
-          base_url: z
-            .string({ error: 'must be a string' })
-            .regex(/^https?:\/\/[^\s/?#]+\/?$/, {
-              error: 'must be an http(s) origin such as https://api.twilio.com',
-            })
-            .default('https://api.twilio.com'),
-          account_sid: z
-            .string({ error: 'required: the account SID' })
-            .min(1, { error: 'must not be empty' }),
-          from: z
-            .string({ error: 'required: a sender number (E.164) or a messaging service id (MG…)' })
-            .regex(/^(\+[1-9]\d{6,14}|MG[0-9a-fA-F]{32})$/, {
-              error: 'must be a phone number in E.164 (+819012345678) or a messaging service id (MG…)',
-            }),
-          timeout_ms: timeoutMs(10_000),
-          rate_per_second: ratePerSecond,
-        })
-        .strict(),
-      secrets: z
-        .object({ auth_token: z.string().min(1).max(500) })
-        .partial()
-        .strict(),
-    },
-  },
-  email: {
-    smtp: {
-      settings: z
-        .object({
-          host: z.string({ error: 'required: the SMTP server' }).min(1, { error: 'must not be empty' }),
-          port: port.default(587),
-          secure: z.boolean({ error: 'must be true or false' }).default(false),
-          require_tls: z.boolean({ error: 'must be true or false' }).default(false),
-          from: mailbox,
-          reply_to: mailbox.nullable().default(null),
-          pool_size: z
-            .number({ error: 'must be a number' })
-            .int({ error: 'must be an integer' })
-            .min(1, { error: 'must be 1–50' })
-            .max(50, { error: 'must be 1–50' })
-            .default(5),
-          timeout_ms: timeoutMs(30_000),
-          rate_per_second: ratePerSecond,
-        })
-        .strict(),
-      secrets: z
-        .object({ username: z.string().max(500), password: z.string().max(500) })
-        .partial()
-        .strict(),
-    },
-  },
-  webhook: {
-    webhook: {
-      settings: z
-        .object({
-          allow_private_network: z.boolean({ error: 'must be true or false' }).default(false),
-          rate_per_second: ratePerSecond,
-        })
-        .strict(),
-      secrets: z
-        .object({ signing_secret: z.string().min(16, { error: 'must be at least 16 characters' }).max(200) })
-        .partial()
-        .strict(),
-      generate: newSigningSecret,
-    },
-  },
-};
+import { newSigningSecret, PROVIDERS } from './providers.js';
 
 export interface ResolvedChannel {
   readonly channel: string;
@@ -165,6 +34,11 @@ const configureBody = z
   })
   .strict();
 
+/**
+ * Each workspace's channel configuration (docs/channels.md): which provider a channel uses, its plain
+ * settings and its credentials, sealed by the server's secret key before they reach the store. The
+ * dispatcher reads them through `resolve`, cached for a second.
+ */
 export class ChannelService {
   private readonly cache = new Map<string, { at: number; channel: ResolvedChannel | null }>();
 
@@ -196,11 +70,14 @@ export class ChannelService {
     const given = prefixed('secrets', () => parse(spec.secrets, body.secrets));
     const current = await this.store.getChannel(ws, channel);
     const kept = current && current.provider === body.provider ? this.open(ws, current) : {};
-    const secrets = { ...(spec.generate?.() ?? {}), ...kept, ...given };
+    const completed = spec.complete
+      ? prefixed('secrets', () => spec.complete!(settings, { ...kept, ...given }))
+      : { settings, secrets: { ...kept, ...given } };
+    const secrets = completed.secrets;
     const record: ChannelRecord = {
       channel,
       provider: body.provider,
-      settings,
+      settings: completed.settings,
       secrets: this.box.seal(secrets, context(ws, channel)),
       updatedAt: this.clock.now(),
     };

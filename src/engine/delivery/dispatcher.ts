@@ -6,7 +6,7 @@ import type { ClaimedMessage, MessageResult } from '../../store/delivery-store.j
 import type { Store } from '../../store/store.js';
 import { PollLoop } from '../poll-loop.js';
 import { newId } from '../../ids.js';
-import { TRANSACTIONAL, unsubscribedReason } from '../../domain/subscriptions.js';
+import { suppressionReason, TRANSACTIONAL, unsubscribedReason } from '../../domain/subscriptions.js';
 import type { ChannelService } from './channels.js';
 import type { Drivers } from './drivers.js';
 import { RateLimits } from './rate-limits.js';
@@ -75,17 +75,18 @@ export class Dispatcher {
       this.leaseMs,
     );
     if (claimed.length === 0) return 0;
-    const unsubscribed = await this.unsubscribed(claimed);
+    const stopped = await this.stopped(claimed);
+    const gone: { m: ClaimedMessage; reason: string }[] = [];
     const results: MessageResult[] = new Array<MessageResult>(claimed.length);
     let next = 0;
     const lane = async () => {
       while (next < claimed.length) {
         const i = next++;
         const m = claimed[i]!;
-        const reason = unsubscribed.get(m.key);
+        const reason = stopped.get(m.key);
         results[i] =
           reason === undefined
-            ? await this.deliver(m)
+            ? await this.deliver(m, gone)
             : {
                 workspaceId: m.workspaceId,
                 key: m.key,
@@ -98,40 +99,57 @@ export class Dispatcher {
       }
     };
     await Promise.all(Array.from({ length: Math.min(this.concurrency, claimed.length) }, lane));
+    await this.suppressGone(gone);
     await this.store.completeMessages(results, this.clock.now());
     return claimed.length;
   }
 
   /**
-   * The batch's messages whose contact point unsubscribed from their topic, with the reason: checked
-   * at the last moment before sending, so an opt-out made while a message waited (a retry, quiet
-   * hours) still stops it. One read per workspace and channel.
+   * The batch's messages a respect rule stops, with the reason: checked at the last moment before
+   * sending, so a bounce, complaint or opt-out recorded while a message waited (a retry, quiet hours)
+   * still stops it. A suppressed contact point receives nothing, transactional messages included; an
+   * unsubscribed one receives nothing of the topics it left. One read of each per workspace and channel.
    */
-  private async unsubscribed(batch: readonly ClaimedMessage[]): Promise<Map<string, string>> {
+  private async stopped(batch: readonly ClaimedMessage[]): Promise<Map<string, string>> {
     const groups = new Map<
       string,
-      { ws: string; channel: string; items: { m: ClaimedMessage; to: string; topic: string }[] }
+      { ws: string; channel: string; items: { m: ClaimedMessage; to: string; topic: string | null }[] }
     >();
     for (const m of batch) {
       const p = (m.payload ?? {}) as { to?: unknown; topic?: unknown };
-      if (typeof p.to !== 'string' || typeof p.topic !== 'string' || p.topic === TRANSACTIONAL) continue;
+      if (typeof p.to !== 'string' || p.to === '') continue;
       const k = `${m.workspaceId}/${m.channel}`;
       const g = groups.get(k) ?? { ws: m.workspaceId, channel: m.channel, items: [] };
-      g.items.push({ m, to: p.to, topic: p.topic });
+      g.items.push({ m, to: p.to, topic: typeof p.topic === 'string' ? p.topic : null });
       groups.set(k, g);
     }
     const out = new Map<string, string>();
     for (const g of groups.values()) {
-      const subs = await this.store.listSubscriptions(
-        g.ws,
-        g.channel,
-        g.items.map((i) => i.to),
+      const addresses = g.items.map((i) => i.to);
+      const suppressed = new Map(
+        (await this.store.findSuppressions(g.ws, g.channel, addresses)).map((s) => [s.address, s]),
       );
+      const asking = g.items.filter(
+        (i) => !suppressed.has(i.to) && i.topic !== null && i.topic !== TRANSACTIONAL,
+      );
+      const subs =
+        asking.length > 0
+          ? await this.store.listSubscriptions(
+              g.ws,
+              g.channel,
+              asking.map((i) => i.to),
+            )
+          : [];
       for (const i of g.items) {
-        const reason = unsubscribedReason(
-          i.topic,
-          subs.filter((s) => s.address === i.to),
-        );
+        const s = suppressed.get(i.to);
+        const reason = s
+          ? suppressionReason(s)
+          : i.topic === null
+            ? null
+            : unsubscribedReason(
+                i.topic,
+                subs.filter((x) => x.address === i.to),
+              );
         if (reason !== null) out.set(i.m.key, reason);
       }
     }
@@ -148,7 +166,29 @@ export class Dispatcher {
     }
   }
 
-  private async deliver(m: ClaimedMessage): Promise<MessageResult> {
+  /**
+   * Puts recipients a provider called dead (a mailbox that does not exist) on the suppression list,
+   * before the batch's results are stored: no later message can reach them.
+   */
+  private async suppressGone(gone: readonly { m: ClaimedMessage; reason: string }[]): Promise<void> {
+    for (const { m, reason } of gone) {
+      const to = (m.payload as { to?: unknown } | null)?.to;
+      if (typeof to !== 'string' || to === '') continue;
+      await this.store.putSuppression(m.workspaceId, {
+        channel: m.channel,
+        address: to,
+        reason: 'hard_bounce',
+        detail: reason.slice(0, 1000),
+        source: 'send',
+        at: this.clock.now(),
+      });
+    }
+  }
+
+  private async deliver(
+    m: ClaimedMessage,
+    gone: { m: ClaimedMessage; reason: string }[],
+  ): Promise<MessageResult> {
     const base = { workspaceId: m.workspaceId, key: m.key, claim: m.claim };
     const failed = (reason: string): MessageResult => ({
       ...base,
@@ -190,6 +230,7 @@ export class Dispatcher {
       result = { ok: false, retryable: true, reason: (err as Error).message };
     }
     const attempts = m.attempts + 1;
+    if (!result.ok && result.gone === true) gone.push({ m, reason: result.reason });
     if (result.ok) return { ...base, status: 'sent', attempts, nextAttemptAt: null, reason: null };
     if (!result.retryable)
       return { ...base, status: 'failed', attempts, nextAttemptAt: null, reason: result.reason };
@@ -215,8 +256,9 @@ export class Dispatcher {
   /**
    * Sends one message now, outside the outbox, and answers with the provider's result: how an admin
    * checks a channel's configuration (a wrong password or host fails with the provider's message).
+   * Push channels send to the devices of `profileId`.
    */
-  async testSend(ws: string, channel: string, payload: unknown): Promise<SendResult> {
+  async testSend(ws: string, channel: string, payload: unknown, profileId = 'test'): Promise<SendResult> {
     const driver = this.opts.drivers[channel];
     if (!driver)
       return { ok: false, retryable: false, reason: `no provider delivers the ${channel} channel yet` };
@@ -232,7 +274,7 @@ export class Dispatcher {
       workspaceId: ws,
       key: newId('test', now),
       journeyId: 'test',
-      profileId: 'test',
+      profileId,
       channel,
       template: null,
       payload,

@@ -5,6 +5,7 @@ import { SmtpProvider } from '../../channels/email/smtp.js';
 import { TwilioProvider } from '../../channels/sms/twilio.js';
 import { LineProvider } from '../../channels/line/messaging-api.js';
 import type { LinkSigner } from '../../channels/links.js';
+import { trackHtml } from '../../channels/email/tracking.js';
 import { TRANSACTIONAL } from '../../domain/subscriptions.js';
 import type { ResolvedChannel } from './channels.js';
 
@@ -66,7 +67,8 @@ const escapeHtml = (v: string) =>
 /**
  * E-mail over SMTP: one pooled provider per workspace configuration (replaced when the configuration
  * changes). Marketing messages carry RFC 8058 one-click unsubscribe headers whose signed link opts the
- * address out of the message's topic.
+ * address out of the message's topic; HTML bodies get tracked links and an open pixel unless the
+ * channel turns them off.
  */
 export function emailDriver(
   links: LinkSigner,
@@ -111,6 +113,13 @@ export function emailDriver(
       const preheader = str(p.content?.preheader);
       if (html !== null && preheader !== null) {
         html = `<div style="display:none;max-height:0;overflow:hidden">${escapeHtml(preheader)}</div>${html}`;
+      }
+      if (html !== null) {
+        html = trackHtml(html, {
+          click:
+            ch.settings['track_clicks'] === false ? null : (url) => links.clickUrl(m.workspaceId, m.key, url),
+          open: ch.settings['track_opens'] === false ? null : links.openUrl(m.workspaceId, m.key),
+        });
       }
       return provider(m.workspaceId, ch).send({
         to,
