@@ -466,6 +466,74 @@ export const channelPaths = {
       responses: { 204: { description: 'removed' }, 400: error, ...auth, 404: error },
     },
   },
+  '/api/v1/coupon-pools': {
+    get: {
+      summary: 'Coupon pools with their counts (total, assigned, redeemed, available)',
+      responses: { 200: anyJson('{pools: CouponPool[]}'), ...auth },
+    },
+  },
+  '/api/v1/coupon-pools/{name}': {
+    get: {
+      summary: 'A coupon pool with its counts',
+      parameters: [nameParam],
+      responses: { 200: anyJson('CouponPool'), ...auth, 404: error },
+    },
+    put: {
+      summary: 'Create a pool (201) or change its description (200); names are 1–50 of a-z, 0-9, _',
+      parameters: [nameParam],
+      requestBody: {
+        content: {
+          'application/json': {
+            schema: {
+              type: 'object',
+              properties: { description: { type: ['string', 'null'], maxLength: 500 } },
+            },
+          },
+        },
+      },
+      responses: { 200: anyJson('CouponPool'), 201: anyJson('CouponPool'), 400: error, ...auth },
+    },
+    delete: {
+      summary: 'Remove a pool and its codes (?force=true when codes were given to customers)',
+      parameters: [nameParam, { name: 'force', in: 'query', schema: { type: 'boolean' } }],
+      responses: { 204: { description: 'removed' }, ...auth, 404: error, 409: error },
+    },
+  },
+  '/api/v1/coupon-pools/{name}/codes': {
+    post: {
+      summary: 'Upload codes, all or nothing: a JSON array, or text/csv with one code per line',
+      parameters: [nameParam],
+      requestBody: {
+        required: true,
+        content: {
+          'application/json': {
+            schema: {
+              type: 'object',
+              required: ['codes'],
+              properties: {
+                codes: { type: 'array', maxItems: 100000, items: { type: 'string', maxLength: 64 } },
+              },
+            },
+          },
+          'text/csv': {
+            schema: { type: 'string', description: 'the first column; a `code` header is skipped' },
+          },
+        },
+      },
+      responses: { 200: anyJson('{added, duplicates, pool}'), 400: error, ...auth, 404: error },
+    },
+  },
+  '/api/v1/coupon-pools/{name}/codes/{code}': {
+    get: {
+      summary: 'Who got a code, in which message, and whether it was redeemed',
+      parameters: [nameParam, { name: 'code', in: 'path', required: true, schema: { type: 'string' } }],
+      responses: {
+        200: anyJson('{pool, code, addedAt, messageKey, profileId, assignedAt, redeemedAt}'),
+        ...auth,
+        404: error,
+      },
+    },
+  },
   '/api/v1/profiles/{id}/timeline': {
     get: {
       summary: "A customer's events and every state of every message sent to them, newest first",

@@ -9,10 +9,24 @@ const inflateAsync = promisify(inflate);
 
 /** Where a mail report (a bounce or complaint, RFC 3464 / RFC 5965) may be posted as the raw message. */
 export const FEEDBACK_PATH = '/api/v1/email/feedback';
-const RAW_MAIL = /^(message\/rfc822|multipart\/report|text\/plain)\b/i;
 
 /**
- * Every request body (but the unsubscribe form's and raw mail reports) is read as JSON, whatever its Content-Type (SDKs and curl disagree on it), and
+ * Bodies handed to their route as raw bytes, up to the raw body limit: mail reports (a bounce carries
+ * the returned message, attachments and all) and uploaded code lists (one coupon code per line).
+ */
+const RAW: readonly { path: RegExp; type: RegExp }[] = [
+  { path: /^\/api\/v1\/email\/feedback(\?|$)/, type: /^(message\/rfc822|multipart\/report|text\/plain)\b/i },
+  { path: /^\/api\/v1\/coupon-pools\/[^/?]+\/codes(\?|$)/, type: /^text\/(csv|plain)\b/i },
+];
+
+/** Whether a request's body goes to its route as raw bytes (the route checks `Buffer.isBuffer`). */
+function isRaw(req: FastifyRequest): boolean {
+  const type = String(req.headers['content-type']);
+  return RAW.some((r) => r.path.test(req.url) && r.type.test(type));
+}
+
+/**
+ * Every request body (but the unsubscribe form's and the raw bodies above) is read as JSON, whatever its Content-Type (SDKs and curl disagree on it), and
  * may be gzip- or deflate-encoded. Decompression stops at the batch limit, so a small "zip bomb"
  * costs at most 500 KB of memory and gets the same 400 as any oversize batch.
  */
@@ -23,9 +37,8 @@ export function registerJsonBodies(app: FastifyInstance): void {
     { parseAs: 'buffer', bodyLimit: LIMITS.rawBodyBytes },
     async (req: FastifyRequest, raw: Buffer) => {
       const encoding = String(req.headers['content-encoding'] ?? 'identity').toLowerCase();
-      // A bounce carries the returned message, attachments and all: up to the raw body limit.
-      const mail = req.url.startsWith(FEEDBACK_PATH) && RAW_MAIL.test(String(req.headers['content-type']));
-      const max = mail ? LIMITS.rawBodyBytes : LIMITS.batchBytes;
+      const asBytes = isRaw(req);
+      const max = asBytes ? LIMITS.rawBodyBytes : LIMITS.batchBytes;
       let body: Buffer;
       try {
         if (encoding === 'gzip' || encoding === 'x-gzip')
@@ -40,7 +53,7 @@ export function registerJsonBodies(app: FastifyInstance): void {
         throw new ValidationError([{ field: 'body', rule: `is not valid ${encoding} data` }], { cause: err });
       }
       if (body.length > max) throw tooLarge(max);
-      if (mail) return body;
+      if (asBytes) return body;
       // The one form in Kizuna: mail clients POST `List-Unsubscribe=One-Click` to unsubscribe links
       // (RFC 8058), and the unsubscribe page's button posts an empty form.
       if (req.url.startsWith('/u/')) return Object.fromEntries(new URLSearchParams(body.toString('utf8')));

@@ -11,6 +11,7 @@ import { registerDeliverySettingsRoutes } from '../api/delivery-settings-routes.
 import { registerSubscriptionRoutes } from '../api/subscription-routes.js';
 import { registerSuppressionRoutes } from '../api/suppression-routes.js';
 import { registerDeviceRoutes } from '../api/device-routes.js';
+import { registerCouponRoutes } from '../api/coupon-routes.js';
 import { registerUnsubscribeRoutes } from '../api/unsubscribe-routes.js';
 import { registerTrackingRoutes } from '../api/tracking-routes.js';
 import type { LinkSigner } from '../channels/links.js';
@@ -74,6 +75,7 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
   registerSubscriptionRoutes(app, { store: deps.store, auth, clock: deps.clock });
   registerSuppressionRoutes(app, { store: deps.store, auth, clock: deps.clock });
   registerDeviceRoutes(app, { store: deps.store, auth, clock: deps.clock });
+  registerCouponRoutes(app, { store: deps.store, auth, clock: deps.clock });
   registerUnsubscribeRoutes(app, { store: deps.store, clock: deps.clock, links: deps.links });
   registerTrackingRoutes(app, { store: deps.store, clock: deps.clock, links: deps.links });
   registerChannelRoutes(app, {

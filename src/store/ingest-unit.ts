@@ -21,6 +21,7 @@ import {
 import type { IngestResult } from './store.js';
 import type { Device } from './contact-store.js';
 import { deviceOf } from '../domain/devices.js';
+import { redeemedCoupon } from '../domain/coupons.js';
 
 /**
  * One ingest call as a unit of work that both adapters run inside their own write transaction:
@@ -139,6 +140,8 @@ export interface WritePlan {
   memberships: { groupId: string; profileId: string; at: number }[];
   /** push devices the batch's events reported, the latest report of each token last */
   devices: Device[];
+  /** coupon codes the batch's events report used (`Order Completed` / `Coupon Applied` with `coupon`) */
+  redemptions: { code: string; at: number }[];
 }
 
 function* ingestUnit(
@@ -221,6 +224,10 @@ function* ingestUnit(
       groups: [...groups].map(([id, state]) => ({ id, state })),
       memberships,
       devices: devicesOf(placed, opts.now),
+      redemptions: fresh.flatMap((e) => {
+        const code = redeemedCoupon(e);
+        return code === null ? [] : [{ code, at: e.timestamp }];
+      }),
     },
   };
   return {

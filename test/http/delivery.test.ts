@@ -294,12 +294,16 @@ describe('channel configuration API', () => {
   it('answers every documented GET path with real values', async () => {
     await allowLoopback();
     const key = (await abandonCart('documented'))['webhook']!.key;
+    // A coupon pool named like the template, with one code.
+    await admin('PUT', '/coupon-pools/cart', {});
+    await admin('POST', '/coupon-pools/cart/codes', { codes: ['CART-1'] });
     for (const [path, ops] of Object.entries(channelPaths)) {
       if (!('get' in ops)) continue;
       const concrete = path
         .replace('{channel}', 'webhook')
         .replace('{key}', encodeURIComponent(key))
         .replace('{name}', 'cart')
+        .replace('{code}', 'CART-1')
         .replace('{id}', ((await api('/profiles/lookup?userId=documented')).body as { id: string }).id)
         .replace(/\/subscriptions$/, '/subscriptions?channel=email&address=a@example.com');
       const r = await get(`${s.url}${concrete}`, s.ws.adminKey);

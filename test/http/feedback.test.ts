@@ -9,7 +9,9 @@ import { startSmtpSink, type SmtpSink } from './smtp-sink.js';
  * pixel record clicks and opens on the message.
  */
 let s: TestServer;
-const { api, admin, ingest, identify, track, sendJourney, messagesOf, createTemplates } = client(() => s);
+const { api, admin, ingest, identify, track, sendJourney, messagesOf, createTemplates, postRaw } = client(
+  () => s,
+);
 let sink: SmtpSink;
 
 beforeAll(async () => {
@@ -121,11 +123,7 @@ const dsn = (to: string, key: string, status: string, action = 'failed') =>
   ].join('\r\n');
 
 const postReport = (raw: string, contentType = 'message/rfc822') =>
-  fetch(`${s.url}/api/v1/email/feedback`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${s.ws.adminKey}`, 'content-type': contentType },
-    body: raw,
-  }).then(async (r) => ({ status: r.status, body: (await r.json()) as Record<string, unknown> }));
+  postRaw('/email/feedback', contentType, raw);
 
 describe('bounces, complaints and the suppression list', () => {
   it('suppresses a mailbox the SMTP server says does not exist, and then sends it nothing, receipts included', async () => {

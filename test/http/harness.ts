@@ -190,6 +190,16 @@ export function client(server: () => TestServer) {
       messageId: `m-${++seq}`,
       timestamp: at(),
     }),
+    /** POSTs a raw body (a mail report, a CSV upload) with the admin key; returns status and parsed body. */
+    postRaw: async (path: string, contentType: string, body: string) => {
+      const s = server();
+      const r = await fetch(`${s.url}/api/v1${path}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${s.ws.adminKey}`, 'content-type': contentType },
+        body,
+      });
+      return { status: r.status, body: (await r.json()) as Record<string, unknown> };
+    },
     /** Creates templates, failing the test on any refusal. */
     createTemplates: async (...templates: Record<string, unknown>[]): Promise<void> => {
       const s = server();
@@ -237,6 +247,7 @@ export function client(server: () => TestServer) {
         reason: string | null;
         attempts: number;
         nextAttemptAt: string | null;
+        payload: unknown;
       }[];
     },
     profileId: async (userId: string): Promise<string> => {

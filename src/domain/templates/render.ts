@@ -7,6 +7,7 @@
 import { Drop, type Template } from 'liquidjs';
 import { htmlEngine, liquidMessage, LOCALE_KEY, textEngine } from './liquid.js';
 import { TEMPLATE_CHANNELS, type TemplateDefinition } from './template.js';
+import { poolsUsed } from '../coupons.js';
 
 /** the largest rendered field */
 export const MAX_FIELD_OUTPUT = 256 * 1024;
@@ -16,6 +17,8 @@ export interface CompiledTemplate {
   readonly version: number;
   /** locale → field → parsed Liquid */
   readonly variants: ReadonlyMap<string, ReadonlyMap<string, Template[]>>;
+  /** the coupon pools the template draws codes from (`{{ coupon.spring }}`) */
+  readonly pools: readonly string[];
 }
 
 export function compileTemplate(definition: TemplateDefinition, version: number): CompiledTemplate {
@@ -28,7 +31,8 @@ export function compileTemplate(definition: TemplateDefinition, version: number)
     }
     variants.set(locale, parsed);
   }
-  return { definition, version, variants };
+  const pools = poolsUsed(Object.values(definition.variants).flatMap((fields) => Object.values(fields)));
+  return { definition, version, variants, pools };
 }
 
 /** What a template sees of the customer and the moment (docs/templates.md). */
@@ -49,6 +53,8 @@ export interface RenderInput {
   readonly now: number;
   /** a locale asked for explicitly (a preview); otherwise the customer's */
   readonly locale?: string;
+  /** pool → the code this message got (`{{ coupon.spring }}`) */
+  readonly coupons?: Readonly<Record<string, string>>;
 }
 
 export type Rendered =
@@ -104,6 +110,7 @@ export function renderTemplate(t: CompiledTemplate, input: RenderInput): Rendere
       entry_id: input.journey.entryId,
     },
     message: { key: input.message.key, locale },
+    coupon: input.coupons ?? {},
     event: input.event && { name: input.event.name, properties: input.event.properties },
     now: new Date(input.now).toISOString(),
     [LOCALE_KEY]: {

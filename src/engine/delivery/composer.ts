@@ -18,11 +18,22 @@ import {
   type DeliverySettings,
   type RecentMessage,
 } from '../../domain/respect.js';
-import { renderTemplate } from '../../domain/templates/render.js';
+import { renderTemplate, type CompiledTemplate, type RenderInput } from '../../domain/templates/render.js';
+import { couponKey } from '../../store/coupon-store.js';
+import { standInCodes } from '../../domain/coupons.js';
 import { CHANNELS } from '../../domain/journeys/parse.js';
 import type { OutboxMessage } from '../../store/delivery-store.js';
 import type { Store } from '../../store/store.js';
 import type { TemplateService } from './templates.js';
+
+/** A message that draws coupon codes, waiting for them to render for good. */
+interface CouponSend {
+  readonly index: number;
+  readonly ws: string;
+  readonly key: string;
+  readonly template: CompiledTemplate;
+  readonly input: RenderInput;
+}
 
 /** One send or webhook action of a runner batch, with what composing it needs. */
 export interface PendingAction {
@@ -124,9 +135,59 @@ export class Composer {
         recent.set(ws, stored);
       }
     }
-    for (const i of sends)
-      out[i] = await this.send(pending[i]!, settings.get(pending[i]!.workspaceId)!, recent, now);
+    const coupons: CouponSend[] = [];
+    for (const i of sends) {
+      const p = pending[i]!;
+      out[i] = await this.send(p, settings.get(p.workspaceId)!, recent, now, (c) =>
+        coupons.push({ ...c, index: i, ws: p.workspaceId }),
+      );
+    }
+    if (coupons.length > 0) await this.giveCoupons(coupons, out, now);
     return out;
+  }
+
+  /**
+   * Gives the batch's messages that draw coupon codes their codes (one store call per workspace, and
+   * only for messages that are going out: a capped or dropped message takes no code) and renders them
+   * again with the codes. A pool with no free code left skips the message, saying so.
+   */
+  private async giveCoupons(sends: readonly CouponSend[], out: (OutboxMessage | null)[], now: number) {
+    for (const ws of new Set(sends.map((c) => c.ws))) {
+      const mine = sends.filter((c) => c.ws === ws);
+      const codes = await this.store.assignCoupons(
+        ws,
+        mine.flatMap((c) =>
+          c.template.pools.map((pool) => ({ pool, messageKey: c.key, profileId: c.input.profile.id })),
+        ),
+        now,
+      );
+      for (const c of mine) {
+        const message = out[c.index]!;
+        const given: Record<string, string> = {};
+        const empty = c.template.pools.find((pool) => {
+          const code = codes.get(couponKey({ pool, messageKey: c.key }));
+          if (code) given[pool] = code;
+          return !code;
+        });
+        const r = empty === undefined ? renderTemplate(c.template, { ...c.input, coupons: given }) : null;
+        if (r === null || !r.ok) {
+          this.settle([c.key]);
+          out[c.index] = {
+            ...message,
+            payload: {},
+            status: 'skipped',
+            nextAttemptAt: null,
+            reason:
+              r === null
+                ? `coupon pool "${empty}" has no free code left`
+                : `template ${message.template} v${c.template.version}: ${r.reason}`,
+          };
+          continue;
+        }
+        const payload = message.payload as Record<string, unknown>;
+        out[c.index] = { ...message, payload: { ...payload, content: r.content, coupons: given } };
+      }
+    }
   }
 
   private async send(
@@ -134,6 +195,7 @@ export class Composer {
     settings: DeliverySettings,
     recent: Map<string, Map<string, RecentMessage[]>>,
     now: number,
+    needsCoupons: (c: Omit<CouponSend, 'index' | 'ws'>) => void,
   ): Promise<OutboxMessage> {
     const a = p.action;
     if (a.kind !== 'send') throw new Error('not a send');
@@ -154,7 +216,7 @@ export class Composer {
     if (template.definition.channel !== a.channel)
       return skip(`"${a.template}" is a ${template.definition.channel} template, not ${a.channel}`, topic);
     const computed = computedTraitsOf(profile, defs, now);
-    const r = renderTemplate(template, {
+    const input: RenderInput = {
       profile: { id: profile.id, userId: profile.userId, traits: profile.traits },
       computed: (name) => computed.get(name),
       stage: profile.engagement.stage,
@@ -163,7 +225,12 @@ export class Composer {
       message: { key: a.key },
       event: null,
       now,
-    });
+    };
+    // Rendered first with stand-in codes: a template that cannot render takes no code.
+    const r = renderTemplate(
+      template,
+      template.pools.length > 0 ? { ...input, coupons: standInCodes(template.pools) } : input,
+    );
     if (!r.ok) return skip(`template ${a.template} v${template.version}: ${r.reason}`, topic);
     const to = recipient(a.channel, profile);
     if (typeof to !== 'string') return skip(to.reason, topic);
@@ -186,7 +253,11 @@ export class Composer {
       nextAttemptAt,
       reason,
     });
-    if (!respected(topic)) return message('queued', now, null);
+    const queued = (due: number, held: string | null) => {
+      if (template.pools.length > 0) needsCoupons({ key: a.key, template, input });
+      return message('queued', due, held);
+    };
+    if (!respected(topic)) return queued(now, null);
 
     const q = settings.quietHours;
     let due = now;
@@ -211,7 +282,7 @@ export class Composer {
       mine.set(profile.id, list);
       this.unsettled.set(a.key, { ws: p.workspaceId, profileId: profile.id, channel: a.channel, at: now });
     }
-    return message('queued', due, held);
+    return queued(due, held);
   }
 }
 

@@ -1,3 +1,4 @@
+import { standInCodes } from '../../domain/coupons.js';
 import type { Clock } from '../../domain/clock.js';
 import { compileJourney } from '../../domain/journeys/compile.js';
 import { compileDefinitions } from '../../domain/engagement/definitions.js';
@@ -154,6 +155,8 @@ export class TemplateService {
       message: { key: 'preview' },
       event: null,
       now,
+      // A preview takes no code from a pool: it shows a stand-in.
+      coupons: standInCodes(compiled.pools),
       ...(q.locale !== undefined && { locale: q.locale }),
     });
     return {

@@ -19,6 +19,7 @@ import type { Sql } from './pg-driver.js';
 import type { TraitKeyCache } from '../trait-keys.js';
 import { StaleReadError } from './pg-errors.js';
 import { mergeDevices, putDevices } from './contacts.js';
+import { redeemCoupons } from './coupons.js';
 import { loadEntries, mergeJourneys, writeRouting, type JourneyIndexCache } from './journeys.js';
 
 /**
@@ -217,6 +218,7 @@ export class PostgresIngestTx implements IngestTx {
       throw new StaleReadError('the definitions changed while this unit waited for its locks');
     }
     await putDevices(this.sql, ws, plan.devices);
+    await redeemCoupons(this.sql, ws, plan.redemptions);
     // After the merges: the plan's entries and wakes name survivors.
     await writeRouting(this.sql, ws, plan.journeys, now);
     const newKeys = this.traitKeys.unseen(ws, plan.traitKeys);

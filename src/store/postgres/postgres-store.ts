@@ -1,6 +1,8 @@
 import type { EnterCustomer, EntrySpec } from '../journey-store.js';
 import * as delivery from './delivery.js';
 import * as contacts from './contacts.js';
+import * as coupons from './coupons.js';
+import type { CouponCode, CouponPool, CouponRequest } from '../coupon-store.js';
 import type { AfterSendState, Device, Suppression } from '../contact-store.js';
 import type {
   ChannelRecord,
@@ -661,6 +663,41 @@ export class PostgresStore implements Store {
     if (states.length === 0) return Promise.resolve(0);
     return guarded(() =>
       transaction(this.pool, (sql) => contacts.recordAfterSend(sql, states, now), WRITE_RETRY),
+    );
+  }
+
+  putCouponPool(ws: string, p: { name: string; description: string | null }, now: number): Promise<boolean> {
+    return guarded(() => coupons.putCouponPool(this.sql, ws, p, now));
+  }
+
+  getCouponPool(ws: string, name: string): Promise<CouponPool | null> {
+    return guarded(() => coupons.getCouponPool(this.sql, ws, name));
+  }
+
+  listCouponPools(ws: string): Promise<CouponPool[]> {
+    return guarded(() => coupons.listCouponPools(this.sql, ws));
+  }
+
+  deleteCouponPool(ws: string, name: string): Promise<boolean> {
+    return guarded(() => transaction(this.pool, (sql) => coupons.deleteCouponPool(sql, ws, name)));
+  }
+
+  addCouponCodes(ws: string, pool: string, codes: readonly string[], now: number): Promise<number> {
+    return guarded(() => coupons.addCouponCodes(this.sql, ws, pool, codes, now));
+  }
+
+  getCouponCode(ws: string, pool: string, code: string): Promise<CouponCode | null> {
+    return guarded(() => coupons.getCouponCode(this.sql, ws, pool, code));
+  }
+
+  assignCoupons(
+    ws: string,
+    requests: readonly CouponRequest[],
+    now: number,
+  ): Promise<Map<string, string | null>> {
+    if (requests.length === 0) return Promise.resolve(new Map<string, string | null>());
+    return guarded(() =>
+      transaction(this.pool, (sql) => coupons.assignCoupons(sql, ws, requests, now), WRITE_RETRY),
     );
   }
 

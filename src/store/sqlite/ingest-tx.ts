@@ -12,6 +12,7 @@ import {
 } from './engagement.js';
 import type { EntryRow, JourneyIndex } from '../../domain/journeys/route.js';
 import { mergeDevices, putDevices } from './contacts.js';
+import { redeemCoupons } from './coupons.js';
 import { loadEntries, mergeJourneys, writeRouting, type JourneyIndexCache } from './journeys.js';
 
 /** The ingest unit of work on the writer connection (already inside BEGIN IMMEDIATE). */
@@ -188,6 +189,7 @@ export class SqliteIngestTx implements IngestTx<'sync'> {
     );
     for (const m of plan.memberships) member.run(ws, m.groupId, m.profileId, m.at);
     putDevices(prep, ws, plan.devices);
+    if (plan.redemptions.length > 0) redeemCoupons(prep, ws, plan.redemptions);
     writeRouting(prep, ws, plan.journeys, now);
   }
 }

@@ -1,6 +1,8 @@
 import type { EnterCustomer, EntrySpec } from '../journey-store.js';
 import * as delivery from './delivery.js';
 import * as contacts from './contacts.js';
+import * as coupons from './coupons.js';
+import type { CouponCode, CouponPool, CouponRequest } from '../coupon-store.js';
 import type { AfterSendState, Device, Suppression } from '../contact-store.js';
 import type {
   ChannelRecord,
@@ -600,6 +602,40 @@ export class SqliteStore implements Store {
 
   recordAfterSend(states: readonly AfterSendState[], now: number): Promise<number> {
     return states.length === 0 ? Promise.resolve(0) : this.writes.recordAfterSend(states, now);
+  }
+
+  putCouponPool(ws: string, p: { name: string; description: string | null }, now: number): Promise<boolean> {
+    return this.writes.putCouponPool(ws, p, now);
+  }
+
+  async getCouponPool(ws: string, name: string): Promise<CouponPool | null> {
+    return Promise.resolve(coupons.getCouponPool(this.r, ws, name));
+  }
+
+  async listCouponPools(ws: string): Promise<CouponPool[]> {
+    return Promise.resolve(coupons.listCouponPools(this.r, ws));
+  }
+
+  deleteCouponPool(ws: string, name: string): Promise<boolean> {
+    return this.writes.deleteCouponPool(ws, name);
+  }
+
+  addCouponCodes(ws: string, pool: string, codes: readonly string[], now: number): Promise<number> {
+    return this.writes.addCouponCodes(ws, pool, codes, now);
+  }
+
+  async getCouponCode(ws: string, pool: string, code: string): Promise<CouponCode | null> {
+    return Promise.resolve(coupons.getCouponCode(this.r, ws, pool, code));
+  }
+
+  assignCoupons(
+    ws: string,
+    requests: readonly CouponRequest[],
+    now: number,
+  ): Promise<Map<string, string | null>> {
+    return requests.length === 0
+      ? Promise.resolve(new Map<string, string | null>())
+      : this.writes.assignCoupons(ws, requests, now);
   }
 
   async close(): Promise<void> {

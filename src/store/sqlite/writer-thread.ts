@@ -7,6 +7,7 @@ import type {
   TemplateRecord,
 } from '../delivery-store.js';
 import type { AfterSendState, Device, Suppression } from '../contact-store.js';
+import type { CouponRequest } from '../coupon-store.js';
 import { Worker } from 'node:worker_threads';
 import type { NormalizedEvent } from '../../domain/event.js';
 import { ConflictError, NotFoundError, StoreUnavailableError } from '../../errors.js';
@@ -251,6 +252,26 @@ export class ThreadWriter implements SqliteWrites {
 
   recordAfterSend(states: readonly AfterSendState[], now: number): Promise<number> {
     return this.invoke('recordAfterSend', states, now);
+  }
+
+  putCouponPool(ws: string, p: { name: string; description: string | null }, now: number): Promise<boolean> {
+    return this.invoke('putCouponPool', ws, p, now);
+  }
+
+  deleteCouponPool(ws: string, name: string): Promise<boolean> {
+    return this.invoke('deleteCouponPool', ws, name);
+  }
+
+  addCouponCodes(ws: string, pool: string, codes: readonly string[], now: number): Promise<number> {
+    return this.invoke('addCouponCodes', ws, pool, codes, now);
+  }
+
+  assignCoupons(
+    ws: string,
+    requests: readonly CouponRequest[],
+    now: number,
+  ): Promise<Map<string, string | null>> {
+    return this.invoke('assignCoupons', ws, requests, now);
   }
 
   /** Commits what is pending, closes the connection, then stops the thread. */

@@ -24,6 +24,8 @@ import * as journeys from './journeys.js';
 import * as runs from './journey-runs.js';
 import * as delivery from './delivery.js';
 import * as contacts from './contacts.js';
+import * as coupons from './coupons.js';
+import type { CouponRequest } from '../coupon-store.js';
 import type { AfterSendState, Device, Suppression } from '../contact-store.js';
 import type {
   ChannelRecord,
@@ -109,6 +111,14 @@ export interface SqliteWrites {
   putDevices(ws: string, devices: readonly Device[]): Promise<void>;
   deleteDevice(ws: string, token: string): Promise<boolean>;
   recordAfterSend(states: readonly AfterSendState[], now: number): Promise<number>;
+  putCouponPool(ws: string, p: { name: string; description: string | null }, now: number): Promise<boolean>;
+  deleteCouponPool(ws: string, name: string): Promise<boolean>;
+  addCouponCodes(ws: string, pool: string, codes: readonly string[], now: number): Promise<number>;
+  assignCoupons(
+    ws: string,
+    requests: readonly CouponRequest[],
+    now: number,
+  ): Promise<Map<string, string | null>>;
   close(): Promise<void>;
 }
 
@@ -389,6 +399,26 @@ export class SqliteWriter implements SqliteWrites {
 
   recordAfterSend(states: readonly AfterSendState[], now: number): Promise<number> {
     return this.exclusive(() => contacts.recordAfterSend(this.w, states, now));
+  }
+
+  putCouponPool(ws: string, p: { name: string; description: string | null }, now: number): Promise<boolean> {
+    return this.exclusive(() => coupons.putCouponPool(this.w, ws, p, now));
+  }
+
+  deleteCouponPool(ws: string, name: string): Promise<boolean> {
+    return this.exclusive(() => coupons.deleteCouponPool(this.w, ws, name));
+  }
+
+  addCouponCodes(ws: string, pool: string, codes: readonly string[], now: number): Promise<number> {
+    return this.exclusive(() => coupons.addCouponCodes(this.w, ws, pool, codes, now));
+  }
+
+  assignCoupons(
+    ws: string,
+    requests: readonly CouponRequest[],
+    now: number,
+  ): Promise<Map<string, string | null>> {
+    return this.exclusive(() => coupons.assignCoupons(this.w, ws, requests, now));
   }
 
   ingest(workspaceId: string, events: readonly NormalizedEvent[], now: number): Promise<IngestResult> {
