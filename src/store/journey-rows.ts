@@ -5,7 +5,14 @@
 import type { EntryRow } from '../domain/journeys/route.js';
 import type { Signal } from '../domain/journeys/types.js';
 import type { MessageStatus } from './delivery-store.js';
-import type { JourneyStatus, JourneyView, ClaimedEntry, EntryView, JourneyMessage } from './journey-store.js';
+import type {
+  JourneyStatus,
+  JourneyView,
+  ClaimedEntry,
+  EntryView,
+  JourneyMessage,
+  TriggerEvent,
+} from './journey-store.js';
 import { json, num, numOrNull, type Num } from './rows.js';
 
 /** Why a merged-away customer's entry ended: the survivor was already running the same journey. */
@@ -55,6 +62,7 @@ export interface EntryRowDb {
   ended_at: Num | null;
   exit_reason: string | null;
   converted_at: Num | null;
+  trigger_message_id?: string | null;
 }
 
 export function entryRow(r: EntryRowDb): EntryRow {
@@ -87,7 +95,24 @@ export function claimedEntry(r: EntryRowDb, claim: string): ClaimedEntry {
       signal: r.signal === null ? null : json<Signal>(r.signal),
     },
     enteredAt: num(r.entered_at),
+    triggerMessageId: r.trigger_message_id ?? null,
     claim,
+  };
+}
+
+/** An event row's name and stored payload, read as a trigger (`event.*` in templates). */
+export function triggerEvent(r: {
+  name: string | null;
+  payload: string | object;
+  timestamp: Num;
+}): TriggerEvent {
+  const msg = json<{ properties?: unknown }>(r.payload);
+  const p = msg.properties;
+  return {
+    name: r.name,
+    properties:
+      typeof p === 'object' && p !== null && !Array.isArray(p) ? (p as Record<string, unknown>) : {},
+    timestamp: num(r.timestamp),
   };
 }
 

@@ -22,6 +22,13 @@ export interface JourneyView {
   readonly publishedAt: number | null;
 }
 
+/** A journey's triggering event as its templates see it (`event.name`, `event.properties`). */
+export interface TriggerEvent {
+  readonly name: string | null;
+  readonly properties: Record<string, unknown>;
+  readonly timestamp: number;
+}
+
 export interface ClaimedEntry {
   readonly workspaceId: string;
   readonly id: string;
@@ -30,6 +37,8 @@ export interface ClaimedEntry {
   readonly profileId: string;
   readonly position: Position;
   readonly enteredAt: number;
+  /** the messageId of the event that let the customer in, when an event did */
+  readonly triggerMessageId: string | null;
   /** the claim this worker holds; completion is refused when the entry was claimed again since */
   readonly claim: string;
 }
@@ -125,6 +134,8 @@ export interface JourneyStats {
 }
 
 export interface JourneyStore {
+  /** The events with these messageIds, as templates see them (unknown ids are absent). */
+  getTriggerEvents(ws: string, messageIds: readonly string[]): Promise<Map<string, TriggerEvent>>;
   /** ConflictError when the name is taken in the workspace. */
   createJourney(
     ws: string,

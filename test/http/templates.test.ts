@@ -26,6 +26,7 @@ beforeAll(async () => {
     identify('yui', { first_name: 'Yui', last_name: '山田', locale: 'ja-JP', email: 'yui@example.jp' }),
     identify('anon', { last_name: 'Nobody', email: 'nobody@example.com' }),
     track('ann', 'Signed Up'),
+    track('ann', 'Order Completed', { order_id: 'seed', revenue: 1 }),
   ]);
 });
 afterAll(() => s.close());
@@ -174,5 +175,51 @@ describe('templates over the admin API', () => {
     await admin('POST', `/journeys/${id}/archive`);
     expect((await admin('DELETE', '/templates/welcome')).status).toBe(204);
     expect((await api('/templates/welcome')).status).toBe(404);
+  });
+
+  it("renders the triggering event's name and properties for messages of event-triggered journeys", async () => {
+    expect(
+      (
+        await admin('POST', '/templates', {
+          name: 'receipt',
+          channel: 'email',
+          topic: 'transactional',
+          variants: {
+            en: {
+              subject: 'Order {{ event.properties.order_id }}',
+              text: '{{ event.name }}: {{ event.properties.revenue | money: "JPY" }}, {{ event.properties.products.size }} items{% if event.properties.coupon %}, coupon {{ event.properties.coupon }}{% endif %}',
+            },
+          },
+        })
+      ).status,
+    ).toBe(201);
+    const j = await admin('POST', '/journeys', {
+      name: 'Receipt',
+      trigger: { event: 'Order Completed' },
+      entry: { limit: 'every_time' },
+      start: 'mail',
+      steps: {
+        mail: { type: 'send', channel: 'email', template: 'receipt', next: 'done' },
+        done: { type: 'exit' },
+      },
+    });
+    const id = j.body['id'] as string;
+    await admin('POST', `/journeys/${id}/publish`);
+    s.clock.advance(1000);
+    await ingest([
+      track('yui', 'Order Completed', {
+        order_id: 'o-42',
+        revenue: 12800,
+        products: [{ product_id: 'p1' }, { product_id: 'p2' }],
+      }),
+    ]);
+    await s.runner.runDue();
+    const [msg] = (await api(`/journeys/${id}/messages`)).body['messages'] as {
+      payload: { content?: Record<string, string> };
+    }[];
+    expect(msg?.payload.content).toEqual({
+      subject: 'Order o-42',
+      text: 'Order Completed: ¥12,800, 2 items',
+    });
   });
 });

@@ -128,6 +128,8 @@ describe('entering event-triggered journeys', () => {
           step: 'hello',
           enteredAt: NOW,
           trigger: 'performed Order Completed',
+          // templates of the journey read this event as `event`
+          triggerMessageId: `m-Order Completed-${NOW - 1000}`,
         },
       ],
     });

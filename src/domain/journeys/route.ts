@@ -44,6 +44,8 @@ export interface NewEntry {
   readonly enteredAt: number;
   /** what let the customer in, in words, for their journey history */
   readonly trigger: string;
+  /** the messageId of the event that let the customer in (templates read it as `event`) */
+  readonly triggerMessageId: string | null;
 }
 
 export interface JourneyRouting {
@@ -155,7 +157,7 @@ export function route(index: JourneyIndex, input: RouteInput): JourneyRouting {
   };
   const ended = new Set<string>();
 
-  const tryEnter = (j: LiveJourney, profileId: string, trigger: string) => {
+  const tryEnter = (j: LiveJourney, profileId: string, trigger: string, messageId: string | null) => {
     const mine = known(profileId).filter((e) => e.journeyId === j.journeyId);
     if (mine.some((e) => e.state === 'active' && !ended.has(e.id))) return;
     const limit = j.journey.entry.limit;
@@ -174,6 +176,7 @@ export function route(index: JourneyIndex, input: RouteInput): JourneyRouting {
       step: j.journey.start,
       enteredAt: now,
       trigger,
+      triggerMessageId: messageId,
     };
     out.enter.push(entry);
     fresh.add(entry.id);
@@ -235,7 +238,7 @@ export function route(index: JourneyIndex, input: RouteInput): JourneyRouting {
     }
     for (const j of index.byEvent.get(event.name) ?? []) {
       if (matches((j.journey.trigger as { event: EventSelector }).event, event, props)) {
-        tryEnter(j, profileId, `performed ${event.name}`);
+        tryEnter(j, profileId, `performed ${event.name}`, event.messageId);
       }
     }
   }
@@ -256,7 +259,7 @@ export function route(index: JourneyIndex, input: RouteInput): JourneyRouting {
         e.type === 'Stage Entered'
           ? `entered stage ${e.subject}`
           : `${e.type === 'Segment Entered' ? 'entered' : 'left'} segment ${e.subject}`;
-      tryEnter(j, e.profileId, what);
+      tryEnter(j, e.profileId, what, null);
     }
   }
   return out;

@@ -19,6 +19,8 @@ export interface CompiledTemplate {
   readonly variants: ReadonlyMap<string, ReadonlyMap<string, Template[]>>;
   /** the coupon pools the template draws codes from (`{{ coupon.spring }}`) */
   readonly pools: readonly string[];
+  /** whether it reads the triggering event (`event.name`, `event.properties`) */
+  readonly usesEvent: boolean;
 }
 
 export function compileTemplate(definition: TemplateDefinition, version: number): CompiledTemplate {
@@ -31,8 +33,10 @@ export function compileTemplate(definition: TemplateDefinition, version: number)
     }
     variants.set(locale, parsed);
   }
-  const pools = poolsUsed(Object.values(definition.variants).flatMap((fields) => Object.values(fields)));
-  return { definition, version, variants, pools };
+  const sources = Object.values(definition.variants).flatMap((fields) => Object.values(fields));
+  const pools = poolsUsed(sources);
+  const usesEvent = sources.some((s) => /\bevent\b/.test(s));
+  return { definition, version, variants, pools, usesEvent };
 }
 
 /** What a template sees of the customer and the moment (docs/templates.md). */

@@ -23,6 +23,7 @@ import { couponKey } from '../../store/coupon-store.js';
 import { standInCodes } from '../../domain/coupons.js';
 import { CHANNELS } from '../../domain/journeys/parse.js';
 import type { OutboxMessage } from '../../store/delivery-store.js';
+import type { TriggerEvent } from '../../store/journey-store.js';
 import type { Store } from '../../store/store.js';
 import type { TemplateService } from './templates.js';
 
@@ -40,6 +41,8 @@ export interface PendingAction {
   readonly workspaceId: string;
   readonly journeyId: string;
   readonly entryId: string;
+  /** the event that let the customer in, when one did (its templates read it as `event`) */
+  readonly triggerMessageId: string | null;
   readonly action: Action;
   readonly profile: ProfileState | null;
   readonly defs: Definitions | null;
@@ -135,14 +138,38 @@ export class Composer {
         recent.set(ws, stored);
       }
     }
+    const triggers = await this.triggersOf(sends.map((i) => pending[i]!));
     const coupons: CouponSend[] = [];
     for (const i of sends) {
       const p = pending[i]!;
-      out[i] = await this.send(p, settings.get(p.workspaceId)!, recent, now, (c) =>
+      const event =
+        p.triggerMessageId === null ? null : (triggers.get(`${p.workspaceId}/${p.triggerMessageId}`) ?? null);
+      out[i] = await this.send(p, settings.get(p.workspaceId)!, recent, now, event, (c) =>
         coupons.push({ ...c, index: i, ws: p.workspaceId }),
       );
     }
     if (coupons.length > 0) await this.giveCoupons(coupons, out, now);
+    return out;
+  }
+
+  /**
+   * The triggering events of the sends whose templates read `event`, keyed `workspace/messageId`: one
+   * read per workspace, and none for a batch whose templates do not use them (a broadcast).
+   */
+  private async triggersOf(sends: readonly PendingAction[]): Promise<Map<string, TriggerEvent>> {
+    const wanted = new Map<string, Set<string>>();
+    for (const p of sends) {
+      if (p.triggerMessageId === null || p.action.kind !== 'send') continue;
+      const t = await this.templates.forSend(p.workspaceId, p.action.template);
+      if (!t?.usesEvent) continue;
+      const ids = wanted.get(p.workspaceId) ?? new Set<string>();
+      ids.add(p.triggerMessageId);
+      wanted.set(p.workspaceId, ids);
+    }
+    const out = new Map<string, TriggerEvent>();
+    for (const [ws, ids] of wanted) {
+      for (const [id, e] of await this.store.getTriggerEvents(ws, [...ids])) out.set(`${ws}/${id}`, e);
+    }
     return out;
   }
 
@@ -195,6 +222,7 @@ export class Composer {
     settings: DeliverySettings,
     recent: Map<string, Map<string, RecentMessage[]>>,
     now: number,
+    trigger: TriggerEvent | null,
     needsCoupons: (c: Omit<CouponSend, 'index' | 'ws'>) => void,
   ): Promise<OutboxMessage> {
     const a = p.action;
@@ -223,7 +251,7 @@ export class Composer {
       segments: profile.engagement.segments,
       journey: { id: p.journeyId, step: a.step, entryId: p.entryId },
       message: { key: a.key },
-      event: null,
+      event: trigger && { name: trigger.name ?? '', properties: trigger.properties },
       now,
     };
     // Rendered first with stand-in codes: a template that cannot render takes no code.

@@ -305,6 +305,7 @@ export class JourneyRunner {
           workspaceId: ws,
           journeyId: entry.journeyId,
           entryId: entry.id,
+          triggerMessageId: entry.triggerMessageId,
           action,
           profile,
           defs,

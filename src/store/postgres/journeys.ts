@@ -251,12 +251,13 @@ const ENTER = named(
   'kizuna_journey_enter',
   `WITH t AS (
      SELECT * FROM json_to_recordset(:rows::json)
-       AS t (id text, journey_id text, version integer, profile_id text, step text, trigger text, entered_at bigint)),
+       AS t (id text, journey_id text, version integer, profile_id text, step text, trigger text, entered_at bigint,
+             trigger_message_id text)),
    new_entries AS (
      INSERT INTO journey_entries (workspace_id, id, journey_id, version, profile_id, state, step, phase, steps_taken,
-       step_since, due_at, trigger, entered_at)
+       step_since, due_at, trigger, entered_at, trigger_message_id)
      SELECT :ws::text, t.id, t.journey_id, t.version, t.profile_id, 'active', t.step, 'enter', 0, :now::bigint,
-       :now::bigint, t.trigger, t.entered_at
+       :now::bigint, t.trigger, t.entered_at, t.trigger_message_id
      FROM t)
    INSERT INTO journey_steps (workspace_id, entry_id, at, step, type, outcome)
    SELECT :ws::text, t.id, :now::bigint, t.step, 'entry', 'entered: ' || t.trigger FROM t`,
@@ -307,6 +308,7 @@ export async function writeRouting(sql: Sql, ws: string, r: JourneyRouting, now:
       step: e.step,
       trigger: e.trigger,
       entered_at: e.enteredAt,
+      trigger_message_id: e.triggerMessageId,
     }));
     await sql.once(ENTER, { ws, now, rows: byId(rows, (e) => e.id) });
   }

@@ -2,6 +2,8 @@ import type { EnterCustomer, EntrySpec } from '../journey-store.js';
 import * as delivery from './delivery.js';
 import * as contacts from './contacts.js';
 import * as coupons from './coupons.js';
+import { triggerEvent } from '../journey-rows.js';
+import type { TriggerEvent } from '../journey-store.js';
 import type { CouponCode, CouponPool, CouponRequest } from '../coupon-store.js';
 import type { AfterSendState, Device, Suppression } from '../contact-store.js';
 import type {
@@ -664,6 +666,17 @@ export class PostgresStore implements Store {
     return guarded(() =>
       transaction(this.pool, (sql) => contacts.recordAfterSend(sql, states, now), WRITE_RETRY),
     );
+  }
+
+  async getTriggerEvents(ws: string, messageIds: readonly string[]): Promise<Map<string, TriggerEvent>> {
+    if (messageIds.length === 0) return new Map();
+    const rows = await guarded(() =>
+      this.sql.query<{ message_id: string; name: string | null; payload: object; timestamp: number }>(
+        'SELECT message_id, name, payload, timestamp FROM events WHERE workspace_id = $1 AND message_id = ANY($2::text[])',
+        [ws, [...new Set(messageIds)]],
+      ),
+    );
+    return new Map(rows.map((r) => [r.message_id, triggerEvent(r)]));
   }
 
   putCouponPool(ws: string, p: { name: string; description: string | null }, now: number): Promise<boolean> {

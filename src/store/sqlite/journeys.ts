@@ -207,11 +207,23 @@ export function writeRouting(prep: Prepare, ws: string, r: JourneyRouting, now: 
   if (r.enter.length > 0) {
     const ins = prep(
       `INSERT INTO journey_entries (workspace_id, id, journey_id, version, profile_id, state, step, phase,
-         steps_taken, step_since, due_at, trigger, entered_at)
-       VALUES (?, ?, ?, ?, ?, 'active', ?, 'enter', 0, ?, ?, ?, ?)`,
+         steps_taken, step_since, due_at, trigger, entered_at, trigger_message_id)
+       VALUES (?, ?, ?, ?, ?, 'active', ?, 'enter', 0, ?, ?, ?, ?, ?)`,
     );
     for (const e of r.enter) {
-      ins.run(ws, e.id, e.journeyId, e.version, e.profileId, e.step, now, now, e.trigger, e.enteredAt);
+      ins.run(
+        ws,
+        e.id,
+        e.journeyId,
+        e.version,
+        e.profileId,
+        e.step,
+        now,
+        now,
+        e.trigger,
+        e.enteredAt,
+        e.triggerMessageId,
+      );
       log.run(ws, e.id, now, e.step, 'entry', `entered: ${e.trigger}`);
     }
   }

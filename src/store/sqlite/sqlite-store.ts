@@ -2,6 +2,8 @@ import type { EnterCustomer, EntrySpec } from '../journey-store.js';
 import * as delivery from './delivery.js';
 import * as contacts from './contacts.js';
 import * as coupons from './coupons.js';
+import { triggerEvent } from '../journey-rows.js';
+import type { TriggerEvent } from '../journey-store.js';
 import type { CouponCode, CouponPool, CouponRequest } from '../coupon-store.js';
 import type { AfterSendState, Device, Suppression } from '../contact-store.js';
 import type {
@@ -602,6 +604,18 @@ export class SqliteStore implements Store {
 
   recordAfterSend(states: readonly AfterSendState[], now: number): Promise<number> {
     return states.length === 0 ? Promise.resolve(0) : this.writes.recordAfterSend(states, now);
+  }
+
+  async getTriggerEvents(ws: string, messageIds: readonly string[]): Promise<Map<string, TriggerEvent>> {
+    const q = this.r(
+      'SELECT name, payload, timestamp FROM events INDEXED BY events_by_message WHERE workspace_id = ? AND message_id = ?',
+    );
+    const out = new Map<string, TriggerEvent>();
+    for (const id of new Set(messageIds)) {
+      const row = q.get(ws, id) as { name: string | null; payload: string; timestamp: number } | undefined;
+      if (row) out.set(id, triggerEvent(row));
+    }
+    return Promise.resolve(out);
   }
 
   putCouponPool(ws: string, p: { name: string; description: string | null }, now: number): Promise<boolean> {
