@@ -6,6 +6,7 @@ import { TwilioProvider } from '../../channels/sms/twilio.js';
 import { LineProvider } from '../../channels/line/messaging-api.js';
 import type { LinkSigner } from '../../channels/links.js';
 import { trackHtml } from '../../channels/email/tracking.js';
+import { htmlToText } from '../../channels/email/plain-text.js';
 import { TRANSACTIONAL } from '../../domain/subscriptions.js';
 import type { ResolvedChannel } from './channels.js';
 
@@ -110,6 +111,8 @@ export function emailDriver(
         headers['List-Unsubscribe-Post'] = 'List-Unsubscribe=One-Click';
       }
       let html = str(p.content?.html);
+      // An HTML-only template still sends a text part, read from the HTML before its links are tracked.
+      const text = str(p.content?.text) ?? (html === null ? null : htmlToText(html));
       const preheader = str(p.content?.preheader);
       if (html !== null && preheader !== null) {
         html = `<div style="display:none;max-height:0;overflow:hidden">${escapeHtml(preheader)}</div>${html}`;
@@ -125,7 +128,7 @@ export function emailDriver(
         to,
         subject,
         html,
-        text: str(p.content?.text),
+        text,
         headers,
         key: m.key,
       });
