@@ -41,24 +41,36 @@ describe('frequency caps', () => {
     frequency_caps: [
       { max: 3, window: '7d' },
       { channel: 'sms', max: 1, window: '1d' },
+      { topic: 'promotions', max: 1, window: '1d' },
     ],
   }).caps;
 
   it('count messages inside the rolling window, per channel where the cap names one', () => {
     const recent = [
-      { channel: 'email', at: now - 6 * DAY },
-      { channel: 'push', at: now - DAY },
+      { channel: 'email', topic: 'marketing', at: now - 6 * DAY },
+      { channel: 'push', topic: 'marketing', at: now - DAY },
     ];
-    expect(capReached(caps, recent, 'email', now)).toBeNull();
-    expect(capReached(caps, [...recent, { channel: 'email', at: now }], 'push', now)).toBe(
+    const one = (channel: string, at: number, topic = 'marketing') => ({ channel, topic, at });
+    expect(capReached(caps, recent, 'email', 'marketing', now)).toBeNull();
+    expect(capReached(caps, [...recent, one('email', now)], 'push', 'marketing', now)).toBe(
       'frequency cap: at most 3 marketing messages in 7d',
     );
     // The oldest one has left the window a day later.
-    expect(capReached(caps, [...recent, { channel: 'email', at: now }], 'push', now + DAY)).toBeNull();
-    expect(capReached(caps, [{ channel: 'sms', at: now - 3_600_000 }], 'sms', now)).toBe(
+    expect(capReached(caps, [...recent, one('email', now)], 'push', 'marketing', now + DAY)).toBeNull();
+    expect(capReached(caps, [one('sms', now - 3_600_000)], 'sms', 'marketing', now)).toBe(
       'frequency cap: at most 1 sms message in 1d',
     );
-    expect(capReached(caps, [{ channel: 'sms', at: now - 3_600_000 }], 'email', now)).toBeNull();
+    expect(capReached(caps, [one('sms', now - 3_600_000)], 'email', 'marketing', now)).toBeNull();
+  });
+
+  it('caps a topic on its own: only its messages count, and only its messages are stopped', () => {
+    const promo = { channel: 'email', topic: 'promotions', at: now - 3_600_000 };
+    expect(capReached(caps, [promo], 'push', 'promotions', now)).toBe(
+      'frequency cap: at most 1 "promotions" message in 1d',
+    );
+    // A newsletter still goes: the promotions cap neither counts nor stops it.
+    expect(capReached(caps, [promo], 'email', 'newsletter', now)).toBeNull();
+    expect(capReached(caps, [{ ...promo, topic: 'newsletter' }], 'email', 'promotions', now)).toBeNull();
   });
 });
 
@@ -67,7 +79,7 @@ describe('delivery settings validation', () => {
     expect(
       issues({
         quiet_hours: { start: '25:00', end: '08:00', timezone: 'Mars/Olympus', channels: ['fax'] },
-        frequency_caps: [{ max: 0, window: 'week', channel: 'fax', extra: 1 }],
+        frequency_caps: [{ max: 0, window: 'week', channel: 'fax', topic: 'transactional', extra: 1 }],
         other: true,
       }),
     ).toEqual([
@@ -78,6 +90,7 @@ describe('delivery settings validation', () => {
       'frequency_caps[0].max: required: a whole number of messages, 1–1000',
       'frequency_caps[0].window: required: a duration such as 1d or 7d',
       'frequency_caps[0].channel: must be one of: email, push, sms (or absent: every channel)',
+      'frequency_caps[0].topic: must be a topic: 1–50 lower-case letters, digits, _ or - (not transactional)',
       'frequency_caps[0].extra: is not a cap setting',
     ]);
     expect(issues({ quiet_hours: { start: '08:00', end: '08:00', timezone: 'UTC' } })).toEqual([

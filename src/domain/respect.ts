@@ -26,6 +26,8 @@ export interface QuietHours {
 export interface FrequencyCap {
   /** null: every channel together */
   readonly channel: string | null;
+  /** null: every topic together; else only messages of this topic (`promotions`) count and are capped */
+  readonly topic: string | null;
   readonly max: number;
   readonly windowMs: number;
   /** as written (`7d`), for reasons */
@@ -43,6 +45,8 @@ export const NO_SETTINGS: DeliverySettings = { quietHours: null, caps: [] };
 export interface RecentMessage {
   readonly key?: string;
   readonly channel: string;
+  /** the template's topic */
+  readonly topic: string | null;
   readonly at: number;
 }
 
@@ -67,20 +71,31 @@ export function describeQuietHours(q: QuietHours, tz: string): string {
   return `quiet hours ${hhmm(q.start)}–${hhmm(q.end)} ${tz}`;
 }
 
-/** The first cap a new message on `channel` would break, in words; null when none. */
+/** The first cap a new message on `channel` of `topic` would break, in words; null when none. */
 export function capReached(
   caps: readonly FrequencyCap[],
   recent: readonly RecentMessage[],
   channel: string,
+  topic: string | null,
   now: number,
 ): string | null {
   for (const c of caps) {
     if (c.channel !== null && c.channel !== channel) continue;
+    if (c.topic !== null && c.topic !== topic) continue;
     const n = recent.filter(
-      (m) => m.at > now - c.windowMs && (c.channel === null || m.channel === c.channel),
+      (m) =>
+        m.at > now - c.windowMs &&
+        (c.channel === null || m.channel === c.channel) &&
+        (c.topic === null || m.topic === c.topic),
     ).length;
     if (n >= c.max) {
-      return `frequency cap: at most ${c.max} ${c.channel ?? 'marketing'} message${c.max === 1 ? '' : 's'} in ${c.window}`;
+      const what = [
+        c.topic !== null ? `"${c.topic}"` : null,
+        c.channel ?? (c.topic === null ? 'marketing' : null),
+      ]
+        .filter(Boolean)
+        .join(' ');
+      return `frequency cap: at most ${c.max} ${what} message${c.max === 1 ? '' : 's'} in ${c.window}`;
     }
   }
   return null;
@@ -142,17 +157,29 @@ export function parseDeliverySettings(
       const max = c['max'];
       const window = c['window'];
       const channel = c['channel'] ?? null;
+      const topic = c['topic'] ?? null;
       const windowMs = typeof window === 'string' ? parseDuration(window) : null;
       if (typeof max !== 'number' || !Number.isInteger(max) || max < 1 || max > 1000)
         add(`${at}.max`, 'required: a whole number of messages, 1–1000');
       if (windowMs === null) add(`${at}.window`, 'required: a duration such as 1d or 7d');
       if (channel !== null && (typeof channel !== 'string' || !channels.includes(channel)))
         add(`${at}.channel`, `must be one of: ${channels.join(', ')} (or absent: every channel)`);
+      if (
+        topic !== null &&
+        (typeof topic !== 'string' || !/^[a-z0-9_-]{1,50}$/.test(topic) || topic === TRANSACTIONAL)
+      )
+        add(`${at}.topic`, 'must be a topic: 1–50 lower-case letters, digits, _ or - (not transactional)');
       for (const k of Object.keys(c)) {
-        if (!['max', 'window', 'channel'].includes(k)) add(`${at}.${k}`, 'is not a cap setting');
+        if (!['max', 'window', 'channel', 'topic'].includes(k)) add(`${at}.${k}`, 'is not a cap setting');
       }
       if (typeof max === 'number' && windowMs !== null && typeof window === 'string')
-        caps.push({ channel: channel as string | null, max, windowMs, window });
+        caps.push({
+          channel: channel as string | null,
+          topic: topic as string | null,
+          max,
+          windowMs,
+          window,
+        });
     });
   }
   if (issues.length > 0) return { ok: false, issues };
@@ -170,6 +197,7 @@ export function deliverySettingsJson(s: DeliverySettings) {
     },
     frequency_caps: s.caps.map((c) => ({
       ...(c.channel !== null && { channel: c.channel }),
+      ...(c.topic !== null && { topic: c.topic }),
       max: c.max,
       window: c.window,
     })),

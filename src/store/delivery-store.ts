@@ -181,5 +181,5 @@ export interface DeliveryStore {
     ws: string,
     profileIds: readonly string[],
     since: number,
-  ): Promise<Map<string, { key: string; channel: string; at: number }[]>>;
+  ): Promise<Map<string, { key: string; channel: string; topic: string | null; at: number }[]>>;
 }

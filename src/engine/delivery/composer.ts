@@ -63,7 +63,7 @@ export class Composer {
    */
   private readonly unsettled = new Map<
     string,
-    { ws: string; profileId: string; channel: string; at: number }
+    { ws: string; profileId: string; channel: string; topic: string | null; at: number }
   >();
 
   constructor(
@@ -132,7 +132,7 @@ export class Composer {
         for (const [key, u] of this.unsettled) {
           if (u.ws !== ws || known.has(key)) continue;
           const list = stored.get(u.profileId) ?? [];
-          list.push({ key, channel: u.channel, at: u.at });
+          list.push({ key, channel: u.channel, topic: u.topic, at: u.at });
           stored.set(u.profileId, list);
         }
         recent.set(ws, stored);
@@ -304,11 +304,17 @@ export class Composer {
     const mine = recent.get(p.workspaceId);
     if (mine) {
       const list = mine.get(profile.id) ?? [];
-      const capped = capReached(settings.caps, list, a.channel, now);
+      const capped = capReached(settings.caps, list, a.channel, topic, now);
       if (capped !== null) return message('suppressed', null, capped);
-      list.push({ key: a.key, channel: a.channel, at: now });
+      list.push({ key: a.key, channel: a.channel, topic, at: now });
       mine.set(profile.id, list);
-      this.unsettled.set(a.key, { ws: p.workspaceId, profileId: profile.id, channel: a.channel, at: now });
+      this.unsettled.set(a.key, {
+        ws: p.workspaceId,
+        profileId: profile.id,
+        channel: a.channel,
+        topic,
+        at: now,
+      });
     }
     return queued(due, held);
   }

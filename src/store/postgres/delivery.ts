@@ -261,17 +261,23 @@ export async function recentMessages(
   ws: string,
   profileIds: readonly string[],
   since: number,
-): Promise<Map<string, { key: string; channel: string; at: number }[]>> {
-  const out = new Map<string, { key: string; channel: string; at: number }[]>();
+): Promise<Map<string, { key: string; channel: string; topic: string | null; at: number }[]>> {
+  const out = new Map<string, { key: string; channel: string; topic: string | null; at: number }[]>();
   if (profileIds.length === 0) return out;
-  const rows = await sql.query<{ profile_id: string; key: string; channel: string; created_at: number }>(
-    `SELECT profile_id, key, channel, created_at FROM journey_messages
+  const rows = await sql.query<{
+    profile_id: string;
+    key: string;
+    channel: string;
+    topic: string | null;
+    created_at: number;
+  }>(
+    `SELECT profile_id, key, channel, topic, created_at FROM journey_messages
      WHERE workspace_id = $1 AND profile_id = ANY($2::text[]) AND created_at > $3 AND status IN ('queued', 'sent', 'delivered', 'opened', 'clicked') AND channel <> 'webhook' AND (topic IS NULL OR topic <> 'transactional')`,
     [ws, [...new Set(profileIds)], since],
   );
   for (const x of rows) {
     const list = out.get(x.profile_id) ?? [];
-    list.push({ key: x.key, channel: x.channel, at: Number(x.created_at) });
+    list.push({ key: x.key, channel: x.channel, topic: x.topic, at: Number(x.created_at) });
     out.set(x.profile_id, list);
   }
   return out;

@@ -622,7 +622,7 @@ export class PostgresStore implements Store {
     ws: string,
     profileIds: readonly string[],
     since: number,
-  ): Promise<Map<string, { key: string; channel: string; at: number }[]>> {
+  ): Promise<Map<string, { key: string; channel: string; topic: string | null; at: number }[]>> {
     return guarded(() => delivery.recentMessages(this.sql, ws, profileIds, since));
   }
 

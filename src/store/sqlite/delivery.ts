@@ -189,18 +189,23 @@ export function recentMessages(
   ws: string,
   profileIds: readonly string[],
   since: number,
-): Map<string, { key: string; channel: string; at: number }[]> {
+): Map<string, { key: string; channel: string; topic: string | null; at: number }[]> {
   const q = r(
-    `SELECT key, channel, created_at FROM journey_messages INDEXED BY journey_messages_by_profile
+    `SELECT key, channel, topic, created_at FROM journey_messages INDEXED BY journey_messages_by_profile
      WHERE workspace_id = ? AND profile_id = ? AND created_at > ? AND status IN ('queued', 'sent', 'delivered', 'opened', 'clicked') AND channel <> 'webhook' AND (topic IS NULL OR topic <> 'transactional')`,
   );
-  const out = new Map<string, { key: string; channel: string; at: number }[]>();
+  const out = new Map<string, { key: string; channel: string; topic: string | null; at: number }[]>();
   for (const id of new Set(profileIds)) {
-    const rows = q.all(ws, id, since) as { key: string; channel: string; created_at: number }[];
+    const rows = q.all(ws, id, since) as {
+      key: string;
+      channel: string;
+      topic: string | null;
+      created_at: number;
+    }[];
     if (rows.length > 0)
       out.set(
         id,
-        rows.map((x) => ({ key: x.key, channel: x.channel, at: x.created_at })),
+        rows.map((x) => ({ key: x.key, channel: x.channel, topic: x.topic, at: x.created_at })),
       );
   }
   return out;

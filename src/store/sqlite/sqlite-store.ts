@@ -559,7 +559,7 @@ export class SqliteStore implements Store {
     ws: string,
     profileIds: readonly string[],
     since: number,
-  ): Promise<Map<string, { key: string; channel: string; at: number }[]>> {
+  ): Promise<Map<string, { key: string; channel: string; topic: string | null; at: number }[]>> {
     return Promise.resolve(delivery.recentMessages(this.r, ws, profileIds, since));
   }
 
