@@ -174,6 +174,12 @@ describe('bounces, complaints and the suppression list', () => {
     });
     expect(await suppressionsOf('cy@example.com')).toEqual([]);
     expect((await message(cy.key)).status).toBe('sent');
+    // A delivery notification (a DSN whose action is delivered) moves the message to delivered.
+    const delivered = await postReport(dsn('cy@example.com', cy.key, '2.0.0', 'delivered'));
+    expect(delivered.body['recipients']).toEqual([
+      { address: 'cy@example.com', kind: 'delivered', hard: false, suppressed: false, message: cy.key },
+    ]);
+    expect((await message(cy.key)).status).toBe('delivered');
 
     const hard = await postReport(dsn('bo@example.com', bo.key, '5.1.1'));
     expect(hard.body['recipients']).toEqual([
@@ -190,7 +196,7 @@ describe('bounces, complaints and the suppression list', () => {
     expect(cross.body['recipients']).toMatchObject([
       { address: 'di@example.com', suppressed: true, message: null },
     ]);
-    expect((await message(cy.key)).status).toBe('sent');
+    expect((await message(cy.key)).status).toBe('delivered');
     await admin('DELETE', '/suppressions?channel=email&address=di@example.com');
 
     const junk = await postReport('Subject: hello\r\n\r\njust a mail');

@@ -5,7 +5,8 @@ import type { Store } from '../../store/store.js';
 
 /** One bounced or complaining recipient, as a report or the JSON intake gives it. */
 export interface Feedback {
-  readonly kind: 'bounce' | 'complaint';
+  /** `delivered`: a delivery notification (a DSN whose action is delivered) */
+  readonly kind: 'bounce' | 'complaint' | 'delivered';
   /** the recipient, lower-cased */
   readonly address: string;
   /** a bounce that will not pass later (a 5.x.x failure); complaints are always final */
@@ -20,7 +21,7 @@ export interface Feedback {
 
 export interface FeedbackOutcome {
   readonly address: string;
-  readonly kind: 'bounce' | 'complaint';
+  readonly kind: 'bounce' | 'complaint' | 'delivered';
   readonly hard: boolean;
   /** the address is now on the suppression list */
   readonly suppressed: boolean;
@@ -53,9 +54,9 @@ export class FeedbackService {
       }));
     }
     return report.recipients
-      .filter((r) => r.action === 'failed' || r.action === 'delayed')
+      .filter((r) => r.action === 'failed' || r.action === 'delayed' || r.action === 'delivered')
       .map((r) => ({
-        kind: 'bounce',
+        kind: r.action === 'delivered' ? 'delivered' : 'bounce',
         address: r.address,
         hard: r.hard,
         messageKey: report.messageKey,
@@ -92,21 +93,23 @@ export class FeedbackService {
         });
       }
       const message = f.messageKey !== null ? await this.messageTo(ws, f.messageKey, f.address) : null;
-      if (message !== null && (f.kind === 'complaint' || f.hard)) {
-        states.push({
-          workspaceId: ws,
-          key: message,
-          status: f.kind === 'complaint' ? 'complained' : 'bounced',
-          at: now,
-          detail: f.detail,
-        });
+      const status =
+        f.kind === 'complaint'
+          ? 'complained'
+          : f.kind === 'delivered'
+            ? 'delivered'
+            : f.hard
+              ? 'bounced'
+              : null;
+      if (message !== null && status !== null) {
+        states.push({ workspaceId: ws, key: message, status, at: now, detail: f.detail });
       }
       out.push({
         address: f.address,
         kind: f.kind,
         hard: f.hard,
         suppressed: reason !== null,
-        message: message !== null && (f.kind === 'complaint' || f.hard) ? message : null,
+        message: message !== null && status !== null ? message : null,
       });
     }
     await this.store.recordAfterSend(states, now);
