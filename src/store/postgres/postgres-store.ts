@@ -1,6 +1,7 @@
 import type { EnterCustomer, EntrySpec } from '../journey-store.js';
 import * as delivery from './delivery.js';
 import * as contacts from './contacts.js';
+import * as documents from './documents.js';
 import type { AfterSendState, Device, Suppression } from '../contact-store.js';
 import type {
   ChannelRecord,
@@ -662,6 +663,14 @@ export class PostgresStore implements Store {
     return guarded(() =>
       transaction(this.pool, (sql) => contacts.recordAfterSend(sql, states, now), WRITE_RETRY),
     );
+  }
+
+  getSubscriptionTopics(ws: string): Promise<unknown> {
+    return guarded(() => documents.getDocument(this.sql, documents.TOPICS, ws));
+  }
+
+  putSubscriptionTopics(ws: string, topics: unknown, now: number): Promise<void> {
+    return guarded(() => documents.putDocument(this.sql, documents.TOPICS, ws, topics, now));
   }
 
   /** The name is checked before writing; two writers racing for it meet at the unique constraint. */

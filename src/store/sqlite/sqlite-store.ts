@@ -1,6 +1,7 @@
 import type { EnterCustomer, EntrySpec } from '../journey-store.js';
 import * as delivery from './delivery.js';
 import * as contacts from './contacts.js';
+import * as documents from './documents.js';
 import type { AfterSendState, Device, Suppression } from '../contact-store.js';
 import type {
   ChannelRecord,
@@ -600,6 +601,14 @@ export class SqliteStore implements Store {
 
   recordAfterSend(states: readonly AfterSendState[], now: number): Promise<number> {
     return states.length === 0 ? Promise.resolve(0) : this.writes.recordAfterSend(states, now);
+  }
+
+  async getSubscriptionTopics(ws: string): Promise<unknown> {
+    return Promise.resolve(documents.getDocument(this.r, documents.TOPICS, ws));
+  }
+
+  putSubscriptionTopics(ws: string, topics: unknown, now: number): Promise<void> {
+    return this.writes.putSubscriptionTopics(ws, topics, now);
   }
 
   async close(): Promise<void> {

@@ -24,6 +24,7 @@ import * as journeys from './journeys.js';
 import * as runs from './journey-runs.js';
 import * as delivery from './delivery.js';
 import * as contacts from './contacts.js';
+import * as documents from './documents.js';
 import type { AfterSendState, Device, Suppression } from '../contact-store.js';
 import type {
   ChannelRecord,
@@ -109,6 +110,7 @@ export interface SqliteWrites {
   putDevices(ws: string, devices: readonly Device[]): Promise<void>;
   deleteDevice(ws: string, token: string): Promise<boolean>;
   recordAfterSend(states: readonly AfterSendState[], now: number): Promise<number>;
+  putSubscriptionTopics(ws: string, topics: unknown, now: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -389,6 +391,10 @@ export class SqliteWriter implements SqliteWrites {
 
   recordAfterSend(states: readonly AfterSendState[], now: number): Promise<number> {
     return this.exclusive(() => contacts.recordAfterSend(this.w, states, now));
+  }
+
+  putSubscriptionTopics(ws: string, topics: unknown, now: number): Promise<void> {
+    return this.exclusive(() => documents.putDocument(this.w, documents.TOPICS, ws, topics, now));
   }
 
   ingest(workspaceId: string, events: readonly NormalizedEvent[], now: number): Promise<IngestResult> {
