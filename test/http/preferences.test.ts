@@ -230,15 +230,22 @@ describe('the preference centre', () => {
     expect(sink.inbox.map((m) => m.subject)).toEqual(['event for you']);
     expect(await latest('ann')).toMatchObject({ template: 'event', status: 'sent' });
 
-    // Unsubscribing from everything unticks every topic; ticking again later lifts it.
+    // Unsubscribing from everything unticks every topic (and records *); ticking again later lifts it.
     s.clock.advance(1000);
-    expect((await form(prefs, 't.events=on&everything=on')).status).toBe(200);
+    const allAt = new Date(s.clock.now()).toISOString();
+    const everything = await form(prefs, 't.events=on&everything=on');
+    expect(everything.status).toBe(200);
+    expect(await everything.text()).toContain('<input type="checkbox" name="everything" checked>');
+    expect((await states('ann@example.com')).map((x) => [x.topic, x.status, x.at])).toEqual([
+      ['*', 'unsubscribed', allAt],
+      ['events', 'unsubscribed', allAt],
+      ['newsletter', 'unsubscribed', allAt],
+      ['sales', 'unsubscribed', allAt],
+    ]);
     sink.inbox = [];
     await happen('Event', 'ann');
     expect(sink.inbox).toEqual([]);
-    expect((await latest('ann')).reason).toMatch(
-      /^unsubscribed from (everything|"events") \(preference-centre, /,
-    );
+    expect((await latest('ann')).reason).toBe(`unsubscribed from "events" (preference-centre, ${allAt})`);
     s.clock.advance(1000);
     const back = await form(prefs, 't.events=on&t.sales=on');
     expect(await back.text()).toContain('name="everything">');
@@ -354,6 +361,34 @@ describe('double opt-in', () => {
       ['newsletter', 'pending', 'api'],
     ]);
     expect((await profileId('cy')).startsWith('p')).toBe(true);
+  });
+
+  it('keeps a stored opt-out of an opt-out topic until the confirmation link is used', async () => {
+    await admin('PUT', '/subscriptions', {
+      channel: 'email',
+      address: 'dee@example.com',
+      topic: 'events',
+      status: 'unsubscribed',
+      source: 'support-ticket',
+    });
+    const asked = await admin('POST', '/subscriptions/double-opt-in', {
+      address: 'dee@example.com',
+      topic: 'events',
+    });
+    expect(asked.body).toEqual({
+      address: 'dee@example.com',
+      topic: 'events',
+      status: 'unsubscribed',
+      confirmation_sent: true,
+    });
+    expect(sink.inbox.map((m) => m.subject)).toEqual(['Please confirm: Events']);
+    expect((await states('dee@example.com')).map((x) => [x.topic, x.status, x.source])).toEqual([
+      ['events', 'unsubscribed', 'support-ticket'],
+    ]);
+    expect((await form(linkTo(sink.inbox[0]!, '/c/'), '')).status).toBe(200);
+    expect((await states('dee@example.com')).map((x) => [x.topic, x.status, x.source])).toEqual([
+      ['events', 'subscribed', 'double-opt-in'],
+    ]);
   });
 
   it('names each bad field, and refuses undeclared topics and suppressed addresses', async () => {
