@@ -87,9 +87,9 @@ export async function createApp(
   const builder = new SegmentBuilder(store, clock, logger, 1000);
   const engagement = new EngagementService(store, clock, builder);
   const sweeper = new Sweeper(store, clock, logger, config.sweepIntervalMinutes * 60_000);
-  const templates = new TemplateService(store, clock);
-  const journeys = new JourneyService(store, clock, engagement, templates);
   const { channels, dispatcher, links } = createDelivery(config, store, clock, logger);
+  const templates = new TemplateService(store, clock, links);
+  const journeys = new JourneyService(store, clock, engagement, templates);
   const runner = new JourneyRunner(store, clock, logger, {
     worker: workerName(),
     onQueued: () => dispatcher.nudge(),

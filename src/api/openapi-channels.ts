@@ -2,7 +2,7 @@
  * The templates, channels and messages part of the admin API's OpenAPI document; merged into openapi.ts.
  * test/http/delivery.test.ts calls every GET path listed here with real values.
  */
-import { anyJson, auth, error, ok } from './openapi-parts.js';
+import { anyJson, auth, error, jsonBody, ok } from './openapi-parts.js';
 
 const channelParam = {
   name: 'channel',
@@ -319,7 +319,10 @@ export const channelPaths = {
                 channel: { type: 'string' },
                 address: { type: 'string' },
                 topic: { type: 'string', example: 'marketing' },
-                status: { enum: ['subscribed', 'unsubscribed'] },
+                status: {
+                  enum: ['subscribed', 'unsubscribed'],
+                  description: 'reading answers `pending` too: a double opt-in not yet confirmed',
+                },
                 source: { type: 'string', default: 'api' },
               },
             },
@@ -327,6 +330,84 @@ export const channelPaths = {
         },
       },
       responses: { 200: anyJson('the state recorded'), 400: error, ...auth },
+    },
+  },
+  '/api/v1/subscription-topics': {
+    get: {
+      summary: 'The workspace’s declared subscription topics (an empty list when none are declared)',
+      responses: {
+        200: anyJson('{topics: [{id, requires_opt_in, labels: {<locale>: {name, description}}}]}'),
+        ...auth,
+      },
+    },
+    put: {
+      summary: 'Declare the workspace’s subscription topics, replacing the list',
+      description:
+        'Names and descriptions per locale are what the preference centre shows (en and ja pages). A topic with ' +
+        '`requires_opt_in: true` gets messages only to contact points that subscribed to it. A 400 names the field: ' +
+        '`topics.0.id: must be 1–50 lower-case letters, digits, _ or -`.',
+      requestBody: jsonBody({
+        type: 'object',
+        required: ['topics'],
+        properties: {
+          topics: {
+            type: 'array',
+            maxItems: 100,
+            items: {
+              type: 'object',
+              required: ['id', 'labels'],
+              properties: {
+                id: { type: 'string', pattern: '^[a-z0-9_-]{1,50}$', example: 'newsletter' },
+                requires_opt_in: { type: 'boolean', default: false },
+                labels: {
+                  type: 'object',
+                  additionalProperties: {
+                    type: 'object',
+                    required: ['name'],
+                    properties: {
+                      name: { type: 'string', maxLength: 100 },
+                      description: { type: 'string', maxLength: 500 },
+                    },
+                  },
+                  example: {
+                    en: { name: 'Newsletter', description: 'Once a week' },
+                    ja: { name: 'ニュースレター', description: '毎週一回' },
+                  },
+                },
+              },
+            },
+          },
+        },
+      }),
+      responses: { 200: anyJson('the topics as stored'), 400: error, ...auth },
+    },
+  },
+  '/api/v1/subscriptions/double-opt-in': {
+    post: {
+      summary: 'Ask an e-mail address to confirm a subscription (double opt-in)',
+      description:
+        'Sends a transactional confirmation e-mail at once through the workspace’s e-mail channel (the ' +
+        '`double_opt_in` template when the workspace has one, else a built-in en/ja message) with a signed link ' +
+        'that works for 7 days, and records the topic as `pending` (an already confirmed subscription is kept, ' +
+        'and nothing is sent). Confirming the link records `subscribed` with source `double-opt-in`. ' +
+        '409 when the address is suppressed; 502 when the e-mail could not be sent (nothing is recorded).',
+      requestBody: jsonBody({
+        type: 'object',
+        required: ['address', 'topic'],
+        properties: {
+          address: { type: 'string', example: 'ann@example.com' },
+          topic: { type: 'string', description: 'a declared topic', example: 'newsletter' },
+          source: { type: 'string', default: 'api', example: 'signup-form' },
+          locale: { type: 'string', description: 'the confirmation’s language', example: 'ja' },
+        },
+      }),
+      responses: {
+        200: anyJson('{address, topic, status: pending | subscribed | unsubscribed, confirmation_sent}'),
+        400: error,
+        ...auth,
+        409: error,
+        502: error,
+      },
     },
   },
   '/api/v1/suppressions': {

@@ -16,9 +16,12 @@ export const anyJson = (description: string) => ({
 });
 
 /** A required JSON request body with the schema `ref`. */
-export const body = (ref: string) => ({
+export const body = (ref: string) => jsonBody({ $ref: ref });
+
+/** A required JSON request body with an inline schema. */
+export const jsonBody = (schema: Record<string, unknown>) => ({
   required: true,
-  content: { 'application/json': { schema: { $ref: ref } } },
+  content: { 'application/json': { schema } },
 });
 
 export const allowUnknown = {

@@ -9,10 +9,11 @@ export interface UnsubscribeDeps {
   links: LinkSigner;
 }
 
-const escape = (v: string) =>
+export const escape = (v: string) =>
   v.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
-function page(reply: FastifyReply, status: number, title: string, body: string) {
+/** A hosted page (unsubscribe, preference centre, confirmation): no scripts, nothing from elsewhere. */
+export function page(reply: FastifyReply, status: number, title: string, body: string, lang = 'en') {
   return reply
     .status(status)
     .header('content-type', 'text/html; charset=utf-8')
@@ -20,9 +21,9 @@ function page(reply: FastifyReply, status: number, title: string, body: string) 
     .header('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'")
     .header('referrer-policy', 'no-referrer')
     .send(
-      `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">` +
+      `<!doctype html><html lang="${escape(lang)}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">` +
         `<title>${escape(title)}</title><style>body{font:16px/1.5 system-ui,sans-serif;max-width:32rem;margin:4rem auto;padding:0 1rem}` +
-        `button{font:inherit;padding:.5rem 1rem}</style></head><body><h1>${escape(title)}</h1>${body}</body></html>`,
+        `button{font:inherit;padding:.5rem 1rem}label{display:block;margin:.75rem 0}small{display:block;color:#555;margin-left:1.6rem}</style></head><body><h1>${escape(title)}</h1>${body}</body></html>`,
     );
 }
 

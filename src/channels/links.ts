@@ -1,6 +1,6 @@
 /**
- * Signed links in messages (the one-click unsubscribe link, open pixels and tracked links; the
- * preference centre later): the link carries what it acts on, signed with a key derived from the server's secret
+ * Signed links in messages (the one-click unsubscribe link, open pixels and tracked links, the
+ * preference centre, double opt-in confirmations): the link carries what it acts on, signed with a key derived from the server's secret
  * key, so it works without a lookup table and cannot be forged or edited to act on someone else.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
@@ -11,6 +11,21 @@ export interface UnsubscribeLink {
   readonly address: string;
   readonly topic: string;
 }
+
+/** A contact point of a workspace: what a preference-centre link names. */
+export interface ContactLink {
+  readonly ws: string;
+  readonly channel: string;
+  readonly address: string;
+}
+
+/** A double opt-in confirmation: the topic to subscribe to, and when the link was issued. */
+export interface ConfirmLink extends ContactLink {
+  readonly topic: string;
+  readonly issuedAt: number;
+}
+
+const isText = (v: unknown): v is string => typeof v === 'string';
 
 export class LinkSigner {
   private readonly key: Buffer;
@@ -49,16 +64,48 @@ export class LinkSigner {
   }
 
   readUnsubscribe(token: string): UnsubscribeLink | null {
-    const v = this.verify(token) as { w?: unknown; c?: unknown; a?: unknown; t?: unknown } | null;
-    if (
-      !v ||
-      typeof v.w !== 'string' ||
-      typeof v.c !== 'string' ||
-      typeof v.a !== 'string' ||
-      typeof v.t !== 'string'
-    )
-      return null;
-    return { ws: v.w, channel: v.c, address: v.a, topic: v.t };
+    const r = this.readContact(token, undefined);
+    const topic = r?.fields['t'];
+    return r && isText(topic) ? { ...r.link, topic } : null;
+  }
+
+  /** The customer's preference centre (`/p/…`) for one contact point. */
+  preferencesUrl(link: ContactLink): string {
+    return `${this.base()}/p/${this.sign({ x: 'p', w: link.ws, c: link.channel, a: link.address })}`;
+  }
+
+  readPreferences(token: string): ContactLink | null {
+    return this.readContact(token, 'p')?.link ?? null;
+  }
+
+  /** A double opt-in confirmation link (`/c/…`); it carries its issue time, so it can expire. */
+  confirmUrl(link: ConfirmLink): string {
+    const v = { x: 'c', w: link.ws, c: link.channel, a: link.address, t: link.topic, i: link.issuedAt };
+    return `${this.base()}/c/${this.sign(v)}`;
+  }
+
+  readConfirm(token: string): ConfirmLink | null {
+    const r = this.readContact(token, 'c');
+    const topic = r?.fields['t'];
+    const issuedAt = r?.fields['i'];
+    if (!r || !isText(topic) || typeof issuedAt !== 'number' || !Number.isFinite(issuedAt)) return null;
+    return { ...r.link, topic, issuedAt };
+  }
+
+  /**
+   * The contact point a token names, when it is of the given kind (`x`: `p` preference centre, `c`
+   * confirmation; none for unsubscribe links, which came first), with the token's other fields.
+   */
+  private readContact(
+    token: string,
+    kind: string | undefined,
+  ): { link: ContactLink; fields: Record<string, unknown> } | null {
+    const v = this.verify(token);
+    if (typeof v !== 'object' || v === null) return null;
+    const f = v as Record<string, unknown>;
+    const [ws, channel, address] = [f['w'], f['c'], f['a']];
+    if (f['x'] !== kind || !isText(ws) || !isText(channel) || !isText(address)) return null;
+    return { link: { ws, channel, address }, fields: f };
   }
 
   /** The open pixel of a message. */

@@ -2,6 +2,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { createApp, createDelivery, createLogger, openStore, workerName, type App } from '../app.js';
 import { JourneyRunner } from '../engine/journeys/runner.js';
+import { TemplateService } from '../engine/delivery/templates.js';
 import { loadConfig } from '../config.js';
 import { ConflictError, KizunaError, NotFoundError } from '../errors.js';
 import { systemClock } from '../domain/clock.js';
@@ -69,8 +70,9 @@ program
     const store = openStore(config);
     await store.migrate();
     const logger = createLogger(config);
-    const { dispatcher } = createDelivery(config, store, systemClock, logger);
+    const { dispatcher, links } = createDelivery(config, store, systemClock, logger);
     const runner = new JourneyRunner(store, systemClock, logger, {
+      templates: new TemplateService(store, systemClock, links),
       worker: workerName(),
       batch: flags.batch,
       leaseMs: flags.lease * 1000,

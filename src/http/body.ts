@@ -26,7 +26,7 @@ function isRaw(req: FastifyRequest): boolean {
 }
 
 /**
- * Every request body (but the unsubscribe form's and the raw bodies above) is read as JSON, whatever its Content-Type (SDKs and curl disagree on it), and
+ * Every request body (but the hosted pages' forms and the raw bodies above) is read as JSON, whatever its Content-Type (SDKs and curl disagree on it), and
  * may be gzip- or deflate-encoded. Decompression stops at the batch limit, so a small "zip bomb"
  * costs at most 500 KB of memory and gets the same 400 as any oversize batch.
  */
@@ -54,9 +54,10 @@ export function registerJsonBodies(app: FastifyInstance): void {
       }
       if (body.length > max) throw tooLarge(max);
       if (asBytes) return body;
-      // The one form in Kizuna: mail clients POST `List-Unsubscribe=One-Click` to unsubscribe links
-      // (RFC 8058), and the unsubscribe page's button posts an empty form.
-      if (req.url.startsWith('/u/')) return Object.fromEntries(new URLSearchParams(body.toString('utf8')));
+      // The forms in Kizuna: mail clients POST `List-Unsubscribe=One-Click` to unsubscribe links
+      // (RFC 8058), the unsubscribe and confirmation pages' buttons post empty forms, and the
+      // preference centre posts its checkboxes.
+      if (/^\/[upc]\//.test(req.url)) return Object.fromEntries(new URLSearchParams(body.toString('utf8')));
       if (body.length === 0) throw new ValidationError([{ field: 'body', rule: 'must not be empty' }]);
       try {
         return JSON.parse(body.toString('utf8')) as unknown;

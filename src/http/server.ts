@@ -13,6 +13,9 @@ import { registerSuppressionRoutes } from '../api/suppression-routes.js';
 import { registerDeviceRoutes } from '../api/device-routes.js';
 import { registerCouponRoutes } from '../api/coupon-routes.js';
 import { registerUnsubscribeRoutes } from '../api/unsubscribe-routes.js';
+import { registerPreferencePages } from '../api/preference-pages.js';
+import { registerPreferenceRoutes } from '../api/preference-routes.js';
+import { DoubleOptIn } from '../engine/delivery/double-opt-in.js';
 import { registerTrackingRoutes } from '../api/tracking-routes.js';
 import type { LinkSigner } from '../channels/links.js';
 import type { TemplateService } from '../engine/delivery/templates.js';
@@ -78,6 +81,13 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
   registerCouponRoutes(app, { store: deps.store, auth, clock: deps.clock });
   registerUnsubscribeRoutes(app, { store: deps.store, clock: deps.clock, links: deps.links });
   registerTrackingRoutes(app, { store: deps.store, clock: deps.clock, links: deps.links });
+  registerPreferencePages(app, { store: deps.store, clock: deps.clock, links: deps.links });
+  registerPreferenceRoutes(app, {
+    store: deps.store,
+    auth,
+    clock: deps.clock,
+    doubleOptIn: new DoubleOptIn({ ...deps }),
+  });
   registerChannelRoutes(app, {
     store: deps.store,
     auth,

@@ -89,7 +89,7 @@ export function subscription(r: SubscriptionRowDb): Subscription {
     channel: r.channel,
     address: r.address,
     topic: r.topic,
-    status: r.status === 'subscribed' ? 'subscribed' : 'unsubscribed',
+    status: r.status === 'subscribed' || r.status === 'pending' ? r.status : 'unsubscribed',
     source: r.source,
     at: num(r.at),
   };

@@ -98,8 +98,9 @@ export interface Subscription {
   readonly address: string;
   /** a topic, or '*' for every topic but transactional messages */
   readonly topic: string;
-  readonly status: 'subscribed' | 'unsubscribed';
-  /** how it was given or withdrawn (`one-click`, `api`, `preference-centre`, ...) */
+  /** `pending`: a double opt-in asked for and not yet confirmed (not a subscription) */
+  readonly status: 'subscribed' | 'unsubscribed' | 'pending';
+  /** how it was given or withdrawn (`one-click`, `api`, `preference-centre`, `double-opt-in`, ...) */
   readonly source: string;
   readonly at: number;
 }

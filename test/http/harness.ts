@@ -53,14 +53,14 @@ export async function startTestServer(opts: { trustProxy?: boolean } = {}): Prom
   const builder = new SegmentBuilder(store, clock, logger);
   const engagement = new EngagementService(store, clock, builder);
   const sweeper = new Sweeper(store, clock, logger, 60 * 60_000);
-  const templates = new TemplateService(store, clock);
-  const journeys = new JourneyService(store, clock, engagement, templates);
-  const runner = new JourneyRunner(store, clock, logger, { worker: 'test', templates });
   const key = randomBytes(32);
   const channels = new ChannelService(store, clock, new SecretBox(key));
   // Links point at the server, whose address is known once it listens.
   let address = '';
   const links = new LinkSigner(key, () => address);
+  const templates = new TemplateService(store, clock, links);
+  const journeys = new JourneyService(store, clock, engagement, templates);
+  const runner = new JourneyRunner(store, clock, logger, { worker: 'test', templates });
   const dispatcher = new Dispatcher(store, clock, logger, channels, {
     worker: 'test',
     drivers: {

@@ -12,6 +12,7 @@ import { journeyContract } from './journey-contract.js';
 import { deliveryContract } from './delivery-contract.js';
 import { contactContract } from './contact-contract.js';
 import { couponContract } from './coupon-contract.js';
+import { preferenceContract } from './preference-contract.js';
 
 /**
  * The store contract on a real PostgreSQL server: one fresh database per run of this file, dropped at
@@ -46,6 +47,10 @@ describe.skipIf(unreachable !== null)('postgres', () => {
     reset: resetSchema,
   }));
   couponContract('postgres', () => ({
+    open: (clock) => Promise.resolve(PostgresStore.open({ url: databaseUrl, clock })),
+    reset: resetSchema,
+  }));
+  preferenceContract('postgres', () => ({
     open: (clock) => Promise.resolve(PostgresStore.open({ url: databaseUrl, clock })),
     reset: resetSchema,
   }));

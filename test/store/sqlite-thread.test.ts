@@ -8,6 +8,7 @@ import { journeyContract } from './journey-contract.js';
 import { deliveryContract } from './delivery-contract.js';
 import { contactContract } from './contact-contract.js';
 import { couponContract } from './coupon-contract.js';
+import { preferenceContract } from './preference-contract.js';
 
 // The writer thread runs compiled JavaScript (a worker cannot load the TypeScript sources), so this
 // suite runs the contract against the build in dist/, which `npm test` refreshes first (pretest).
@@ -49,6 +50,13 @@ contactContract('sqlite (writer thread)', () => {
   };
 });
 couponContract('sqlite (writer thread)', () => {
+  const path = join(root, `t${++n}.db`);
+  return {
+    open: (clock) => Promise.resolve(BuiltStore.open({ path, clock, writer: 'thread' })),
+    reset: () => Promise.resolve(),
+  };
+});
+preferenceContract('sqlite (writer thread)', () => {
   const path = join(root, `t${++n}.db`);
   return {
     open: (clock) => Promise.resolve(BuiltStore.open({ path, clock, writer: 'thread' })),

@@ -8,6 +8,7 @@ import { journeyContract } from './journey-contract.js';
 import { deliveryContract } from './delivery-contract.js';
 import { contactContract } from './contact-contract.js';
 import { couponContract } from './coupon-contract.js';
+import { preferenceContract } from './preference-contract.js';
 
 const root = mkdtempSync(join(tmpdir(), 'kizuna-sqlite-'));
 let n = 0;
@@ -45,6 +46,13 @@ contactContract('sqlite', () => {
   };
 });
 couponContract('sqlite', () => {
+  const path = join(root, `t${++n}.db`);
+  return {
+    open: (clock) => Promise.resolve(SqliteStore.open({ path, clock })),
+    reset: () => Promise.resolve(),
+  };
+});
+preferenceContract('sqlite', () => {
   const path = join(root, `t${++n}.db`);
   return {
     open: (clock) => Promise.resolve(SqliteStore.open({ path, clock })),

@@ -59,6 +59,11 @@ export interface RenderInput {
   readonly locale?: string;
   /** pool → the code this message got (`{{ coupon.spring }}`) */
   readonly coupons?: Readonly<Record<string, string>>;
+  /**
+   * more top-level variables: an e-mail's signed links (`preferences_url`, `unsubscribe_url`), a
+   * double opt-in confirmation's `confirm_url` and `topic`; the built-in variables win over these
+   */
+  readonly vars?: Readonly<Record<string, unknown>>;
 }
 
 export type Rendered =
@@ -104,6 +109,7 @@ export function renderTemplate(t: CompiledTemplate, input: RenderInput): Rendere
   if (!fields) return { ok: false, reason: `template ${t.definition.name} has no ${locale} variant` };
   const computedDefaults = new Map<string, unknown>();
   const scope: Record<string, unknown> = {
+    ...input.vars,
     // A trait set to null or "" counts as missing: it takes the declared default or stops the send.
     profile: { ...present(traits), id: input.profile.id, user_id: input.profile.userId },
     stage: input.stage,

@@ -244,6 +244,7 @@ export class Composer {
     if (template.definition.channel !== a.channel)
       return skip(`"${a.template}" is a ${template.definition.channel} template, not ${a.channel}`, topic);
     const computed = computedTraitsOf(profile, defs, now);
+    const to = recipient(a.channel, profile);
     const input: RenderInput = {
       profile: { id: profile.id, userId: profile.userId, traits: profile.traits },
       computed: (name) => computed.get(name),
@@ -253,6 +254,7 @@ export class Composer {
       message: { key: a.key },
       event: trigger && { name: trigger.name ?? '', properties: trigger.properties },
       now,
+      vars: this.templates.linksFor(p.workspaceId, a.channel, typeof to === 'string' ? to : '', topic),
     };
     // Rendered first with stand-in codes: a template that cannot render takes no code.
     const r = renderTemplate(
@@ -260,7 +262,6 @@ export class Composer {
       template.pools.length > 0 ? { ...input, coupons: standInCodes(template.pools) } : input,
     );
     if (!r.ok) return skip(`template ${a.template} v${template.version}: ${r.reason}`, topic);
-    const to = recipient(a.channel, profile);
     if (typeof to !== 'string') return skip(to.reason, topic);
     const payload = {
       ...(to !== '' && { to }),
@@ -326,7 +327,7 @@ export class Composer {
  * dashes and brackets dropped), the `line_user_id` trait for LINE; '' for channels whose address the provider finds itself; or why
  * there is none.
  */
-function recipient(channel: string, p: ProfileState): string | { reason: string } {
+export function recipient(channel: string, p: ProfileState): string | { reason: string } {
   if (channel === 'sms') {
     const phone = p.traits['phone'];
     if (phone === undefined || phone === null || phone === '')

@@ -7,6 +7,7 @@ import type { Store } from '../../store/store.js';
 import { PollLoop } from '../poll-loop.js';
 import { newId } from '../../ids.js';
 import { suppressionReason, TRANSACTIONAL, unsubscribedReason } from '../../domain/subscriptions.js';
+import { topicsOf } from '../../domain/preferences.js';
 import type { ChannelService } from './channels.js';
 import type { Drivers } from './drivers.js';
 import { RateLimits } from './rate-limits.js';
@@ -108,7 +109,8 @@ export class Dispatcher {
    * The batch's messages a respect rule stops, with the reason: checked at the last moment before
    * sending, so a bounce, complaint or opt-out recorded while a message waited (a retry, quiet hours)
    * still stops it. A suppressed contact point receives nothing, transactional messages included; an
-   * unsubscribed one receives nothing of the topics it left. One read of each per workspace and channel.
+   * unsubscribed one receives nothing of the topics it left, and nothing of a topic that requires an
+   * opt-in until it subscribed. One read of each per workspace and channel.
    */
   private async stopped(batch: readonly ClaimedMessage[]): Promise<Map<string, string>> {
     const groups = new Map<
@@ -140,6 +142,7 @@ export class Dispatcher {
               asking.map((i) => i.to),
             )
           : [];
+      const optIn = asking.length > 0 ? await this.optInTopics(g.ws) : new Set<string>();
       for (const i of g.items) {
         const s = suppressed.get(i.to);
         const reason = s
@@ -149,11 +152,18 @@ export class Dispatcher {
             : unsubscribedReason(
                 i.topic,
                 subs.filter((x) => x.address === i.to),
+                optIn.has(i.topic),
               );
         if (reason !== null) out.set(i.m.key, reason);
       }
     }
     return out;
+  }
+
+  /** The workspace's declared topics that require an opt-in. */
+  private async optInTopics(ws: string): Promise<Set<string>> {
+    const topics = topicsOf(await this.store.getSubscriptionTopics(ws));
+    return new Set(topics.filter((t) => t.requiresOptIn).map((t) => t.id));
   }
 
   /** Runs batches until nothing is due at the clock's current time (tests, draining). */

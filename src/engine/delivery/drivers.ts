@@ -58,6 +58,8 @@ export function webhookDriver(opts: WebhookOptions = {}): Driver {
 interface EmailPayload {
   to?: unknown;
   topic?: unknown;
+  /** false: no open pixel, no tracked links (a double opt-in confirmation) */
+  track?: unknown;
   content?: { subject?: unknown; html?: unknown; text?: unknown; preheader?: unknown };
 }
 
@@ -105,8 +107,13 @@ export function emailDriver(
         });
       const topic = str(p.topic) ?? 'marketing';
       const headers: Record<string, string> = { 'X-Kizuna-Key': m.key };
+      const contact = { ws: m.workspaceId, channel: 'email', address: to };
+      // The links templates get as preferences_url and unsubscribe_url: never tracked, since a
+      // click there is no interest in the message.
+      const keep = [links.preferencesUrl(contact)];
       if (topic !== TRANSACTIONAL) {
-        const url = links.unsubscribeUrl({ ws: m.workspaceId, channel: 'email', address: to, topic });
+        const url = links.unsubscribeUrl({ ...contact, topic });
+        keep.push(url);
         headers['List-Unsubscribe'] = `<${url}>`;
         headers['List-Unsubscribe-Post'] = 'List-Unsubscribe=One-Click';
       }
@@ -117,11 +124,12 @@ export function emailDriver(
       if (html !== null && preheader !== null) {
         html = `<div style="display:none;max-height:0;overflow:hidden">${escapeHtml(preheader)}</div>${html}`;
       }
-      if (html !== null) {
+      if (html !== null && p.track !== false) {
         html = trackHtml(html, {
           click:
             ch.settings['track_clicks'] === false ? null : (url) => links.clickUrl(m.workspaceId, m.key, url),
           open: ch.settings['track_opens'] === false ? null : links.openUrl(m.workspaceId, m.key),
+          keep,
         });
       }
       return provider(m.workspaceId, ch).send({

@@ -11,6 +11,9 @@ import {
 } from '../../domain/templates/render.js';
 import { parseTemplate, templateJson, type TemplateDefinition } from '../../domain/templates/template.js';
 import { NotFoundError, ValidationError } from '../../errors.js';
+import type { LinkSigner } from '../../channels/links.js';
+import { TRANSACTIONAL } from '../../domain/subscriptions.js';
+import { recipient } from './composer.js';
 import type { TemplateRecord } from '../../store/delivery-store.js';
 import type { Store } from '../../store/store.js';
 
@@ -26,7 +29,23 @@ export class TemplateService {
   constructor(
     private readonly store: Store,
     private readonly clock: Clock,
+    /** signs the links e-mail templates may use (`preferences_url`, `unsubscribe_url`) */
+    private readonly links: LinkSigner | null = null,
   ) {}
+
+  /**
+   * The signed links an e-mail to `address` may carry, as template variables: the preference centre,
+   * and (but for transactional messages) the one-click unsubscribe link of the message's topic —
+   * the same links the e-mail driver keeps out of click tracking. None for other channels.
+   */
+  linksFor(ws: string, channel: string, address: string, topic: string): Record<string, string> {
+    if (!this.links || channel !== 'email' || address === '') return {};
+    const contact = { ws, channel, address };
+    return {
+      preferences_url: this.links.preferencesUrl(contact),
+      ...(topic !== TRANSACTIONAL && { unsubscribe_url: this.links.unsubscribeUrl({ ...contact, topic }) }),
+    };
+  }
 
   async create(ws: string, body: unknown): Promise<TemplateRecord> {
     const t = validate(body);
@@ -146,6 +165,8 @@ export class TemplateService {
     if (!profile) throw new NotFoundError(`profile ${q.profileId} not found`);
     const now = this.clock.now();
     const computed = computedTraitsOf(profile, compileDefinitions(await this.store.getDefinitions(ws)), now);
+    const { channel, topic } = compiled.definition;
+    const to = recipient(channel, profile);
     const r = renderTemplate(compiled, {
       profile: { id: profile.id, userId: profile.userId, traits: profile.traits },
       computed: (name) => computed.get(name),
@@ -157,6 +178,7 @@ export class TemplateService {
       now,
       // A preview takes no code from a pool: it shows a stand-in.
       coupons: standInCodes(compiled.pools),
+      vars: this.linksFor(ws, channel, typeof to === 'string' ? to : '', topic),
       ...(q.locale !== undefined && { locale: q.locale }),
     });
     return {

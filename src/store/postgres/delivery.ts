@@ -24,6 +24,7 @@ import {
 } from '../delivery-rows.js';
 import { cmp } from './journeys.js';
 import { named, type Sql } from './pg-driver.js';
+import { getDocument, putDocument, SETTINGS } from './documents.js';
 import type { JourneyMessage } from '../journey-store.js';
 import { journeyMessage, type MessageRowDb } from '../journey-rows.js';
 import { creation, messageState, type StateRowDb } from '../delivery-rows.js';
@@ -235,25 +236,12 @@ export async function listSubscriptions(
   return rows.map(subscription);
 }
 
-export async function getDeliverySettings(sql: Sql, ws: string): Promise<unknown> {
-  const rows = await sql.query<{ settings: unknown }>(
-    'SELECT settings FROM delivery_settings WHERE workspace_id = $1',
-    [ws],
-  );
-  return rows[0]?.settings ?? null;
+export function getDeliverySettings(sql: Sql, ws: string): Promise<unknown> {
+  return getDocument(sql, SETTINGS, ws);
 }
 
-export async function putDeliverySettings(
-  sql: Sql,
-  ws: string,
-  settings: unknown,
-  now: number,
-): Promise<void> {
-  await sql.query(
-    `INSERT INTO delivery_settings (workspace_id, settings, updated_at) VALUES ($1, $2::jsonb, $3)
-     ON CONFLICT (workspace_id) DO UPDATE SET settings = excluded.settings, updated_at = excluded.updated_at`,
-    [ws, JSON.stringify(settings), now],
-  );
+export function putDeliverySettings(sql: Sql, ws: string, settings: unknown, now: number): Promise<void> {
+  return putDocument(sql, SETTINGS, ws, settings, now);
 }
 
 export async function recentMessages(

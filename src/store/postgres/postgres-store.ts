@@ -5,6 +5,7 @@ import * as coupons from './coupons.js';
 import { triggerEvent } from '../journey-rows.js';
 import type { TriggerEvent } from '../journey-store.js';
 import type { CouponCode, CouponPool, CouponRequest } from '../coupon-store.js';
+import * as documents from './documents.js';
 import type { AfterSendState, Device, Suppression } from '../contact-store.js';
 import type {
   ChannelRecord,
@@ -712,6 +713,14 @@ export class PostgresStore implements Store {
     return guarded(() =>
       transaction(this.pool, (sql) => coupons.assignCoupons(sql, ws, requests, now), WRITE_RETRY),
     );
+  }
+
+  getSubscriptionTopics(ws: string): Promise<unknown> {
+    return guarded(() => documents.getDocument(this.sql, documents.TOPICS, ws));
+  }
+
+  putSubscriptionTopics(ws: string, topics: unknown, now: number): Promise<void> {
+    return guarded(() => documents.putDocument(this.sql, documents.TOPICS, ws, topics, now));
   }
 
   /** The name is checked before writing; two writers racing for it meet at the unique constraint. */

@@ -23,6 +23,7 @@ import {
   type TemplateRowDb,
 } from '../delivery-rows.js';
 import type { Prepare } from './statements.js';
+import { getDocument, putDocument, SETTINGS } from './documents.js';
 import type { JourneyMessage } from '../journey-store.js';
 import { journeyMessage, type MessageRowDb } from '../journey-rows.js';
 import { creation, messageState, type StateRowDb } from '../delivery-rows.js';
@@ -172,16 +173,11 @@ export function listSubscriptions(
 }
 
 export function getDeliverySettings(r: Prepare, ws: string): unknown {
-  const v = r('SELECT settings FROM delivery_settings WHERE workspace_id = ?').pluck().get(ws) as
-    string | undefined;
-  return v === undefined ? null : (JSON.parse(v) as unknown);
+  return getDocument(r, SETTINGS, ws);
 }
 
 export function putDeliverySettings(prep: Prepare, ws: string, settings: unknown, now: number): void {
-  prep(
-    `INSERT INTO delivery_settings (workspace_id, settings, updated_at) VALUES (?, ?, ?)
-     ON CONFLICT (workspace_id) DO UPDATE SET settings = excluded.settings, updated_at = excluded.updated_at`,
-  ).run(ws, JSON.stringify(settings), now);
+  putDocument(prep, SETTINGS, ws, settings, now);
 }
 
 export function recentMessages(

@@ -5,6 +5,7 @@ import * as coupons from './coupons.js';
 import { triggerEvent } from '../journey-rows.js';
 import type { TriggerEvent } from '../journey-store.js';
 import type { CouponCode, CouponPool, CouponRequest } from '../coupon-store.js';
+import * as documents from './documents.js';
 import type { AfterSendState, Device, Suppression } from '../contact-store.js';
 import type {
   ChannelRecord,
@@ -650,6 +651,14 @@ export class SqliteStore implements Store {
     return requests.length === 0
       ? Promise.resolve(new Map<string, string | null>())
       : this.writes.assignCoupons(ws, requests, now);
+  }
+
+  async getSubscriptionTopics(ws: string): Promise<unknown> {
+    return Promise.resolve(documents.getDocument(this.r, documents.TOPICS, ws));
+  }
+
+  putSubscriptionTopics(ws: string, topics: unknown, now: number): Promise<void> {
+    return this.writes.putSubscriptionTopics(ws, topics, now);
   }
 
   async close(): Promise<void> {

@@ -274,6 +274,10 @@ export class ThreadWriter implements SqliteWrites {
     return this.invoke('assignCoupons', ws, requests, now);
   }
 
+  putSubscriptionTopics(ws: string, topics: unknown, now: number): Promise<void> {
+    return this.invoke('putSubscriptionTopics', ws, topics, now);
+  }
+
   /** Commits what is pending, closes the connection, then stops the thread. */
   async close(): Promise<void> {
     if (!this.failure) await this.call({ op: 'close' });

@@ -26,6 +26,7 @@ import * as delivery from './delivery.js';
 import * as contacts from './contacts.js';
 import * as coupons from './coupons.js';
 import type { CouponRequest } from '../coupon-store.js';
+import * as documents from './documents.js';
 import type { AfterSendState, Device, Suppression } from '../contact-store.js';
 import type {
   ChannelRecord,
@@ -119,6 +120,7 @@ export interface SqliteWrites {
     requests: readonly CouponRequest[],
     now: number,
   ): Promise<Map<string, string | null>>;
+  putSubscriptionTopics(ws: string, topics: unknown, now: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -419,6 +421,10 @@ export class SqliteWriter implements SqliteWrites {
     now: number,
   ): Promise<Map<string, string | null>> {
     return this.exclusive(() => coupons.assignCoupons(this.w, ws, requests, now));
+  }
+
+  putSubscriptionTopics(ws: string, topics: unknown, now: number): Promise<void> {
+    return this.exclusive(() => documents.putDocument(this.w, documents.TOPICS, ws, topics, now));
   }
 
   ingest(workspaceId: string, events: readonly NormalizedEvent[], now: number): Promise<IngestResult> {
