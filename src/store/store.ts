@@ -7,6 +7,7 @@ import type { RfmSettings } from '../domain/facts/computed.js';
 import type { JourneyStore } from './journey-store.js';
 import type { DeliveryStore } from './delivery-store.js';
 import type { ContactStore } from './contact-store.js';
+import type { CatalogStore } from './catalog-store.js';
 
 /**
  * The store port. It speaks the domain; each adapter (sqlite/, postgres/) owns its connections,
@@ -148,7 +149,7 @@ export interface StageTransition {
   readonly reason: string;
 }
 
-export interface Store extends JourneyStore, DeliveryStore, ContactStore {
+export interface Store extends JourneyStore, DeliveryStore, ContactStore, CatalogStore {
   /**
    * Applies pending migrations, each in its own transaction, recording them in a ledger. Safe to run
    * concurrently from several processes and to run again (returns the names it applied; none the

@@ -11,6 +11,7 @@ import { storeContract } from './contract.js';
 import { journeyContract } from './journey-contract.js';
 import { deliveryContract } from './delivery-contract.js';
 import { contactContract } from './contact-contract.js';
+import { catalogContract } from './catalog-contract.js';
 
 /**
  * The store contract on a real PostgreSQL server: one fresh database per run of this file, dropped at
@@ -41,6 +42,10 @@ describe.skipIf(unreachable !== null)('postgres', () => {
     reset: resetSchema,
   }));
   contactContract('postgres', () => ({
+    open: (clock) => Promise.resolve(PostgresStore.open({ url: databaseUrl, clock })),
+    reset: resetSchema,
+  }));
+  catalogContract('postgres', () => ({
     open: (clock) => Promise.resolve(PostgresStore.open({ url: databaseUrl, clock })),
     reset: resetSchema,
   }));

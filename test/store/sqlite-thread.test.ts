@@ -7,6 +7,7 @@ import { storeContract } from './contract.js';
 import { journeyContract } from './journey-contract.js';
 import { deliveryContract } from './delivery-contract.js';
 import { contactContract } from './contact-contract.js';
+import { catalogContract } from './catalog-contract.js';
 
 // The writer thread runs compiled JavaScript (a worker cannot load the TypeScript sources), so this
 // suite runs the contract against the build in dist/, which `npm test` refreshes first (pretest).
@@ -41,6 +42,13 @@ deliveryContract('sqlite (writer thread)', () => {
   };
 });
 contactContract('sqlite (writer thread)', () => {
+  const path = join(root, `t${++n}.db`);
+  return {
+    open: (clock) => Promise.resolve(BuiltStore.open({ path, clock, writer: 'thread' })),
+    reset: () => Promise.resolve(),
+  };
+});
+catalogContract('sqlite (writer thread)', () => {
   const path = join(root, `t${++n}.db`);
   return {
     open: (clock) => Promise.resolve(BuiltStore.open({ path, clock, writer: 'thread' })),

@@ -25,6 +25,8 @@ import * as runs from './journey-runs.js';
 import * as delivery from './delivery.js';
 import * as contacts from './contacts.js';
 import type { AfterSendState, Device, Suppression } from '../contact-store.js';
+import * as catalog from './catalog.js';
+import type { CatalogItem, SimilarItem } from '../catalog-store.js';
 import type {
   ChannelRecord,
   ClaimedMessage,
@@ -109,6 +111,9 @@ export interface SqliteWrites {
   putDevices(ws: string, devices: readonly Device[]): Promise<void>;
   deleteDevice(ws: string, token: string): Promise<boolean>;
   recordAfterSend(states: readonly AfterSendState[], now: number): Promise<number>;
+  putItems(ws: string, items: readonly CatalogItem[]): Promise<void>;
+  deleteItem(ws: string, id: string): Promise<boolean>;
+  replaceSimilar(ws: string, similar: ReadonlyMap<string, readonly SimilarItem[]>): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -389,6 +394,18 @@ export class SqliteWriter implements SqliteWrites {
 
   recordAfterSend(states: readonly AfterSendState[], now: number): Promise<number> {
     return this.exclusive(() => contacts.recordAfterSend(this.w, states, now));
+  }
+
+  putItems(ws: string, items: readonly CatalogItem[]): Promise<void> {
+    return this.exclusive(() => catalog.putItems(this.w, ws, items));
+  }
+
+  deleteItem(ws: string, id: string): Promise<boolean> {
+    return this.exclusive(() => catalog.deleteItem(this.w, ws, id));
+  }
+
+  replaceSimilar(ws: string, similar: ReadonlyMap<string, readonly SimilarItem[]>): Promise<void> {
+    return this.exclusive(() => catalog.replaceSimilar(this.w, ws, similar));
   }
 
   ingest(workspaceId: string, events: readonly NormalizedEvent[], now: number): Promise<IngestResult> {
