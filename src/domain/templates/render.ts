@@ -5,8 +5,9 @@
  * render that ran out of time or memory). Never a half-filled message.
  */
 import { Drop, type Template } from 'liquidjs';
-import { htmlEngine, liquidMessage, LOCALE_KEY, textEngine } from './liquid.js';
+import { htmlEngine, liquidMessage, LOCALE_KEY, NOT_BOUGHT, textEngine, usesFilter } from './liquid.js';
 import { TEMPLATE_CHANNELS, type TemplateDefinition } from './template.js';
+import { liquidItem, type RecommendedItem } from '../recommendations.js';
 
 /** the largest rendered field */
 export const MAX_FIELD_OUTPUT = 256 * 1024;
@@ -16,6 +17,8 @@ export interface CompiledTemplate {
   readonly version: number;
   /** locale → field → parsed Liquid */
   readonly variants: ReadonlyMap<string, ReadonlyMap<string, Template[]>>;
+  /** what of the catalogue a render needs (docs/catalog.md): a send loads nothing else */
+  readonly catalog: { readonly recommendations: boolean; readonly bought: boolean };
 }
 
 export function compileTemplate(definition: TemplateDefinition, version: number): CompiledTemplate {
@@ -28,7 +31,37 @@ export function compileTemplate(definition: TemplateDefinition, version: number)
     }
     variants.set(locale, parsed);
   }
-  return { definition, version, variants };
+  return { definition, version, variants, catalog: catalogNeeds(definition, variants) };
+}
+
+/**
+ * Whether any field reads `recommendations`, or `bought` (directly or through the `not_bought`
+ * filter), found by liquidjs's static analysis of the parsed fields.
+ */
+function catalogNeeds(
+  definition: TemplateDefinition,
+  variants: ReadonlyMap<string, ReadonlyMap<string, Template[]>>,
+): {
+  recommendations: boolean;
+  bought: boolean;
+} {
+  const needs = { recommendations: false, bought: false };
+  for (const fields of variants.values()) {
+    for (const parsed of fields.values()) {
+      // Partials are never loaded (the sandbox has none); an analysis that fails loads both, to be safe.
+      let globals: string[];
+      try {
+        globals = textEngine.globalVariablesSync(parsed, { partials: false });
+      } catch {
+        globals = ['recommendations', 'bought'];
+      }
+      if (globals.includes('recommendations')) needs.recommendations = true;
+      if (globals.includes('bought')) needs.bought = true;
+    }
+  }
+  for (const fields of Object.values(definition.variants))
+    for (const source of Object.values(fields)) if (usesFilter(source, NOT_BOUGHT)) needs.bought = true;
+  return needs;
 }
 
 /** What a template sees of the customer and the moment (docs/templates.md). */
@@ -49,6 +82,10 @@ export interface RenderInput {
   readonly now: number;
   /** a locale asked for explicitly (a preview); otherwise the customer's */
   readonly locale?: string;
+  /** the customer's recommended items, best first (loaded only when the template reads them) */
+  readonly recommendations?: readonly RecommendedItem[];
+  /** ids of the items the customer bought (loaded only when the template reads them) */
+  readonly bought?: readonly string[];
 }
 
 export type Rendered =
@@ -106,6 +143,8 @@ export function renderTemplate(t: CompiledTemplate, input: RenderInput): Rendere
     message: { key: input.message.key, locale },
     event: input.event && { name: input.event.name, properties: input.event.properties },
     now: new Date(input.now).toISOString(),
+    recommendations: (input.recommendations ?? []).map(liquidItem),
+    bought: input.bought ?? [],
     [LOCALE_KEY]: {
       locale,
       timezone: text(traits['timezone']),

@@ -23,6 +23,8 @@ import { CHANNELS } from '../../domain/journeys/parse.js';
 import type { OutboxMessage } from '../../store/delivery-store.js';
 import type { Store } from '../../store/store.js';
 import type { TemplateService } from './templates.js';
+import { catalogInputs } from './catalog-inputs.js';
+import type { CatalogInput } from '../recommendations.js';
 
 /** One send or webhook action of a runner batch, with what composing it needs. */
 export interface PendingAction {
@@ -124,8 +126,12 @@ export class Composer {
         recent.set(ws, stored);
       }
     }
-    for (const i of sends)
-      out[i] = await this.send(pending[i]!, settings.get(pending[i]!.workspaceId)!, recent, now);
+    // Recommendations and bought items for the templates that read them, for the batch at once.
+    const catalog = await catalogInputs(this.store, this.clock, this.templates, pending);
+    for (const i of sends) {
+      const p = pending[i]!;
+      out[i] = await this.send(p, settings.get(p.workspaceId)!, recent, now, catalog(p));
+    }
     return out;
   }
 
@@ -134,6 +140,7 @@ export class Composer {
     settings: DeliverySettings,
     recent: Map<string, Map<string, RecentMessage[]>>,
     now: number,
+    catalog?: CatalogInput,
   ): Promise<OutboxMessage> {
     const a = p.action;
     if (a.kind !== 'send') throw new Error('not a send');
@@ -163,6 +170,7 @@ export class Composer {
       message: { key: a.key },
       event: null,
       now,
+      ...catalog,
     });
     if (!r.ok) return skip(`template ${a.template} v${template.version}: ${r.reason}`, topic);
     const to = recipient(a.channel, profile);

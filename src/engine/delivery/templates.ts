@@ -12,6 +12,7 @@ import { parseTemplate, templateJson, type TemplateDefinition } from '../../doma
 import { NotFoundError, ValidationError } from '../../errors.js';
 import type { TemplateRecord } from '../../store/delivery-store.js';
 import type { Store } from '../../store/store.js';
+import { RecommendationService } from '../recommendations.js';
 
 /**
  * Message templates (docs/templates.md): validated (Liquid syntax included) before anything is
@@ -145,6 +146,11 @@ export class TemplateService {
     if (!profile) throw new NotFoundError(`profile ${q.profileId} not found`);
     const now = this.clock.now();
     const computed = computedTraitsOf(profile, compileDefinitions(await this.store.getDefinitions(ws)), now);
+    const catalog = await new RecommendationService(this.store, this.clock).forProfiles(
+      ws,
+      [profile.id],
+      compiled.catalog,
+    );
     const r = renderTemplate(compiled, {
       profile: { id: profile.id, userId: profile.userId, traits: profile.traits },
       computed: (name) => computed.get(name),
@@ -155,6 +161,7 @@ export class TemplateService {
       event: null,
       now,
       ...(q.locale !== undefined && { locale: q.locale }),
+      ...catalog.get(profile.id),
     });
     return {
       template: compiled.definition.name,

@@ -10,6 +10,7 @@ import {
   type InteractionRowDb,
   type ItemRowDb,
 } from '../catalog-rows.js';
+import { liquidItem } from '../../domain/recommendations.js';
 import { cmp } from './journeys.js';
 import type { Sql } from './pg-driver.js';
 
@@ -30,23 +31,7 @@ export async function putItems(sql: Sql, ws: string, items: readonly CatalogItem
        image_url = excluded.image_url, price = excluded.price, currency = excluded.currency,
        category = excluded.category, available = excluded.available, extra = excluded.extra,
        updated_at = excluded.updated_at`,
-    [
-      ws,
-      JSON.stringify(
-        sorted.map((i) => ({
-          id: i.id,
-          name: i.name,
-          url: i.url,
-          image_url: i.imageUrl,
-          price: i.price,
-          currency: i.currency,
-          category: i.category,
-          available: i.available,
-          extra: i.extra,
-          updated_at: i.updatedAt,
-        })),
-      ),
-    ],
+    [ws, JSON.stringify(sorted.map((i) => ({ ...liquidItem(i), updated_at: i.updatedAt })))],
   );
 }
 
