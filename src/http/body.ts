@@ -10,9 +10,12 @@ const inflateAsync = promisify(inflate);
 /** Where a mail report (a bounce or complaint, RFC 3464 / RFC 5965) may be posted as the raw message. */
 export const FEEDBACK_PATH = '/api/v1/email/feedback';
 const RAW_MAIL = /^(message\/rfc822|multipart\/report|text\/plain)\b/i;
+/** Where a product catalogue may be uploaded as CSV (docs/catalog.md). */
+export const CATALOG_CSV_PATH = '/api/v1/catalog/items.csv';
+const CSV = /^text\/csv\b/i;
 
 /**
- * Every request body (but the unsubscribe form's and raw mail reports) is read as JSON, whatever its Content-Type (SDKs and curl disagree on it), and
+ * Every request body (but the unsubscribe form's, raw mail reports and CSV catalogues) is read as JSON, whatever its Content-Type (SDKs and curl disagree on it), and
  * may be gzip- or deflate-encoded. Decompression stops at the batch limit, so a small "zip bomb"
  * costs at most 500 KB of memory and gets the same 400 as any oversize batch.
  */
@@ -25,7 +28,9 @@ export function registerJsonBodies(app: FastifyInstance): void {
       const encoding = String(req.headers['content-encoding'] ?? 'identity').toLowerCase();
       // A bounce carries the returned message, attachments and all: up to the raw body limit.
       const mail = req.url.startsWith(FEEDBACK_PATH) && RAW_MAIL.test(String(req.headers['content-type']));
-      const max = mail ? LIMITS.rawBodyBytes : LIMITS.batchBytes;
+      // A catalogue upload is read whole (up to the raw body limit) and parsed by its route.
+      const csv = req.url.startsWith(CATALOG_CSV_PATH) && CSV.test(String(req.headers['content-type']));
+      const max = mail || csv ? LIMITS.rawBodyBytes : LIMITS.batchBytes;
       let body: Buffer;
       try {
         if (encoding === 'gzip' || encoding === 'x-gzip')
@@ -40,7 +45,7 @@ export function registerJsonBodies(app: FastifyInstance): void {
         throw new ValidationError([{ field: 'body', rule: `is not valid ${encoding} data` }], { cause: err });
       }
       if (body.length > max) throw tooLarge(max);
-      if (mail) return body;
+      if (mail || csv) return body;
       // The one form in Kizuna: mail clients POST `List-Unsubscribe=One-Click` to unsubscribe links
       // (RFC 8058), and the unsubscribe page's button posts an empty form.
       if (req.url.startsWith('/u/')) return Object.fromEntries(new URLSearchParams(body.toString('utf8')));

@@ -13,6 +13,7 @@ import { registerSuppressionRoutes } from '../api/suppression-routes.js';
 import { registerDeviceRoutes } from '../api/device-routes.js';
 import { registerUnsubscribeRoutes } from '../api/unsubscribe-routes.js';
 import { registerTrackingRoutes } from '../api/tracking-routes.js';
+import { registerCatalogRoutes } from '../api/catalog-routes.js';
 import type { LinkSigner } from '../channels/links.js';
 import type { TemplateService } from '../engine/delivery/templates.js';
 import type { ChannelService } from '../engine/delivery/channels.js';
@@ -76,6 +77,7 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
   registerDeviceRoutes(app, { store: deps.store, auth, clock: deps.clock });
   registerUnsubscribeRoutes(app, { store: deps.store, clock: deps.clock, links: deps.links });
   registerTrackingRoutes(app, { store: deps.store, clock: deps.clock, links: deps.links });
+  registerCatalogRoutes(app, { store: deps.store, auth, clock: deps.clock });
   registerChannelRoutes(app, {
     store: deps.store,
     auth,
