@@ -35,18 +35,29 @@ export interface InteractionRowDb {
   profile_id: string;
   name: string;
   timestamp: Num;
-  payload: string | JsonObject;
+  /** the event's `properties` only (extracted by the database: the rest of the payload is not parsed) */
+  properties: string | JsonObject | null;
 }
 
 /** Interactions by profile, in the order the rows came (newest first per profile). */
 export function interactionsByProfile(rows: readonly InteractionRowDb[]): Map<string, Interaction[]> {
   const out = new Map<string, Interaction[]>();
   for (const r of rows) {
-    const p = json<JsonObject>(r.payload)['properties'];
+    const p = parsed(r.properties);
     const properties = typeof p === 'object' && p !== null && !Array.isArray(p) ? (p as JsonObject) : {};
     let list = out.get(r.profile_id);
     if (!list) out.set(r.profile_id, (list = []));
     list.push({ name: r.name, timestamp: num(r.timestamp), properties });
   }
   return out;
+}
+
+/** `properties` as the database gave it: parsed JSON, JSON text, or null (ingestion keeps it an object). */
+function parsed(v: string | JsonObject | null): unknown {
+  if (typeof v !== 'string') return v;
+  try {
+    return JSON.parse(v) as unknown;
+  } catch {
+    return null;
+  }
 }

@@ -124,7 +124,8 @@ export async function interactionsOf(
 ): Promise<Map<string, Interaction[]>> {
   if (profileIds.length === 0 || q.names.length === 0) return new Map();
   const rows = await sql.query<InteractionRowDb>(
-    `SELECT p.profile_id, e.name, e.timestamp, e.payload FROM unnest($2::text[]) AS p (profile_id)
+    `SELECT p.profile_id, e.name, e.timestamp, e.payload->'properties' AS properties
+     FROM unnest($2::text[]) AS p (profile_id)
      CROSS JOIN LATERAL (SELECT name, timestamp, payload, id FROM events
        WHERE workspace_id = $1 AND profile_id = p.profile_id AND type = 'track' AND name = ANY($3::text[])
        ORDER BY timestamp DESC, id DESC LIMIT $4) e

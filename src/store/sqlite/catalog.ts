@@ -112,7 +112,8 @@ export function interactionsOf(
 ): Map<string, Interaction[]> {
   if (q.names.length === 0) return new Map();
   const stmt = r(
-    `SELECT profile_id, name, timestamp, payload FROM events INDEXED BY events_timeline
+    `SELECT profile_id, name, timestamp, json_extract(payload, '$.properties') AS properties
+     FROM events INDEXED BY events_timeline
      WHERE workspace_id = ? AND profile_id = ? AND type = 'track' AND name IN (${q.names.map(() => '?').join(', ')})
      ORDER BY timestamp DESC, id DESC LIMIT ?`,
   );
