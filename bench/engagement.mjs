@@ -16,7 +16,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setInterval, clearInterval, setTimeout } from 'node:timers';
 import { Pool } from 'undici';
-import { CLI, ROOT, batchBody, drive, fmt, peakRssMb, percentile, startServer, stopServer } from './lib.mjs';
+import {
+  CLI,
+  ROOT,
+  batchBody,
+  drive,
+  fillDemo,
+  fmt,
+  peakRssMb,
+  percentile,
+  startServer,
+  stopServer,
+} from './lib.mjs';
 
 const CUSTOMERS = Number(process.env.BENCH_CUSTOMERS ?? 100_000);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
@@ -31,20 +42,10 @@ function fill() {
   const keysFile = join(DATA, 'keys.json');
   if (existsSync(keysFile)) return JSON.parse(readFileSync(keysFile, 'utf8'));
   line(`filling ${fmt(CUSTOMERS)} demo customers into ${DATA} (once; kept for later runs)`);
-  const r = spawnSync(
-    process.execPath,
-    [CLI, 'demo', '--customers', String(CUSTOMERS), '--workspace', 'bench'],
-    {
-      env: { ...process.env, KIZUNA_DATA_DIR: DATA, DATABASE_URL: '' },
-      stdio: ['ignore', 'inherit', 'pipe'],
-      encoding: 'utf8',
-      maxBuffer: 1 << 28,
-    },
-  );
-  if (r.status !== 0) throw new Error(`demo failed: ${r.stderr.slice(-2000)}`);
+  const stderr = fillDemo(DATA, CUSTOMERS);
   const keys = {
-    writeKey: /write key: (\S+)/.exec(r.stderr)?.[1],
-    adminKey: /admin key: (\S+)/.exec(r.stderr)?.[1],
+    writeKey: /write key: (\S+)/.exec(stderr)?.[1],
+    adminKey: /admin key: (\S+)/.exec(stderr)?.[1],
   };
   writeFileSync(keysFile, JSON.stringify(keys));
   return keys;

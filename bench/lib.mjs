@@ -18,6 +18,22 @@ export function createWorkspace(env, name) {
   return JSON.parse(r.stdout);
 }
 
+/** Streams `customers` demo customers into workspace `bench` of the SQLite store in `dir`; returns the demo's stderr. */
+export function fillDemo(dir, customers) {
+  const r = spawnSync(
+    process.execPath,
+    [CLI, 'demo', '--customers', String(customers), '--workspace', 'bench'],
+    {
+      env: { ...process.env, KIZUNA_DATA_DIR: dir, DATABASE_URL: '' },
+      stdio: ['ignore', 'inherit', 'pipe'],
+      encoding: 'utf8',
+      maxBuffer: 1 << 28,
+    },
+  );
+  if (r.status !== 0) throw new Error(`demo failed: ${r.stderr.slice(-2000)}`);
+  return r.stderr;
+}
+
 /** Starts `kizuna start` on a free port; resolves once it logs that it listens. */
 export function startServer(env, nodeArgs = []) {
   const child = spawn(process.execPath, [...nodeArgs, CLI, 'start', '--port', '0', '--host', '127.0.0.1'], {

@@ -5,6 +5,7 @@
 import { engagementPaths, engagementSchemas } from './openapi-engagement.js';
 import { journeyPaths, journeySchemas } from './openapi-journeys.js';
 import { channelPaths, channelSchemas } from './openapi-channels.js';
+import { catalogPaths, catalogSchemas } from './openapi-catalog.js';
 import { auth, error, idParam, ok } from './openapi-parts.js';
 
 export const openApiDocument = {
@@ -101,6 +102,7 @@ export const openApiDocument = {
     ...engagementPaths,
     ...journeyPaths,
     ...channelPaths,
+    ...catalogPaths,
   },
   components: {
     securitySchemes: { adminKey: { type: 'http', scheme: 'bearer' } },
@@ -118,6 +120,7 @@ export const openApiDocument = {
       ...engagementSchemas,
       ...journeySchemas,
       ...channelSchemas,
+      ...catalogSchemas,
       Error: {
         type: 'object',
         required: ['error'],

@@ -1,4 +1,5 @@
 import type { Writable } from 'node:stream';
+import { PRODUCTS, SHOP_URL } from '../demo/catalog.js';
 import { generateShop } from '../demo/shop.js';
 import type { NormalizedEvent } from '../domain/event.js';
 import { ValidationError } from '../errors.js';
@@ -38,6 +39,22 @@ export async function runDemo(
     );
   }
   const now = opts.now ?? Date.now();
+  // The shop's products, so its views and orders can be turned into recommendations (docs/catalog.md).
+  await store.putItems(
+    workspaceId,
+    PRODUCTS.map((p) => ({
+      id: p.product_id,
+      name: p.name,
+      url: `${SHOP_URL}/products/${p.slug}`,
+      imageUrl: null,
+      price: p.priceJpy,
+      currency: 'JPY',
+      category: p.category,
+      available: true,
+      extra: { sku: p.sku },
+      updatedAt: now,
+    })),
+  );
   const progress = createProgress({ total: opts.customers, label: 'customers', stream: opts.out });
   let pending: NormalizedEvent[] = [];
   let events = 0;

@@ -10,6 +10,7 @@ import { reevaluateAll } from '../engine/reevaluation.js';
 import { createProgress } from './progress.js';
 import { createWorkspace } from '../workspace.js';
 import { runDemo } from './demo.js';
+import { RecommendationService } from '../engine/recommendations.js';
 
 /**
  * `kizuna`: start the server, create workspaces, fill a demo shop, re-evaluate engagement. Every command reads the same
@@ -148,6 +149,38 @@ program
       }
     },
   );
+
+program
+  .command('recommendations')
+  .description('product recommendations (docs/catalog.md)')
+  .command('rebuild')
+  .description("recompute every item's similar items from customers' recent views and purchases")
+  .option('-w, --workspace <name>', 'workspace', 'demo')
+  .option('-d, --data <dir>', 'SQLite data directory (env KIZUNA_DATA_DIR)')
+  .action(async (flags: { workspace: string; data?: string }) => {
+    const store = openStore(loadConfig(process.env, { data: flags.data }));
+    try {
+      await store.migrate();
+      const ws = await store.findWorkspaceByName(flags.workspace);
+      if (!ws) throw new NotFoundError(`no workspace named "${flags.workspace}"`);
+      const progress = createProgress({
+        total: await store.countProfiles(ws.id),
+        label: 'reading customers',
+        unit: 'customers',
+      });
+      let shown = 0;
+      const r = await new RecommendationService(store, systemClock).rebuild(ws.id, (p) => {
+        progress.tick(p.done - shown);
+        shown = p.done;
+      });
+      progress.done();
+      process.stdout.write(
+        `${r.customers} customers read (${r.customersWithItems} with catalogue items), ${r.itemsWithSimilar} of ${r.catalogItems} available items have similar items (${r.pairs} pairs), in ${(r.durationMs / 1000).toFixed(1)} s\n`,
+      );
+    } finally {
+      await store.close();
+    }
+  });
 
 program
   .command('reevaluate')

@@ -10,13 +10,18 @@ const inflateAsync = promisify(inflate);
 /** Where a mail report (a bounce or complaint, RFC 3464 / RFC 5965) may be posted as the raw message. */
 export const FEEDBACK_PATH = '/api/v1/email/feedback';
 
+/** Where a product catalogue may be uploaded as CSV (docs/catalog.md). */
+export const CATALOG_CSV_PATH = '/api/v1/catalog/items.csv';
+
 /**
  * Bodies handed to their route as raw bytes, up to the raw body limit: mail reports (a bounce carries
- * the returned message, attachments and all) and uploaded code lists (one coupon code per line).
+ * the returned message, attachments and all), uploaded code lists (one coupon code per line) and CSV
+ * catalogues.
  */
 const RAW: readonly { path: RegExp; type: RegExp }[] = [
   { path: /^\/api\/v1\/email\/feedback(\?|$)/, type: /^(message\/rfc822|multipart\/report|text\/plain)\b/i },
   { path: /^\/api\/v1\/coupon-pools\/[^/?]+\/codes(\?|$)/, type: /^text\/(csv|plain)\b/i },
+  { path: /^\/api\/v1\/catalog\/items\.csv(\?|$)/, type: /^text\/csv\b/i },
 ];
 
 /** Whether a request's body goes to its route as raw bytes (the route checks `Buffer.isBuffer`). */

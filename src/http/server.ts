@@ -17,6 +17,7 @@ import { registerPreferencePages } from '../api/preference-pages.js';
 import { registerPreferenceRoutes } from '../api/preference-routes.js';
 import { DoubleOptIn } from '../engine/delivery/double-opt-in.js';
 import { registerTrackingRoutes } from '../api/tracking-routes.js';
+import { registerCatalogRoutes } from '../api/catalog-routes.js';
 import type { LinkSigner } from '../channels/links.js';
 import type { TemplateService } from '../engine/delivery/templates.js';
 import type { ChannelService } from '../engine/delivery/channels.js';
@@ -88,6 +89,7 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
     clock: deps.clock,
     doubleOptIn: new DoubleOptIn({ ...deps }),
   });
+  registerCatalogRoutes(app, { store: deps.store, auth, clock: deps.clock });
   registerChannelRoutes(app, {
     store: deps.store,
     auth,

@@ -9,6 +9,7 @@ import type { DeliveryStore } from './delivery-store.js';
 import type { ContactStore } from './contact-store.js';
 import type { CouponStore } from './coupon-store.js';
 import type { PreferenceStore } from './preference-store.js';
+import type { CatalogStore } from './catalog-store.js';
 
 /**
  * The store port. It speaks the domain; each adapter (sqlite/, postgres/) owns its connections,
@@ -150,7 +151,8 @@ export interface StageTransition {
   readonly reason: string;
 }
 
-export interface Store extends JourneyStore, DeliveryStore, ContactStore, CouponStore, PreferenceStore {
+export interface Store
+  extends JourneyStore, DeliveryStore, ContactStore, CouponStore, PreferenceStore, CatalogStore {
   /**
    * Applies pending migrations, each in its own transaction, recording them in a ledger. Safe to run
    * concurrently from several processes and to run again (returns the names it applied; none the

@@ -87,5 +87,16 @@ describe('kizuna command line', () => {
     expect(second.stderr).toContain(
       `Stored 0 events for 60 customers in workspace "demo" (${stored.toLocaleString('en-US')} were already there)`,
     );
+    // The demo shop's catalogue came with it: its views and orders rebuild into recommendations.
+    const rebuilt = await kizuna(['recommendations', 'rebuild', '--workspace', 'demo'], env);
+    expect(rebuilt.code, rebuilt.stderr).toBe(0);
+    const counts =
+      /^(\d+) customers read \((\d+) with catalogue items\), (\d+) of (\d+) available items/.exec(
+        rebuilt.stdout,
+      );
+    expect(counts?.slice(1).map(Number)).toEqual([60, expect.any(Number), expect.any(Number), 32]);
+    expect(Number(counts?.[2])).toBeGreaterThan(10);
+    expect(Number(counts?.[3])).toBeGreaterThan(10);
+    expect(rebuilt.stderr).toContain('reading customers');
   });
 });

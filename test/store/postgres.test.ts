@@ -13,6 +13,7 @@ import { deliveryContract } from './delivery-contract.js';
 import { contactContract } from './contact-contract.js';
 import { couponContract } from './coupon-contract.js';
 import { preferenceContract } from './preference-contract.js';
+import { catalogContract } from './catalog-contract.js';
 
 /**
  * The store contract on a real PostgreSQL server: one fresh database per run of this file, dropped at
@@ -51,6 +52,10 @@ describe.skipIf(unreachable !== null)('postgres', () => {
     reset: resetSchema,
   }));
   preferenceContract('postgres', () => ({
+    open: (clock) => Promise.resolve(PostgresStore.open({ url: databaseUrl, clock })),
+    reset: resetSchema,
+  }));
+  catalogContract('postgres', () => ({
     open: (clock) => Promise.resolve(PostgresStore.open({ url: databaseUrl, clock })),
     reset: resetSchema,
   }));

@@ -9,6 +9,7 @@ import { deliveryContract } from './delivery-contract.js';
 import { contactContract } from './contact-contract.js';
 import { couponContract } from './coupon-contract.js';
 import { preferenceContract } from './preference-contract.js';
+import { catalogContract } from './catalog-contract.js';
 
 const root = mkdtempSync(join(tmpdir(), 'kizuna-sqlite-'));
 let n = 0;
@@ -53,6 +54,13 @@ couponContract('sqlite', () => {
   };
 });
 preferenceContract('sqlite', () => {
+  const path = join(root, `t${++n}.db`);
+  return {
+    open: (clock) => Promise.resolve(SqliteStore.open({ path, clock })),
+    reset: () => Promise.resolve(),
+  };
+});
+catalogContract('sqlite', () => {
   const path = join(root, `t${++n}.db`);
   return {
     open: (clock) => Promise.resolve(SqliteStore.open({ path, clock })),

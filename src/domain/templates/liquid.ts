@@ -85,7 +85,41 @@ function register(engine: Liquid): Liquid {
       }
     },
   );
+  /** `{% assign fresh = list | not_bought %}`: drops the items (or ids) the customer bought. */
+  engine.registerFilter(
+    NOT_BOUGHT,
+    function (this: { context: Parameters<typeof localeOf>[0] }, value: unknown) {
+      if (!Array.isArray(value)) return value;
+      const bought = new Set(boughtOf(this.context));
+      return (value as unknown[]).filter((v) => !bought.has(itemId(v) ?? ''));
+    },
+  );
   return engine;
+}
+
+export const NOT_BOUGHT = 'not_bought';
+
+function boughtOf(ctx: { getSync(paths: PropertyKey[]): unknown }): string[] {
+  try {
+    const b = ctx.getSync(['bought']);
+    return Array.isArray(b) ? b.map(String) : [];
+  } catch {
+    return [];
+  }
+}
+
+/** An item's id: the value itself, or its `id` or `product_id`. */
+function itemId(v: unknown): string | null {
+  if (typeof v === 'string' || typeof v === 'number') return String(v);
+  if (typeof v !== 'object' || v === null) return null;
+  const o = v as Record<string, unknown>;
+  const id = Object.hasOwn(o, 'id') ? o['id'] : Object.hasOwn(o, 'product_id') ? o['product_id'] : null;
+  return typeof id === 'string' || typeof id === 'number' ? String(id) : null;
+}
+
+/** Whether Liquid `source` applies the filter `name` in an output or a tag (`{{ x | name }}`). */
+export function usesFilter(source: string, name: string): boolean {
+  return new RegExp(`\\{[{%][^}]*\\|\\s*${name}\\b`).test(source);
 }
 
 /** For HTML fields: every output is HTML-escaped unless the template says `| raw`. */

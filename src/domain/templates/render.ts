@@ -5,9 +5,10 @@
  * render that ran out of time or memory). Never a half-filled message.
  */
 import { Drop, type Template } from 'liquidjs';
-import { htmlEngine, liquidMessage, LOCALE_KEY, textEngine } from './liquid.js';
+import { htmlEngine, liquidMessage, LOCALE_KEY, NOT_BOUGHT, textEngine, usesFilter } from './liquid.js';
 import { TEMPLATE_CHANNELS, type TemplateDefinition } from './template.js';
 import { poolsUsed } from '../coupons.js';
+import { liquidItem, type RecommendedItem } from '../recommendations.js';
 
 /** the largest rendered field */
 export const MAX_FIELD_OUTPUT = 256 * 1024;
@@ -21,6 +22,8 @@ export interface CompiledTemplate {
   readonly pools: readonly string[];
   /** whether it reads the triggering event (`event.name`, `event.properties`) */
   readonly usesEvent: boolean;
+  /** what of the catalogue a render needs (docs/catalog.md): a send loads nothing else */
+  readonly catalog: { readonly recommendations: boolean; readonly bought: boolean };
 }
 
 export function compileTemplate(definition: TemplateDefinition, version: number): CompiledTemplate {
@@ -36,7 +39,44 @@ export function compileTemplate(definition: TemplateDefinition, version: number)
   const sources = Object.values(definition.variants).flatMap((fields) => Object.values(fields));
   const pools = poolsUsed(sources);
   const usesEvent = sources.some((s) => /\bevent\b/.test(s));
-  return { definition, version, variants, pools, usesEvent };
+  return {
+    definition,
+    version,
+    variants,
+    pools,
+    usesEvent,
+    catalog: catalogNeeds(definition, variants),
+  };
+}
+
+/**
+ * Whether any field reads `recommendations`, or `bought` (directly or through the `not_bought`
+ * filter), found by liquidjs's static analysis of the parsed fields.
+ */
+function catalogNeeds(
+  definition: TemplateDefinition,
+  variants: ReadonlyMap<string, ReadonlyMap<string, Template[]>>,
+): {
+  recommendations: boolean;
+  bought: boolean;
+} {
+  const needs = { recommendations: false, bought: false };
+  for (const fields of variants.values()) {
+    for (const parsed of fields.values()) {
+      // Partials are never loaded (the sandbox has none); an analysis that fails loads both, to be safe.
+      let globals: string[];
+      try {
+        globals = textEngine.globalVariablesSync(parsed, { partials: false });
+      } catch {
+        globals = ['recommendations', 'bought'];
+      }
+      if (globals.includes('recommendations')) needs.recommendations = true;
+      if (globals.includes('bought')) needs.bought = true;
+    }
+  }
+  for (const fields of Object.values(definition.variants))
+    for (const source of Object.values(fields)) if (usesFilter(source, NOT_BOUGHT)) needs.bought = true;
+  return needs;
 }
 
 /** What a template sees of the customer and the moment (docs/templates.md). */
@@ -64,6 +104,10 @@ export interface RenderInput {
    * double opt-in confirmation's `confirm_url` and `topic`; the built-in variables win over these
    */
   readonly vars?: Readonly<Record<string, unknown>>;
+  /** the customer's recommended items, best first (loaded only when the template reads them) */
+  readonly recommendations?: readonly RecommendedItem[];
+  /** ids of the items the customer bought (loaded only when the template reads them) */
+  readonly bought?: readonly string[];
 }
 
 export type Rendered =
@@ -123,6 +167,8 @@ export function renderTemplate(t: CompiledTemplate, input: RenderInput): Rendere
     coupon: input.coupons ?? {},
     event: input.event && { name: input.event.name, properties: input.event.properties },
     now: new Date(input.now).toISOString(),
+    recommendations: (input.recommendations ?? []).map(liquidItem),
+    bought: input.bought ?? [],
     [LOCALE_KEY]: {
       locale,
       timezone: text(traits['timezone']),

@@ -186,3 +186,35 @@ describe('templates: rendering for a customer', () => {
     });
   });
 });
+
+describe('templates: what of the catalogue a template reads', () => {
+  const needs = (body: string) => {
+    const p = parseTemplate({ name: 't', channel: 'sms', variants: { en: { body } } });
+    if (!p.ok) throw new Error(JSON.stringify(p.issues));
+    return compileTemplate(p.template, 1).catalog;
+  };
+
+  it('finds recommendations and bought by static analysis, and nothing in a template without them', () => {
+    expect(needs('Hi {{ profile.first_name }}, {{ "recommendations" }}')).toEqual({
+      recommendations: false,
+      bought: false,
+    });
+    expect(needs('{% for p in recommendations limit: 3 %}{{ p.name }}{% endfor %}')).toEqual({
+      recommendations: true,
+      bought: false,
+    });
+    expect(needs('{% unless bought contains "a" %}a{% endunless %}')).toEqual({
+      recommendations: false,
+      bought: true,
+    });
+    expect(needs('{% assign x = "a,b" | split: "," | not_bought %}{{ x | join: "," }}')).toEqual({
+      recommendations: false,
+      bought: true,
+    });
+    // A loop variable named like them is not theirs.
+    expect(needs('{% for bought in profile.tags %}{{ bought }}{% endfor %}')).toEqual({
+      recommendations: false,
+      bought: false,
+    });
+  });
+});

@@ -26,6 +26,8 @@ import type { OutboxMessage } from '../../store/delivery-store.js';
 import type { TriggerEvent } from '../../store/journey-store.js';
 import type { Store } from '../../store/store.js';
 import type { TemplateService } from './templates.js';
+import { catalogInputs } from './catalog-inputs.js';
+import type { CatalogInput } from '../recommendations.js';
 
 /** A message that draws coupon codes, waiting for them to render for good. */
 interface CouponSend {
@@ -139,12 +141,14 @@ export class Composer {
       }
     }
     const triggers = await this.triggersOf(sends.map((i) => pending[i]!));
+    // Recommendations and bought items for the templates that read them, for the batch at once.
+    const catalog = await catalogInputs(this.store, this.clock, this.templates, pending);
     const coupons: CouponSend[] = [];
     for (const i of sends) {
       const p = pending[i]!;
       const event =
         p.triggerMessageId === null ? null : (triggers.get(`${p.workspaceId}/${p.triggerMessageId}`) ?? null);
-      out[i] = await this.send(p, settings.get(p.workspaceId)!, recent, now, event, (c) =>
+      out[i] = await this.send(p, settings.get(p.workspaceId)!, recent, now, event, catalog(p), (c) =>
         coupons.push({ ...c, index: i, ws: p.workspaceId }),
       );
     }
@@ -223,6 +227,7 @@ export class Composer {
     recent: Map<string, Map<string, RecentMessage[]>>,
     now: number,
     trigger: TriggerEvent | null,
+    catalog: CatalogInput | undefined,
     needsCoupons: (c: Omit<CouponSend, 'index' | 'ws'>) => void,
   ): Promise<OutboxMessage> {
     const a = p.action;
@@ -255,6 +260,7 @@ export class Composer {
       event: trigger && { name: trigger.name ?? '', properties: trigger.properties },
       now,
       vars: this.templates.linksFor(p.workspaceId, a.channel, typeof to === 'string' ? to : '', topic),
+      ...catalog,
     };
     // Rendered first with stand-in codes: a template that cannot render takes no code.
     const r = renderTemplate(

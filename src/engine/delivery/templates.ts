@@ -16,6 +16,7 @@ import { TRANSACTIONAL } from '../../domain/subscriptions.js';
 import { recipient } from './composer.js';
 import type { TemplateRecord } from '../../store/delivery-store.js';
 import type { Store } from '../../store/store.js';
+import { RecommendationService } from '../recommendations.js';
 
 /**
  * Message templates (docs/templates.md): validated (Liquid syntax included) before anything is
@@ -167,6 +168,11 @@ export class TemplateService {
     const computed = computedTraitsOf(profile, compileDefinitions(await this.store.getDefinitions(ws)), now);
     const { channel, topic } = compiled.definition;
     const to = recipient(channel, profile);
+    const catalog = await new RecommendationService(this.store, this.clock).forProfiles(
+      ws,
+      [profile.id],
+      compiled.catalog,
+    );
     const r = renderTemplate(compiled, {
       profile: { id: profile.id, userId: profile.userId, traits: profile.traits },
       computed: (name) => computed.get(name),
@@ -180,6 +186,7 @@ export class TemplateService {
       coupons: standInCodes(compiled.pools),
       vars: this.linksFor(ws, channel, typeof to === 'string' ? to : '', topic),
       ...(q.locale !== undefined && { locale: q.locale }),
+      ...catalog.get(profile.id),
     });
     return {
       template: compiled.definition.name,

@@ -7,6 +7,8 @@ import type { TriggerEvent } from '../journey-store.js';
 import type { CouponCode, CouponPool, CouponRequest } from '../coupon-store.js';
 import * as documents from './documents.js';
 import type { AfterSendState, Device, Suppression } from '../contact-store.js';
+import * as catalog from './catalog.js';
+import type { CatalogItem, Interaction, SimilarItem } from '../catalog-store.js';
 import type {
   ChannelRecord,
   ClaimedMessage,
@@ -721,6 +723,51 @@ export class PostgresStore implements Store {
 
   putSubscriptionTopics(ws: string, topics: unknown, now: number): Promise<void> {
     return guarded(() => documents.putDocument(this.sql, documents.TOPICS, ws, topics, now));
+  }
+
+  putItems(ws: string, items: readonly CatalogItem[]): Promise<void> {
+    return guarded(() => catalog.putItems(this.sql, ws, items));
+  }
+
+  getItems(ws: string, ids: readonly string[]): Promise<Map<string, CatalogItem>> {
+    return guarded(() => catalog.getItems(this.sql, ws, ids));
+  }
+
+  listItems(ws: string, page: { after: string | null; limit: number }): Promise<CatalogItem[]> {
+    return guarded(() => catalog.listItems(this.sql, ws, page));
+  }
+
+  deleteItem(ws: string, id: string): Promise<boolean> {
+    return guarded(() => transaction(this.pool, (sql) => catalog.deleteItem(sql, ws, id), WRITE_RETRY));
+  }
+
+  countItems(ws: string): Promise<number> {
+    return guarded(() => catalog.countItems(this.sql, ws));
+  }
+
+  replaceSimilar(ws: string, similar: ReadonlyMap<string, readonly SimilarItem[]>): Promise<void> {
+    return guarded(() =>
+      transaction(this.pool, (sql) => catalog.replaceSimilar(sql, ws, similar), WRITE_RETRY),
+    );
+  }
+
+  similarTo(ws: string, items: readonly string[], limit: number): Promise<Map<string, SimilarItem[]>> {
+    return guarded(() => catalog.similarTo(this.sql, ws, items, limit));
+  }
+
+  interactionsOf(
+    ws: string,
+    profileIds: readonly string[],
+    q: { names: readonly string[]; perProfile: number },
+  ): Promise<Map<string, Interaction[]>> {
+    return guarded(() => catalog.interactionsOf(this.sql, ws, profileIds, q));
+  }
+
+  scanInteractions(
+    ws: string,
+    q: { after: string | null; limit: number; names: readonly string[]; perProfile: number },
+  ): Promise<{ interactions: Map<string, Interaction[]>; profiles: number; next: string | null }> {
+    return guarded(() => catalog.scanInteractions(this.sql, ws, q));
   }
 
   /** The name is checked before writing; two writers racing for it meet at the unique constraint. */

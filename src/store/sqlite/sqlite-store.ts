@@ -7,6 +7,8 @@ import type { TriggerEvent } from '../journey-store.js';
 import type { CouponCode, CouponPool, CouponRequest } from '../coupon-store.js';
 import * as documents from './documents.js';
 import type { AfterSendState, Device, Suppression } from '../contact-store.js';
+import * as catalog from './catalog.js';
+import type { CatalogItem, Interaction, SimilarItem } from '../catalog-store.js';
 import type {
   ChannelRecord,
   ClaimedMessage,
@@ -659,6 +661,49 @@ export class SqliteStore implements Store {
 
   putSubscriptionTopics(ws: string, topics: unknown, now: number): Promise<void> {
     return this.writes.putSubscriptionTopics(ws, topics, now);
+  }
+
+  putItems(ws: string, items: readonly CatalogItem[]): Promise<void> {
+    return items.length === 0 ? Promise.resolve() : this.writes.putItems(ws, items);
+  }
+
+  async getItems(ws: string, ids: readonly string[]): Promise<Map<string, CatalogItem>> {
+    return Promise.resolve(catalog.getItems(this.r, ws, ids));
+  }
+
+  async listItems(ws: string, page: { after: string | null; limit: number }): Promise<CatalogItem[]> {
+    return Promise.resolve(catalog.listItems(this.r, ws, page));
+  }
+
+  deleteItem(ws: string, id: string): Promise<boolean> {
+    return this.writes.deleteItem(ws, id);
+  }
+
+  async countItems(ws: string): Promise<number> {
+    return Promise.resolve(catalog.countItems(this.r, ws));
+  }
+
+  replaceSimilar(ws: string, similar: ReadonlyMap<string, readonly SimilarItem[]>): Promise<void> {
+    return this.writes.replaceSimilar(ws, similar);
+  }
+
+  async similarTo(ws: string, items: readonly string[], limit: number): Promise<Map<string, SimilarItem[]>> {
+    return Promise.resolve(catalog.similarTo(this.r, ws, items, limit));
+  }
+
+  async interactionsOf(
+    ws: string,
+    profileIds: readonly string[],
+    q: { names: readonly string[]; perProfile: number },
+  ): Promise<Map<string, Interaction[]>> {
+    return Promise.resolve(catalog.interactionsOf(this.r, ws, profileIds, q));
+  }
+
+  async scanInteractions(
+    ws: string,
+    q: { after: string | null; limit: number; names: readonly string[]; perProfile: number },
+  ): Promise<{ interactions: Map<string, Interaction[]>; profiles: number; next: string | null }> {
+    return Promise.resolve(catalog.scanInteractions(this.r, ws, q));
   }
 
   async close(): Promise<void> {

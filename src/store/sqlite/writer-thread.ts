@@ -8,6 +8,7 @@ import type {
 } from '../delivery-store.js';
 import type { AfterSendState, Device, Suppression } from '../contact-store.js';
 import type { CouponRequest } from '../coupon-store.js';
+import type { CatalogItem, SimilarItem } from '../catalog-store.js';
 import { Worker } from 'node:worker_threads';
 import type { NormalizedEvent } from '../../domain/event.js';
 import { ConflictError, NotFoundError, StoreUnavailableError } from '../../errors.js';
@@ -276,6 +277,18 @@ export class ThreadWriter implements SqliteWrites {
 
   putSubscriptionTopics(ws: string, topics: unknown, now: number): Promise<void> {
     return this.invoke('putSubscriptionTopics', ws, topics, now);
+  }
+
+  putItems(ws: string, items: readonly CatalogItem[]): Promise<void> {
+    return this.invoke('putItems', ws, items);
+  }
+
+  deleteItem(ws: string, id: string): Promise<boolean> {
+    return this.invoke('deleteItem', ws, id);
+  }
+
+  replaceSimilar(ws: string, similar: ReadonlyMap<string, readonly SimilarItem[]>): Promise<void> {
+    return this.invoke('replaceSimilar', ws, similar);
   }
 
   /** Commits what is pending, closes the connection, then stops the thread. */

@@ -28,6 +28,8 @@ import * as coupons from './coupons.js';
 import type { CouponRequest } from '../coupon-store.js';
 import * as documents from './documents.js';
 import type { AfterSendState, Device, Suppression } from '../contact-store.js';
+import * as catalog from './catalog.js';
+import type { CatalogItem, SimilarItem } from '../catalog-store.js';
 import type {
   ChannelRecord,
   ClaimedMessage,
@@ -121,6 +123,9 @@ export interface SqliteWrites {
     now: number,
   ): Promise<Map<string, string | null>>;
   putSubscriptionTopics(ws: string, topics: unknown, now: number): Promise<void>;
+  putItems(ws: string, items: readonly CatalogItem[]): Promise<void>;
+  deleteItem(ws: string, id: string): Promise<boolean>;
+  replaceSimilar(ws: string, similar: ReadonlyMap<string, readonly SimilarItem[]>): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -425,6 +430,18 @@ export class SqliteWriter implements SqliteWrites {
 
   putSubscriptionTopics(ws: string, topics: unknown, now: number): Promise<void> {
     return this.exclusive(() => documents.putDocument(this.w, documents.TOPICS, ws, topics, now));
+  }
+
+  putItems(ws: string, items: readonly CatalogItem[]): Promise<void> {
+    return this.exclusive(() => catalog.putItems(this.w, ws, items));
+  }
+
+  deleteItem(ws: string, id: string): Promise<boolean> {
+    return this.exclusive(() => catalog.deleteItem(this.w, ws, id));
+  }
+
+  replaceSimilar(ws: string, similar: ReadonlyMap<string, readonly SimilarItem[]>): Promise<void> {
+    return this.exclusive(() => catalog.replaceSimilar(this.w, ws, similar));
   }
 
   ingest(workspaceId: string, events: readonly NormalizedEvent[], now: number): Promise<IngestResult> {
