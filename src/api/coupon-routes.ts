@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { Clock } from '../domain/clock.js';
 import { POOL_NAME } from '../domain/coupons.js';
+import { parseCsv } from '../domain/csv.js';
 import { ConflictError, NotFoundError, ValidationError } from '../errors.js';
 import type { KeyAuth } from '../http/auth.js';
 import type { CouponCode, CouponPool } from '../store/coupon-store.js';
@@ -54,19 +55,14 @@ function poolName(name: string): string {
  * a header line `code` is skipped). Every bad code is named, and then nothing is stored.
  */
 function codesOf(body: unknown): string[] {
-  const raw = Buffer.isBuffer(body)
-    ? body
-        .toString('utf8')
-        .replace(/^\uFEFF/, '')
-        .split(/\r?\n/)
-        .map((line) =>
-          line
-            .split(',')[0]!
-            .trim()
-            .replace(/^"(.*)"$/, '$1'),
-        )
-        .filter((c, i) => c !== '' && !(i === 0 && c.toLowerCase() === 'code'))
-    : parse(codesBody, body).codes;
+  let raw: string[];
+  if (Buffer.isBuffer(body)) {
+    const csv = parseCsv(body.toString('utf8'));
+    if (!csv.ok) throw new ValidationError([{ field: `line ${csv.line}`, rule: csv.reason }]);
+    raw = csv.records
+      .map((r) => (r.fields[0] ?? '').trim())
+      .filter((c, i) => c !== '' && !(i === 0 && c.toLowerCase() === 'code'));
+  } else raw = parse(codesBody, body).codes;
   if (raw.length === 0) throw new ValidationError([{ field: 'codes', rule: 'must hold at least one code' }]);
   if (raw.length > MAX_CODES)
     throw new ValidationError([

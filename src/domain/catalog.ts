@@ -5,6 +5,7 @@
  * `MAX_ISSUES`.
  */
 import type { FieldIssue } from '../errors.js';
+import { checkJsonText } from '../ingest/limits.js';
 import type { JsonObject } from './event.js';
 import type { CatalogItem } from '../store/catalog-store.js';
 import { parseCsv } from './csv.js';
@@ -88,6 +89,8 @@ export function parseItem(
   }
   const r = raw as Raw;
   const before = out.length;
+  // Text no store can hold (NUL, a lone surrogate) is named here rather than failing in PostgreSQL.
+  checkJsonText(r, at, out);
   const issue = (field: string) => (rule: string) => out.push({ field: `${at}.${field}`, rule });
   for (const k of Object.keys(r)) if (!FIELDS.has(k)) issue(k)(`is not a field (${[...FIELDS].join(', ')})`);
   const rawId = typeof r['id'] === 'number' && Number.isInteger(r['id']) ? String(r['id']) : r['id'];

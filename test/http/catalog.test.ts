@@ -46,6 +46,14 @@ describe('the catalogue over the admin API', () => {
       `items[3].id: repeats items[0]'s id "tea"`,
     ]);
     expect((await api('/catalog/items')).body).toEqual({ items: [], next: null });
+    // Text PostgreSQL cannot hold is named too, on every store alike.
+    const nul = await admin('PUT', '/catalog/items', {
+      items: [{ id: 'tea', name: 'Green\u0000tea', extra: { note: 'x\ud800' } }],
+    });
+    expect(issuesOf(nul.body)).toEqual([
+      'items[0].name: must not contain a NUL character (\\u0000)',
+      'items[0].extra.note: must be valid Unicode (it contains a lone surrogate)',
+    ]);
   });
 
   it('refuses a CSV upload with any bad row, naming every line, and stores nothing', async () => {

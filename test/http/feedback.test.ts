@@ -284,6 +284,20 @@ describe('bounces, complaints and the suppression list', () => {
   it('manages suppressions by hand: validated per channel, paged in order', async () => {
     const bad = await admin('PUT', '/suppressions', { channel: 'sms', address: '090-1234', reason: 'spam' });
     expect(issuesOf(bad.body)).toEqual(['reason: must be manual, hard_bounce or complaint']);
+    // Text no store can hold is named, not left to fail in the database.
+    const nul = await admin('PUT', '/suppressions', {
+      channel: 'email',
+      address: 'n@example.com',
+      detail: 'a\u0000b',
+    });
+    expect(issuesOf(nul.body)).toEqual(['detail: must not contain a NUL character (\\u0000)']);
+    const lone = await admin('PUT', '/suppressions', {
+      channel: 'email',
+      address: 'n@example.com',
+      detail: 'x\ud800',
+    });
+    expect(issuesOf(lone.body)).toEqual(['detail: must be valid Unicode (it contains a lone surrogate)']);
+    expect(await suppressionsOf('n@example.com')).toEqual([]);
     const badPhone = await admin('PUT', '/suppressions', { channel: 'sms', address: '090-1234' });
     expect(issuesOf(badPhone.body)).toEqual([
       'address: must be a phone number in E.164 (+819012345678) for the sms channel',

@@ -22,6 +22,8 @@ export interface CompiledTemplate {
   readonly pools: readonly string[];
   /** whether it reads the triggering event (`event.name`, `event.properties`) */
   readonly usesEvent: boolean;
+  /** whether it shows the signed e-mail links (`preferences_url`, `unsubscribe_url`) */
+  readonly usesLinks: boolean;
   /** what of the catalogue a render needs (docs/catalog.md): a send loads nothing else */
   readonly catalog: { readonly recommendations: boolean; readonly bought: boolean };
 }
@@ -39,12 +41,14 @@ export function compileTemplate(definition: TemplateDefinition, version: number)
   const sources = Object.values(definition.variants).flatMap((fields) => Object.values(fields));
   const pools = poolsUsed(sources);
   const usesEvent = sources.some((s) => /\bevent\b/.test(s));
+  const usesLinks = sources.some((s) => /\b(preferences_url|unsubscribe_url)\b/.test(s));
   return {
     definition,
     version,
     variants,
     pools,
     usesEvent,
+    usesLinks,
     catalog: catalogNeeds(definition, variants),
   };
 }

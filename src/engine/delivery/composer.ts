@@ -259,7 +259,10 @@ export class Composer {
       message: { key: a.key },
       event: trigger && { name: trigger.name ?? '', properties: trigger.properties },
       now,
-      vars: this.templates.linksFor(p.workspaceId, a.channel, typeof to === 'string' ? to : '', topic),
+      // Signing the links costs two HMACs: only for templates that show them.
+      ...(template.usesLinks && {
+        vars: this.templates.linksFor(p.workspaceId, a.channel, typeof to === 'string' ? to : '', topic),
+      }),
       ...catalog,
     };
     // Rendered first with stand-in codes: a template that cannot render takes no code.

@@ -43,11 +43,15 @@ async function toDevices(
   none: string,
   send: (d: Device) => Promise<PushResult>,
 ): Promise<SendResult> {
-  // The message names the profile it was made for; a merge since then moved the devices on.
-  const id = (await store.getProfile(m.workspaceId, m.profileId))?.id ?? m.profileId;
-  const devices = ((await store.listDevices(m.workspaceId, [id])).get(id) ?? [])
-    .filter((d) => kinds.includes(d.kind))
-    .slice(0, MAX_DEVICES);
+  // The message names the profile it was made for; a merge since then moved the devices to the
+  // survivor, which is looked up only when that profile has none (one read per push, usually).
+  const of = async (id: string) => (await store.listDevices(m.workspaceId, [id])).get(id) ?? [];
+  let all = await of(m.profileId);
+  if (all.length === 0) {
+    const survivor = (await store.getProfile(m.workspaceId, m.profileId))?.id;
+    if (survivor !== undefined && survivor !== m.profileId) all = await of(survivor);
+  }
+  const devices = all.filter((d) => kinds.includes(d.kind)).slice(0, MAX_DEVICES);
   if (devices.length === 0) return { ok: false, retryable: false, reason: none };
   const results = await Promise.all(devices.map(send));
   let sent = 0;
