@@ -57,7 +57,7 @@ const TEXT: Record<PageLanguage, Record<string, string>> = {
 /** A page's words as text (titles: the page escapes them) and as HTML. */
 const words = (lang: PageLanguage, key: string) => TEXT[lang][key] ?? TEXT.en[key] ?? key;
 const say = (lang: PageLanguage, key: string, topic = '') =>
-  escape(words(lang, key)).replace('{topic}', escape(topic));
+  escape(words(lang, key)).replace('{topic}', () => escape(topic));
 
 type TokenRequest = FastifyRequest<{
   Params: { token: string };

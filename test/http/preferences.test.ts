@@ -353,6 +353,13 @@ describe('double opt-in', () => {
     expect(asked.body).toMatchObject({ status: 'pending', confirmation_sent: true });
     expect(sink.inbox[0]?.subject).toBe('Please confirm: Newsletter');
     const confirm = linkTo(sink.inbox[0]!, '/c/');
+    // Asked again at once (a sign-up form submitted twice): no second mail.
+    const twice = await admin('POST', '/subscriptions/double-opt-in', {
+      address: 'cy@example.com',
+      topic: 'newsletter',
+    });
+    expect(twice.body).toMatchObject({ status: 'pending', confirmation_sent: false });
+    expect(sink.inbox).toHaveLength(1);
     s.clock.advance(7 * DAY + 60_000);
     const late = await form(confirm, '');
     expect(late.status).toBe(410);

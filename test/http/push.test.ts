@@ -329,4 +329,37 @@ describe('web push', () => {
     expect((await messagesOf('di')).at(-1)?.status).toBe('failed');
     expect(await devicesOf('di')).toEqual([]);
   });
+
+  it('never pushes an opt-in topic: a device has no contact point that could have subscribed', async () => {
+    expect(
+      (
+        await admin('PUT', '/subscription-topics', {
+          topics: [{ id: 'newsletter', requires_opt_in: true, labels: { en: { name: 'Newsletter' } } }],
+        })
+      ).status,
+    ).toBe(200);
+    await createTemplates({
+      name: 'web-news',
+      channel: 'web_push',
+      topic: 'newsletter',
+      variants: { en: { title: 'News', body: 'This week' } },
+    });
+    await ingest([track('seed', 'Web News')]);
+    await sendJourney({ name: 'Web news', event: 'Web News', channel: 'web_push', template: 'web-news' });
+    pushAnswer = 201;
+    const di = await profileId('di');
+    const phone = browser(`${pushUrl}/push/phone-2`);
+    await admin('POST', `/profiles/${di}/devices`, {
+      kind: 'web',
+      subscription: phone.subscription,
+      allow_insecure: true,
+    });
+    s.clock.advance(2000);
+    await run(track('di', 'Web News'));
+    expect(webSends).toEqual([]);
+    expect((await messagesOf('di')).at(-1)).toMatchObject({
+      status: 'suppressed',
+      reason: '"newsletter" requires an opt-in, and the web_push channel has no contact point to subscribe',
+    });
+  });
 });

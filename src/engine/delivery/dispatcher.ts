@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { SendResult } from '../../channels/channel.js';
 import type { Clock } from '../../domain/clock.js';
 import { DEFAULT_BACKOFF, retryDelay, type Backoff } from '../../domain/delivery.js';
-import type { ClaimedMessage, MessageResult } from '../../store/delivery-store.js';
+import type { ClaimedMessage, MessageResult, Subscription } from '../../store/delivery-store.js';
 import type { Store } from '../../store/store.js';
 import { PollLoop } from '../poll-loop.js';
 import { newId } from '../../ids.js';
@@ -45,6 +45,7 @@ export class Dispatcher {
   private readonly draw: () => number;
   private readonly limits: RateLimits;
   private readonly loop: PollLoop;
+  private readonly optIn = new Map<string, { at: number; topics: Set<string> }>();
 
   constructor(
     private readonly store: Store,
@@ -117,15 +118,25 @@ export class Dispatcher {
       string,
       { ws: string; channel: string; items: { m: ClaimedMessage; to: string; topic: string | null }[] }
     >();
+    const out = new Map<string, string>();
     for (const m of batch) {
       const p = (m.payload ?? {}) as { to?: unknown; topic?: unknown };
-      if (typeof p.to !== 'string' || p.to === '') continue;
+      const topic = typeof p.topic === 'string' ? p.topic : null;
+      if (typeof p.to !== 'string' || p.to === '') {
+        // Push goes to devices, not to a contact point that could have subscribed: an opt-in topic
+        // cannot have been opted into there, so it is not sent.
+        if (topic !== null && topic !== TRANSACTIONAL && (await this.optInTopics(m.workspaceId)).has(topic))
+          out.set(
+            m.key,
+            `"${topic}" requires an opt-in, and the ${m.channel} channel has no contact point to subscribe`,
+          );
+        continue;
+      }
       const k = `${m.workspaceId}/${m.channel}`;
       const g = groups.get(k) ?? { ws: m.workspaceId, channel: m.channel, items: [] };
-      g.items.push({ m, to: p.to, topic: typeof p.topic === 'string' ? p.topic : null });
+      g.items.push({ m, to: p.to, topic });
       groups.set(k, g);
     }
-    const out = new Map<string, string>();
     for (const g of groups.values()) {
       const addresses = g.items.map((i) => i.to);
       const suppressed = new Map(
@@ -134,14 +145,15 @@ export class Dispatcher {
       const asking = g.items.filter(
         (i) => !suppressed.has(i.to) && i.topic !== null && i.topic !== TRANSACTIONAL,
       );
-      const subs =
-        asking.length > 0
-          ? await this.store.listSubscriptions(
-              g.ws,
-              g.channel,
-              asking.map((i) => i.to),
-            )
-          : [];
+      const subs = new Map<string, Subscription[]>();
+      if (asking.length > 0) {
+        for (const x of await this.store.listSubscriptions(
+          g.ws,
+          g.channel,
+          asking.map((i) => i.to),
+        ))
+          subs.set(x.address, [...(subs.get(x.address) ?? []), x]);
+      }
       const optIn = asking.length > 0 ? await this.optInTopics(g.ws) : new Set<string>();
       for (const i of g.items) {
         const s = suppressed.get(i.to);
@@ -149,21 +161,22 @@ export class Dispatcher {
           ? suppressionReason(s)
           : i.topic === null
             ? null
-            : unsubscribedReason(
-                i.topic,
-                subs.filter((x) => x.address === i.to),
-                optIn.has(i.topic),
-              );
+            : unsubscribedReason(i.topic, subs.get(i.to) ?? [], optIn.has(i.topic));
         if (reason !== null) out.set(i.m.key, reason);
       }
     }
     return out;
   }
 
-  /** The workspace's declared topics that require an opt-in. */
+  /** The workspace's declared topics that require an opt-in, re-read at most once a second. */
   private async optInTopics(ws: string): Promise<Set<string>> {
+    const now = this.clock.now();
+    const hit = this.optIn.get(ws);
+    if (hit && now - hit.at < 1000 && now >= hit.at) return hit.topics;
     const topics = topicsOf(await this.store.getSubscriptionTopics(ws));
-    return new Set(topics.filter((t) => t.requiresOptIn).map((t) => t.id));
+    const set = new Set(topics.filter((t) => t.requiresOptIn).map((t) => t.id));
+    this.optIn.set(ws, { at: now, topics: set });
+    return set;
   }
 
   /** Runs batches until nothing is due at the clock's current time (tests, draining). */

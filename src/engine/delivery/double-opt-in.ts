@@ -10,6 +10,9 @@ import type { Dispatcher } from './dispatcher.js';
 import type { TemplateService } from './templates.js';
 
 /** The workspace template that replaces the built-in confirmation e-mail, when it exists. */
+/** How long a pending confirmation holds back another one to the same address and topic. */
+export const RESEND_AFTER_MS = 10 * 60_000;
+
 export const CONFIRMATION_TEMPLATE = 'double_opt_in';
 
 const BUILT_IN = (() => {
@@ -56,7 +59,7 @@ export interface DoubleOptInRequest {
 
 export type DoubleOptInResult =
   | { readonly status: 'subscribed' | 'unsubscribed' | 'pending'; readonly sent: true }
-  | { readonly status: 'subscribed'; readonly sent: false }
+  | { readonly status: 'subscribed' | 'pending'; readonly sent: false }
   | { readonly status: null; readonly sent: false; readonly reason: string };
 
 /**
@@ -90,8 +93,12 @@ export class DoubleOptIn {
     const own = (await store.listSubscriptions(ws, 'email', [r.address])).find((s) => s.topic === r.topic);
     // Asking again must not undo a subscription already confirmed.
     if (own?.status === 'subscribed') return { status: 'subscribed', sent: false };
-
     const now = clock.now();
+    // A sign-up form relaying requests must not become a way to flood a mailbox: while a
+    // confirmation is recent, asking again sends nothing.
+    if (own?.status === 'pending' && now - own.at < RESEND_AFTER_MS)
+      return { status: 'pending', sent: false };
+
     const contact = { ws, channel: 'email', address: r.address };
     const confirmUrl = links.confirmUrl({ ...contact, topic: r.topic, issuedAt: now });
     const content = await this.render(ws, topic, r, {

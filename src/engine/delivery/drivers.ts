@@ -108,13 +108,9 @@ export function emailDriver(
       const topic = str(p.topic) ?? 'marketing';
       const headers: Record<string, string> = { 'X-Kizuna-Key': m.key };
       const contact = { ws: m.workspaceId, channel: 'email', address: to };
-      // The links templates get as preferences_url and unsubscribe_url: never tracked, since a
-      // click there is no interest in the message.
-      const keep = [links.preferencesUrl(contact)];
-      if (topic !== TRANSACTIONAL) {
-        const url = links.unsubscribeUrl({ ...contact, topic });
-        keep.push(url);
-        headers['List-Unsubscribe'] = `<${url}>`;
+      const unsubscribe = topic === TRANSACTIONAL ? null : links.unsubscribeUrl({ ...contact, topic });
+      if (unsubscribe !== null) {
+        headers['List-Unsubscribe'] = `<${unsubscribe}>`;
         headers['List-Unsubscribe-Post'] = 'List-Unsubscribe=One-Click';
       }
       let html = str(p.content?.html);
@@ -125,11 +121,13 @@ export function emailDriver(
         html = `<div style="display:none;max-height:0;overflow:hidden">${escapeHtml(preheader)}</div>${html}`;
       }
       if (html !== null && p.track !== false) {
+        const clicks = ch.settings['track_clicks'] !== false;
         html = trackHtml(html, {
-          click:
-            ch.settings['track_clicks'] === false ? null : (url) => links.clickUrl(m.workspaceId, m.key, url),
+          click: clicks ? (url) => links.clickUrl(m.workspaceId, m.key, url) : null,
           open: ch.settings['track_opens'] === false ? null : links.openUrl(m.workspaceId, m.key),
-          keep,
+          // The links templates get as preferences_url and unsubscribe_url: never tracked, since a
+          // click there is no interest in the message.
+          keep: clicks ? [links.preferencesUrl(contact), ...(unsubscribe === null ? [] : [unsubscribe])] : [],
         });
       }
       return provider(m.workspaceId, ch).send({
