@@ -1,7 +1,8 @@
+import { TOPIC_NAME, TOPIC_RULE } from '../domain/subscriptions.js';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { Clock } from '../domain/clock.js';
-import { LOCALE, TOPIC_ID, topicsBody, topicsJson, topicsOf } from '../domain/preferences.js';
+import { LOCALE, topicsBody, topicsJson, topicsOf } from '../domain/preferences.js';
 import type { DoubleOptIn } from '../engine/delivery/double-opt-in.js';
 import type { KeyAuth } from '../http/auth.js';
 import type { Store } from '../store/store.js';
@@ -15,9 +16,7 @@ const doubleOptInBody = z.strictObject({
     ctx.addIssue({ code: 'custom', message: 'must be an e-mail address' });
     return z.NEVER;
   }),
-  topic: z
-    .string({ error: 'required: a declared topic' })
-    .regex(TOPIC_ID, { error: 'must be 1–50 lower-case letters, digits, _ or -' }),
+  topic: z.string({ error: 'required: a declared topic' }).regex(TOPIC_NAME, { error: TOPIC_RULE }),
   source: z.string({ error: 'must be a string' }).min(1).max(100).default('api'),
   locale: z
     .string({ error: 'must be a locale such as en or ja' })

@@ -1,3 +1,4 @@
+import { TOPIC_NAME, TOPIC_RULE } from '../domain/subscriptions.js';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { contactPoint } from './contact-point.js';
@@ -7,7 +8,6 @@ import type { KeyAuth } from '../http/auth.js';
 import type { Store } from '../store/store.js';
 import { adminWorkspace, parse } from './params.js';
 
-const TOPIC = /^([a-z0-9_-]{1,50}|\*)$/;
 const channel = z.enum(CHANNELS, { error: `must be one of: ${CHANNELS.join(', ')}` });
 const address = z.string({ error: 'required: the contact point (an e-mail address, ...)' }).min(1).max(320);
 /** E-mail addresses are kept lower-cased, as the composer writes them into messages. */
@@ -20,9 +20,11 @@ const putBody = z
   .strictObject({
     channel,
     address,
-    topic: z.string({ error: 'required: a topic, or * for everything' }).regex(TOPIC, {
-      error: 'must be 1–50 lower-case letters, digits, _ or -, or * for everything',
-    }),
+    topic: z
+      .string({ error: 'required: a topic, or * for everything' })
+      .refine((t) => t === '*' || TOPIC_NAME.test(t), {
+        error: `${TOPIC_RULE}, or * for everything`,
+      }),
     status: z.enum(['subscribed', 'unsubscribed'], { error: 'must be subscribed or unsubscribed' }),
     source: z.string({ error: 'must be a string' }).min(1).max(100).default('api'),
   })

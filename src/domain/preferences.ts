@@ -5,7 +5,13 @@
  */
 import { z } from 'zod';
 import type { Subscription } from '../store/delivery-store.js';
-import { TRANSACTIONAL, unsubscribedReason, type SubscriptionState } from './subscriptions.js';
+import {
+  TOPIC_NAME,
+  TOPIC_RULE,
+  TRANSACTIONAL,
+  unsubscribedReason,
+  type SubscriptionState,
+} from './subscriptions.js';
 
 export interface TopicLabel {
   readonly name: string;
@@ -27,7 +33,6 @@ export type PageLanguage = (typeof PAGE_LANGUAGES)[number];
 /** How long a double opt-in confirmation link works. */
 export const CONFIRM_TTL_MS = 7 * 24 * 60 * 60_000;
 
-export const TOPIC_ID = /^[a-z0-9_-]{1,50}$/;
 export const LOCALE = /^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/;
 
 const label = z.strictObject({
@@ -51,7 +56,7 @@ export const topicsBody = z
         z.strictObject({
           id: z
             .string({ error: 'required: the topic templates name' })
-            .regex(TOPIC_ID, { error: 'must be 1–50 lower-case letters, digits, _ or -' })
+            .regex(TOPIC_NAME, { error: TOPIC_RULE })
             .refine((v) => v !== TRANSACTIONAL, {
               error:
                 'transactional messages are sent whatever the subscriptions say; it is not a topic to declare',

@@ -12,7 +12,7 @@ import {
 } from './journeys/time.js';
 import type { LocalTime } from './journeys/types.js';
 import type { RuleIssue } from './rules/schema-values.js';
-import { TRANSACTIONAL } from './subscriptions.js';
+import { TOPIC_NAME, TOPIC_RULE, TRANSACTIONAL } from './subscriptions.js';
 
 export interface QuietHours {
   readonly start: LocalTime;
@@ -164,11 +164,8 @@ export function parseDeliverySettings(
       if (windowMs === null) add(`${at}.window`, 'required: a duration such as 1d or 7d');
       if (channel !== null && (typeof channel !== 'string' || !channels.includes(channel)))
         add(`${at}.channel`, `must be one of: ${channels.join(', ')} (or absent: every channel)`);
-      if (
-        topic !== null &&
-        (typeof topic !== 'string' || !/^[a-z0-9_-]{1,50}$/.test(topic) || topic === TRANSACTIONAL)
-      )
-        add(`${at}.topic`, 'must be a topic: 1–50 lower-case letters, digits, _ or - (not transactional)');
+      if (topic !== null && (typeof topic !== 'string' || !TOPIC_NAME.test(topic) || topic === TRANSACTIONAL))
+        add(`${at}.topic`, `must be a topic: ${TOPIC_RULE.replace(/^must be /, '')} (not transactional)`);
       for (const k of Object.keys(c)) {
         if (!['max', 'window', 'channel', 'topic'].includes(k)) add(`${at}.${k}`, 'is not a cap setting');
       }

@@ -14,6 +14,10 @@ export interface SubscriptionState {
 
 export const TRANSACTIONAL = 'transactional';
 
+/** What a topic's name may be (templates, caps, subscriptions, declared topics all share it). */
+export const TOPIC_NAME = /^[a-z0-9_-]{1,50}$/;
+export const TOPIC_RULE = 'must be 1–50 lower-case letters, digits, _ or -';
+
 const when = (s: SubscriptionState) => `${s.source}, ${new Date(s.at).toISOString()}`;
 
 /** Null when the message may be sent; otherwise why not. */

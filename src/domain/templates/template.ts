@@ -4,6 +4,7 @@
  * defaults for variables a customer may not have. Validated whole at save time: every field is parsed,
  * and a syntax error is reported with its field, line and column.
  */
+import { TOPIC_NAME, TOPIC_RULE } from '../subscriptions.js';
 import type { RuleIssue } from '../rules/schema-values.js';
 import { syntaxError } from './liquid.js';
 
@@ -52,7 +53,6 @@ export type TemplateParse = { ok: true; template: TemplateDefinition } | { ok: f
 
 const NAME = /^[A-Za-z0-9_.-]{1,100}$/;
 const LOCALE = /^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/;
-const TOPIC = /^[a-z0-9_-]{1,50}$/;
 const PATH = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/;
 /** the largest Liquid source of one field */
 export const MAX_FIELD_SOURCE = 100_000;
@@ -128,8 +128,7 @@ export function parseTemplate(input: unknown): TemplateParse {
     }
   }
   const topic = input['topic'] ?? 'marketing';
-  if (typeof topic !== 'string' || !TOPIC.test(topic))
-    add('topic', 'must be 1–50 lower-case letters, digits, _ or -');
+  if (typeof topic !== 'string' || !TOPIC_NAME.test(topic)) add('topic', TOPIC_RULE);
   if (issues.length > 0) return { ok: false, issues };
   return {
     ok: true,
