@@ -96,7 +96,7 @@ export function registerPreferencePages(
         link,
         deps.clock.now(),
       );
-      for (const s of changes) await deps.store.setSubscription(link.ws, s);
+      await deps.store.setSubscription(link.ws, changes);
       states = await deps.store.listSubscriptions(link.ws, link.channel, [link.address]);
     }
     const boxes = topics.map((t) => {

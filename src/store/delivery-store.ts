@@ -165,8 +165,11 @@ export interface DeliveryStore {
   /** False when there was none. */
   deleteTemplate(ws: string, name: string): Promise<boolean>;
 
-  /** Records a subscription state for a contact point and topic, replacing the previous one. */
-  setSubscription(ws: string, s: Subscription): Promise<void>;
+  /**
+   * Records subscription states (each replacing the previous one of its contact point and topic); a
+   * list is stored in one transaction, all or none (a preference form saves every topic at once).
+   */
+  setSubscription(ws: string, s: Subscription | readonly Subscription[]): Promise<void>;
   /** Every stored state of the given addresses on a channel (any topic). */
   listSubscriptions(ws: string, channel: string, addresses: readonly string[]): Promise<Subscription[]>;
 

@@ -393,6 +393,18 @@ export function deliveryContract(name: string, harness: () => StoreHarness): voi
       ]);
       expect(await store.listSubscriptions(ws, 'sms', ['ann@example.com'])).toEqual([]);
       expect(await store.listSubscriptions(ws, 'email', [])).toEqual([]);
+      // A list is stored at once (a preference form saving every topic).
+      await store.setSubscription(ws, [
+        sub('news', 'subscribed', T0 + 2),
+        sub('sales', 'unsubscribed', T0 + 2),
+      ]);
+      await store.setSubscription(ws, []);
+      const ann = await store.listSubscriptions(ws, 'email', ['ann@example.com']);
+      expect(ann.map((x) => [x.topic, x.status]).sort()).toEqual([
+        ['marketing', 'subscribed'],
+        ['news', 'subscribed'],
+        ['sales', 'unsubscribed'],
+      ]);
     });
 
     it('counts recent queued and sent messages per customer for frequency caps, and keeps delivery settings', async () => {

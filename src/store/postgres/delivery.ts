@@ -213,12 +213,21 @@ export async function deleteTemplate(sql: Sql, ws: string, name: string): Promis
   return rows.length > 0;
 }
 
-export async function setSubscription(sql: Sql, ws: string, s: Subscription): Promise<void> {
+/** One statement for a list: stored all or none. */
+export async function setSubscription(
+  sql: Sql,
+  ws: string,
+  subs: Subscription | readonly Subscription[],
+): Promise<void> {
+  const list = 'channel' in subs ? [subs] : subs;
+  if (list.length === 0) return;
   await sql.query(
-    `INSERT INTO subscriptions (workspace_id, channel, address, topic, status, source, at) VALUES ($1, $2, $3, $4, $5, $6, $7)
+    `INSERT INTO subscriptions (workspace_id, channel, address, topic, status, source, at)
+     SELECT $1, s.channel, s.address, s.topic, s.status, s.source, s.at
+     FROM json_to_recordset($2::json) AS s (channel text, address text, topic text, status text, source text, at bigint)
      ON CONFLICT (workspace_id, channel, address, topic) DO UPDATE SET status = excluded.status,
        source = excluded.source, at = excluded.at`,
-    [ws, s.channel, s.address, s.topic, s.status, s.source, s.at],
+    [ws, JSON.stringify(list)],
   );
 }
 

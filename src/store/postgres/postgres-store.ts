@@ -609,7 +609,7 @@ export class PostgresStore implements Store {
     return guarded(() => delivery.deleteTemplate(this.sql, ws, name));
   }
 
-  setSubscription(ws: string, s: Subscription): Promise<void> {
+  setSubscription(ws: string, s: Subscription | readonly Subscription[]): Promise<void> {
     return guarded(() => delivery.setSubscription(this.sql, ws, s));
   }
 

@@ -151,12 +151,19 @@ export function deleteTemplate(prep: Prepare, ws: string, name: string): boolean
   return prep('DELETE FROM templates WHERE workspace_id = ? AND name = ?').run(ws, name).changes > 0;
 }
 
-export function setSubscription(prep: Prepare, ws: string, s: Subscription): void {
-  prep(
+/** Runs inside the writer's transaction: a list is stored all or none. */
+export function setSubscription(
+  prep: Prepare,
+  ws: string,
+  subs: Subscription | readonly Subscription[],
+): void {
+  const put = prep(
     `INSERT INTO subscriptions (workspace_id, channel, address, topic, status, source, at) VALUES (?, ?, ?, ?, ?, ?, ?)
      ON CONFLICT (workspace_id, channel, address, topic) DO UPDATE SET status = excluded.status,
        source = excluded.source, at = excluded.at`,
-  ).run(ws, s.channel, s.address, s.topic, s.status, s.source, s.at);
+  );
+  for (const s of 'channel' in subs ? [subs] : subs)
+    put.run(ws, s.channel, s.address, s.topic, s.status, s.source, s.at);
 }
 
 export function listSubscriptions(

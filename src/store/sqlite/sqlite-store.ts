@@ -545,7 +545,7 @@ export class SqliteStore implements Store {
     return this.writes.deleteTemplate(ws, name);
   }
 
-  setSubscription(ws: string, s: Subscription): Promise<void> {
+  setSubscription(ws: string, s: Subscription | readonly Subscription[]): Promise<void> {
     return this.writes.setSubscription(ws, s);
   }
 

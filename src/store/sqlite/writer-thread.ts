@@ -227,7 +227,7 @@ export class ThreadWriter implements SqliteWrites {
     return this.invoke('deleteTemplate', ws, name);
   }
 
-  setSubscription(ws: string, s: Subscription): Promise<void> {
+  setSubscription(ws: string, s: Subscription | readonly Subscription[]): Promise<void> {
     return this.invoke('setSubscription', ws, s);
   }
 

@@ -107,7 +107,7 @@ export interface SqliteWrites {
     now: number,
   ): Promise<TemplateRecord>;
   deleteTemplate(ws: string, name: string): Promise<boolean>;
-  setSubscription(ws: string, s: Subscription): Promise<void>;
+  setSubscription(ws: string, s: Subscription | readonly Subscription[]): Promise<void>;
   putDeliverySettings(ws: string, settings: unknown, now: number): Promise<void>;
   putSuppression(ws: string, s: Suppression): Promise<void>;
   deleteSuppression(ws: string, channel: string, address: string): Promise<boolean>;
@@ -380,7 +380,7 @@ export class SqliteWriter implements SqliteWrites {
     return this.exclusive(() => delivery.deleteTemplate(this.w, ws, name));
   }
 
-  setSubscription(ws: string, s: Subscription): Promise<void> {
+  setSubscription(ws: string, s: Subscription | readonly Subscription[]): Promise<void> {
     return this.exclusive(() => delivery.setSubscription(this.w, ws, s));
   }
 
