@@ -6,7 +6,7 @@ import { liquidItem } from '../domain/recommendations.js';
 import { RecommendationService } from '../engine/recommendations.js';
 import { NotFoundError, ValidationError } from '../errors.js';
 import type { KeyAuth } from '../http/auth.js';
-import { CATALOG_CSV_PATH } from '../http/body.js';
+import { CATALOG_CSV_PATH, utf8Text } from '../http/body.js';
 import type { CatalogItem } from '../store/catalog-store.js';
 import type { Store } from '../store/store.js';
 import { adminWorkspace, limit, parse } from './params.js';
@@ -41,14 +41,7 @@ export function registerCatalogRoutes(
     const ws = await adminWorkspace(deps.auth, req);
     if (!Buffer.isBuffer(req.body))
       throw new ValidationError([{ field: 'Content-Type', rule: 'must be text/csv' }]);
-    const text = new TextDecoder('utf-8', { fatal: true });
-    let source: string;
-    try {
-      source = text.decode(req.body);
-    } catch (err) {
-      throw new ValidationError([{ field: 'body', rule: 'is not UTF-8 text' }], { cause: err });
-    }
-    return store(ws, parseItemsCsv(source, deps.clock.now()));
+    return store(ws, parseItemsCsv(utf8Text(req.body), deps.clock.now()));
   });
 
   app.get('/api/v1/catalog/items', async (req) => {

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { Clock } from '../domain/clock.js';
 import { POOL_NAME } from '../domain/coupons.js';
 import { parseCsv } from '../domain/csv.js';
+import { utf8Text } from '../http/body.js';
 import { ConflictError, NotFoundError, ValidationError } from '../errors.js';
 import type { KeyAuth } from '../http/auth.js';
 import type { CouponCode, CouponPool } from '../store/coupon-store.js';
@@ -57,7 +58,7 @@ function poolName(name: string): string {
 function codesOf(body: unknown): string[] {
   let raw: string[];
   if (Buffer.isBuffer(body)) {
-    const csv = parseCsv(body.toString('utf8'));
+    const csv = parseCsv(utf8Text(body));
     if (!csv.ok) throw new ValidationError([{ field: `line ${csv.line}`, rule: csv.reason }]);
     raw = csv.records
       .map((r) => (r.fields[0] ?? '').trim())

@@ -21,8 +21,18 @@ export const CATALOG_CSV_PATH = '/api/v1/catalog/items.csv';
 const RAW: readonly { path: RegExp; type: RegExp }[] = [
   { path: /^\/api\/v1\/email\/feedback(\?|$)/, type: /^(message\/rfc822|multipart\/report|text\/plain)\b/i },
   { path: /^\/api\/v1\/coupon-pools\/[^/?]+\/codes(\?|$)/, type: /^text\/(csv|plain)\b/i },
-  { path: /^\/api\/v1\/catalog\/items\.csv(\?|$)/, type: /^text\/csv\b/i },
+  // CSV is all this path takes, whatever the client calls it (curl --data-binary says form data).
+  { path: /^\/api\/v1\/catalog\/items\.csv(\?|$)/, type: /(?:)/ },
 ];
+
+/** A raw body as UTF-8 text, or a 400: bytes that are not UTF-8 are refused, never replaced. */
+export function utf8Text(body: Buffer): string {
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(body);
+  } catch (err) {
+    throw new ValidationError([{ field: 'body', rule: 'is not UTF-8 text' }], { cause: err });
+  }
+}
 
 /** Whether a request's body goes to its route as raw bytes (the route checks `Buffer.isBuffer`). */
 function isRaw(req: FastifyRequest): boolean {

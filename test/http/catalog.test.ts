@@ -5,10 +5,10 @@ import { client, get, issuesOf, startTestServer, type TestServer } from './harne
 let s: TestServer;
 const { api, admin, ingest, identify, track, profileId } = client(() => s);
 
-const csvUpload = async (body: string) => {
+const csvUpload = async (body: string | Buffer, type = 'text/csv; charset=utf-8') => {
   const res = await fetch(`${s.url}/api/v1/catalog/items.csv`, {
     method: 'POST',
-    headers: { authorization: `Bearer ${s.ws.adminKey}`, 'content-type': 'text/csv; charset=utf-8' },
+    headers: { authorization: `Bearer ${s.ws.adminKey}`, 'content-type': type },
     body,
   });
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
@@ -74,7 +74,17 @@ describe('the catalogue over the admin API', () => {
       'line 1.title: is not a column (id, name, url, image_url, price, currency, category, available)',
       'line 1: must name the column name',
     ]);
+    // Bytes that are not UTF-8 are refused, not replaced.
+    const latin1 = await csvUpload(Buffer.from('id,name\ntea,Caf\xe9\n', 'latin1'));
+    expect(issuesOf(latin1.body)).toEqual(['body: is not UTF-8 text']);
     expect((await api('/catalog/items')).body).toEqual({ items: [], next: null });
+  });
+
+  it('takes a CSV upload whatever the client calls its type (curl --data-binary says form data)', async () => {
+    const r = await csvUpload('id,name\nkettle,Kettle\n', 'application/x-www-form-urlencoded');
+    expect(r.status).toBe(200);
+    expect(ids((await api('/catalog/items')).body)).toEqual(['kettle']);
+    expect((await admin('DELETE', '/catalog/items/kettle')).status).toBe(204);
   });
 
   it('imports by CSV (RFC 4180 quoting) and JSON, reads, pages and deletes items', async () => {
