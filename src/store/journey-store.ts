@@ -179,6 +179,17 @@ export interface JourneyStore {
    * Returns how many were applied.
    */
   completeEntries(results: readonly EntryResult[], now: number): Promise<number>;
+  /**
+   * completeEntries, then claimDueEntries with `next`, in ONE transaction: a runner that keeps a batch
+   * claimed ahead stores a batch and claims the one after next in a single commit (one fsync and one
+   * round trip instead of two). Entries the completion made due at `next.now` can be in the claim.
+   * Same guarantees as the two calls made one after the other.
+   */
+  completeAndClaim(
+    results: readonly EntryResult[],
+    now: number,
+    next: { worker: string; limit: number; now: number; leaseMs: number },
+  ): Promise<{ applied: number; claimed: ClaimedEntry[] }>;
 
   /**
    * Claims the scheduled runs that are due (published journeys whose next run time has come) for

@@ -67,6 +67,12 @@ it('counts messages of a batch still being stored against the caps of the next',
           return target.completeEntries(...args);
         };
       }
+      if (key === 'completeAndClaim') {
+        return async (...args: Parameters<typeof store.completeAndClaim>) => {
+          await new Promise((r) => setTimeout(r, 30));
+          return target.completeAndClaim(...args);
+        };
+      }
       const v = Reflect.get(target, key) as unknown;
       return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
     },

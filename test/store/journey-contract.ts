@@ -433,6 +433,48 @@ export function journeyContract(name: string, harness: () => StoreHarness): void
       ).toBeNull();
     });
 
+    it('stores a batch and claims the next in one call, including entries the batch made due', async () => {
+      await publish(REVIEW);
+      await store.ingest(ws, [
+        track('u1', 'Order Completed', 'o1'),
+        track('u2', 'Order Completed', 'o2'),
+        track('u3', 'Order Completed', 'o3'),
+      ]);
+      const first = await store.claimDueEntries('w1', 2, clock.now(), LEASE);
+      expect(first).toHaveLength(2);
+      // The first result moves on at once (due now), the second waits two days; a stale one is dropped.
+      const [a, b] = first;
+      const now = { ...result(a!, {}), dueAt: clock.now(), waitingFor: null };
+      const stale = { ...result(b!, {}), claim: 'someone else' };
+      const r = await store.completeAndClaim([now, stale], clock.now(), {
+        worker: 'w1',
+        limit: 10,
+        now: clock.now(),
+        leaseMs: LEASE,
+      });
+      expect(r.applied).toBe(1);
+      // Claimed: the entry that was never claimed, and the one the completion made due; not the one
+      // whose stale result was dropped (its first claim still holds it).
+      const ids = r.claimed.map((e) => e.id);
+      expect(ids).toHaveLength(2);
+      expect(ids).toContain(a!.id);
+      expect(ids).not.toContain(b!.id);
+      expect(r.claimed.find((e) => e.id === a!.id)?.position).toMatchObject({ step: 'wait', stepsTaken: 1 });
+      expect(await store.listJourneyMessages(ws, { journeyId: 'jr_review', limit: 10 })).toHaveLength(1);
+      // Nothing is left to claim: all three are held.
+      expect(await store.claimDueEntries('w2', 10, clock.now(), LEASE)).toEqual([]);
+      // An empty batch still claims.
+      clock.advance(LEASE);
+      const again = await store.completeAndClaim([], clock.now(), {
+        worker: 'w2',
+        limit: 10,
+        now: clock.now(),
+        leaseMs: LEASE,
+      });
+      expect(again).toMatchObject({ applied: 0 });
+      expect(again.claimed).toHaveLength(3);
+    });
+
     it('shares many due entries between concurrent workers without overlap', async () => {
       await publish(REVIEW);
       const events = Array.from({ length: 300 }, (_, i) => track(`u${i}`, 'Order Completed', `o${i}`));

@@ -44,8 +44,11 @@ export class JourneyRunner {
   private readonly definitions = new Map<string, { at: number; defs: Definitions }>();
   private readonly loop: PollLoop;
   private readonly composer: Composer;
-  /** the next batch, claimed while the last was being stored */
-  private prefetched: Promise<ClaimedEntry[]> | null = null;
+  /**
+   * Batches claimed ahead, oldest first: while one batch is advanced and rendered, the next is already
+   * claimed, and the store of a batch claims the one after next in the same transaction.
+   */
+  private readonly ahead: Promise<ClaimedEntry[]>[] = [];
   /** the last batch's results, being stored */
   private inflight: Promise<void> | null = null;
   private draining = false;
@@ -70,25 +73,29 @@ export class JourneyRunner {
 
   /**
    * Claims and runs one batch; resolves with how many entries it claimed (and customers it scheduled
-   * in). Batches overlap: after a full batch is advanced and composed, the next one is claimed and the
-   * batch is stored without waiting, so this thread renders the next batch while the store writes the
-   * last (SQLite: on its writer thread). `flush()` waits for the stores in flight.
+   * in). Batches overlap: while full batches come, one batch is always claimed ahead, and a batch's
+   * results are stored, together with the claim of the batch after next, while this thread advances and
+   * renders the next one (SQLite: on its writer thread). So this thread waits for the store only when
+   * the store is the slower of the two. `flush()` waits for the store in flight.
    */
   async runOnce(): Promise<number> {
     const now = this.clock.now();
     // Schedules are minute-grained: during a run of full batches they are looked at once a second, not
     // per batch (the look waits behind the batch being stored, which would undo the overlap).
-    const lookAtSchedules = !this.prefetched || now - this.schedulesAt >= 1000 || now < this.schedulesAt;
+    const streaming = this.ahead.length > 0;
+    const lookAtSchedules = !streaming || now - this.schedulesAt >= 1000 || now < this.schedulesAt;
     if (lookAtSchedules) this.schedulesAt = now;
     const scheduled = lookAtSchedules ? await this.runSchedules(now) : 0;
-    const prefetched = this.prefetched;
-    this.prefetched = null;
-    const claimed = await (prefetched ??
+    const claimed = await (this.ahead.shift() ??
       this.store.claimDueEntries(this.opts.worker, this.batch, now, this.leaseMs));
     if (claimed.length === 0) {
       await this.flush();
       return scheduled;
     }
+    const full = claimed.length >= this.batch && !this.draining;
+    // Starting a run of full batches: claim the next one now, so it is ready when this one is done.
+    if (full && this.ahead.length === 0)
+      this.claimAhead(this.store.claimDueEntries(this.opts.worker, this.batch, now, this.leaseMs));
     const ran: (EntryResult & { pending: PendingAction[] })[] = [];
     const updates = new Map<string, NormalizedEvent[]>();
     // The batch's profiles in one read per workspace (one query on PostgreSQL, not one per entry).
@@ -113,25 +120,24 @@ export class JourneyRunner {
     // Profile updates first: if the process dies before the results commit, the re-run ingests them
     // again under the same messageIds, which the store drops as duplicates.
     for (const [ws, events] of updates) await this.store.ingest(ws, events);
-    // One store in flight at a time; then the next claim goes to the store before this batch's results.
+    // One store in flight at a time (the composer's counts of the last batch settle in order).
     await this.flush();
-    if (claimed.length >= this.batch && !this.draining) {
-      this.prefetched = this.store.claimDueEntries(
-        this.opts.worker,
-        this.batch,
-        this.clock.now(),
-        this.leaseMs,
-      );
-      // A failed prefetch is retried by the next claim; the rejection must not go unhandled meanwhile.
-      this.prefetched.catch(() => undefined);
-    }
     const keys = results.flatMap((r) => r.messages.map((m) => m.key));
-    // Sent once the claim is answered: a store handles requests in order and may hold a reply until
-    // the next request is done (the SQLite writer thread batches its replies), and the next batch's
-    // rendering should not wait for this batch's write.
-    const claimFirst = this.prefetched ?? Promise.resolve([]);
-    const complete = () => this.store.completeEntries(results, now);
-    this.inflight = claimFirst.then(complete, complete).then(
+    let stored: Promise<unknown>;
+    if (full && !this.draining) {
+      const next = {
+        worker: this.opts.worker,
+        limit: this.batch,
+        now: this.clock.now(),
+        leaseMs: this.leaseMs,
+      };
+      const both = this.store.completeAndClaim(results, now, next);
+      this.claimAhead(both.then((r) => r.claimed));
+      stored = both;
+    } else {
+      stored = this.store.completeEntries(results, now);
+    }
+    this.inflight = stored.then(
       () => {
         this.composer.settle(keys);
         if (keys.length > 0) this.opts.onQueued?.();
@@ -143,6 +149,12 @@ export class JourneyRunner {
     );
     this.inflight.catch(() => undefined);
     return scheduled + claimed.length;
+  }
+
+  private claimAhead(claim: Promise<ClaimedEntry[]>): void {
+    // A failed claim surfaces when its batch is run; the rejection must not go unhandled meanwhile.
+    claim.catch(() => undefined);
+    this.ahead.push(claim);
   }
 
   /** Waits until the batch being stored is stored (its error, if any, is thrown here). */
@@ -323,11 +335,11 @@ export class JourneyRunner {
     this.loop.nudge();
   }
 
-  /** Stops after the batch in progress, runs a batch already claimed ahead, and waits for its store. */
+  /** Stops after the batch in progress, runs the batches already claimed ahead, and waits for their stores. */
   async stop(): Promise<void> {
     this.draining = true;
     await this.loop.stop();
-    if (this.prefetched) await this.runOnce();
+    while (this.ahead.length > 0) await this.runOnce();
     await this.flush();
     this.draining = false;
   }

@@ -522,6 +522,24 @@ export class PostgresStore implements Store {
     );
   }
 
+  completeAndClaim(
+    results: readonly EntryResult[],
+    now: number,
+    next: { worker: string; limit: number; now: number; leaseMs: number },
+  ): Promise<{ applied: number; claimed: ClaimedEntry[] }> {
+    const claim = `${next.worker}/${newId('c', next.now)}`;
+    return guarded(() =>
+      transaction(
+        this.pool,
+        async (sql) => ({
+          applied: results.length === 0 ? 0 : await runs.completeEntries(sql, results, now),
+          claimed: await runs.claimDueEntries(sql, claim, next.limit, next.now, next.leaseMs),
+        }),
+        WRITE_RETRY,
+      ),
+    );
+  }
+
   getJourneyStats(ws: string, journeyId: string, since: number): Promise<JourneyStats> {
     return guarded(() => journeyReads.getJourneyStats(this.sql, ws, journeyId, since));
   }

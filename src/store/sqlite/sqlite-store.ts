@@ -459,6 +459,15 @@ export class SqliteStore implements Store {
     return this.writes.completeEntries(results, now);
   }
 
+  completeAndClaim(
+    results: readonly EntryResult[],
+    now: number,
+    next: { worker: string; limit: number; now: number; leaseMs: number },
+  ): Promise<{ applied: number; claimed: ClaimedEntry[] }> {
+    const { worker, ...rest } = next;
+    return this.writes.completeAndClaim(results, now, { ...rest, claim: `${worker}/${newId('c', next.now)}` });
+  }
+
   async getJourneyStats(ws: string, journeyId: string, since: number): Promise<JourneyStats> {
     return Promise.resolve(journeyReads.getJourneyStats(this.r, ws, journeyId, since));
   }

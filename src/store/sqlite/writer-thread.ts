@@ -198,6 +198,14 @@ export class ThreadWriter implements SqliteWrites {
     return this.invoke('completeEntries', results, now);
   }
 
+  completeAndClaim(
+    results: readonly EntryResult[],
+    now: number,
+    next: { claim: string; limit: number; now: number; leaseMs: number },
+  ): Promise<{ applied: number; claimed: ClaimedEntry[] }> {
+    return this.invoke('completeAndClaim', results, now, next);
+  }
+
   claimDueMessages(claim: string, limit: number, now: number, leaseMs: number): Promise<ClaimedMessage[]> {
     return this.invoke('claimDueMessages', claim, limit, now, leaseMs);
   }

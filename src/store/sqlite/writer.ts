@@ -96,6 +96,11 @@ export interface SqliteWrites {
   ): Promise<void>;
   claimDueEntries(claim: string, limit: number, now: number, leaseMs: number): Promise<ClaimedEntry[]>;
   completeEntries(results: readonly EntryResult[], now: number): Promise<number>;
+  completeAndClaim(
+    results: readonly EntryResult[],
+    now: number,
+    next: { claim: string; limit: number; now: number; leaseMs: number },
+  ): Promise<{ applied: number; claimed: ClaimedEntry[] }>;
   claimDueMessages(claim: string, limit: number, now: number, leaseMs: number): Promise<ClaimedMessage[]>;
   completeMessages(results: readonly MessageResult[], now: number): Promise<number>;
   putChannel(ws: string, record: ChannelRecord): Promise<void>;
@@ -349,6 +354,17 @@ export class SqliteWriter implements SqliteWrites {
 
   completeEntries(results: readonly EntryResult[], now: number): Promise<number> {
     return this.exclusive(() => runs.completeEntries(this.w, results, now));
+  }
+
+  completeAndClaim(
+    results: readonly EntryResult[],
+    now: number,
+    next: { claim: string; limit: number; now: number; leaseMs: number },
+  ): Promise<{ applied: number; claimed: ClaimedEntry[] }> {
+    return this.exclusive(() => ({
+      applied: runs.completeEntries(this.w, results, now),
+      claimed: runs.claimDueEntries(this.w, next.claim, next.limit, next.now, next.leaseMs),
+    }));
   }
 
   claimDueMessages(claim: string, limit: number, now: number, leaseMs: number): Promise<ClaimedMessage[]> {
