@@ -465,7 +465,10 @@ export class SqliteStore implements Store {
     next: { worker: string; limit: number; now: number; leaseMs: number },
   ): Promise<{ applied: number; claimed: ClaimedEntry[] }> {
     const { worker, ...rest } = next;
-    return this.writes.completeAndClaim(results, now, { ...rest, claim: `${worker}/${newId('c', next.now)}` });
+    return this.writes.completeAndClaim(results, now, {
+      ...rest,
+      claim: `${worker}/${newId('c', next.now)}`,
+    });
   }
 
   async getJourneyStats(ws: string, journeyId: string, since: number): Promise<JourneyStats> {
