@@ -8,18 +8,9 @@ import {
   studentTCdf,
   studentTQuantile,
 } from './distributions.js';
+import { seeded } from '../ltv/simulate.js';
 
-/** A seeded generator (mulberry32), so the simulated experiments are the same on every run. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = seeded;
 
 describe('distributions, against published values', () => {
   it('log-gamma', () => {
