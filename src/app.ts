@@ -9,6 +9,7 @@ import { SqliteStore } from './store/sqlite/sqlite-store.js';
 import type { Store } from './store/store.js';
 import { SegmentBuilder } from './engine/builder.js';
 import { EngagementService } from './engine/engagement.js';
+import { LtvService } from './engine/ltv.js';
 import { Sweeper } from './engine/sweeper.js';
 import { JourneyRunner } from './engine/journeys/runner.js';
 import { JourneyService } from './engine/journeys/service.js';
@@ -86,6 +87,7 @@ export async function createApp(
   if (applied.length > 0) logger.info({ applied }, 'applied migrations');
   const builder = new SegmentBuilder(store, clock, logger, 1000);
   const engagement = new EngagementService(store, clock, builder);
+  const ltv = new LtvService(store, clock, engagement);
   const sweeper = new Sweeper(store, clock, logger, config.sweepIntervalMinutes * 60_000);
   const { channels, dispatcher, links } = createDelivery(config, store, clock, logger);
   const templates = new TemplateService(store, clock, links);
@@ -100,6 +102,7 @@ export async function createApp(
     clock,
     logger,
     engagement,
+    ltv,
     journeys,
     channels,
     dispatcher,

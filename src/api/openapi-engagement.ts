@@ -237,3 +237,41 @@ export const engagementSchemas = {
     },
   },
 } as const;
+
+/** The lifetime-value model (docs/ltv.md); its GET answers 404 until a model is fitted (test/http/ltv.test.ts). */
+export const ltvPaths = {
+  '/api/v1/ltv': {
+    get: {
+      summary: 'The fitted LTV model: BG/NBD and Gamma-Gamma parameters, buyers fitted on, holdout report',
+      responses: {
+        200: anyJson('{fittedAt, customers, purchases, spend, holdout, traits}'),
+        ...auth,
+        404: error,
+      },
+    },
+    delete: {
+      summary: 'Forget the model; the predicted traits then have no value',
+      responses: { 204: { description: 'forgotten' }, ...auth },
+    },
+  },
+  '/api/v1/ltv/fit': {
+    post: {
+      summary:
+        'Fit the model on every buyer’s purchase history (synchronous; about 20 s per million buyers) and re-evaluate everyone with the predicted traits',
+      description:
+        '`holdout_days` (0–365, default 90): the model is also fitted on the data before that many days ago and its forecast for those days compared with what happened. 409 when fewer than 20 customers have bought, or a fit is running.',
+      requestBody: {
+        required: false,
+        content: {
+          'application/json': {
+            schema: {
+              type: 'object',
+              properties: { holdout_days: { type: 'integer', minimum: 0, maximum: 365 } },
+            },
+          },
+        },
+      },
+      responses: { 200: anyJson('the model, as GET /api/v1/ltv'), 400: error, ...auth, 409: error },
+    },
+  },
+};

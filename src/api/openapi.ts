@@ -2,7 +2,7 @@
  * The OpenAPI 3.1 description of the admin API, served at /api/v1/openapi.json. Written by hand next
  * to the routes; test/http/api.test.ts checks that every route it lists answers as described.
  */
-import { engagementPaths, engagementSchemas } from './openapi-engagement.js';
+import { engagementPaths, engagementSchemas, ltvPaths } from './openapi-engagement.js';
 import { journeyPaths, journeySchemas } from './openapi-journeys.js';
 import { channelPaths, channelSchemas } from './openapi-channels.js';
 import { catalogPaths, catalogSchemas } from './openapi-catalog.js';
@@ -100,6 +100,7 @@ export const openApiDocument = {
       },
     },
     ...engagementPaths,
+    ...ltvPaths,
     ...journeyPaths,
     ...channelPaths,
     ...catalogPaths,

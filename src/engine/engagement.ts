@@ -1,4 +1,5 @@
 import type { Clock } from '../domain/clock.js';
+import type { LtvModel } from '../domain/ltv/model.js';
 import {
   compileDefinitions,
   parseComputedTrait,
@@ -92,7 +93,8 @@ export class EngagementService {
     await this.store.changeDefinitions(ws, change, this.clock.now());
     const after = compileDefinitions(await this.store.getDefinitions(ws));
     const rebuildFacts = [...factKeys(after)].some((k) => !oldKeys.has(k));
-    const everyone = change.kind === 'set_stage_model' || change.kind === 'set_rfm';
+    const everyone =
+      change.kind === 'set_stage_model' || change.kind === 'set_rfm' || change.kind === 'set_ltv_model';
     if (rebuildFacts || everyone || change.kind === 'put_segment')
       void this.builder.build(ws, { rebuildFacts, everyone });
   }
@@ -259,6 +261,12 @@ export class EngagementService {
   async setRfm(ws: string, rfm: RfmSettings | null): Promise<void> {
     const rec = await this.store.getDefinitions(ws);
     await this.apply(ws, { kind: 'set_rfm', rfm }, rec);
+  }
+
+  /** Stores a fitted lifetime-value model (or forgets it) and re-evaluates everyone with it. */
+  async setLtvModel(ws: string, model: LtvModel | null): Promise<void> {
+    const rec = await this.store.getDefinitions(ws);
+    await this.apply(ws, { kind: 'set_ltv_model', model }, rec);
   }
 
   async resetStageModel(ws: string): Promise<void> {

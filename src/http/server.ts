@@ -18,6 +18,8 @@ import { registerPreferenceRoutes } from '../api/preference-routes.js';
 import { DoubleOptIn } from '../engine/delivery/double-opt-in.js';
 import { registerTrackingRoutes } from '../api/tracking-routes.js';
 import { registerCatalogRoutes } from '../api/catalog-routes.js';
+import { registerLtvRoutes } from '../api/ltv-routes.js';
+import type { LtvService } from '../engine/ltv.js';
 import type { LinkSigner } from '../channels/links.js';
 import type { TemplateService } from '../engine/delivery/templates.js';
 import type { ChannelService } from '../engine/delivery/channels.js';
@@ -33,6 +35,7 @@ export interface ServerDeps {
   clock: Clock;
   logger: FastifyBaseLogger;
   engagement: EngagementService;
+  ltv: LtvService;
   journeys: JourneyService;
   channels: ChannelService;
   dispatcher: Dispatcher;
@@ -73,6 +76,11 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
   });
   registerApiRoutes(app, { store: deps.store, auth });
   registerEngagementRoutes(app, { store: deps.store, auth, engagement: deps.engagement, clock: deps.clock });
+  registerLtvRoutes(app, {
+    store: deps.store,
+    auth,
+    ltv: deps.ltv,
+  });
   registerJourneyRoutes(app, { store: deps.store, auth, journeys: deps.journeys, clock: deps.clock });
   registerTemplateRoutes(app, { auth, templates: deps.templates });
   registerDeliverySettingsRoutes(app, { store: deps.store, auth, clock: deps.clock });

@@ -1,4 +1,5 @@
 import type { NormalizedEvent, StoredEvent, JsonObject, EventType } from '../domain/event.js';
+import type { LtvModel } from '../domain/ltv/model.js';
 import type { IdentityKey } from '../domain/identity.js';
 import type { RefusedMerge, ProfileState } from '../domain/resolution.js';
 import type { DefinitionsRecord } from '../domain/engagement/definitions.js';
@@ -104,7 +105,9 @@ export type DefinitionChange =
   /** null restores the default ladder */
   | { kind: 'set_stage_model'; model: StageModelSource | null }
   /** null restores the default bands */
-  | { kind: 'set_rfm'; rfm: RfmSettings | null };
+  | { kind: 'set_rfm'; rfm: RfmSettings | null }
+  /** null forgets the model (the predicted traits then have no value) */
+  | { kind: 'set_ltv_model'; model: LtvModel | null };
 
 export interface SegmentView {
   readonly id: string;

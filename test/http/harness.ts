@@ -1,4 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import { LtvService } from '../../src/engine/ltv.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -78,6 +79,7 @@ export async function startTestServer(opts: { trustProxy?: boolean } = {}): Prom
     clock,
     logger,
     engagement,
+    ltv: new LtvService(store, clock, engagement),
     journeys,
     channels,
     dispatcher,

@@ -574,6 +574,18 @@ export function storeContract(name: string, harness: () => StoreHarness): void {
         expect((await store.getDefinitions(ws)).rfm).toEqual(rfm);
         await store.changeDefinitions(ws, { kind: 'set_rfm', rfm: null }, clock.now());
         expect((await store.getDefinitions(ws)).rfm.monetary).toEqual([50, 150, 400, 1000]);
+        expect((await store.getDefinitions(ws)).ltv).toBeNull();
+        const ltv = {
+          bgnbd: { r: 0.25, alpha: 4.5, a: 0.8, b: 2.4 },
+          spend: { p: 6.25, q: 3.74, gamma: 15.44 },
+          fittedAt: clock.now(),
+          customers: 2357,
+          holdout: null,
+        };
+        await store.changeDefinitions(ws, { kind: 'set_ltv_model', model: ltv }, clock.now());
+        expect((await store.getDefinitions(ws)).ltv).toEqual(ltv);
+        await store.changeDefinitions(ws, { kind: 'set_ltv_model', model: null }, clock.now());
+        expect((await store.getDefinitions(ws)).ltv).toBeNull();
         await store.ingest(ws, [order('u1', 'o1')]);
         expect((await store.getSegment(ws, 'seg_a'))?.size).toBe(1);
         await store.changeDefinitions(ws, { kind: 'delete_segment', id: 'seg_a' }, clock.now());

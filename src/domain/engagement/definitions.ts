@@ -3,6 +3,7 @@
  * their JSON sources and compiled into what evaluation needs, including the FactPlan telling ingestion
  * which filtered series and aggregates to keep.
  */
+import type { LtvModel } from '../ltv/model.js';
 import type { FieldIssue } from '../../errors.js';
 import { aggregateKey, type AggregateSpec } from '../facts/aggregate.js';
 import {
@@ -41,6 +42,8 @@ export interface DefinitionsRecord {
   readonly segments: readonly SegmentRecord[];
   readonly computed: readonly ComputedTraitRecord[];
   readonly rfm: RfmSettings;
+  /** the fitted lifetime-value model, if one was fitted */
+  readonly ltv: LtvModel | null;
 }
 
 export interface CompiledStage {
@@ -61,6 +64,7 @@ export interface Definitions {
   readonly version: number;
   readonly computed: ReadonlyMap<string, ComputedTraitDef>;
   readonly rfm: RfmSettings;
+  readonly ltv: LtvModel | null;
   readonly stages: readonly CompiledStage[];
   /** dependencies first */
   readonly segments: readonly CompiledSegment[];
@@ -253,6 +257,7 @@ export function compileDefinitions(rec: DefinitionsRecord): Definitions {
     version: rec.version,
     computed,
     rfm: rec.rfm,
+    ltv: rec.ltv,
     stages: stageParse.stages,
     segments,
     factPlan: { selectors: planSelectors, aggregates: planAggregates },

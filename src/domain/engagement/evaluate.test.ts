@@ -19,6 +19,7 @@ function defs(segments: SegmentRecord[] = [], computed: DefinitionsRecord['compu
     version: 1,
     stageModel: DEFAULT_STAGE_MODEL,
     rfm: DEFAULT_RFM,
+    ltv: null,
     segments,
     computed,
   });

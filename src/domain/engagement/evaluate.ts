@@ -69,7 +69,14 @@ class ProfileContext implements RuleContext {
     defs: Definitions,
     readonly now: number,
   ) {
-    this.computedTraits = new ComputedTraits(p.facts, defs.computed, defs.rfm, now, p.engagement.stageSince);
+    this.computedTraits = new ComputedTraits(
+      p.facts,
+      defs.computed,
+      defs.rfm,
+      now,
+      p.engagement.stageSince,
+      defs.ltv,
+    );
     this.stageNow = p.engagement.stage;
     this.previous = p.engagement.previousStage;
   }
@@ -190,7 +197,7 @@ export function explainSegment(
 }
 
 export function computedTraitsOf(p: ProfileInput, defs: Definitions, now: number): ComputedTraits {
-  return new ComputedTraits(p.facts, defs.computed, defs.rfm, now, p.engagement.stageSince);
+  return new ComputedTraits(p.facts, defs.computed, defs.rfm, now, p.engagement.stageSince, defs.ltv);
 }
 
 /**

@@ -3,6 +3,7 @@
  * engagement team asks first (recency, frequency, revenue, RFM, engagement score); user-defined traits
  * aggregate one event over an optional window. Nothing here reads events: facts hold everything.
  */
+import { predict, type LtvModel } from '../ltv/model.js';
 import type { EventSelector, Window } from '../rules/types.js';
 import { aggregateKey, type AggregateSpec } from './aggregate.js';
 import { DAY_MS } from './day.js';
@@ -104,6 +105,9 @@ export const BUILTIN_COMPUTED = [
   'rfm',
   'engagement_score',
   'days_in_stage',
+  'probability_alive',
+  'predicted_purchases_365d',
+  'predicted_ltv_365d',
 ] as const;
 export type BuiltinComputed = (typeof BUILTIN_COMPUTED)[number];
 const BUILTIN_SET: ReadonlySet<string> = new Set(BUILTIN_COMPUTED);
@@ -112,6 +116,12 @@ const iso = (t: number | null): string | undefined => (t === null ? undefined : 
 const daysSince = (t: number | null, now: number): number | undefined =>
   t === null ? undefined : Math.max(0, Math.floor((now - t) / DAY_MS));
 const last = (days: number): Window => ({ kind: 'last_days', days });
+
+function round(x: number | undefined, places: number): number | undefined {
+  if (x === undefined || !Number.isFinite(x)) return undefined;
+  const f = 10 ** places;
+  return Math.round(x * f) / f;
+}
 
 function band(x: number, cuts: readonly number[]): number {
   let score = 1;
@@ -131,6 +141,7 @@ export class ComputedTraits {
     private readonly rfm: RfmSettings,
     private readonly now: number,
     private readonly stageSince: number | null,
+    private readonly ltv: LtvModel | null = null,
   ) {}
 
   static isBuiltin(name: string): boolean {
@@ -267,7 +278,26 @@ export class ComputedTraits {
         return this.engagementScore(lastSeen);
       case 'days_in_stage':
         return daysSince(this.stageSince, now);
+      case 'probability_alive':
+        return round(this.prediction()?.probabilityAlive, 4);
+      case 'predicted_purchases_365d':
+        return round(this.prediction()?.purchases, 2);
+      case 'predicted_ltv_365d':
+        return round(this.prediction()?.value ?? undefined, 2);
     }
+  }
+
+  /** The LTV model's forecast for this customer (undefined without a model or a purchase). */
+  private prediction(): ReturnType<typeof predict> | undefined {
+    if (!this.ltv) return undefined;
+    if (!this.cache.has('\0ltv')) {
+      const aov = this.get('average_order_value');
+      this.cache.set(
+        '\0ltv',
+        predict(this.ltv, this.orders(), typeof aov === 'number' ? aov : null, this.now),
+      );
+    }
+    return (this.cache.get('\0ltv') as ReturnType<typeof predict>) ?? undefined;
   }
 
   /**

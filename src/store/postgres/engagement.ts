@@ -1,4 +1,5 @@
 import type { EngagementChange, EngagementEvent } from '../../domain/engagement/apply.js';
+import type { LtvModel } from '../../domain/ltv/model.js';
 import {
   compileDefinitions,
   type Definitions,
@@ -40,10 +41,11 @@ export async function loadDefinitionsRecord(sql: Sql, ws: string): Promise<Defin
     definitions_version: number;
     stage_model: StageModelSource | null;
     rfm: RfmSettings | null;
+    ltv_model: LtvModel | null;
     segments: SegmentRecord[];
     computed: { name: string; spec: unknown }[];
   }>(
-    `SELECT w.definitions_version, w.stage_model, w.rfm,
+    `SELECT w.definitions_version, w.stage_model, w.rfm, w.ltv_model,
        coalesce((SELECT json_agg(json_build_object('id', s.id, 'name', s.name, 'version', s.version, 'rule', s.rule,
                                                    'status', s.status) ORDER BY s.id)
                  FROM segments s WHERE s.workspace_id = w.id), '[]') AS segments,
@@ -57,6 +59,7 @@ export async function loadDefinitionsRecord(sql: Sql, ws: string): Promise<Defin
     version: w.definitions_version,
     stageModel: w.stage_model ?? DEFAULT_STAGE_MODEL,
     rfm: w.rfm ?? DEFAULT_RFM,
+    ltv: w.ltv_model,
     segments: w.segments,
     computed: w.computed,
   };
@@ -216,6 +219,12 @@ export async function applyDefinitionChange(
       await sql.query('UPDATE workspaces SET rfm = $2 WHERE id = $1', [
         ws,
         change.rfm === null ? null : JSON.stringify(change.rfm),
+      ]);
+      break;
+    case 'set_ltv_model':
+      await sql.query('UPDATE workspaces SET ltv_model = $2 WHERE id = $1', [
+        ws,
+        change.model === null ? null : JSON.stringify(change.model),
       ]);
       break;
   }

@@ -1,4 +1,5 @@
 import type { ProfileState } from '../../domain/resolution.js';
+import type { LtvModel } from '../../domain/ltv/model.js';
 import type { EngagementChange, EngagementEvent } from '../../domain/engagement/apply.js';
 import {
   compileDefinitions,
@@ -18,8 +19,16 @@ import { loadEntries, writeRouting, type JourneyIndexCache } from './journeys.js
 
 /** Reads a workspace's stored definitions (on whichever connection `prep` belongs to). */
 export function loadDefinitionsRecord(prep: Prepare, ws: string): DefinitionsRecord {
-  const w = prep('SELECT definitions_version, stage_model, rfm FROM workspaces WHERE id = ?').get(ws) as
-    { definitions_version: number; stage_model: string | null; rfm: string | null } | undefined;
+  const w = prep('SELECT definitions_version, stage_model, rfm, ltv_model FROM workspaces WHERE id = ?').get(
+    ws,
+  ) as
+    | {
+        definitions_version: number;
+        stage_model: string | null;
+        rfm: string | null;
+        ltv_model: string | null;
+      }
+    | undefined;
   if (!w) throw new NotFoundError(`workspace ${ws} not found`);
   const segments = (
     prep('SELECT id, name, version, rule, status FROM segments WHERE workspace_id = ? ORDER BY id').all(
@@ -48,6 +57,7 @@ export function loadDefinitionsRecord(prep: Prepare, ws: string): DefinitionsRec
     version: w.definitions_version,
     stageModel: w.stage_model === null ? DEFAULT_STAGE_MODEL : json<StageModelSource>(w.stage_model),
     rfm: w.rfm === null ? DEFAULT_RFM : json<RfmSettings>(w.rfm),
+    ltv: w.ltv_model === null ? null : json<LtvModel>(w.ltv_model),
     segments,
     computed,
   };
@@ -274,6 +284,12 @@ export function applyDefinitionChange(
     case 'set_rfm':
       prep('UPDATE workspaces SET rfm = ? WHERE id = ?').run(
         change.rfm === null ? null : JSON.stringify(change.rfm),
+        ws,
+      );
+      break;
+    case 'set_ltv_model':
+      prep('UPDATE workspaces SET ltv_model = ? WHERE id = ?').run(
+        change.model === null ? null : JSON.stringify(change.model),
         ws,
       );
       break;
