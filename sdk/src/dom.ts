@@ -44,7 +44,7 @@ export function shadowHost(attr: string, css: string): { host: HTMLElement; root
 }
 
 export const BASE_CSS =
-  ':host{all:initial}' +
+  ':host{all:initial!important}' +
   '*{box-sizing:border-box}' +
   '.kz{font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1a1a1a;text-align:left}' +
   'h2{margin:0 0 6px;font-size:17px;font-weight:600}' +
