@@ -28,6 +28,8 @@ import { registerIngestRoutes } from '../ingest/routes.js';
 import type { Store } from '../store/store.js';
 import { KeyAuth } from './auth.js';
 import { registerJsonBodies } from './body.js';
+import { registerCors } from './cors.js';
+import { registerSdkAssets } from './sdk-assets.js';
 import { errorHandler } from './errors.js';
 
 export interface ServerDeps {
@@ -49,7 +51,10 @@ export interface ServerDeps {
   trustProxy?: boolean;
 }
 
-/** The HTTP surface: Segment-compatible ingestion under /v1, the admin API under /api/v1, /healthz. */
+/**
+ * The HTTP surface: Segment-compatible ingestion under /v1 (open to browsers on any origin), the
+ * browser SDK under /sdk, the admin API under /api/v1, /healthz.
+ */
 export function buildServer(deps: ServerDeps): FastifyInstance {
   const app = Fastify({
     loggerInstance: deps.logger,
@@ -67,6 +72,8 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
       .send({ error: { code: 'not_found', message: `no route ${req.method} ${req.url.split('?')[0]}` } });
   });
   registerJsonBodies(app);
+  registerCors(app);
+  registerSdkAssets(app);
   const auth = new KeyAuth(deps.store, deps.clock);
   registerIngestRoutes(app, {
     store: deps.store,
