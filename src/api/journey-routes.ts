@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Results } from '../domain/journeys/results.js';
 import { z } from 'zod';
 import type { Clock } from '../domain/clock.js';
 import type { JourneyService } from '../engine/journeys/service.js';
@@ -108,6 +109,8 @@ const broadcastBody = z.strictObject(
       .gt(0, { error: 'must be above 0' })
       .lt(100, { error: 'must be below 100' })
       .optional(),
+    /** checked with the journey definition: `{ event, within }` (docs/journeys.md#goals) */
+    goal: z.unknown().optional(),
   },
   { error: 'the body must be a JSON object' },
 );
@@ -169,6 +172,7 @@ export function registerJourneyRoutes(app: FastifyInstance, deps: JourneyApiDeps
       everyDays: b.every_days ?? null,
       throttlePerMinute: b.throttle_per_minute ?? null,
       controlPercent: b.control_percent ?? null,
+      goal: b.goal,
     });
     return reply.status(201).send(journeyJson(r.journey));
   });
@@ -224,6 +228,27 @@ export function registerJourneyRoutes(app: FastifyInstance, deps: JourneyApiDeps
     return { journeyId: req.params.id, ...(await store.getJourneyStats(ws, req.params.id, since)) };
   });
 
+  app.get<Id>('/api/v1/journeys/:id/results', async (req, reply) => {
+    const ws = await workspace(req);
+    const q = parse(
+      z.object({
+        metric: z
+          .enum(['conversion', 'revenue'], { error: 'must be conversion or revenue' })
+          .default('conversion'),
+        format: z.enum(['json', 'csv'], { error: 'must be json or csv' }).default('json'),
+      }),
+      req.query,
+    );
+    const r = await journeys.results(ws, req.params.id, q.metric);
+    if (q.format === 'csv') {
+      return reply
+        .type('text/csv; charset=utf-8')
+        .header('content-disposition', `attachment; filename="${req.params.id}-results.csv"`)
+        .send(resultsCsv(r));
+    }
+    return { journeyId: req.params.id, metric: q.metric, ...r };
+  });
+
   app.get<Id>('/api/v1/journeys/:id/messages', async (req) => {
     const ws = await workspace(req);
     await journeys.get(ws, req.params.id);
@@ -271,4 +296,24 @@ export function registerJourneyRoutes(app: FastifyInstance, deps: JourneyApiDeps
     const ids = await store.listStaticListMembers(ws, req.params.list, { limit: q.limit, after: q.after });
     return { profileIds: ids, next: ids.length === q.limit ? ids[ids.length - 1]! : null };
   });
+}
+
+/** One row per variant group; numbers as plain decimals, names quoted (RFC 4180). */
+function resultsCsv(r: Results): string {
+  const q = (v: string) => `"${v.replace(/"/g, '""')}"`;
+  const rows = [
+    ['variant', 'control', 'customers', 'conversions', 'conversion_rate', 'revenue', 'revenue_per_customer'],
+  ];
+  for (const g of r.groups) {
+    rows.push([
+      q(g.arm ?? '(none)'),
+      String(g.control),
+      String(g.customers),
+      String(g.conversions),
+      String(g.conversionRate),
+      String(g.revenue),
+      String(g.revenuePerCustomer),
+    ]);
+  }
+  return rows.map((row) => row.join(',')).join('\r\n') + '\r\n';
 }

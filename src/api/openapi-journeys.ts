@@ -111,6 +111,29 @@ export const journeyPaths = {
       responses: { 200: ok('#/components/schemas/JourneyStats'), ...auth, 404: error },
     },
   },
+  '/api/v1/journeys/{id}/results': {
+    get: {
+      summary:
+        'Results by split variant: conversion rate and revenue per customer, uplift over control with confidence interval and p-value, A/B/n comparison and winner (docs/journeys.md#results)',
+      parameters: [
+        idParam,
+        {
+          name: 'metric',
+          in: 'query',
+          schema: { type: 'string', enum: ['conversion', 'revenue'], default: 'conversion' },
+        },
+        { name: 'format', in: 'query', schema: { type: 'string', enum: ['json', 'csv'], default: 'json' } },
+      ],
+      responses: {
+        200: anyJson(
+          '{journeyId, metric, groups[], uplift: {conversion, revenue} | null, variants[], winner, verdict}',
+        ),
+        400: error,
+        ...auth,
+        404: error,
+      },
+    },
+  },
   '/api/v1/journeys/{id}/messages': {
     get: {
       summary: 'Messages the journey recorded (what send and webhook steps asked for), oldest first',

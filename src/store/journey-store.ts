@@ -83,6 +83,8 @@ export interface EntryResult {
   readonly actions: readonly Action[];
   /** the messages the steps produced, for the outbox */
   readonly messages: readonly OutboxMessage[];
+  /** the split variant this run drew; an entry keeps the first it ever drew (results reports) */
+  readonly arm?: string | null;
 }
 
 export interface EntryView {
@@ -119,6 +121,16 @@ export interface JourneyMessage {
   /** why it was suppressed, skipped or failed, or the last retryable failure */
   readonly reason: string | null;
   readonly updatedAt: number;
+}
+
+/** One split variant's entries of a journey (arm null: entries that drew no variant), for results reports. */
+export interface ArmOutcome {
+  readonly arm: string | null;
+  readonly entered: number;
+  readonly converted: number;
+  /** Σ and Σ² of each entry's conversion value (0 for an entry that did not convert) */
+  readonly valueSum: number;
+  readonly valueSumSquares: number;
 }
 
 export interface JourneyStats {
@@ -221,6 +233,8 @@ export interface JourneyStore {
   ): Promise<boolean>;
 
   getJourneyStats(ws: string, journeyId: string, since: number): Promise<JourneyStats>;
+  /** Every entry of the journey (all versions) grouped by the split variant it drew; one pass. */
+  journeyOutcomes(ws: string, journeyId: string): Promise<ArmOutcome[]>;
   /** A customer's entries (every journey), newest first, with their step history. */
   listProfileEntries(ws: string, profileId: string): Promise<EntryView[]>;
   /**

@@ -240,6 +240,68 @@ export function journeyContract(name: string, harness: () => StoreHarness): void
       });
     });
 
+    it('keeps the first variant an entry drew and the value of its conversion, grouped for results', async () => {
+      await publish({ ...REVIEW, goal: { event: 'Order Completed', within: '7d' } });
+      await store.ingest(
+        ws,
+        ['u1', 'u2', 'u3'].map((u, i) => track(u, 'Order Completed', `o${i}`)),
+      );
+      const claimed = await store.claimDueEntries('w1', 10, clock.now(), LEASE);
+      expect(claimed).toHaveLength(3);
+      const arms = ['a', 'b', null];
+      await store.completeEntries(
+        claimed.map((e, i) => ({ ...result(e, {}), arm: arms[i] })),
+        clock.now(),
+      );
+      // Woken later by a second split: the first variant stays.
+      clock.advance(2 * DAY);
+      const again = await store.claimDueEntries('w1', 10, clock.now(), LEASE);
+      await store.completeEntries(
+        again.map((e) => ({ ...result(e, {}), arm: 'z' })),
+        clock.now(),
+      );
+      const profileOf = async (u: string) =>
+        (await store.lookupProfile(ws, { kind: 'user_id', value: u }))!.id;
+      const u1 = await profileOf('u1');
+      const first = claimed.find((e) => e.profileId === u1)!;
+      const armOf = (e: { profileId: string }) => arms[claimed.findIndex((c) => c.profileId === e.profileId)];
+      // Conversions: u1 with revenue 30.5, u2 with a string total "12", u3 with none.
+      await store.ingest(ws, [
+        testEvent({
+          userId: 'u1',
+          name: 'Order Completed',
+          messageId: 'c1',
+          timestamp: clock.now(),
+          properties: { revenue: 30.5 },
+        }),
+        testEvent({
+          userId: 'u2',
+          name: 'Order Completed',
+          messageId: 'c2',
+          timestamp: clock.now(),
+          properties: { total: '12' },
+        }),
+        testEvent({ userId: 'u3', name: 'Order Completed', messageId: 'c3', timestamp: clock.now() }),
+      ]);
+      const outcomes = await store.journeyOutcomes(ws, 'jr_review');
+      // a and b stayed; the entry that had drawn none took z from the later split.
+      expect(outcomes.map((o) => o.arm).sort()).toEqual(['a', 'b', 'z']);
+      const byArm = new Map(outcomes.map((o) => [o.arm, o]));
+      const u1Arm = armOf(first) ?? 'z';
+      expect(byArm.get(u1Arm)).toEqual({
+        arm: u1Arm,
+        entered: 1,
+        converted: 1,
+        valueSum: 30.5,
+        valueSumSquares: 930.25,
+      });
+      const total = outcomes.reduce(
+        (t, o) => ({ n: t.n + o.entered, c: t.c + o.converted, s: t.s + o.valueSum }),
+        { n: 0, c: 0, s: 0 },
+      );
+      expect(total).toEqual({ n: 3, c: 3, s: 42.5 });
+    });
+
     it('enters on a segment change caused by time alone, and follows a merged customer', async () => {
       await store.changeDefinitions(
         ws,

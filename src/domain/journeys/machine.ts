@@ -56,16 +56,19 @@ export interface Advance {
   readonly exitReason: string | null;
   readonly log: readonly StepRecord[];
   readonly actions: readonly Action[];
+  /** the variant a split step drew in this run (null: none ran); the store keeps an entry's first */
+  readonly arm: string | null;
 }
 
 export function advance(journey: Journey, from: Position, ctx: StepContext): Advance {
   const log: StepRecord[] = [];
   const actions: Action[] = [];
   let pos = from;
+  let arm: string | null = null;
   const end = (state: EntryState, reason: string | null, step: Step | undefined): Advance => {
     if (step && state === 'exited')
       log.push({ step: step.id, type: step.type, at: ctx.now, outcome: `exited: ${reason}` });
-    return { state, position: pos, dueAt: null, waitingFor: null, exitReason: reason, log, actions };
+    return { state, position: pos, dueAt: null, waitingFor: null, exitReason: reason, log, actions, arm };
   };
   if (!ctx.exists()) return end('exited', 'profile no longer exists', journey.steps.get(pos.step));
   const leave = journey.exitWhen.segments.find((s) => ctx.inSegment(s));
@@ -114,6 +117,7 @@ export function advance(journey: Journey, from: Position, ctx: StepContext): Adv
           exitReason: null,
           log,
           actions,
+          arm,
         };
       }
       case 'wait_for_event': {
@@ -128,6 +132,7 @@ export function advance(journey: Journey, from: Position, ctx: StepContext): Adv
           exitReason: null,
           log,
           actions,
+          arm,
         };
       }
       case 'condition': {
@@ -154,6 +159,7 @@ export function advance(journey: Journey, from: Position, ctx: StepContext): Adv
           }
         }
         record(`${chosen.control ? 'control' : 'variant'} ${chosen.name}`);
+        arm ??= chosen.name;
         go(chosen.next);
         break;
       }

@@ -52,7 +52,8 @@ export interface JourneyRouting {
   readonly enter: NewEntry[];
   readonly wake: { entryId: string; signal: Signal }[];
   readonly exit: { entryId: string; reason: string }[];
-  readonly convert: { entryId: string; at: number; event: string }[];
+  /** `value`: the goal event's revenue (or total, or value) property, when it has one */
+  readonly convert: { entryId: string; at: number; event: string; value: number | null }[];
 }
 
 export function emptyRouting(): JourneyRouting {
@@ -232,7 +233,12 @@ export function route(index: JourneyIndex, input: RouteInput): JourneyRouting {
           event.timestamp <= e.enteredAt + goal.withinMs &&
           matches(goal.event, event, props)
         ) {
-          out.convert.push({ entryId: e.id, at: event.timestamp, event: event.name });
+          out.convert.push({
+            entryId: e.id,
+            at: event.timestamp,
+            event: event.name,
+            value: goalValue(props()),
+          });
         }
       }
     }
@@ -269,6 +275,18 @@ export function route(index: JourneyIndex, input: RouteInput): JourneyRouting {
 function matches(sel: EventSelector, event: NormalizedEvent, props: () => unknown): boolean {
   if (event.type !== sel.type || event.name !== sel.name) return false;
   return sel.where.length === 0 || filterMatcher(sel.where)(props(), event.timestamp);
+}
+
+/** A conversion's value: the e-commerce spec's `revenue`, else `total`, else `value`, when a finite number. */
+function goalValue(props: unknown): number | null {
+  if (typeof props !== 'object' || props === null) return null;
+  const p = props as Record<string, unknown>;
+  for (const k of ['revenue', 'total', 'value']) {
+    const v = p[k];
+    if (typeof v === 'number' && Number.isFinite(v)) return v;
+    if (typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v))) return Number(v);
+  }
+  return null;
 }
 
 function lazyProperties(event: NormalizedEvent): () => unknown {

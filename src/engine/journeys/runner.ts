@@ -310,6 +310,7 @@ export class JourneyRunner {
       exitReason: out.exitReason,
       log: out.log,
       actions: out.actions.filter((a) => a.kind === 'list'),
+      arm: out.arm,
       messages: [],
       pending: out.actions
         .filter((a) => a.kind === 'send' || a.kind === 'webhook')

@@ -1,4 +1,5 @@
 import type { Clock } from '../../domain/clock.js';
+import { journeyResults, type Results } from '../../domain/journeys/results.js';
 import { compileDefinitions } from '../../domain/engagement/definitions.js';
 import { evaluateDraft } from '../../domain/engagement/evaluate.js';
 import { eventKey } from '../../domain/facts/facts.js';
@@ -22,6 +23,9 @@ const BROADCAST_FIELDS: Record<string, string> = {
   'steps.send.channel': 'channel',
   'steps.send.template': 'template',
   'throttle.per_minute': 'throttle_per_minute',
+  goal: 'goal',
+  'goal.event': 'goal.event',
+  'goal.within': 'goal.within',
 };
 
 export interface BroadcastInput {
@@ -35,6 +39,8 @@ export interface BroadcastInput {
   readonly everyDays: number | null;
   readonly throttlePerMinute: number | null;
   readonly controlPercent: number | null;
+  /** the conversion the results report measures: a journey goal (`{ event, within }`), as given */
+  readonly goal: unknown;
 }
 
 export interface JourneyCheck {
@@ -162,6 +168,7 @@ export class JourneyService {
       },
       entry: { limit: 'every_time' },
       ...(b.throttlePerMinute && { throttle: { per_minute: b.throttlePerMinute } }),
+      ...(b.goal !== undefined && b.goal !== null && { goal: b.goal }),
       start: first,
       steps,
     };
@@ -197,6 +204,19 @@ export class JourneyService {
     const def = await this.store.getJourneyVersion(ws, id, version);
     if (def === null) throw new NotFoundError(`journey ${id} has no version ${version}`);
     return def;
+  }
+
+  /**
+   * Results by split variant (domain/journeys/results.ts). The control variants are those marked
+   * `control` in any published version, so renaming across versions keeps both names' entries counted.
+   */
+  async results(ws: string, id: string, metric: 'conversion' | 'revenue'): Promise<Results> {
+    const j = await this.get(ws, id);
+    const controls = new Set<string>();
+    for (let v = 1; v <= j.version; v++) {
+      for (const name of controlVariants(await this.store.getJourneyVersion(ws, id, v))) controls.add(name);
+    }
+    return journeyResults(await this.store.journeyOutcomes(ws, id), controls, { metric });
   }
 
   /** Why a customer is or is not in a journey, condition by condition, from what is stored now. */
@@ -304,4 +324,16 @@ export class JourneyService {
     }
     return { journeyId, profileId: view.id, entered: entries.length > 0, entries, checks };
   }
+}
+
+/** The names of the split variants marked `control` in a stored definition (as the admin wrote it). */
+function controlVariants(def: unknown): string[] {
+  if (!isObject(def) || !isObject(def['steps'])) return [];
+  const out: string[] = [];
+  for (const step of Object.values(def['steps'])) {
+    if (!isObject(step) || step['type'] !== 'split' || !Array.isArray(step['variants'])) continue;
+    for (const v of step['variants'] as unknown[])
+      if (isObject(v) && v['control'] === true && typeof v['name'] === 'string') out.push(v['name']);
+  }
+  return out;
 }

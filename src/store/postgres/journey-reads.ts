@@ -9,7 +9,7 @@ import {
   type JourneyRowDb,
   type MessageRowDb,
 } from '../journey-rows.js';
-import type { EntryView, JourneyMessage, JourneyStats, JourneyView } from '../journey-store.js';
+import type { ArmOutcome, EntryView, JourneyMessage, JourneyStats, JourneyView } from '../journey-store.js';
 import { num } from '../rows.js';
 import type { Sql } from './pg-driver.js';
 
@@ -42,6 +42,29 @@ const DAY_MS = 86_400_000;
  * Totals over every entry; the daily series from `since`, grouped by UTC day number (epoch days),
  * named as `YYYY-MM-DD` here.
  */
+export async function journeyOutcomes(sql: Sql, ws: string, journeyId: string): Promise<ArmOutcome[]> {
+  const rows = await sql.query<{
+    arm: string | null;
+    entered: string;
+    converted: string;
+    s: number;
+    ss: number;
+  }>(
+    `SELECT arm, count(*) AS entered, count(converted_at) AS converted,
+       coalesce(sum(coalesce(converted_value, 0)), 0)::float8 AS s,
+       coalesce(sum(coalesce(converted_value, 0) ^ 2), 0)::float8 AS ss
+     FROM journey_entries WHERE workspace_id = $1 AND journey_id = $2 GROUP BY arm ORDER BY arm COLLATE "C"`,
+    [ws, journeyId],
+  );
+  return rows.map((o) => ({
+    arm: o.arm,
+    entered: Number(o.entered),
+    converted: Number(o.converted),
+    valueSum: Number(o.s),
+    valueSumSquares: Number(o.ss),
+  }));
+}
+
 export async function getJourneyStats(
   sql: Sql,
   ws: string,

@@ -57,11 +57,12 @@ const COMPLETE = named(
   `WITH r AS (
      SELECT * FROM json_to_recordset(:results::json)
        AS r (workspace_id text, entry_id text, claim text, state text, step text, phase text, steps_taken integer,
-             signal json, waiting_for text, due_at bigint, exit_reason text)),
+             signal json, waiting_for text, due_at bigint, exit_reason text, arm text)),
    saved AS (
      UPDATE journey_entries e SET state = r.state, step = r.step, phase = r.phase, steps_taken = r.steps_taken,
        signal = r.signal, waiting_for = r.waiting_for, step_since = :now::bigint, due_at = r.due_at, claimed_by = NULL,
-       ended_at = CASE WHEN r.state <> 'active' THEN :now::bigint END, exit_reason = r.exit_reason
+       ended_at = CASE WHEN r.state <> 'active' THEN :now::bigint END, exit_reason = r.exit_reason,
+       arm = coalesce(e.arm, r.arm)
      FROM r
      WHERE e.workspace_id = r.workspace_id AND e.id = r.entry_id AND e.claimed_by = r.claim AND e.state = 'active'
      RETURNING e.workspace_id, e.id),
@@ -157,6 +158,7 @@ export async function completeEntries(
         waiting_for: r.waitingFor,
         due_at: r.dueAt,
         exit_reason: r.exitReason,
+        arm: r.arm ?? null,
       })),
     ),
     logs: JSON.stringify(logs),

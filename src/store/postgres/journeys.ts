@@ -290,8 +290,8 @@ const EXIT = named(
 
 const CONVERT = named(
   'kizuna_journey_convert',
-  `UPDATE journey_entries e SET converted_at = c.at
-   FROM json_to_recordset(:rows::json) AS c (entry_id text, at bigint)
+  `UPDATE journey_entries e SET converted_at = c.at, converted_value = c.value
+   FROM json_to_recordset(:rows::json) AS c (entry_id text, at bigint, value double precision)
    WHERE e.workspace_id = :ws::text AND e.id = c.entry_id AND e.converted_at IS NULL`,
 );
 
@@ -321,7 +321,7 @@ export async function writeRouting(sql: Sql, ws: string, r: JourneyRouting, now:
     await sql.once(EXIT, { ws, now, rows: byId(rows, (x) => x.entry_id) });
   }
   if (r.convert.length > 0) {
-    const rows = r.convert.map((c) => ({ entry_id: c.entryId, at: c.at }));
+    const rows = r.convert.map((c) => ({ entry_id: c.entryId, at: c.at, value: c.value }));
     await sql.once(CONVERT, { ws, rows: byId(rows, (c) => c.entry_id) });
   }
 }

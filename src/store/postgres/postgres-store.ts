@@ -74,6 +74,7 @@ import type {
   EntryView,
   JourneyMessage,
   JourneyStats,
+  ArmOutcome,
   JourneyView,
   ScheduledRun,
 } from '../journey-store.js';
@@ -538,6 +539,10 @@ export class PostgresStore implements Store {
         WRITE_RETRY,
       ),
     );
+  }
+
+  journeyOutcomes(ws: string, journeyId: string): Promise<ArmOutcome[]> {
+    return guarded(() => journeyReads.journeyOutcomes(this.sql, ws, journeyId));
   }
 
   getJourneyStats(ws: string, journeyId: string, since: number): Promise<JourneyStats> {

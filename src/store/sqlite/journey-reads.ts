@@ -8,7 +8,7 @@ import {
   type JourneyRowDb,
   type MessageRowDb,
 } from '../journey-rows.js';
-import type { EntryView, JourneyMessage, JourneyStats, JourneyView } from '../journey-store.js';
+import type { ArmOutcome, EntryView, JourneyMessage, JourneyStats, JourneyView } from '../journey-store.js';
 import { json } from '../rows.js';
 import type { Prepare } from './statements.js';
 
@@ -34,6 +34,29 @@ export function getJourneyVersion(r: Prepare, ws: string, id: string, version: n
 }
 
 const DAY = "strftime('%Y-%m-%d', ? / 1000, 'unixepoch')";
+
+export function journeyOutcomes(r: Prepare, ws: string, journeyId: string): ArmOutcome[] {
+  return (
+    r(
+      `SELECT arm, count(*) AS entered, count(converted_at) AS converted,
+         total(coalesce(converted_value, 0)) AS s, total(coalesce(converted_value, 0) * coalesce(converted_value, 0)) AS ss
+       FROM journey_entries INDEXED BY journey_entries_by_journey
+       WHERE workspace_id = ? AND journey_id = ? GROUP BY arm ORDER BY arm`,
+    ).all(ws, journeyId) as {
+      arm: string | null;
+      entered: number;
+      converted: number;
+      s: number;
+      ss: number;
+    }[]
+  ).map((o) => ({
+    arm: o.arm,
+    entered: o.entered,
+    converted: o.converted,
+    valueSum: o.s,
+    valueSumSquares: o.ss,
+  }));
+}
 
 export function getJourneyStats(r: Prepare, ws: string, journeyId: string, since: number): JourneyStats {
   const steps: Record<string, number> = {};

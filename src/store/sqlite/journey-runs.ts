@@ -29,7 +29,7 @@ export function claimDueEntries(
 export function completeEntries(prep: Prepare, results: readonly EntryResult[], now: number): number {
   const save = prep(
     `UPDATE journey_entries SET state = ?, step = ?, phase = ?, steps_taken = ?, signal = ?, waiting_for = ?,
-       step_since = ?, due_at = ?, claimed_by = NULL, ended_at = ?, exit_reason = ?
+       step_since = ?, due_at = ?, claimed_by = NULL, ended_at = ?, exit_reason = ?, arm = coalesce(arm, ?)
      WHERE workspace_id = ? AND id = ? AND claimed_by = ? AND state = 'active'`,
   );
   const log = prep(
@@ -59,6 +59,7 @@ export function completeEntries(prep: Prepare, results: readonly EntryResult[], 
       r.dueAt,
       ended ? now : null,
       r.exitReason,
+      r.arm ?? null,
       r.workspaceId,
       r.entryId,
       r.claim,

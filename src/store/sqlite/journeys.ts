@@ -247,9 +247,9 @@ export function writeRouting(prep: Prepare, ws: string, r: JourneyRouting, now: 
   }
   if (r.convert.length > 0) {
     const conv = prep(
-      'UPDATE journey_entries SET converted_at = ? WHERE workspace_id = ? AND id = ? AND converted_at IS NULL',
+      'UPDATE journey_entries SET converted_at = ?, converted_value = ? WHERE workspace_id = ? AND id = ? AND converted_at IS NULL',
     );
-    for (const c of r.convert) conv.run(c.at, ws, c.entryId);
+    for (const c of r.convert) conv.run(c.at, c.value, ws, c.entryId);
   }
 }
 

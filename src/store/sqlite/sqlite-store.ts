@@ -56,6 +56,7 @@ import type {
   EntryView,
   JourneyMessage,
   JourneyStats,
+  ArmOutcome,
   JourneyView,
 } from '../journey-store.js';
 import { statementCache, type Prepare } from './statements.js';
@@ -469,6 +470,10 @@ export class SqliteStore implements Store {
       ...rest,
       claim: `${worker}/${newId('c', next.now)}`,
     });
+  }
+
+  async journeyOutcomes(ws: string, journeyId: string): Promise<ArmOutcome[]> {
+    return Promise.resolve(journeyReads.journeyOutcomes(this.r, ws, journeyId));
   }
 
   async getJourneyStats(ws: string, journeyId: string, since: number): Promise<JourneyStats> {
