@@ -275,7 +275,7 @@ export const channelPaths = {
   },
   '/api/v1/delivery-settings': {
     get: {
-      summary: "The workspace's quiet hours and frequency caps",
+      summary: "The workspace's quiet hours, frequency caps and global holdout share",
       responses: { 200: ok('#/components/schemas/DeliverySettings'), ...auth },
     },
     put: {
@@ -285,6 +285,28 @@ export const channelPaths = {
         content: { 'application/json': { schema: { $ref: '#/components/schemas/DeliverySettings' } } },
       },
       responses: { 200: ok('#/components/schemas/DeliverySettings'), 400: error, ...auth },
+    },
+  },
+  '/api/v1/holdout/results': {
+    get: {
+      summary:
+        'The global holdout against everyone else: customers who performed the goal event in the last `days` days, revenue for Order Completed, uplift with CI and p-value',
+      description: 'Reads every profile’s facts: tens of seconds at a million profiles. `days` ≤ 400.',
+      parameters: [
+        {
+          name: 'event',
+          in: 'query',
+          required: true,
+          schema: { type: 'string' },
+          example: 'Order Completed',
+        },
+        { name: 'days', in: 'query', schema: { type: 'integer', maximum: 400, default: 30 } },
+      ],
+      responses: {
+        200: anyJson('{holdoutPercent, goal, holdout, marketed, uplift: {conversion, revenue} | null}'),
+        400: error,
+        ...auth,
+      },
     },
   },
   '/api/v1/subscriptions': {
@@ -653,6 +675,14 @@ export const channelSchemas = {
     type: 'object',
     description: 'see docs/channels.md#respect-rules',
     properties: {
+      global_holdout_percent: {
+        type: 'number',
+        minimum: 0,
+        maximum: 50,
+        default: 0,
+        description:
+          'the share of customers (a stable draw per profile) who get no marketing; see docs/channels.md#global-holdout',
+      },
       quiet_hours: {
         type: ['object', 'null'],
         required: ['start', 'end', 'timezone'],

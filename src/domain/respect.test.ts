@@ -96,6 +96,6 @@ describe('delivery settings validation', () => {
     expect(issues({ quiet_hours: { start: '08:00', end: '08:00', timezone: 'UTC' } })).toEqual([
       'quiet_hours.end: must differ from start',
     ]);
-    expect(settings({})).toEqual({ quietHours: null, caps: [] });
+    expect(settings({})).toEqual({ quietHours: null, caps: [], holdoutPercent: 0 });
   });
 });

@@ -3,6 +3,7 @@
  * in the customer's own time zone, and frequency caps over rolling windows. Pure: the runner gives the
  * customer's recent messages and the time; these answer whether the message may go, wait, or not.
  */
+import { unitDraw } from './journeys/machine.js';
 import {
   isTimeZone,
   localMinuteOfDay,
@@ -37,9 +38,20 @@ export interface FrequencyCap {
 export interface DeliverySettings {
   readonly quietHours: QuietHours | null;
   readonly caps: readonly FrequencyCap[];
+  /** the share of customers (0–50 %) in the global holdout, who get no marketing at all */
+  readonly holdoutPercent: number;
 }
 
-export const NO_SETTINGS: DeliverySettings = { quietHours: null, caps: [] };
+export const NO_SETTINGS: DeliverySettings = { quietHours: null, caps: [], holdoutPercent: 0 };
+
+/**
+ * Whether a customer is in the workspace's global holdout: a stable draw from the profile id alone,
+ * so the same customers stay out however often they are looked at, and raising the share only adds
+ * customers (everyone below 5 % is also below 10 %). A merge keeps the surviving profile's draw.
+ */
+export function inGlobalHoldout(profileId: string, percent: number): boolean {
+  return percent > 0 && unitDraw(`global-holdout:${profileId}`) * 100 < percent;
+}
 
 /** A message counted by the caps: one queued or sent to the customer, not transactional. */
 export interface RecentMessage {
@@ -116,7 +128,8 @@ export function parseDeliverySettings(
   const add = (field: string, rule: string) => issues.push({ field, rule });
   if (!isObject(input)) return { ok: false, issues: [{ field: 'body', rule: 'must be a JSON object' }] };
   for (const k of Object.keys(input)) {
-    if (k !== 'quiet_hours' && k !== 'frequency_caps') add(k, 'is not a delivery setting');
+    if (k !== 'quiet_hours' && k !== 'frequency_caps' && k !== 'global_holdout_percent')
+      add(k, 'is not a delivery setting');
   }
   let quietHours: QuietHours | null = null;
   const q = input['quiet_hours'] ?? null;
@@ -179,8 +192,14 @@ export function parseDeliverySettings(
         });
     });
   }
+  const holdout = input['global_holdout_percent'] ?? 0;
+  if (typeof holdout !== 'number' || !Number.isFinite(holdout) || holdout < 0 || holdout > 50)
+    add(
+      'global_holdout_percent',
+      'must be a number from 0 to 50 (the share of customers who get no marketing)',
+    );
   if (issues.length > 0) return { ok: false, issues };
-  return { ok: true, settings: { quietHours, caps } };
+  return { ok: true, settings: { quietHours, caps, holdoutPercent: holdout as number } };
 }
 
 /** The settings as the API shows them. */
@@ -192,6 +211,7 @@ export function deliverySettingsJson(s: DeliverySettings) {
       timezone: s.quietHours.timezone,
       channels: s.quietHours.channels,
     },
+    global_holdout_percent: s.holdoutPercent,
     frequency_caps: s.caps.map((c) => ({
       ...(c.channel !== null && { channel: c.channel }),
       ...(c.topic !== null && { topic: c.topic }),

@@ -305,7 +305,8 @@ describe('channel configuration API', () => {
         .replace('{name}', 'cart')
         .replace('{code}', 'CART-1')
         .replace('{id}', ((await api('/profiles/lookup?userId=documented')).body as { id: string }).id)
-        .replace(/\/subscriptions$/, '/subscriptions?channel=email&address=a@example.com');
+        .replace(/\/subscriptions$/, '/subscriptions?channel=email&address=a@example.com')
+        .replace(/\/holdout\/results$/, '/holdout/results?event=Order%20Completed');
       const r = await get(`${s.url}${concrete}`, s.ws.adminKey);
       expect(r.status, concrete).toBe(200);
     }

@@ -47,9 +47,17 @@ describe('delivery settings API', () => {
       'quiet_hours.start: required: a local time HH:MM',
       'frequency_caps[0].window: required: a duration such as 1d or 7d',
     ]);
-    expect((await api('/delivery-settings')).body).toEqual({ quiet_hours: null, frequency_caps: [] });
+    expect((await api('/delivery-settings')).body).toEqual({
+      quiet_hours: null,
+      global_holdout_percent: 0,
+      frequency_caps: [],
+    });
     const ok = await admin('PUT', '/delivery-settings', { frequency_caps: [{ max: 2, window: '7d' }] });
-    expect(ok.body).toEqual({ quiet_hours: null, frequency_caps: [{ max: 2, window: '7d' }] });
+    expect(ok.body).toEqual({
+      quiet_hours: null,
+      global_holdout_percent: 0,
+      frequency_caps: [{ max: 2, window: '7d' }],
+    });
     expect((await api('/delivery-settings')).body).toEqual(ok.body);
   });
 });

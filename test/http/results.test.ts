@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { inGlobalHoldout } from '../../src/domain/respect.js';
 import { compareMeans, compareRates } from '../../src/domain/stats/compare.js';
 import { client, issuesOf, startTestServer, type TestServer } from './harness.js';
 
@@ -122,5 +123,72 @@ describe('broadcast results: control group, conversions and uplift', () => {
       'metric: must be conversion or revenue',
     ]);
     expect((await api('/journeys/jr_nope/results')).status).toBe(404);
+  });
+
+  it('keeps the global holdout from marketing, and reports it against everyone else', async () => {
+    const bad = await admin('PUT', '/delivery-settings', { global_holdout_percent: 80 });
+    expect(issuesOf(bad.body)).toEqual([
+      'global_holdout_percent: must be a number from 0 to 50 (the share of customers who get no marketing)',
+    ]);
+    expect((await admin('PUT', '/delivery-settings', { global_holdout_percent: 20 })).body).toMatchObject({
+      global_holdout_percent: 20,
+    });
+    const users = Array.from({ length: 200 }, (_, i) => `h${i}`);
+    await ingest(users.map((u) => identify(u, { tier: 'silver', email: `${u}@example.com` })));
+    const seg = await admin('POST', '/segments', {
+      name: 'Silver',
+      rule: { trait: 'tier', op: 'eq', value: 'silver' },
+    });
+    await s.builder.idle();
+    const b = await admin('POST', '/broadcasts', {
+      name: 'Silver news',
+      segment: seg.body['id'],
+      channel: 'email',
+      template: 'sale',
+      send_at: 'now',
+    });
+    await s.runner.runDue();
+    const messages = (await api(`/journeys/${b.body['id'] as string}/messages?limit=1000`)).body[
+      'messages'
+    ] as {
+      profileId: string;
+      status: string;
+      reason: string | null;
+    }[];
+    expect(messages).toHaveLength(200);
+    let held = 0;
+    for (const m of messages) {
+      const out = inGlobalHoldout(m.profileId, 20);
+      if (out) held++;
+      expect(m.status).toBe(out ? 'suppressed' : 'queued');
+      if (out) expect(m.reason).toBe('global holdout: 20 % of customers get no marketing');
+    }
+    expect(held).toBeGreaterThan(20);
+    expect(held).toBeLessThan(60);
+    // Everyone marketed buys once; the holdout does not.
+    const ids = new Map(messages.map((m) => [m.profileId, true]));
+    const orders: unknown[] = [];
+    for (const u of users) {
+      const p = await api(`/profiles/lookup?userId=${u}`);
+      if (ids.has(p.body['id'] as string) && !inGlobalHoldout(p.body['id'] as string, 20))
+        orders.push(track(u, 'Order Completed', { revenue: 20 }));
+    }
+    await ingest(orders);
+    const r = await api('/holdout/results?event=Order%20Completed&days=30');
+    expect(r.status).toBe(200);
+    const body = r.body as {
+      holdoutPercent: number;
+      holdout: { customers: number; converted: number };
+      marketed: { converted: number; revenue: number };
+      uplift: { conversion: { significant: boolean } };
+    };
+    expect(body.holdoutPercent).toBe(20);
+    expect(body.marketed.converted).toBeGreaterThanOrEqual(orders.length);
+    expect(body.marketed.revenue).toBeGreaterThanOrEqual(20 * orders.length);
+    expect(body.uplift.conversion.significant).toBe(true);
+    expect(issuesOf((await api('/holdout/results?days=30')).body)).toEqual([
+      'event: required: the goal event name',
+    ]);
+    await admin('PUT', '/delivery-settings', {});
   });
 });

@@ -29,7 +29,7 @@ export const LAST_ORDER_PRODUCTS: AggregateSpec = {
   family: 'last',
   value: { builtin: 'order_products' },
 };
-const REVENUE_KEY = aggregateKey(REVENUE);
+export const REVENUE_KEY = aggregateKey(REVENUE);
 
 /** Aggregates every workspace keeps, whatever it defines. */
 export const BUILTIN_AGGREGATES: readonly AggregateSpec[] = [REVENUE, LAST_ORDER_PRODUCTS];

@@ -11,6 +11,7 @@ import {
   capReached,
   describeQuietHours,
   NO_SETTINGS,
+  inGlobalHoldout,
   parseDeliverySettings,
   PRIORITY_RANK,
   quietUntil,
@@ -296,6 +297,12 @@ export class Composer {
       return message('queued', due, held);
     };
     if (!respected(topic)) return queued(now, null);
+    if (inGlobalHoldout(profile.id, settings.holdoutPercent))
+      return message(
+        'suppressed',
+        null,
+        `global holdout: ${settings.holdoutPercent} % of customers get no marketing`,
+      );
 
     const q = settings.quietHours;
     let due = now;
