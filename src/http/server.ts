@@ -18,6 +18,14 @@ import { registerPreferenceRoutes } from '../api/preference-routes.js';
 import { DoubleOptIn } from '../engine/delivery/double-opt-in.js';
 import { registerTrackingRoutes } from '../api/tracking-routes.js';
 import { registerCatalogRoutes } from '../api/catalog-routes.js';
+import { registerInAppRoutes } from '../api/inapp-routes.js';
+import { registerSdkRoutes } from '../api/sdk-routes.js';
+import { registerSdkPushRoutes } from '../api/sdk-push-routes.js';
+import { InAppCampaigns } from '../engine/inapp/campaigns.js';
+import { InAppDelivery } from '../engine/inapp/delivery.js';
+import { SdkSettingsService } from '../engine/inapp/sdk-settings.js';
+import type { SecretBox } from '../channels/secret-box.js';
+import { registerCors } from './cors.js';
 import type { LinkSigner } from '../channels/links.js';
 import type { TemplateService } from '../engine/delivery/templates.js';
 import type { ChannelService } from '../engine/delivery/channels.js';
@@ -38,6 +46,8 @@ export interface ServerDeps {
   dispatcher: Dispatcher;
   templates: TemplateService;
   links: LinkSigner;
+  /** seals workspace secrets at rest (the SDK's identity-verification secret) */
+  box: SecretBox;
   /** called when ingestion made or woke journey entries (the runner looks at once) */
   onJourneyWork?: () => void;
   /** log one line per request (off by default: at 50,000 events/s that is most of the log). */
@@ -64,6 +74,7 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
       .send({ error: { code: 'not_found', message: `no route ${req.method} ${req.url.split('?')[0]}` } });
   });
   registerJsonBodies(app);
+  registerCors(app);
   const auth = new KeyAuth(deps.store, deps.clock);
   registerIngestRoutes(app, {
     store: deps.store,
@@ -90,6 +101,20 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
     doubleOptIn: new DoubleOptIn({ ...deps }),
   });
   registerCatalogRoutes(app, { store: deps.store, auth, clock: deps.clock });
+  const delivery = new InAppDelivery(deps.store, deps.clock);
+  const settings = new SdkSettingsService(deps.store, deps.clock, deps.box);
+  const campaigns = new InAppCampaigns(deps.store, deps.clock, (ws) => delivery.invalidate(ws));
+  registerInAppRoutes(app, { store: deps.store, auth, campaigns, settings });
+  const sdk = {
+    store: deps.store,
+    auth,
+    clock: deps.clock,
+    delivery,
+    settings,
+    onJourneyWork: deps.onJourneyWork,
+  };
+  registerSdkRoutes(app, { ...sdk, channels: deps.channels });
+  registerSdkPushRoutes(app, sdk);
   registerChannelRoutes(app, {
     store: deps.store,
     auth,
