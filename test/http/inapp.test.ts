@@ -1,5 +1,6 @@
 import { createECDH, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { inAppPaths } from '../../src/api/openapi-inapp.js';
 import { userHashOf } from '../../src/engine/inapp/sdk-settings.js';
 import { client, issuesOf, startTestServer, type TestServer } from './harness.js';
 
@@ -410,6 +411,19 @@ describe('content cards', () => {
       (e) => e.name,
     );
     expect(names).toEqual(['Content Card Dismissed', 'Content Card Viewed']);
+  });
+});
+
+describe('OpenAPI', () => {
+  it('lists in-app GET paths that answer 200 with real ids', async () => {
+    const message = await createMessage({ name: 'doc' });
+    const card = await createCard({ name: 'doc' });
+    for (const [path, ops] of Object.entries(inAppPaths)) {
+      if (!('get' in ops)) continue;
+      const id = path.includes('content-cards') ? card : message;
+      const r = await api(path.replace('/api/v1', '').replace('{id}', id));
+      expect(r.status, path).toBe(200);
+    }
   });
 });
 

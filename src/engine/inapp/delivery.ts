@@ -64,6 +64,8 @@ interface ActiveSet {
   readonly at: number;
   readonly messages: readonly ActiveMessage[];
   readonly cards: readonly ActiveCard[];
+  /** by `messageId/variant` and card id: compiled when the set is read, not per request */
+  readonly compiled: ReadonlyMap<string, Compiled>;
   /** whether any active campaign targets a journey step (else the journey read is skipped) */
   readonly journeys: boolean;
 }
@@ -79,7 +81,7 @@ const MARKUP = /\{\{|\{%/;
  */
 export class InAppDelivery {
   private readonly active = new Map<string, ActiveSet>();
-  private readonly compiled = new Map<string, Compiled>();
+  private readonly ownCards = new Map<string, Compiled>();
 
   constructor(
     private readonly store: Store,
@@ -143,16 +145,21 @@ export class InAppDelivery {
           now,
         )
       : [];
+    // Every variant of every active message was compiled with the set.
+    const compiledOf = (m: { message: ActiveMessage; variant: { key: string } }) =>
+      set.compiled.get(`${m.message.id}/${m.variant.key}`)!;
     const input = await this.renderInput(ws, p, now, [
-      ...messages.map((m) =>
-        this.compiledMessage(m.message.id, m.variant.key, m.message.definition, m.variant.content),
-      ),
-      ...cards.map((card) => this.compiledCard(card)),
+      ...messages.map(compiledOf),
+      ...cards.map((card) => this.compiledCard(set, card)),
     ]);
     const out: { messages: SdkMessage[]; cards: SdkCard[] } = { messages: [], cards: [] };
     for (const { message, variant } of messages) {
-      const compiled = this.compiledMessage(message.id, variant.key, message.definition, variant.content);
-      const rendered = render(compiled, message.id, messageFields(variant.content), input);
+      const rendered = render(
+        compiledOf({ message, variant }),
+        message.id,
+        messageFields(variant.content),
+        input,
+      );
       if (!rendered) continue;
       const d = message.definition;
       out.messages.push({
@@ -166,7 +173,7 @@ export class InAppDelivery {
       });
     }
     for (const card of cards) {
-      const rendered = render(this.compiledCard(card), card.id, cardFields(card.definition), input);
+      const rendered = render(this.compiledCard(set, card), card.id, cardFields(card.definition), input);
       if (!rendered) continue;
       const d = card.definition;
       out.cards.push({
@@ -197,10 +204,16 @@ export class InAppDelivery {
     const hit = this.active.get(ws);
     if (hit && now - hit.at < this.cacheMs && now >= hit.at) return hit;
     const { messages, cards } = await this.store.listActiveInApp(ws);
+    const compiled = new Map<string, Compiled>();
+    for (const m of messages)
+      for (const v of m.definition.variants)
+        compiled.set(`${m.id}/${v.key}`, compile(m.definition.name, messageFields(v.content), ['html']));
+    for (const c of cards) compiled.set(c.id, compile(c.definition.name, cardFields(c.definition), []));
     const set: ActiveSet = {
       at: now,
       messages: messages.map(activeMessage),
       cards: cards.map(activeCard),
+      compiled,
       journeys:
         messages.some((m) => m.definition.targeting.journeySteps.length > 0) ||
         cards.some((c) => c.definition.targeting.journeySteps.length > 0),
@@ -210,29 +223,16 @@ export class InAppDelivery {
     return set;
   }
 
-  private compiledMessage(
-    id: string,
-    variant: string,
-    d: { readonly name: string },
-    content: MessageContent,
-  ): Compiled {
-    // Keyed by the content itself, so an edited message compiles anew and an unchanged one never does.
-    const fields = messageFields(content);
-    return this.compile(`m/${id}/${variant}/${JSON.stringify(fields)}`, d.name, fields, ['html']);
-  }
-
-  private compiledCard(card: ActiveCard): Compiled {
-    const fields = cardFields(card.definition);
-    return this.compile(`c/${card.id}/${JSON.stringify(fields)}`, card.definition.name, fields, []);
-  }
-
-  private compile(key: string, name: string, fields: Fields, html: readonly string[]): Compiled {
-    let c = this.compiled.get(key);
+  /** A campaign card's compiled fields from the set; a customer's own card's, compiled once per version. */
+  private compiledCard(set: ActiveSet, card: ActiveCard & { updatedAt?: number }): Compiled {
+    const hit = set.compiled.get(card.id);
+    if (hit) return hit;
+    const key = `${card.id}@${card.updatedAt ?? 0}`;
+    let c = this.ownCards.get(key);
     if (!c) {
-      const dynamic = Object.values(fields).some((s) => MARKUP.test(s));
-      c = { template: dynamic ? compileFields(name, fields, html) : null, computed: readsComputed(fields) };
-      if (this.compiled.size >= 5_000) this.compiled.clear();
-      this.compiled.set(key, c);
+      c = compile(card.definition.name, cardFields(card.definition), []);
+      if (this.ownCards.size >= 5_000) this.ownCards.clear();
+      this.ownCards.set(key, c);
     }
     return c;
   }
@@ -262,6 +262,12 @@ export class InAppDelivery {
   }
 }
 
+/** Compiles fields once; no template when no field has markup (they are then shown as they are). */
+function compile(name: string, fields: Fields, html: readonly string[]): Compiled {
+  const dynamic = Object.values(fields).some((f) => MARKUP.test(f));
+  return { template: dynamic ? compileFields(name, fields, html) : null, computed: readsComputed(fields) };
+}
+
 function render(
   c: Compiled,
   key: string,
@@ -275,6 +281,12 @@ function activeMessage(r: MessageRecord): ActiveMessage {
   return { id: r.id, definition: r.definition };
 }
 
-function activeCard(r: CardRecord): ActiveCard {
-  return { id: r.id, profileId: r.profileId, definition: r.definition, createdAt: r.createdAt };
+function activeCard(r: CardRecord): ActiveCard & { updatedAt: number } {
+  return {
+    id: r.id,
+    profileId: r.profileId,
+    definition: r.definition,
+    createdAt: r.createdAt,
+    updatedAt: r.updatedAt,
+  };
 }
