@@ -42,9 +42,10 @@ export function createDelivery(
   store: Store,
   clock: Clock,
   logger: Logger,
-): { channels: ChannelService; dispatcher: Dispatcher; links: LinkSigner } {
+): { channels: ChannelService; dispatcher: Dispatcher; links: LinkSigner; box: SecretBox } {
   const key = loadSecretKey(config.secretKey, join(config.dataDir, 'secret.key'));
-  const channels = new ChannelService(store, clock, new SecretBox(key));
+  const box = new SecretBox(key);
+  const channels = new ChannelService(store, clock, box);
   const links = new LinkSigner(key, () => config.publicUrl);
   const dispatcher = new Dispatcher(store, clock, logger, channels, {
     worker: workerName(),
@@ -57,7 +58,7 @@ export function createDelivery(
       web_push: webPushDriver(store),
     },
   });
-  return { channels, dispatcher, links };
+  return { channels, dispatcher, links, box };
 }
 
 export interface App {
@@ -89,7 +90,7 @@ export async function createApp(
   const engagement = new EngagementService(store, clock, builder);
   const ltv = new LtvService(store, clock, engagement);
   const sweeper = new Sweeper(store, clock, logger, config.sweepIntervalMinutes * 60_000);
-  const { channels, dispatcher, links } = createDelivery(config, store, clock, logger);
+  const { channels, dispatcher, links, box } = createDelivery(config, store, clock, logger);
   const templates = new TemplateService(store, clock, links);
   const journeys = new JourneyService(store, clock, engagement, templates);
   const runner = new JourneyRunner(store, clock, logger, {
@@ -108,6 +109,7 @@ export async function createApp(
     dispatcher,
     templates,
     links,
+    box,
     onJourneyWork: () => runner.nudge(),
     logRequests: config.logRequests,
     trustProxy: config.trustProxy,

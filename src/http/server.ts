@@ -20,6 +20,13 @@ import { registerTrackingRoutes } from '../api/tracking-routes.js';
 import { registerCatalogRoutes } from '../api/catalog-routes.js';
 import { registerLtvRoutes } from '../api/ltv-routes.js';
 import type { LtvService } from '../engine/ltv.js';
+import { registerInAppRoutes } from '../api/inapp-routes.js';
+import { registerSdkRoutes } from '../api/sdk-routes.js';
+import { registerSdkPushRoutes } from '../api/sdk-push-routes.js';
+import { InAppCampaigns } from '../engine/inapp/campaigns.js';
+import { InAppDelivery } from '../engine/inapp/delivery.js';
+import { SdkSettingsService } from '../engine/inapp/sdk-settings.js';
+import type { SecretBox } from '../channels/secret-box.js';
 import type { LinkSigner } from '../channels/links.js';
 import type { TemplateService } from '../engine/delivery/templates.js';
 import type { ChannelService } from '../engine/delivery/channels.js';
@@ -43,6 +50,8 @@ export interface ServerDeps {
   dispatcher: Dispatcher;
   templates: TemplateService;
   links: LinkSigner;
+  /** seals workspace secrets at rest (the SDK's identity-verification secret) */
+  box: SecretBox;
   /** called when ingestion made or woke journey entries (the runner looks at once) */
   onJourneyWork?: () => void;
   /** log one line per request (off by default: at 50,000 events/s that is most of the log). */
@@ -105,6 +114,20 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
     doubleOptIn: new DoubleOptIn({ ...deps }),
   });
   registerCatalogRoutes(app, { store: deps.store, auth, clock: deps.clock });
+  const delivery = new InAppDelivery(deps.store, deps.clock);
+  const settings = new SdkSettingsService(deps.store, deps.clock, deps.box);
+  const campaigns = new InAppCampaigns(deps.store, deps.clock, (ws) => delivery.invalidate(ws));
+  registerInAppRoutes(app, { store: deps.store, auth, campaigns, settings });
+  const sdk = {
+    store: deps.store,
+    auth,
+    clock: deps.clock,
+    delivery,
+    settings,
+    onJourneyWork: deps.onJourneyWork,
+  };
+  registerSdkRoutes(app, { ...sdk, channels: deps.channels });
+  registerSdkPushRoutes(app, sdk);
   registerChannelRoutes(app, {
     store: deps.store,
     auth,

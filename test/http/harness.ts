@@ -55,7 +55,8 @@ export async function startTestServer(opts: { trustProxy?: boolean } = {}): Prom
   const engagement = new EngagementService(store, clock, builder);
   const sweeper = new Sweeper(store, clock, logger, 60 * 60_000);
   const key = randomBytes(32);
-  const channels = new ChannelService(store, clock, new SecretBox(key));
+  const box = new SecretBox(key);
+  const channels = new ChannelService(store, clock, box);
   // Links point at the server, whose address is known once it listens.
   let address = '';
   const links = new LinkSigner(key, () => address);
@@ -85,6 +86,7 @@ export async function startTestServer(opts: { trustProxy?: boolean } = {}): Prom
     dispatcher,
     templates,
     links,
+    box,
     trustProxy: opts.trustProxy ?? false,
   });
   address = await server.listen({ port: 0, host: '127.0.0.1' });

@@ -10,6 +10,7 @@ import { contactContract } from './contact-contract.js';
 import { couponContract } from './coupon-contract.js';
 import { preferenceContract } from './preference-contract.js';
 import { catalogContract } from './catalog-contract.js';
+import { inAppContract } from './inapp-contract.js';
 
 // The writer thread runs compiled JavaScript (a worker cannot load the TypeScript sources), so this
 // suite runs the contract against the build in dist/, which `npm test` refreshes first (pretest).
@@ -65,6 +66,13 @@ preferenceContract('sqlite (writer thread)', () => {
   };
 });
 catalogContract('sqlite (writer thread)', () => {
+  const path = join(root, `t${++n}.db`);
+  return {
+    open: (clock) => Promise.resolve(BuiltStore.open({ path, clock, writer: 'thread' })),
+    reset: () => Promise.resolve(),
+  };
+});
+inAppContract('sqlite (writer thread)', () => {
   const path = join(root, `t${++n}.db`);
   return {
     open: (clock) => Promise.resolve(BuiltStore.open({ path, clock, writer: 'thread' })),

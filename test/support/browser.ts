@@ -44,7 +44,7 @@ export interface PageGlobals {
     page(...args: unknown[]): void;
     alias(...args: unknown[]): void;
     consent(granted: unknown): void;
-    cards: { render(element: unknown): Promise<number> };
+    cards: { render(element: unknown): Promise<number>; list(): Promise<unknown[]> };
   };
   localStorage: { getItem(key: string): string | null };
   document: { cookie: string; getElementById(id: string): unknown };

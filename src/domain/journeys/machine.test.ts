@@ -238,6 +238,7 @@ describe('ending', () => {
       exitReason: null,
       log: [{ step: 'done', type: 'exit', at: NOW, outcome: 'completed' }],
       actions: [],
+      arm: null,
     });
   });
 
@@ -378,6 +379,14 @@ describe('split steps', () => {
     done: exit,
   });
   const variantOf = (entryId: string) => advance(j, startOf(j), ctx({ entryId })).log[0]!.outcome;
+
+  it('reports the variant drawn as the arm, the same one every time for an entry', () => {
+    for (let i = 0; i < 50; i++) {
+      const a = advance(j, startOf(j), ctx({ entryId: `e${i}` }));
+      expect(a.arm).toBe(a.log[0]!.outcome.replace(/^(variant|control) /, ''));
+      expect(advance(j, startOf(j), ctx({ entryId: `e${i}` })).arm).toBe(a.arm);
+    }
+  });
 
   it('draws uniformly in [0, 1)', () => {
     for (let i = 0; i < 1000; i++) {

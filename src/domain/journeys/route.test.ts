@@ -512,7 +512,7 @@ describe('goal conversions', () => {
     );
     expect(r).toEqual({
       ...emptyRouting(),
-      convert: [{ entryId: 'old-1', at: NOW, event: 'Order Completed' }],
+      convert: [{ entryId: 'old-1', at: NOW, event: 'Order Completed', value: 10 }],
     });
     // the window's last instant counts; a completed entry still converts
     const edge = entered + 7 * DAY;
@@ -523,7 +523,7 @@ describe('goal conversions', () => {
         entries: [entry({ enteredAt: entered, state: 'completed' })],
       }),
     );
-    expect(r2.convert).toEqual([{ entryId: 'old-1', at: edge, event: 'Order Completed' }]);
+    expect(r2.convert).toEqual([{ entryId: 'old-1', at: edge, event: 'Order Completed', value: 10 }]);
   });
 
   it('not outside the window, before the entry, on a filtered-out event, or twice', () => {
@@ -548,7 +548,8 @@ describe('goal conversions', () => {
         entries: [entry({ enteredAt: entered })],
       }),
     );
-    expect(r.convert).toEqual([{ entryId: 'old-1', at: NOW - 2, event: 'Order Completed' }]);
+    // the first conversion counts, with its own value (`total`: no `revenue` here)
+    expect(r.convert).toEqual([{ entryId: 'old-1', at: NOW - 2, event: 'Order Completed', value: 10 }]);
   });
 });
 

@@ -26,10 +26,20 @@ export interface CompiledTemplate {
   readonly usesLinks: boolean;
   /** what of the catalogue a render needs (docs/catalog.md): a send loads nothing else */
   readonly catalog: { readonly recommendations: boolean; readonly bought: boolean };
+  /** the fields rendered as HTML (outputs escaped); the rest are plain text */
+  readonly html: ReadonlySet<string>;
 }
 
-export function compileTemplate(definition: TemplateDefinition, version: number): CompiledTemplate {
-  const html = new Set(TEMPLATE_CHANNELS[definition.channel]?.html ?? []);
+/**
+ * Compiles every field of every variant. `htmlFields` overrides the channel's HTML fields, for
+ * content that is not a channel template (in-app messages: plain text but for custom HTML).
+ */
+export function compileTemplate(
+  definition: TemplateDefinition,
+  version: number,
+  htmlFields: readonly string[] = TEMPLATE_CHANNELS[definition.channel]?.html ?? [],
+): CompiledTemplate {
+  const html = new Set(htmlFields);
   const variants = new Map<string, Map<string, Template[]>>();
   for (const [locale, fields] of Object.entries(definition.variants)) {
     const parsed = new Map<string, Template[]>();
@@ -50,6 +60,7 @@ export function compileTemplate(definition: TemplateDefinition, version: number)
     usesEvent,
     usesLinks,
     catalog: catalogNeeds(definition, variants),
+    html,
   };
 }
 
@@ -187,7 +198,7 @@ export function renderTemplate(t: CompiledTemplate, input: RenderInput): Rendere
   scope['computed'] = new ComputedDrop(input.computed, computedDefaults);
   const content: Record<string, string> = {};
   for (const [field, parsed] of fields) {
-    const engine = TEMPLATE_CHANNELS[t.definition.channel]?.html.includes(field) ? htmlEngine : textEngine;
+    const engine = t.html.has(field) ? htmlEngine : textEngine;
     let out: string;
     try {
       out = engine.renderSync(parsed, scope) as string;

@@ -1,14 +1,18 @@
 /**
  * Documents kept whole, one per workspace (`workspace_id`, the jsonb document, `updated_at`): the
- * delivery settings and the declared subscription topics, each validated by the engine.
+ * delivery settings, the declared subscription topics and the SDK settings, each validated by the
+ * engine.
  */
 import type { Sql } from './pg-driver.js';
 
 type Document =
-  { table: 'delivery_settings'; column: 'settings' } | { table: 'subscription_topics'; column: 'topics' };
+  | { table: 'delivery_settings'; column: 'settings' }
+  | { table: 'subscription_topics'; column: 'topics' }
+  | { table: 'sdk_settings'; column: 'settings' };
 
 export const SETTINGS: Document = { table: 'delivery_settings', column: 'settings' };
 export const TOPICS: Document = { table: 'subscription_topics', column: 'topics' };
+export const SDK: Document = { table: 'sdk_settings', column: 'settings' };
 
 export async function getDocument(sql: Sql, d: Document, ws: string): Promise<unknown> {
   const rows = await sql.query<Record<string, unknown>>(

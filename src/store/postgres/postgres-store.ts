@@ -8,6 +8,15 @@ import type { CouponCode, CouponPool, CouponRequest } from '../coupon-store.js';
 import * as documents from './documents.js';
 import type { AfterSendState, Device, Suppression } from '../contact-store.js';
 import * as catalog from './catalog.js';
+import * as inapp from './inapp.js';
+import type {
+  CardRecord,
+  CardStateChange,
+  InAppState,
+  InteractionInput,
+  MessageRecord,
+} from '../inapp-store.js';
+import type { CampaignStatus } from '../../domain/inapp/definition.js';
 import type { CatalogItem, Interaction, SimilarItem } from '../catalog-store.js';
 import type {
   ChannelRecord,
@@ -791,6 +800,57 @@ export class PostgresStore implements Store {
     q: { after: string | null; limit: number; names: readonly string[]; perProfile: number },
   ): Promise<{ interactions: Map<string, Interaction[]>; profiles: number; next: string | null }> {
     return guarded(() => catalog.scanInteractions(this.sql, ws, q));
+  }
+
+  putInAppMessage(ws: string, m: MessageRecord): Promise<void> {
+    return guarded(() => inapp.putMessage(this.sql, ws, m));
+  }
+
+  getInAppMessage(ws: string, id: string): Promise<MessageRecord | null> {
+    return guarded(() => inapp.getMessage(this.sql, ws, id));
+  }
+
+  listInAppMessages(ws: string, q: { status?: CampaignStatus }): Promise<MessageRecord[]> {
+    return guarded(() => inapp.listMessages(this.sql, ws, q.status ?? null));
+  }
+
+  putContentCard(ws: string, c: CardRecord): Promise<void> {
+    return guarded(() => inapp.putCard(this.sql, ws, c));
+  }
+
+  getContentCard(ws: string, id: string): Promise<CardRecord | null> {
+    return guarded(() => inapp.getCard(this.sql, ws, id));
+  }
+
+  listContentCards(
+    ws: string,
+    q: { status?: CampaignStatus; profileId?: string | null },
+  ): Promise<CardRecord[]> {
+    return guarded(() => inapp.listCards(this.sql, ws, q));
+  }
+
+  listActiveInApp(ws: string): Promise<{ messages: MessageRecord[]; cards: CardRecord[] }> {
+    return guarded(() => inapp.listActive(this.sql, ws));
+  }
+
+  inAppStateOf(ws: string, profileId: string, q: { journeys: boolean }): Promise<InAppState> {
+    return guarded(() => inapp.stateOf(this.sql, ws, profileId, q.journeys));
+  }
+
+  recordMessageInteraction(ws: string, i: InteractionInput): Promise<void> {
+    return guarded(() => inapp.recordInteraction(this.sql, ws, i));
+  }
+
+  setCardState(ws: string, s: CardStateChange): Promise<void> {
+    return guarded(() => inapp.setCardState(this.sql, ws, s));
+  }
+
+  getSdkSettings(ws: string): Promise<unknown> {
+    return guarded(() => documents.getDocument(this.sql, documents.SDK, ws));
+  }
+
+  putSdkSettings(ws: string, settings: unknown, now: number): Promise<void> {
+    return guarded(() => documents.putDocument(this.sql, documents.SDK, ws, settings, now));
   }
 
   /** The name is checked before writing; two writers racing for it meet at the unique constraint. */

@@ -8,6 +8,15 @@ import type { CouponCode, CouponPool, CouponRequest } from '../coupon-store.js';
 import * as documents from './documents.js';
 import type { AfterSendState, Device, Suppression } from '../contact-store.js';
 import * as catalog from './catalog.js';
+import * as inapp from './inapp.js';
+import type {
+  CardRecord,
+  CardStateChange,
+  InAppState,
+  InteractionInput,
+  MessageRecord,
+} from '../inapp-store.js';
+import type { CampaignStatus } from '../../domain/inapp/definition.js';
 import type { CatalogItem, Interaction, SimilarItem } from '../catalog-store.js';
 import type {
   ChannelRecord,
@@ -721,6 +730,57 @@ export class SqliteStore implements Store {
     q: { after: string | null; limit: number; names: readonly string[]; perProfile: number },
   ): Promise<{ interactions: Map<string, Interaction[]>; profiles: number; next: string | null }> {
     return Promise.resolve(catalog.scanInteractions(this.r, ws, q));
+  }
+
+  putInAppMessage(ws: string, m: MessageRecord): Promise<void> {
+    return this.writes.putInAppMessage(ws, m);
+  }
+
+  async getInAppMessage(ws: string, id: string): Promise<MessageRecord | null> {
+    return Promise.resolve(inapp.getMessage(this.r, ws, id));
+  }
+
+  async listInAppMessages(ws: string, q: { status?: CampaignStatus }): Promise<MessageRecord[]> {
+    return Promise.resolve(inapp.listMessages(this.r, ws, q.status ?? null));
+  }
+
+  putContentCard(ws: string, c: CardRecord): Promise<void> {
+    return this.writes.putContentCard(ws, c);
+  }
+
+  async getContentCard(ws: string, id: string): Promise<CardRecord | null> {
+    return Promise.resolve(inapp.getCard(this.r, ws, id));
+  }
+
+  async listContentCards(
+    ws: string,
+    q: { status?: CampaignStatus; profileId?: string | null },
+  ): Promise<CardRecord[]> {
+    return Promise.resolve(inapp.listCards(this.r, ws, q));
+  }
+
+  async listActiveInApp(ws: string): Promise<{ messages: MessageRecord[]; cards: CardRecord[] }> {
+    return Promise.resolve(inapp.listActive(this.r, ws));
+  }
+
+  async inAppStateOf(ws: string, profileId: string, q: { journeys: boolean }): Promise<InAppState> {
+    return Promise.resolve(inapp.stateOf(this.r, ws, profileId, q.journeys));
+  }
+
+  recordMessageInteraction(ws: string, i: InteractionInput): Promise<void> {
+    return this.writes.recordMessageInteraction(ws, i);
+  }
+
+  setCardState(ws: string, s: CardStateChange): Promise<void> {
+    return this.writes.setCardState(ws, s);
+  }
+
+  async getSdkSettings(ws: string): Promise<unknown> {
+    return Promise.resolve(documents.getDocument(this.r, documents.SDK, ws));
+  }
+
+  putSdkSettings(ws: string, settings: unknown, now: number): Promise<void> {
+    return this.writes.putSdkSettings(ws, settings, now);
   }
 
   async close(): Promise<void> {

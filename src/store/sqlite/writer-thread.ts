@@ -9,6 +9,7 @@ import type {
 import type { AfterSendState, Device, Suppression } from '../contact-store.js';
 import type { CouponRequest } from '../coupon-store.js';
 import type { CatalogItem, SimilarItem } from '../catalog-store.js';
+import type { CardRecord, CardStateChange, InteractionInput, MessageRecord } from '../inapp-store.js';
 import { Worker } from 'node:worker_threads';
 import type { NormalizedEvent } from '../../domain/event.js';
 import { ConflictError, NotFoundError, StoreUnavailableError } from '../../errors.js';
@@ -297,6 +298,26 @@ export class ThreadWriter implements SqliteWrites {
 
   replaceSimilar(ws: string, similar: ReadonlyMap<string, readonly SimilarItem[]>): Promise<void> {
     return this.invoke('replaceSimilar', ws, similar);
+  }
+
+  putInAppMessage(ws: string, m: MessageRecord): Promise<void> {
+    return this.invoke('putInAppMessage', ws, m);
+  }
+
+  putContentCard(ws: string, c: CardRecord): Promise<void> {
+    return this.invoke('putContentCard', ws, c);
+  }
+
+  recordMessageInteraction(ws: string, i: InteractionInput): Promise<void> {
+    return this.invoke('recordMessageInteraction', ws, i);
+  }
+
+  setCardState(ws: string, s: CardStateChange): Promise<void> {
+    return this.invoke('setCardState', ws, s);
+  }
+
+  putSdkSettings(ws: string, settings: unknown, now: number): Promise<void> {
+    return this.invoke('putSdkSettings', ws, settings, now);
   }
 
   /** Commits what is pending, closes the connection, then stops the thread. */

@@ -29,6 +29,8 @@ import type { CouponRequest } from '../coupon-store.js';
 import * as documents from './documents.js';
 import type { AfterSendState, Device, Suppression } from '../contact-store.js';
 import * as catalog from './catalog.js';
+import * as inapp from './inapp.js';
+import type { CardRecord, CardStateChange, InteractionInput, MessageRecord } from '../inapp-store.js';
 import type { CatalogItem, SimilarItem } from '../catalog-store.js';
 import type {
   ChannelRecord,
@@ -131,6 +133,11 @@ export interface SqliteWrites {
   putItems(ws: string, items: readonly CatalogItem[]): Promise<void>;
   deleteItem(ws: string, id: string): Promise<boolean>;
   replaceSimilar(ws: string, similar: ReadonlyMap<string, readonly SimilarItem[]>): Promise<void>;
+  putInAppMessage(ws: string, m: MessageRecord): Promise<void>;
+  putContentCard(ws: string, c: CardRecord): Promise<void>;
+  recordMessageInteraction(ws: string, i: InteractionInput): Promise<void>;
+  setCardState(ws: string, s: CardStateChange): Promise<void>;
+  putSdkSettings(ws: string, settings: unknown, now: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -458,6 +465,26 @@ export class SqliteWriter implements SqliteWrites {
 
   replaceSimilar(ws: string, similar: ReadonlyMap<string, readonly SimilarItem[]>): Promise<void> {
     return this.exclusive(() => catalog.replaceSimilar(this.w, ws, similar));
+  }
+
+  putInAppMessage(ws: string, m: MessageRecord): Promise<void> {
+    return this.exclusive(() => inapp.putMessage(this.w, ws, m));
+  }
+
+  putContentCard(ws: string, c: CardRecord): Promise<void> {
+    return this.exclusive(() => inapp.putCard(this.w, ws, c));
+  }
+
+  recordMessageInteraction(ws: string, i: InteractionInput): Promise<void> {
+    return this.exclusive(() => inapp.recordInteraction(this.w, ws, i));
+  }
+
+  setCardState(ws: string, s: CardStateChange): Promise<void> {
+    return this.exclusive(() => inapp.setCardState(this.w, ws, s));
+  }
+
+  putSdkSettings(ws: string, settings: unknown, now: number): Promise<void> {
+    return this.exclusive(() => documents.putDocument(this.w, documents.SDK, ws, settings, now));
   }
 
   ingest(workspaceId: string, events: readonly NormalizedEvent[], now: number): Promise<IngestResult> {

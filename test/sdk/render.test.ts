@@ -6,10 +6,10 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { chromiumUnavailable, launchChromium, type PageGlobals } from '../support/browser.js';
 
-// STAND-IN: the SDK's rendering of in-app messages and cards in real Chromium, against a tiny stand-in
-// for the server's /v1/sdk/config, /v1/messages, /v1/messages/:id/events and /v1/cards routes,
-// which are built on another branch (issue 6, the contract in docs/sdk.md). Once both branches are
-// merged these cases move onto the real server (test/http/harness.ts) and this stand-in goes.
+// The SDK's renderer in real Chromium, fed hostile answers the real server would never produce (script
+// in custom HTML, markup in text fields, javascript: links, hostile host CSS) by a fixture server that
+// answers /v1/messages and /v1/cards with exactly those. The server-side path, targeting and
+// recording, runs end to end in inapp-e2e.test.ts.
 
 const unavailable = chromiumUnavailable('the in-app message rendering suite');
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -20,7 +20,7 @@ interface Recorded {
   body: Record<string, unknown> | null;
 }
 
-describe.skipIf(unavailable !== null)('in-app messages and cards in Chromium (stand-in server)', () => {
+describe.skipIf(unavailable !== null)('in-app rendering in Chromium, against hostile answers', () => {
   let browser: Browser;
   let standIn: Server;
   let host: string;
