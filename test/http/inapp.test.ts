@@ -358,6 +358,26 @@ describe('in-app messages: SDK API', () => {
     const [m] = (await messagesOf({ userId: 'html-1' })).messages;
     expect(m!.content.html).toBe('<p>Hi &lt;script&gt;x&lt;/script&gt;</p>');
   });
+
+  it('renders again when the customer changes, and every time for fields that read the time', async () => {
+    await archiveAll();
+    await ingest([identify('re-1', { name: 'Aiko' })]);
+    await createMessage({
+      name: 'greeting',
+      content: { title: 'Hi {{ profile.name }}', body: 'Today is {{ now | date: "%Y-%m-%d" }}' },
+    });
+    const first = (await messagesOf({ userId: 're-1' })).messages[0]!;
+    expect(first.content.title).toBe('Hi Aiko');
+    // Asked again: the same (the render cache); renamed: the new name at once.
+    expect((await messagesOf({ userId: 're-1' })).messages[0]!.content.title).toBe('Hi Aiko');
+    s.clock.advance(1000);
+    await ingest([identify('re-1', { name: 'Aiko-chan' })]);
+    expect((await messagesOf({ userId: 're-1' })).messages[0]!.content.title).toBe('Hi Aiko-chan');
+    s.clock.advance(86_400_000);
+    const later = (await messagesOf({ userId: 're-1' })).messages[0]!;
+    expect(later.content.body).not.toBe(first.content.body);
+    expect(later.content.body).toBe(`Today is ${new Date(s.clock.now()).toISOString().slice(0, 10)}`);
+  });
 });
 
 describe('content cards', () => {

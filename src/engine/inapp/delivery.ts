@@ -58,7 +58,15 @@ export interface Customer {
 interface Compiled {
   readonly template: CompiledTemplate | null;
   readonly computed: boolean;
+  /** names this compilation in the render cache */
+  readonly id: number;
+  /** the output depends on the time (`now`, computed traits), so it is rendered afresh every time */
+  readonly volatile: boolean;
 }
+
+/** Rendered fields kept per compilation and customer state; oldest dropped first past this many. */
+const RENDER_CACHE = 50_000;
+let compilations = 0;
 
 interface ActiveSet {
   readonly at: number;
@@ -82,6 +90,7 @@ const MARKUP = /\{\{|\{%/;
 export class InAppDelivery {
   private readonly active = new Map<string, ActiveSet>();
   private readonly ownCards = new Map<string, Compiled>();
+  private readonly rendered = new Map<string, Record<string, string> | null>();
 
   constructor(
     private readonly store: Store,
@@ -153,12 +162,15 @@ export class InAppDelivery {
       ...cards.map((card) => this.compiledCard(set, card)),
     ]);
     const out: { messages: SdkMessage[]; cards: SdkCard[] } = { messages: [], cards: [] };
+    // What a render reads of the customer: the same key means the same output (time-free templates).
+    const stateKey = p ? `${p.id}|${p.updatedAt}|${p.stage ?? ''}|${p.segments.join(',')}` : 'visitor';
     for (const { message, variant } of messages) {
-      const rendered = render(
+      const rendered = this.render(
         compiledOf({ message, variant }),
         message.id,
         messageFields(variant.content),
         input,
+        stateKey,
       );
       if (!rendered) continue;
       const d = message.definition;
@@ -173,7 +185,13 @@ export class InAppDelivery {
       });
     }
     for (const card of cards) {
-      const rendered = render(this.compiledCard(set, card), card.id, cardFields(card.definition), input);
+      const rendered = this.render(
+        this.compiledCard(set, card),
+        card.id,
+        cardFields(card.definition),
+        input,
+        stateKey,
+      );
       if (!rendered) continue;
       const d = card.definition;
       out.cards.push({
@@ -237,6 +255,28 @@ export class InAppDelivery {
     return c;
   }
 
+  /**
+   * A compilation's fields rendered for one customer state, from the cache when it was rendered for
+   * the same state before (a customer's page views ask again and again, and every visitor without a
+   * profile renders alike). Fields reading the time or computed traits are rendered every time.
+   */
+  private render(
+    c: Compiled,
+    key: string,
+    fields: Fields,
+    input: ContentInput,
+    stateKey: string,
+  ): Record<string, string> | null {
+    if (c.template === null) return { ...fields };
+    if (c.volatile) return renderFields(c.template, key, input);
+    const k = `${c.id}|${stateKey}`;
+    if (this.rendered.has(k)) return this.rendered.get(k)!;
+    const out = renderFields(c.template, key, input);
+    if (this.rendered.size >= RENDER_CACHE) this.rendered.delete(this.rendered.keys().next().value!);
+    this.rendered.set(k, out);
+    return out;
+  }
+
   /** What templates see; computed traits are loaded only when a field to render reads them. */
   private async renderInput(
     ws: string,
@@ -265,16 +305,13 @@ export class InAppDelivery {
 /** Compiles fields once; no template when no field has markup (they are then shown as they are). */
 function compile(name: string, fields: Fields, html: readonly string[]): Compiled {
   const dynamic = Object.values(fields).some((f) => MARKUP.test(f));
-  return { template: dynamic ? compileFields(name, fields, html) : null, computed: readsComputed(fields) };
-}
-
-function render(
-  c: Compiled,
-  key: string,
-  fields: Fields,
-  input: ContentInput,
-): Record<string, string> | null {
-  return c.template === null ? { ...fields } : renderFields(c.template, key, input);
+  const computed = readsComputed(fields);
+  return {
+    template: dynamic ? compileFields(name, fields, html) : null,
+    computed,
+    id: ++compilations,
+    volatile: computed || Object.values(fields).some((f) => /\bnow\b/.test(f)),
+  };
 }
 
 function activeMessage(r: MessageRecord): ActiveMessage {
