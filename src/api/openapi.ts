@@ -6,6 +6,7 @@ import { engagementPaths, engagementSchemas, ltvPaths } from './openapi-engageme
 import { journeyPaths, journeySchemas } from './openapi-journeys.js';
 import { channelPaths, channelSchemas } from './openapi-channels.js';
 import { catalogPaths, catalogSchemas } from './openapi-catalog.js';
+import { surveyPaths, surveySchemas } from './openapi-surveys.js';
 import { auth, error, idParam, ok } from './openapi-parts.js';
 
 export const openApiDocument = {
@@ -104,6 +105,7 @@ export const openApiDocument = {
     ...journeyPaths,
     ...channelPaths,
     ...catalogPaths,
+    ...surveyPaths,
   },
   components: {
     securitySchemes: { adminKey: { type: 'http', scheme: 'bearer' } },
@@ -122,6 +124,7 @@ export const openApiDocument = {
       ...journeySchemas,
       ...channelSchemas,
       ...catalogSchemas,
+      ...surveySchemas,
       Error: {
         type: 'object',
         required: ['error'],

@@ -14,6 +14,7 @@ import { contactContract } from './contact-contract.js';
 import { couponContract } from './coupon-contract.js';
 import { preferenceContract } from './preference-contract.js';
 import { catalogContract } from './catalog-contract.js';
+import { surveyContract } from './survey-contract.js';
 
 /**
  * The store contract on a real PostgreSQL server: one fresh database per run of this file, dropped at
@@ -56,6 +57,10 @@ describe.skipIf(unreachable !== null)('postgres', () => {
     reset: resetSchema,
   }));
   catalogContract('postgres', () => ({
+    open: (clock) => Promise.resolve(PostgresStore.open({ url: databaseUrl, clock })),
+    reset: resetSchema,
+  }));
+  surveyContract('postgres', () => ({
     open: (clock) => Promise.resolve(PostgresStore.open({ url: databaseUrl, clock })),
     reset: resetSchema,
   }));

@@ -10,6 +10,7 @@ import { contactContract } from './contact-contract.js';
 import { couponContract } from './coupon-contract.js';
 import { preferenceContract } from './preference-contract.js';
 import { catalogContract } from './catalog-contract.js';
+import { surveyContract } from './survey-contract.js';
 
 const root = mkdtempSync(join(tmpdir(), 'kizuna-sqlite-'));
 let n = 0;
@@ -61,6 +62,13 @@ preferenceContract('sqlite', () => {
   };
 });
 catalogContract('sqlite', () => {
+  const path = join(root, `t${++n}.db`);
+  return {
+    open: (clock) => Promise.resolve(SqliteStore.open({ path, clock })),
+    reset: () => Promise.resolve(),
+  };
+});
+surveyContract('sqlite', () => {
   const path = join(root, `t${++n}.db`);
   return {
     open: (clock) => Promise.resolve(SqliteStore.open({ path, clock })),

@@ -29,6 +29,8 @@ import type { CouponRequest } from '../coupon-store.js';
 import * as documents from './documents.js';
 import type { AfterSendState, Device, Suppression } from '../contact-store.js';
 import * as catalog from './catalog.js';
+import * as surveys from './surveys.js';
+import type { Feedback, FeedbackTags, SurveyPut, SurveyRecord, SurveyResponse } from '../survey-store.js';
 import type { CatalogItem, SimilarItem } from '../catalog-store.js';
 import type {
   ChannelRecord,
@@ -131,6 +133,14 @@ export interface SqliteWrites {
   putItems(ws: string, items: readonly CatalogItem[]): Promise<void>;
   deleteItem(ws: string, id: string): Promise<boolean>;
   replaceSimilar(ws: string, similar: ReadonlyMap<string, readonly SimilarItem[]>): Promise<void>;
+  putSurvey(ws: string, s: SurveyPut, mode: 'create' | 'replace', now: number): Promise<SurveyRecord>;
+  recordSurveyResponses(
+    ws: string,
+    responses: readonly SurveyResponse[],
+    feedback: readonly Feedback[],
+  ): Promise<void>;
+  addFeedback(ws: string, f: Feedback): Promise<void>;
+  tagFeedback(ws: string, id: string, tags: FeedbackTags, now: number): Promise<Feedback | null>;
   close(): Promise<void>;
 }
 
@@ -458,6 +468,26 @@ export class SqliteWriter implements SqliteWrites {
 
   replaceSimilar(ws: string, similar: ReadonlyMap<string, readonly SimilarItem[]>): Promise<void> {
     return this.exclusive(() => catalog.replaceSimilar(this.w, ws, similar));
+  }
+
+  putSurvey(ws: string, s: SurveyPut, mode: 'create' | 'replace', now: number): Promise<SurveyRecord> {
+    return this.exclusive(() => surveys.putSurvey(this.w, ws, s, mode, now));
+  }
+
+  recordSurveyResponses(
+    ws: string,
+    responses: readonly SurveyResponse[],
+    feedback: readonly Feedback[],
+  ): Promise<void> {
+    return this.exclusive(() => surveys.recordSurveyResponses(this.w, ws, responses, feedback));
+  }
+
+  addFeedback(ws: string, f: Feedback): Promise<void> {
+    return this.exclusive(() => surveys.addFeedback(this.w, ws, f));
+  }
+
+  tagFeedback(ws: string, id: string, tags: FeedbackTags, now: number): Promise<Feedback | null> {
+    return this.exclusive(() => surveys.tagFeedback(this.w, ws, id, tags, now));
   }
 
   ingest(workspaceId: string, events: readonly NormalizedEvent[], now: number): Promise<IngestResult> {
