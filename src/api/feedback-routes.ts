@@ -7,6 +7,12 @@ import type { Store } from '../store/store.js';
 import type { Feedback } from '../store/survey-store.js';
 import { adminWorkspace, parse } from './params.js';
 import { feedbackBody, feedbackQuery, tagBody } from './survey-schema.js';
+import { decodePairCursor, encodePairCursor } from './present.js';
+
+function beforeOf(v: string): { createdAt: number; id: string } {
+  const [createdAt, id] = decodePairCursor(v, 'before', 'number');
+  return { createdAt, id };
+}
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
@@ -25,18 +31,6 @@ export const feedbackJson = (f: Feedback) => ({
   createdAt: iso(f.createdAt),
   updatedAt: iso(f.updatedAt),
 });
-
-const cursor = (f: Feedback) => Buffer.from(JSON.stringify([f.createdAt, f.id])).toString('base64url');
-
-function decodeBefore(v: string): { createdAt: number; id: string } {
-  try {
-    const [createdAt, id] = JSON.parse(Buffer.from(v, 'base64url').toString('utf8')) as unknown[];
-    if (typeof createdAt === 'number' && typeof id === 'string') return { createdAt, id };
-  } catch {
-    // reported below
-  }
-  throw new ValidationError([{ field: 'before', rule: 'must be the `next` of the previous page' }]);
-}
 
 /**
  * The voice-of-the-customer board (docs/surveys.md#voice-of-the-customer): survey comments arrive by
@@ -90,10 +84,13 @@ export function registerFeedbackRoutes(
       ...(q.topic !== undefined && { topic: q.topic }),
       ...(q.survey_id !== undefined && { surveyId: q.survey_id }),
       ...(q.journey_id !== undefined && { journeyId: q.journey_id }),
-      ...(q.before !== undefined && { before: decodeBefore(q.before) }),
+      ...(q.before !== undefined && { before: beforeOf(q.before) }),
     });
     const last = list.length === q.limit ? list[list.length - 1] : undefined;
-    return { feedback: list.map(feedbackJson), next: last ? cursor(last) : null };
+    return {
+      feedback: list.map(feedbackJson),
+      next: last ? encodePairCursor(last.createdAt, last.id) : null,
+    };
   });
 
   app.get<{ Params: { id: string } }>('/api/v1/feedback/:id', async (req) => {

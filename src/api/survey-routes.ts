@@ -13,6 +13,7 @@ import { writeKeyOf } from '../ingest/request.js';
 import type { Store } from '../store/store.js';
 import type { SurveyResponse } from '../store/survey-store.js';
 import { adminWorkspace, limit, parse } from './params.js';
+import { decodePairCursor, encodePairCursor } from './present.js';
 import {
   adminAnswerBody,
   parseCreateSurvey,
@@ -54,6 +55,11 @@ const answerJson = (a: SurveyResponse) => ({
   journeyId: a.journeyId,
   messageKey: a.messageKey,
 });
+
+function afterOf(v: string): { profileId: string; questionId: string } {
+  const [profileId, questionId] = decodePairCursor(v, 'after', 'string');
+  return { profileId, questionId };
+}
 
 const at = (timestamp: string | undefined) => (timestamp === undefined ? undefined : Date.parse(timestamp));
 
@@ -115,7 +121,7 @@ export function registerSurveyRoutes(app: FastifyInstance, deps: SurveyApiDeps):
       req.query ?? {},
     );
     await surveys.get(ws, req.params.id);
-    const after = q.after === undefined ? undefined : decodeAfter(q.after);
+    const after = q.after === undefined ? undefined : afterOf(q.after);
     const page = await store.listSurveyResponses(ws, req.params.id, {
       limit: q.limit,
       ...(after && { after }),
@@ -136,9 +142,7 @@ export function registerSurveyRoutes(app: FastifyInstance, deps: SurveyApiDeps):
           purchases_365d: b?.purchases365 ?? null,
         };
       }),
-      next: last
-        ? Buffer.from(JSON.stringify([last.profileId, last.questionId])).toString('base64url')
-        : null,
+      next: last ? encodePairCursor(last.profileId, last.questionId) : null,
     };
   });
 
@@ -203,16 +207,6 @@ export function registerSurveyRoutes(app: FastifyInstance, deps: SurveyApiDeps):
     );
     return { success: true, answers: r.answers.length };
   });
-}
-
-function decodeAfter(v: string): { profileId: string; questionId: string } {
-  try {
-    const [profileId, questionId] = JSON.parse(Buffer.from(v, 'base64url').toString('utf8')) as unknown[];
-    if (typeof profileId === 'string' && typeof questionId === 'string') return { profileId, questionId };
-  } catch {
-    // reported below
-  }
-  throw new ValidationError([{ field: 'after', rule: 'must be the `next` of the previous page' }]);
 }
 
 /** The report as one table: the whole survey, each group, then each period, stage and segment. */

@@ -104,13 +104,11 @@ export function parseCreateSurvey(body: unknown): SurveyInput & { template: stri
   return { name: b.name, description: b.description ?? null, questions: b.questions, template: null };
 }
 
-export const updateSurveyBody = z
-  .strictObject(definition)
-  .transform((b): SurveyInput => ({
-    name: b.name,
-    description: b.description ?? null,
-    questions: b.questions,
-  }));
+export const updateSurveyBody = z.strictObject(definition).transform((b): SurveyInput => ({
+  name: b.name,
+  description: b.description ?? null,
+  questions: b.questions,
+}));
 
 const comment = z
   .string({ error: 'must be a string' })
