@@ -228,6 +228,8 @@ describe('surveys', () => {
     const long = await fetch(ann.get('4')!, { method: 'POST', body: `comment=${'x'.repeat(2001)}` });
     expect(long.status).toBe(400);
     expect(await long.text()).toContain('comment: must be at most 2000 characters');
+    mine = (await answers()).filter((a) => a.profileId === annId);
+    expect(mine.map((a) => [a.value, a.comment])).toEqual([[4, 'Delivery took two weeks']]);
   });
 
   it('takes server-side answers by profile or identifier, refusing bad ones by field with nothing stored', async () => {
