@@ -7,6 +7,7 @@ import { journeyPaths, journeySchemas } from './openapi-journeys.js';
 import { channelPaths, channelSchemas } from './openapi-channels.js';
 import { catalogPaths, catalogSchemas } from './openapi-catalog.js';
 import { inAppPaths, inAppSchemas } from './openapi-inapp.js';
+import { surveyPaths, surveySchemas } from './openapi-surveys.js';
 import { auth, error, idParam, ok } from './openapi-parts.js';
 
 export const openApiDocument = {
@@ -106,6 +107,7 @@ export const openApiDocument = {
     ...channelPaths,
     ...catalogPaths,
     ...inAppPaths,
+    ...surveyPaths,
   },
   components: {
     securitySchemes: { adminKey: { type: 'http', scheme: 'bearer' } },
@@ -125,6 +127,7 @@ export const openApiDocument = {
       ...channelSchemas,
       ...catalogSchemas,
       ...inAppSchemas,
+      ...surveySchemas,
       Error: {
         type: 'object',
         required: ['error'],

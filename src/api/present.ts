@@ -65,3 +65,23 @@ export function decodeCursor(s: string, field: string): EventCursor {
     throw new ValidationError([{ field, rule: 'must be a cursor returned as `next` by a previous page' }]);
   return { timestamp: Number(m[1]), id: m[2]! };
 }
+
+/** A cursor over a key of a string or number and a string (a time and an id, a profile and a question). */
+export function encodePairCursor(first: string | number, second: string): string {
+  return Buffer.from(JSON.stringify([first, second])).toString('base64url');
+}
+
+export function decodePairCursor<T extends 'string' | 'number'>(
+  s: string,
+  field: string,
+  firstType: T,
+): [T extends 'string' ? string : number, string] {
+  try {
+    const v = JSON.parse(Buffer.from(s, 'base64url').toString('utf8')) as unknown;
+    if (Array.isArray(v) && v.length === 2 && typeof v[0] === firstType && typeof v[1] === 'string')
+      return v as [T extends 'string' ? string : number, string];
+  } catch {
+    // reported below
+  }
+  throw new ValidationError([{ field, rule: 'must be a cursor returned as `next` by a previous page' }]);
+}

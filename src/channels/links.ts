@@ -1,6 +1,6 @@
 /**
  * Signed links in messages (the one-click unsubscribe link, open pixels and tracked links, the
- * preference centre, double opt-in confirmations): the link carries what it acts on, signed with a key derived from the server's secret
+ * preference centre, double opt-in confirmations, survey answers): the link carries what it acts on, signed with a key derived from the server's secret
  * key, so it works without a lookup table and cannot be forged or edited to act on someone else.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
@@ -23,6 +23,18 @@ export interface ContactLink {
 export interface ConfirmLink extends ContactLink {
   readonly topic: string;
   readonly issuedAt: number;
+}
+
+/** One answer to a survey question, for one customer, from one message (docs/surveys.md). */
+export interface SurveyLink {
+  readonly ws: string;
+  readonly survey: string;
+  readonly question: string;
+  readonly profile: string;
+  readonly value: number | string;
+  /** the campaign the message belongs to, when known */
+  readonly journey: string | null;
+  readonly message: string | null;
 }
 
 const isText = (v: unknown): v is string => typeof v === 'string';
@@ -106,6 +118,32 @@ export class LinkSigner {
     const [ws, channel, address] = [f['w'], f['c'], f['a']];
     if (f['x'] !== kind || !isText(ws) || !isText(channel) || !isText(address)) return null;
     return { link: { ws, channel, address }, fields: f };
+  }
+
+  /** A one-click survey answer (`/s/…`): records `value` for the profile, then offers a comment form. */
+  surveyUrl(l: SurveyLink): string {
+    const v = {
+      x: 's',
+      w: l.ws,
+      s: l.survey,
+      q: l.question,
+      p: l.profile,
+      v: l.value,
+      j: l.journey,
+      k: l.message,
+    };
+    return `${this.base()}/s/${this.sign(v)}`;
+  }
+
+  readSurvey(token: string): SurveyLink | null {
+    const f = this.verify(token) as Record<string, unknown> | null;
+    if (typeof f !== 'object' || f === null || f['x'] !== 's') return null;
+    const [ws, survey, question, profile, value] = [f['w'], f['s'], f['q'], f['p'], f['v']];
+    const [journey, message] = [f['j'] ?? null, f['k'] ?? null];
+    if (!isText(ws) || !isText(survey) || !isText(question) || !isText(profile)) return null;
+    if (!isText(value) && typeof value !== 'number') return null;
+    if ((journey !== null && !isText(journey)) || (message !== null && !isText(message))) return null;
+    return { ws, survey, question, profile, value, journey, message };
   }
 
   /** The open pixel of a message. */

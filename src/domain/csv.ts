@@ -70,3 +70,21 @@ export function parseCsv(text: string): CsvResult {
   }
   return { ok: true, records };
 }
+
+/**
+ * One CSV record (RFC 4180) ended by CRLF: fields with commas, quotes or line breaks are quoted. Text
+ * starting with = + - @ gets a leading apostrophe, so a spreadsheet opening a report never runs a
+ * customer's comment as a formula; numbers are written as they are.
+ */
+export function csvRecord(fields: readonly (string | number | null)[]): string {
+  return (
+    fields
+      .map((f) => {
+        if (f === null) return '';
+        if (typeof f === 'number') return Number.isFinite(f) ? String(f) : '';
+        const t = /^[=+\-@\t\r]/.test(f) ? `'${f}` : f;
+        return /[",\r\n]/.test(t) ? `"${t.replace(/"/g, '""')}"` : t;
+      })
+      .join(',') + '\r\n'
+  );
+}

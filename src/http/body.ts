@@ -70,9 +70,9 @@ export function registerJsonBodies(app: FastifyInstance): void {
       if (body.length > max) throw tooLarge(max);
       if (asBytes) return body;
       // The forms in Kizuna: mail clients POST `List-Unsubscribe=One-Click` to unsubscribe links
-      // (RFC 8058), the unsubscribe and confirmation pages' buttons post empty forms, and the
-      // preference centre posts its checkboxes.
-      if (/^\/[upc]\//.test(req.url)) return Object.fromEntries(new URLSearchParams(body.toString('utf8')));
+      // (RFC 8058), the unsubscribe and confirmation pages' buttons post empty forms, the
+      // preference centre posts its checkboxes; a survey's thank-you page posts its comment.
+      if (/^\/[upcs]\//.test(req.url)) return Object.fromEntries(new URLSearchParams(body.toString('utf8')));
       if (body.length === 0) throw new ValidationError([{ field: 'body', rule: 'must not be empty' }]);
       try {
         return JSON.parse(body.toString('utf8')) as unknown;

@@ -19,6 +19,10 @@ import { DoubleOptIn } from '../engine/delivery/double-opt-in.js';
 import { registerTrackingRoutes } from '../api/tracking-routes.js';
 import { registerCatalogRoutes } from '../api/catalog-routes.js';
 import { registerLtvRoutes } from '../api/ltv-routes.js';
+import { registerSurveyRoutes } from '../api/survey-routes.js';
+import { registerSurveyPages } from '../api/survey-pages.js';
+import { registerFeedbackRoutes } from '../api/feedback-routes.js';
+import { SurveyService } from '../engine/surveys/service.js';
 import type { LtvService } from '../engine/ltv.js';
 import { registerInAppRoutes } from '../api/inapp-routes.js';
 import { registerSdkRoutes } from '../api/sdk-routes.js';
@@ -128,6 +132,10 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
   };
   registerSdkRoutes(app, { ...sdk, channels: deps.channels });
   registerSdkPushRoutes(app, sdk);
+  const surveys = new SurveyService(deps.store, deps.clock, deps.onJourneyWork);
+  registerSurveyRoutes(app, { store: deps.store, auth, clock: deps.clock, surveys });
+  registerSurveyPages(app, { links: deps.links, surveys });
+  registerFeedbackRoutes(app, { store: deps.store, auth, clock: deps.clock });
   registerChannelRoutes(app, {
     store: deps.store,
     auth,

@@ -12,6 +12,7 @@ import type { CouponStore } from './coupon-store.js';
 import type { PreferenceStore } from './preference-store.js';
 import type { CatalogStore } from './catalog-store.js';
 import type { InAppStore } from './inapp-store.js';
+import type { SurveyStore } from './survey-store.js';
 
 /**
  * The store port. It speaks the domain; each adapter (sqlite/, postgres/) owns its connections,
@@ -156,7 +157,15 @@ export interface StageTransition {
 }
 
 export interface Store
-  extends JourneyStore, DeliveryStore, ContactStore, CouponStore, PreferenceStore, CatalogStore, InAppStore {
+  extends
+    JourneyStore,
+    DeliveryStore,
+    ContactStore,
+    CouponStore,
+    PreferenceStore,
+    CatalogStore,
+    InAppStore,
+    SurveyStore {
   /**
    * Applies pending migrations, each in its own transaction, recording them in a ledger. Safe to run
    * concurrently from several processes and to run again (returns the names it applied; none the

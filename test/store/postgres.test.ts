@@ -15,6 +15,7 @@ import { couponContract } from './coupon-contract.js';
 import { preferenceContract } from './preference-contract.js';
 import { catalogContract } from './catalog-contract.js';
 import { inAppContract } from './inapp-contract.js';
+import { surveyContract } from './survey-contract.js';
 
 /**
  * The store contract on a real PostgreSQL server: one fresh database per run of this file, dropped at
@@ -61,6 +62,10 @@ describe.skipIf(unreachable !== null)('postgres', () => {
     reset: resetSchema,
   }));
   inAppContract('postgres', () => ({
+    open: (clock) => Promise.resolve(PostgresStore.open({ url: databaseUrl, clock })),
+    reset: resetSchema,
+  }));
+  surveyContract('postgres', () => ({
     open: (clock) => Promise.resolve(PostgresStore.open({ url: databaseUrl, clock })),
     reset: resetSchema,
   }));

@@ -11,6 +11,7 @@ import { couponContract } from './coupon-contract.js';
 import { preferenceContract } from './preference-contract.js';
 import { catalogContract } from './catalog-contract.js';
 import { inAppContract } from './inapp-contract.js';
+import { surveyContract } from './survey-contract.js';
 
 const root = mkdtempSync(join(tmpdir(), 'kizuna-sqlite-'));
 let n = 0;
@@ -69,6 +70,14 @@ catalogContract('sqlite', () => {
   };
 });
 inAppContract('sqlite', () => {
+  const path = join(root, `t${++n}.db`);
+  return {
+    open: (clock) => Promise.resolve(SqliteStore.open({ path, clock })),
+    reset: () => Promise.resolve(),
+  };
+});
+
+surveyContract('sqlite', () => {
   const path = join(root, `t${++n}.db`);
   return {
     open: (clock) => Promise.resolve(SqliteStore.open({ path, clock })),

@@ -24,6 +24,8 @@ export interface CompiledTemplate {
   readonly usesEvent: boolean;
   /** whether it shows the signed e-mail links (`preferences_url`, `unsubscribe_url`) */
   readonly usesLinks: boolean;
+  /** whether it shows survey answer links (`surveys.<id>.links`) */
+  readonly usesSurveys: boolean;
   /** what of the catalogue a render needs (docs/catalog.md): a send loads nothing else */
   readonly catalog: { readonly recommendations: boolean; readonly bought: boolean };
   /** the fields rendered as HTML (outputs escaped); the rest are plain text */
@@ -52,6 +54,7 @@ export function compileTemplate(
   const pools = poolsUsed(sources);
   const usesEvent = sources.some((s) => /\bevent\b/.test(s));
   const usesLinks = sources.some((s) => /\b(preferences_url|unsubscribe_url)\b/.test(s));
+  const usesSurveys = sources.some((s) => /\bsurveys\b/.test(s));
   return {
     definition,
     version,
@@ -59,6 +62,7 @@ export function compileTemplate(
     pools,
     usesEvent,
     usesLinks,
+    usesSurveys,
     catalog: catalogNeeds(definition, variants),
     html,
   };
@@ -116,7 +120,8 @@ export interface RenderInput {
   readonly coupons?: Readonly<Record<string, string>>;
   /**
    * more top-level variables: an e-mail's signed links (`preferences_url`, `unsubscribe_url`), a
-   * double opt-in confirmation's `confirm_url` and `topic`; the built-in variables win over these
+   * double opt-in confirmation's `confirm_url` and `topic`, the `surveys` links; the built-in
+   * variables win over these
    */
   readonly vars?: Readonly<Record<string, unknown>>;
   /** the customer's recommended items, best first (loaded only when the template reads them) */

@@ -261,9 +261,15 @@ export class Composer {
       event: trigger && { name: trigger.name ?? '', properties: trigger.properties },
       now,
       // Signing the links costs two HMACs: only for templates that show them.
-      ...(template.usesLinks && {
-        vars: this.templates.linksFor(p.workspaceId, a.channel, typeof to === 'string' ? to : '', topic),
-      }),
+      vars: {
+        ...(template.usesLinks &&
+          this.templates.linksFor(p.workspaceId, a.channel, typeof to === 'string' ? to : '', topic)),
+        ...(template.usesSurveys &&
+          (await this.templates.surveysFor(p.workspaceId, profile.id, {
+            journeyId: p.journeyId,
+            messageKey: a.key,
+          }))),
+      },
       ...catalog,
     };
     // Rendered first with stand-in codes: a template that cannot render takes no code.

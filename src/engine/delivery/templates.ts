@@ -17,6 +17,9 @@ import { recipient } from './composer.js';
 import type { TemplateRecord } from '../../store/delivery-store.js';
 import type { Store } from '../../store/store.js';
 import { RecommendationService } from '../recommendations.js';
+import { SurveysDrop } from '../../domain/surveys/links.js';
+import type { Survey } from '../../domain/surveys/survey.js';
+import { surveyOf } from '../surveys/service.js';
 
 /**
  * Message templates (docs/templates.md): validated (Liquid syntax included) before anything is
@@ -26,6 +29,7 @@ import { RecommendationService } from '../recommendations.js';
 export class TemplateService {
   private readonly compiled = new Map<string, CompiledTemplate>();
   private readonly names = new Map<string, { at: number; records: Map<string, TemplateRecord> }>();
+  private readonly surveys = new Map<string, { at: number; list: Survey[] }>();
 
   constructor(
     private readonly store: Store,
@@ -46,6 +50,38 @@ export class TemplateService {
       preferences_url: this.links.preferencesUrl(contact),
       ...(topic !== TRANSACTIONAL && { unsubscribe_url: this.links.unsubscribeUrl({ ...contact, topic }) }),
     };
+  }
+
+  /**
+   * The `surveys` variable of a message to one customer (docs/surveys.md#e-mail-links): each link
+   * signs the customer, the answer and the campaign, so a click records that answer on that profile.
+   * The workspace's surveys are re-read at most once a second.
+   */
+  async surveysFor(
+    ws: string,
+    profileId: string,
+    campaign: { journeyId: string | null; messageKey: string | null },
+  ): Promise<Record<string, unknown>> {
+    const links = this.links;
+    if (!links) return {};
+    const now = this.clock.now();
+    let hit = this.surveys.get(ws);
+    if (!hit || now - hit.at >= 1000 || now < hit.at) {
+      hit = { at: now, list: (await this.store.listSurveys(ws)).map(surveyOf) };
+      this.surveys.set(ws, hit);
+    }
+    const drop = new SurveysDrop(hit.list, (survey, question, value) =>
+      links.surveyUrl({
+        ws,
+        survey: survey.id,
+        question: question.id,
+        profile: profileId,
+        value,
+        journey: campaign.journeyId,
+        message: campaign.messageKey,
+      }),
+    );
+    return { surveys: drop };
   }
 
   async create(ws: string, body: unknown): Promise<TemplateRecord> {
@@ -184,7 +220,11 @@ export class TemplateService {
       now,
       // A preview takes no code from a pool: it shows a stand-in.
       coupons: standInCodes(compiled.pools),
-      vars: this.linksFor(ws, channel, typeof to === 'string' ? to : '', topic),
+      vars: {
+        ...this.linksFor(ws, channel, typeof to === 'string' ? to : '', topic),
+        ...(compiled.usesSurveys &&
+          (await this.surveysFor(ws, profile.id, { journeyId: null, messageKey: 'preview' }))),
+      },
       ...(q.locale !== undefined && { locale: q.locale }),
       ...catalog.get(profile.id),
     });

@@ -11,8 +11,9 @@ import type { Journey } from '../../domain/journeys/types.js';
 import { nextRun } from '../../domain/journeys/time.js';
 import type { ProfileState } from '../../domain/resolution.js';
 import type { ClaimedEntry, EntryResult } from '../../store/journey-store.js';
-import type { ProfileView, Store } from '../../store/store.js';
+import type { Store } from '../../store/store.js';
 import { PollLoop } from '../poll-loop.js';
+import { profileEvent } from '../../ingest/profile-event.js';
 
 export interface RunnerOptions {
   /** names this process in claims (host:pid by default) */
@@ -294,7 +295,13 @@ export class JourneyRunner {
     for (const a of out.actions) {
       if (a.kind !== 'update_profile') continue;
       const view = await this.store.getProfile(ws, entry.profileId);
-      const event = view ? identifyFor(view, a.traits, `journey:${a.key}`, now) : null;
+      const event = view
+        ? profileEvent(
+            view,
+            { type: 'identify', traits: a.traits },
+            { messageId: `journey:${a.key}`, library: 'kizuna-journeys', now },
+          )
+        : null;
       if (event) {
         const list = updates.get(ws) ?? [];
         list.push(event);
@@ -349,48 +356,4 @@ export class JourneyRunner {
 function timezoneOf(p: ProfileState | null): string | null {
   const tz = p?.traits['timezone'];
   return typeof tz === 'string' ? tz : null;
-}
-
-/** An identify call that resolves to the profile: by its user id, else an anonymous id, e-mail or phone. */
-function identifyFor(
-  view: ProfileView,
-  traits: Record<string, unknown>,
-  messageId: string,
-  now: number,
-): NormalizedEvent | null {
-  const find = (kind: string) => view.identities.find((i) => i.kind === kind)?.value ?? null;
-  const userId = view.userId;
-  const anonymousId = userId === null ? find('anonymous_id') : null;
-  const extra: Record<string, unknown> = {};
-  if (userId === null && anonymousId === null) {
-    const email = find('email');
-    const phone = find('phone');
-    if (email !== null) extra['email'] = email;
-    else if (phone !== null) extra['phone'] = phone;
-    else return null;
-  }
-  const allTraits = { ...traits, ...extra };
-  const message = {
-    type: 'identify',
-    messageId,
-    userId,
-    anonymousId,
-    traits: allTraits,
-    context: { library: { name: 'kizuna-journeys' } },
-    timestamp: new Date(now).toISOString(),
-  };
-  return {
-    messageId,
-    type: 'identify',
-    name: null,
-    userId,
-    anonymousId,
-    previousId: null,
-    groupId: null,
-    traits: allTraits,
-    context: message.context,
-    timestamp: now,
-    receivedAt: now,
-    payload: JSON.stringify(message),
-  };
 }

@@ -17,6 +17,15 @@ import type {
   MessageRecord,
 } from '../inapp-store.js';
 import type { CampaignStatus } from '../../domain/inapp/definition.js';
+import * as surveys from './surveys.js';
+import type {
+  Feedback,
+  FeedbackQuery,
+  FeedbackTags,
+  SurveyPut,
+  SurveyRecord,
+  SurveyResponse,
+} from '../survey-store.js';
 import type { CatalogItem, Interaction, SimilarItem } from '../catalog-store.js';
 import type {
   ChannelRecord,
@@ -851,6 +860,56 @@ export class PostgresStore implements Store {
 
   putSdkSettings(ws: string, settings: unknown, now: number): Promise<void> {
     return guarded(() => documents.putDocument(this.sql, documents.SDK, ws, settings, now));
+  }
+
+  putSurvey(ws: string, s: SurveyPut, mode: 'create' | 'replace', now: number): Promise<SurveyRecord> {
+    return guarded(() => transaction(this.pool, (sql) => surveys.putSurvey(sql, ws, s, mode, now)));
+  }
+
+  getSurvey(ws: string, id: string): Promise<SurveyRecord | null> {
+    return guarded(() => surveys.getSurvey(this.sql, ws, id));
+  }
+
+  listSurveys(ws: string): Promise<SurveyRecord[]> {
+    return guarded(() => surveys.listSurveys(this.sql, ws));
+  }
+
+  recordSurveyResponses(
+    ws: string,
+    responses: readonly SurveyResponse[],
+    feedback: readonly Feedback[],
+  ): Promise<void> {
+    return guarded(() =>
+      transaction(
+        this.pool,
+        (sql) => surveys.recordSurveyResponses(sql, ws, responses, feedback),
+        WRITE_RETRY,
+      ),
+    );
+  }
+
+  listSurveyResponses(
+    ws: string,
+    surveyId: string,
+    page: { limit: number; after?: { profileId: string; questionId: string } },
+  ): Promise<SurveyResponse[]> {
+    return guarded(() => surveys.listSurveyResponses(this.sql, ws, surveyId, page));
+  }
+
+  addFeedback(ws: string, f: Feedback): Promise<void> {
+    return guarded(() => surveys.addFeedback(this.sql, ws, f));
+  }
+
+  getFeedback(ws: string, id: string): Promise<Feedback | null> {
+    return guarded(() => surveys.getFeedback(this.sql, ws, id));
+  }
+
+  tagFeedback(ws: string, id: string, tags: FeedbackTags, now: number): Promise<Feedback | null> {
+    return guarded(() => surveys.tagFeedback(this.sql, ws, id, tags, now));
+  }
+
+  listFeedback(ws: string, q: FeedbackQuery): Promise<Feedback[]> {
+    return guarded(() => surveys.listFeedback(this.sql, ws, q));
   }
 
   /** The name is checked before writing; two writers racing for it meet at the unique constraint. */

@@ -17,6 +17,15 @@ import type {
   MessageRecord,
 } from '../inapp-store.js';
 import type { CampaignStatus } from '../../domain/inapp/definition.js';
+import * as surveys from './surveys.js';
+import type {
+  Feedback,
+  FeedbackQuery,
+  FeedbackTags,
+  SurveyPut,
+  SurveyRecord,
+  SurveyResponse,
+} from '../survey-store.js';
 import type { CatalogItem, Interaction, SimilarItem } from '../catalog-store.js';
 import type {
   ChannelRecord,
@@ -781,6 +790,50 @@ export class SqliteStore implements Store {
 
   putSdkSettings(ws: string, settings: unknown, now: number): Promise<void> {
     return this.writes.putSdkSettings(ws, settings, now);
+  }
+
+  putSurvey(ws: string, s: SurveyPut, mode: 'create' | 'replace', now: number): Promise<SurveyRecord> {
+    return this.writes.putSurvey(ws, s, mode, now);
+  }
+
+  async getSurvey(ws: string, id: string): Promise<SurveyRecord | null> {
+    return Promise.resolve(surveys.getSurvey(this.r, ws, id));
+  }
+
+  async listSurveys(ws: string): Promise<SurveyRecord[]> {
+    return Promise.resolve(surveys.listSurveys(this.r, ws));
+  }
+
+  recordSurveyResponses(
+    ws: string,
+    responses: readonly SurveyResponse[],
+    feedback: readonly Feedback[],
+  ): Promise<void> {
+    return this.writes.recordSurveyResponses(ws, responses, feedback);
+  }
+
+  async listSurveyResponses(
+    ws: string,
+    surveyId: string,
+    page: { limit: number; after?: { profileId: string; questionId: string } },
+  ): Promise<SurveyResponse[]> {
+    return Promise.resolve(surveys.listSurveyResponses(this.r, ws, surveyId, page));
+  }
+
+  addFeedback(ws: string, f: Feedback): Promise<void> {
+    return this.writes.addFeedback(ws, f);
+  }
+
+  async getFeedback(ws: string, id: string): Promise<Feedback | null> {
+    return Promise.resolve(surveys.getFeedback(this.r, ws, id));
+  }
+
+  tagFeedback(ws: string, id: string, tags: FeedbackTags, now: number): Promise<Feedback | null> {
+    return this.writes.tagFeedback(ws, id, tags, now);
+  }
+
+  async listFeedback(ws: string, q: FeedbackQuery): Promise<Feedback[]> {
+    return Promise.resolve(surveys.listFeedback(this.r, ws, q));
   }
 
   async close(): Promise<void> {

@@ -10,6 +10,7 @@ import type { AfterSendState, Device, Suppression } from '../contact-store.js';
 import type { CouponRequest } from '../coupon-store.js';
 import type { CatalogItem, SimilarItem } from '../catalog-store.js';
 import type { CardRecord, CardStateChange, InteractionInput, MessageRecord } from '../inapp-store.js';
+import type { Feedback, FeedbackTags, SurveyPut, SurveyRecord, SurveyResponse } from '../survey-store.js';
 import { Worker } from 'node:worker_threads';
 import type { NormalizedEvent } from '../../domain/event.js';
 import { ConflictError, NotFoundError, StoreUnavailableError } from '../../errors.js';
@@ -318,6 +319,26 @@ export class ThreadWriter implements SqliteWrites {
 
   putSdkSettings(ws: string, settings: unknown, now: number): Promise<void> {
     return this.invoke('putSdkSettings', ws, settings, now);
+  }
+
+  putSurvey(ws: string, s: SurveyPut, mode: 'create' | 'replace', now: number): Promise<SurveyRecord> {
+    return this.invoke('putSurvey', ws, s, mode, now);
+  }
+
+  recordSurveyResponses(
+    ws: string,
+    responses: readonly SurveyResponse[],
+    feedback: readonly Feedback[],
+  ): Promise<void> {
+    return this.invoke('recordSurveyResponses', ws, responses, feedback);
+  }
+
+  addFeedback(ws: string, f: Feedback): Promise<void> {
+    return this.invoke('addFeedback', ws, f);
+  }
+
+  tagFeedback(ws: string, id: string, tags: FeedbackTags, now: number): Promise<Feedback | null> {
+    return this.invoke('tagFeedback', ws, id, tags, now);
   }
 
   /** Commits what is pending, closes the connection, then stops the thread. */

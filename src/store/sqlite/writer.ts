@@ -31,6 +31,8 @@ import type { AfterSendState, Device, Suppression } from '../contact-store.js';
 import * as catalog from './catalog.js';
 import * as inapp from './inapp.js';
 import type { CardRecord, CardStateChange, InteractionInput, MessageRecord } from '../inapp-store.js';
+import * as surveys from './surveys.js';
+import type { Feedback, FeedbackTags, SurveyPut, SurveyRecord, SurveyResponse } from '../survey-store.js';
 import type { CatalogItem, SimilarItem } from '../catalog-store.js';
 import type {
   ChannelRecord,
@@ -138,6 +140,14 @@ export interface SqliteWrites {
   recordMessageInteraction(ws: string, i: InteractionInput): Promise<void>;
   setCardState(ws: string, s: CardStateChange): Promise<void>;
   putSdkSettings(ws: string, settings: unknown, now: number): Promise<void>;
+  putSurvey(ws: string, s: SurveyPut, mode: 'create' | 'replace', now: number): Promise<SurveyRecord>;
+  recordSurveyResponses(
+    ws: string,
+    responses: readonly SurveyResponse[],
+    feedback: readonly Feedback[],
+  ): Promise<void>;
+  addFeedback(ws: string, f: Feedback): Promise<void>;
+  tagFeedback(ws: string, id: string, tags: FeedbackTags, now: number): Promise<Feedback | null>;
   close(): Promise<void>;
 }
 
@@ -485,6 +495,26 @@ export class SqliteWriter implements SqliteWrites {
 
   putSdkSettings(ws: string, settings: unknown, now: number): Promise<void> {
     return this.exclusive(() => documents.putDocument(this.w, documents.SDK, ws, settings, now));
+  }
+
+  putSurvey(ws: string, s: SurveyPut, mode: 'create' | 'replace', now: number): Promise<SurveyRecord> {
+    return this.exclusive(() => surveys.putSurvey(this.w, ws, s, mode, now));
+  }
+
+  recordSurveyResponses(
+    ws: string,
+    responses: readonly SurveyResponse[],
+    feedback: readonly Feedback[],
+  ): Promise<void> {
+    return this.exclusive(() => surveys.recordSurveyResponses(this.w, ws, responses, feedback));
+  }
+
+  addFeedback(ws: string, f: Feedback): Promise<void> {
+    return this.exclusive(() => surveys.addFeedback(this.w, ws, f));
+  }
+
+  tagFeedback(ws: string, id: string, tags: FeedbackTags, now: number): Promise<Feedback | null> {
+    return this.exclusive(() => surveys.tagFeedback(this.w, ws, id, tags, now));
   }
 
   ingest(workspaceId: string, events: readonly NormalizedEvent[], now: number): Promise<IngestResult> {
