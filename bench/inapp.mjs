@@ -36,7 +36,7 @@ const { adminKey } = key('admin');
 const { writeKey } = key('write');
 
 const env = { KIZUNA_DATA_DIR: dir, DATABASE_URL: '' };
-const server = await startServer(env);
+const server = await startServer(env, process.env.BENCH_SERVER_ARGS?.split(' ').filter(Boolean) ?? []);
 const api = serverClient(server.url, { adminKey, writeKey });
 
 // Audiences of the kinds a marketing team targets: buyers, big spenders, recent viewers, by stage.

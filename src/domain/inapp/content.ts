@@ -33,9 +33,19 @@ export function compileFields(key: string, fields: Fields, htmlFields: readonly 
   );
 }
 
+/** The Liquid inside a field's `{{ }}` and `{% %}` tags (plain text around them reads nothing). */
+function markupOf(field: string): string {
+  return (field.match(/\{\{[\s\S]*?\}\}|\{%[\s\S]*?%\}/g) ?? []).join(' ');
+}
+
 /** Whether any field reads computed traits (then the caller loads what they are computed from). */
 export function readsComputed(fields: Fields): boolean {
-  return Object.values(fields).some((s) => /\bcomputed\b/.test(s));
+  return Object.values(fields).some((s) => /\bcomputed\b/.test(markupOf(s)));
+}
+
+/** Whether any field reads the time (`now`): its output changes without the customer changing. */
+export function readsTime(fields: Fields): boolean {
+  return Object.values(fields).some((s) => /\bnow\b/.test(markupOf(s)));
 }
 
 export function renderFields(

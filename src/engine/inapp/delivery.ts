@@ -7,6 +7,7 @@ import {
   messageContentOf,
   messageFields,
   readsComputed,
+  readsTime,
   renderFields,
   type ContentInput,
   type Fields,
@@ -64,8 +65,12 @@ interface Compiled {
   readonly volatile: boolean;
 }
 
-/** Rendered fields kept per compilation and customer state; oldest dropped first past this many. */
-const RENDER_CACHE = 50_000;
+/**
+ * Customer states whose rendered fields are kept (each with every compilation rendered for it); the
+ * least recently asked is dropped first past this many. Per state, not per field set, so one customer
+ * with a hundred messages is one entry and a working set of customers does not thrash.
+ */
+const RENDER_CACHE = 20_000;
 let compilations = 0;
 
 interface ActiveSet {
@@ -90,7 +95,7 @@ const MARKUP = /\{\{|\{%/;
 export class InAppDelivery {
   private readonly active = new Map<string, ActiveSet>();
   private readonly ownCards = new Map<string, Compiled>();
-  private readonly rendered = new Map<string, Record<string, string> | null>();
+  private readonly rendered = new Map<string, Map<number, Record<string, string> | null>>();
 
   constructor(
     private readonly store: Store,
@@ -269,11 +274,19 @@ export class InAppDelivery {
   ): Record<string, string> | null {
     if (c.template === null) return { ...fields };
     if (c.volatile) return renderFields(c.template, key, input);
-    const k = `${c.id}|${stateKey}`;
-    if (this.rendered.has(k)) return this.rendered.get(k)!;
+    let mine = this.rendered.get(stateKey);
+    if (mine) {
+      // Most recently asked last: the first key is always the one to drop.
+      this.rendered.delete(stateKey);
+      this.rendered.set(stateKey, mine);
+    } else {
+      if (this.rendered.size >= RENDER_CACHE) this.rendered.delete(this.rendered.keys().next().value!);
+      mine = new Map();
+      this.rendered.set(stateKey, mine);
+    }
+    if (mine.has(c.id)) return mine.get(c.id)!;
     const out = renderFields(c.template, key, input);
-    if (this.rendered.size >= RENDER_CACHE) this.rendered.delete(this.rendered.keys().next().value!);
-    this.rendered.set(k, out);
+    mine.set(c.id, out);
     return out;
   }
 
@@ -310,7 +323,7 @@ function compile(name: string, fields: Fields, html: readonly string[]): Compile
     template: dynamic ? compileFields(name, fields, html) : null,
     computed,
     id: ++compilations,
-    volatile: computed || Object.values(fields).some((f) => /\bnow\b/.test(f)),
+    volatile: computed || readsTime(fields),
   };
 }
 
