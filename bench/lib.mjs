@@ -62,6 +62,14 @@ export function stopServer(server) {
   });
 }
 
+/** CPU time a live process has used so far (user + system, all threads), in ms (Linux /proc). */
+export function cpuMs(pid) {
+  // Fields 14 and 15 of /proc/PID/stat, after the parenthesised command name, in clock ticks (100/s).
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
 /** Peak resident memory of a live process, in MB (Linux /proc). */
 export function peakRssMb(pid) {
   const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));

@@ -95,7 +95,11 @@ const MARKUP = /\{\{|\{%/;
 export class InAppDelivery {
   private readonly active = new Map<string, ActiveSet>();
   private readonly ownCards = new Map<string, Compiled>();
+  private readonly compiledBySource = new Map<string, { source: string; compiled: Compiled }>();
   private readonly rendered = new Map<string, Map<number, Record<string, string> | null>>();
+
+  /** Fields rendered afresh and served from the render cache, since start (for tests and metrics). */
+  readonly counts = { rendered: 0, cached: 0 };
 
   constructor(
     private readonly store: Store,
@@ -230,8 +234,12 @@ export class InAppDelivery {
     const compiled = new Map<string, Compiled>();
     for (const m of messages)
       for (const v of m.definition.variants)
-        compiled.set(`${m.id}/${v.key}`, compile(m.definition.name, messageFields(v.content), ['html']));
-    for (const c of cards) compiled.set(c.id, compile(c.definition.name, cardFields(c.definition), []));
+        compiled.set(
+          `${m.id}/${v.key}`,
+          this.compileOnce(ws, `${m.id}/${v.key}`, m.definition.name, messageFields(v.content), ['html']),
+        );
+    for (const c of cards)
+      compiled.set(c.id, this.compileOnce(ws, c.id, c.definition.name, cardFields(c.definition), []));
     const set: ActiveSet = {
       at: now,
       messages: messages.map(activeMessage),
@@ -244,6 +252,28 @@ export class InAppDelivery {
     if (this.active.size >= 10_000) this.active.clear();
     this.active.set(ws, set);
     return set;
+  }
+
+  /**
+   * The compilation of a campaign's fields, reused while its name and fields stay the same: the set is
+   * re-read every few seconds, and a fresh compilation would start every customer's render cache over
+   * (a cache that empties every five seconds rarely sees the same customer twice).
+   */
+  private compileOnce(
+    ws: string,
+    key: string,
+    name: string,
+    fields: Fields,
+    html: readonly string[],
+  ): Compiled {
+    const source = JSON.stringify([name, fields, html]);
+    const cacheKey = `${ws}/${key}`;
+    const hit = this.compiledBySource.get(cacheKey);
+    if (hit && hit.source === source) return hit.compiled;
+    const c = compile(name, fields, html);
+    if (this.compiledBySource.size >= 50_000) this.compiledBySource.clear();
+    this.compiledBySource.set(cacheKey, { source, compiled: c });
+    return c;
   }
 
   /** A campaign card's compiled fields from the set; a customer's own card's, compiled once per version. */
@@ -273,7 +303,10 @@ export class InAppDelivery {
     stateKey: string,
   ): Record<string, string> | null {
     if (c.template === null) return { ...fields };
-    if (c.volatile) return renderFields(c.template, key, input);
+    if (c.volatile) {
+      this.counts.rendered++;
+      return renderFields(c.template, key, input);
+    }
     let mine = this.rendered.get(stateKey);
     if (mine) {
       // Most recently asked last: the first key is always the one to drop.
@@ -284,7 +317,11 @@ export class InAppDelivery {
       mine = new Map();
       this.rendered.set(stateKey, mine);
     }
-    if (mine.has(c.id)) return mine.get(c.id)!;
+    if (mine.has(c.id)) {
+      this.counts.cached++;
+      return mine.get(c.id)!;
+    }
+    this.counts.rendered++;
     const out = renderFields(c.template, key, input);
     mine.set(c.id, out);
     return out;
