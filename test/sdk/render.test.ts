@@ -14,6 +14,16 @@ import { chromiumUnavailable, launchChromium, type PageGlobals } from '../suppor
 const unavailable = chromiumUnavailable('the in-app message rendering suite');
 const ROOT = join(import.meta.dirname, '..', '..');
 
+/** The service-worker API the page side of the push test uses (the root tsconfig has no DOM lib). */
+interface SwGlobals {
+  navigator: {
+    serviceWorker: {
+      register(path: string): Promise<unknown>;
+      ready: Promise<{ getNotifications(): Promise<{ title: string; body: string; tag: string }[]> }>;
+    };
+  };
+}
+
 interface Recorded {
   method: string;
   path: string;
@@ -60,6 +70,13 @@ describe.skipIf(unavailable !== null)('in-app rendering in Chromium, against hos
     await new Promise<void>((r) => standIn.listen(0, '127.0.0.1', r));
     host = `http://127.0.0.1:${(standIn.address() as AddressInfo).port}`;
     shop = createServer((req, res) => {
+      // The service worker must come from the site's own origin, as a site would copy it there.
+      if ((req.url ?? '/').startsWith('/kizuna-sw.js')) {
+        res
+          .writeHead(200, { 'content-type': 'text/javascript' })
+          .end(readFileSync(join(ROOT, 'dist', 'sdk', 'kizuna-sw.js')));
+        return;
+      }
       const name = (req.url ?? '/').startsWith('/other.html') ? 'other.html' : 'index.html';
       res
         .writeHead(200, { 'content-type': 'text/html; charset=utf-8' })
@@ -79,8 +96,10 @@ describe.skipIf(unavailable !== null)('in-app rendering in Chromium, against hos
     answer = { messages: [], cards: [] };
   });
 
-  async function open(): Promise<{ page: Page; logs: string[] }> {
+  /** The shop page with the SDK; `clock` installs Playwright's fake timers first, moved by the test. */
+  async function open(opts: { clock?: boolean } = {}): Promise<{ page: Page; logs: string[] }> {
     const page = await (await browser.newContext()).newPage();
+    if (opts.clock) await page.clock.install({ time: Date.UTC(2026, 11, 1, 9) });
     const logs: string[] = [];
     page.on('console', (m) => logs.push(m.text()));
     const q = new URLSearchParams({ host, init: JSON.stringify({ writeKey: 'wk_standin', flushAt: 1 }) });
@@ -237,5 +256,81 @@ describe.skipIf(unavailable !== null)('in-app rendering in Chromium, against hos
     // Every call was a simple CORS request: no preflight reached the server.
     expect(recorded.filter((r) => r.method === 'OPTIONS')).toEqual([]);
     await page.context().close();
+  });
+  const triggered = (id: string, trigger: Record<string, unknown>) => ({
+    id,
+    variant: 'a',
+    type: 'banner',
+    priority: 1,
+    trigger,
+    position: 'top',
+    content: { title: `Title ${id}`, body: 'Body', imageUrl: null, buttons: [], html: null },
+  });
+
+  it('shows a delayed message only once its seconds on the page have passed', async () => {
+    answer.messages = [triggered('msg_delay', { kind: 'delay', seconds: 30 })];
+    const { page } = await open({ clock: true });
+    await until(() => recorded.some((r) => r.path === '/v1/messages'), 'the message list');
+    await page.clock.runFor(29_000);
+    expect(await page.locator('[data-kizuna-message]').count()).toBe(0);
+    await page.clock.runFor(1_500);
+    await page.locator('[data-kizuna-message] h2').waitFor();
+    expect(await page.locator('[data-kizuna-message] h2').textContent()).toBe('Title msg_delay');
+    await until(() => events('impression').length === 1, 'the impression');
+    await page.context().close();
+  });
+
+  it('shows an exit-intent message when the pointer leaves through the top edge, not before', async () => {
+    answer.messages = [triggered('msg_exit', { kind: 'exit_intent' })];
+    const { page } = await open();
+    await until(() => recorded.some((r) => r.path === '/v1/messages'), 'the message list');
+    await page.mouse.move(300, 300);
+    await page.mouse.move(300, 20);
+    await page.waitForTimeout(200);
+    expect(await page.locator('[data-kizuna-message]').count()).toBe(0);
+    // Leaving the window upwards: Chromium fires mouseout with no related target and clientY <= 0.
+    await page.mouse.move(300, -5);
+    await page.locator('[data-kizuna-message] h2').waitFor();
+    expect(await page.locator('[data-kizuna-message] h2').textContent()).toBe('Title msg_exit');
+    await page.context().close();
+  });
+
+  it('the service worker shows a pushed notification with the channel’s title, body and tag', async () => {
+    const context = await browser.newContext();
+    await context.grantPermissions(['notifications'], { origin: shopUrl });
+    const page = await context.newPage();
+    await page.goto(`${shopUrl}/`);
+    const cdp = await context.newCDPSession(page);
+    const registered = new Promise<string>((resolve) => {
+      cdp.on(
+        'ServiceWorker.workerRegistrationUpdated',
+        (e: { registrations: { registrationId: string }[] }) => {
+          const r = e.registrations[0];
+          if (r) resolve(r.registrationId);
+        },
+      );
+    });
+    await cdp.send('ServiceWorker.enable');
+    await page.evaluate(async () => {
+      const nav = (globalThis as unknown as SwGlobals).navigator.serviceWorker;
+      await nav.register('/kizuna-sw.js');
+      await nav.ready;
+    });
+    const registrationId = await registered;
+    await cdp.send('ServiceWorker.deliverPushMessage', {
+      origin: shopUrl,
+      registrationId,
+      data: JSON.stringify({ title: 'お知らせ', body: 'Sale ends tonight', url: '/sale', key: 'sale-1' }),
+    });
+    let shown: { title: string; body: string; tag: string }[] = [];
+    for (let i = 0; i < 50 && shown.length === 0; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      shown = await page.evaluate(async () => {
+        const reg = await (globalThis as unknown as SwGlobals).navigator.serviceWorker.ready;
+        return (await reg.getNotifications()).map((n) => ({ title: n.title, body: n.body, tag: n.tag }));
+      });
+    }
+    expect(shown).toEqual([{ title: 'お知らせ', body: 'Sale ends tonight', tag: 'sale-1' }]);
+    await context.close();
   });
 });
