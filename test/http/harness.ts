@@ -39,6 +39,8 @@ export interface TestServer {
   /** the dispatcher, driven by hand: `await dispatcher.runDue()` (retry jitter draws 0.5) */
   dispatcher: Dispatcher;
   channels: ChannelService;
+  /** the SQLite file, for suites that check what is stored with a second, read-only connection */
+  dbPath: string;
   close(): Promise<void>;
 }
 
@@ -101,6 +103,7 @@ export async function startTestServer(opts: { trustProxy?: boolean } = {}): Prom
     runner,
     dispatcher,
     channels,
+    dbPath: join(dir, 'kizuna.db'),
     async close() {
       await server.close();
       await dispatcher.stop();
