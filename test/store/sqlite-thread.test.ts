@@ -1,7 +1,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll } from 'vitest';
+import type { Worker } from 'node:worker_threads';
+import { afterAll, expect, it } from 'vitest';
+import { ManualClock } from '../../src/domain/clock.js';
+import { testEvent } from '../../src/domain/testing.js';
 import type { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { storeContract } from './contract.js';
 import { journeyContract } from './journey-contract.js';
@@ -78,4 +81,44 @@ inAppContract('sqlite (writer thread)', () => {
     open: (clock) => Promise.resolve(BuiltStore.open({ path, clock, writer: 'thread' })),
     reset: () => Promise.resolve(),
   };
+});
+
+/**
+ * A writer thread that dies (here: terminated from outside, as an uncaught error or an out-of-memory
+ * exit would) fails the requests it held with 503 and is replaced: the server keeps its store.
+ */
+it('replaces a writer thread that died, and keeps what was committed before', async () => {
+  const store = BuiltStore.open({
+    path: join(root, `t${++n}.db`),
+    clock: new ManualClock(Date.UTC(2026, 0, 1)),
+    writer: 'thread',
+  });
+  await store.migrate();
+  const ws = (await store.createWorkspace({ name: 'shop', writeKeyHash: 'w', adminKeyHash: 'a' })).id;
+  await store.ingest(ws, [testEvent({ userId: 'before', messageId: 'm-before' })]);
+  const thread = (store as unknown as { writes: { worker: Worker } }).writes;
+  const dead = thread.worker;
+  await dead.terminate();
+  // While it is down: refused with the store-unavailable error (HTTP 503), nothing hangs.
+  await expect(
+    store.ingest(ws, [testEvent({ userId: 'during', messageId: 'm-during' })]),
+  ).rejects.toMatchObject({
+    name: 'StoreUnavailableError',
+    status: 503,
+  });
+  // A new thread takes over after its back-off (real time: a thread's start cannot be clock-driven).
+  let accepted = false;
+  for (let i = 0; i < 100 && !accepted; i++) {
+    await new Promise((r) => setTimeout(r, 50));
+    accepted = await store.ingest(ws, [testEvent({ userId: 'after', messageId: 'm-after' })]).then(
+      () => true,
+      () => false,
+    );
+  }
+  expect(accepted).toBe(true);
+  expect(thread.worker).not.toBe(dead);
+  for (const userId of ['before', 'after'])
+    expect(await store.lookupProfile(ws, { kind: 'user_id', value: userId })).not.toBeNull();
+  expect(await store.lookupProfile(ws, { kind: 'user_id', value: 'during' })).toBeNull();
+  await store.close();
 });

@@ -37,15 +37,40 @@ type Request = WriterRequest extends infer R ? (R extends { id: number } ? Omit<
  * collects the requests that arrived meanwhile into the next group commit.
  */
 export class ThreadWriter implements SqliteWrites {
-  private readonly worker: Worker;
+  private worker: Worker;
   private readonly waiting = new Map<number, { resolve(v: unknown): void; reject(e: unknown): void }>();
   private nextId = 1;
   private failure: Error | null = null;
   private outbox: WriterRequest[] = [];
+  private closed = false;
+  /** consecutive restarts without a successful reply in between (sets the back-off) */
+  private restarts = 0;
+  private restartTimer: ReturnType<typeof setTimeout> | null = null;
 
-  constructor(path: string) {
-    this.worker = new Worker(new URL('./writer-worker.js', import.meta.url), { workerData: { path } });
-    this.worker.on('message', (replies: WriterReply[]) => {
+  /**
+   * `restartDelayMs(n)`: how long to wait before the n-th consecutive restart of a writer thread that
+   * died (default 100 ms doubling to 30 s), so a thread that dies at once on start does not spin.
+   */
+  constructor(
+    private readonly path: string,
+    private readonly restartDelayMs: (attempt: number) => number = (n) =>
+      Math.min(30_000, 100 * 2 ** (n - 1)),
+  ) {
+    this.worker = this.spawn();
+  }
+
+  /**
+   * Starts a writer thread. If it dies (an uncaught error, an exit), the requests it held fail with
+   * StoreUnavailableError — each was committed whole or not at all, and callers see 503 and retry —
+   * and a new thread takes over after a back-off: a crash costs the requests in flight, not the
+   * server. Calls made while it is down fail the same way.
+   */
+  private spawn(): Worker {
+    const worker = new Worker(new URL('./writer-worker.js', import.meta.url), {
+      workerData: { path: this.path },
+    });
+    worker.on('message', (replies: WriterReply[]) => {
+      this.restarts = 0;
       for (const r of replies) {
         const w = this.waiting.get(r.id);
         if (!w) continue;
@@ -54,13 +79,29 @@ export class ThreadWriter implements SqliteWrites {
         else w.reject(revive(r.error));
       }
     });
+    let down = false;
     const fail = (err: Error) => {
-      this.failure = new StoreUnavailableError(`the SQLite writer stopped: ${err.message}`, { cause: err });
+      if (down || worker !== this.worker) return;
+      down = true;
+      const restarting = !this.closed;
+      this.failure = new StoreUnavailableError(
+        `the SQLite writer stopped: ${err.message}${restarting ? ' (restarting)' : ''}`,
+        { cause: err },
+      );
       for (const w of this.waiting.values()) w.reject(this.failure);
       this.waiting.clear();
+      this.outbox = [];
+      if (!restarting) return;
+      this.restartTimer = setTimeout(() => {
+        this.restartTimer = null;
+        if (this.closed) return;
+        this.worker = this.spawn();
+        this.failure = null;
+      }, this.restartDelayMs(++this.restarts));
     };
-    this.worker.on('error', fail);
-    this.worker.on('exit', (code) => fail(new Error(`writer thread exited with code ${code}`)));
+    worker.on('error', fail);
+    worker.on('exit', (code) => fail(new Error(`writer thread exited with code ${code}`)));
+    return worker;
   }
 
   private call<T>(req: Request): Promise<T> {
@@ -343,6 +384,8 @@ export class ThreadWriter implements SqliteWrites {
 
   /** Commits what is pending, closes the connection, then stops the thread. */
   async close(): Promise<void> {
+    this.closed = true;
+    if (this.restartTimer) clearTimeout(this.restartTimer);
     if (!this.failure) await this.call({ op: 'close' });
     this.failure = new StoreUnavailableError('the store is closed');
     this.worker.removeAllListeners('exit');
