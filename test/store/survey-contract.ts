@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/domain/clock.js';
+import { testEvent } from '../../src/domain/testing.js';
 import type { Store } from '../../src/store/store.js';
 import type { Feedback, SurveyResponse } from '../../src/store/survey-store.js';
 import type { StoreHarness } from './contract.js';
@@ -155,6 +156,42 @@ export function surveyContract(name: string, harness: () => StoreHarness): void 
           updatedAt: T0 + 2,
         },
       ]);
+    });
+
+    it('moves answers and feedback to the survivor of a merge; the survivor’s answer to a shared question wins', async () => {
+      const ingest = (e: Parameters<typeof testEvent>[0]) =>
+        store.ingest(ws, [testEvent({ timestamp: T0, ...e })]);
+      await ingest({ anonymousId: 'anon-1' });
+      await ingest({ type: 'identify', userId: 'u1' });
+      const anon = (await store.lookupProfile(ws, { kind: 'anonymous_id', value: 'anon-1' }))!.id;
+      const known = (await store.lookupProfile(ws, { kind: 'user_id', value: 'u1' }))!.id;
+      expect(anon).not.toBe(known);
+      const surveyNote = (id: string, profileId: string, text: string) =>
+        note({ id, profileId, source: 'survey', author: null, surveyId: 'sv1', questionId: 'nps', text });
+      await store.recordSurveyResponses(
+        ws,
+        [
+          answer({ profileId: anon, value: 2, score: 2, comment: 'as a visitor' }),
+          answer({ profileId: anon, questionId: 'two_years', value: 'yes', score: null }),
+          answer({ profileId: known, value: 10, score: 10, comment: 'as a customer' }),
+        ],
+        [surveyNote('c-anon', anon, 'as a visitor'), surveyNote('c-known', known, 'as a customer')],
+      );
+      await store.addFeedback(ws, note({ id: 'staff-1', profileId: anon, text: 'Called about delivery' }));
+      await ingest({ type: 'identify', userId: 'u1', anonymousId: 'anon-1', messageId: 'join' });
+      const survivor = (await store.lookupProfile(ws, { kind: 'user_id', value: 'u1' }))!.id;
+      const gone = survivor === known ? anon : known;
+      const answers = await store.listSurveyResponses(ws, 'sv1', { limit: 10 });
+      expect(answers.every((a) => a.profileId === survivor)).toBe(true);
+      const nps = answers.filter((a) => a.questionId === 'nps');
+      expect(nps).toHaveLength(1);
+      expect(nps[0]!.value).toBe(survivor === known ? 10 : 2);
+      expect(answers.some((a) => a.questionId === 'two_years')).toBe(true);
+      const mine = await store.listFeedback(ws, { profileId: survivor, limit: 10 });
+      expect(mine.map((f) => f.id).sort()).toEqual(
+        ['staff-1', survivor === known ? 'c-known' : 'c-anon'].sort(),
+      );
+      expect(await store.listFeedback(ws, { profileId: gone, limit: 10 })).toEqual([]);
     });
 
     it('posts, tags, filters and searches feedback, newest first, paging by cursor', async () => {

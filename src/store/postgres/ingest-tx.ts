@@ -19,6 +19,7 @@ import type { Sql } from './pg-driver.js';
 import type { TraitKeyCache } from '../trait-keys.js';
 import { StaleReadError } from './pg-errors.js';
 import { mergeDevices, putDevices } from './contacts.js';
+import { mergeSurveyAnswers } from './surveys.js';
 import { redeemCoupons } from './coupons.js';
 import { loadEntries, mergeJourneys, writeRouting, type JourneyIndexCache } from './journeys.js';
 
@@ -208,6 +209,7 @@ export class PostgresIngestTx implements IngestTx {
       for (const statement of MERGE) await this.sql.run(statement, merge);
       await mergeJourneys(this.sql, ws, resolution.merges, plan.now);
       await mergeDevices(this.sql, ws, resolution.merges);
+      await mergeSurveyAnswers(this.sql, ws, resolution.merges);
     }
     if (engagement.exits !== null) await this.sql.once(EXITS, { ws, exits: engagement.exits });
     const [written] = await this.sql.run<{ definitions_version: number | null }>(WRITE, rows);

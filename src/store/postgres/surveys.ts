@@ -241,3 +241,34 @@ export async function listFeedback(sql: Sql, ws: string, q: FeedbackQuery): Prom
   );
   return rows.map(feedback);
 }
+
+/**
+ * A merge moves the merged-away profiles' survey answers and feedback to their survivors. Where both
+ * answered the same question, the survivor's answer (and its comment) is kept and the other dropped.
+ * One merge at a time, so two profiles merged into one in the same batch cannot both claim a question.
+ */
+export async function mergeSurveyAnswers(
+  sql: Sql,
+  ws: string,
+  merges: readonly { from: string; into: string }[],
+): Promise<void> {
+  for (const m of merges) {
+    await sql.query(
+      `UPDATE survey_responses r SET profile_id = $3
+       WHERE r.workspace_id = $1 AND r.profile_id = $2
+         AND NOT EXISTS (SELECT 1 FROM survey_responses k WHERE k.workspace_id = $1 AND k.survey_id = r.survey_id
+                         AND k.question_id = r.question_id AND k.profile_id = $3)`,
+      [ws, m.from, m.into],
+    );
+    await sql.query(
+      `UPDATE feedback f SET profile_id = $3
+       WHERE f.workspace_id = $1 AND f.profile_id = $2
+         AND (f.source <> 'survey' OR NOT EXISTS (
+           SELECT 1 FROM feedback k WHERE k.workspace_id = $1 AND k.source = 'survey' AND k.survey_id = f.survey_id
+             AND k.question_id = f.question_id AND k.profile_id = $3))`,
+      [ws, m.from, m.into],
+    );
+    await sql.query('DELETE FROM survey_responses WHERE workspace_id = $1 AND profile_id = $2', [ws, m.from]);
+    await sql.query('DELETE FROM feedback WHERE workspace_id = $1 AND profile_id = $2', [ws, m.from]);
+  }
+}

@@ -12,6 +12,7 @@ import {
 } from './engagement.js';
 import type { EntryRow, JourneyIndex } from '../../domain/journeys/route.js';
 import { mergeDevices, putDevices } from './contacts.js';
+import { mergeSurveyAnswers } from './surveys.js';
 import { redeemCoupons } from './coupons.js';
 import { loadEntries, mergeJourneys, writeRouting, type JourneyIndexCache } from './journeys.js';
 
@@ -119,6 +120,7 @@ export class SqliteIngestTx implements IngestTx<'sync'> {
       mergeEngagement(prep, ws, m.from, m.into);
       mergeJourneys(prep, ws, m.from, m.into, now);
       mergeDevices(prep, ws, m.from, m.into);
+      mergeSurveyAnswers(prep, ws, m.from, m.into);
     }
     // New and changed profiles alike: one upsert with the final state the resolution computed. The
     // stage column is indexed (stage counts), and SQLite rewrites an index entry whenever its column is

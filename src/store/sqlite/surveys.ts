@@ -205,3 +205,18 @@ export function listFeedback(r: Prepare, ws: string, q: FeedbackQuery): Feedback
   ).all(...args, q.limit) as FeedbackRowDb[];
   return rows.map(feedback);
 }
+
+/**
+ * A merge moves the merged-away profile's survey answers and feedback to the survivor. Where both
+ * answered the same question, the survivor's answer (and its comment) is kept and the other dropped:
+ * one person, one answer per question.
+ */
+export function mergeSurveyAnswers(prep: Prepare, ws: string, from: string, into: string): void {
+  for (const table of ['survey_responses', 'feedback'] as const) {
+    const index = table === 'feedback' ? 'feedback_by_profile' : 'survey_responses_by_profile';
+    prep(
+      `UPDATE OR IGNORE ${table} INDEXED BY ${index} SET profile_id = ? WHERE workspace_id = ? AND profile_id = ?`,
+    ).run(into, ws, from);
+    prep(`DELETE FROM ${table} INDEXED BY ${index} WHERE workspace_id = ? AND profile_id = ?`).run(ws, from);
+  }
+}
