@@ -4,6 +4,7 @@
  * is shown twice in one page view. When several trigger at the same moment the highest priority wins.
  */
 import type { Api } from './api.js';
+import { uuid } from './ids.js';
 import { matchesUrl } from './pattern.js';
 import { renderMessage } from './render.js';
 import type { Card, InAppMessage } from './types.js';
@@ -136,6 +137,7 @@ export class InApp {
       type,
       sessionId: this.sessionId(),
       timestamp: new Date().toISOString(),
+      messageId: uuid(),
     };
     if (url) body['url'] = url;
     void this.api.send(`/v1/messages/${encodeURIComponent(m.id)}/events`, body);

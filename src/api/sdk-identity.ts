@@ -80,11 +80,18 @@ export async function trackFor(
   ws: string,
   req: FastifyRequest,
   ids: Identity,
-  e: { event: string; properties: Record<string, unknown>; timestamp?: string | undefined },
-): Promise<ProfileView> {
+  e: {
+    event: string;
+    properties: Record<string, unknown>;
+    timestamp?: string | undefined;
+    /** the client's id for this report: a retried report is stored once (and `fresh` is false) */
+    messageId?: string | undefined;
+  },
+): Promise<ProfileView & { fresh: boolean }> {
   const raw = {
     type: 'track',
     event: e.event,
+    ...(e.messageId !== undefined && { messageId: e.messageId }),
     userId: ids.userId,
     anonymousId: ids.anonymousId,
     properties: e.properties,
@@ -102,5 +109,5 @@ export async function trackFor(
   const profile = await deps.delivery.findProfile(ws, ids.userId, ids.anonymousId);
   // The event just stored made or found the profile; only a concurrent erasure could remove it.
   if (!profile) throw new Error('the profile of an event just stored was not found');
-  return profile;
+  return { ...profile, fresh: result.stored > 0 };
 }

@@ -38,6 +38,12 @@ const messageEvent = z.strictObject({
     .max(200, { error: 'must be at most 200 characters' })
     .optional(),
   timestamp: isoTimestamp.optional(),
+  /** the SDK's id for this report, so a retried report counts once */
+  messageId: z
+    .string({ error: 'must be a string' })
+    .min(1, { error: 'must not be empty' })
+    .max(100, { error: 'must be at most 100 characters' })
+    .optional(),
   url: z
     .string({ error: 'must be a string' })
     .max(2048, { error: 'must be at most 2048 characters' })
@@ -105,14 +111,17 @@ export function registerSdkRoutes(app: FastifyInstance, deps: SdkDeps & { channe
         ...(b.type === 'click' && b.url !== undefined && { url: b.url }),
       },
       timestamp: b.timestamp,
+      messageId: b.messageId,
     });
-    await deps.store.recordMessageInteraction(ws, {
-      profileId: profile.id,
-      messageId: message.id,
-      kind: b.type,
-      sessionId: b.sessionId ?? null,
-      at: deps.clock.now(),
-    });
+    // A report sent again (same messageId) is already counted: frequency rules must not see it twice.
+    if (profile.fresh)
+      await deps.store.recordMessageInteraction(ws, {
+        profileId: profile.id,
+        messageId: message.id,
+        kind: b.type,
+        sessionId: b.sessionId ?? null,
+        at: deps.clock.now(),
+      });
     return reply.status(202).send({ ok: true });
   });
 

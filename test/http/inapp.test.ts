@@ -296,6 +296,25 @@ describe('in-app messages: SDK API', () => {
     expect(events[0]!.message.properties).toEqual({ message_id: twice, variant: 'a', type: 'modal' });
   });
 
+  it('counts a report sent again with the same messageId once', async () => {
+    await archiveAll();
+    const twice = await createMessage({ name: 'twice-retry', frequency: { kind: 'times', max: 2 } });
+    const who = { anonymousId: 'retry-visitor' };
+    const report = { ...who, variant: 'a', type: 'impression', sessionId: 's1', messageId: 'imp-1' };
+    for (let i = 0; i < 3; i++)
+      expect((await sdkSend('POST', `/v1/messages/${twice}/events`, report)).status).toBe(202);
+    // One impression of two allowed: still shown. A second, new report uses the allowance up.
+    expect(await idsFor(who)).toEqual([twice]);
+    await sdkSend('POST', `/v1/messages/${twice}/events`, { ...report, messageId: 'imp-2' });
+    expect(await idsFor(who)).toEqual([]);
+    const pid = (await api('/profiles/lookup?anonymousId=retry-visitor')).body['id'] as string;
+    const events = (await api(`/profiles/${pid}/events`)).body['events'] as { name: string }[];
+    expect(events.filter((e) => e.name === 'In-App Message Viewed')).toHaveLength(2);
+    const bad = await sdkSend('POST', `/v1/messages/${twice}/events`, { ...report, messageId: 7 });
+    expect(bad.status).toBe(400);
+    expect(issuesOf(bad.body)).toEqual(['messageId: must be a string']);
+  });
+
   it('keeps the control group out, the same customers every time, and splits variants by weight', async () => {
     await archiveAll();
     const id = await createMessage({
