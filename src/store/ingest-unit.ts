@@ -197,7 +197,9 @@ function* ingestUnit(
           const hit = lookupKeysOf(e)
             .map(identityKeyString)
             .filter((k) => erased.has(k));
-          for (const k of hit) tombstoneHits.set(k, (tombstoneHits.get(k) ?? 0) + 1);
+          // One hit per dropped event, on its first erased key, so the hits add up to events.
+          const first = hit[0];
+          if (first !== undefined) tombstoneHits.set(first, (tombstoneHits.get(first) ?? 0) + 1);
           return hit.length === 0;
         });
   const discarded = unseen.length - fresh.length;
