@@ -11,6 +11,7 @@ import {
   unsubscribedFromEverything,
   type PageLanguage,
 } from '../domain/preferences.js';
+import { TRANSPARENCY_TTL_MS } from '../domain/consent.js';
 import type { Store } from '../store/store.js';
 import { escape, page } from './unsubscribe-routes.js';
 
@@ -33,6 +34,7 @@ const TEXT: Record<PageLanguage, Record<string, string>> = {
     expired: 'Link expired',
     expiredBody:
       'This confirmation link has expired (links work for 7 days). Nothing was changed; please sign up again.',
+    yourData: 'See the data we hold about you, download it or erase it',
   },
   ja: {
     invalid: '無効なリンク',
@@ -51,6 +53,7 @@ const TEXT: Record<PageLanguage, Record<string, string>> = {
     expired: 'リンクの有効期限切れ',
     expiredBody:
       'この確認リンクは有効期限（7日間）が切れています。設定は変更されていません。もう一度お申し込みください。',
+    yourData: '当社が保有するあなたのデータの確認・ダウンロード・消去',
   },
 };
 
@@ -114,9 +117,23 @@ export function registerPreferencePages(
         `<p>${say(lang, 'intro')} <strong>${escape(link.address)}</strong></p>` +
         `<form method="post">${boxes.length > 0 ? boxes.join('') : `<p>${say(lang, 'none')}</p>`}` +
         `<hr><label><input type="checkbox" name="everything"${all}> ${say(lang, 'everything')}</label>` +
-        `<button type="submit">${say(lang, 'save')}</button></form>`,
+        `<button type="submit">${say(lang, 'save')}</button></form>` +
+        (await transparencyLink(link.ws, link.channel, link.address, lang)),
       lang,
     );
+  };
+
+  /** The transparency page of the customer holding the address, when there is one (docs/privacy.md). */
+  const transparencyLink = async (ws: string, channel: string, address: string, lang: PageLanguage) => {
+    if (channel !== 'email') return '';
+    const profile = await deps.store.lookupProfile(ws, { kind: 'email', value: address });
+    if (!profile) return '';
+    const url = deps.links.transparencyUrl({
+      ws,
+      profile: profile.id,
+      expiresAt: deps.clock.now() + TRANSPARENCY_TTL_MS,
+    });
+    return `<hr><p><a href="${escape(url)}">${say(lang, 'yourData')}</a></p>`;
   };
   app.get('/p/:token', (req: TokenRequest, reply) => preferences(req, reply, false));
   app.post('/p/:token', (req: TokenRequest, reply) => preferences(req, reply, true));

@@ -8,7 +8,7 @@ import type { Clock } from '../domain/clock.js';
 import { normalizeMessage } from '../ingest/message.js';
 import { writeKeyOf } from '../ingest/request.js';
 import { LIMITS } from '../ingest/limits.js';
-import { ValidationError } from '../errors.js';
+import { NotFoundError, ValidationError } from '../errors.js';
 import { parseIsoDate } from '../ingest/message.js';
 import type { ProfileView } from '../store/store.js';
 
@@ -106,6 +106,8 @@ export async function trackFor(
   if (!n.ok) throw new ValidationError(n.issues);
   const result = await deps.store.ingest(ws, [n.event]);
   if (result.journeyWork > 0) deps.onJourneyWork?.();
+  // An erased customer's identities are tombstoned: the event was dropped, and nothing is kept for them.
+  if (result.discarded > 0) throw new NotFoundError('this customer was erased');
   const profile = await deps.delivery.findProfile(ws, ids.userId, ids.anonymousId);
   // The event just stored made or found the profile; only a concurrent erasure could remove it.
   if (!profile) throw new Error('the profile of an event just stored was not found');

@@ -37,6 +37,13 @@ export interface SurveyLink {
   readonly message: string | null;
 }
 
+/** One customer's transparency page, valid until `expiresAt` (epoch ms). */
+export interface TransparencyLink {
+  readonly ws: string;
+  readonly profile: string;
+  readonly expiresAt: number;
+}
+
 const isText = (v: unknown): v is string => typeof v === 'string';
 
 export class LinkSigner {
@@ -118,6 +125,23 @@ export class LinkSigner {
     const [ws, channel, address] = [f['w'], f['c'], f['a']];
     if (f['x'] !== kind || !isText(ws) || !isText(channel) || !isText(address)) return null;
     return { link: { ws, channel, address }, fields: f };
+  }
+
+  /**
+   * The customer's transparency page (`/t/…`, docs/privacy.md#transparency-page): names the profile
+   * and carries its expiry, so a leaked link stops working.
+   */
+  transparencyUrl(l: TransparencyLink): string {
+    return `${this.base()}/t/${this.sign({ x: 't', w: l.ws, p: l.profile, e: l.expiresAt })}`;
+  }
+
+  readTransparency(token: string): TransparencyLink | null {
+    const v = this.verify(token);
+    if (typeof v !== 'object' || v === null) return null;
+    const f = v as Record<string, unknown>;
+    const [ws, profile, expiresAt] = [f['w'], f['p'], f['e']];
+    if (f['x'] !== 't' || !isText(ws) || !isText(profile) || typeof expiresAt !== 'number') return null;
+    return { ws, profile, expiresAt };
   }
 
   /** A one-click survey answer (`/s/…`): records `value` for the profile, then offers a comment form. */

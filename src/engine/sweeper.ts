@@ -1,18 +1,21 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../domain/clock.js';
 import type { Store } from '../store/store.js';
+import { PrivacyService } from './privacy.js';
 import { CoalescingRunner, reevaluateAll } from './reevaluation.js';
 
 /**
  * Time-based re-evaluation: stages and segments change as time passes with no event (an active
  * customer drifts to at-risk). Every `intervalMs` the sweeper re-evaluates every profile of every
- * workspace and records segment sizes. `tick()` is driven by a timer in the server and by hand in tests
+ * workspace, records segment sizes and deletes raw events older than the workspace's retention
+ * (docs/privacy.md#retention). `tick()` is driven by a timer in the server and by hand in tests
  * (with an injected clock), so nothing sleeps.
  */
 export class Sweeper {
   private readonly runner: CoalescingRunner;
   private lastRun = new Map<string, number>();
   private timer: NodeJS.Timeout | null = null;
+  private readonly privacy: PrivacyService;
 
   constructor(
     private readonly store: Store,
@@ -21,6 +24,7 @@ export class Sweeper {
     private readonly intervalMs: number,
   ) {
     this.runner = new CoalescingRunner(logger);
+    this.privacy = new PrivacyService(store, clock);
   }
 
   /** Sweeps every workspace whose last sweep is at least one interval old. */
@@ -39,8 +43,9 @@ export class Sweeper {
       this.lastRun.set(workspaceId, started);
       const r = await reevaluateAll(this.store, this.clock, workspaceId, { rebuildFacts: false });
       await this.store.recordSegmentSizes(workspaceId, this.clock.now());
+      const expiredEvents = await this.privacy.applyRetention(workspaceId);
       this.logger.info(
-        { workspaceId, ...r, ms: this.clock.now() - started },
+        { workspaceId, ...r, expiredEvents, ms: this.clock.now() - started },
         'time-based re-evaluation done',
       );
     });

@@ -25,7 +25,13 @@ export function registerIngestRoutes(app: FastifyInstance, deps: IngestDeps): vo
     const events = eventsOfRequest(req.body, endpoint, { receivedAt: deps.clock.now(), ip: req.ip });
     const result = await deps.store.ingest(workspaceId, events);
     if (result.journeyWork > 0) deps.onJourneyWork?.();
-    return { success: true, stored: result.stored, duplicates: result.duplicates };
+    return {
+      success: true,
+      stored: result.stored,
+      duplicates: result.duplicates,
+      // accepted and dropped: they named an erased customer (docs/privacy.md#tombstones)
+      ...(result.discarded > 0 && { discarded: result.discarded }),
+    };
   };
   for (const type of SINGLE) app.post(`/v1/${type}`, handle(type));
   app.post('/v1/batch', handle('batch'));

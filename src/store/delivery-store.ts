@@ -103,6 +103,8 @@ export interface Subscription {
   /** how it was given or withdrawn (`one-click`, `api`, `preference-centre`, `double-opt-in`, ...) */
   readonly source: string;
   readonly at: number;
+  /** how the consent ledger records it (docs/privacy.md); absent: method `subscription`, no text version */
+  readonly consent?: { readonly method: string; readonly textVersion: string | null };
 }
 
 /** One state of one message, as the customer's timeline shows it. */

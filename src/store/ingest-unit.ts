@@ -49,6 +49,11 @@ export interface IngestTx<R extends 'sync' | 'async' = 'async'> {
   journeyIndex(): Io<R, JourneyIndex>;
   /** Every journey entry of these profiles (on PostgreSQL, their profiles are already locked). */
   journeyEntries(profileIds: readonly string[]): Io<R, Map<string, EntryRow[]>>;
+  /**
+   * The subset of these identity keys (none of them known) that belong to an erased customer: one
+   * index lookup each, asked only for keys the workspace has not seen, so known customers pay nothing.
+   */
+  tombstoned(keys: readonly string[]): Io<R, Set<string>>;
   write(plan: WritePlan): Io<R, void>;
 }
 type Io<R, T> = R extends 'sync' ? T : Promise<T>;
@@ -60,6 +65,7 @@ type Step =
   | { op: 'loadGroups'; groupIds: string[] }
   | { op: 'journeyIndex' }
   | { op: 'journeyEntries'; profileIds: string[] }
+  | { op: 'tombstoned'; keys: string[] }
   | { op: 'write'; plan: WritePlan };
 
 /**
@@ -103,6 +109,8 @@ function perform(tx: IngestTx<'sync'> | IngestTx, step: Step): unknown {
       return tx.journeyIndex();
     case 'journeyEntries':
       return tx.journeyEntries(step.profileIds);
+    case 'tombstoned':
+      return tx.tombstoned(step.keys);
     case 'write':
       return tx.write(step.plan);
   }
@@ -142,6 +150,8 @@ export interface WritePlan {
   devices: Device[];
   /** coupon codes the batch's events report used (`Order Completed` / `Coupon Applied` with `coupon`) */
   redemptions: { code: string; at: number }[];
+  /** erased identity keys the batch named → events dropped for them (the adapter counts the hits) */
+  tombstoneHits: Map<string, number>;
 }
 
 function* ingestUnit(
@@ -159,14 +169,44 @@ function* ingestUnit(
     unique.length > 0
       ? ((yield { op: 'existing', messageIds: unique.map((e) => e.messageId) }) as Set<string>)
       : new Set<string>();
-  const fresh = unique.filter((e) => !existing.has(e.messageId));
-  const empty = { stored: 0, profilesCreated: 0, profilesMerged: 0, refusedMerges: [], journeyWork: 0 };
-  if (fresh.length === 0) return { ...empty, duplicates: events.length };
+  const unseen = unique.filter((e) => !existing.has(e.messageId));
+  const empty = {
+    stored: 0,
+    profilesCreated: 0,
+    profilesMerged: 0,
+    refusedMerges: [],
+    journeyWork: 0,
+    discarded: 0,
+  };
+  if (unseen.length === 0) return { ...empty, duplicates: events.length };
 
   const keys = new Set<string>();
-  for (const e of fresh) for (const k of lookupKeysOf(e)) keys.add(identityKeyString(k));
+  for (const e of unseen) for (const k of lookupKeysOf(e)) keys.add(identityKeyString(k));
   const defs = (yield { op: 'definitions' }) as Definitions;
   const state = (yield { op: 'load', keys: [...keys].sort() }) as LoadedState;
+  // Events naming an erased customer are accepted and dropped (docs/privacy.md#tombstones): only
+  // identities the workspace does not know can be tombstoned, so only those are looked up.
+  const unknown = [...keys].filter((k) => !state.identities.has(k)).sort();
+  const erased =
+    unknown.length > 0 ? ((yield { op: 'tombstoned', keys: unknown }) as Set<string>) : new Set<string>();
+  const tombstoneHits = new Map<string, number>();
+  const fresh =
+    erased.size === 0
+      ? unseen
+      : unseen.filter((e) => {
+          const hit = lookupKeysOf(e)
+            .map(identityKeyString)
+            .filter((k) => erased.has(k));
+          // One hit per dropped event, on its first erased key, so the hits add up to events.
+          const first = hit[0];
+          if (first !== undefined) tombstoneHits.set(first, (tombstoneHits.get(first) ?? 0) + 1);
+          return hit.length === 0;
+        });
+  const discarded = unseen.length - fresh.length;
+  if (fresh.length === 0) {
+    if (discarded > 0) yield { op: 'write', plan: emptyPlan(opts.now, tombstoneHits) };
+    return { ...empty, duplicates: events.length - unseen.length, discarded };
+  }
   const resolution = resolveBatch(fresh, state, opts);
   recordBatch(fresh, resolution.assignments, resolution.newIdentities, state.profiles, defs);
   const touched = [...resolution.created, ...resolution.updated];
@@ -228,15 +268,36 @@ function* ingestUnit(
         const code = redeemedCoupon(e);
         return code === null ? [] : [{ code, at: e.timestamp }];
       }),
+      tombstoneHits,
     },
   };
   return {
     stored: fresh.length,
-    duplicates: events.length - fresh.length,
+    duplicates: events.length - unseen.length,
+    discarded,
     profilesCreated: resolution.created.length,
     profilesMerged: resolution.merges.length,
     refusedMerges: resolution.refused,
     journeyWork: journeys.enter.length + journeys.wake.length,
+  };
+}
+
+/** A plan that writes nothing but the tombstone hits of a batch whose every event was dropped. */
+function emptyPlan(now: number, tombstoneHits: Map<string, number>): WritePlan {
+  return {
+    now,
+    resolution: { assignments: [], created: [], updated: [], merges: [], refused: [], newIdentities: [] },
+    events: [],
+    engagement: [],
+    engagementEvents: [],
+    journeys: emptyRouting(),
+    traitKeys: [],
+    eventNames: [],
+    groups: [],
+    memberships: [],
+    devices: [],
+    redemptions: [],
+    tombstoneHits,
   };
 }
 

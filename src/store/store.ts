@@ -13,6 +13,7 @@ import type { PreferenceStore } from './preference-store.js';
 import type { CatalogStore } from './catalog-store.js';
 import type { InAppStore } from './inapp-store.js';
 import type { SurveyStore } from './survey-store.js';
+import type { RightsStore } from './rights-store.js';
 
 /**
  * The store port. It speaks the domain; each adapter (sqlite/, postgres/) owns its connections,
@@ -52,6 +53,8 @@ export interface IngestResult {
   readonly stored: number;
   /** events skipped because their messageId was already stored (or repeated within the call). */
   readonly duplicates: number;
+  /** events accepted and dropped because they named an erased customer (docs/privacy.md#tombstones) */
+  readonly discarded: number;
   readonly profilesCreated: number;
   readonly profilesMerged: number;
   readonly refusedMerges: readonly RefusedMerge[];
@@ -165,7 +168,8 @@ export interface Store
     PreferenceStore,
     CatalogStore,
     InAppStore,
-    SurveyStore {
+    SurveyStore,
+    RightsStore {
   /**
    * Applies pending migrations, each in its own transaction, recording them in a ledger. Safe to run
    * concurrently from several processes and to run again (returns the names it applied; none the

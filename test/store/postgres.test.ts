@@ -16,6 +16,8 @@ import { preferenceContract } from './preference-contract.js';
 import { catalogContract } from './catalog-contract.js';
 import { inAppContract } from './inapp-contract.js';
 import { surveyContract } from './survey-contract.js';
+import { rightsContract, type RawDb } from './rights-contract.js';
+import pg from 'pg';
 
 /**
  * The store contract on a real PostgreSQL server: one fresh database per run of this file, dropped at
@@ -68,6 +70,12 @@ describe.skipIf(unreachable !== null)('postgres', () => {
   surveyContract('postgres', () => ({
     open: (clock) => Promise.resolve(PostgresStore.open({ url: databaseUrl, clock })),
     reset: resetSchema,
+  }));
+
+  rightsContract('postgres', () => ({
+    open: (clock) => Promise.resolve(PostgresStore.open({ url: databaseUrl, clock })),
+    reset: resetSchema,
+    raw: () => postgresRaw(databaseUrl),
   }));
 
   // What only a multi-process store must get right, beyond the shared contract.
@@ -175,3 +183,47 @@ describe.skipIf(unreachable !== null)('postgres', () => {
     });
   });
 });
+
+/** The test database read directly, through its own connection. */
+function postgresRaw(url: string): RawDb {
+  const pool = new pg.Pool({ connectionString: url, max: 1 });
+  const q = async <R>(text: string, values: unknown[] = []) => (await pool.query(text, values)).rows as R[];
+  const tables = async () =>
+    (
+      await q<{ table_name: string }>(
+        `SELECT table_name FROM information_schema.tables
+         WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' ORDER BY table_name`,
+      )
+    ).map((r) => r.table_name);
+  return {
+    tablesWithColumn: async (column) =>
+      (
+        await q<{ table_name: string }>(
+          `SELECT table_name FROM information_schema.columns WHERE table_schema = current_schema()
+           AND column_name = $1 ORDER BY table_name`,
+          [column],
+        )
+      ).map((r) => r.table_name),
+    countIn: async (table, column, values) =>
+      Number(
+        (
+          await q<{ n: string }>(`SELECT count(*) AS n FROM ${table} WHERE ${column} = ANY($1::text[])`, [
+            values,
+          ])
+        )[0]!.n,
+      ),
+    rowsContaining: async (text) => {
+      const out: { table: string; rows: number }[] = [];
+      for (const t of await tables()) {
+        const n = Number(
+          (
+            await q<{ n: string }>(`SELECT count(*) AS n FROM ${t} x WHERE strpos(x::text, $1) > 0`, [text])
+          )[0]!.n,
+        );
+        if (n > 0) out.push({ table: t, rows: n });
+      }
+      return out;
+    },
+    close: () => pool.end(),
+  };
+}

@@ -12,6 +12,8 @@ import { preferenceContract } from './preference-contract.js';
 import { catalogContract } from './catalog-contract.js';
 import { inAppContract } from './inapp-contract.js';
 import { surveyContract } from './survey-contract.js';
+import { rightsContract, type RawDb } from './rights-contract.js';
+import Database from 'better-sqlite3';
 
 const root = mkdtempSync(join(tmpdir(), 'kizuna-sqlite-'));
 let n = 0;
@@ -84,3 +86,49 @@ surveyContract('sqlite', () => {
     reset: () => Promise.resolve(),
   };
 });
+
+rightsContract('sqlite', () => {
+  const path = join(root, `t${++n}.db`);
+  return {
+    open: (clock) => Promise.resolve(SqliteStore.open({ path, clock })),
+    reset: () => Promise.resolve(),
+    raw: () => sqliteRaw(path),
+  };
+});
+
+/** The database file read directly (a reader next to the store's own connections). */
+function sqliteRaw(path: string): RawDb {
+  const db = new Database(path, { readonly: true });
+  const tables = () =>
+    db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").pluck().all() as string[];
+  const columns = (t: string) =>
+    db.prepare(`SELECT name FROM pragma_table_info(?)`).pluck().all(t) as string[];
+  return {
+    tablesWithColumn: (column) => Promise.resolve(tables().filter((t) => columns(t).includes(column))),
+    countIn: (table, column, values) =>
+      Promise.resolve(
+        Number(
+          db
+            .prepare(`SELECT count(*) FROM ${table} WHERE ${column} IN (${values.map(() => '?').join(', ')})`)
+            .pluck()
+            .get(...values),
+        ),
+      ),
+    rowsContaining: (text) =>
+      Promise.resolve(
+        tables().flatMap((t) => {
+          const all = columns(t)
+            .map((c) => `coalesce(CAST("${c}" AS TEXT), '')`)
+            .join(" || '|' || ");
+          const rows = Number(
+            db.prepare(`SELECT count(*) FROM ${t} WHERE instr(${all}, ?) > 0`).pluck().get(text),
+          );
+          return rows > 0 ? [{ table: t, rows }] : [];
+        }),
+      ),
+    close: () => {
+      db.close();
+      return Promise.resolve();
+    },
+  };
+}

@@ -22,7 +22,7 @@ export interface CompiledTemplate {
   readonly pools: readonly string[];
   /** whether it reads the triggering event (`event.name`, `event.properties`) */
   readonly usesEvent: boolean;
-  /** whether it shows the signed e-mail links (`preferences_url`, `unsubscribe_url`) */
+  /** whether it shows the signed e-mail links (`preferences_url`, `unsubscribe_url`, `transparency_url`) */
   readonly usesLinks: boolean;
   /** whether it shows survey answer links (`surveys.<id>.links`) */
   readonly usesSurveys: boolean;
@@ -53,7 +53,7 @@ export function compileTemplate(
   const sources = Object.values(definition.variants).flatMap((fields) => Object.values(fields));
   const pools = poolsUsed(sources);
   const usesEvent = sources.some((s) => /\bevent\b/.test(s));
-  const usesLinks = sources.some((s) => /\b(preferences_url|unsubscribe_url)\b/.test(s));
+  const usesLinks = sources.some((s) => /\b(preferences_url|unsubscribe_url|transparency_url)\b/.test(s));
   const usesSurveys = sources.some((s) => /\bsurveys\b/.test(s));
   return {
     definition,

@@ -19,6 +19,7 @@ import {
   type DeliverySettings,
   type RecentMessage,
 } from '../../domain/respect.js';
+import { consentReason, currentConsents, type ConsentEntry } from '../../domain/consent.js';
 import { renderTemplate, type CompiledTemplate, type RenderInput } from '../../domain/templates/render.js';
 import { couponKey } from '../../store/coupon-store.js';
 import { standInCodes } from '../../domain/coupons.js';
@@ -141,6 +142,15 @@ export class Composer {
         recent.set(ws, stored);
       }
     }
+    // The consent ledgers of the batch's customers: a withdrawal stops the very next send.
+    const consents = new Map<string, Map<string, ConsentEntry[]>>();
+    for (const ws of settings.keys()) {
+      const ids = sends.flatMap((i) => {
+        const p = pending[i]!;
+        return p.workspaceId === ws && p.profile ? [p.profile.id] : [];
+      });
+      consents.set(ws, await this.store.consentsOf(ws, ids));
+    }
     const triggers = await this.triggersOf(sends.map((i) => pending[i]!));
     // Recommendations and bought items for the templates that read them, for the batch at once.
     const catalog = await catalogInputs(this.store, this.clock, this.templates, pending);
@@ -149,7 +159,8 @@ export class Composer {
       const p = pending[i]!;
       const event =
         p.triggerMessageId === null ? null : (triggers.get(`${p.workspaceId}/${p.triggerMessageId}`) ?? null);
-      out[i] = await this.send(p, settings.get(p.workspaceId)!, recent, now, event, catalog(p), (c) =>
+      const ledger = p.profile ? (consents.get(p.workspaceId)?.get(p.profile.id) ?? []) : [];
+      out[i] = await this.send(p, settings.get(p.workspaceId)!, recent, now, event, catalog(p), ledger, (c) =>
         coupons.push({ ...c, index: i, ws: p.workspaceId }),
       );
     }
@@ -229,6 +240,7 @@ export class Composer {
     now: number,
     trigger: TriggerEvent | null,
     catalog: CatalogInput | undefined,
+    ledger: readonly ConsentEntry[],
     needsCoupons: (c: Omit<CouponSend, 'index' | 'ws'>) => void,
   ): Promise<OutboxMessage> {
     const a = p.action;
@@ -263,7 +275,13 @@ export class Composer {
       // Signing the links costs two HMACs: only for templates that show them.
       vars: {
         ...(template.usesLinks &&
-          this.templates.linksFor(p.workspaceId, a.channel, typeof to === 'string' ? to : '', topic)),
+          this.templates.linksFor(
+            p.workspaceId,
+            a.channel,
+            typeof to === 'string' ? to : '',
+            topic,
+            profile.id,
+          )),
         ...(template.usesSurveys &&
           (await this.templates.surveysFor(p.workspaceId, profile.id, {
             journeyId: p.journeyId,
@@ -303,6 +321,8 @@ export class Composer {
       return message('queued', due, held);
     };
     if (!respected(topic)) return queued(now, null);
+    const withdrawn = consentReason(a.channel, topic, currentConsents(ledger));
+    if (withdrawn !== null) return message('suppressed', null, withdrawn);
     if (inGlobalHoldout(profile.id, settings.holdoutPercent))
       return message(
         'suppressed',

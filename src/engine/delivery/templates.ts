@@ -1,3 +1,4 @@
+import { TRANSPARENCY_TTL_MS } from '../../domain/consent.js';
 import { standInCodes } from '../../domain/coupons.js';
 import type { Clock } from '../../domain/clock.js';
 import { compileJourney } from '../../domain/journeys/compile.js';
@@ -43,12 +44,28 @@ export class TemplateService {
    * and (but for transactional messages) the one-click unsubscribe link of the message's topic —
    * the same links the e-mail driver keeps out of click tracking. None for other channels.
    */
-  linksFor(ws: string, channel: string, address: string, topic: string): Record<string, string> {
+  linksFor(
+    ws: string,
+    channel: string,
+    address: string,
+    topic: string,
+    profileId?: string,
+  ): Record<string, string> {
     if (!this.links || channel !== 'email' || address === '') return {};
     const contact = { ws, channel, address };
+    const marketing = topic !== TRANSACTIONAL;
     return {
       preferences_url: this.links.preferencesUrl(contact),
-      ...(topic !== TRANSACTIONAL && { unsubscribe_url: this.links.unsubscribeUrl({ ...contact, topic }) }),
+      ...(marketing && { unsubscribe_url: this.links.unsubscribeUrl({ ...contact, topic }) }),
+      // The customer's transparency page (docs/privacy.md), valid for 30 days from the send.
+      ...(marketing &&
+        profileId !== undefined && {
+          transparency_url: this.links.transparencyUrl({
+            ws,
+            profile: profileId,
+            expiresAt: this.clock.now() + TRANSPARENCY_TTL_MS,
+          }),
+        }),
     };
   }
 
@@ -221,7 +238,7 @@ export class TemplateService {
       // A preview takes no code from a pool: it shows a stand-in.
       coupons: standInCodes(compiled.pools),
       vars: {
-        ...this.linksFor(ws, channel, typeof to === 'string' ? to : '', topic),
+        ...this.linksFor(ws, channel, typeof to === 'string' ? to : '', topic, profile.id),
         ...(compiled.usesSurveys &&
           (await this.surveysFor(ws, profile.id, { journeyId: null, messageKey: 'preview' }))),
       },

@@ -8,11 +8,13 @@ import type { Sql } from './pg-driver.js';
 type Document =
   | { table: 'delivery_settings'; column: 'settings' }
   | { table: 'subscription_topics'; column: 'topics' }
-  | { table: 'sdk_settings'; column: 'settings' };
+  | { table: 'sdk_settings'; column: 'settings' }
+  | { table: 'privacy_settings'; column: 'settings' };
 
 export const SETTINGS: Document = { table: 'delivery_settings', column: 'settings' };
 export const TOPICS: Document = { table: 'subscription_topics', column: 'topics' };
 export const SDK: Document = { table: 'sdk_settings', column: 'settings' };
+export const PRIVACY: Document = { table: 'privacy_settings', column: 'settings' };
 
 export async function getDocument(sql: Sql, d: Document, ws: string): Promise<unknown> {
   const rows = await sql.query<Record<string, unknown>>(

@@ -22,6 +22,7 @@ import { mergeDevices, putDevices } from './contacts.js';
 import { mergeSurveyAnswers } from './surveys.js';
 import { redeemCoupons } from './coupons.js';
 import { loadEntries, mergeJourneys, writeRouting, type JourneyIndexCache } from './journeys.js';
+import { countTombstoneHits, tombstoned } from './rights.js';
 
 /**
  * A batch naming more identity keys than this takes the workspace's lock exclusively instead of one
@@ -98,6 +99,10 @@ export class PostgresIngestTx implements IngestTx {
     return loadEntries(this.sql, this.ws, profileIds);
   }
 
+  tombstoned(keys: readonly string[]): Promise<Set<string>> {
+    return tombstoned(this.sql, this.ws, keys);
+  }
+
   /**
    * Locks the identity keys of every event of the call (a superset of what `load` asks for: the
    * unit drops stored messageIds first) in the same round trip as the messageId check.
@@ -161,6 +166,8 @@ export class PostgresIngestTx implements IngestTx {
   async write(plan: WritePlan): Promise<void> {
     const { ws } = this;
     const { now, resolution } = plan;
+    if (plan.tombstoneHits.size > 0) await countTombstoneHits(this.sql, ws, plan.tombstoneHits);
+    if (plan.events.length === 0) return;
     // Every argument is built before the first statement is sent, so a bad value changes nothing.
     const identities = [...resolution.newIdentities].sort(
       (a, b) => cmp(a.key.kind, b.key.kind) || cmp(a.key.value, b.key.value),

@@ -18,6 +18,9 @@ import type {
 } from '../inapp-store.js';
 import type { CampaignStatus } from '../../domain/inapp/definition.js';
 import * as surveys from './surveys.js';
+import * as rights from './rights.js';
+import type { ConsentEntry } from '../../domain/consent.js';
+import type { ErasureOutcome, ErasureRecord, ExportPage } from '../rights-store.js';
 import type {
   Feedback,
   FeedbackQuery,
@@ -650,8 +653,14 @@ export class PostgresStore implements Store {
     return guarded(() => delivery.deleteTemplate(this.sql, ws, name));
   }
 
+  /** The subscription and its consent-ledger entries in one transaction. */
   setSubscription(ws: string, s: Subscription | readonly Subscription[]): Promise<void> {
-    return guarded(() => delivery.setSubscription(this.sql, ws, s));
+    return guarded(() =>
+      transaction(this.pool, async (sql) => {
+        await delivery.setSubscription(sql, ws, s);
+        await rights.ledgerSubscriptions(sql, ws, 'channel' in s ? [s] : s);
+      }),
+    );
   }
 
   getDeliverySettings(ws: string): Promise<unknown> {
@@ -925,6 +934,58 @@ export class PostgresStore implements Store {
   }
 
   /** Waits for checked-out clients to be returned, then closes every connection. Idempotent. */
+  // --- Data rights (docs/privacy.md) ---
+
+  recordConsents(ws: string, entries: readonly ConsentEntry[]): Promise<void> {
+    return guarded(() => rights.recordConsents(this.sql, ws, entries));
+  }
+
+  listConsents(ws: string, profileId: string): Promise<ConsentEntry[]> {
+    return guarded(() => rights.listConsents(this.sql, ws, profileId));
+  }
+
+  consentsOf(ws: string, profileIds: readonly string[]): Promise<Map<string, ConsentEntry[]>> {
+    return guarded(() => rights.consentsOf(this.sql, ws, profileIds));
+  }
+
+  getPrivacySettings(ws: string): Promise<unknown> {
+    return guarded(() => documents.getDocument(this.sql, documents.PRIVACY, ws));
+  }
+
+  putPrivacySettings(ws: string, settings: unknown, now: number): Promise<void> {
+    return guarded(() => documents.putDocument(this.sql, documents.PRIVACY, ws, settings, now));
+  }
+
+  eraseProfile(
+    ws: string,
+    profileId: string,
+    opts: { id: string; requestedBy: string; now: number },
+  ): Promise<ErasureOutcome> {
+    return guarded(() =>
+      transaction(this.pool, (sql) => rights.eraseProfile(sql, ws, profileId, opts), WRITE_RETRY),
+    );
+  }
+
+  isErased(ws: string, profileId: string): Promise<boolean> {
+    return guarded(() => rights.isErased(this.sql, ws, profileId));
+  }
+
+  listErasures(ws: string, limit: number): Promise<ErasureRecord[]> {
+    return guarded(() => rights.listErasures(this.sql, ws, limit));
+  }
+
+  tombstoneHits(ws: string): Promise<number> {
+    return guarded(() => rights.tombstoneHits(this.sql, ws));
+  }
+
+  exportProfile(ws: string, profileId: string): AsyncIterable<ExportPage> {
+    return rights.exportProfile(this.sql, ws, profileId);
+  }
+
+  deleteEventsBefore(ws: string, before: number, limit: number): Promise<number> {
+    return guarded(() => rights.deleteEventsBefore(this.sql, ws, before, limit));
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;

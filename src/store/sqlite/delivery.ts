@@ -22,6 +22,7 @@ import {
   type OutboxRowDb,
   type TemplateRowDb,
 } from '../delivery-rows.js';
+import { ledgerSubscriptions } from './rights.js';
 import type { Prepare } from './statements.js';
 import { getDocument, putDocument, SETTINGS } from './documents.js';
 import type { JourneyMessage } from '../journey-store.js';
@@ -162,8 +163,10 @@ export function setSubscription(
      ON CONFLICT (workspace_id, channel, address, topic) DO UPDATE SET status = excluded.status,
        source = excluded.source, at = excluded.at`,
   );
-  for (const s of 'channel' in subs ? [subs] : subs)
-    put.run(ws, s.channel, s.address, s.topic, s.status, s.source, s.at);
+  const list = 'channel' in subs ? [subs] : subs;
+  for (const s of list) put.run(ws, s.channel, s.address, s.topic, s.status, s.source, s.at);
+  // In the same transaction: every subscription change is also a consent-ledger entry.
+  ledgerSubscriptions(prep, ws, list);
 }
 
 export function listSubscriptions(

@@ -8,11 +8,13 @@ import type { Prepare } from './statements.js';
 type Document =
   | { table: 'delivery_settings'; column: 'settings' }
   | { table: 'subscription_topics'; column: 'topics' }
-  | { table: 'sdk_settings'; column: 'settings' };
+  | { table: 'sdk_settings'; column: 'settings' }
+  | { table: 'privacy_settings'; column: 'settings' };
 
 export const SETTINGS: Document = { table: 'delivery_settings', column: 'settings' };
 export const TOPICS: Document = { table: 'subscription_topics', column: 'topics' };
 export const SDK: Document = { table: 'sdk_settings', column: 'settings' };
+export const PRIVACY: Document = { table: 'privacy_settings', column: 'settings' };
 
 export function getDocument(r: Prepare, d: Document, ws: string): unknown {
   const v = r(`SELECT ${d.column} FROM ${d.table} WHERE workspace_id = ?`).pluck().get(ws) as

@@ -15,6 +15,7 @@ import { mergeDevices, putDevices } from './contacts.js';
 import { mergeSurveyAnswers } from './surveys.js';
 import { redeemCoupons } from './coupons.js';
 import { loadEntries, mergeJourneys, writeRouting, type JourneyIndexCache } from './journeys.js';
+import { countTombstoneHits, tombstoned } from './rights.js';
 
 /** The ingest unit of work on the writer connection (already inside BEGIN IMMEDIATE). */
 export class SqliteIngestTx implements IngestTx<'sync'> {
@@ -40,6 +41,10 @@ export class SqliteIngestTx implements IngestTx<'sync'> {
 
   journeyEntries(profileIds: readonly string[]): Map<string, EntryRow[]> {
     return loadEntries(this.prep, this.ws, profileIds);
+  }
+
+  tombstoned(keys: readonly string[]): Set<string> {
+    return tombstoned(this.prep, this.ws, keys);
   }
 
   existingMessageIds(messageIds: readonly string[]): Set<string> {
@@ -90,6 +95,8 @@ export class SqliteIngestTx implements IngestTx<'sync'> {
   write(plan: WritePlan): void {
     const { prep, ws } = this;
     const { now, resolution } = plan;
+    if (plan.tombstoneHits.size > 0) countTombstoneHits(prep, ws, plan.tombstoneHits);
+    if (plan.events.length === 0) return;
     // The secondary indexes are named: without statistics SQLite prefers a WITHOUT ROWID table's
     // primary-key prefix (every row of the workspace) to them, which made each merge a workspace scan.
     for (const m of resolution.merges) {

@@ -18,6 +18,9 @@ import type {
 } from '../inapp-store.js';
 import type { CampaignStatus } from '../../domain/inapp/definition.js';
 import * as surveys from './surveys.js';
+import * as rights from './rights.js';
+import type { ConsentEntry } from '../../domain/consent.js';
+import type { ErasureOutcome, ErasureRecord, ExportPage } from '../rights-store.js';
 import type {
   Feedback,
   FeedbackQuery,
@@ -834,6 +837,60 @@ export class SqliteStore implements Store {
 
   async listFeedback(ws: string, q: FeedbackQuery): Promise<Feedback[]> {
     return Promise.resolve(surveys.listFeedback(this.r, ws, q));
+  }
+
+  // --- Data rights (docs/privacy.md) ---
+
+  recordConsents(ws: string, entries: readonly ConsentEntry[]): Promise<void> {
+    return this.writes.recordConsents(ws, entries);
+  }
+
+  async listConsents(ws: string, profileId: string): Promise<ConsentEntry[]> {
+    return Promise.resolve(rights.listConsents(this.r, ws, profileId));
+  }
+
+  async consentsOf(ws: string, profileIds: readonly string[]): Promise<Map<string, ConsentEntry[]>> {
+    return Promise.resolve(rights.consentsOf(this.r, ws, profileIds));
+  }
+
+  async getPrivacySettings(ws: string): Promise<unknown> {
+    return Promise.resolve(documents.getDocument(this.r, documents.PRIVACY, ws));
+  }
+
+  putPrivacySettings(ws: string, settings: unknown, now: number): Promise<void> {
+    return this.writes.putPrivacySettings(ws, settings, now);
+  }
+
+  eraseProfile(
+    ws: string,
+    profileId: string,
+    opts: { id: string; requestedBy: string; now: number },
+  ): Promise<ErasureOutcome> {
+    return this.writes.eraseProfile(ws, profileId, opts);
+  }
+
+  async isErased(ws: string, profileId: string): Promise<boolean> {
+    return Promise.resolve(rights.isErased(this.r, ws, profileId));
+  }
+
+  async listErasures(ws: string, limit: number): Promise<ErasureRecord[]> {
+    return Promise.resolve(rights.listErasures(this.r, ws, limit));
+  }
+
+  async tombstoneHits(ws: string): Promise<number> {
+    return Promise.resolve(rights.tombstoneHits(this.r, ws));
+  }
+
+  async *exportProfile(ws: string, profileId: string): AsyncIterable<ExportPage> {
+    // One page at a time, handing the event loop back between pages.
+    for (const page of rights.exportProfile(this.r, ws, profileId)) {
+      await Promise.resolve();
+      yield page;
+    }
+  }
+
+  deleteEventsBefore(ws: string, before: number, limit: number): Promise<number> {
+    return this.writes.deleteEventsBefore(ws, before, limit);
   }
 
   async close(): Promise<void> {

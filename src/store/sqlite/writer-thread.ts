@@ -11,6 +11,8 @@ import type { CouponRequest } from '../coupon-store.js';
 import type { CatalogItem, SimilarItem } from '../catalog-store.js';
 import type { CardRecord, CardStateChange, InteractionInput, MessageRecord } from '../inapp-store.js';
 import type { Feedback, FeedbackTags, SurveyPut, SurveyRecord, SurveyResponse } from '../survey-store.js';
+import type { ConsentEntry } from '../../domain/consent.js';
+import type { ErasureOutcome } from '../rights-store.js';
 import { Worker } from 'node:worker_threads';
 import type { NormalizedEvent } from '../../domain/event.js';
 import { ConflictError, NotFoundError, StoreUnavailableError } from '../../errors.js';
@@ -380,6 +382,26 @@ export class ThreadWriter implements SqliteWrites {
 
   tagFeedback(ws: string, id: string, tags: FeedbackTags, now: number): Promise<Feedback | null> {
     return this.invoke('tagFeedback', ws, id, tags, now);
+  }
+
+  recordConsents(ws: string, entries: readonly ConsentEntry[]): Promise<void> {
+    return this.invoke('recordConsents', ws, entries);
+  }
+
+  putPrivacySettings(ws: string, settings: unknown, now: number): Promise<void> {
+    return this.invoke('putPrivacySettings', ws, settings, now);
+  }
+
+  eraseProfile(
+    ws: string,
+    profileId: string,
+    opts: { id: string; requestedBy: string; now: number },
+  ): Promise<ErasureOutcome> {
+    return this.invoke('eraseProfile', ws, profileId, opts);
+  }
+
+  deleteEventsBefore(ws: string, before: number, limit: number): Promise<number> {
+    return this.invoke('deleteEventsBefore', ws, before, limit);
   }
 
   /** Commits what is pending, closes the connection, then stops the thread. */

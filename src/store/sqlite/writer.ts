@@ -32,6 +32,9 @@ import * as catalog from './catalog.js';
 import * as inapp from './inapp.js';
 import type { CardRecord, CardStateChange, InteractionInput, MessageRecord } from '../inapp-store.js';
 import * as surveys from './surveys.js';
+import * as rights from './rights.js';
+import type { ConsentEntry } from '../../domain/consent.js';
+import type { ErasureOutcome } from '../rights-store.js';
 import type { Feedback, FeedbackTags, SurveyPut, SurveyRecord, SurveyResponse } from '../survey-store.js';
 import type { CatalogItem, SimilarItem } from '../catalog-store.js';
 import type {
@@ -148,6 +151,14 @@ export interface SqliteWrites {
   ): Promise<void>;
   addFeedback(ws: string, f: Feedback): Promise<void>;
   tagFeedback(ws: string, id: string, tags: FeedbackTags, now: number): Promise<Feedback | null>;
+  recordConsents(ws: string, entries: readonly ConsentEntry[]): Promise<void>;
+  putPrivacySettings(ws: string, settings: unknown, now: number): Promise<void>;
+  eraseProfile(
+    ws: string,
+    profileId: string,
+    opts: { id: string; requestedBy: string; now: number },
+  ): Promise<ErasureOutcome>;
+  deleteEventsBefore(ws: string, before: number, limit: number): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -515,6 +526,26 @@ export class SqliteWriter implements SqliteWrites {
 
   tagFeedback(ws: string, id: string, tags: FeedbackTags, now: number): Promise<Feedback | null> {
     return this.exclusive(() => surveys.tagFeedback(this.w, ws, id, tags, now));
+  }
+
+  recordConsents(ws: string, entries: readonly ConsentEntry[]): Promise<void> {
+    return this.exclusive(() => rights.recordConsents(this.w, ws, entries));
+  }
+
+  putPrivacySettings(ws: string, settings: unknown, now: number): Promise<void> {
+    return this.exclusive(() => documents.putDocument(this.w, documents.PRIVACY, ws, settings, now));
+  }
+
+  eraseProfile(
+    ws: string,
+    profileId: string,
+    opts: { id: string; requestedBy: string; now: number },
+  ): Promise<ErasureOutcome> {
+    return this.exclusive(() => rights.eraseProfile(this.w, ws, profileId, opts));
+  }
+
+  deleteEventsBefore(ws: string, before: number, limit: number): Promise<number> {
+    return this.exclusive(() => rights.deleteEventsBefore(this.w, ws, before, limit));
   }
 
   ingest(workspaceId: string, events: readonly NormalizedEvent[], now: number): Promise<IngestResult> {

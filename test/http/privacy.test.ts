@@ -1,0 +1,286 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { basic, client, get, issuesOf, post, startTestServer, type TestServer } from './harness.js';
+
+/** Consent, export, erasure and retention over the real HTTP API (docs/privacy.md). */
+let s: TestServer;
+const { api, admin, ingest, identify, track, sendJourney, messagesOf, profileId, createTemplates } = client(
+  () => s,
+);
+
+beforeAll(async () => {
+  s = await startTestServer();
+  await ingest([track('seed', 'Viewed'), track('seed', 'Bought')]);
+  await createTemplates(
+    { name: 'promo', channel: 'email', topic: 'marketing', variants: { en: { subject: 'Hi', text: 'Hi' } } },
+    {
+      name: 'news',
+      channel: 'email',
+      topic: 'marketing',
+      variants: { en: { subject: 'News', text: 'Your data: {{ transparency_url }}' } },
+    },
+    {
+      name: 'receipt',
+      channel: 'email',
+      topic: 'transactional',
+      variants: { en: { subject: 'R', text: 'R' } },
+    },
+  );
+  await sendJourney({ name: 'Promo', event: 'Viewed', channel: 'email', template: 'promo' });
+  await sendJourney({ name: 'Receipt', event: 'Bought', channel: 'email', template: 'receipt' });
+});
+afterAll(() => s.close());
+
+const sdk = (body: Record<string, unknown>) =>
+  post(`${s.url}/v1/consent`, body, { authorization: basic(s.ws.writeKey) });
+
+describe('consent ledger', () => {
+  it('records consent through the admin API, validates by field, and shows state and history', async () => {
+    await ingest([identify('ann', { email: 'ann@example.com' })]);
+    const id = await profileId('ann');
+    const bad = await admin('POST', `/profiles/${id}/consents`, { purpose: 'telepathy', status: 'maybe' });
+    expect(bad.status).toBe(400);
+    expect(issuesOf(bad.body)).toEqual(['status: must be granted or withdrawn']);
+    const unknown = await admin('POST', `/profiles/${id}/consents`, {
+      purpose: 'telepathy',
+      status: 'granted',
+    });
+    expect(issuesOf(unknown.body)).toEqual([
+      'purpose: must be one of: email_marketing, push, sms, profiling, sharing',
+    ]);
+    expect(
+      (await admin('POST', '/profiles/p_nobody/consents', { purpose: 'push', status: 'granted' })).status,
+    ).toBe(404);
+    const ok = await admin('POST', `/profiles/${id}/consents`, {
+      purpose: 'profiling',
+      status: 'granted',
+      source: 'staff',
+      method: 'written',
+      text_version: 'form-2026-11',
+    });
+    expect(ok.status).toBe(201);
+    const r = await api(`/profiles/${id}/consents`);
+    expect(r.body['consents']).toContainEqual({
+      purpose: 'profiling',
+      status: 'granted',
+      source: 'staff',
+      method: 'written',
+      text_version: 'form-2026-11',
+      at: new Date(s.clock.now()).toISOString(),
+    });
+    expect(r.body['consents']).toContainEqual({ purpose: 'push', status: null });
+  });
+
+  it('withdrawing e-mail marketing unsubscribes the address and suppresses the next marketing send, not receipts', async () => {
+    await ingest([identify('ben', { email: 'ben@example.com' })]);
+    const id = await profileId('ben');
+    s.clock.advance(1000);
+    await admin('POST', `/profiles/${id}/consents`, {
+      purpose: 'email_marketing',
+      status: 'withdrawn',
+      method: 'checkbox',
+    });
+    const subs = await api('/subscriptions?channel=email&address=ben@example.com');
+    expect(subs.body['subscriptions']).toMatchObject([{ topic: '*', status: 'unsubscribed', source: 'api' }]);
+    const history = (await api(`/profiles/${id}/consents`)).body['history'];
+    expect(history).toEqual([
+      {
+        purpose: 'email_marketing',
+        status: 'withdrawn',
+        source: 'api',
+        method: 'checkbox',
+        text_version: null,
+        at: new Date(s.clock.now()).toISOString(),
+      },
+    ]);
+    await ingest([track('ben', 'Viewed'), track('ben', 'Bought')]);
+    await s.runner.runDue();
+    const msgs = await messagesOf('ben');
+    expect(msgs.find((m) => m.template === 'promo')).toMatchObject({
+      status: 'suppressed',
+      reason: `consent withdrawn: email_marketing (api, ${new Date(s.clock.now()).toISOString()})`,
+    });
+    expect(msgs.find((m) => m.template === 'receipt')?.status).toBe('queued');
+  });
+
+  it('a one-click unsubscribe and a preference-centre change appear in the ledger', async () => {
+    await ingest([identify('cho', { email: 'cho@example.com' })]);
+    const id = await profileId('cho');
+    await admin('PUT', '/subscriptions', {
+      channel: 'email',
+      address: 'cho@example.com',
+      topic: 'news',
+      status: 'unsubscribed',
+      source: 'preference-centre',
+    });
+    const h = (await api(`/profiles/${id}/consents`)).body['history'] as Record<string, unknown>[];
+    expect(h).toMatchObject([
+      { purpose: 'email_marketing', status: 'withdrawn', topic: 'news', source: 'preference-centre' },
+    ]);
+  });
+
+  it('the SDK records choices with the write key, creating the visitor; unknown purposes are refused', async () => {
+    const bad = await sdk({ anonymousId: 'v1', consents: { mind_reading: true } });
+    expect(bad.status).toBe(400);
+    expect(issuesOf(bad.body)).toEqual([
+      'consents.mind_reading: must be one of: email_marketing, push, sms, profiling, sharing',
+    ]);
+    expect((await sdk({ consents: { push: true } })).status).toBe(400);
+    const ok = await sdk({
+      anonymousId: 'v1',
+      consents: { push: false, profiling: true },
+      textVersion: 'banner-3',
+    });
+    expect(ok.status).toBe(202);
+    const lookup = await get(`${s.url}/api/v1/profiles/lookup?anonymousId=v1`, s.ws.adminKey);
+    const id = lookup.body['id'] as string;
+    const r = await api(`/profiles/${id}/consents`);
+    expect(r.body['history']).toMatchObject([
+      { purpose: 'push', status: 'withdrawn', source: 'sdk', method: 'banner', text_version: 'banner-3' },
+      { purpose: 'profiling', status: 'granted', source: 'sdk' },
+    ]);
+    const events = await api(`/profiles/${id}/events`);
+    expect(JSON.stringify(events.body)).toContain('Consent Updated');
+  });
+
+  it('a workspace adds its own purposes in the privacy settings', async () => {
+    const bad = await admin('PUT', '/privacy/settings', {
+      retention_months: 0,
+      purposes: ['Bad Name'],
+      x: 1,
+    });
+    expect(issuesOf(bad.body)).toEqual([
+      'x: is not a privacy setting',
+      'retention_months: must be a whole number of months, 1–240, or null to keep events',
+      'purposes[0]: must be 1–40 lower-case letters, digits or _, starting with a letter',
+    ]);
+    const ok = await admin('PUT', '/privacy/settings', { purposes: ['research'] });
+    expect(ok.body).toEqual({ retention_months: null, purposes: ['research'], profiling_required: false });
+    expect((await api('/privacy/settings')).body).toEqual(ok.body);
+    expect((await sdk({ anonymousId: 'v2', consents: { research: true } })).status).toBe(202);
+  });
+});
+
+/** Reads a ustar archive into file name → text. */
+function untar(buf: Buffer): Map<string, string> {
+  const files = new Map<string, string>();
+  let at = 0;
+  while (at + 512 <= buf.length) {
+    const h = buf.subarray(at, at + 512);
+    if (h.every((b) => b === 0)) break;
+    const name = h.subarray(0, 100).toString('ascii').replace(/\0.*$/s, '');
+    const size = parseInt(h.subarray(124, 136).toString('ascii').replace(/\0.*$/s, ''), 8);
+    let sum = 0;
+    h.forEach((b, i) => (sum += i >= 148 && i < 156 ? 32 : b));
+    expect(parseInt(h.subarray(148, 156).toString('ascii'), 8)).toBe(sum);
+    files.set(name, buf.subarray(at + 512, at + 512 + size).toString('utf8'));
+    at += 512 + Math.ceil(size / 512) * 512;
+  }
+  return files;
+}
+
+describe('export', () => {
+  it('gives one JSON document and a tar of CSV files of everything about the customer', async () => {
+    await ingest([
+      identify('dan', { email: 'dan@example.com', name: 'Dan' }),
+      ...Array.from({ length: 1500 }, (_, i) => track('dan', 'Viewed', { n: i })),
+    ]);
+    await s.runner.runDue();
+    await s.dispatcher.runDue();
+    const id = await profileId('dan');
+    const res = await fetch(`${s.url}/api/v1/profiles/${id}/export`, {
+      headers: { authorization: `Bearer ${s.ws.adminKey}` },
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-disposition')).toContain(`kizuna-export-${id}.json`);
+    const doc = (await res.json()) as {
+      format: string;
+      profile_id: string;
+      sections: Record<string, unknown[]>;
+    };
+    expect(doc.format).toBe('kizuna-export/1');
+    expect(doc.profile_id).toBe(id);
+    expect(doc.sections['events']!.length).toBe(1501);
+    expect(doc.sections['identities']).toContainEqual(
+      expect.objectContaining({ kind: 'email', value: 'dan@example.com' }),
+    );
+    expect(doc.sections['journey_messages']!.length).toBeGreaterThan(0);
+    expect(doc.sections['message_events']!.length).toBeGreaterThan(0);
+    expect(JSON.stringify(doc)).not.toContain('ann@example.com');
+
+    const tar = await fetch(`${s.url}/api/v1/profiles/${id}/export?format=csv`, {
+      headers: { authorization: `Bearer ${s.ws.adminKey}` },
+    });
+    expect(tar.headers.get('content-type')).toBe('application/x-tar');
+    const files = untar(Buffer.from(await tar.arrayBuffer()));
+    expect([...files.keys()]).toEqual(
+      expect.arrayContaining([
+        'manifest.json',
+        'profile.csv',
+        'identities.csv',
+        'events-00001.csv',
+        'events-00002.csv',
+      ]),
+    );
+    expect(files.get('events-00001.csv')!.split('\r\n').length).toBe(1002);
+    expect(files.get('profile.csv')).toContain('dan@example.com');
+    expect(JSON.parse(files.get('manifest.json')!)).toMatchObject({ profile_id: id });
+
+    const other = await get(`${s.url}/api/v1/profiles/${id}/export`, s.other.adminKey);
+    expect(other.status).toBe(404);
+    expect((await api(`/profiles/${id}/export?format=xml`)).status).toBe(400);
+  });
+});
+
+describe('erasure', () => {
+  it('erases once, says so again, logs counts only, and drops replayed events', async () => {
+    const replay = [identify('eve', { email: 'eve@example.com' }), track('eve', 'Viewed')];
+    await ingest(replay);
+    await s.runner.runDue();
+    const id = await profileId('eve');
+    const r = await admin('DELETE', `/profiles/${id}`);
+    expect(r.status).toBe(200);
+    expect(r.body).toMatchObject({ status: 'erased', erasure: { requested_by: 'api' } });
+    expect((r.body['erasure'] as { removed: Record<string, number> }).removed).toMatchObject({
+      profiles: 1,
+      events: 2,
+      journey_messages: 1,
+    });
+    expect((await admin('DELETE', `/profiles/${id}`)).body).toEqual({ status: 'already_erased' });
+    expect((await admin('DELETE', '/profiles/p_never')).status).toBe(404);
+    expect((await api(`/profiles/${id}`)).status).toBe(404);
+
+    const again = await post(`${s.url}/v1/batch`, { batch: replay }, { authorization: basic(s.ws.writeKey) });
+    expect(again.body).toEqual({ success: true, stored: 0, duplicates: 0, discarded: 2 });
+    const late = await post(
+      `${s.url}/v1/track`,
+      { userId: 'eve', event: 'Viewed', messageId: 'late-1' },
+      { authorization: basic(s.ws.writeKey) },
+    );
+    expect(late.body).toMatchObject({ stored: 0, discarded: 1 });
+    expect((await get(`${s.url}/api/v1/profiles/lookup?userId=eve`, s.ws.adminKey)).status).toBe(404);
+    const log = await api('/erasures');
+    expect(log.body['discarded_events']).toBe(3);
+    for (const personal of [id, 'eve@example.com', '"eve"'])
+      expect(JSON.stringify(log.body)).not.toContain(personal);
+  });
+});
+
+describe('retention', () => {
+  it('the sweeper deletes raw events older than the retention, keeping the profile and its aggregates', async () => {
+    await ingest([identify('fay', { email: 'fay@example.com' }), track('fay', 'Viewed')]);
+    const id = await profileId('fay');
+    const before = (await api(`/profiles/${id}`)).body;
+    await admin('PUT', '/privacy/settings', { retention_months: 2 });
+    s.clock.advance(45 * 24 * 3600_000);
+    await ingest([track('fay', 'Bought')]);
+    await s.sweeper.sweep(s.ws.id);
+    expect(((await api(`/profiles/${id}/events`)).body['events'] as unknown[]).length).toBe(3);
+    s.clock.advance(30 * 24 * 3600_000);
+    await s.sweeper.sweep(s.ws.id);
+    const left = (await api(`/profiles/${id}/events`)).body['events'] as { event?: string }[];
+    expect(left.length).toBe(1);
+    const after = (await api(`/profiles/${id}`)).body;
+    expect(after['eventCount']).toBe(3);
+    expect(after['traits']).toEqual(before['traits']);
+  });
+});
