@@ -151,7 +151,7 @@ export function issuesOf(body: Record<string, unknown>): string[] {
 
 /** Sends a JSON body with any method and the admin key; returns status and parsed body (null when empty). */
 export async function send(
-  method: 'POST' | 'PUT' | 'DELETE' | 'GET',
+  method: 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'GET',
   url: string,
   adminKey: string,
   body?: unknown,
