@@ -18,6 +18,7 @@ import { inAppContract } from './inapp-contract.js';
 import { surveyContract } from './survey-contract.js';
 import { rightsContract, type RawDb } from './rights-contract.js';
 import pg from 'pg';
+import { accessContract } from './access-contract.js';
 
 /**
  * The store contract on a real PostgreSQL server: one fresh database per run of this file, dropped at
@@ -70,6 +71,11 @@ describe.skipIf(unreachable !== null)('postgres', () => {
   surveyContract('postgres', () => ({
     open: (clock) => Promise.resolve(PostgresStore.open({ url: databaseUrl, clock })),
     reset: resetSchema,
+  }));
+  accessContract('postgres', () => ({
+    open: (clock) => Promise.resolve(PostgresStore.open({ url: databaseUrl, clock })),
+    reset: resetSchema,
+    raw: (sql) => run(databaseUrl, sql),
   }));
 
   rightsContract('postgres', () => ({

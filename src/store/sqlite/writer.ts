@@ -35,6 +35,7 @@ import * as surveys from './surveys.js';
 import * as rights from './rights.js';
 import type { ConsentEntry } from '../../domain/consent.js';
 import type { ErasureOutcome } from '../rights-store.js';
+import { accessWrites, type AccessArgs, type AccessResult, type AccessWriteName } from './access.js';
 import type { Feedback, FeedbackTags, SurveyPut, SurveyRecord, SurveyResponse } from '../survey-store.js';
 import type { CatalogItem, SimilarItem } from '../catalog-store.js';
 import type {
@@ -159,6 +160,8 @@ export interface SqliteWrites {
     opts: { id: string; requestedBy: string; now: number },
   ): Promise<ErasureOutcome>;
   deleteEventsBefore(ws: string, before: number, limit: number): Promise<number>;
+  /** One of the access writes (sqlite/access.ts), by name, in its own transaction. */
+  access<K extends AccessWriteName>(name: K, ...args: AccessArgs<K>): Promise<AccessResult<K>>;
   close(): Promise<void>;
 }
 
@@ -277,10 +280,11 @@ export class SqliteWriter implements SqliteWrites {
           ws.createdAt,
         );
         const key = this.w(
-          'INSERT INTO api_keys (key_hash, workspace_id, kind, created_at) VALUES (?, ?, ?, ?)',
+          `INSERT INTO api_keys (key_hash, workspace_id, kind, created_at, id, name, scope)
+           VALUES (?, ?, ?, ?, 'key_' || substr(?, 1, 20), ?, ?)`,
         );
-        key.run(keys.writeKeyHash, ws.id, 'write', ws.createdAt);
-        key.run(keys.adminKeyHash, ws.id, 'admin', ws.createdAt);
+        key.run(keys.writeKeyHash, ws.id, 'write', ws.createdAt, keys.writeKeyHash, 'write key', 'ingest');
+        key.run(keys.adminKeyHash, ws.id, 'admin', ws.createdAt, keys.adminKeyHash, 'admin key', 'admin');
       })
       .immediate();
   }
@@ -546,6 +550,12 @@ export class SqliteWriter implements SqliteWrites {
 
   deleteEventsBefore(ws: string, before: number, limit: number): Promise<number> {
     return this.exclusive(() => rights.deleteEventsBefore(this.w, ws, before, limit));
+  }
+
+  access<K extends AccessWriteName>(name: K, ...args: AccessArgs<K>): Promise<AccessResult<K>> {
+    // The name picks the function and its argument types together; TypeScript cannot follow that link.
+    const write = accessWrites[name] as unknown as (w: Prepare, ...a: AccessArgs<K>) => AccessResult<K>;
+    return this.exclusive(() => write(this.w, ...args));
   }
 
   ingest(workspaceId: string, events: readonly NormalizedEvent[], now: number): Promise<IngestResult> {
