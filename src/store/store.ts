@@ -13,6 +13,7 @@ import type { PreferenceStore } from './preference-store.js';
 import type { CatalogStore } from './catalog-store.js';
 import type { InAppStore } from './inapp-store.js';
 import type { SurveyStore } from './survey-store.js';
+import type { ReportStore } from './report-store.js';
 
 /**
  * The store port. It speaks the domain; each adapter (sqlite/, postgres/) owns its connections,
@@ -165,7 +166,8 @@ export interface Store
     PreferenceStore,
     CatalogStore,
     InAppStore,
-    SurveyStore {
+    SurveyStore,
+    ReportStore {
   /**
    * Applies pending migrations, each in its own transaction, recording them in a ledger. Safe to run
    * concurrently from several processes and to run again (returns the names it applied; none the

@@ -16,6 +16,7 @@ import { preferenceContract } from './preference-contract.js';
 import { catalogContract } from './catalog-contract.js';
 import { inAppContract } from './inapp-contract.js';
 import { surveyContract } from './survey-contract.js';
+import { reportContract } from './report-contract.js';
 
 /**
  * The store contract on a real PostgreSQL server: one fresh database per run of this file, dropped at
@@ -66,6 +67,10 @@ describe.skipIf(unreachable !== null)('postgres', () => {
     reset: resetSchema,
   }));
   surveyContract('postgres', () => ({
+    open: (clock) => Promise.resolve(PostgresStore.open({ url: databaseUrl, clock })),
+    reset: resetSchema,
+  }));
+  reportContract('postgres', () => ({
     open: (clock) => Promise.resolve(PostgresStore.open({ url: databaseUrl, clock })),
     reset: resetSchema,
   }));

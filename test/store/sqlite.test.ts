@@ -12,6 +12,7 @@ import { preferenceContract } from './preference-contract.js';
 import { catalogContract } from './catalog-contract.js';
 import { inAppContract } from './inapp-contract.js';
 import { surveyContract } from './survey-contract.js';
+import { reportContract } from './report-contract.js';
 
 const root = mkdtempSync(join(tmpdir(), 'kizuna-sqlite-'));
 let n = 0;
@@ -78,6 +79,14 @@ inAppContract('sqlite', () => {
 });
 
 surveyContract('sqlite', () => {
+  const path = join(root, `t${++n}.db`);
+  return {
+    open: (clock) => Promise.resolve(SqliteStore.open({ path, clock })),
+    reset: () => Promise.resolve(),
+  };
+});
+
+reportContract('sqlite', () => {
   const path = join(root, `t${++n}.db`);
   return {
     open: (clock) => Promise.resolve(SqliteStore.open({ path, clock })),
