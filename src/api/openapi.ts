@@ -8,6 +8,7 @@ import { channelPaths, channelSchemas } from './openapi-channels.js';
 import { catalogPaths, catalogSchemas } from './openapi-catalog.js';
 import { inAppPaths, inAppSchemas } from './openapi-inapp.js';
 import { surveyPaths, surveySchemas } from './openapi-surveys.js';
+import { reportPaths } from './openapi-reports.js';
 import { auth, error, idParam, ok } from './openapi-parts.js';
 
 export const openApiDocument = {
@@ -108,6 +109,7 @@ export const openApiDocument = {
     ...catalogPaths,
     ...inAppPaths,
     ...surveyPaths,
+    ...reportPaths,
   },
   components: {
     securitySchemes: { adminKey: { type: 'http', scheme: 'bearer' } },

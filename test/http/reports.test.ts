@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { basic, client, get, issuesOf, post, startTestServer, type TestServer } from './harness.js';
 import { startSmtpSink, type SmtpSink } from './smtp-sink.js';
+import { reportPaths } from '../../src/api/openapi-reports.js';
 
 /**
  * The analytics reports over real HTTP on a real SQLite store (the PostgreSQL scans are held to the
@@ -392,5 +393,33 @@ describe('message performance and attribution', () => {
     expect(
       issuesOf((await admin('POST', '/reports/attribution', { goal: {}, after_send: '1d' })).body),
     ).toEqual(['goal.event: required: an event name (1 to 200 characters)']);
+  });
+});
+
+describe('OpenAPI', () => {
+  it('describes every report path, and each documented GET answers with real ids', async () => {
+    const doc = (await get(`${s.url}/api/v1/openapi.json`)).body as { paths: Record<string, unknown> };
+    for (const path of Object.keys(reportPaths)) expect(doc.paths).toHaveProperty([path]);
+    const seg = await admin('POST', '/segments', {
+      name: 'Everyone here',
+      rule: { trait: 'email', op: 'exists' },
+    });
+    await s.builder.idle();
+    const b = await admin('POST', '/broadcasts', {
+      name: 'Doc AB',
+      segment: seg.body['id'],
+      channel: 'email',
+      send_at: 'now',
+      variants: [
+        { name: 'A', template: 'promo' },
+        { name: 'B', template: 'promo' },
+      ],
+    });
+    expect(b.status).toBe(201);
+    for (const [path, ops] of Object.entries(reportPaths)) {
+      if (!('get' in ops)) continue;
+      const r = await api(path.replace('/api/v1', '').replace('{id}', b.body['id'] as string));
+      expect(r.status, path).toBe(200);
+    }
   });
 });
