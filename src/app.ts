@@ -21,6 +21,8 @@ import { emailDriver, lineDriver, smsDriver, webhookDriver } from './engine/deli
 import { pushDriver, webPushDriver } from './engine/delivery/push-drivers.js';
 import { LinkSigner } from './channels/links.js';
 import { TemplateService } from './engine/delivery/templates.js';
+import { AbWinnerService } from './engine/journeys/ab-winner.js';
+import { PollLoop } from './engine/poll-loop.js';
 
 /**
  * The composition root: the one place that picks implementations and wires them together by hand.
@@ -98,6 +100,14 @@ export async function createApp(
     onQueued: () => dispatcher.nudge(),
     templates,
   });
+  const winners = new AbWinnerService(store, clock);
+  // A/B broadcasts waiting for their winner are looked at twice a minute; runDue is idempotent.
+  const winnerLoop = new PollLoop(() => winners.runDue(), {
+    batch: Number.MAX_SAFE_INTEGER,
+    pollMs: 30_000,
+    logger,
+    what: 'A/B winner',
+  });
   const server = buildServer({
     store,
     clock,
@@ -105,6 +115,7 @@ export async function createApp(
     engagement,
     ltv,
     journeys,
+    winners,
     channels,
     dispatcher,
     templates,
@@ -131,12 +142,16 @@ export async function createApp(
       // Background work starts with serving: unfinished segment builds, then the time-based sweep.
       await builder.resume();
       if (config.sweepIntervalMinutes > 0) sweeper.start();
-      if (config.runJourneys) runner.start();
+      if (config.runJourneys) {
+        runner.start();
+        winnerLoop.start();
+      }
       if (config.runDelivery) dispatcher.start();
       return address;
     },
     async close() {
       await server.close();
+      await winnerLoop.stop();
       await runner.stop();
       await dispatcher.stop();
       await sweeper.stop();

@@ -9,6 +9,7 @@ import type { Store } from '../store/store.js';
 import { messageCursorOf } from '../store/journey-rows.js';
 import { adminWorkspace, limit, parse } from './params.js';
 import { ValidationError } from '../errors.js';
+import { parseDuration } from '../domain/journeys/time.js';
 
 export interface JourneyApiDeps {
   store: Store;
@@ -77,7 +78,33 @@ const broadcastBody = z.strictObject(
     name: z.string({ error: 'required: a string' }).trim().min(1, { error: 'must not be empty' }).max(200),
     segment: z.string({ error: 'required: the segment id of the audience' }).min(1),
     channel: z.string({ error: 'required: a channel' }).min(1),
-    template: z.string({ error: 'required: a template name' }).min(1),
+    template: z.string({ error: 'required: a template name' }).min(1).optional(),
+    /** an A/B test (docs/reports.md#send-the-rest-the-winner): 2 to 5 variants, each with a template */
+    variants: z
+      .array(
+        z.strictObject({
+          name: z
+            .string({ error: 'required: a variant name' })
+            .regex(/^[A-Za-z0-9_-]{1,40}$/, { error: 'must be 1 to 40 letters, digits, _ or -' })
+            .refine((v) => v !== 'rest' && v !== 'control', { error: 'rest and control are taken' }),
+          template: z.string({ error: 'required: a template name' }).min(1),
+        }),
+        { error: 'must be an array of {name, template}' },
+      )
+      .min(2, { error: 'must have 2 to 5 variants' })
+      .max(5, { error: 'must have 2 to 5 variants' })
+      .refine((vs) => new Set(vs.map((v) => v.name)).size === vs.length, { error: 'names must differ' })
+      .optional(),
+    test_percent: z
+      .number({ error: 'must be a number' })
+      .gt(0, { error: 'must be above 0' })
+      .lt(100, { error: 'must be below 100' })
+      .optional(),
+    winner_metric: z.enum(['conversion', 'revenue'], { error: 'must be conversion or revenue' }).optional(),
+    send_winner_after: z
+      .string({ error: 'must be a duration such as "4h" or "1d"' })
+      .refine((v) => (parseDuration(v) ?? 0) > 0, { error: 'must be a duration such as "4h" or "1d"' })
+      .optional(),
     send_at: z
       .string({ error: 'must be a string' })
       .refine((v) => v === 'now' || (isoWithZone.test(v) && Number.isFinite(Date.parse(v))), {
@@ -115,6 +142,29 @@ const broadcastBody = z.strictObject(
   { error: 'the body must be a JSON object' },
 );
 
+/** The A/B fields go together, and leave no room for the one-template or recurring fields. */
+function checkAbTest(b: z.infer<typeof broadcastBody>): void {
+  const issues: { field: string; rule: string }[] = [];
+  if (b.variants === undefined) {
+    if (b.template === undefined) issues.push({ field: 'template', rule: 'required: a template name' });
+    for (const f of ['test_percent', 'winner_metric', 'send_winner_after'] as const)
+      if (b[f] !== undefined) issues.push({ field: f, rule: 'applies to an A/B broadcast (give variants)' });
+  } else {
+    if (b.template !== undefined)
+      issues.push({ field: 'template', rule: 'an A/B broadcast takes its templates from variants' });
+    if (b.every_days !== undefined)
+      issues.push({ field: 'every_days', rule: 'an A/B broadcast runs once (its rest is sent the winner)' });
+    if (b.local_time !== undefined)
+      issues.push({ field: 'local_time', rule: 'an A/B broadcast starts at send_at, not at a local time' });
+    if ((b.test_percent ?? 20) + (b.control_percent ?? 0) >= 100)
+      issues.push({
+        field: 'test_percent',
+        rule: 'with control_percent, must leave some of the audience for the winner',
+      });
+  }
+  if (issues.length > 0) throw new ValidationError(issues);
+}
+
 const flag = z.enum(['true', 'false'], { error: 'must be true or false' }).optional();
 
 /** Admin API for journeys (docs/journeys.md): definitions and lifecycle, inspection, the explainer. */
@@ -139,6 +189,7 @@ export function registerJourneyRoutes(app: FastifyInstance, deps: JourneyApiDeps
   app.post('/api/v1/broadcasts', async (req, reply) => {
     const ws = await workspace(req);
     const b = parse(broadcastBody, req.body);
+    checkAbTest(b);
     let startAt: number;
     if (b.local_time !== undefined) {
       if (b.date === undefined || b.send_at !== undefined) {
@@ -166,13 +217,21 @@ export function registerJourneyRoutes(app: FastifyInstance, deps: JourneyApiDeps
       name: b.name,
       segment: b.segment,
       channel: b.channel,
-      template: b.template,
+      template: b.template ?? '',
       startAt,
       localTime: b.local_time ?? null,
       everyDays: b.every_days ?? null,
       throttlePerMinute: b.throttle_per_minute ?? null,
       controlPercent: b.control_percent ?? null,
       goal: b.goal,
+      abTest: b.variants
+        ? {
+            variants: b.variants,
+            testPercent: b.test_percent ?? 20,
+            metric: b.winner_metric ?? 'conversion',
+            decideAfterMs: b.send_winner_after === undefined ? null : parseDuration(b.send_winner_after),
+          }
+        : null,
     });
     return reply.status(201).send(journeyJson(r.journey));
   });

@@ -47,7 +47,8 @@ export const journeyPaths = {
           'application/json': {
             schema: {
               type: 'object',
-              required: ['name', 'segment', 'channel', 'template'],
+              required: ['name', 'segment', 'channel'],
+              description: 'give `template`, or `variants` for an A/B test whose rest is sent the winner',
               properties: {
                 name: { type: 'string' },
                 segment: { type: 'string' },
@@ -59,6 +60,32 @@ export const journeyPaths = {
                 every_days: { type: 'integer', minimum: 1, maximum: 365 },
                 throttle_per_minute: { type: 'integer', minimum: 1 },
                 control_percent: { type: 'number', exclusiveMinimum: 0, exclusiveMaximum: 100 },
+                goal: {
+                  type: 'object',
+                  description: '{event, where?, within}: the conversion results measure',
+                },
+                variants: {
+                  type: 'array',
+                  minItems: 2,
+                  maxItems: 5,
+                  description: 'A/B test variants (docs/reports.md#send-the-rest-the-winner)',
+                  items: {
+                    type: 'object',
+                    required: ['name', 'template'],
+                    properties: { name: { type: 'string' }, template: { type: 'string' } },
+                  },
+                },
+                test_percent: {
+                  type: 'number',
+                  default: 20,
+                  description: 'the share the variants split; the rest waits for the winner',
+                },
+                winner_metric: { enum: ['conversion', 'revenue'], default: 'conversion' },
+                send_winner_after: {
+                  type: 'string',
+                  description:
+                    'send the rest the winner this long after the start (e.g. 4h); without it, on request',
+                },
               },
             },
           },

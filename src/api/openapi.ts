@@ -9,6 +9,7 @@ import { catalogPaths, catalogSchemas } from './openapi-catalog.js';
 import { inAppPaths, inAppSchemas } from './openapi-inapp.js';
 import { surveyPaths, surveySchemas } from './openapi-surveys.js';
 import { accessPaths, accessSchemas } from './openapi-access.js';
+import { reportPaths } from './openapi-reports.js';
 import { auth, error, idParam, ok } from './openapi-parts.js';
 
 export const openApiDocument = {
@@ -110,6 +111,7 @@ export const openApiDocument = {
     ...inAppPaths,
     ...surveyPaths,
     ...accessPaths,
+    ...reportPaths,
   },
   components: {
     securitySchemes: {

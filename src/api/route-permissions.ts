@@ -89,6 +89,7 @@ export const ROUTE_PERMISSIONS: Readonly<Record<string, RouteRule>> = {
   'POST /api/v1/journeys/:id/archive': 'campaigns.write',
   'GET /api/v1/journeys/:id/versions/:version': 'campaigns.read',
   'POST /api/v1/broadcasts': 'campaigns.write',
+  'POST /api/v1/broadcasts/:id/send-winner': 'campaigns.write',
   'GET /api/v1/templates': 'campaigns.read',
   'GET /api/v1/templates/:name': 'campaigns.read',
   'POST /api/v1/templates/preview': 'campaigns.read',
@@ -137,6 +138,13 @@ export const ROUTE_PERMISSIONS: Readonly<Record<string, RouteRule>> = {
 
   // --- reports ---
   'GET /api/v1/journeys/:id/results': 'reports.read',
+  // Reports that compute over events (POST only because their definitions do not fit a query string).
+  'POST /api/v1/reports/funnel': 'reports.read',
+  'GET /api/v1/reports/retention': 'reports.read',
+  'GET /api/v1/reports/stage-flow': 'reports.read',
+  'GET /api/v1/reports/messages': 'reports.read',
+  'POST /api/v1/reports/attribution': 'reports.read',
+  'GET /api/v1/broadcasts/:id/ab-test': 'reports.read',
   'GET /api/v1/journeys/:id/stats': 'reports.read',
   'GET /api/v1/holdout/results': 'reports.read',
   'GET /api/v1/surveys/:id/report': 'reports.read',

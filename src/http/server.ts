@@ -22,6 +22,10 @@ import { registerLtvRoutes } from '../api/ltv-routes.js';
 import { registerSurveyRoutes } from '../api/survey-routes.js';
 import { registerSurveyPages } from '../api/survey-pages.js';
 import { registerFeedbackRoutes } from '../api/feedback-routes.js';
+import { registerReportRoutes } from '../api/report-routes.js';
+import { registerAbTestRoutes } from '../api/ab-test-routes.js';
+import { ReportService } from '../engine/reports.js';
+import type { AbWinnerService } from '../engine/journeys/ab-winner.js';
 import { SurveyService } from '../engine/surveys/service.js';
 import type { LtvService } from '../engine/ltv.js';
 import { registerInAppRoutes } from '../api/inapp-routes.js';
@@ -60,6 +64,8 @@ export interface ServerDeps {
   engagement: EngagementService;
   ltv: LtvService;
   journeys: JourneyService;
+  /** sends A/B broadcasts' rest the winner (also run by a poll loop in app.ts) */
+  winners: AbWinnerService;
   channels: ChannelService;
   dispatcher: Dispatcher;
   templates: TemplateService;
@@ -168,6 +174,13 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
   registerSurveyRoutes(app, { store: deps.store, auth, clock: deps.clock, surveys });
   registerSurveyPages(app, { links: deps.links, surveys });
   registerFeedbackRoutes(app, { store: deps.store, auth, clock: deps.clock });
+  registerReportRoutes(app, {
+    store: deps.store,
+    auth,
+    clock: deps.clock,
+    reports: new ReportService(deps.store, deps.clock),
+  });
+  registerAbTestRoutes(app, { auth, winners: deps.winners });
   registerChannelRoutes(app, {
     store: deps.store,
     auth,

@@ -232,6 +232,12 @@ export interface JourneyStore {
     nextRunAt: number | null,
   ): Promise<boolean>;
 
+  /**
+   * Makes the journey's active entries that wait at `step` (a delay or a wait) due at `now`, so the
+   * runner moves them on at its next look (an A/B broadcast's held audience once its winner is
+   * chosen). Entries claimed by a runner right now are left alone. Returns how many were released.
+   */
+  releaseWaiting(ws: string, journeyId: string, step: string, now: number): Promise<number>;
   getJourneyStats(ws: string, journeyId: string, since: number): Promise<JourneyStats>;
   /** Every entry of the journey (all versions) grouped by the split variant it drew; one pass. */
   journeyOutcomes(ws: string, journeyId: string): Promise<ArmOutcome[]>;

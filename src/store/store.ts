@@ -16,6 +16,7 @@ import type { SurveyStore } from './survey-store.js';
 import type { RightsStore } from './rights-store.js';
 import type { AccessStore } from './access-store.js';
 import type { Scope } from '../domain/access.js';
+import type { ReportStore } from './report-store.js';
 
 /**
  * The store port. It speaks the domain; each adapter (sqlite/, postgres/) owns its connections,
@@ -181,7 +182,8 @@ export interface Store
     InAppStore,
     SurveyStore,
     RightsStore,
-    AccessStore {
+    AccessStore,
+    ReportStore {
   /**
    * Applies pending migrations, each in its own transaction, recording them in a ledger. Safe to run
    * concurrently from several processes and to run again (returns the names it applied; none the

@@ -22,6 +22,7 @@ import { emailDriver, lineDriver, smsDriver, webhookDriver } from '../../src/eng
 import { pushDriver, webPushDriver } from '../../src/engine/delivery/push-drivers.js';
 import { LinkSigner } from '../../src/channels/links.js';
 import { TemplateService } from '../../src/engine/delivery/templates.js';
+import { AbWinnerService } from '../../src/engine/journeys/ab-winner.js';
 
 export const T0 = Date.UTC(2026, 10, 1, 9);
 
@@ -37,6 +38,8 @@ export interface TestServer {
   sweeper: Sweeper;
   /** the journey runner, driven by hand: `await runner.runDue()` after moving the clock */
   runner: JourneyRunner;
+  /** A/B broadcasts' automatic winners, driven by hand: `await winners.runDue()` after moving the clock */
+  winners: AbWinnerService;
   /** the dispatcher, driven by hand: `await dispatcher.runDue()` (retry jitter draws 0.5) */
   dispatcher: Dispatcher;
   channels: ChannelService;
@@ -82,10 +85,12 @@ export async function startTestServer(
     },
     draw: () => 0.5,
   });
+  const winners = new AbWinnerService(store, clock);
   const server = buildServer({
     store,
     clock,
     logger,
+    winners,
     engagement,
     ltv: new LtvService(store, clock, engagement),
     journeys,
@@ -107,6 +112,7 @@ export async function startTestServer(
     builder,
     sweeper,
     runner,
+    winners,
     dispatcher,
     channels,
     dbPath: join(dir, 'kizuna.db'),

@@ -19,6 +19,7 @@ import { surveyContract } from './survey-contract.js';
 import { rightsContract, type RawDb } from './rights-contract.js';
 import pg from 'pg';
 import { accessContract } from './access-contract.js';
+import { reportContract } from './report-contract.js';
 
 /**
  * The store contract on a real PostgreSQL server: one fresh database per run of this file, dropped at
@@ -76,6 +77,11 @@ describe.skipIf(unreachable !== null)('postgres', () => {
     open: (clock) => Promise.resolve(PostgresStore.open({ url: databaseUrl, clock })),
     reset: resetSchema,
     raw: (sql) => run(databaseUrl, sql),
+  }));
+
+  reportContract('postgres', () => ({
+    open: (clock) => Promise.resolve(PostgresStore.open({ url: databaseUrl, clock })),
+    reset: resetSchema,
   }));
 
   rightsContract('postgres', () => ({

@@ -14,6 +14,7 @@ import { inAppContract } from './inapp-contract.js';
 import { surveyContract } from './survey-contract.js';
 import { rightsContract, type RawDb } from './rights-contract.js';
 import { accessContract } from './access-contract.js';
+import { reportContract } from './report-contract.js';
 import Database from 'better-sqlite3';
 
 const root = mkdtempSync(join(tmpdir(), 'kizuna-sqlite-'));
@@ -150,5 +151,13 @@ accessContract('sqlite', () => {
         db.close();
       }
     },
+  };
+});
+
+reportContract('sqlite', () => {
+  const path = join(root, `t${++n}.db`);
+  return {
+    open: (clock) => Promise.resolve(SqliteStore.open({ path, clock })),
+    reset: () => Promise.resolve(),
   };
 });

@@ -7,6 +7,7 @@ import type { Priority } from '../respect.js';
 import type { JsonObject } from '../event.js';
 import { parseRule } from '../rules/schema.js';
 import { Issues, checkKeys, fieldOf, isObject, text, type RuleIssue } from '../rules/schema-values.js';
+import { readAbTest } from './ab-test.js';
 import type { EventSelector, Rule, RuleCatalog } from '../rules/types.js';
 import { checkGraph } from './graph.js';
 import { isTimeZone, parseDuration, parseLocalTime, WEEKDAYS } from './time.js';
@@ -81,6 +82,7 @@ class JourneyParser {
         'goal',
         'exit_when',
         'throttle',
+        'ab_test',
       ],
       'a journey',
       this.issues,
@@ -106,6 +108,7 @@ class JourneyParser {
     const goal = v['goal'] === undefined || v['goal'] === null ? null : this.goal(v['goal']);
     const exitWhen = this.exitWhen(v['exit_when']);
     const throttlePerMinute = this.throttle(v['throttle']);
+    if (v['ab_test'] !== undefined) this.abTest(v['ab_test'], v['steps']);
     if (trigger?.kind === 'schedule' && entry?.segment) {
       this.issues.add(
         'entry.segment',
@@ -516,6 +519,21 @@ class JourneyParser {
     return (
       ms ?? this.issues.add(at, 'must be a duration such as "30m", "2h", "3d" or "1w" (at most 5 years)')
     );
+  }
+
+  /** `ab_test` is written by A/B broadcasts (domain/journeys/ab-test.ts); it must name real steps. */
+  private abTest(v: unknown, steps: unknown): void {
+    const t = readAbTest({ ab_test: v });
+    if (!t) {
+      this.issues.add(
+        'ab_test',
+        'must be the A/B settings an A/B broadcast writes (split, rest, hold, channel, variants)',
+      );
+      return;
+    }
+    const ids = isObject(steps) ? steps : {};
+    for (const k of ['split', 'hold'] as const)
+      if (!Object.hasOwn(ids, t[k])) this.issues.add(`ab_test.${k}`, `names no step ("${t[k]}")`);
   }
 
   private localTime(v: unknown, at: string): { hour: number; minute: number } | undefined {

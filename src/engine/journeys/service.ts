@@ -7,6 +7,7 @@ import { parseJourney, type JourneyCatalog } from '../../domain/journeys/parse.j
 import type { TemplateService } from '../delivery/templates.js';
 import type { Journey } from '../../domain/journeys/types.js';
 import { nextRun } from '../../domain/journeys/time.js';
+import { abTestJson } from '../../domain/journeys/ab-test.js';
 import { isObject } from '../../domain/rules/schema-values.js';
 import { ConflictError, NotFoundError, ValidationError } from '../../errors.js';
 import { newId } from '../../ids.js';
@@ -41,7 +42,21 @@ export interface BroadcastInput {
   readonly controlPercent: number | null;
   /** the conversion the results report measures: a journey goal (`{ event, within }`), as given */
   readonly goal: unknown;
+  /** an A/B test on a share of the audience, the rest sent the winner later (null: one template) */
+  readonly abTest?: BroadcastAbTest | null;
 }
+
+export interface BroadcastAbTest {
+  readonly variants: readonly { readonly name: string; readonly template: string }[];
+  /** the share of the audience the variants split between them; the rest waits for the winner */
+  readonly testPercent: number;
+  readonly metric: 'conversion' | 'revenue';
+  /** send the rest automatically this long after the start; null: when asked */
+  readonly decideAfterMs: number | null;
+}
+
+/** How long the rest of an A/B broadcast waits for a winner before it leaves with nothing. */
+const HOLD_LIMIT_MS = 30 * 86_400_000;
 
 export interface JourneyCheck {
   readonly check: string;
@@ -142,9 +157,37 @@ export class JourneyService {
    * optional control group that gets nothing. It is created and published at once.
    */
   async broadcast(ws: string, b: BroadcastInput): Promise<{ journey: JourneyView; definition: unknown }> {
-    const first = b.controlPercent ? 'holdout' : b.localTime ? 'local' : 'send';
+    const first = b.abTest ? 'ab' : b.controlPercent ? 'holdout' : b.localTime ? 'local' : 'send';
     const steps: Record<string, unknown> = {};
-    if (b.controlPercent) {
+    let abTest: Record<string, unknown> | null = null;
+    if (b.abTest) {
+      const t = b.abTest;
+      const control = b.controlPercent ?? 0;
+      const each = t.testPercent / t.variants.length;
+      steps['ab'] = {
+        type: 'split',
+        variants: [
+          ...t.variants.map((v) => ({ name: v.name, percent: each, next: `send_${v.name}` })),
+          ...(control > 0 ? [{ name: 'control', percent: control, control: true, next: 'done' }] : []),
+          { name: 'rest', percent: 100 - t.testPercent - control, next: 'hold' },
+        ],
+      };
+      for (const v of t.variants)
+        steps[`send_${v.name}`] = { type: 'send', channel: b.channel, template: v.template, next: 'done' };
+      const holdUntil = b.startAt + (t.decideAfterMs ?? 0) + HOLD_LIMIT_MS;
+      steps['hold'] = { type: 'delay', until: new Date(holdUntil).toISOString(), next: 'done' };
+      abTest = abTestJson({
+        split: 'ab',
+        rest: 'rest',
+        hold: 'hold',
+        channel: b.channel,
+        variants: Object.fromEntries(t.variants.map((v) => [v.name, v.template])),
+        metric: t.metric,
+        decideAfterMs: t.decideAfterMs,
+        winner: null,
+        decidedAt: null,
+      });
+    } else if (b.controlPercent) {
       steps['holdout'] = {
         type: 'split',
         variants: [
@@ -154,7 +197,7 @@ export class JourneyService {
       };
     }
     if (b.localTime) steps['local'] = { type: 'delay', at_local_time: b.localTime, next: 'send' };
-    steps['send'] = { type: 'send', channel: b.channel, template: b.template, next: 'done' };
+    if (!b.abTest) steps['send'] = { type: 'send', channel: b.channel, template: b.template, next: 'done' };
     steps['done'] = { type: 'exit' };
     const definition = {
       name: b.name,
@@ -171,6 +214,7 @@ export class JourneyService {
       ...(b.goal !== undefined && b.goal !== null && { goal: b.goal }),
       start: first,
       steps,
+      ...(abTest && { ab_test: abTest }),
     };
     let j: JourneyView;
     try {
@@ -179,7 +223,11 @@ export class JourneyService {
       // The definition is made here, so name the broadcast's own fields, not the journey's.
       if (!(err instanceof ValidationError)) throw err;
       throw new ValidationError(
-        err.issues.map((i) => ({ field: BROADCAST_FIELDS[i.field] ?? i.field, rule: i.rule })),
+        err.issues.map((i) => ({
+          field:
+            BROADCAST_FIELDS[i.field] ?? (/^steps\.send_.+\.template$/.test(i.field) ? 'variants' : i.field),
+          rule: i.rule,
+        })),
         { cause: err },
       );
     }

@@ -385,3 +385,20 @@ export async function mergeJourneys(
 export function cmp(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
+
+/** Due now: the journey's unclaimed active entries waiting at `step` (journey-store.ts releaseWaiting). */
+export async function releaseWaiting(
+  sql: Sql,
+  ws: string,
+  journeyId: string,
+  step: string,
+  now: number,
+): Promise<number> {
+  const rows = await sql.query(
+    `UPDATE journey_entries SET due_at = $1
+     WHERE workspace_id = $2 AND journey_id = $3 AND state = 'active' AND step = $4 AND phase = 'waiting'
+       AND claimed_by IS NULL AND due_at > $1 RETURNING 1`,
+    [now, ws, journeyId, step],
+  );
+  return rows.length;
+}

@@ -1,3 +1,9 @@
+import * as reports from './reports.js';
+import type { ReportCursor, ReportEventQuery, ReportEventRow, RetentionQuery } from '../report-store.js';
+import type { RetentionCounts } from '../../domain/reports/retention.js';
+import type { Transition } from '../../domain/reports/stage-flow.js';
+import type { PerformanceCounts } from '../../domain/reports/performance.js';
+import type { Touch } from '../../domain/reports/attribution.js';
 import type { EnterCustomer, EntrySpec } from '../journey-store.js';
 import * as delivery from './delivery.js';
 import * as contacts from './contacts.js';
@@ -1003,6 +1009,40 @@ export class PostgresStore implements Store {
 
   listAudit(ws: string, q: AuditQuery): Promise<AuditRecord[]> {
     return guarded(() => access.listAudit(this.sql, ws, q));
+  }
+
+  // --- Reports (store/report-store.ts): reads on the pool ---
+
+  reportEvents(
+    ws: string,
+    q: ReportEventQuery,
+    page: { after: ReportCursor | null; limit: number },
+  ): Promise<{ rows: ReportEventRow[]; next: ReportCursor | null }> {
+    return guarded(() => reports.reportEvents(this.sql, ws, q, page));
+  }
+
+  profileGroups(ws: string, ids: readonly string[], by: 'stage' | 'segment'): Promise<Map<string, string[]>> {
+    return guarded(() => reports.profileGroups(this.sql, ws, ids, by));
+  }
+
+  retentionCounts(ws: string, q: RetentionQuery): Promise<RetentionCounts> {
+    return guarded(() => reports.retentionCounts(this.sql, ws, q));
+  }
+
+  stageTransitions(ws: string, before: number): Promise<Transition[]> {
+    return guarded(() => reports.stageTransitions(this.sql, ws, before));
+  }
+
+  messagePerformance(ws: string, from: number, to: number): Promise<PerformanceCounts[]> {
+    return guarded(() => reports.messagePerformance(this.sql, ws, from, to));
+  }
+
+  messageTouches(ws: string, from: number, to: number): Promise<(Touch & { readonly profileId: string })[]> {
+    return guarded(() => reports.messageTouches(this.sql, ws, from, to));
+  }
+
+  releaseWaiting(ws: string, journeyId: string, step: string, now: number): Promise<number> {
+    return guarded(() => journeys.releaseWaiting(this.sql, ws, journeyId, step, now));
   }
 
   /** The name is checked before writing; two writers racing for it meet at the unique constraint. */

@@ -275,3 +275,18 @@ export function mergeJourneys(prep: Prepare, ws: string, from: string, into: str
     'DELETE FROM list_members INDEXED BY list_members_by_profile WHERE workspace_id = ? AND profile_id = ?',
   ).run(ws, from);
 }
+
+/** Due now: the journey's unclaimed active entries waiting at `step` (journey-store.ts releaseWaiting). */
+export function releaseWaiting(
+  prep: Prepare,
+  ws: string,
+  journeyId: string,
+  step: string,
+  now: number,
+): number {
+  return prep(
+    `UPDATE journey_entries SET due_at = ?
+     WHERE workspace_id = ? AND journey_id = ? AND state = 'active' AND step = ? AND phase = 'waiting'
+       AND claimed_by IS NULL AND due_at > ?`,
+  ).run(now, ws, journeyId, step, now).changes;
+}

@@ -1,3 +1,9 @@
+import * as reports from './reports.js';
+import type { ReportCursor, ReportEventQuery, ReportEventRow, RetentionQuery } from '../report-store.js';
+import type { RetentionCounts } from '../../domain/reports/retention.js';
+import type { Transition } from '../../domain/reports/stage-flow.js';
+import type { PerformanceCounts } from '../../domain/reports/performance.js';
+import type { Touch } from '../../domain/reports/attribution.js';
 import type { EnterCustomer, EntrySpec } from '../journey-store.js';
 import * as delivery from './delivery.js';
 import * as contacts from './contacts.js';
@@ -968,6 +974,40 @@ export class SqliteStore implements Store {
 
   async listAudit(ws: string, q: AuditQuery): Promise<AuditRecord[]> {
     return Promise.resolve(access.listAudit(this.r, ws, q));
+  }
+
+  // --- Reports (store/report-store.ts): reads on the reader connection ---
+
+  reportEvents(
+    ws: string,
+    q: ReportEventQuery,
+    page: { after: ReportCursor | null; limit: number },
+  ): Promise<{ rows: ReportEventRow[]; next: ReportCursor | null }> {
+    return Promise.resolve(reports.reportEvents(this.r, ws, q, page));
+  }
+
+  profileGroups(ws: string, ids: readonly string[], by: 'stage' | 'segment'): Promise<Map<string, string[]>> {
+    return Promise.resolve(reports.profileGroups(this.r, ws, ids, by));
+  }
+
+  retentionCounts(ws: string, q: RetentionQuery): Promise<RetentionCounts> {
+    return Promise.resolve(reports.retentionCounts(this.r, ws, q));
+  }
+
+  stageTransitions(ws: string, before: number): Promise<Transition[]> {
+    return Promise.resolve(reports.stageTransitions(this.r, ws, before));
+  }
+
+  messagePerformance(ws: string, from: number, to: number): Promise<PerformanceCounts[]> {
+    return Promise.resolve(reports.messagePerformance(this.r, ws, from, to));
+  }
+
+  messageTouches(ws: string, from: number, to: number): Promise<(Touch & { readonly profileId: string })[]> {
+    return Promise.resolve(reports.messageTouches(this.r, ws, from, to));
+  }
+
+  releaseWaiting(ws: string, journeyId: string, step: string, now: number): Promise<number> {
+    return this.writes.releaseWaiting(ws, journeyId, step, now);
   }
 
   async close(): Promise<void> {

@@ -240,6 +240,10 @@ export class ThreadWriter implements SqliteWrites {
     return this.invoke('setJourneyStatus', ws, id, status, now);
   }
 
+  releaseWaiting(ws: string, journeyId: string, step: string, now: number): Promise<number> {
+    return this.invoke('releaseWaiting', ws, journeyId, step, now);
+  }
+
   claimDueEntries(claim: string, limit: number, now: number, leaseMs: number): Promise<ClaimedEntry[]> {
     return this.invoke('claimDueEntries', claim, limit, now, leaseMs);
   }

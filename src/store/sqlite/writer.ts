@@ -103,6 +103,7 @@ export interface SqliteWrites {
     now: number,
   ): Promise<void>;
   claimDueEntries(claim: string, limit: number, now: number, leaseMs: number): Promise<ClaimedEntry[]>;
+  releaseWaiting(ws: string, journeyId: string, step: string, now: number): Promise<number>;
   completeEntries(results: readonly EntryResult[], now: number): Promise<number>;
   completeAndClaim(
     results: readonly EntryResult[],
@@ -382,6 +383,10 @@ export class SqliteWriter implements SqliteWrites {
 
   claimDueEntries(claim: string, limit: number, now: number, leaseMs: number): Promise<ClaimedEntry[]> {
     return this.exclusive(() => runs.claimDueEntries(this.w, claim, limit, now, leaseMs));
+  }
+
+  releaseWaiting(ws: string, journeyId: string, step: string, now: number): Promise<number> {
+    return this.exclusive(() => journeys.releaseWaiting(this.w, ws, journeyId, step, now));
   }
 
   completeEntries(results: readonly EntryResult[], now: number): Promise<number> {

@@ -1,0 +1,100 @@
+/**
+ * Funnels (docs/reports.md#funnels): ordered steps, each an event name with optional property
+ * filters, completed within a conversion window that starts at the first step. Pure: the store scans
+ * the events, this decides how far each customer got and tallies the groups.
+ *
+ * A customer enters the funnel with a first-step event inside the date range. From each such start
+ * the later steps are matched greedily, each at the earliest event at or after the previous step's
+ * time (and later in the timeline) and no later than start + window; the customer's path is the
+ * start that goes deepest, the earliest of those on a tie.
+ */
+import { inTimeOrder, matches, type EventMatch, type ReportEvent } from './events.js';
+import { median } from './periods.js';
+
+export interface FunnelSpec {
+  readonly steps: readonly EventMatch[];
+  readonly windowMs: number;
+  /** first-step events count from `from` (inclusive) to `to` (exclusive) */
+  readonly from: number;
+  readonly to: number;
+}
+
+export interface FunnelPath {
+  /** how many steps the customer completed (0: never entered) */
+  readonly depth: number;
+  /** when each completed step happened */
+  readonly times: readonly number[];
+}
+
+export function funnelPath(events: readonly ReportEvent[], spec: FunnelSpec, now: number): FunnelPath {
+  const ordered = inTimeOrder(events);
+  const n = spec.steps.length;
+  // hits[s] = indexes of the events matching step s, ascending
+  const hits: number[][] = spec.steps.map(() => []);
+  ordered.forEach((e, i) => spec.steps.forEach((s, k) => matches(e, s, now) && hits[k]!.push(i)));
+  let best: FunnelPath = { depth: 0, times: [] };
+  for (const start of hits[0]!) {
+    const t0 = ordered[start]!.at;
+    if (t0 < spec.from || t0 >= spec.to) continue;
+    const times = [t0];
+    let idx = start;
+    const deadline = t0 + spec.windowMs;
+    for (let k = 1; k < n; k++) {
+      const next = hits[k]!.find(
+        (j) => j > idx && ordered[j]!.at >= times[k - 1]! && ordered[j]!.at <= deadline,
+      );
+      if (next === undefined) break;
+      idx = next;
+      times.push(ordered[next]!.at);
+    }
+    if (times.length > best.depth) best = { depth: times.length, times };
+    if (best.depth === n) break;
+  }
+  return best;
+}
+
+export interface FunnelTally {
+  /** customers who reached each step */
+  readonly reached: number[];
+  /** per step after the first: the times from the previous step of those who reached it */
+  readonly gaps: number[][];
+}
+
+export function emptyTally(steps: number): FunnelTally {
+  return { reached: Array<number>(steps).fill(0), gaps: Array.from({ length: steps }, () => []) };
+}
+
+export function tallyPath(t: FunnelTally, p: FunnelPath): void {
+  for (let k = 0; k < p.depth; k++) {
+    t.reached[k]!++;
+    if (k > 0) t.gaps[k]!.push(p.times[k]! - p.times[k - 1]!);
+  }
+}
+
+export interface FunnelStepResult {
+  readonly step: number;
+  readonly event: string;
+  readonly customers: number;
+  /** of those who reached the previous step (1 for the first step with anyone in it) */
+  readonly conversionFromPrevious: number;
+  /** of those who reached the first step */
+  readonly conversionFromFirst: number;
+  /** median time from the previous step, in ms; null for the first step or when nobody got here */
+  readonly medianMsFromPrevious: number | null;
+}
+
+export function funnelSteps(t: FunnelTally, steps: readonly EventMatch[]): FunnelStepResult[] {
+  const first = t.reached[0] ?? 0;
+  return steps.map((s, k) => {
+    const n = t.reached[k]!;
+    const prev = k === 0 ? first : t.reached[k - 1]!;
+    return {
+      step: k + 1,
+      event: s.name,
+      customers: n,
+      conversionFromPrevious: prev > 0 ? n / prev : 0,
+      conversionFromFirst: first > 0 ? n / first : 0,
+      medianMsFromPrevious: k === 0 ? null : median(t.gaps[k]!),
+    };
+  });
+}

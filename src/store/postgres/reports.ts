@@ -1,0 +1,208 @@
+/**
+ * The report scans on PostgreSQL (store/report-store.ts). Same results as the SQLite adapter; the
+ * bucketing uses width_bucket over the boundary array, and counters come back as numbers (int8 is
+ * parsed to a JS number by the pool).
+ */
+import type { PerformanceCounts } from '../../domain/reports/performance.js';
+import type { RetentionCounts } from '../../domain/reports/retention.js';
+import type { Transition } from '../../domain/reports/stage-flow.js';
+import type { Touch } from '../../domain/reports/attribution.js';
+import type { ReportCursor, ReportEventQuery, ReportEventRow, RetentionQuery } from '../report-store.js';
+import { inAppCounts } from '../sqlite/reports.js';
+import { named, type Sql } from './pg-driver.js';
+
+export async function reportEvents(
+  sql: Sql,
+  ws: string,
+  q: ReportEventQuery,
+  page: { after: ReportCursor | null; limit: number },
+): Promise<{ rows: ReportEventRow[]; next: ReportCursor | null }> {
+  const after = page.after ?? { profileId: '', at: -Number.MAX_SAFE_INTEGER, id: 0 };
+  const rows = await sql.query<{
+    id: number;
+    profile_id: string;
+    name: string;
+    timestamp: number;
+    properties?: unknown;
+  }>(
+    `SELECT id, profile_id, name, timestamp${q.properties ? ", payload->'properties' AS properties" : ''}
+     FROM events
+     WHERE workspace_id = $1 AND (profile_id, timestamp, id) > ($2, $3, $4)
+       AND timestamp >= $5 AND timestamp < $6 AND type IN ('track', 'page', 'screen') AND name IS NOT NULL
+       AND ($7::text[] IS NULL OR name = ANY($7::text[]))
+     ORDER BY profile_id, timestamp, id LIMIT $8`,
+    [ws, after.profileId, after.at, after.id, q.from, q.to, q.names, page.limit],
+  );
+  const last = rows[rows.length - 1];
+  return {
+    rows: rows.map((e) => ({
+      profileId: e.profile_id,
+      name: e.name,
+      at: e.timestamp,
+      properties: q.properties ? asObject(e.properties) : null,
+    })),
+    next:
+      last && rows.length === page.limit
+        ? { profileId: last.profile_id, at: last.timestamp, id: last.id }
+        : null,
+  };
+}
+
+function asObject(v: unknown): Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
+}
+
+export async function profileGroups(
+  sql: Sql,
+  ws: string,
+  ids: readonly string[],
+  by: 'stage' | 'segment',
+): Promise<Map<string, string[]>> {
+  const out = new Map<string, string[]>();
+  if (ids.length === 0) return out;
+  const rows = await sql.query<{ id: string; stage: string | null; segments: string[] }>(
+    'SELECT id, stage, segments FROM profiles WHERE workspace_id = $1 AND id = ANY($2::text[])',
+    [ws, ids],
+  );
+  for (const p of rows) out.set(p.id, by === 'stage' ? (p.stage === null ? [] : [p.stage]) : p.segments);
+  return out;
+}
+
+export async function retentionCounts(sql: Sql, ws: string, q: RetentionQuery): Promise<RetentionCounts> {
+  const b = q.bounds;
+  // width_bucket(t, bounds) is the count of bounds ≤ t: 1 for the first period, so subtract one.
+  const anchor =
+    q.anchor.kind === 'first_seen'
+      ? `SELECT id AS p, first_seen_at AS t FROM profiles
+         WHERE workspace_id = :ws AND merged_into IS NULL AND first_seen_at >= :start AND first_seen_at < :cohort_end`
+      : `SELECT profile_id AS p, min(timestamp) AS t FROM events
+         WHERE workspace_id = :ws AND type = 'track' AND name = :anchor_name
+         GROUP BY profile_id HAVING min(timestamp) >= :start AND min(timestamp) < :cohort_end`;
+  const cohorts = `cohort AS (SELECT p, width_bucket(t, :bounds::bigint[]) - 1 AS c FROM (${anchor}) a)`;
+  const activity =
+    q.activity === null ? "type IN ('track', 'page', 'screen')" : "type = 'track' AND name = :activity";
+  const args = {
+    ws,
+    bounds: b,
+    start: b[0],
+    cohort_end: b[q.cohorts],
+    end: b[b.length - 1],
+    anchor_name: q.anchor.kind === 'first_event' ? q.anchor.name : null,
+    activity: q.activity,
+  };
+  const sizes = Array<number>(q.cohorts).fill(0);
+  const sized = await sql.once<{ c: number; n: number }>(
+    named('retention_sizes', `WITH ${cohorts} SELECT c, count(*)::int AS n FROM cohort GROUP BY c`),
+    args,
+  );
+  for (const row of sized) sizes[row.c] = row.n;
+  const active = await sql.once<{ cohort: number; period: number; customers: number }>(
+    named(
+      'retention_active',
+      `WITH ${cohorts},
+       act AS (SELECT DISTINCT profile_id AS p, width_bucket(timestamp, :bounds::bigint[]) - 1 AS k FROM events
+               WHERE workspace_id = :ws AND timestamp >= :start AND timestamp < :end AND ${activity})
+       SELECT c AS cohort, k AS period, count(*)::int AS customers FROM cohort JOIN act USING (p)
+       WHERE k >= c GROUP BY c, k`,
+    ),
+    args,
+  );
+  return { sizes, active };
+}
+
+export async function stageTransitions(sql: Sql, ws: string, before: number): Promise<Transition[]> {
+  const rows = await sql.query<{ profile_id: string; at: number; f: string | null; t: string }>(
+    `SELECT profile_id, at, properties->>'previous_stage' AS f, subject AS t
+     FROM engagement_events WHERE workspace_id = $1 AND type = 'Stage Entered' AND at < $2
+     ORDER BY profile_id, at, id`,
+    [ws, before],
+  );
+  return rows.map((x) => ({ profileId: x.profile_id, at: x.at, from: x.f, to: x.t }));
+}
+
+export async function messagePerformance(
+  sql: Sql,
+  ws: string,
+  from: number,
+  to: number,
+): Promise<PerformanceCounts[]> {
+  const journeys = await sql.query<Omit<PerformanceCounts, 'kind'>>(
+    `WITH m AS (
+       SELECT key, journey_id, entry_id, step, channel, status, created_at FROM journey_messages
+       WHERE workspace_id = $1 AND created_at >= $2 AND created_at < $3),
+     ev AS (
+       SELECT e.message_key AS key, bool_or(e.status = 'sent') AS sent, bool_or(e.status = 'delivered') AS delivered,
+         bool_or(e.status = 'bounced') AS bounced, bool_or(e.status = 'opened') AS opened,
+         bool_or(e.status = 'clicked') AS clicked, bool_or(e.status = 'unsubscribed') AS unsubscribed,
+         bool_or(e.status = 'complained') AS complained
+       FROM message_events e JOIN m ON m.key = e.message_key WHERE e.workspace_id = $1
+       GROUP BY e.message_key)
+     SELECT m.journey_id AS campaign, coalesce(j.name, m.journey_id) AS name, m.step, m.channel,
+       count(*)::int AS messages, count(*) FILTER (WHERE ev.sent)::int AS sent,
+       count(*) FILTER (WHERE ev.delivered)::int AS delivered, count(*) FILTER (WHERE ev.bounced)::int AS bounced,
+       count(*) FILTER (WHERE ev.opened)::int AS opened, count(*) FILTER (WHERE ev.clicked)::int AS clicked,
+       count(*) FILTER (WHERE ev.unsubscribed)::int AS unsubscribed,
+       count(*) FILTER (WHERE ev.complained)::int AS complained,
+       count(*) FILTER (WHERE m.status = 'suppressed')::int AS suppressed,
+       count(*) FILTER (WHERE m.status = 'failed')::int AS failed,
+       count(*) FILTER (WHERE ev.sent AND en.converted_at >= m.created_at)::int AS converted
+     FROM m LEFT JOIN ev ON ev.key = m.key
+       LEFT JOIN journeys j ON j.workspace_id = $1 AND j.id = m.journey_id
+       LEFT JOIN journey_entries en ON en.workspace_id = $1 AND en.id = m.entry_id
+     GROUP BY m.journey_id, j.name, m.step, m.channel
+     ORDER BY 2, m.journey_id, m.step, m.channel`,
+    [ws, from, to],
+  );
+  const inApp = await sql.query<{
+    campaign: string;
+    name: string;
+    messages: number;
+    sent: number;
+    clicked: number;
+  }>(
+    `SELECT i.message_id AS campaign, coalesce(m.name, i.message_id) AS name, count(*)::int AS messages,
+       sum(i.impressions)::int AS sent, sum(i.clicks)::int AS clicked
+     FROM inapp_interactions i LEFT JOIN inapp_messages m ON m.workspace_id = i.workspace_id AND m.id = i.message_id
+     WHERE i.workspace_id = $1 AND i.last_at >= $2 AND i.last_at < $3
+     GROUP BY i.message_id, m.name ORDER BY 2, i.message_id`,
+    [ws, from, to],
+  );
+  return [...journeys.map((j) => ({ kind: 'journey' as const, ...j })), ...inApp.map(inAppCounts)];
+}
+
+export async function messageTouches(
+  sql: Sql,
+  ws: string,
+  from: number,
+  to: number,
+): Promise<(Touch & { profileId: string })[]> {
+  const rows = await sql.query<{
+    key: string;
+    profile_id: string;
+    journey_id: string;
+    channel: string;
+    sent_at: number;
+    opened_at: number | null;
+    clicked_at: number | null;
+  }>(
+    `SELECT * FROM (
+       SELECT m.key, m.profile_id, m.journey_id, m.channel,
+         min(e.at) FILTER (WHERE e.status = 'sent') AS sent_at,
+         min(e.at) FILTER (WHERE e.status = 'opened') AS opened_at,
+         min(e.at) FILTER (WHERE e.status = 'clicked') AS clicked_at
+       FROM journey_messages m JOIN message_events e ON e.workspace_id = m.workspace_id AND e.message_key = m.key
+       WHERE m.workspace_id = $1 AND m.created_at >= $2 AND m.created_at < $3
+       GROUP BY m.key, m.profile_id, m.journey_id, m.channel) t
+     WHERE sent_at IS NOT NULL ORDER BY profile_id, sent_at, key`,
+    [ws, from, to],
+  );
+  return rows.map((t) => ({
+    key: t.key,
+    profileId: t.profile_id,
+    campaign: t.journey_id,
+    channel: t.channel,
+    sentAt: t.sent_at,
+    openedAt: t.opened_at,
+    clickedAt: t.clicked_at,
+  }));
+}

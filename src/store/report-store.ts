@@ -1,0 +1,85 @@
+/**
+ * The reports half of the store port (docs/reports.md): the scans behind funnels, retention, stage
+ * flow, message performance and attribution. Each adapter does the filtering and counting its
+ * database is good at and hands the domain (src/domain/reports) plain rows; none of these writes.
+ */
+import type { PerformanceCounts } from '../domain/reports/performance.js';
+import type { RetentionCounts } from '../domain/reports/retention.js';
+import type { Transition } from '../domain/reports/stage-flow.js';
+import type { Touch } from '../domain/reports/attribution.js';
+
+export interface ReportEventQuery {
+  /** track, page and screen events with these names; null: every track, page and screen event */
+  readonly names: readonly string[] | null;
+  /** event timestamps from `from` (inclusive) to `to` (exclusive) */
+  readonly from: number;
+  readonly to: number;
+  /** read each event's `properties` (costs a JSON parse per event; ask only when a filter needs it) */
+  readonly properties: boolean;
+}
+
+export interface ReportEventRow {
+  readonly profileId: string;
+  readonly name: string;
+  readonly at: number;
+  readonly properties: Record<string, unknown> | null;
+}
+
+/** Where a page of report events ended: pass it as `after` for the next. */
+export interface ReportCursor {
+  readonly profileId: string;
+  readonly at: number;
+  readonly id: number;
+}
+
+export type RetentionAnchor =
+  { readonly kind: 'first_seen' } | { readonly kind: 'first_event'; readonly name: string };
+
+export interface RetentionQuery {
+  readonly anchor: RetentionAnchor;
+  /** the event that makes a customer count as returning; null: any track, page or screen event */
+  readonly activity: string | null;
+  /** cohort starts, then the following period ends (domain/reports/retention.ts retentionFrame) */
+  readonly bounds: readonly number[];
+  readonly cohorts: number;
+}
+
+export interface ReportStore {
+  /**
+   * One page of events (`limit` ≤ 50,000) of canonical customers, ordered by profile id, then
+   * timestamp, then storage order, after `after`. Reads what is committed; a scan over many pages is
+   * not one snapshot, so events stored meanwhile may or may not be in it.
+   */
+  reportEvents(
+    ws: string,
+    q: ReportEventQuery,
+    page: { after: ReportCursor | null; limit: number },
+  ): Promise<{ rows: ReportEventRow[]; next: ReportCursor | null }>;
+  /**
+   * The current stage (by 'stage') or segment ids (by 'segment') of each customer asked for; unknown
+   * ids are absent. At most 1,000 ids per call.
+   */
+  profileGroups(ws: string, ids: readonly string[], by: 'stage' | 'segment'): Promise<Map<string, string[]>>;
+  /**
+   * Cohort sizes and returning customers per (cohort, period) over `bounds`: a customer belongs to the
+   * cohort whose period holds their anchor (first seen, or first `anchor.name` event ever), and is
+   * active in each later period (their own included) in which they performed the activity event.
+   */
+  retentionCounts(ws: string, q: RetentionQuery): Promise<RetentionCounts>;
+  /**
+   * Every stage transition recorded before `before`, grouped by customer in profile-id order, each
+   * customer's in time order.
+   */
+  stageTransitions(ws: string, before: number): Promise<Transition[]>;
+  /**
+   * Per journey step and channel, the messages created from `from` to `to` and what became of them
+   * (each state counted once per message); and per in-app message, the impressions and clicks of
+   * customers whose last interaction with it falls in the range (in-app keeps counters, not a log).
+   */
+  messagePerformance(ws: string, from: number, to: number): Promise<PerformanceCounts[]>;
+  /**
+   * The messages created from `from` to `to` that went out (were sent), each with its first send,
+   * open and click times, ordered by profile id.
+   */
+  messageTouches(ws: string, from: number, to: number): Promise<(Touch & { readonly profileId: string })[]>;
+}

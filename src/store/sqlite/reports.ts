@@ -1,0 +1,232 @@
+/**
+ * The report scans on SQLite (store/report-store.ts), on the reader connection. Period boundaries
+ * are numbers this process computed (checked to be safe integers), written into the SQL as literals
+ * so one CASE expression buckets every row without binding the list twice.
+ */
+import type { PerformanceCounts } from '../../domain/reports/performance.js';
+import type { RetentionCounts } from '../../domain/reports/retention.js';
+import type { Transition } from '../../domain/reports/stage-flow.js';
+import type { Touch } from '../../domain/reports/attribution.js';
+import type { ReportCursor, ReportEventQuery, ReportEventRow, RetentionQuery } from '../report-store.js';
+import type { Prepare } from './statements.js';
+
+/** `CASE WHEN col < b1 THEN 0 WHEN col < b2 THEN 1 ... END` over ascending boundaries (NULL outside). */
+export function bucketSql(col: string, bounds: readonly number[]): string {
+  for (const b of bounds) if (!Number.isSafeInteger(b)) throw new Error(`bad period boundary ${b}`);
+  const whens = bounds.slice(1).map((b, i) => `WHEN ${col} < ${b} THEN ${i}`);
+  return `CASE WHEN ${col} < ${bounds[0]!} THEN NULL ${whens.join(' ')} ELSE NULL END`;
+}
+
+export function reportEvents(
+  r: Prepare,
+  ws: string,
+  q: ReportEventQuery,
+  page: { after: ReportCursor | null; limit: number },
+): { rows: ReportEventRow[]; next: ReportCursor | null } {
+  const names = q.names === null ? '' : `AND name IN (${q.names.map(() => '?').join(', ')})`;
+  const after = page.after ?? { profileId: '', at: -Number.MAX_SAFE_INTEGER, id: 0 };
+  // The timeline index is (workspace, profile, timestamp, id): the scan walks it in order, no sort.
+  const rows = r(
+    `SELECT id, profile_id, name, timestamp${q.properties ? ", json_extract(payload, '$.properties') AS properties" : ''}
+     FROM events INDEXED BY events_timeline
+     WHERE workspace_id = ? AND (profile_id, timestamp, id) > (?, ?, ?)
+       AND timestamp >= ? AND timestamp < ? AND type IN ('track', 'page', 'screen') AND name IS NOT NULL ${names}
+     ORDER BY profile_id, timestamp, id LIMIT ?`,
+  ).all(ws, after.profileId, after.at, after.id, q.from, q.to, ...(q.names ?? []), page.limit) as {
+    id: number;
+    profile_id: string;
+    name: string;
+    timestamp: number;
+    properties?: string | null;
+  }[];
+  const last = rows[rows.length - 1];
+  return {
+    rows: rows.map((e) => ({
+      profileId: e.profile_id,
+      name: e.name,
+      at: e.timestamp,
+      properties: q.properties ? parseObject(e.properties ?? null) : null,
+    })),
+    next:
+      last && rows.length === page.limit
+        ? { profileId: last.profile_id, at: last.timestamp, id: last.id }
+        : null,
+  };
+}
+
+function parseObject(s: string | null): Record<string, unknown> {
+  if (s === null) return {};
+  const v = JSON.parse(s) as unknown;
+  return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
+}
+
+export function profileGroups(
+  r: Prepare,
+  ws: string,
+  ids: readonly string[],
+  by: 'stage' | 'segment',
+): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  if (ids.length === 0) return out;
+  const rows = r(
+    `SELECT id, stage, segments FROM profiles WHERE workspace_id = ? AND id IN (${ids.map(() => '?').join(', ')})`,
+  ).all(ws, ...ids) as { id: string; stage: string | null; segments: string }[];
+  for (const p of rows) {
+    out.set(
+      p.id,
+      by === 'stage' ? (p.stage === null ? [] : [p.stage]) : (JSON.parse(p.segments) as string[]),
+    );
+  }
+  return out;
+}
+
+export function retentionCounts(r: Prepare, ws: string, q: RetentionQuery): RetentionCounts {
+  const b = q.bounds;
+  const cohortEnd = b[q.cohorts]!;
+  const anchor =
+    q.anchor.kind === 'first_seen'
+      ? `SELECT id AS p, first_seen_at AS t FROM profiles
+         WHERE workspace_id = @ws AND merged_into IS NULL AND first_seen_at >= @start AND first_seen_at < @cohortEnd`
+      : `SELECT profile_id AS p, min(timestamp) AS t FROM events
+         WHERE workspace_id = @ws AND type = 'track' AND name = @anchorName
+         GROUP BY profile_id HAVING min(timestamp) >= @start AND min(timestamp) < @cohortEnd`;
+  const activity =
+    q.activity === null ? "type IN ('track', 'page', 'screen')" : "type = 'track' AND name = @activity";
+  const params = {
+    ws,
+    start: b[0]!,
+    cohortEnd,
+    end: b[b.length - 1]!,
+    ...(q.anchor.kind === 'first_event' && { anchorName: q.anchor.name }),
+    ...(q.activity !== null && { activity: q.activity }),
+  };
+  const cohorts = `cohort AS (SELECT p, ${bucketSql('t', b)} AS c FROM (${anchor}))`;
+  const sizes = Array<number>(q.cohorts).fill(0);
+  for (const row of r(`WITH ${cohorts} SELECT c, count(*) AS n FROM cohort GROUP BY c`).all(params) as {
+    c: number;
+    n: number;
+  }[])
+    sizes[row.c] = row.n;
+  const active = (
+    r(
+      `WITH ${cohorts},
+       act AS (SELECT DISTINCT profile_id AS p, ${bucketSql('timestamp', b)} AS k FROM events
+               WHERE workspace_id = @ws AND timestamp >= @start AND timestamp < @end AND ${activity})
+       SELECT c AS cohort, k AS period, count(*) AS customers FROM cohort JOIN act USING (p)
+       WHERE k >= c GROUP BY c, k`,
+    ).all(params) as { cohort: number; period: number; customers: number }[]
+  ).map((a) => ({ ...a }));
+  return { sizes, active };
+}
+
+export function stageTransitions(r: Prepare, ws: string, before: number): Transition[] {
+  return (
+    r(
+      `SELECT profile_id, at, json_extract(properties, '$.previous_stage') AS f, subject AS t
+       FROM engagement_events WHERE workspace_id = ? AND type = 'Stage Entered' AND at < ?
+       ORDER BY profile_id, at, id`,
+    ).all(ws, before) as { profile_id: string; at: number; f: string | null; t: string }[]
+  ).map((x) => ({ profileId: x.profile_id, at: x.at, from: x.f, to: x.t }));
+}
+
+export function messagePerformance(r: Prepare, ws: string, from: number, to: number): PerformanceCounts[] {
+  const journeys = r(
+    `WITH m AS (
+       SELECT key, journey_id, entry_id, step, channel, status, created_at FROM journey_messages
+       WHERE workspace_id = @ws AND created_at >= @from AND created_at < @to),
+     ev AS (
+       SELECT e.message_key AS key, max(e.status = 'sent') AS sent, max(e.status = 'delivered') AS delivered,
+         max(e.status = 'bounced') AS bounced, max(e.status = 'opened') AS opened,
+         max(e.status = 'clicked') AS clicked, max(e.status = 'unsubscribed') AS unsubscribed,
+         max(e.status = 'complained') AS complained
+       FROM message_events e JOIN m ON m.key = e.message_key WHERE e.workspace_id = @ws
+       GROUP BY e.message_key)
+     SELECT m.journey_id AS campaign, coalesce(j.name, m.journey_id) AS name, m.step, m.channel,
+       count(*) AS messages, total(ev.sent) AS sent, total(ev.delivered) AS delivered,
+       total(ev.bounced) AS bounced, total(ev.opened) AS opened, total(ev.clicked) AS clicked,
+       total(ev.unsubscribed) AS unsubscribed, total(ev.complained) AS complained,
+       total(m.status = 'suppressed') AS suppressed, total(m.status = 'failed') AS failed,
+       total(ev.sent = 1 AND en.converted_at IS NOT NULL AND en.converted_at >= m.created_at) AS converted
+     FROM m LEFT JOIN ev ON ev.key = m.key
+       LEFT JOIN journeys j ON j.workspace_id = @ws AND j.id = m.journey_id
+       LEFT JOIN journey_entries en ON en.workspace_id = @ws AND en.id = m.entry_id
+     GROUP BY m.journey_id, m.step, m.channel ORDER BY name, m.journey_id, m.step, m.channel`,
+  ).all({ ws, from, to }) as Omit<PerformanceCounts, 'kind'>[];
+  const inApp = r(
+    `SELECT i.message_id AS campaign, coalesce(m.name, i.message_id) AS name, count(*) AS messages,
+       total(i.impressions) AS sent, total(i.clicks) AS clicked
+     FROM inapp_interactions i LEFT JOIN inapp_messages m ON m.workspace_id = i.workspace_id AND m.id = i.message_id
+     WHERE i.workspace_id = ? AND i.last_at >= ? AND i.last_at < ?
+     GROUP BY i.message_id ORDER BY name, i.message_id`,
+  ).all(ws, from, to) as {
+    campaign: string;
+    name: string;
+    messages: number;
+    sent: number;
+    clicked: number;
+  }[];
+  return [...journeys.map((j) => ({ kind: 'journey' as const, ...j })), ...inApp.map((i) => inAppCounts(i))];
+}
+
+/** An in-app message's counters as performance counts: shown = sent and opened, clicks = clicked. */
+export function inAppCounts(i: {
+  campaign: string;
+  name: string;
+  messages: number;
+  sent: number;
+  clicked: number;
+}): PerformanceCounts {
+  return {
+    kind: 'in_app',
+    campaign: i.campaign,
+    name: i.name,
+    step: null,
+    channel: 'in_app',
+    messages: Number(i.messages),
+    sent: Number(i.sent),
+    delivered: Number(i.sent),
+    bounced: 0,
+    opened: Number(i.sent),
+    clicked: Number(i.clicked),
+    converted: 0,
+    unsubscribed: 0,
+    complained: 0,
+    suppressed: 0,
+    failed: 0,
+  };
+}
+
+export function messageTouches(
+  r: Prepare,
+  ws: string,
+  from: number,
+  to: number,
+): (Touch & { profileId: string })[] {
+  return (
+    r(
+      `SELECT m.key, m.profile_id, m.journey_id, m.channel,
+         min(CASE WHEN e.status = 'sent' THEN e.at END) AS sent_at,
+         min(CASE WHEN e.status = 'opened' THEN e.at END) AS opened_at,
+         min(CASE WHEN e.status = 'clicked' THEN e.at END) AS clicked_at
+       FROM journey_messages m JOIN message_events e ON e.workspace_id = m.workspace_id AND e.message_key = m.key
+       WHERE m.workspace_id = ? AND m.created_at >= ? AND m.created_at < ?
+       GROUP BY m.key HAVING sent_at IS NOT NULL ORDER BY m.profile_id, sent_at, m.key`,
+    ).all(ws, from, to) as {
+      key: string;
+      profile_id: string;
+      journey_id: string;
+      channel: string;
+      sent_at: number;
+      opened_at: number | null;
+      clicked_at: number | null;
+    }[]
+  ).map((t) => ({
+    key: t.key,
+    profileId: t.profile_id,
+    campaign: t.journey_id,
+    channel: t.channel,
+    sentAt: t.sent_at,
+    openedAt: t.opened_at,
+    clickedAt: t.clicked_at,
+  }));
+}
