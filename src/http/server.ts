@@ -41,6 +41,7 @@ import { KeyAuth } from './auth.js';
 import { registerJsonBodies } from './body.js';
 import { registerCors } from './cors.js';
 import { registerSdkAssets } from './sdk-assets.js';
+import { registerDashboard } from './dashboard.js';
 import { errorHandler } from './errors.js';
 
 export interface ServerDeps {
@@ -66,7 +67,7 @@ export interface ServerDeps {
 
 /**
  * The HTTP surface: Segment-compatible ingestion under /v1 (open to browsers on any origin), the
- * browser SDK under /sdk, the admin API under /api/v1, /healthz.
+ * browser SDK under /sdk, the admin API under /api/v1, /healthz, and the dashboard at / (web/).
  */
 export function buildServer(deps: ServerDeps): FastifyInstance {
   const app = Fastify({
@@ -87,6 +88,7 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
   registerJsonBodies(app);
   registerCors(app);
   registerSdkAssets(app);
+  registerDashboard(app);
   const auth = new KeyAuth(deps.store, deps.clock);
   registerIngestRoutes(app, {
     store: deps.store,
