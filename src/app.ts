@@ -113,6 +113,7 @@ export async function createApp(
     onJourneyWork: () => runner.nudge(),
     logRequests: config.logRequests,
     trustProxy: config.trustProxy,
+    secureCookies: config.publicUrl.startsWith('https:'),
   });
   return {
     store,

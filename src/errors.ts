@@ -36,6 +36,23 @@ export class AuthenticationError extends KizunaError {
   }
 }
 
+/**
+ * Authenticated, but not allowed: 403. `code` is `forbidden` (with the missing `permission`) or `csrf`
+ * (a cookie-authenticated change without the session's X-CSRF-Token).
+ */
+export class ForbiddenError extends KizunaError {
+  readonly status = 403;
+  constructor(
+    readonly code: 'forbidden' | 'csrf',
+    message: string,
+    readonly permission: string | null = null,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+    this.name = 'ForbiddenError';
+  }
+}
+
 export class NotFoundError extends KizunaError {
   readonly status = 404;
   readonly code = 'not_found';

@@ -8,6 +8,7 @@ import { channelPaths, channelSchemas } from './openapi-channels.js';
 import { catalogPaths, catalogSchemas } from './openapi-catalog.js';
 import { inAppPaths, inAppSchemas } from './openapi-inapp.js';
 import { surveyPaths, surveySchemas } from './openapi-surveys.js';
+import { accessPaths, accessSchemas } from './openapi-access.js';
 import { auth, error, idParam, ok } from './openapi-parts.js';
 
 export const openApiDocument = {
@@ -16,7 +17,7 @@ export const openApiDocument = {
     title: 'Kizuna admin API',
     version: '1',
     description:
-      'Read unified customer profiles, their event timelines, groups and the event names of a workspace; define computed traits, engagement stages and segments, and ask why a customer is (not) in one. Authenticate with `Authorization: Bearer <adminKey>`. Ingestion uses the Segment-compatible /v1 endpoints with a write key instead (see docs/ingestion.md).',
+      'Read unified customer profiles, their event timelines, groups and the event names of a workspace; define computed traits, engagement stages and segments, and ask why a customer is (not) in one. Authenticate with `Authorization: Bearer <key>` (the admin key or a scoped key) or a staff session cookie (changes made with the cookie carry `X-CSRF-Token`); each route needs one permission (docs/access.md), and a refusal names it. Ingestion uses the Segment-compatible /v1 endpoints with a write key instead (see docs/ingestion.md).',
   },
   security: [{ adminKey: [] }],
   paths: {
@@ -108,9 +109,13 @@ export const openApiDocument = {
     ...catalogPaths,
     ...inAppPaths,
     ...surveyPaths,
+    ...accessPaths,
   },
   components: {
-    securitySchemes: { adminKey: { type: 'http', scheme: 'bearer' } },
+    securitySchemes: {
+      adminKey: { type: 'http', scheme: 'bearer' },
+      session: { type: 'apiKey', in: 'cookie', name: 'kizuna_session' },
+    },
     responses: {
       Error: {
         description: 'The request was refused',
@@ -128,6 +133,7 @@ export const openApiDocument = {
       ...catalogSchemas,
       ...inAppSchemas,
       ...surveySchemas,
+      ...accessSchemas,
       Error: {
         type: 'object',
         required: ['error'],

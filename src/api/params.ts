@@ -1,11 +1,14 @@
 import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import { principalOf } from '../access/principal.js';
 import type { KeyAuth } from '../http/auth.js';
 
-/** The workspace of the request's `Authorization: Bearer <adminKey>`. */
-export function adminWorkspace(auth: KeyAuth, req: FastifyRequest): Promise<string> {
-  const h = req.headers.authorization;
-  return auth.workspaceOf(h?.startsWith('Bearer ') ? h.slice(7).trim() : null, 'admin');
+/**
+ * The workspace of the caller the access hook already authenticated and authorised (src/http/access.ts):
+ * a key's or a signed-in user's. `_auth` is no longer used; it stays so route files keep one shape.
+ */
+export function adminWorkspace(_auth: KeyAuth, req: FastifyRequest): Promise<string> {
+  return Promise.resolve(principalOf(req).workspaceId);
 }
 
 export { parse } from '../validation.js';

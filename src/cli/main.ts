@@ -4,7 +4,8 @@ import { createApp, createDelivery, createLogger, openStore, workerName, type Ap
 import { JourneyRunner } from '../engine/journeys/runner.js';
 import { TemplateService } from '../engine/delivery/templates.js';
 import { loadConfig } from '../config.js';
-import { ConflictError, KizunaError, NotFoundError } from '../errors.js';
+import { ConflictError, KizunaError, NotFoundError, ValidationError } from '../errors.js';
+import { createStaffUser } from '../access/users.js';
 import { systemClock } from '../domain/clock.js';
 import { reevaluateAll } from '../engine/reevaluation.js';
 import { createProgress } from './progress.js';
@@ -128,6 +129,62 @@ workspace
       await store.close();
     }
   });
+
+const user = program.command('user').description('manage staff users (docs/access.md)');
+user
+  .command('create')
+  .description('create a staff user and print {"id","email","role"} as JSON')
+  .requiredOption('-w, --workspace <id or name>', 'the workspace the user works in')
+  .requiredOption('--email <email>', 'sign-in e-mail (unique within the workspace)')
+  .requiredOption('--role <role>', 'admin, marketer, analyst or support')
+  .option('--name <name>', 'display name (default: the part of the e-mail before @)')
+  .option('--locale <locale>', 'UI language: en or ja', 'en')
+  .option('--password-stdin', 'read the password from standard input (required: never on the command line)')
+  .option('-d, --data <dir>', 'SQLite data directory (env KIZUNA_DATA_DIR)')
+  .action(
+    async (flags: {
+      workspace: string;
+      email: string;
+      role: string;
+      name?: string;
+      locale: string;
+      passwordStdin?: boolean;
+      data?: string;
+    }) => {
+      if (!flags.passwordStdin)
+        throw new ValidationError([
+          {
+            field: '--password-stdin',
+            rule: 'is required: pipe the password in, so it stays out of shell history',
+          },
+        ]);
+      const password = (await readStdin()).replace(/\r?\n$/, '');
+      const store = openStore(loadConfig(process.env, { data: flags.data }));
+      try {
+        await store.migrate();
+        const ws =
+          (await store.findWorkspaceByName(flags.workspace)) ??
+          (await store.listWorkspaces()).find((w) => w.id === flags.workspace);
+        if (!ws) throw new NotFoundError(`no workspace with id or name "${flags.workspace}"`);
+        const u = await createStaffUser(store, systemClock, ws.id, {
+          email: flags.email,
+          role: flags.role,
+          locale: flags.locale,
+          password,
+          ...(flags.name !== undefined && { name: flags.name }),
+        });
+        process.stdout.write(`${JSON.stringify({ id: u.id, email: u.email, role: u.role })}\n`);
+      } finally {
+        await store.close();
+      }
+    },
+  );
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
 
 program
   .command('demo')

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Clock } from '../domain/clock.js';
 import { AuthenticationError } from '../errors.js';
-import type { KeyKind, Store } from '../store/store.js';
+import type { FoundKey, KeyKind, Store } from '../store/store.js';
 
 /** Keys are stored and looked up by their SHA-256; the plain key exists only on the client. */
 export function hashKey(key: string): string {
@@ -10,18 +10,24 @@ export function hashKey(key: string): string {
 
 const CACHE_MS = 30_000;
 const CACHE_MAX = 10_000;
+/** `last used at` is written at most this often per key, so a hot key costs no write per request. */
+const TOUCH_MS = 60_000;
 
 /**
- * Resolves API keys to workspaces. Known keys are cached for 30 s, so a hot ingestion path does not
- * read the key table on every request; a revoked key therefore stops working within 30 s. Unknown
- * keys are not cached, so random guesses cannot fill memory.
+ * Resolves API keys. Known keys are cached for 30 s, so a hot ingestion path does not read the key
+ * table on every request. Revoking through this process drops the key from its cache at once
+ * (`forget`); other processes sharing the database stop accepting it within 30 s. Unknown keys are not
+ * cached, so random guesses cannot fill memory.
  */
 export class KeyAuth {
-  private readonly cache = new Map<string, { workspaceId: string; kind: KeyKind; until: number }>();
+  private readonly cache = new Map<string, FoundKey & { until: number }>();
+  private readonly touched = new Map<string, number>();
 
   constructor(
     private readonly store: Store,
     private readonly clock: Clock,
+    /** told of a failed `last used at` write (the request itself is not failed for it) */
+    private readonly onTouchError: (err: unknown) => void = () => {},
   ) {}
 
   /** The workspace a key of `kind` belongs to; AuthenticationError for a missing, unknown or wrong-kind key. */
@@ -34,6 +40,25 @@ export class KeyAuth {
           : 'missing admin key: send `Authorization: Bearer <adminKey>`',
       );
     }
+    const hit = await this.lookup(key, `unknown key: this endpoint needs ${expected}`);
+    if (hit.kind !== kind)
+      throw new AuthenticationError(
+        `wrong kind of key: this endpoint needs ${expected}, not ${hit.kind === 'write' ? 'a write key' : 'an admin key'}`,
+      );
+    return hit.workspaceId;
+  }
+
+  /** Any live key, with its scope (the admin API checks the scope's permissions). */
+  keyOf(key: string): Promise<FoundKey> {
+    return this.lookup(key, 'unknown or revoked API key');
+  }
+
+  /** Drops a key from this process's cache, so its revocation takes effect here at once. */
+  forget(keyId: string): void {
+    for (const [plain, hit] of this.cache) if (hit.id === keyId) this.cache.delete(plain);
+  }
+
+  private async lookup(key: string, unknown: string): Promise<FoundKey> {
     const now = this.clock.now();
     // Keyed by the key itself, so a cache hit costs no hashing; the store only ever sees the hash.
     let hit = this.cache.get(key);
@@ -41,16 +66,21 @@ export class KeyAuth {
       const found = await this.store.findKey(hashKey(key));
       if (!found) {
         this.cache.delete(key);
-        throw new AuthenticationError(`unknown key: this endpoint needs ${expected}`);
+        throw new AuthenticationError(unknown);
       }
       if (this.cache.size >= CACHE_MAX) this.cache.clear();
       hit = { ...found, until: now + CACHE_MS };
       this.cache.set(key, hit);
     }
-    if (hit.kind !== kind)
-      throw new AuthenticationError(
-        `wrong kind of key: this endpoint needs ${expected}, not ${hit.kind === 'write' ? 'a write key' : 'an admin key'}`,
-      );
-    return hit.workspaceId;
+    this.touch(hit, now);
+    return hit;
+  }
+
+  private touch(k: FoundKey, now: number): void {
+    const last = this.touched.get(k.id);
+    if (last !== undefined && now - last < TOUCH_MS) return;
+    if (this.touched.size >= CACHE_MAX) this.touched.clear();
+    this.touched.set(k.id, now);
+    this.store.touchApiKey(k.workspaceId, k.id, now).catch(this.onTouchError);
   }
 }

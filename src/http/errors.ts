@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { KizunaError, ValidationError } from '../errors.js';
+import { ForbiddenError, KizunaError, ValidationError } from '../errors.js';
 import { LIMITS } from '../ingest/limits.js';
 
 /**
@@ -15,6 +15,7 @@ export function errorHandler(err: FastifyError | Error, req: FastifyRequest, rep
         code: err.code,
         message: err.message,
         ...(err instanceof ValidationError && { issues: err.issues }),
+        ...(err instanceof ForbiddenError && err.permission !== null && { permission: err.permission }),
       },
     });
     return;

@@ -43,6 +43,13 @@ import { registerCors } from './cors.js';
 import { registerSdkAssets } from './sdk-assets.js';
 import { registerDashboard } from './dashboard.js';
 import { errorHandler } from './errors.js';
+import { registerAccessHook } from './access.js';
+import { AuditLog, registerAuditHooks } from './audit.js';
+import { SessionService } from '../access/sessions.js';
+import { registerSessionRoutes } from '../api/session-routes.js';
+import { registerUserRoutes } from '../api/user-routes.js';
+import { registerKeyRoutes } from '../api/key-routes.js';
+import { registerAuditRoutes } from '../api/audit-routes.js';
 
 export interface ServerDeps {
   store: Store;
@@ -63,6 +70,8 @@ export interface ServerDeps {
   logRequests?: boolean;
   /** take the client address from X-Forwarded-For (only behind a proxy you run). */
   trustProxy?: boolean;
+  /** mark the session cookie Secure: set when the configured public URL is https */
+  secureCookies?: boolean;
 }
 
 /**
@@ -85,11 +94,27 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
       .status(404)
       .send({ error: { code: 'not_found', message: `no route ${req.method} ${req.url.split('?')[0]}` } });
   });
+  // Access and audit hooks come before every route, so they apply to all of them.
+  const auth = new KeyAuth(deps.store, deps.clock, (err) =>
+    deps.logger.warn({ err }, 'key last-used write failed'),
+  );
+  const sessions = new SessionService(deps.store, deps.clock);
+  const auditLog = new AuditLog(deps.store, deps.logger);
+  registerAccessHook(app, { auth, sessions });
+  registerAuditHooks(app, { log: auditLog, clock: deps.clock });
   registerJsonBodies(app);
   registerCors(app);
   registerSdkAssets(app);
   registerDashboard(app);
-  const auth = new KeyAuth(deps.store, deps.clock);
+  registerSessionRoutes(app, {
+    store: deps.store,
+    clock: deps.clock,
+    sessions,
+    secureCookies: deps.secureCookies ?? false,
+  });
+  registerUserRoutes(app, { store: deps.store, auth, clock: deps.clock });
+  registerKeyRoutes(app, { store: deps.store, auth, clock: deps.clock });
+  registerAuditRoutes(app, { store: deps.store, auth, log: auditLog });
   registerIngestRoutes(app, {
     store: deps.store,
     auth,

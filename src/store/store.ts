@@ -13,6 +13,8 @@ import type { PreferenceStore } from './preference-store.js';
 import type { CatalogStore } from './catalog-store.js';
 import type { InAppStore } from './inapp-store.js';
 import type { SurveyStore } from './survey-store.js';
+import type { AccessStore } from './access-store.js';
+import type { Scope } from '../domain/access.js';
 
 /**
  * The store port. It speaks the domain; each adapter (sqlite/, postgres/) owns its connections,
@@ -28,6 +30,15 @@ export interface Workspace {
 }
 
 export type KeyKind = 'write' | 'admin';
+
+/** An API key as authentication sees it. */
+export interface FoundKey {
+  readonly workspaceId: string;
+  readonly kind: KeyKind;
+  readonly id: string;
+  readonly name: string;
+  readonly scope: Scope;
+}
 
 export interface ProfileView {
   readonly id: string;
@@ -165,7 +176,8 @@ export interface Store
     PreferenceStore,
     CatalogStore,
     InAppStore,
-    SurveyStore {
+    SurveyStore,
+    AccessStore {
   /**
    * Applies pending migrations, each in its own transaction, recording them in a ledger. Safe to run
    * concurrently from several processes and to run again (returns the names it applied; none the
@@ -177,8 +189,8 @@ export interface Store
   createWorkspace(input: { name: string; writeKeyHash: string; adminKeyHash: string }): Promise<Workspace>;
   findWorkspaceByName(name: string): Promise<Workspace | null>;
   countWorkspaces(): Promise<number>;
-  /** The workspace and kind of an API key, by its hash; null when unknown or revoked. */
-  findKey(keyHash: string): Promise<{ workspaceId: string; kind: KeyKind } | null>;
+  /** The workspace, kind, id, name and scope of an API key, by its hash; null when unknown or revoked. */
+  findKey(keyHash: string): Promise<FoundKey | null>;
 
   /**
    * Stores a batch atomically: either every new event of the batch, its identity resolution, profile

@@ -6,6 +6,7 @@ import { channelPaths } from '../../src/api/openapi-channels.js';
 import { catalogPaths } from '../../src/api/openapi-catalog.js';
 import { inAppPaths } from '../../src/api/openapi-inapp.js';
 import { surveyPaths } from '../../src/api/openapi-surveys.js';
+import { accessPaths } from '../../src/api/openapi-access.js';
 import { basic, get, issuesOf, post, startTestServer, T0, type TestServer } from './harness.js';
 
 let s: TestServer;
@@ -104,7 +105,7 @@ describe('admin API', () => {
     const doc = await get(`${s.url}/api/v1/openapi.json`);
     expect(doc.status).toBe(200);
     expect(doc.body).toMatchObject({ openapi: '3.1.0' });
-    // The engagement, journey, channel, catalogue in-app and survey paths are exercised with real ids in their own tests.
+    // The engagement, journey, channel, catalogue, in-app, survey and access paths are exercised with real ids in their own tests.
     for (const path of Object.keys(openApiDocument.paths).filter(
       (p) =>
         !(p in engagementPaths) &&
@@ -113,7 +114,8 @@ describe('admin API', () => {
         !(p in channelPaths) &&
         !(p in catalogPaths) &&
         !(p in inAppPaths) &&
-        !(p in surveyPaths),
+        !(p in surveyPaths) &&
+        !(p in accessPaths),
     )) {
       const concrete = path.replace('{id}', profileId) + (path.endsWith('lookup') ? '?userId=carol' : '');
       const r = await get(`${s.url}${concrete}`, s.ws.adminKey);

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { ManualClock } from '../../src/domain/clock.js';
 import { buildServer } from '../../src/http/server.js';
+import { apiRoutesOf, type ApiRoute } from '../../src/http/access.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import type { Store } from '../../src/store/store.js';
 import { createWorkspace, type NewWorkspace } from '../../src/workspace.js';
@@ -39,11 +40,15 @@ export interface TestServer {
   /** the dispatcher, driven by hand: `await dispatcher.runDue()` (retry jitter draws 0.5) */
   dispatcher: Dispatcher;
   channels: ChannelService;
+  /** every /api/v1 route the server registered (method and pattern), for the access suites */
+  routes: readonly ApiRoute[];
   close(): Promise<void>;
 }
 
 /** A real Kizuna HTTP server on an ephemeral port over a real SQLite file, with two workspaces. */
-export async function startTestServer(opts: { trustProxy?: boolean } = {}): Promise<TestServer> {
+export async function startTestServer(
+  opts: { trustProxy?: boolean; secureCookies?: boolean } = {},
+): Promise<TestServer> {
   const dir = mkdtempSync(join(tmpdir(), 'kizuna-http-'));
   const clock = new ManualClock(T0);
   const store = SqliteStore.open({ path: join(dir, 'kizuna.db'), clock });
@@ -88,6 +93,7 @@ export async function startTestServer(opts: { trustProxy?: boolean } = {}): Prom
     links,
     box,
     trustProxy: opts.trustProxy ?? false,
+    secureCookies: opts.secureCookies ?? false,
   });
   address = await server.listen({ port: 0, host: '127.0.0.1' });
   return {
@@ -101,6 +107,7 @@ export async function startTestServer(opts: { trustProxy?: boolean } = {}): Prom
     runner,
     dispatcher,
     channels,
+    routes: apiRoutesOf(server),
     async close() {
       await server.close();
       await dispatcher.stop();

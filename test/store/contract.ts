@@ -53,8 +53,20 @@ export function storeContract(name: string, harness: () => StoreHarness): void {
     });
 
     it('creates workspaces with distinct write and admin keys and refuses duplicate names', async () => {
-      expect(await store.findKey('w-hash')).toEqual({ workspaceId: ws, kind: 'write' });
-      expect(await store.findKey('a-hash')).toEqual({ workspaceId: ws, kind: 'admin' });
+      expect(await store.findKey('w-hash')).toEqual({
+        workspaceId: ws,
+        kind: 'write',
+        id: 'key_w-hash',
+        name: 'write key',
+        scope: 'ingest',
+      });
+      expect(await store.findKey('a-hash')).toEqual({
+        workspaceId: ws,
+        kind: 'admin',
+        id: 'key_a-hash',
+        name: 'admin key',
+        scope: 'admin',
+      });
       expect(await store.findKey('nope')).toBeNull();
       // Matched by name and status, not class: the writer-thread suite runs the compiled build,
       // whose ConflictError is a different class object than the one in src/.

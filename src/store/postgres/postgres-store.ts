@@ -18,6 +18,17 @@ import type {
 } from '../inapp-store.js';
 import type { CampaignStatus } from '../../domain/inapp/definition.js';
 import * as surveys from './surveys.js';
+import * as access from './access.js';
+import type {
+  ApiKeyRecord,
+  AuditEntry,
+  AuditQuery,
+  AuditRecord,
+  SessionRecord,
+  StaffUser,
+  StaffUserPatch,
+} from '../access-store.js';
+import type { Scope } from '../../domain/access.js';
 import type {
   Feedback,
   FeedbackQuery,
@@ -58,6 +69,7 @@ import type {
   GroupView,
   IngestResult,
   KeyKind,
+  FoundKey,
   ProfilePage,
   ProfileView,
   ReevaluatePage,
@@ -195,7 +207,9 @@ export class PostgresStore implements Store {
             ws.createdAt,
           ]);
           await sql.query(
-            `INSERT INTO api_keys (key_hash, workspace_id, kind, created_at) VALUES ($1, $3, 'write', $4), ($2, $3, 'admin', $4)`,
+            `INSERT INTO api_keys (key_hash, workspace_id, kind, created_at, id, name, scope)
+             VALUES ($1, $3, 'write', $4, 'key_' || substr($1, 1, 20), 'write key', 'ingest'),
+                    ($2, $3, 'admin', $4, 'key_' || substr($2, 1, 20), 'admin key', 'admin')`,
             [input.writeKeyHash, input.adminKeyHash, ws.id, ws.createdAt],
           );
         });
@@ -226,13 +240,21 @@ export class PostgresStore implements Store {
     });
   }
 
-  findKey(keyHash: string): Promise<{ workspaceId: string; kind: KeyKind } | null> {
+  findKey(keyHash: string): Promise<FoundKey | null> {
     return guarded(async () => {
-      const [row] = await this.sql.query<{ workspace_id: string; kind: KeyKind }>(
-        'SELECT workspace_id, kind FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL',
+      const [row] = await this.sql.query<{
+        workspace_id: string;
+        kind: KeyKind;
+        id: string;
+        name: string;
+        scope: Scope;
+      }>(
+        'SELECT workspace_id, kind, id, name, scope FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL',
         [keyHash],
       );
-      return row ? { workspaceId: row.workspace_id, kind: row.kind } : null;
+      return row
+        ? { workspaceId: row.workspace_id, kind: row.kind, id: row.id, name: row.name, scope: row.scope }
+        : null;
     });
   }
 
@@ -910,6 +932,68 @@ export class PostgresStore implements Store {
 
   listFeedback(ws: string, q: FeedbackQuery): Promise<Feedback[]> {
     return guarded(() => surveys.listFeedback(this.sql, ws, q));
+  }
+
+  createStaffUser(u: StaffUser): Promise<void> {
+    return guarded(() => access.createStaffUser(this.sql, u));
+  }
+
+  getStaffUser(ws: string, id: string): Promise<StaffUser | null> {
+    return guarded(() => access.getStaffUser(this.sql, ws, id));
+  }
+
+  findStaffUsersByEmail(email: string): Promise<StaffUser[]> {
+    return guarded(() => access.findStaffUsersByEmail(this.sql, email));
+  }
+
+  listStaffUsers(ws: string): Promise<StaffUser[]> {
+    return guarded(() => access.listStaffUsers(this.sql, ws));
+  }
+
+  updateStaffUser(ws: string, id: string, patch: StaffUserPatch, now: number): Promise<StaffUser | null> {
+    return guarded(() =>
+      transaction(this.pool, (sql) => access.updateStaffUser(sql, ws, id, patch, now), WRITE_RETRY),
+    );
+  }
+
+  createSession(s: SessionRecord): Promise<void> {
+    return guarded(() => access.createSession(this.sql, s));
+  }
+
+  findSession(tokenHash: string): Promise<SessionRecord | null> {
+    return guarded(() => access.findSession(this.sql, tokenHash));
+  }
+
+  touchSession(tokenHash: string, now: number): Promise<void> {
+    return guarded(() => access.touchSession(this.sql, tokenHash, now));
+  }
+
+  deleteSession(tokenHash: string): Promise<void> {
+    return guarded(() => access.deleteSession(this.sql, tokenHash));
+  }
+
+  createApiKey(k: ApiKeyRecord, keyHash: string): Promise<void> {
+    return guarded(() => access.createApiKey(this.sql, k, keyHash));
+  }
+
+  listApiKeys(ws: string): Promise<ApiKeyRecord[]> {
+    return guarded(() => access.listApiKeys(this.sql, ws));
+  }
+
+  revokeApiKey(ws: string, id: string, now: number): Promise<ApiKeyRecord | null> {
+    return guarded(() => access.revokeApiKey(this.sql, ws, id, now));
+  }
+
+  touchApiKey(ws: string, id: string, now: number): Promise<void> {
+    return guarded(() => access.touchApiKey(this.sql, ws, id, now));
+  }
+
+  appendAudit(entries: readonly AuditEntry[]): Promise<void> {
+    return guarded(() => access.appendAudit(this.sql, entries));
+  }
+
+  listAudit(ws: string, q: AuditQuery): Promise<AuditRecord[]> {
+    return guarded(() => access.listAudit(this.sql, ws, q));
   }
 
   /** The name is checked before writing; two writers racing for it meet at the unique constraint. */

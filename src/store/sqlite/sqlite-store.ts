@@ -18,6 +18,17 @@ import type {
 } from '../inapp-store.js';
 import type { CampaignStatus } from '../../domain/inapp/definition.js';
 import * as surveys from './surveys.js';
+import * as access from './access.js';
+import type {
+  ApiKeyRecord,
+  AuditEntry,
+  AuditQuery,
+  AuditRecord,
+  SessionRecord,
+  StaffUser,
+  StaffUserPatch,
+} from '../access-store.js';
+import type { Scope } from '../../domain/access.js';
 import type {
   Feedback,
   FeedbackQuery,
@@ -46,6 +57,7 @@ import type {
   EventCursor,
   EventNameCount,
   EventPage,
+  FoundKey,
   GroupView,
   IngestResult,
   KeyKind,
@@ -154,11 +166,16 @@ export class SqliteStore implements Store {
     return Promise.resolve(row.n);
   }
 
-  async findKey(keyHash: string): Promise<{ workspaceId: string; kind: KeyKind } | null> {
+  async findKey(keyHash: string): Promise<FoundKey | null> {
     const row = this.r(
-      'SELECT workspace_id, kind FROM api_keys WHERE key_hash = ? AND revoked_at IS NULL',
-    ).get(keyHash) as { workspace_id: string; kind: KeyKind } | undefined;
-    return Promise.resolve(row ? { workspaceId: row.workspace_id, kind: row.kind } : null);
+      'SELECT workspace_id, kind, id, name, scope FROM api_keys WHERE key_hash = ? AND revoked_at IS NULL',
+    ).get(keyHash) as
+      { workspace_id: string; kind: KeyKind; id: string; name: string; scope: Scope } | undefined;
+    return Promise.resolve(
+      row
+        ? { workspaceId: row.workspace_id, kind: row.kind, id: row.id, name: row.name, scope: row.scope }
+        : null,
+    );
   }
 
   private canonicalRow(workspaceId: string, profileId: string): ProfileRow | null {
@@ -834,6 +851,66 @@ export class SqliteStore implements Store {
 
   async listFeedback(ws: string, q: FeedbackQuery): Promise<Feedback[]> {
     return Promise.resolve(surveys.listFeedback(this.r, ws, q));
+  }
+
+  createStaffUser(u: StaffUser): Promise<void> {
+    return this.writes.access('createStaffUser', u);
+  }
+
+  async getStaffUser(ws: string, id: string): Promise<StaffUser | null> {
+    return Promise.resolve(access.getStaffUser(this.r, ws, id));
+  }
+
+  async findStaffUsersByEmail(email: string): Promise<StaffUser[]> {
+    return Promise.resolve(access.findStaffUsersByEmail(this.r, email));
+  }
+
+  async listStaffUsers(ws: string): Promise<StaffUser[]> {
+    return Promise.resolve(access.listStaffUsers(this.r, ws));
+  }
+
+  updateStaffUser(ws: string, id: string, patch: StaffUserPatch, now: number): Promise<StaffUser | null> {
+    return this.writes.access('updateStaffUser', ws, id, patch, now);
+  }
+
+  createSession(s: SessionRecord): Promise<void> {
+    return this.writes.access('createSession', s);
+  }
+
+  async findSession(tokenHash: string): Promise<SessionRecord | null> {
+    return Promise.resolve(access.findSession(this.r, tokenHash));
+  }
+
+  touchSession(tokenHash: string, now: number): Promise<void> {
+    return this.writes.access('touchSession', tokenHash, now);
+  }
+
+  deleteSession(tokenHash: string): Promise<void> {
+    return this.writes.access('deleteSession', tokenHash);
+  }
+
+  createApiKey(k: ApiKeyRecord, keyHash: string): Promise<void> {
+    return this.writes.access('createApiKey', k, keyHash);
+  }
+
+  async listApiKeys(ws: string): Promise<ApiKeyRecord[]> {
+    return Promise.resolve(access.listApiKeys(this.r, ws));
+  }
+
+  revokeApiKey(ws: string, id: string, now: number): Promise<ApiKeyRecord | null> {
+    return this.writes.access('revokeApiKey', ws, id, now);
+  }
+
+  touchApiKey(ws: string, id: string, now: number): Promise<void> {
+    return this.writes.access('touchApiKey', ws, id, now);
+  }
+
+  appendAudit(entries: readonly AuditEntry[]): Promise<void> {
+    return this.writes.access('appendAudit', entries);
+  }
+
+  async listAudit(ws: string, q: AuditQuery): Promise<AuditRecord[]> {
+    return Promise.resolve(access.listAudit(this.r, ws, q));
   }
 
   async close(): Promise<void> {

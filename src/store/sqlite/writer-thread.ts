@@ -16,6 +16,7 @@ import type { NormalizedEvent } from '../../domain/event.js';
 import { ConflictError, NotFoundError, StoreUnavailableError } from '../../errors.js';
 import type { IngestResult, Workspace } from '../store.js';
 import type { SqliteWrites, WriterMethod } from './writer.js';
+import type { AccessArgs, AccessResult, AccessWriteName } from './access.js';
 import type { DefinitionChange, ReevaluatePage, ReevaluateResult } from '../store.js';
 import type { ClaimedEntry, EntryResult, JourneyView, ScheduledRun } from '../journey-store.js';
 
@@ -103,6 +104,10 @@ export class ThreadWriter implements SqliteWrites {
 
   migrate(now: number): Promise<string[]> {
     return this.invoke('migrate', now);
+  }
+
+  access<K extends AccessWriteName>(name: K, ...args: AccessArgs<K>): Promise<AccessResult<K>> {
+    return this.invoke('access', name, ...args);
   }
 
   createWorkspace(ws: Workspace, keys: { writeKeyHash: string; adminKeyHash: string }): Promise<void> {

@@ -32,6 +32,7 @@ import * as catalog from './catalog.js';
 import * as inapp from './inapp.js';
 import type { CardRecord, CardStateChange, InteractionInput, MessageRecord } from '../inapp-store.js';
 import * as surveys from './surveys.js';
+import { accessWrites, type AccessArgs, type AccessResult, type AccessWriteName } from './access.js';
 import type { Feedback, FeedbackTags, SurveyPut, SurveyRecord, SurveyResponse } from '../survey-store.js';
 import type { CatalogItem, SimilarItem } from '../catalog-store.js';
 import type {
@@ -148,6 +149,8 @@ export interface SqliteWrites {
   ): Promise<void>;
   addFeedback(ws: string, f: Feedback): Promise<void>;
   tagFeedback(ws: string, id: string, tags: FeedbackTags, now: number): Promise<Feedback | null>;
+  /** One of the access writes (sqlite/access.ts), by name, in its own transaction. */
+  access<K extends AccessWriteName>(name: K, ...args: AccessArgs<K>): Promise<AccessResult<K>>;
   close(): Promise<void>;
 }
 
@@ -266,10 +269,11 @@ export class SqliteWriter implements SqliteWrites {
           ws.createdAt,
         );
         const key = this.w(
-          'INSERT INTO api_keys (key_hash, workspace_id, kind, created_at) VALUES (?, ?, ?, ?)',
+          `INSERT INTO api_keys (key_hash, workspace_id, kind, created_at, id, name, scope)
+           VALUES (?, ?, ?, ?, 'key_' || substr(?, 1, 20), ?, ?)`,
         );
-        key.run(keys.writeKeyHash, ws.id, 'write', ws.createdAt);
-        key.run(keys.adminKeyHash, ws.id, 'admin', ws.createdAt);
+        key.run(keys.writeKeyHash, ws.id, 'write', ws.createdAt, keys.writeKeyHash, 'write key', 'ingest');
+        key.run(keys.adminKeyHash, ws.id, 'admin', ws.createdAt, keys.adminKeyHash, 'admin key', 'admin');
       })
       .immediate();
   }
@@ -515,6 +519,12 @@ export class SqliteWriter implements SqliteWrites {
 
   tagFeedback(ws: string, id: string, tags: FeedbackTags, now: number): Promise<Feedback | null> {
     return this.exclusive(() => surveys.tagFeedback(this.w, ws, id, tags, now));
+  }
+
+  access<K extends AccessWriteName>(name: K, ...args: AccessArgs<K>): Promise<AccessResult<K>> {
+    // The name picks the function and its argument types together; TypeScript cannot follow that link.
+    const write = accessWrites[name] as unknown as (w: Prepare, ...a: AccessArgs<K>) => AccessResult<K>;
+    return this.exclusive(() => write(this.w, ...args));
   }
 
   ingest(workspaceId: string, events: readonly NormalizedEvent[], now: number): Promise<IngestResult> {
