@@ -1,13 +1,46 @@
+import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { kizuna, startKizuna, type Running } from '../cli/run.js';
+import { CLI, kizuna, startKizuna, type Running } from '../cli/run.js';
 
 /**
  * A real Kizuna process over a demo workspace, with what the dashboard's screens show added through
  * the public APIs: a template, a published journey with a control group that customers went through,
  * an NPS survey with answers and comments, and a staff note.
  */
+/** Staff users the seed creates with `kizuna user create` (password on standard input). */
+export const STAFF = {
+  admin: { email: 'admin@shop.example', password: 'correct horse battery staple', role: 'admin' },
+  support: { email: 'support@shop.example', password: 'support desk password 1', role: 'support' },
+} as const;
+
+function createUser(dir: string, u: { email: string; password: string; role: string }): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      process.execPath,
+      [
+        CLI,
+        'user',
+        'create',
+        '--workspace',
+        'demo',
+        '--email',
+        u.email,
+        '--role',
+        u.role,
+        '--password-stdin',
+      ],
+      { env: { ...process.env, DATABASE_URL: '', KIZUNA_DATA_DIR: dir } },
+    );
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`user create: ${code} ${err}`))));
+    child.stdin.end(`${u.password}\n`);
+  });
+}
+
 export interface Seeded {
   server: Running;
   dir: string;
@@ -36,6 +69,8 @@ export async function seed(customers: number): Promise<Seeded> {
   const writeKey = /write key: (\S+)/.exec(said)?.[1];
   const workspace = /workspace "demo" \((ws_\w+)\)/.exec(said)?.[1];
   if (!adminKey || !writeKey || !workspace) throw new Error(`no keys in: ${said}`);
+  await createUser(dir, STAFF.admin);
+  await createUser(dir, STAFF.support);
   const server = await startKizuna({ KIZUNA_DATA_DIR: dir });
   const api = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
     const res = await fetch(`${server.url}/api/v1${path}`, {

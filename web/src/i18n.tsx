@@ -11,7 +11,8 @@ export type T = (key: MessageKey, params?: Record<string, string | number>) => s
 
 /** Looks a key up and fills `{name}` placeholders; numbers are formatted for the locale. */
 export function translate(locale: Locale, key: MessageKey, params?: Record<string, string | number>): string {
-  const text: string = DICTS[locale][key];
+  // A key from outside the dictionaries (a role the server added later) shows as itself.
+  const text: string = (DICTS[locale] as Record<string, string | undefined>)[key] ?? key;
   if (!params) return text;
   return text.replace(/\{(\w+)\}/g, (m, name: string) => {
     const v = params[name];

@@ -76,21 +76,29 @@ async function fromBody(body: SessionBody): Promise<Session> {
 
 const KEY_LOCALE = 'kizuna.locale';
 
+interface Me {
+  name: string;
+  role?: string;
+  scope?: string;
+  workspace: { id: string; name: string };
+  permissions: Permission[];
+}
+
 async function fromKey(key: string): Promise<Session> {
   useAdminKey(key);
-  // Any admin route proves the key; the stage model is cheap and every workspace has one.
-  await get('/stages');
+  // GET /me proves the key and says what it may do (its scope's permissions).
+  const me = await get<Me>('/me');
   const stored = localStorage.getItem(KEY_LOCALE);
   return {
     user: {
       id: 'key',
       email: '',
-      name: 'API key',
-      role: 'admin',
+      name: me.name,
+      role: me.scope === 'admin' ? 'admin' : (me.scope ?? 'admin'),
       locale: stored === 'ja' ? 'ja' : 'en',
     },
-    workspace: { id: '', name: '' },
-    permissions: await permissionsFor('admin'),
+    workspace: me.workspace,
+    permissions: new Set(me.permissions),
     viaKey: true,
   };
 }

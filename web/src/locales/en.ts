@@ -52,6 +52,9 @@ export const en = {
   'overview.npsNote': '{survey}, {n} respondents',
   'overview.noSurvey': 'no survey',
   'overview.unavailable': 'not available',
+  'overview.notForRole': 'not for your role',
+  'overview.limited': 'Your role works with individual customers rather than campaign figures.',
+  'overview.findCustomer': 'Find a customer',
   'overview.byStage': 'Customers by stage',
   'overview.flow': 'Stage flow over time',
   'overview.flowPending':
@@ -94,7 +97,10 @@ export const en = {
   'customer.noAnswers': 'Has not answered a survey.',
   'customer.notes': 'Feedback and notes',
   'customer.noNotes': 'No notes yet. Add what the customer told you so every team knows.',
+  'customer.notesHidden':
+    'Your role can add notes; reading the feedback board needs the reports.read permission.',
   'customer.addNote': 'Add note',
+  'customer.noteAdded': 'Note added.',
   'customer.notePlaceholder': 'What did the customer tell you?',
   'customer.timeline': 'Timeline',
   'customer.noEvents': 'No events yet.',
@@ -264,10 +270,21 @@ export const en = {
   'reports.searchFeedback': 'Search feedback',
   'reports.noFeedback': 'No feedback matches. Survey comments and staff notes appear here.',
 
-  'settings.intro':
-    'How this workspace delivers messages. Change them through the admin API (docs/channels.md).',
   'settings.delivery': 'Quiet hours, frequency caps and holdout',
-  'settings.channels': 'Channels',
+  'settings.users': 'Staff users',
+  'settings.usersHelp': 'Create users with `kizuna user create` or POST /api/v1/users (docs/access.md).',
+  'settings.keys': 'API keys',
+  'settings.audit': 'Audit log',
+  'settings.email': 'E-mail',
+  'settings.role': 'Role',
+  'settings.disabled': 'disabled',
+  'settings.scope': 'Scope',
+  'settings.lastUsed': 'Last used',
+  'settings.revoked': 'revoked',
+  'settings.when': 'When',
+  'settings.who': 'Who',
+  'settings.what': 'What',
+  'settings.status': 'Status',
 } as const;
 
 export type MessageKey = keyof typeof en;

@@ -54,6 +54,9 @@ export const ja: Messages = {
   'overview.npsNote': '{survey}、回答者 {n} 人',
   'overview.noSurvey': 'アンケートなし',
   'overview.unavailable': '取得できません',
+  'overview.notForRole': 'このロールでは表示されません',
+  'overview.limited': 'あなたのロールでは、キャンペーンの数値ではなく個々の顧客を扱います。',
+  'overview.findCustomer': '顧客を探す',
   'overview.byStage': 'ステージ別の顧客数',
   'overview.flow': 'ステージ推移',
   'overview.flowPending':
@@ -96,7 +99,10 @@ export const ja: Messages = {
   'customer.noAnswers': 'アンケートへの回答はありません。',
   'customer.notes': 'フィードバックとメモ',
   'customer.noNotes': 'メモはまだありません。顧客から聞いたことを残すと、全部署で共有されます。',
+  'customer.notesHidden':
+    'あなたのロールではメモの追加はできますが、フィードバックの閲覧には reports.read 権限が必要です。',
   'customer.addNote': 'メモを追加',
+  'customer.noteAdded': 'メモを追加しました。',
   'customer.notePlaceholder': '顧客から何を聞きましたか？',
   'customer.timeline': 'タイムライン',
   'customer.noEvents': 'イベントはまだありません。',
@@ -267,8 +273,20 @@ export const ja: Messages = {
   'reports.noFeedback':
     '該当するフィードバックはありません。アンケートのコメントやスタッフのメモがここに表示されます。',
 
-  'settings.intro':
-    'このワークスペースのメッセージ配信設定です。変更は管理 API で行います（docs/channels.md）。',
   'settings.delivery': '配信停止時間帯・頻度上限・ホールドアウト',
-  'settings.channels': 'チャネル',
+  'settings.users': 'スタッフユーザー',
+  'settings.usersHelp':
+    'ユーザーは `kizuna user create` または POST /api/v1/users で作成します（docs/access.md）。',
+  'settings.keys': 'API キー',
+  'settings.audit': '監査ログ',
+  'settings.email': 'メール',
+  'settings.role': 'ロール',
+  'settings.disabled': '無効',
+  'settings.scope': 'スコープ',
+  'settings.lastUsed': '最終使用',
+  'settings.revoked': '失効済み',
+  'settings.when': '日時',
+  'settings.who': '実行者',
+  'settings.what': '操作',
+  'settings.status': 'ステータス',
 };

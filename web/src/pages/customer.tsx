@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import { get, post, q } from '../api.js';
 import { formatDate, formatNumber, useLocale, useT } from '../i18n.js';
-import type { Session } from '../session.js';
+import type { Permission, Session } from '../session.js';
 import type { Feedback, Message, Profile, Segment } from '../types.js';
 import { Card, Empty, ErrorBox, Json, Show, useAsync } from '../ui.js';
 import { Explainer } from './explainer.js';
@@ -53,14 +53,20 @@ export function Customer(props: { id: string; session: Session }) {
   const t = useT();
   const { locale } = useLocale();
   const id = props.id;
-  const may = (p: 'profiles.export' | 'profiles.write' | 'campaigns.read') =>
-    props.session.permissions.has(p);
+  const may = (p: Permission) => props.session.permissions.has(p);
   const profile = useAsync(() => get<Profile>(`/profiles/${encodeURIComponent(id)}`), [id]);
   const computed = useAsync(() => get<{ traits: Record<string, unknown> }>(`/profiles/${id}/computed`), [id]);
   const stages = useAsync(() => get<StageHistory>(`/profiles/${id}/stages`), [id]);
   const journeys = useAsync(() => get<{ entries: Entry[] }>(`/profiles/${id}/journeys`), [id]);
   const messages = useAsync(() => get<{ messages: Message[] }>(`/profiles/${id}/messages`), [id]);
-  const notes = useAsync(() => get<{ feedback: Feedback[] }>(`/feedback${q({ profile_id: id })}`), [id]);
+  // Reading the board is a report (reports.read); a role without it may still add notes.
+  const notes = useAsync(
+    () =>
+      may('reports.read')
+        ? get<{ feedback: Feedback[] }>(`/feedback${q({ profile_id: id })}`)
+        : Promise.resolve({ feedback: [], hidden: true }),
+    [id],
+  );
   const answers = useAsync(
     () =>
       get<{ events: StoredEvent[] }>(`/profiles/${id}/events${q({ limit: 1000 })}`).then((r) =>
@@ -204,7 +210,7 @@ export function Customer(props: { id: string; session: Session }) {
             </Card>
           </div>
           <Notes id={id} notes={notes} canWrite={may('profiles.write')} author={props.session.user.name} />
-          <Explainer profileId={id} />
+          <Explainer profileId={id} campaigns={may('campaigns.read')} />
           <Card title={t('customer.timeline')}>
             <Timeline profileId={id} />
           </Card>
@@ -217,7 +223,7 @@ export function Customer(props: { id: string; session: Session }) {
 
 function Notes(props: {
   id: string;
-  notes: ReturnType<typeof useAsync<{ feedback: Feedback[] }>>;
+  notes: ReturnType<typeof useAsync<{ feedback: Feedback[]; hidden?: boolean }>>;
   canWrite: boolean;
   author: string;
 }) {
@@ -225,12 +231,15 @@ function Notes(props: {
   const { locale } = useLocale();
   const [text, setText] = useState('');
   const [error, setError] = useState<unknown>(null);
+  const [added, setAdded] = useState(false);
   const add = (e: Event) => {
     e.preventDefault();
     setError(null);
+    setAdded(false);
     post('/feedback', { source: 'support', author: props.author, profile_id: props.id, text }).then(
       () => {
         setText('');
+        setAdded(true);
         props.notes.reload();
       },
       (err: unknown) => setError(err),
@@ -240,7 +249,9 @@ function Notes(props: {
     <Card title={t('customer.notes')}>
       <Show value={props.notes}>
         {(n) =>
-          n.feedback.length === 0 ? (
+          n.hidden ? (
+            <p class="muted">{t('customer.notesHidden')}</p>
+          ) : n.feedback.length === 0 ? (
             <Empty>{t('customer.noNotes')}</Empty>
           ) : (
             <ul class="list" data-testid="notes">
@@ -271,6 +282,7 @@ function Notes(props: {
           <button type="submit">{t('customer.addNote')}</button>
         </form>
       )}
+      {added && <p role="status">{t('customer.noteAdded')}</p>}
       {error !== null && <ErrorBox error={error} />}
     </Card>
   );

@@ -38,16 +38,19 @@ interface Answer {
 }
 
 /** "Why / why not": the evaluated rule tree for a segment or the stage, or a journey's entry checks. */
-export function Explainer(props: { profileId: string }) {
+export function Explainer(props: { profileId: string; campaigns: boolean }) {
   const t = useT();
   const [target, setTarget] = useState('stage');
+  // Segments and journeys to explain are listed for roles that may read campaigns; others get the stage.
   const options = useAsync(
     () =>
-      Promise.all([
-        get<{ segments: Segment[] }>('/segments'),
-        get<{ journeys: Journey[] }>('/journeys'),
-      ]).then(([s, j]) => ({ segments: s.segments, journeys: j.journeys })),
-    [],
+      props.campaigns
+        ? Promise.all([
+            get<{ segments: Segment[] }>('/segments'),
+            get<{ journeys: Journey[] }>('/journeys'),
+          ]).then(([s, j]) => ({ segments: s.segments, journeys: j.journeys }))
+        : Promise.resolve({ segments: [], journeys: [] }),
+    [props.campaigns],
   );
   const answer = useAsync<Answer>(async () => {
     const id = props.profileId;

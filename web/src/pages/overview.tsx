@@ -1,13 +1,16 @@
 import { get, post } from '../api.js';
 import { ChartView } from '../chart.js';
 import { formatNumber, useLocale, useT } from '../i18n.js';
-import type { Session } from '../session.js';
+import type { Permission, Session } from '../session.js';
 import type { Journey, Message, Preview, Results, Stage, Survey } from '../types.js';
+import { Link } from '../router.js';
 import { Card, ErrorBox, Loading, Stat, useAsync } from '../ui.js';
 
 /** Journeys whose figures the overview adds up: enough for a dashboard, bounded for load time. */
 const JOURNEY_LIMIT = 25;
 const SENT = new Set(['sent', 'delivered', 'opened', 'clicked']);
+const ACTIVE = { computed: 'days_since_last_seen', op: 'lte', value: 30 };
+const none = (): Promise<undefined> => Promise.resolve(undefined);
 
 async function campaignFigures() {
   const { journeys } = await get<{ journeys: Journey[] }>('/journeys');
@@ -48,21 +51,38 @@ async function latestNps(): Promise<{ survey: Survey; nps: number | null; respon
 export function Overview(props: { session: Session }) {
   const t = useT();
   const { locale } = useLocale();
-  const may = (p: Parameters<typeof props.session.permissions.has>[0]) => props.session.permissions.has(p);
-  const stages = useAsync(() => get<{ stages: Stage[] }>('/stages'), []);
+  const may = (p: Permission) => props.session.permissions.has(p);
+  // Each figure needs what its API needs: campaign figures campaigns.read, results reports.read.
+  const figures = may('campaigns.read');
+  const results = figures && may('reports.read');
+  const stages = useAsync(() => (figures ? get<{ stages: Stage[] }>('/stages') : none()), []);
   const active = useAsync(
-    () =>
-      post<Preview>('/segments/preview', {
-        rule: { computed: 'days_since_last_seen', op: 'lte', value: 30 },
-      }),
+    () => (figures ? post<Preview>('/segments/preview', { rule: ACTIVE }) : none()),
     [],
   );
-  const campaigns = useAsync(() => campaignFigures(), []);
-  const nps = useAsync(() => latestNps(), []);
-  const total = stages.data?.stages.reduce((a, s) => a + s.profiles, 0);
+  const campaigns = useAsync(() => (results ? campaignFigures() : none()), []);
+  const nps = useAsync(() => (results ? latestNps() : none()), []);
 
-  const figure = <V,>(v: { data: V | undefined; error: unknown }, show: (x: V) => string) =>
-    v.error ? t('overview.unavailable') : v.data === undefined ? '…' : show(v.data);
+  if (!figures)
+    return (
+      <div class="page">
+        <h1>{t('nav.overview')}</h1>
+        <div class="empty" data-testid="overview-limited">
+          {t('overview.limited')}{' '}
+          {may('profiles.read') && <Link href="/customers">{t('overview.findCustomer')}</Link>}
+        </div>
+      </div>
+    );
+
+  const total = stages.data?.stages.reduce((a, s) => a + s.profiles, 0);
+  const figure = <V,>(
+    v: { data: V | undefined; error: unknown; loading: boolean },
+    show: (x: V) => string,
+  ) => {
+    if (v.error) return t('overview.unavailable');
+    if (v.data === undefined) return v.loading ? '…' : t('overview.notForRole');
+    return show(v.data);
+  };
 
   return (
     <div class="page">
