@@ -48,6 +48,7 @@ import { KeyAuth } from './auth.js';
 import { registerJsonBodies } from './body.js';
 import { registerCors } from './cors.js';
 import { registerSdkAssets } from './sdk-assets.js';
+import { registerDashboard } from './dashboard.js';
 import { errorHandler } from './errors.js';
 import { registerAccessHook } from './access.js';
 import { AuditLog, registerAuditHooks } from './audit.js';
@@ -84,7 +85,7 @@ export interface ServerDeps {
 
 /**
  * The HTTP surface: Segment-compatible ingestion under /v1 (open to browsers on any origin), the
- * browser SDK under /sdk, the admin API under /api/v1, /healthz.
+ * browser SDK under /sdk, the admin API under /api/v1, /healthz, and the dashboard at / (web/).
  */
 export function buildServer(deps: ServerDeps): FastifyInstance {
   const app = Fastify({
@@ -113,6 +114,7 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
   registerJsonBodies(app);
   registerCors(app);
   registerSdkAssets(app);
+  registerDashboard(app);
   registerSessionRoutes(app, {
     store: deps.store,
     clock: deps.clock,

@@ -1,0 +1,121 @@
+/**
+ * The admin API client. The dashboard signs in with a staff session (cookie + CSRF token, see
+ * docs/dashboard.md) or, where no staff users exist yet, with an admin API key kept in this tab's
+ * sessionStorage. Every failure is an ApiError carrying the server's message, so screens can show it
+ * in words.
+ */
+
+export interface Issue {
+  field: string;
+  rule: string;
+}
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly issues: Issue[] = [],
+  ) {
+    super(message);
+  }
+}
+
+type Credentials = { kind: 'session'; csrf: string } | { kind: 'key'; key: string } | null;
+
+const KEY_STORAGE = 'kizuna.adminKey';
+let credentials: Credentials = null;
+let onUnauthorized: () => void = () => undefined;
+
+export function useSessionCsrf(csrf: string): void {
+  credentials = { kind: 'session', csrf };
+}
+
+export function useAdminKey(key: string): void {
+  credentials = { kind: 'key', key };
+  sessionStorage.setItem(KEY_STORAGE, key);
+}
+
+export function storedAdminKey(): string | null {
+  return sessionStorage.getItem(KEY_STORAGE);
+}
+
+export function forgetCredentials(): void {
+  credentials = null;
+  sessionStorage.removeItem(KEY_STORAGE);
+}
+
+/** Called when a request is refused for missing or expired credentials (the shell signs out). */
+export function whenUnauthorized(f: () => void): void {
+  onUnauthorized = f;
+}
+
+interface ErrorBody {
+  error?: { code?: string; message?: string; issues?: Issue[] };
+}
+
+export async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const headers: Record<string, string> = { accept: 'application/json' };
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  if (credentials?.kind === 'key') headers['authorization'] = `Bearer ${credentials.key}`;
+  if (credentials?.kind === 'session' && method !== 'GET') headers['x-csrf-token'] = credentials.csrf;
+  let res: Response;
+  try {
+    res = await fetch(`/api/v1${path}`, {
+      method,
+      headers,
+      credentials: 'same-origin',
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch (e) {
+    throw new ApiError(0, 'network', `the server could not be reached (${(e as Error).message})`);
+  }
+  if (res.status === 204) return undefined as T;
+  const text = await res.text();
+  let json: unknown = null;
+  try {
+    json = text ? JSON.parse(text) : null;
+  } catch {
+    json = null;
+  }
+  if (!res.ok) {
+    const err = (json as ErrorBody | null)?.error;
+    if (res.status === 401 && path !== '/session') onUnauthorized();
+    throw new ApiError(
+      res.status,
+      err?.code ?? 'http',
+      err?.message ?? `${method} ${path} answered ${res.status}`,
+      err?.issues ?? [],
+    );
+  }
+  return json as T;
+}
+
+export const get = <T>(path: string): Promise<T> => request<T>('GET', path);
+export const post = <T>(path: string, body?: unknown): Promise<T> => request<T>('POST', path, body ?? {});
+export const put = <T>(path: string, body: unknown): Promise<T> => request<T>('PUT', path, body);
+export const del = (path: string): Promise<void> => request<void>('DELETE', path);
+
+/** Fetches a file (CSV export) with the same credentials and hands it to the browser to save. */
+export async function download(path: string, filename: string): Promise<void> {
+  const headers: Record<string, string> = {};
+  if (credentials?.kind === 'key') headers['authorization'] = `Bearer ${credentials.key}`;
+  const res = await fetch(`/api/v1${path}`, { headers, credentials: 'same-origin' });
+  if (!res.ok) {
+    const err = ((await res.json().catch(() => null)) as ErrorBody | null)?.error;
+    throw new ApiError(res.status, err?.code ?? 'http', err?.message ?? `export answered ${res.status}`);
+  }
+  const url = URL.createObjectURL(await res.blob());
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = filename;
+  a.click();
+  URL.revokeObjectURL(url);
+}
+
+export const q = (params: Record<string, string | number | undefined>): string => {
+  const s = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== '') s.set(k, String(v));
+  const out = s.toString();
+  return out ? `?${out}` : '';
+};

@@ -1,0 +1,289 @@
+import { useState } from 'preact/hooks';
+import { get, post, q } from '../api.js';
+import { formatDate, formatNumber, useLocale, useT } from '../i18n.js';
+import type { Permission, Session } from '../session.js';
+import type { Feedback, Message, Profile, Segment } from '../types.js';
+import { Card, Empty, ErrorBox, Json, Show, useAsync } from '../ui.js';
+import { Explainer } from './explainer.js';
+import { displayName } from './customers.js';
+import { Timeline } from './timeline.js';
+
+interface StageHistory {
+  stage: string | null;
+  since: string | null;
+  history: { at: string; from: string | null; to: string; reason: string }[];
+}
+
+interface Entry {
+  id: string;
+  journeyId: string;
+  version: number;
+  state: string;
+  step: string;
+  waitingFor: string | null;
+  dueAt: string | null;
+  enteredAt: string;
+  history: { at: string; step: string; outcome: string }[];
+}
+
+interface StoredEvent {
+  name?: string;
+  type: string;
+  timestamp?: string;
+  receivedAt?: string;
+  properties?: Record<string, unknown>;
+}
+
+function Table(props: { rows: [string, unknown][]; testid?: string }) {
+  return (
+    <table class="table kv" data-testid={props.testid}>
+      <tbody>
+        {props.rows.map(([k, v]) => (
+          <tr key={k}>
+            <th>{k}</th>
+            <td>{typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v)}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+export function Customer(props: { id: string; session: Session }) {
+  const t = useT();
+  const { locale } = useLocale();
+  const id = props.id;
+  const may = (p: Permission) => props.session.permissions.has(p);
+  const profile = useAsync(() => get<Profile>(`/profiles/${encodeURIComponent(id)}`), [id]);
+  const computed = useAsync(() => get<{ traits: Record<string, unknown> }>(`/profiles/${id}/computed`), [id]);
+  const stages = useAsync(() => get<StageHistory>(`/profiles/${id}/stages`), [id]);
+  const journeys = useAsync(() => get<{ entries: Entry[] }>(`/profiles/${id}/journeys`), [id]);
+  const messages = useAsync(() => get<{ messages: Message[] }>(`/profiles/${id}/messages`), [id]);
+  // Reading the board is a report (reports.read); a role without it may still add notes.
+  const notes = useAsync(
+    () =>
+      may('reports.read')
+        ? get<{ feedback: Feedback[] }>(`/feedback${q({ profile_id: id })}`)
+        : Promise.resolve({ feedback: [], hidden: true }),
+    [id],
+  );
+  const answers = useAsync(
+    () =>
+      get<{ events: StoredEvent[] }>(`/profiles/${id}/events${q({ limit: 1000 })}`).then((r) =>
+        r.events.filter((e) => e.name === 'Survey Answered'),
+      ),
+    [id],
+  );
+  const segments = useAsync(
+    () =>
+      may('campaigns.read') ? get<{ segments: Segment[] }>('/segments') : Promise.resolve({ segments: [] }),
+    [id],
+  );
+  const names = new Map((segments.data?.segments ?? []).map((s) => [s.id, s.name]));
+
+  const exportJson = () => {
+    const data = {
+      profile: profile.data,
+      computed: computed.data,
+      stages: stages.data,
+      journeys: journeys.data,
+      messages: messages.data,
+      feedback: notes.data,
+    };
+    const a = document.createElement('a');
+    a.href = URL.createObjectURL(new Blob([JSON.stringify(data, null, 2)], { type: 'application/json' }));
+    a.download = `${id}.json`;
+    a.click();
+  };
+
+  return (
+    <Show value={profile}>
+      {(p) => (
+        <div class="page">
+          <div class="page-head">
+            <h1 data-testid="customer-name">{displayName(p)}</h1>
+            {may('profiles.export') && (
+              <button type="button" onClick={exportJson} data-testid="export-profile">
+                {t('customer.export')}
+              </button>
+            )}
+          </div>
+          <p class="muted">
+            <code>{p.id}</code> · {t('customer.stage')}: <strong>{p.stage ?? '—'}</strong> ·{' '}
+            {t('customer.firstSeen')} {formatDate(locale, p.firstSeenAt)} · {t('customer.lastSeen')}{' '}
+            {formatDate(locale, p.lastSeenAt)} · {t('customer.events', { n: p.eventCount })}
+          </p>
+          <div class="grid2">
+            <Card title={t('customer.identities')}>
+              <Table rows={p.identities.map((i) => [i.type, i.value])} />
+            </Card>
+            <Card title={t('customer.traits')}>
+              {Object.keys(p.traits).length === 0 ? (
+                <Empty>{t('customer.noTraits')}</Empty>
+              ) : (
+                <Table rows={Object.entries(p.traits)} testid="traits" />
+              )}
+            </Card>
+            <Card title={t('customer.computed')}>
+              <Show value={computed}>{(c) => <Table rows={Object.entries(c.traits)} />}</Show>
+            </Card>
+            <Card title={t('customer.stageHistory')}>
+              <Show value={stages}>
+                {(s) => (
+                  <ol class="history">
+                    {[...s.history].reverse().map((h) => (
+                      <li key={h.at + h.to}>
+                        <strong>{h.to}</strong> {h.from && `← ${h.from}`} · {formatDate(locale, h.at)}
+                        <div class="muted">{h.reason}</div>
+                      </li>
+                    ))}
+                  </ol>
+                )}
+              </Show>
+            </Card>
+            <Card title={t('customer.segments')}>
+              {p.segments.length === 0 ? (
+                <Empty>{t('customer.noSegments')}</Empty>
+              ) : (
+                <ul class="chips">
+                  {p.segments.map((s) => (
+                    <li key={s}>{names.get(s) ?? s}</li>
+                  ))}
+                </ul>
+              )}
+            </Card>
+            <Card title={t('customer.journeys')}>
+              <Show value={journeys}>
+                {(j) =>
+                  j.entries.length === 0 ? (
+                    <Empty>{t('customer.noJourneys')}</Empty>
+                  ) : (
+                    <ul class="list">
+                      {j.entries.map((e) => (
+                        <li key={e.id}>
+                          <code>{e.journeyId}</code> v{e.version} · {e.state} · {t('customer.atStep')}{' '}
+                          <strong>{e.step}</strong>
+                          {e.waitingFor && ` · ${t('customer.waitingFor')} ${e.waitingFor}`}
+                          <div class="muted">{e.history.map((h) => h.outcome).join(' → ')}</div>
+                        </li>
+                      ))}
+                    </ul>
+                  )
+                }
+              </Show>
+            </Card>
+            <Card title={t('customer.messages')}>
+              <Show value={messages}>
+                {(m) =>
+                  m.messages.length === 0 ? (
+                    <Empty>{t('customer.noMessages')}</Empty>
+                  ) : (
+                    <ul class="list">
+                      {m.messages.map((x) => (
+                        <li key={x.key}>
+                          {x.channel} · {x.template} · <strong>{x.status}</strong> ·{' '}
+                          {formatDate(locale, x.createdAt)}
+                          {x.reason && <div class="muted">{x.reason}</div>}
+                        </li>
+                      ))}
+                    </ul>
+                  )
+                }
+              </Show>
+            </Card>
+            <Card title={t('customer.answers')}>
+              <Show value={answers}>
+                {(a) =>
+                  a.length === 0 ? (
+                    <Empty>{t('customer.noAnswers')}</Empty>
+                  ) : (
+                    <ul class="list">
+                      {a.map((e, i) => (
+                        <li key={i}>
+                          {formatDate(locale, e.timestamp ?? e.receivedAt)} <Json value={e.properties} />
+                        </li>
+                      ))}
+                    </ul>
+                  )
+                }
+              </Show>
+            </Card>
+          </div>
+          <Notes id={id} notes={notes} canWrite={may('profiles.write')} author={props.session.user.name} />
+          <Explainer profileId={id} campaigns={may('campaigns.read')} />
+          <Card title={t('customer.timeline')}>
+            <Timeline profileId={id} />
+          </Card>
+          <p class="muted">{t('customer.count', { n: formatNumber(locale, p.eventCount) })}</p>
+        </div>
+      )}
+    </Show>
+  );
+}
+
+function Notes(props: {
+  id: string;
+  notes: ReturnType<typeof useAsync<{ feedback: Feedback[]; hidden?: boolean }>>;
+  canWrite: boolean;
+  author: string;
+}) {
+  const t = useT();
+  const { locale } = useLocale();
+  const [text, setText] = useState('');
+  const [error, setError] = useState<unknown>(null);
+  const [added, setAdded] = useState(false);
+  const add = (e: Event) => {
+    e.preventDefault();
+    setError(null);
+    setAdded(false);
+    post('/feedback', { source: 'support', author: props.author, profile_id: props.id, text }).then(
+      () => {
+        setText('');
+        setAdded(true);
+        props.notes.reload();
+      },
+      (err: unknown) => setError(err),
+    );
+  };
+  return (
+    <Card title={t('customer.notes')}>
+      <Show value={props.notes}>
+        {(n) =>
+          n.hidden ? (
+            <p class="muted">{t('customer.notesHidden')}</p>
+          ) : n.feedback.length === 0 ? (
+            <Empty>{t('customer.noNotes')}</Empty>
+          ) : (
+            <ul class="list" data-testid="notes">
+              {n.feedback.map((f) => (
+                <li key={f.id}>
+                  <span class={`tag ${f.sentiment ?? ''}`}>{f.source}</span> {f.text}
+                  <div class="muted">
+                    {f.author ?? ''} · {formatDate(locale, f.createdAt)}
+                  </div>
+                </li>
+              ))}
+            </ul>
+          )
+        }
+      </Show>
+      {props.canWrite && (
+        <form class="inline-form" onSubmit={add}>
+          <label class="grow">
+            <span class="sr-only">{t('customer.addNote')}</span>
+            <input
+              value={text}
+              required
+              maxLength={5000}
+              placeholder={t('customer.notePlaceholder')}
+              onInput={(e) => setText(e.currentTarget.value)}
+            />
+          </label>
+          <button type="submit">{t('customer.addNote')}</button>
+        </form>
+      )}
+      {added && <p role="status">{t('customer.noteAdded')}</p>}
+      {error !== null && <ErrorBox error={error} />}
+    </Card>
+  );
+}

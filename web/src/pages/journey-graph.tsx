@@ -1,0 +1,120 @@
+import { formatNumber, useLocale, useT } from '../i18n.js';
+import type { JourneyDefinition, JourneyStep } from '../types.js';
+
+/** A step's outgoing edges with the label of the branch each one is. */
+export function edges(step: JourneyStep): { label: string; to: string }[] {
+  const out: { label: string; to: string }[] = [];
+  if (step.next) out.push({ label: step.type === 'wait_for_event' ? 'event' : '', to: step.next });
+  if (step.timeout_next) out.push({ label: 'timeout', to: step.timeout_next });
+  if (step.then) out.push({ label: 'then', to: step.then });
+  if (step.else) out.push({ label: 'else', to: step.else });
+  for (const b of step.branches ?? []) out.push({ label: b.name, to: b.next });
+  if (step.otherwise) out.push({ label: 'otherwise', to: step.otherwise });
+  for (const v of step.variants ?? []) out.push({ label: `${v.name} ${v.percent}%`, to: v.next });
+  return out;
+}
+
+/** Columns by distance from the start step (breadth first); steps not reached come last. */
+export function layers(def: JourneyDefinition): string[][] {
+  const depth = new Map<string, number>();
+  const queue: string[] = [];
+  if (def.steps[def.start]) {
+    depth.set(def.start, 0);
+    queue.push(def.start);
+  }
+  while (queue.length) {
+    const id = queue.shift() as string;
+    const step = def.steps[id];
+    if (!step) continue;
+    for (const e of edges(step)) {
+      if (!depth.has(e.to) && def.steps[e.to]) {
+        depth.set(e.to, (depth.get(id) ?? 0) + 1);
+        queue.push(e.to);
+      }
+    }
+  }
+  const cols: string[][] = [];
+  for (const id of Object.keys(def.steps)) {
+    const d = depth.get(id) ?? Math.max(cols.length, 1);
+    (cols[d] ??= []).push(id);
+  }
+  return cols.filter(Boolean);
+}
+
+const text = (v: unknown): string => (typeof v === 'string' || typeof v === 'number' ? String(v) : '');
+
+function summary(step: JourneyStep): string {
+  const s = step as Record<string, unknown>;
+  switch (step.type) {
+    case 'send':
+      return `${text(s['channel'])} · ${text(s['template'])}`;
+    case 'delay':
+      return text(s['duration'] ?? s['at_local_time'] ?? s['until'] ?? '');
+    case 'wait_for_event':
+      return `${text(s['event'])} · ${text(s['timeout'])}`;
+    case 'webhook':
+      return text(s['url']);
+    case 'add_to_list':
+    case 'remove_from_list':
+      return text(s['list']);
+    default:
+      return '';
+  }
+}
+
+/**
+ * The journey as a read-only graph: one column per distance from the start, each step with its
+ * type, what it does, the customers at it now and its outgoing branches. Steps named by a
+ * validation error are marked with the error.
+ */
+export function JourneyGraph(props: {
+  def: JourneyDefinition;
+  counts: Record<string, number>;
+  errors: Map<string, string[]>;
+}) {
+  const t = useT();
+  const { locale } = useLocale();
+  return (
+    <div class="graph" data-testid="journey-graph">
+      {layers(props.def).map((col, i) => (
+        <div class="graph-col" key={i}>
+          {col.map((id) => {
+            const step = props.def.steps[id] as JourneyStep;
+            const errs = props.errors.get(id) ?? [];
+            return (
+              <article
+                key={id}
+                class={`step ${step.type} ${errs.length ? 'invalid' : ''}`}
+                id={`step-${id}`}
+                tabIndex={0}
+                aria-label={`${id}: ${step.type}`}
+              >
+                <header>
+                  <strong>{id}</strong> <span class="tag">{step.type}</span>
+                  {id === props.def.start && <span class="tag start">{t('journeys.start')}</span>}
+                </header>
+                <div class="muted">{summary(step)}</div>
+                <div class="count" data-testid={`count-${id}`}>
+                  {t('journeys.atStep', { n: formatNumber(locale, props.counts[id] ?? 0) })}
+                </div>
+                <ul class="edges">
+                  {edges(step).map((e) => (
+                    <li key={e.label + e.to}>
+                      → <a href={`#step-${e.to}`}>{e.to}</a>{' '}
+                      {e.label && <span class="muted">({e.label})</span>}
+                    </li>
+                  ))}
+                </ul>
+                {errs.map((e) => (
+                  <p class="step-error" role="alert" key={e}>
+                    {e}
+                  </p>
+                ))}
+              </article>
+            );
+          })}
+        </div>
+      ))}
+    </div>
+  );
+}
