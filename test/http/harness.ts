@@ -52,7 +52,11 @@ export interface TestServer {
 
 /** A real Kizuna HTTP server on an ephemeral port over a real SQLite file, with two workspaces. */
 export async function startTestServer(
-  opts: { trustProxy?: boolean; secureCookies?: boolean } = {},
+  opts: {
+    trustProxy?: boolean;
+    secureCookies?: boolean;
+    keyRateLimit?: { perSecond: number; burst: number };
+  } = {},
 ): Promise<TestServer> {
   const dir = mkdtempSync(join(tmpdir(), 'kizuna-http-'));
   const clock = new ManualClock(T0);
@@ -101,6 +105,7 @@ export async function startTestServer(
     box,
     trustProxy: opts.trustProxy ?? false,
     secureCookies: opts.secureCookies ?? false,
+    keyRateLimit: opts.keyRateLimit ?? null,
   });
   address = await server.listen({ port: 0, host: '127.0.0.1' });
   return {
