@@ -8,6 +8,7 @@ import { channelPaths, channelSchemas } from './openapi-channels.js';
 import { catalogPaths, catalogSchemas } from './openapi-catalog.js';
 import { inAppPaths, inAppSchemas } from './openapi-inapp.js';
 import { surveyPaths, surveySchemas } from './openapi-surveys.js';
+import { eraseProfileOperation, privacyPaths, privacySchemas } from './openapi-privacy.js';
 import { auth, error, idParam, ok } from './openapi-parts.js';
 
 export const openApiDocument = {
@@ -39,6 +40,7 @@ export const openApiDocument = {
         parameters: [idParam],
         responses: { 200: ok('#/components/schemas/Profile'), ...auth, 404: error },
       },
+      delete: eraseProfileOperation,
     },
     '/api/v1/profiles/{id}/events': {
       get: {
@@ -108,6 +110,7 @@ export const openApiDocument = {
     ...catalogPaths,
     ...inAppPaths,
     ...surveyPaths,
+    ...privacyPaths,
   },
   components: {
     securitySchemes: { adminKey: { type: 'http', scheme: 'bearer' } },
@@ -128,6 +131,7 @@ export const openApiDocument = {
       ...catalogSchemas,
       ...inAppSchemas,
       ...surveySchemas,
+      ...privacySchemas,
       Error: {
         type: 'object',
         required: ['error'],

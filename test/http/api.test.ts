@@ -6,6 +6,7 @@ import { channelPaths } from '../../src/api/openapi-channels.js';
 import { catalogPaths } from '../../src/api/openapi-catalog.js';
 import { inAppPaths } from '../../src/api/openapi-inapp.js';
 import { surveyPaths } from '../../src/api/openapi-surveys.js';
+import { privacyPaths } from '../../src/api/openapi-privacy.js';
 import { basic, get, issuesOf, post, startTestServer, T0, type TestServer } from './harness.js';
 
 let s: TestServer;
@@ -113,7 +114,8 @@ describe('admin API', () => {
         !(p in channelPaths) &&
         !(p in catalogPaths) &&
         !(p in inAppPaths) &&
-        !(p in surveyPaths),
+        !(p in surveyPaths) &&
+        !(p in privacyPaths),
     )) {
       const concrete = path.replace('{id}', profileId) + (path.endsWith('lookup') ? '?userId=carol' : '');
       const r = await get(`${s.url}${concrete}`, s.ws.adminKey);

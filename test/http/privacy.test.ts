@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { privacyPaths } from '../../src/api/openapi-privacy.js';
 import { basic, client, get, issuesOf, post, startTestServer, type TestServer } from './harness.js';
 
 /** Consent, export, erasure and retention over the real HTTP API (docs/privacy.md). */
@@ -282,5 +283,18 @@ describe('retention', () => {
     const after = (await api(`/profiles/${id}`)).body;
     expect(after['eventCount']).toBe(3);
     expect(after['traits']).toEqual(before['traits']);
+  });
+});
+
+describe('OpenAPI', () => {
+  it('every documented GET path of this part answers with a real customer', async () => {
+    await ingest([identify('gus', { email: 'gus@example.com' })]);
+    const id = await profileId('gus');
+    const gets = Object.entries(privacyPaths).filter(([, ops]) => 'get' in ops);
+    expect(gets.length).toBe(4);
+    for (const [path] of gets) {
+      const r = await get(`${s.url}${path.replace('{id}', id)}`, s.ws.adminKey);
+      expect([path, r.status]).toEqual([path, 200]);
+    }
   });
 });
