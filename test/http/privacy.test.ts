@@ -298,3 +298,38 @@ describe('OpenAPI', () => {
     }
   });
 });
+
+describe('profiling consent', () => {
+  const inApp = async (userId: string) => {
+    const r = await fetch(`${s.url}/v1/messages?userId=${userId}&writeKey=${s.ws.writeKey}`);
+    expect(r.status).toBe(200);
+    return JSON.stringify(await r.json());
+  };
+
+  it('a customer who may not be profiled gets in-app content as an anonymous visitor', async () => {
+    await ingest([identify('hana', { name: 'Hana' }), identify('ivo', { name: 'Ivo' })]);
+    const created = await admin('POST', '/in-app-messages', {
+      name: 'Hello',
+      type: 'modal',
+      status: 'active',
+      trigger: { kind: 'delay', seconds: 0 },
+      content: { title: 'Hi', body: 'Hello {{ profile.name | default: "there" }}' },
+    });
+    expect(created.status).toBe(201);
+    expect(await inApp('hana')).toContain('Hello Hana');
+    const hana = await profileId('hana');
+    await admin('POST', `/profiles/${hana}/consents`, { purpose: 'profiling', status: 'withdrawn' });
+    expect(await inApp('hana')).toContain('Hello there');
+    expect(await inApp('ivo')).toContain('Hello Ivo');
+    // Where the workspace requires it, only a granted consent allows it.
+    await admin('PUT', '/privacy/settings', { profiling_required: true });
+    s.clock.advance(1000);
+    expect(await inApp('ivo')).toContain('Hello there');
+    await admin('POST', `/profiles/${await profileId('ivo')}/consents`, {
+      purpose: 'profiling',
+      status: 'granted',
+    });
+    expect(await inApp('ivo')).toContain('Hello Ivo');
+    await admin('PUT', '/privacy/settings', {});
+  });
+});
