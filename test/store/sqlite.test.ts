@@ -142,7 +142,13 @@ describe('sqlite erasure', () => {
     const store = SqliteStore.open({ path, clock });
     await store.migrate();
     const ws = (await store.createWorkspace({ name: 'shop', writeKeyHash: 'w', adminKeyHash: 'a' })).id;
-    const secret = ['zq-user-7731', 'zq.anon.7731', 'zq7731@example.com', 'Zq Name 7731', 'zq-order-7731'];
+    const secret = [
+      'zq-user-7731',
+      'zq.anon.7731',
+      'zq7731@example.com',
+      'Zq Name 7731',
+      'zq-order-7731',
+    ] as const;
     await store.ingest(ws, [
       testEvent({
         type: 'identify',
