@@ -106,6 +106,27 @@ describe('consent ledger', () => {
     expect(msgs.find((m) => m.template === 'receipt')?.status).not.toBe('suppressed');
   });
 
+  it('a push withdrawal through the SDK suppresses the next marketing push with the reason', async () => {
+    await ingest([track('seed', 'Pinged')]);
+    await createTemplates({
+      name: 'ping',
+      channel: 'push',
+      topic: 'marketing',
+      variants: { en: { title: 'Hi', body: 'News', url: 'https://shop.example/' } },
+    });
+    await sendJourney({ name: 'Ping', event: 'Pinged', channel: 'push', template: 'ping' });
+    await ingest([identify('jon', { name: 'Jon' }), identify('kim', { name: 'Kim' })]);
+    s.clock.advance(1000);
+    expect((await sdk({ userId: 'jon', consents: { push: false } })).status).toBe(202);
+    await ingest([track('jon', 'Pinged'), track('kim', 'Pinged')]);
+    await s.runner.runDue();
+    expect((await messagesOf('jon')).find((m) => m.template === 'ping')).toMatchObject({
+      status: 'suppressed',
+      reason: `consent withdrawn: push (sdk, ${new Date(s.clock.now()).toISOString()})`,
+    });
+    expect((await messagesOf('kim')).find((m) => m.template === 'ping')?.status).not.toBe('suppressed');
+  });
+
   it('a one-click unsubscribe and a preference-centre change appear in the ledger', async () => {
     await ingest([identify('cho', { email: 'cho@example.com' })]);
     const id = await profileId('cho');
