@@ -10,6 +10,7 @@ import { inAppPaths, inAppSchemas } from './openapi-inapp.js';
 import { surveyPaths, surveySchemas } from './openapi-surveys.js';
 import { accessPaths, accessSchemas } from './openapi-access.js';
 import { reportPaths } from './openapi-reports.js';
+import { eraseProfileOperation, privacyPaths, privacySchemas } from './openapi-privacy.js';
 import { auth, error, idParam, ok } from './openapi-parts.js';
 
 export const openApiDocument = {
@@ -41,6 +42,7 @@ export const openApiDocument = {
         parameters: [idParam],
         responses: { 200: ok('#/components/schemas/Profile'), ...auth, 404: error },
       },
+      delete: eraseProfileOperation,
     },
     '/api/v1/profiles/{id}/events': {
       get: {
@@ -112,6 +114,7 @@ export const openApiDocument = {
     ...surveyPaths,
     ...accessPaths,
     ...reportPaths,
+    ...privacyPaths,
   },
   components: {
     securitySchemes: {
@@ -136,6 +139,7 @@ export const openApiDocument = {
       ...inAppSchemas,
       ...surveySchemas,
       ...accessSchemas,
+      ...privacySchemas,
       Error: {
         type: 'object',
         required: ['error'],

@@ -9,6 +9,7 @@ import { normalizeMessage } from '../ingest/message.js';
 import { writeKeyOf } from '../ingest/request.js';
 import { LIMITS } from '../ingest/limits.js';
 import { NotFoundError, ValidationError } from '../errors.js';
+import type { PrivacyService } from '../engine/privacy.js';
 import { parseIsoDate } from '../ingest/message.js';
 import type { ProfileView } from '../store/store.js';
 
@@ -20,6 +21,8 @@ export interface SdkDeps {
   delivery: InAppDelivery;
   settings: SdkSettingsService;
   onJourneyWork?: (() => void) | undefined;
+  /** the profiling rule (docs/privacy.md#profiling); without it everyone may be personalised */
+  privacy?: PrivacyService | undefined;
 }
 
 const optionalId = z

@@ -82,7 +82,10 @@ export function registerSdkRoutes(app: FastifyInstance, deps: SdkDeps & { channe
       const q = parse(listQuery, req.query ?? {});
       const ws = await sdkWorkspace(deps, req, q);
       requireIdentity(q);
-      const profile = await deps.delivery.findProfile(ws, q.userId, q.anonymousId);
+      const known = await deps.delivery.findProfile(ws, q.userId, q.anonymousId);
+      // A customer who may not be profiled is served as an anonymous visitor: no content chosen or
+      // written from what is known about them (docs/privacy.md#profiling).
+      const profile = known && deps.privacy && !(await deps.privacy.mayProfile(ws, known.id)) ? null : known;
       const found = await deps.delivery.forCustomer(
         ws,
         { profile, anonymousId: q.anonymousId, sessionId: q.sessionId ?? null },

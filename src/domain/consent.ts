@@ -68,18 +68,26 @@ export function purposeOfChannel(channel: string): string | null {
 }
 
 /**
- * Why a message may not be sent given the customer's consents; null when it may. Only a withdrawal
- * stops a send (transactional messages never ask): a purpose never asked about falls back to the
- * subscription rules, which already decide opt-in topics.
+ * Purposes whose state is the subscriptions of the customer's addresses: their ledger entries are
+ * the history, and the subscription rules (topics, `*`, opt-in topics, newest wins) decide sends.
+ */
+export const SUBSCRIPTION_PURPOSES: readonly string[] = ['email_marketing', 'sms'];
+
+/**
+ * Why a message may not be sent given the customer's ledger; null when it may. Only a withdrawal
+ * stops a send (transactional messages never ask), and only for purposes the subscriptions do not
+ * already decide: entries that merely record a subscription change (method `subscription`) are left
+ * to the subscription rules too, so one opt-in never has two answers.
  */
 export function consentReason(
   channel: string,
   topic: string,
-  current: ReadonlyMap<string, ConsentEntry>,
+  ledger: readonly ConsentEntry[],
 ): string | null {
   if (topic === TRANSACTIONAL) return null;
   const purpose = purposeOfChannel(channel);
-  const c = purpose === null ? undefined : current.get(purpose);
+  if (purpose === null || SUBSCRIPTION_PURPOSES.includes(purpose)) return null;
+  const c = currentConsents(ledger.filter((e) => e.method !== 'subscription')).get(purpose);
   if (!c || c.status !== 'withdrawn') return null;
   return `consent withdrawn: ${c.purpose} (${c.source}, ${new Date(c.at).toISOString()})`;
 }
@@ -168,6 +176,17 @@ export const privacySettingsJson = (s: PrivacySettings) => ({
 /** The instant before which a workspace's raw events are deleted: `months` calendar months ago (UTC). */
 export function retentionCutoff(now: number, months: number): number {
   const d = new Date(now);
-  d.setUTCMonth(d.getUTCMonth() - months);
-  return d.getTime();
+  const target = d.getUTCFullYear() * 12 + d.getUTCMonth() - months;
+  const [year, month] = [Math.floor(target / 12), target % 12];
+  // The same day of that month, or its last day (31 March less one month is 28 February).
+  const day = Math.min(d.getUTCDate(), new Date(Date.UTC(year, month + 1, 0)).getUTCDate());
+  return Date.UTC(
+    year,
+    month,
+    day,
+    d.getUTCHours(),
+    d.getUTCMinutes(),
+    d.getUTCSeconds(),
+    d.getUTCMilliseconds(),
+  );
 }

@@ -5,8 +5,10 @@
  */
 import type { Clock } from '../domain/clock.js';
 import {
+  currentConsents,
   DEFAULT_PRIVACY,
   parsePrivacySettings,
+  profilingAllowed,
   retentionCutoff,
   type ConsentEntry,
   type ConsentStatus,
@@ -89,6 +91,15 @@ export class PrivacyService {
     }
     if (subs.length > 0) await this.store.setSubscription(ws, subs);
     if (direct.length > 0) await this.store.recordConsents(ws, direct);
+  }
+
+  /**
+   * Whether a customer may be profiled (personalised content, profiling segments): see
+   * profilingAllowed. One indexed read of the customer's ledger.
+   */
+  async mayProfile(ws: string, profileId: string): Promise<boolean> {
+    const settings = await this.settingsOf(ws);
+    return profilingAllowed(settings, currentConsents(await this.store.listConsents(ws, profileId)));
   }
 
   /** Erases a customer (the id may be one merged away: its survivor is erased). */

@@ -167,7 +167,9 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
   const settings = new SdkSettingsService(deps.store, deps.clock, deps.box);
   const campaigns = new InAppCampaigns(deps.store, deps.clock, (ws) => delivery.invalidate(ws));
   registerInAppRoutes(app, { store: deps.store, auth, campaigns, settings });
+  const privacy = new PrivacyService(deps.store, deps.clock);
   const sdk = {
+    privacy,
     store: deps.store,
     auth,
     clock: deps.clock,
@@ -177,7 +179,6 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
   };
   registerSdkRoutes(app, { ...sdk, channels: deps.channels });
   registerSdkPushRoutes(app, sdk);
-  const privacy = new PrivacyService(deps.store, deps.clock);
   registerSdkConsentRoute(app, { ...sdk, privacy });
   registerPrivacyRoutes(app, { store: deps.store, auth, clock: deps.clock, privacy });
   registerTransparencyPages(app, { store: deps.store, clock: deps.clock, links: deps.links, privacy });

@@ -8,6 +8,7 @@ import { inAppPaths } from '../../src/api/openapi-inapp.js';
 import { surveyPaths } from '../../src/api/openapi-surveys.js';
 import { accessPaths } from '../../src/api/openapi-access.js';
 import { reportPaths } from '../../src/api/openapi-reports.js';
+import { privacyPaths } from '../../src/api/openapi-privacy.js';
 import { basic, get, issuesOf, post, startTestServer, T0, type TestServer } from './harness.js';
 
 let s: TestServer;
@@ -117,7 +118,8 @@ describe('admin API', () => {
         !(p in inAppPaths) &&
         !(p in surveyPaths) &&
         !(p in accessPaths) &&
-        !(p in reportPaths),
+        !(p in reportPaths) &&
+        !(p in privacyPaths),
     )) {
       const concrete = path.replace('{id}', profileId) + (path.endsWith('lookup') ? '?userId=carol' : '');
       const r = await get(`${s.url}${concrete}`, s.ws.adminKey);

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { privacyPaths } from '../../src/api/openapi-privacy.js';
 import { basic, client, get, issuesOf, post, startTestServer, type TestServer } from './harness.js';
 
 /** Consent, export, erasure and retention over the real HTTP API (docs/privacy.md). */
@@ -94,12 +95,36 @@ describe('consent ledger', () => {
     ]);
     await ingest([track('ben', 'Viewed'), track('ben', 'Bought')]);
     await s.runner.runDue();
+    // The dispatcher checks subscriptions as the message goes out.
+    await s.dispatcher.runDue();
     const msgs = await messagesOf('ben');
     expect(msgs.find((m) => m.template === 'promo')).toMatchObject({
       status: 'suppressed',
-      reason: `consent withdrawn: email_marketing (api, ${new Date(s.clock.now()).toISOString()})`,
+      // The subscription is e-mail's one opt-in state; the consent API changed it.
+      reason: `unsubscribed from everything (api, ${new Date(s.clock.now()).toISOString()})`,
     });
-    expect(msgs.find((m) => m.template === 'receipt')?.status).toBe('queued');
+    expect(msgs.find((m) => m.template === 'receipt')?.status).not.toBe('suppressed');
+  });
+
+  it('a push withdrawal through the SDK suppresses the next marketing push with the reason', async () => {
+    await ingest([track('seed', 'Pinged')]);
+    await createTemplates({
+      name: 'ping',
+      channel: 'push',
+      topic: 'marketing',
+      variants: { en: { title: 'Hi', body: 'News', url: 'https://shop.example/' } },
+    });
+    await sendJourney({ name: 'Ping', event: 'Pinged', channel: 'push', template: 'ping' });
+    await ingest([identify('jon', { name: 'Jon' }), identify('kim', { name: 'Kim' })]);
+    s.clock.advance(1000);
+    expect((await sdk({ userId: 'jon', consents: { push: false } })).status).toBe(202);
+    await ingest([track('jon', 'Pinged'), track('kim', 'Pinged')]);
+    await s.runner.runDue();
+    expect((await messagesOf('jon')).find((m) => m.template === 'ping')).toMatchObject({
+      status: 'suppressed',
+      reason: `consent withdrawn: push (sdk, ${new Date(s.clock.now()).toISOString()})`,
+    });
+    expect((await messagesOf('kim')).find((m) => m.template === 'ping')?.status).not.toBe('suppressed');
   });
 
   it('a one-click unsubscribe and a preference-centre change appear in the ledger', async () => {
@@ -282,5 +307,53 @@ describe('retention', () => {
     const after = (await api(`/profiles/${id}`)).body;
     expect(after['eventCount']).toBe(3);
     expect(after['traits']).toEqual(before['traits']);
+  });
+});
+
+describe('OpenAPI', () => {
+  it('every documented GET path of this part answers with a real customer', async () => {
+    await ingest([identify('gus', { email: 'gus@example.com' })]);
+    const id = await profileId('gus');
+    const gets = Object.entries(privacyPaths).filter(([, ops]) => 'get' in ops);
+    expect(gets.length).toBe(4);
+    for (const [path] of gets) {
+      const r = await get(`${s.url}${path.replace('{id}', id)}`, s.ws.adminKey);
+      expect([path, r.status]).toEqual([path, 200]);
+    }
+  });
+});
+
+describe('profiling consent', () => {
+  const inApp = async (userId: string) => {
+    const r = await fetch(`${s.url}/v1/messages?userId=${userId}&writeKey=${s.ws.writeKey}`);
+    expect(r.status).toBe(200);
+    return JSON.stringify(await r.json());
+  };
+
+  it('a customer who may not be profiled gets in-app content as an anonymous visitor', async () => {
+    await ingest([identify('hana', { name: 'Hana' }), identify('ivo', { name: 'Ivo' })]);
+    const created = await admin('POST', '/in-app-messages', {
+      name: 'Hello',
+      type: 'modal',
+      status: 'active',
+      trigger: { kind: 'delay', seconds: 0 },
+      content: { title: 'Hi', body: 'Hello {{ profile.name | default: "there" }}' },
+    });
+    expect(created.status).toBe(201);
+    expect(await inApp('hana')).toContain('Hello Hana');
+    const hana = await profileId('hana');
+    await admin('POST', `/profiles/${hana}/consents`, { purpose: 'profiling', status: 'withdrawn' });
+    expect(await inApp('hana')).toContain('Hello there');
+    expect(await inApp('ivo')).toContain('Hello Ivo');
+    // Where the workspace requires it, only a granted consent allows it.
+    await admin('PUT', '/privacy/settings', { profiling_required: true });
+    s.clock.advance(1000);
+    expect(await inApp('ivo')).toContain('Hello there');
+    await admin('POST', `/profiles/${await profileId('ivo')}/consents`, {
+      purpose: 'profiling',
+      status: 'granted',
+    });
+    expect(await inApp('ivo')).toContain('Hello Ivo');
+    await admin('PUT', '/privacy/settings', {});
   });
 });

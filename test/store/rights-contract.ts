@@ -320,6 +320,10 @@ export function rightsContract(name: string, harness: () => RightsHarness): void
         'group_members',
       ])
         expect([s, got.get(s)?.length]).toEqual([s, s === 'consent_events' ? 2 : 1]);
+      expect(got.get('subscriptions')).toMatchObject([
+        { channel: 'email', address: 'exp@example.com', topic: 'news' },
+      ]);
+      expect(got.get('suppressions')).toMatchObject([{ channel: 'sms', address: '+819000000005' }]);
       expect(got.get('events')![0]).toMatchObject({
         message_id: 'exp-1',
         payload: { anonymousId: 'exp-anon' },

@@ -1,7 +1,9 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ManualClock } from '../../src/domain/clock.js';
+import { testEvent } from '../../src/domain/testing.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { storeContract } from './contract.js';
 import { journeyContract } from './journey-contract.js';
@@ -160,4 +162,51 @@ reportContract('sqlite', () => {
     open: (clock) => Promise.resolve(SqliteStore.open({ path, clock })),
     reset: () => Promise.resolve(),
   };
+});
+
+describe('sqlite erasure', () => {
+  it('leaves none of the customer’s bytes in the database file, free pages included', async () => {
+    const path = join(root, `t${++n}.db`);
+    const clock = new ManualClock(Date.UTC(2026, 5, 1));
+    const store = SqliteStore.open({ path, clock });
+    await store.migrate();
+    const ws = (await store.createWorkspace({ name: 'shop', writeKeyHash: 'w', adminKeyHash: 'a' })).id;
+    const secret = [
+      'zq-user-7731',
+      'zq.anon.7731',
+      'zq7731@example.com',
+      'Zq Name 7731',
+      'zq-order-7731',
+    ] as const;
+    await store.ingest(ws, [
+      testEvent({
+        type: 'identify',
+        userId: secret[0],
+        anonymousId: secret[1],
+        traits: { email: secret[2], name: secret[3] },
+        messageId: 'zq-1',
+      }),
+      ...Array.from({ length: 200 }, (_, i) =>
+        testEvent({
+          userId: secret[0],
+          name: 'Order Completed',
+          properties: { order: `${secret[4]}-${i}` },
+          messageId: `zq-o${i}`,
+        }),
+      ),
+      testEvent({ userId: 'someone-else', messageId: 'other-1' }),
+    ]);
+    const p = (await store.lookupProfile(ws, { kind: 'user_id', value: secret[0] }))!;
+    expect(
+      (await store.eraseProfile(ws, p.id, { id: 'er1', requestedBy: 'api', now: clock.now() })).status,
+    ).toBe('erased');
+    await store.close();
+    const bytes = Buffer.concat(
+      [path, `${path}-wal`].filter((f) => existsSync(f)).map((f) => readFileSync(f)),
+    );
+    // (The random profile id itself can survive as a divider key in an index's interior page: it
+    // links to nothing any more.)
+    for (const s of secret) expect([s, bytes.includes(Buffer.from(s))]).toEqual([s, false]);
+    expect(bytes.includes(Buffer.from('someone-else'))).toBe(true);
+  });
 });

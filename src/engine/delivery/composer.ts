@@ -19,7 +19,7 @@ import {
   type DeliverySettings,
   type RecentMessage,
 } from '../../domain/respect.js';
-import { consentReason, currentConsents, type ConsentEntry } from '../../domain/consent.js';
+import { consentReason, type ConsentEntry } from '../../domain/consent.js';
 import { renderTemplate, type CompiledTemplate, type RenderInput } from '../../domain/templates/render.js';
 import { couponKey } from '../../store/coupon-store.js';
 import { standInCodes } from '../../domain/coupons.js';
@@ -321,7 +321,7 @@ export class Composer {
       return message('queued', due, held);
     };
     if (!respected(topic)) return queued(now, null);
-    const withdrawn = consentReason(a.channel, topic, currentConsents(ledger));
+    const withdrawn = consentReason(a.channel, topic, ledger);
     if (withdrawn !== null) return message('suppressed', null, withdrawn);
     if (inGlobalHoldout(profile.id, settings.holdoutPercent))
       return message(

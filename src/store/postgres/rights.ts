@@ -329,6 +329,17 @@ export async function* exportProfile(sql: Sql, ws: string, profileId: string): A
       section: table,
       rows: await rows(`SELECT * FROM ${table} WHERE workspace_id = $1 AND profile_id = ANY($2::text[])`),
     };
+  for (const table of ['subscriptions', 'suppressions'])
+    yield {
+      section: table,
+      rows: await rows(
+        `SELECT t.* FROM ${table} t WHERE t.workspace_id = $1 AND (t.channel, t.address) IN (
+           SELECT CASE i.kind WHEN 'email' THEN 'email' ELSE 'sms' END, i.value FROM identities i
+           WHERE i.workspace_id = $1 AND i.profile_id = ANY($2::text[]) AND i.kind IN ('email', 'phone')
+           UNION ALL SELECT c.channel, d.token FROM devices d CROSS JOIN (VALUES ('push'), ('web_push')) AS c (channel)
+           WHERE d.workspace_id = $1 AND d.profile_id = ANY($2::text[]))`,
+      ),
+    };
   yield {
     section: 'message_events',
     rows: await rows(

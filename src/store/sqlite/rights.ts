@@ -114,6 +114,24 @@ export function profileTables(r: Prepare): string[] {
     .all() as string[];
 }
 
+/** The (channel, address) pairs of the customer's e-mail addresses, phone numbers and device tokens. */
+function contactPoints(r: Prepare, ws: string, ids: readonly string[]): [string, string][] {
+  const inIds = `workspace_id = ? AND profile_id IN (${ids.map(() => '?').join(', ')})`;
+  const identities = r(
+    `SELECT kind, value FROM identities WHERE ${inIds} AND kind IN ('email', 'phone')`,
+  ).all(ws, ...ids) as { kind: string; value: string }[];
+  const tokens = r(`SELECT token FROM devices WHERE ${inIds}`)
+    .pluck()
+    .all(ws, ...ids) as string[];
+  return [
+    ...identities.map((i): [string, string] => [i.kind === 'email' ? 'email' : 'sms', i.value]),
+    ...tokens.flatMap((t): [string, string][] => [
+      ['push', t],
+      ['web_push', t],
+    ]),
+  ];
+}
+
 export function isErased(r: Prepare, ws: string, profileId: string): boolean {
   return (
     r('SELECT 1 FROM tombstones WHERE workspace_id = ? AND hash = ?').get(
@@ -271,6 +289,19 @@ export function* exportProfile(r: Prepare, ws: string, profileId: string): Gener
   };
   for (const table of sectionOrder(profileTables(r)))
     yield { section: table, rows: rows(`SELECT * FROM ${table} WHERE ${inIds}`, ws, ...ids) };
+  const contacts = contactPoints(r, ws, ids);
+  for (const table of ['subscriptions', 'suppressions'])
+    yield {
+      section: table,
+      rows: contacts.flatMap(([channel, address]) =>
+        rows(
+          `SELECT * FROM ${table} WHERE workspace_id = ? AND channel = ? AND address = ?`,
+          ws,
+          channel,
+          address,
+        ),
+      ),
+    };
   yield {
     section: 'message_events',
     rows: rows(

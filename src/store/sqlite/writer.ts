@@ -545,12 +545,21 @@ export class SqliteWriter implements SqliteWrites {
     return this.exclusive(() => documents.putDocument(this.w, documents.PRIVACY, ws, settings, now));
   }
 
-  eraseProfile(
+  async eraseProfile(
     ws: string,
     profileId: string,
     opts: { id: string; requestedBy: string; now: number },
   ): Promise<ErasureOutcome> {
-    return this.exclusive(() => rights.eraseProfile(this.w, ws, profileId, opts));
+    // secure_delete makes SQLite overwrite the erased rows' bytes with zeros instead of leaving them
+    // in free pages; the checkpoint then moves the overwritten pages from the WAL into the file (it
+    // stops early, harmlessly, while a reader holds an older snapshot).
+    this.db.pragma('secure_delete = ON');
+    try {
+      return await this.exclusive(() => rights.eraseProfile(this.w, ws, profileId, opts));
+    } finally {
+      this.db.pragma('secure_delete = OFF');
+      this.db.pragma('wal_checkpoint(TRUNCATE)');
+    }
   }
 
   deleteEventsBefore(ws: string, before: number, limit: number): Promise<number> {
