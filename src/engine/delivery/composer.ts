@@ -263,7 +263,7 @@ export class Composer {
       // Signing the links costs two HMACs: only for templates that show them.
       vars: {
         ...(template.usesLinks &&
-          this.templates.linksFor(p.workspaceId, a.channel, typeof to === 'string' ? to : '', topic)),
+          this.templates.linksFor(p.workspaceId, a.channel, typeof to === 'string' ? to : '', topic, a.key)),
         ...(template.usesSurveys &&
           (await this.templates.surveysFor(p.workspaceId, profile.id, {
             journeyId: p.journeyId,

@@ -43,12 +43,24 @@ export class TemplateService {
    * and (but for transactional messages) the one-click unsubscribe link of the message's topic —
    * the same links the e-mail driver keeps out of click tracking. None for other channels.
    */
-  linksFor(ws: string, channel: string, address: string, topic: string): Record<string, string> {
+  linksFor(
+    ws: string,
+    channel: string,
+    address: string,
+    topic: string,
+    message?: string,
+  ): Record<string, string> {
     if (!this.links || channel !== 'email' || address === '') return {};
     const contact = { ws, channel, address };
     return {
       preferences_url: this.links.preferencesUrl(contact),
-      ...(topic !== TRANSACTIONAL && { unsubscribe_url: this.links.unsubscribeUrl({ ...contact, topic }) }),
+      ...(topic !== TRANSACTIONAL && {
+        unsubscribe_url: this.links.unsubscribeUrl({
+          ...contact,
+          topic,
+          ...(message !== undefined && { message }),
+        }),
+      }),
     };
   }
 
