@@ -65,6 +65,14 @@ export function registerUnsubscribeRoutes(app: FastifyInstance, deps: Unsubscrib
         source: oneClick ? 'one-click' : 'unsubscribe-page',
         at: deps.clock.now(),
       });
+      // The message the link came in shows the unsubscribe in its history and its campaign's report.
+      if (link.message !== undefined) {
+        const now = deps.clock.now();
+        await deps.store.recordAfterSend(
+          [{ workspaceId: link.ws, key: link.message, status: 'unsubscribed', at: now, detail: link.topic }],
+          now,
+        );
+      }
       return page(
         reply,
         200,

@@ -10,6 +10,8 @@ export interface UnsubscribeLink {
   readonly channel: string;
   readonly address: string;
   readonly topic: string;
+  /** the message the link came in, so the unsubscribe counts against its campaign (docs/reports.md) */
+  readonly message?: string;
 }
 
 /** A contact point of a workspace: what a preference-centre link names. */
@@ -79,13 +81,15 @@ export class LinkSigner {
   }
 
   unsubscribeUrl(link: UnsubscribeLink): string {
-    return `${this.base()}/u/${this.sign({ w: link.ws, c: link.channel, a: link.address, t: link.topic })}`;
+    const v = { w: link.ws, c: link.channel, a: link.address, t: link.topic };
+    return `${this.base()}/u/${this.sign(link.message === undefined ? v : { ...v, m: link.message })}`;
   }
 
   readUnsubscribe(token: string): UnsubscribeLink | null {
     const r = this.readContact(token, undefined);
     const topic = r?.fields['t'];
-    return r && isText(topic) ? { ...r.link, topic } : null;
+    const message = r?.fields['m'];
+    return r && isText(topic) ? { ...r.link, topic, ...(isText(message) && { message }) } : null;
   }
 
   /** The customer's preference centre (`/p/…`) for one contact point. */

@@ -32,7 +32,7 @@ export interface Device {
 }
 
 /** A state a message reached after it went out. */
-export type AfterSendStatus = 'delivered' | 'opened' | 'clicked' | 'bounced' | 'complained';
+export type AfterSendStatus = 'delivered' | 'opened' | 'clicked' | 'bounced' | 'complained' | 'unsubscribed';
 
 export interface AfterSendState {
   readonly workspaceId: string;

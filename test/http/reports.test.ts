@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { basic, client, get, issuesOf, post, startTestServer, type TestServer } from './harness.js';
-import { startSmtpSink, type SmtpSink } from './smtp-sink.js';
+import { header, startSmtpSink, type SmtpSink } from './smtp-sink.js';
 import { reportPaths } from '../../src/api/openapi-reports.js';
 
 /**
@@ -295,6 +295,14 @@ describe('message performance and attribution', () => {
     }
     const click = links('m1').find((l) => l.includes('/t/c/'))!;
     expect((await fetch(click, { redirect: 'manual' })).status).toBe(302);
+    // m3 unsubscribes with the mail client's one-click button: the link names its message.
+    const unsubscribe = /<([^>]+)>/.exec(header(mailTo('m3'), 'list-unsubscribe')!)![1]!;
+    const one = await fetch(unsubscribe, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'List-Unsubscribe=One-Click',
+    });
+    expect(one.status).toBe(200);
     // m1 buys 2 h after the send (50), m2 after 3 days (20), m3 after 10 days (70).
     s.clock.advance(H);
     await ingest([track('m1', 'Order Completed', { revenue: 50, coupon: 'SALE' })]);
@@ -317,6 +325,8 @@ describe('message performance and attribution', () => {
       opened: 2,
       clicked: 1,
       bounced: 0,
+      unsubscribed: 1,
+      unsubscribeRate: 1 / 3,
       openRate: 2 / 3,
       clickRate: 1 / 3,
       clickToOpenRate: 0.5,
@@ -329,7 +339,7 @@ describe('message performance and attribution', () => {
     expect(lines[0]).toBe(
       'kind,campaign,name,step,channel,messages,sent,delivered,bounced,opened,clicked,converted,unsubscribed,complained,suppressed,failed,delivery_rate,open_rate,click_rate,conversion_rate,unsubscribe_rate',
     );
-    expect(lines[1]).toMatch(/^"journey","jr_[^"]+","Promo","send","email",3,3,0,0,2,1,0,0,0,0,0,0,/);
+    expect(lines[1]).toMatch(/^"journey","jr_[^"]+","Promo","send","email",3,3,0,0,2,1,0,1,0,0,0,0,/);
     // Nothing was sent a week later.
     expect(
       (await api(`/reports/messages?from=${at(sent + 7 * DAY)}&to=${at(sent + 8 * DAY)}`)).body['campaigns'],

@@ -588,8 +588,13 @@ describe('parseJourney rejects, naming the field', () => {
 
   it('unknown keys, wherever they are', () => {
     expect(issue(journey({ colour: 'red' }))).toBe(
-      'journey.colour: unknown key "colour" (a journey takes: name, description, trigger, entry, timezone, start, steps, goal, exit_when, throttle)',
+      'journey.colour: unknown key "colour" (a journey takes: name, description, trigger, entry, timezone, start, steps, goal, exit_when, throttle, ab_test)',
     );
+    expect(issue(journey({ ab_test: { split: 'ab' } }))).toBe(
+      'ab_test: must be the A/B settings an A/B broadcast writes (split, rest, hold, channel, variants)',
+    );
+    const ab = { split: 'nope', rest: 'rest', hold: 'hello', channel: 'email', variants: { A: 'a', B: 'b' } };
+    expect(issue(journey({ ab_test: ab }))).toBe('ab_test.split: names no step ("nope")');
     expect(issue(journey({}, { hello: { ...send('done'), delay: '1h' }, done: exit }))).toBe(
       'steps.hello.delay: unknown key "delay" (a send step takes: type, channel, template, priority, quiet_hours, next)',
     );

@@ -73,3 +73,31 @@ export function performanceTotal(rows: readonly PerformanceCounts[]): Performanc
     failed: sum('failed'),
   });
 }
+
+/** An in-app message's counters as performance counts: shown = sent and opened, clicks = clicked. */
+export function inAppCounts(i: {
+  campaign: string;
+  name: string;
+  messages: number;
+  sent: number;
+  clicked: number;
+}): PerformanceCounts {
+  return {
+    kind: 'in_app',
+    campaign: i.campaign,
+    name: i.name,
+    step: null,
+    channel: 'in_app',
+    messages: Number(i.messages),
+    sent: Number(i.sent),
+    delivered: Number(i.sent),
+    bounced: 0,
+    opened: Number(i.sent),
+    clicked: Number(i.clicked),
+    converted: 0,
+    unsubscribed: 0,
+    complained: 0,
+    suppressed: 0,
+    failed: 0,
+  };
+}

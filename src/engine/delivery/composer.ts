@@ -281,6 +281,7 @@ export class Composer {
             typeof to === 'string' ? to : '',
             topic,
             profile.id,
+            a.key,
           )),
         ...(template.usesSurveys &&
           (await this.templates.surveysFor(p.workspaceId, profile.id, {

@@ -108,7 +108,8 @@ export function emailDriver(
       const topic = str(p.topic) ?? 'marketing';
       const headers: Record<string, string> = { 'X-Kizuna-Key': m.key };
       const contact = { ws: m.workspaceId, channel: 'email', address: to };
-      const unsubscribe = topic === TRANSACTIONAL ? null : links.unsubscribeUrl({ ...contact, topic });
+      const unsubscribe =
+        topic === TRANSACTIONAL ? null : links.unsubscribeUrl({ ...contact, topic, message: m.key });
       if (unsubscribe !== null) {
         headers['List-Unsubscribe'] = `<${unsubscribe}>`;
         headers['List-Unsubscribe-Post'] = 'List-Unsubscribe=One-Click';

@@ -50,13 +50,20 @@ export class TemplateService {
     address: string,
     topic: string,
     profileId?: string,
+    message?: string,
   ): Record<string, string> {
     if (!this.links || channel !== 'email' || address === '') return {};
     const contact = { ws, channel, address };
     const marketing = topic !== TRANSACTIONAL;
     return {
       preferences_url: this.links.preferencesUrl(contact),
-      ...(marketing && { unsubscribe_url: this.links.unsubscribeUrl({ ...contact, topic }) }),
+      ...(marketing && {
+        unsubscribe_url: this.links.unsubscribeUrl({
+          ...contact,
+          topic,
+          ...(message !== undefined && { message }),
+        }),
+      }),
       // The customer's transparency page (docs/privacy.md), valid for 30 days from the send.
       ...(marketing &&
         profileId !== undefined && {

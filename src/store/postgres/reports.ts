@@ -3,12 +3,11 @@
  * bucketing uses width_bucket over the boundary array, and counters come back as numbers (int8 is
  * parsed to a JS number by the pool).
  */
-import type { PerformanceCounts } from '../../domain/reports/performance.js';
+import { inAppCounts, type PerformanceCounts } from '../../domain/reports/performance.js';
 import type { RetentionCounts } from '../../domain/reports/retention.js';
 import type { Transition } from '../../domain/reports/stage-flow.js';
 import type { Touch } from '../../domain/reports/attribution.js';
 import type { ReportCursor, ReportEventQuery, ReportEventRow, RetentionQuery } from '../report-store.js';
-import { inAppCounts } from '../sqlite/reports.js';
 import { named, type Sql } from './pg-driver.js';
 
 export async function reportEvents(

@@ -3,7 +3,7 @@
  * are numbers this process computed (checked to be safe integers), written into the SQL as literals
  * so one CASE expression buckets every row without binding the list twice.
  */
-import type { PerformanceCounts } from '../../domain/reports/performance.js';
+import { inAppCounts, type PerformanceCounts } from '../../domain/reports/performance.js';
 import type { RetentionCounts } from '../../domain/reports/retention.js';
 import type { Transition } from '../../domain/reports/stage-flow.js';
 import type { Touch } from '../../domain/reports/attribution.js';
@@ -166,34 +166,6 @@ export function messagePerformance(r: Prepare, ws: string, from: number, to: num
     clicked: number;
   }[];
   return [...journeys.map((j) => ({ kind: 'journey' as const, ...j })), ...inApp.map((i) => inAppCounts(i))];
-}
-
-/** An in-app message's counters as performance counts: shown = sent and opened, clicks = clicked. */
-export function inAppCounts(i: {
-  campaign: string;
-  name: string;
-  messages: number;
-  sent: number;
-  clicked: number;
-}): PerformanceCounts {
-  return {
-    kind: 'in_app',
-    campaign: i.campaign,
-    name: i.name,
-    step: null,
-    channel: 'in_app',
-    messages: Number(i.messages),
-    sent: Number(i.sent),
-    delivered: Number(i.sent),
-    bounced: 0,
-    opened: Number(i.sent),
-    clicked: Number(i.clicked),
-    converted: 0,
-    unsubscribed: 0,
-    complained: 0,
-    suppressed: 0,
-    failed: 0,
-  };
 }
 
 export function messageTouches(
