@@ -114,6 +114,8 @@ export async function createApp(
     logRequests: config.logRequests,
     trustProxy: config.trustProxy,
     secureCookies: config.publicUrl.startsWith('https:'),
+    keyRateLimit:
+      config.keyRateLimit > 0 ? { perSecond: config.keyRateLimit, burst: config.keyRateBurst } : null,
   });
   return {
     store,

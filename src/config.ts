@@ -29,6 +29,9 @@ export interface Config {
   secretKey: string | null;
   /** where customers reach this server: the base of unsubscribe links in messages */
   publicUrl: string;
+  /** admin API requests per second per key (0: no limit) and the burst a quiet key may send */
+  keyRateLimit: number;
+  keyRateBurst: number;
 }
 
 const schema = z.object({
@@ -61,6 +64,15 @@ const schema = z.object({
       error: 'must be 32 random bytes in base64 (openssl rand -base64 32)',
     })
     .nullable(),
+  keyRateLimit: z.coerce
+    .number({ error: 'must be a number' })
+    .min(0, { error: 'must be 0 (off) or more requests per second' })
+    .max(100_000, { error: 'must be at most 100000' }),
+  keyRateBurst: z.coerce
+    .number({ error: 'must be a number' })
+    .int({ error: 'must be an integer' })
+    .min(1, { error: 'must be at least 1' })
+    .max(1_000_000, { error: 'must be at most 1000000' }),
   publicUrl: z.string().regex(/^https?:\/\/[^\s/?#]+(\/[^\s?#]*)?$/, {
     error: 'must be an http:// or https:// URL with no query',
   }),
@@ -77,6 +89,8 @@ const FIELD_NAMES: Record<string, string> = {
   runDelivery: 'KIZUNA_DELIVERY',
   secretKey: 'KIZUNA_SECRET_KEY',
   publicUrl: 'KIZUNA_PUBLIC_URL',
+  keyRateLimit: 'KIZUNA_KEY_RATE_LIMIT',
+  keyRateBurst: 'KIZUNA_KEY_RATE_BURST',
 };
 
 export function loadConfig(
@@ -95,6 +109,8 @@ export function loadConfig(
     runJourneys: env['KIZUNA_JOURNEY_RUNNER'] ?? 'on',
     runDelivery: env['KIZUNA_DELIVERY'] ?? 'on',
     secretKey: env['KIZUNA_SECRET_KEY'] || null,
+    keyRateLimit: env['KIZUNA_KEY_RATE_LIMIT'] ?? 50,
+    keyRateBurst: env['KIZUNA_KEY_RATE_BURST'] ?? 200,
     publicUrl:
       env['KIZUNA_PUBLIC_URL'] ||
       `http://${flags.host ?? env['HOST'] ?? 'localhost'}:${flags.port ?? env['PORT'] ?? 3000}`,

@@ -53,6 +53,20 @@ export class ForbiddenError extends KizunaError {
   }
 }
 
+/** Too many requests for one key: 429 with Retry-After (whole seconds). */
+export class RateLimitedError extends KizunaError {
+  readonly status = 429;
+  readonly code = 'rate_limited';
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+    this.name = 'RateLimitedError';
+  }
+}
+
 export class NotFoundError extends KizunaError {
   readonly status = 404;
   readonly code = 'not_found';

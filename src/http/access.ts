@@ -6,6 +6,7 @@ import { ruleOf } from '../api/route-permissions.js';
 import { SCOPE_PERMISSIONS } from '../domain/access.js';
 import { AuthenticationError, ForbiddenError } from '../errors.js';
 import type { KeyAuth } from './auth.js';
+import type { KeyRateLimiter } from './key-rate-limit.js';
 
 export interface ApiRoute {
   readonly method: string;
@@ -47,7 +48,7 @@ const sameText = (a: string, b: string): boolean => {
  */
 export function registerAccessHook(
   app: FastifyInstance,
-  deps: { auth: KeyAuth; sessions: SessionService },
+  deps: { auth: KeyAuth; sessions: SessionService; limiter?: KeyRateLimiter | null },
 ): void {
   const routes: ApiRoute[] = [];
   routesByApp.set(app, routes);
@@ -75,6 +76,7 @@ export function registerAccessHook(
     if (rule === 'public') return;
     const principal = await authenticate(req, deps);
     setPrincipal(req, principal);
+    if (principal.type === 'key') deps.limiter?.take(principal.id);
     if (principal.type === 'user' && req.method !== 'GET' && req.method !== 'HEAD') {
       const sent = req.headers['x-csrf-token'];
       if (typeof sent !== 'string' || !sameText(sent, principal.session.csrfToken))

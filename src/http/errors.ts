@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { ForbiddenError, KizunaError, ValidationError } from '../errors.js';
+import { ForbiddenError, KizunaError, RateLimitedError, ValidationError } from '../errors.js';
 import { LIMITS } from '../ingest/limits.js';
 
 /**
@@ -10,6 +10,7 @@ import { LIMITS } from '../ingest/limits.js';
 export function errorHandler(err: FastifyError | Error, req: FastifyRequest, reply: FastifyReply): void {
   if (err instanceof KizunaError) {
     if (err.status >= 500) req.log.error({ err }, 'request failed');
+    if (err instanceof RateLimitedError) void reply.header('retry-after', String(err.retryAfterSeconds));
     void reply.status(err.status).send({
       error: {
         code: err.code,

@@ -44,6 +44,8 @@ import { registerSdkAssets } from './sdk-assets.js';
 import { registerDashboard } from './dashboard.js';
 import { errorHandler } from './errors.js';
 import { registerAccessHook } from './access.js';
+import { KeyRateLimiter, type KeyRateLimit } from './key-rate-limit.js';
+import { registerSecurityHeaders } from './security-headers.js';
 import { AuditLog, registerAuditHooks } from './audit.js';
 import { SessionService } from '../access/sessions.js';
 import { registerSessionRoutes } from '../api/session-routes.js';
@@ -72,6 +74,8 @@ export interface ServerDeps {
   trustProxy?: boolean;
   /** mark the session cookie Secure: set when the configured public URL is https */
   secureCookies?: boolean;
+  /** per-key limit on /api/v1 requests; absent or null: none */
+  keyRateLimit?: KeyRateLimit | null;
 }
 
 /**
@@ -100,7 +104,12 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
   );
   const sessions = new SessionService(deps.store, deps.clock);
   const auditLog = new AuditLog(deps.store, deps.logger);
-  registerAccessHook(app, { auth, sessions });
+  registerSecurityHeaders(app);
+  registerAccessHook(app, {
+    auth,
+    sessions,
+    limiter: deps.keyRateLimit ? new KeyRateLimiter(deps.keyRateLimit, deps.clock) : null,
+  });
   registerAuditHooks(app, { log: auditLog, clock: deps.clock });
   registerJsonBodies(app);
   registerCors(app);

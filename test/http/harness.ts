@@ -47,7 +47,11 @@ export interface TestServer {
 
 /** A real Kizuna HTTP server on an ephemeral port over a real SQLite file, with two workspaces. */
 export async function startTestServer(
-  opts: { trustProxy?: boolean; secureCookies?: boolean } = {},
+  opts: {
+    trustProxy?: boolean;
+    secureCookies?: boolean;
+    keyRateLimit?: { perSecond: number; burst: number };
+  } = {},
 ): Promise<TestServer> {
   const dir = mkdtempSync(join(tmpdir(), 'kizuna-http-'));
   const clock = new ManualClock(T0);
@@ -94,6 +98,7 @@ export async function startTestServer(
     box,
     trustProxy: opts.trustProxy ?? false,
     secureCookies: opts.secureCookies ?? false,
+    keyRateLimit: opts.keyRateLimit ?? null,
   });
   address = await server.listen({ port: 0, host: '127.0.0.1' });
   return {
@@ -151,7 +156,7 @@ export function issuesOf(body: Record<string, unknown>): string[] {
 
 /** Sends a JSON body with any method and the admin key; returns status and parsed body (null when empty). */
 export async function send(
-  method: 'POST' | 'PUT' | 'DELETE' | 'GET',
+  method: 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'GET',
   url: string,
   adminKey: string,
   body?: unknown,

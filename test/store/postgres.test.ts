@@ -16,6 +16,7 @@ import { preferenceContract } from './preference-contract.js';
 import { catalogContract } from './catalog-contract.js';
 import { inAppContract } from './inapp-contract.js';
 import { surveyContract } from './survey-contract.js';
+import { accessContract } from './access-contract.js';
 
 /**
  * The store contract on a real PostgreSQL server: one fresh database per run of this file, dropped at
@@ -68,6 +69,11 @@ describe.skipIf(unreachable !== null)('postgres', () => {
   surveyContract('postgres', () => ({
     open: (clock) => Promise.resolve(PostgresStore.open({ url: databaseUrl, clock })),
     reset: resetSchema,
+  }));
+  accessContract('postgres', () => ({
+    open: (clock) => Promise.resolve(PostgresStore.open({ url: databaseUrl, clock })),
+    reset: resetSchema,
+    raw: (sql) => run(databaseUrl, sql),
   }));
 
   // What only a multi-process store must get right, beyond the shared contract.

@@ -12,6 +12,8 @@ import { preferenceContract } from './preference-contract.js';
 import { catalogContract } from './catalog-contract.js';
 import { inAppContract } from './inapp-contract.js';
 import { surveyContract } from './survey-contract.js';
+import { accessContract } from './access-contract.js';
+import Database from 'better-sqlite3';
 
 const root = mkdtempSync(join(tmpdir(), 'kizuna-sqlite-'));
 let n = 0;
@@ -82,5 +84,24 @@ surveyContract('sqlite', () => {
   return {
     open: (clock) => Promise.resolve(SqliteStore.open({ path, clock })),
     reset: () => Promise.resolve(),
+  };
+});
+
+accessContract('sqlite', () => {
+  const path = join(root, `t${++n}.db`);
+  return {
+    open: (clock) => Promise.resolve(SqliteStore.open({ path, clock })),
+    reset: () => Promise.resolve(),
+    raw: (sql) => {
+      const db = new Database(path);
+      try {
+        db.exec(sql);
+        return Promise.resolve();
+      } catch (err) {
+        return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+      } finally {
+        db.close();
+      }
+    },
   };
 });
