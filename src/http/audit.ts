@@ -80,8 +80,9 @@ function resourceIdOf(req: FastifyRequest, payload: unknown): string | null {
   const params = (req.params ?? {}) as Record<string, string | undefined>;
   const fromPath = params['id'] ?? params['name'] ?? params['channel'] ?? params['key'] ?? params['list'];
   if (fromPath !== undefined) return fromPath;
-  // A creation names its new resource in the answer.
-  if (typeof payload === 'string' && payload.startsWith('{')) {
+  // A creation (or a lookup) names its resource in the answer; large answers (searches) are not
+  // parsed for it, so auditing a search costs no second parse of its whole body.
+  if (typeof payload === 'string' && payload.length <= 65_536 && payload.startsWith('{')) {
     try {
       const body = JSON.parse(payload) as Record<string, unknown>;
       const id = body['id'] ?? body['name'];
