@@ -20,6 +20,7 @@ async function shot(name: string, fullPage = false): Promise<void> {
 }
 
 async function shot2(p: Page, name: string): Promise<void> {
+  await p.evaluate('window.scrollTo(0, 0)');
   await p.screenshot({ path: `${SHOTS}${name}.png` });
 }
 
@@ -41,12 +42,14 @@ async function navLinks(p: Page): Promise<string[]> {
   return p.getByRole('navigation', { name: 'Main navigation' }).getByRole('link').allTextContents();
 }
 
-describe.skipIf(skip !== null)('the dashboard in Chromium', () => {
+describe.skipIf(skip !== null)('the dashboard in Chromium', { timeout: 60_000 }, () => {
   beforeAll(async () => {
     mkdirSync(SHOTS, { recursive: true });
     s = await seed(400);
     browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1280, height: 860 }, locale: 'en-US' });
+    // A waiting locator fails with what it waited for well before the test's own timeout.
+    page.setDefaultTimeout(15_000);
   }, 120_000);
 
   afterAll(async () => {
@@ -111,7 +114,8 @@ describe.skipIf(skip !== null)('the dashboard in Chromium', () => {
     expect(await timeline.locator('li').count()).toBeGreaterThan(5);
     // the survey answer, the staff note and the journey entry are all on the one page
     await page.getByTestId('notes').getByText('Asked for gift wrapping in the app').waitFor();
-    await page.getByText('Thank-you after an order').first().waitFor({ state: 'attached' });
+    await page.getByText('Thank-you after an order').first().waitFor();
+    await page.getByText(/NPS 2026 · How likely .*: \d+ \((promoter|passive|detractor)\)/).waitFor();
     // why / why not: the stage explained condition by condition
     await page.getByTestId('explanation').getByText('Stage now:').waitFor();
     // a support note added here lands on the voice-of-the-customer board
@@ -171,10 +175,30 @@ describe.skipIf(skip !== null)('the dashboard in Chromium', () => {
     await graph.locator('#step-thanks .step-error').waitFor();
     expect(await graph.locator('#step-thanks .step-error').textContent()).toContain('steps.thanks.template');
     expect(await graph.locator('#step-split .step-error').count()).toBe(0);
-    await page.getByRole('button', { name: 'Pause' }).click();
+    // Edit on the graph: add a one-day delay and route the thank-you through it; the JSON follows.
+    await page.reload();
+    await graph.locator('#step-thanks').waitFor();
+    await page.getByLabel('New step id').fill('pause_a_day');
+    await page.getByRole('combobox', { name: /^Type/ }).selectOption('delay');
+    await page.getByRole('button', { name: 'Add step' }).click();
+    await page.getByLabel('Where thanks goes (next)').selectOption('pause_a_day');
+    expect(JSON.parse(await json.inputValue())).toMatchObject({
+      steps: {
+        thanks: { next: 'pause_a_day' },
+        pause_a_day: { type: 'delay', duration: '1d', next: 'done' },
+      },
+    });
+    await page.getByRole('button', { name: 'Save draft' }).click();
+    await page.getByText('Draft saved.').waitFor();
+    const saved = await s.api<{ draft: { steps: Record<string, unknown> } }>(
+      'GET',
+      `/journeys/${s.journeyId}`,
+    );
+    expect(saved.draft.steps['thanks']).toMatchObject({ next: 'pause_a_day' });
+    await page.getByRole('button', { name: 'Pause', exact: true }).click();
     await page.getByTestId('journey-status').getByText('paused').waitFor();
     expect((await s.api<{ status: string }>('GET', `/journeys/${s.journeyId}`)).status).toBe('paused');
-    await page.getByRole('button', { name: 'Resume' }).click();
+    await page.getByRole('button', { name: 'Resume', exact: true }).click();
     await page.getByTestId('journey-status').getByText('published').waitFor();
   });
 
@@ -264,6 +288,7 @@ describe.skipIf(skip !== null)('the dashboard in Chromium', () => {
 
   it('lets support open customers and add notes, but not settings, campaigns or exports', async () => {
     const support = await browser.newPage({ viewport: { width: 1280, height: 860 } });
+    support.setDefaultTimeout(15_000);
     try {
       await signIn(support, STAFF.support);
       expect(await navLinks(support)).toEqual(['Overview', 'Customers']);

@@ -2,8 +2,8 @@ import { useState } from 'preact/hooks';
 import { get, post, q } from '../api.js';
 import { formatDate, formatNumber, useLocale, useT } from '../i18n.js';
 import type { Permission, Session } from '../session.js';
-import type { Feedback, Message, Profile, Segment } from '../types.js';
-import { Card, Empty, ErrorBox, Json, Show, useAsync } from '../ui.js';
+import type { Feedback, Journey, Message, Profile, Segment } from '../types.js';
+import { Card, Empty, ErrorBox, Show, useAsync } from '../ui.js';
 import { Explainer } from './explainer.js';
 import { displayName } from './customers.js';
 import { Timeline } from './timeline.js';
@@ -31,7 +31,18 @@ interface StoredEvent {
   type: string;
   timestamp?: string;
   receivedAt?: string;
-  properties?: Record<string, unknown>;
+  message?: { properties?: Record<string, unknown> };
+}
+
+/** A `Survey Answered` event in one line: survey, question, answer, NPS group and comment. */
+function answerText(e: StoredEvent): string {
+  const p = e.message?.properties ?? {};
+  const str = (k: string) => (typeof p[k] === 'string' || typeof p[k] === 'number' ? String(p[k]) : '');
+  const group = str('nps_group');
+  const comment = str('comment');
+  return `${str('survey_name')} · ${str('question') || str('question_id')}: ${str('value')}${
+    group ? ` (${group})` : ''
+  }${comment ? ` — “${comment}”` : ''}`;
 }
 
 function Table(props: { rows: [string, unknown][]; testid?: string }) {
@@ -79,7 +90,13 @@ export function Customer(props: { id: string; session: Session }) {
       may('campaigns.read') ? get<{ segments: Segment[] }>('/segments') : Promise.resolve({ segments: [] }),
     [id],
   );
+  const journeyList = useAsync(
+    () =>
+      may('campaigns.read') ? get<{ journeys: Journey[] }>('/journeys') : Promise.resolve({ journeys: [] }),
+    [id],
+  );
   const names = new Map((segments.data?.segments ?? []).map((s) => [s.id, s.name]));
+  const journeyNames = new Map((journeyList.data?.journeys ?? []).map((j) => [j.id, j.name]));
 
   const exportJson = () => {
     const data = {
@@ -161,8 +178,8 @@ export function Customer(props: { id: string; session: Session }) {
                     <ul class="list">
                       {j.entries.map((e) => (
                         <li key={e.id}>
-                          <code>{e.journeyId}</code> v{e.version} · {e.state} · {t('customer.atStep')}{' '}
-                          <strong>{e.step}</strong>
+                          {journeyNames.get(e.journeyId) ?? <code>{e.journeyId}</code>} v{e.version} ·{' '}
+                          {e.state} · {t('customer.atStep')} <strong>{e.step}</strong>
                           {e.waitingFor && ` · ${t('customer.waitingFor')} ${e.waitingFor}`}
                           <div class="muted">{e.history.map((h) => h.outcome).join(' → ')}</div>
                         </li>
@@ -200,7 +217,8 @@ export function Customer(props: { id: string; session: Session }) {
                     <ul class="list">
                       {a.map((e, i) => (
                         <li key={i}>
-                          {formatDate(locale, e.timestamp ?? e.receivedAt)} <Json value={e.properties} />
+                          {answerText(e)}
+                          <div class="muted">{formatDate(locale, e.timestamp ?? e.receivedAt)}</div>
                         </li>
                       ))}
                     </ul>

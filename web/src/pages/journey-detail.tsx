@@ -111,7 +111,16 @@ export function JourneyDetail(props: { id: string; session: Session }) {
                     <Stat label={t('journeys.converted')} value={formatNumber(locale, s.converted)} />
                   </div>
                   <Card title={t('journeys.graph')}>
-                    <JourneyGraph def={def} counts={s.steps} errors={stepErrors} />
+                    <JourneyGraph
+                      def={def}
+                      counts={s.steps}
+                      errors={stepErrors}
+                      onChange={
+                        canWrite && j.status !== 'archived'
+                          ? (d) => setText(JSON.stringify(d, null, 2))
+                          : undefined
+                      }
+                    />
                   </Card>
                   {s.daily.length > 0 && (
                     <Card title={t('journeys.daily')}>

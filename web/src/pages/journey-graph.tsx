@@ -1,18 +1,7 @@
 import { formatNumber, useLocale, useT } from '../i18n.js';
+import { useState } from 'preact/hooks';
 import type { JourneyDefinition, JourneyStep } from '../types.js';
-
-/** A step's outgoing edges with the label of the branch each one is. */
-export function edges(step: JourneyStep): { label: string; to: string }[] {
-  const out: { label: string; to: string }[] = [];
-  if (step.next) out.push({ label: step.type === 'wait_for_event' ? 'event' : '', to: step.next });
-  if (step.timeout_next) out.push({ label: 'timeout', to: step.timeout_next });
-  if (step.then) out.push({ label: 'then', to: step.then });
-  if (step.else) out.push({ label: 'else', to: step.else });
-  for (const b of step.branches ?? []) out.push({ label: b.name, to: b.next });
-  if (step.otherwise) out.push({ label: 'otherwise', to: step.otherwise });
-  for (const v of step.variants ?? []) out.push({ label: `${v.name} ${v.percent}%`, to: v.next });
-  return out;
-}
+import { addStep, connect, edges, removeStep, STEP_TYPES, type StepType } from './journey-edit.js';
 
 /** Columns by distance from the start step (breadth first); steps not reached come last. */
 export function layers(def: JourneyDefinition): string[][] {
@@ -71,7 +60,13 @@ export function JourneyGraph(props: {
   def: JourneyDefinition;
   counts: Record<string, number>;
   errors: Map<string, string[]>;
+  /** given when the draft may be edited: the graph then reconnects, adds and removes steps */
+  onChange?: (def: JourneyDefinition) => void;
 }) {
+  const [newId, setNewId] = useState('');
+  const [newType, setNewType] = useState<StepType>('send');
+  const ids = Object.keys(props.def.steps);
+  const edit = props.onChange;
   const t = useT();
   const { locale } = useLocale();
   return (
@@ -98,13 +93,38 @@ export function JourneyGraph(props: {
                   {t('journeys.atStep', { n: formatNumber(locale, props.counts[id] ?? 0) })}
                 </div>
                 <ul class="edges">
-                  {edges(step).map((e) => (
-                    <li key={e.label + e.to}>
-                      → <a href={`#step-${e.to}`}>{e.to}</a>{' '}
+                  {edges(step).map((e, n) => (
+                    <li key={n}>
+                      →{' '}
+                      {edit ? (
+                        <select
+                          aria-label={t('journeys.edgeTo', { step: id, branch: e.label || 'next' })}
+                          value={e.to}
+                          onChange={(ev) => edit(connect(props.def, id, e, ev.currentTarget.value))}
+                        >
+                          {ids.map((x) => (
+                            <option key={x} value={x}>
+                              {x}
+                            </option>
+                          ))}
+                        </select>
+                      ) : (
+                        <a href={`#step-${e.to}`}>{e.to}</a>
+                      )}{' '}
                       {e.label && <span class="muted">({e.label})</span>}
                     </li>
                   ))}
                 </ul>
+                {edit && id !== props.def.start && (
+                  <button
+                    type="button"
+                    class="link"
+                    aria-label={t('journeys.removeStep', { step: id })}
+                    onClick={() => edit(removeStep(props.def, id))}
+                  >
+                    {t('journeys.remove')}
+                  </button>
+                )}
                 {errs.map((e) => (
                   <p class="step-error" role="alert" key={e}>
                     {e}
@@ -115,6 +135,37 @@ export function JourneyGraph(props: {
           })}
         </div>
       ))}
+      {edit && (
+        <form
+          class="graph-col add-step"
+          onSubmit={(e) => {
+            e.preventDefault();
+            if (!newId || props.def.steps[newId]) return;
+            edit(addStep(props.def, newId, newType));
+            setNewId('');
+          }}
+        >
+          <label>
+            {t('journeys.newStepId')}
+            <input
+              value={newId}
+              pattern="[a-z0-9_]+"
+              required
+              onInput={(e) => setNewId(e.currentTarget.value)}
+            />
+          </label>
+          <label>
+            {t('journeys.newStepType')}
+            <select value={newType} onChange={(e) => setNewType(e.currentTarget.value as StepType)}>
+              {STEP_TYPES.map((x) => (
+                <option key={x}>{x}</option>
+              ))}
+            </select>
+          </label>
+          <button type="submit">{t('journeys.addStep')}</button>
+          <p class="muted">{t('journeys.addStepHelp')}</p>
+        </form>
+      )}
     </div>
   );
 }
