@@ -1,10 +1,7 @@
-import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { gzipSync } from 'node:zlib';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { NotFoundError } from '../errors.js';
+import { assetLoader, sendAsset } from './static-assets.js';
 
 /**
  * Where `npm run build` puts the dashboard (web/vite.config.mjs): the same path from src/http/
@@ -29,17 +26,6 @@ export const DASHBOARD_SECTIONS = [
   'settings',
 ] as const;
 
-const TYPES: Record<string, string> = {
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.ico': 'image/x-icon',
-  '.woff2': 'font/woff2',
-  '.json': 'application/json; charset=utf-8',
-  '.html': 'text/html; charset=utf-8',
-};
-
 /**
  * Scripts and styles come only from this server; inline style attributes are allowed because the
  * chart library sizes its canvas with them. Template previews render in a sandboxed srcdoc iframe
@@ -56,26 +42,6 @@ const CSP = [
   "form-action 'self'",
 ].join('; ');
 
-interface Asset {
-  raw: Buffer;
-  gzip: Buffer | null;
-  etag: string;
-  type: string;
-}
-
-function send(req: FastifyRequest, reply: FastifyReply, asset: Asset, cache: string): FastifyReply {
-  void reply
-    .header('content-type', asset.type)
-    .header('cache-control', cache)
-    .header('etag', asset.etag)
-    .header('vary', 'Accept-Encoding')
-    .header('x-content-type-options', 'nosniff');
-  if (req.headers['if-none-match'] === asset.etag) return reply.status(304).send();
-  if (asset.gzip && /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? '')))
-    return reply.header('content-encoding', 'gzip').send(asset.gzip);
-  return reply.send(asset.raw);
-}
-
 /**
  * GET / and the client routes (index.html, always revalidated), and /assets/<hashed file>
  * (cached for a year: a new build gives new names). Files are read once and kept in memory with
@@ -83,27 +49,7 @@ function send(req: FastifyRequest, reply: FastifyReply, asset: Asset, cache: str
  */
 export function registerDashboard(app: FastifyInstance, opts: { dir?: string } = {}): void {
   const dir = opts.dir ?? DIST_WEB;
-  const cache = new Map<string, Asset>();
-  const load = (name: string): Asset | null => {
-    const hit = cache.get(name);
-    if (hit) return hit;
-    let raw: Buffer;
-    try {
-      raw = readFileSync(dir + name);
-    } catch {
-      return null; // not built yet: looked for again on the next request
-    }
-    const type = TYPES[extname(name)] ?? 'application/octet-stream';
-    const compressible = /^(text|application\/json|image\/svg)/.test(type);
-    const asset = {
-      raw,
-      gzip: compressible ? gzipSync(raw, { level: 9 }) : null,
-      etag: `"${createHash('sha256').update(raw).digest('base64url').slice(0, 22)}"`,
-      type,
-    };
-    cache.set(name, asset);
-    return asset;
-  };
+  const load = assetLoader(dir);
   const index = (req: FastifyRequest, reply: FastifyReply): FastifyReply => {
     const asset = load('index.html');
     if (!asset) throw new NotFoundError('the dashboard is not built: run npm run build');
@@ -111,7 +57,7 @@ export function registerDashboard(app: FastifyInstance, opts: { dir?: string } =
       .header('content-security-policy', CSP)
       .header('x-frame-options', 'DENY')
       .header('referrer-policy', 'same-origin');
-    return send(req, reply, asset, 'no-cache');
+    return sendAsset(req, reply, asset, 'no-cache');
   };
   app.get('/', index);
   for (const section of DASHBOARD_SECTIONS) {
@@ -123,6 +69,6 @@ export function registerDashboard(app: FastifyInstance, opts: { dir?: string } =
     // Vite's output names are [name]-[hash].[ext]: nothing else is ever looked up on disk.
     const asset = /^[\w.-]+$/.test(name) && !name.startsWith('.') ? load(`assets/${name}`) : null;
     if (!asset) throw new NotFoundError(`no dashboard asset ${name}`);
-    return send(req, reply, asset, 'public, max-age=31536000, immutable');
+    return sendAsset(req, reply, asset, 'public, max-age=31536000, immutable');
   });
 }
