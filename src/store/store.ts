@@ -248,8 +248,16 @@ export interface Store
     segmentId: string,
     since: number,
   ): Promise<{ at: number; size: number }[]>;
-  /** Profiles per stage (canonical profiles only). */
+  /**
+   * Profiles per stage (canonical profiles only). Read from counts the database keeps in the same
+   * transaction as every stage transition, merge and erasure (migration 0022), so it costs O(stages).
+   */
   stageCounts(workspaceId: string): Promise<Record<string, number>>;
+  /**
+   * Recounts the kept stage counts from the profiles themselves, in one write transaction, and returns
+   * them. Only needed after a fault (rows edited by hand); `kizuna reevaluate` runs it.
+   */
+  recountStages(workspaceId: string): Promise<Record<string, number>>;
   stageHistory(workspaceId: string, profileId: string): Promise<StageTransition[]>;
   /**
    * The engagement event stream (`Stage Entered`, `Segment Entered`, `Segment Exited`) in id order

@@ -132,6 +132,9 @@ const EVENT_NAME_SHARDS = 16;
  */
 const WRITE_RETRY: RetryPolicy = { attempts: 10, jitterMs: 10 };
 
+/** Delta rows a stage-count read sums before it folds them (migration 0022). */
+const STAGE_COUNT_ROWS_BEFORE_FOLD = 256;
+
 export interface PostgresStoreOptions {
   /** A `postgres://` connection URL. */
   readonly url: string;
@@ -378,7 +381,20 @@ export class PostgresStore implements Store {
   }
 
   stageCounts(workspaceId: string): Promise<Record<string, number>> {
-    return guarded(() => reads.stageCounts(this.sql, workspaceId));
+    return guarded(async () => {
+      const { counts, rows } = await reads.stageCounts(this.sql, workspaceId);
+      // Every transition adds delta rows; folding them keeps this read O(stages).
+      if (rows > STAGE_COUNT_ROWS_BEFORE_FOLD)
+        await transaction(this.pool, (sql) => reads.foldStageCounts(sql, workspaceId));
+      return counts;
+    });
+  }
+
+  recountStages(workspaceId: string): Promise<Record<string, number>> {
+    return guarded(async () => {
+      await transaction(this.pool, (sql) => reads.recountStages(sql, workspaceId), WRITE_RETRY);
+      return (await reads.stageCounts(this.sql, workspaceId)).counts;
+    });
   }
 
   listEngagementEvents(

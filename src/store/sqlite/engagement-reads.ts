@@ -64,10 +64,10 @@ export function segmentSizeHistory(
 
 export function stageCounts(r: Prepare, ws: string): Record<string, number> {
   const rows = r(
-    'SELECT stage, count(*) AS n FROM profiles WHERE workspace_id = ? AND merged_into IS NULL GROUP BY stage',
-  ).all(ws) as { stage: string | null; n: number }[];
+    'SELECT stage, profiles AS n FROM stage_counts WHERE workspace_id = ? AND profiles <> 0',
+  ).all(ws) as { stage: string; n: number }[];
   const out: Record<string, number> = {};
-  for (const row of rows) if (row.stage !== null) out[row.stage] = row.n;
+  for (const row of rows) out[row.stage] = row.n;
   return out;
 }
 
@@ -136,4 +136,14 @@ export function servingSegments(
     .all(ws, profileId) as string[];
   const skip = new Set(rebuilding);
   return [...new Set([...live.filter((id) => !skip.has(id)), ...frozen])].sort();
+}
+
+/** Rebuilds a workspace's kept stage counts from its profiles (on the writer, in its transaction). */
+export function recountStages(w: Prepare, ws: string): void {
+  w('DELETE FROM stage_counts WHERE workspace_id = ?').run(ws);
+  w(
+    `INSERT INTO stage_counts (workspace_id, stage, profiles)
+     SELECT workspace_id, stage, count(*) FROM profiles INDEXED BY profiles_by_stage
+     WHERE workspace_id = ? AND merged_into IS NULL AND stage IS NOT NULL GROUP BY workspace_id, stage`,
+  ).run(ws);
 }

@@ -415,6 +415,11 @@ export class SqliteStore implements Store {
     return this.writes.recordSegmentSizes(workspaceId, now);
   }
 
+  async recountStages(workspaceId: string): Promise<Record<string, number>> {
+    await this.writes.recountStages(workspaceId);
+    return reads.stageCounts(this.r, workspaceId);
+  }
+
   async listWorkspaces(): Promise<Workspace[]> {
     const rows = this.r('SELECT id, name, created_at FROM workspaces ORDER BY created_at, id').all() as {
       id: string;
