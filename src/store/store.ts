@@ -140,6 +140,16 @@ export interface SegmentView {
   readonly updatedAt: number;
 }
 
+export interface ScanPage {
+  after: string | null;
+  limit: number;
+  /**
+   * Only a uniform random subset of about this fraction of the profiles (0–1; chosen by the random
+   * part of their ids, so the same profiles every time): a preview estimates from it.
+   */
+  sample?: number;
+}
+
 export interface ReevaluatePage {
   after: string | null;
   limit: number;
@@ -288,7 +298,7 @@ export interface Store
    */
   scanProfileStates(
     workspaceId: string,
-    page: { after: string | null; limit: number },
+    page: ScanPage,
   ): Promise<{ profiles: ProfileState[]; next: string | null }>;
   countProfiles(workspaceId: string): Promise<number>;
   /** Records where a segment's build stands; `ready` also stamps built_at and a size-history point. */

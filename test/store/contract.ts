@@ -507,6 +507,35 @@ export function storeContract(name: string, harness: () => StoreHarness): void {
         }
       };
 
+      it('scans a uniform random sample of profiles, the same one every time', async () => {
+        await store.ingest(
+          ws,
+          Array.from({ length: 400 }, (_, i) => order(`s-${i}`, `s-${i}`)),
+        );
+        const ids = async (sample?: number) => {
+          const out: string[] = [];
+          let after: string | null = null;
+          for (;;) {
+            const page = await store.scanProfileStates(ws, {
+              after,
+              limit: 50,
+              ...(sample !== undefined && { sample }),
+            });
+            out.push(...page.profiles.map((p) => p.id));
+            if (page.next === null) return out;
+            after = page.next;
+          }
+        };
+        const all = await ids();
+        expect(all).toHaveLength(400);
+        expect(await ids(1)).toEqual(all);
+        const quarter = await ids(0.25);
+        expect(quarter.length).toBeGreaterThan(50);
+        expect(quarter.length).toBeLessThan(150);
+        expect(quarter.every((id) => all.includes(id))).toBe(true);
+        expect(await ids(0.25)).toEqual(quarter);
+      });
+
       it('keeps stage counts exact through transitions, merges, erasure and a recount', async () => {
         await store.ingest(ws, [order('u1', 'o1'), order('u2', 'o2'), order('u3', 'o3')]);
         await store.ingest(ws, [

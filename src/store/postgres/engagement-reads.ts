@@ -8,7 +8,8 @@ import {
   type ProfileRow,
   type SegmentRow,
 } from '../rows.js';
-import type { EngagementEventView, SegmentView, StageTransition, Workspace } from '../store.js';
+import { ID_RANDOM_CHARS, idSampleBound } from '../../ids.js';
+import type { EngagementEventView, ScanPage, SegmentView, StageTransition, Workspace } from '../store.js';
 import { ENGAGEMENT_COLUMNS } from './ingest-statements.js';
 import type { Sql } from './pg-driver.js';
 
@@ -200,13 +201,16 @@ export async function listWorkspaces(sql: Sql): Promise<Workspace[]> {
 export async function scanProfileStates(
   sql: Sql,
   ws: string,
-  page: { after: string | null; limit: number },
+  page: ScanPage,
 ): Promise<{ profiles: ProfileState[]; next: string | null }> {
+  const bound = page.sample === undefined ? null : idSampleBound(page.sample);
   const rows = await sql.query<ProfileRow>(
     `SELECT p.id, p.user_id, p.traits, p.trait_times, p.first_seen_at, p.last_seen_at, p.event_count,
        p.created_at, p.updated_at, ${ENGAGEMENT_COLUMNS}
-     FROM profiles p WHERE p.workspace_id = $1 AND p.merged_into IS NULL AND p.id > $2 ORDER BY p.id LIMIT $3`,
-    [ws, page.after ?? '', page.limit],
+     FROM profiles p WHERE p.workspace_id = $1 AND p.merged_into IS NULL AND p.id > $2
+       AND ($4::text IS NULL OR substr(right(p.id, ${ID_RANDOM_CHARS}), 1, 2) < $4::text)
+     ORDER BY p.id LIMIT $3`,
+    [ws, page.after ?? '', page.limit, bound],
   );
   const profiles = rows.map(profileState);
   return { profiles, next: rows.length < page.limit ? null : (profiles.at(-1)?.id ?? null) };

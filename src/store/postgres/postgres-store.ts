@@ -88,6 +88,7 @@ import type {
   Store,
   TraitFilter,
   Workspace,
+  ScanPage,
 } from '../store.js';
 import { TraitKeyCache } from '../trait-keys.js';
 import { createPool, sqlOf, transaction, type RetryPolicy, type Sql } from './pg-driver.js';
@@ -444,7 +445,7 @@ export class PostgresStore implements Store {
 
   scanProfileStates(
     workspaceId: string,
-    page: { after: string | null; limit: number },
+    page: ScanPage,
   ): Promise<{ profiles: ProfileState[]; next: string | null }> {
     return guarded(() => reads.scanProfileStates(this.sql, workspaceId, page));
   }

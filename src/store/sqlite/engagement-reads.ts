@@ -8,7 +8,8 @@ import {
   type ProfileRow,
   type SegmentRow,
 } from '../rows.js';
-import type { EngagementEventView, SegmentView, StageTransition } from '../store.js';
+import { ID_RANDOM_CHARS, idSampleBound } from '../../ids.js';
+import type { EngagementEventView, ScanPage, SegmentView, StageTransition } from '../store.js';
 import type { Prepare } from './statements.js';
 
 /** Engagement reads on the reader connection (SqliteStore delegates here to stay small). */
@@ -88,11 +89,19 @@ export function countProfiles(r: Prepare, ws: string): number {
 export function scanProfileStates(
   r: Prepare,
   ws: string,
-  page: { after: string | null; limit: number },
+  page: ScanPage,
 ): { profiles: ProfileState[]; next: string | null } {
-  const rows = r(
-    'SELECT * FROM profiles WHERE workspace_id = ? AND merged_into IS NULL AND id > ? ORDER BY id LIMIT ?',
-  ).all(ws, page.after ?? '', page.limit) as ProfileRow[];
+  const bound = page.sample === undefined ? null : idSampleBound(page.sample);
+  const rows = (
+    bound === null
+      ? r(
+          'SELECT * FROM profiles WHERE workspace_id = ? AND merged_into IS NULL AND id > ? ORDER BY id LIMIT ?',
+        ).all(ws, page.after ?? '', page.limit)
+      : r(
+          `SELECT * FROM profiles WHERE workspace_id = ? AND merged_into IS NULL AND id > ?
+           AND substr(id, -${ID_RANDOM_CHARS}, 2) < ? ORDER BY id LIMIT ?`,
+        ).all(ws, page.after ?? '', bound, page.limit)
+  ) as ProfileRow[];
   const profiles = rows.map(lazyProfileState);
   return { profiles, next: rows.length < page.limit ? null : (profiles.at(-1)?.id ?? null) };
 }
