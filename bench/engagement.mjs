@@ -217,6 +217,27 @@ async function main() {
     line(
       `store: ${fmt(CUSTOMERS)} demo customers, ${fmt(profiles)} profiles with a stage, ${existing.length} segments`,
     );
+    // Dashboard reads (issue 8: page loads under 1 s): stage counts and a segment preview.
+    const timed = async (fn) => {
+      const ms = [];
+      for (let i = 0; i < 5; i++) {
+        const t0 = performance.now();
+        await fn();
+        ms.push(performance.now() - t0);
+      }
+      return ms.sort((x, y) => x - y)[2];
+    };
+    line(`GET /api/v1/stages: median ${fmt(await timed(() => api.call('GET', '/stages')), 1)} ms (of 5)`);
+    line(`GET /api/v1/segments: median ${fmt(await timed(() => api.call('GET', '/segments')), 1)} ms (of 5)`);
+    let preview;
+    const previewMs = await timed(async () => {
+      preview = await api.call('POST', '/segments/preview', {
+        rule: { event: 'Order Completed', count: { op: 'gte', value: 2 }, within: { days: 90 } },
+      });
+    });
+    line(
+      `POST /api/v1/segments/preview: median ${fmt(previewMs, 1)} ms (of 5) — count ${fmt(preview.count)}, estimated ${preview.estimated}, ${fmt(preview.scanned)} of ${fmt(preview.total)} profiles evaluated`,
+    );
     const headers = { authorization: basic(keys.writeKey), 'content-type': 'application/json' };
     const ingest = (label) =>
       drive({

@@ -112,7 +112,8 @@ export function registerEngagementRoutes(app: FastifyInstance, deps: EngagementA
     return engagement.preview(ws, body.rule, {
       allowUnknown: allowUnknown(req),
       sample: body.sample ?? 10,
-      budgetMs: 5000,
+      // The dashboard's live count: large workspaces are answered from a sample well within a second.
+      budgetMs: 800,
     });
   });
 

@@ -23,7 +23,7 @@ export const engagementPaths = {
     post: {
       summary: 'Count and sample the profiles a rule would hold, before saving it',
       description:
-        'Scans for at most 5 s, then extrapolates (`estimated: true`). `exact: false` when the rule filters events on properties the facts do not keep yet (saving it rebuilds them).',
+        'A large workspace is answered from a uniform random sample of about 2,000 profiles when an exact count would take more than 0.8 s (`estimated: true`); otherwise the count is exact. `exact: false` when the rule filters events on properties the facts do not keep yet (saving it rebuilds them).',
       parameters: [allowUnknown],
       requestBody: {
         required: true,

@@ -265,8 +265,12 @@ program
         },
       });
       progress.done();
+      const seconds = ((Date.now() - started) / 1000).toFixed(1);
+      // The kept per-stage counts are exact by construction; recounting repairs them after a fault.
+      const counts = await store.recountStages(ws.id);
+      const staged = Object.values(counts).reduce((a, b) => a + b, 0);
       process.stdout.write(
-        `${r.processed} profiles re-evaluated, ${r.changed} changed stage or segments, in ${((Date.now() - started) / 1000).toFixed(1)} s\n`,
+        `${r.processed} profiles re-evaluated, ${r.changed} changed stage or segments, in ${seconds} s; stage counts recounted (${staged} profiles)\n`,
       );
     } finally {
       await store.close();

@@ -49,6 +49,9 @@ export class SegmentBuilder {
       const started = this.clock.now();
       const result = await reevaluateAll(this.store, this.clock, workspaceId, {
         rebuildFacts,
+        // A pass for new or changed segments alone evaluates just them; a new stage model, RFM bands
+        // or LTV model changes everyone's evaluation.
+        ...(!want.everyone && { segments: building.map((s) => s.id) }),
         onProgress: async (p) => {
           for (const s of building)
             await this.store.setSegmentBuild(

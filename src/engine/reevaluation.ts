@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '../domain/clock.js';
 import type { Store } from '../store/store.js';
 import { compileDefinitions, type Definitions } from '../domain/engagement/definitions.js';
-import { evaluateProfile } from '../domain/engagement/evaluate.js';
+import { evaluateProfile, segmentsWouldChange } from '../domain/engagement/evaluate.js';
 
 /** Profiles per re-evaluation transaction: small enough that ingestion interleaves between pages. */
 export const PAGE_SIZE = 500;
@@ -34,10 +34,26 @@ export async function reevaluateAll(
   store: Store,
   clock: Clock,
   workspaceId: string,
-  opts: { rebuildFacts: boolean; onProgress?: (p: PassProgress) => Promise<void> | void },
+  opts: {
+    rebuildFacts: boolean;
+    /**
+     * Only these segments are new or changed (a build): the scan evaluates just them and leaves the
+     * stage and the other segments to the sweep. Ignored with `rebuildFacts`.
+     */
+    segments?: readonly string[];
+    onProgress?: (p: PassProgress) => Promise<void> | void;
+  },
 ): Promise<{ processed: number; changed: number }> {
   const total = await store.countProfiles(workspaceId);
-  if (!opts.rebuildFacts) return scanAndConfirm(store, clock, workspaceId, total, opts.onProgress);
+  if (!opts.rebuildFacts)
+    return scanAndConfirm(
+      store,
+      clock,
+      workspaceId,
+      total,
+      opts.segments ? new Set(opts.segments) : null,
+      opts.onProgress,
+    );
   let after: string | null = null;
   let processed = 0;
   let changed = 0;
@@ -61,6 +77,7 @@ async function scanAndConfirm(
   clock: Clock,
   workspaceId: string,
   total: number,
+  only: ReadonlySet<string> | null,
   onProgress: ((p: PassProgress) => Promise<void> | void) | undefined,
 ): Promise<{ processed: number; changed: number }> {
   let defs: Definitions | null = null;
@@ -75,7 +92,8 @@ async function scanAndConfirm(
     const now = clock.now();
     const candidates: string[] = [];
     for (const p of page.profiles) {
-      if (evaluateProfile(p, defs, now).changed) candidates.push(p.id);
+      const changes = only ? segmentsWouldChange(p, defs, only, now) : evaluateProfile(p, defs, now).changed;
+      if (changes) candidates.push(p.id);
     }
     for (let i = 0; i < candidates.length; i += PAGE_SIZE) {
       const r = await store.reevaluateProfiles(workspaceId, {

@@ -2,7 +2,7 @@ import type { EventType, JsonObject, StoredEvent } from '../domain/event.js';
 import type { IdentityKey, IdentityKind } from '../domain/identity.js';
 import type { ProfileState } from '../domain/resolution.js';
 import type { EngagementEventView, ProfileView, SegmentView, StageTransition } from './store.js';
-import { emptyFacts, type ProfileFacts } from '../domain/facts/facts.js';
+import { emptyFacts, readFacts, type ProfileFacts } from '../domain/facts/facts.js';
 
 /**
  * Row shapes both adapters read back (column names as in the migrations) and their conversion to
@@ -65,7 +65,7 @@ export function profileState(row: ProfileRow): ProfileState {
     firstSeenAt: numOrNull(row.first_seen_at),
     lastSeenAt: numOrNull(row.last_seen_at),
     eventCount: num(row.event_count),
-    facts: row.facts == null ? emptyFacts() : json<ProfileFacts>(row.facts),
+    facts: row.facts == null ? emptyFacts() : readFacts(json<ProfileFacts>(row.facts)),
     engagement: {
       stage: row.stage ?? null,
       previousStage: row.previous_stage ?? null,

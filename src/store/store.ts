@@ -140,6 +140,16 @@ export interface SegmentView {
   readonly updatedAt: number;
 }
 
+export interface ScanPage {
+  after: string | null;
+  limit: number;
+  /**
+   * Only a uniform random subset of about this fraction of the profiles (0–1; chosen by the random
+   * part of their ids, so the same profiles every time): a preview estimates from it.
+   */
+  sample?: number;
+}
+
 export interface ReevaluatePage {
   after: string | null;
   limit: number;
@@ -248,8 +258,16 @@ export interface Store
     segmentId: string,
     since: number,
   ): Promise<{ at: number; size: number }[]>;
-  /** Profiles per stage (canonical profiles only). */
+  /**
+   * Profiles per stage (canonical profiles only). Read from counts the database keeps in the same
+   * transaction as every stage transition, merge and erasure (migration 0022), so it costs O(stages).
+   */
   stageCounts(workspaceId: string): Promise<Record<string, number>>;
+  /**
+   * Recounts the kept stage counts from the profiles themselves, in one write transaction, and returns
+   * them. Only needed after a fault (rows edited by hand); `kizuna reevaluate` runs it.
+   */
+  recountStages(workspaceId: string): Promise<Record<string, number>>;
   stageHistory(workspaceId: string, profileId: string): Promise<StageTransition[]>;
   /**
    * The engagement event stream (`Stage Entered`, `Segment Entered`, `Segment Exited`) in id order
@@ -280,7 +298,7 @@ export interface Store
    */
   scanProfileStates(
     workspaceId: string,
-    page: { after: string | null; limit: number },
+    page: ScanPage,
   ): Promise<{ profiles: ProfileState[]; next: string | null }>;
   countProfiles(workspaceId: string): Promise<number>;
   /** Records where a segment's build stands; `ready` also stamps built_at and a size-history point. */

@@ -354,6 +354,9 @@ export function storeContract(name: string, harness: () => StoreHarness): void {
       }
       const all = await store.searchProfiles(ws, { filters: [], limit: 1000 });
       expect(all.profiles).toHaveLength(30);
+      // Racing merges from several stores leave the kept stage counts exact.
+      const counts = Object.values(await store.stageCounts(ws));
+      expect(counts.reduce((a, b) => a + b, 0)).toBe(30);
     });
 
     describe('engagement', () => {
@@ -487,6 +490,93 @@ export function storeContract(name: string, harness: () => StoreHarness): void {
         expect(r).toEqual({ processed: 1, next: null, changed: 1 });
         expect(await store.stageCounts(ws)).toEqual({ new: 2, active: 1 });
         expect((await store.getProfile(ws, target))?.stage).toBe('active');
+      });
+
+      /** Profiles per stage counted from the profiles themselves, to check the kept counts against. */
+      const scannedStages = async (): Promise<Record<string, number>> => {
+        const out: Record<string, number> = {};
+        let after: string | null = null;
+        for (;;) {
+          const page = await store.scanProfileStates(ws, { after, limit: 100 });
+          for (const p of page.profiles) {
+            const s = p.engagement.stage;
+            if (s !== null) out[s] = (out[s] ?? 0) + 1;
+          }
+          if (page.next === null) return out;
+          after = page.next;
+        }
+      };
+
+      it('scans a uniform random sample of profiles, the same one every time', async () => {
+        await store.ingest(
+          ws,
+          Array.from({ length: 400 }, (_, i) => order(`s-${i}`, `s-${i}`)),
+        );
+        const ids = async (sample?: number) => {
+          const out: string[] = [];
+          let after: string | null = null;
+          for (;;) {
+            const page = await store.scanProfileStates(ws, {
+              after,
+              limit: 50,
+              ...(sample !== undefined && { sample }),
+            });
+            out.push(...page.profiles.map((p) => p.id));
+            if (page.next === null) return out;
+            after = page.next;
+          }
+        };
+        const all = await ids();
+        expect(all).toHaveLength(400);
+        expect(await ids(1)).toEqual(all);
+        const quarter = await ids(0.25);
+        expect(quarter.length).toBeGreaterThan(50);
+        expect(quarter.length).toBeLessThan(150);
+        expect(quarter.every((id) => all.includes(id))).toBe(true);
+        expect(await ids(0.25)).toEqual(quarter);
+      });
+
+      it('keeps stage counts exact through transitions, merges, erasure and a recount', async () => {
+        await store.ingest(ws, [order('u1', 'o1'), order('u2', 'o2'), order('u3', 'o3')]);
+        await store.ingest(ws, [
+          testEvent({ anonymousId: 'anon-1', messageId: 'v1', timestamp: clock.now() }),
+        ]);
+        expect(await store.stageCounts(ws)).toEqual({ new: 4 });
+        // The visitor turns out to be u1: merged away, one profile fewer.
+        await store.ingest(ws, [
+          testEvent({
+            type: 'identify',
+            userId: 'u1',
+            anonymousId: 'anon-1',
+            messageId: 'i1',
+            timestamp: clock.now(),
+          }),
+        ]);
+        expect(await store.stageCounts(ws)).toEqual({ new: 3 });
+        clock.advance(10 * DAY);
+        await store.ingest(ws, [order('u2', 'o4')]);
+        clock.advance(25 * DAY);
+        await store.reevaluateProfiles(ws, {
+          after: null,
+          limit: 100,
+          now: clock.now(),
+          rebuildFacts: false,
+        });
+        const moved = await store.stageCounts(ws);
+        expect(moved).toEqual({ at_risk: 2, active: 1 });
+        expect(moved).toEqual(await scannedStages());
+        const u3 = await store.lookupProfile(ws, { kind: 'user_id', value: 'u3' });
+        await store.eraseProfile(ws, u3!.id, { id: 'er1', requestedBy: 'api', now: clock.now() });
+        expect(await store.stageCounts(ws)).toEqual({ at_risk: 1, active: 1 });
+        // Many transitions at once (more delta rows than a read leaves unfolded on PostgreSQL).
+        await store.ingest(
+          ws,
+          Array.from({ length: 300 }, (_, i) => order(`bulk-${i}`, `b-${i}`)),
+        );
+        expect(await store.stageCounts(ws)).toEqual({ at_risk: 1, active: 1, new: 300 });
+        expect(await store.stageCounts(ws)).toEqual(await scannedStages());
+        expect(await store.recountStages(ws)).toEqual({ at_risk: 1, active: 1, new: 300 });
+        expect(await store.stageCounts(ws)).toEqual({ at_risk: 1, active: 1, new: 300 });
       });
 
       it('rebuilds facts from history when a definition needs a filtered event', async () => {

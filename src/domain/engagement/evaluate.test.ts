@@ -8,6 +8,7 @@ import {
   evaluateProfile,
   explainSegment,
   explainStage,
+  segmentsWouldChange,
   type ProfileInput,
 } from './evaluate.js';
 import { DEFAULT_STAGE_MODEL } from './stages.js';
@@ -171,5 +172,25 @@ describe('segments', () => {
     expect(step(p, d, T0).entered).toEqual([]);
     track(p, d, 'Order Completed', T0, { category: 'shoes', revenue: 40 });
     expect(step(p, d, T0).entered).toEqual(['seg_big']);
+  });
+
+  it('tells a build which profiles its new segments change, taking the rest as stored', () => {
+    const d = defs([
+      seg('buyers', { event: 'Order Completed' }),
+      seg('gold_buyers', { and: [{ segment: 'buyers' }, { trait: 'plan', op: 'eq', value: 'gold' }] }),
+      seg('viewers', { event: 'Product Viewed' }),
+    ]);
+    const p = customer();
+    track(p, d, 'Order Completed', T0);
+    step(p, d, T0);
+    expect(p.engagement.segments).toEqual(['buyers', 'gold_buyers']);
+    expect(segmentsWouldChange(p, d, new Set(['gold_buyers']), T0)).toBe(false);
+    track(p, d, 'Product Viewed', T0);
+    // Only the segment being built is looked at: the stale `viewers` membership is the sweep's business.
+    expect(segmentsWouldChange(p, d, new Set(['gold_buyers']), T0)).toBe(false);
+    expect(segmentsWouldChange(p, d, new Set(['viewers']), T0)).toBe(true);
+    // A stored membership the new rule no longer grants is a change too.
+    (p as { traits: object }).traits = { plan: 'basic' };
+    expect(segmentsWouldChange(p, d, new Set(['gold_buyers']), T0)).toBe(true);
   });
 });

@@ -201,6 +201,29 @@ export function computedTraitsOf(p: ProfileInput, defs: Definitions, now: number
 }
 
 /**
+ * Whether evaluating just the segments `only` (a build of new or changed segments) would change the
+ * profile's membership of any of them. The stage and every other membership are taken as stored, so a
+ * build costs the new segments' rules, not the whole definition set; a profile found to change is then
+ * evaluated in full by the writer.
+ */
+export function segmentsWouldChange(
+  p: ProfileInput,
+  defs: Definitions,
+  only: ReadonlySet<string>,
+  now: number,
+): boolean {
+  const ctx = new ProfileContext(p, defs, now);
+  for (const id of p.engagement.segments) if (!only.has(id)) ctx.members.add(id);
+  for (const seg of defs.segments) {
+    if (!only.has(seg.id)) continue;
+    const member = evaluate(seg.rule, ctx);
+    if (member) ctx.members.add(seg.id);
+    if (member !== p.engagement.segments.includes(seg.id)) return true;
+  }
+  return false;
+}
+
+/**
  * Evaluates a rule that is not saved yet (a preview) against a profile: other segments it refers to
  * are read from the profile's stored memberships, so this costs one rule evaluation.
  */

@@ -197,13 +197,15 @@ export class ComputedTraits {
   /** Every event as one series (per-day counts merged): only windowed totals need it. */
   private everything(): Series {
     if (this.allSeries) return this.allSeries;
-    const all: Series = { n: 0, f: Infinity, l: -Infinity, d: {} };
+    const byDay = new Map<number, number>();
+    const all: Series = { n: 0, f: Infinity, l: -Infinity, d: [] };
     for (const s of Object.values(this.facts.e)) {
       all.n += s.n;
       all.f = Math.min(all.f, s.f);
       all.l = Math.max(all.l, s.l);
-      for (const [d, c] of Object.entries(s.d)) all.d[d] = (all.d[d] ?? 0) + c;
+      for (let i = 0; i < s.d.length; i += 2) byDay.set(s.d[i]!, (byDay.get(s.d[i]!) ?? 0) + s.d[i + 1]!);
     }
+    for (const day of [...byDay.keys()].sort((a, b) => a - b)) all.d.push(day, byDay.get(day)!);
     this.allSeries = all;
     return all;
   }

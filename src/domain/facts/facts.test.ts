@@ -9,6 +9,7 @@ import {
   eventKey,
   mergeFacts,
   pruneFacts,
+  readFacts,
   recordEvent,
   seriesStats,
   type FactPlan,
@@ -158,9 +159,76 @@ describe('profile facts', () => {
     order(f, 1, 60, 'new');
     pruneFacts(f, NOW);
     const s = f.e[eventKey('track', 'Order Completed')]!;
-    expect(Object.keys(s.d)).toHaveLength(1);
+    expect(s.d).toHaveLength(2);
     expect(s.n).toBe(2);
     expect(aggregateValue(f.a[aggregateKey(SUM)], 'sum', { kind: 'all' }, NOW)).toBe(100);
     expect(JSON.stringify(f).length).toBeLessThan(1000);
+  });
+
+  it('keeps day buckets in day order whatever order events arrive in', () => {
+    const f = emptyFacts();
+    for (const daysAgo of [3, 10, 0, 3, 7, 10, 1]) order(f, daysAgo, 10, 'x');
+    const day = (ago: number) => Math.floor((NOW - ago * DAY_MS) / DAY_MS);
+    expect(f.e[eventKey('track', 'Order Completed')]!.d).toEqual([
+      day(10),
+      2,
+      day(7),
+      1,
+      day(3),
+      2,
+      day(1),
+      1,
+      day(0),
+      1,
+    ]);
+    expect(f.a[aggregateKey(SUM)]!.d).toEqual([
+      day(10),
+      2,
+      20,
+      day(7),
+      1,
+      10,
+      day(3),
+      2,
+      20,
+      day(1),
+      1,
+      10,
+      day(0),
+      1,
+      10,
+    ]);
+    expect(
+      seriesStats(f.e[eventKey('track', 'Order Completed')], { kind: 'last_days', days: 7 }, NOW).count,
+    ).toBe(4);
+  });
+
+  it('reads facts stored in the first encoding (per-day objects) as the current one', () => {
+    const f = emptyFacts();
+    order(f, 12, 30, 'shoes');
+    order(f, 2, 50, 'bags');
+    view(f, 2);
+    // The same facts as version 1 stored them: buckets as objects keyed by day, no version.
+    const toV1 = (d: number[], stride: number) => {
+      const out: Record<string, number | number[]> = {};
+      for (let i = 0; i < d.length; i += stride)
+        out[String(d[i])] = stride === 3 ? [d[i + 1]!, d[i + 2]!] : d[i + 1]!;
+      return out;
+    };
+    const series = (m: ProfileFacts['e']) =>
+      Object.fromEntries(Object.entries(m).map(([k, x]) => [k, { ...x, d: toV1(x.d, 2) }]));
+    const v1 = {
+      e: series(f.e),
+      s: series(f.s),
+      a: Object.fromEntries(
+        Object.entries(f.a).map(([k, x]) => [
+          k,
+          x.d ? { ...x, d: toV1(x.d, k.startsWith('sum|') ? 3 : 2) } : { ...x },
+        ]),
+      ),
+      k: ['email'],
+    };
+    expect(readFacts(JSON.parse(JSON.stringify(v1)))).toEqual({ ...f, k: ['email'] });
+    expect(readFacts(f)).toBe(f);
   });
 });

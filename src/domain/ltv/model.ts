@@ -67,8 +67,9 @@ export function splitAt(
   if (first >= cutoff) return null;
   let future = 0;
   let lastBefore = -Infinity;
-  for (const [d, c] of Object.entries(orders.d)) {
-    const day = Number(d);
+  for (let i = 0; i < orders.d.length; i += 2) {
+    const day = orders.d[i]!;
+    const c = orders.d[i + 1]!;
     if (day >= cutoff) future += c;
     else if (day > lastBefore) lastBefore = day;
   }

@@ -63,7 +63,7 @@ export async function behaviourOf(
         purchases365: numberOr0(computed.get('purchases_365d')),
         stage: p.engagement.stage,
         segments: [...p.engagement.segments],
-        purchaseDays: Object.keys(p.facts.e[ORDER_KEY]?.d ?? {}).map(Number),
+        purchaseDays: (p.facts.e[ORDER_KEY]?.d ?? []).filter((_, i) => i % 2 === 0),
       });
     }
   }

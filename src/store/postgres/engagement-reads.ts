@@ -8,7 +8,8 @@ import {
   type ProfileRow,
   type SegmentRow,
 } from '../rows.js';
-import type { EngagementEventView, SegmentView, StageTransition, Workspace } from '../store.js';
+import { ID_RANDOM_CHARS, idSampleBound } from '../../ids.js';
+import type { EngagementEventView, ScanPage, SegmentView, StageTransition, Workspace } from '../store.js';
 import { ENGAGEMENT_COLUMNS } from './ingest-statements.js';
 import type { Sql } from './pg-driver.js';
 
@@ -76,15 +77,59 @@ export function segmentSizeHistory(
   );
 }
 
-export async function stageCounts(sql: Sql, ws: string): Promise<Record<string, number>> {
-  const rows = await sql.query<{ stage: string; n: number }>(
-    `SELECT stage, count(*) AS n FROM profiles
-     WHERE workspace_id = $1 AND merged_into IS NULL AND stage IS NOT NULL GROUP BY stage`,
+/**
+ * The kept stage counts: the sum of each stage's delta rows (migration 0022). `rows` tells the caller
+ * whether folding them is due.
+ */
+export async function stageCounts(
+  sql: Sql,
+  ws: string,
+): Promise<{ counts: Record<string, number>; rows: number }> {
+  const found = await sql.query<{ stage: string; n: string; rows: string }>(
+    `SELECT stage, sum(profiles) AS n, count(*) AS rows FROM stage_counts WHERE workspace_id = $1 GROUP BY stage`,
     [ws],
   );
-  const out: Record<string, number> = {};
-  for (const row of rows) out[row.stage] = row.n;
-  return out;
+  const counts: Record<string, number> = {};
+  let rows = 0;
+  for (const row of found) {
+    rows += Number(row.rows);
+    if (Number(row.n) !== 0) counts[row.stage] = Number(row.n);
+  }
+  return { counts, rows };
+}
+
+/**
+ * Serialises the statements that delete stage-count rows (a fold, a recount): two of them at once
+ * could each delete what the other already summed.
+ */
+const STAGE_COUNTS_LOCK = `hashtext('stage_counts'), hashtext($1)`;
+
+/** Folds a workspace's stage-count deltas into one row per stage, unless another fold is running. */
+export async function foldStageCounts(sql: Sql, ws: string): Promise<void> {
+  const [lock] = await sql.query<{ ok: boolean }>(
+    `SELECT pg_try_advisory_xact_lock(${STAGE_COUNTS_LOCK}) AS ok`,
+    [ws],
+  );
+  if (!lock?.ok) return;
+  // One statement, one snapshot: a delta committed meanwhile is neither deleted nor summed.
+  await sql.query(
+    `WITH gone AS (DELETE FROM stage_counts WHERE workspace_id = $1 RETURNING stage, profiles)
+     INSERT INTO stage_counts (workspace_id, stage, profiles)
+     SELECT $1, stage, sum(profiles) FROM gone GROUP BY stage HAVING sum(profiles) <> 0`,
+    [ws],
+  );
+}
+
+/** Rebuilds a workspace's stage counts from its profiles (in the caller's transaction). */
+export async function recountStages(sql: Sql, ws: string): Promise<void> {
+  await sql.query(`SELECT pg_advisory_xact_lock(${STAGE_COUNTS_LOCK})`, [ws]);
+  await sql.query(
+    `WITH gone AS (DELETE FROM stage_counts WHERE workspace_id = $1)
+     INSERT INTO stage_counts (workspace_id, stage, profiles)
+     SELECT workspace_id, stage, count(*) FROM profiles
+     WHERE workspace_id = $1 AND merged_into IS NULL AND stage IS NOT NULL GROUP BY workspace_id, stage`,
+    [ws],
+  );
 }
 
 /** The stage transitions of a profile (or of the survivor of a merged-away id), in stream order. */
@@ -156,13 +201,16 @@ export async function listWorkspaces(sql: Sql): Promise<Workspace[]> {
 export async function scanProfileStates(
   sql: Sql,
   ws: string,
-  page: { after: string | null; limit: number },
+  page: ScanPage,
 ): Promise<{ profiles: ProfileState[]; next: string | null }> {
+  const bound = page.sample === undefined ? null : idSampleBound(page.sample);
   const rows = await sql.query<ProfileRow>(
     `SELECT p.id, p.user_id, p.traits, p.trait_times, p.first_seen_at, p.last_seen_at, p.event_count,
        p.created_at, p.updated_at, ${ENGAGEMENT_COLUMNS}
-     FROM profiles p WHERE p.workspace_id = $1 AND p.merged_into IS NULL AND p.id > $2 ORDER BY p.id LIMIT $3`,
-    [ws, page.after ?? '', page.limit],
+     FROM profiles p WHERE p.workspace_id = $1 AND p.merged_into IS NULL AND p.id > $2
+       AND ($4::text IS NULL OR substr(right(p.id, ${ID_RANDOM_CHARS}), 1, 2) < $4::text)
+     ORDER BY p.id LIMIT $3`,
+    [ws, page.after ?? '', page.limit, bound],
   );
   const profiles = rows.map(profileState);
   return { profiles, next: rows.length < page.limit ? null : (profiles.at(-1)?.id ?? null) };

@@ -88,6 +88,7 @@ import type {
   Store,
   TraitFilter,
   Workspace,
+  ScanPage,
 } from '../store.js';
 import { TraitKeyCache } from '../trait-keys.js';
 import { createPool, sqlOf, transaction, type RetryPolicy, type Sql } from './pg-driver.js';
@@ -131,6 +132,9 @@ const EVENT_NAME_SHARDS = 16;
  * with a growing random pause are plenty.
  */
 const WRITE_RETRY: RetryPolicy = { attempts: 10, jitterMs: 10 };
+
+/** Delta rows a stage-count read sums before it folds them (migration 0022). */
+const STAGE_COUNT_ROWS_BEFORE_FOLD = 256;
 
 export interface PostgresStoreOptions {
   /** A `postgres://` connection URL. */
@@ -378,7 +382,20 @@ export class PostgresStore implements Store {
   }
 
   stageCounts(workspaceId: string): Promise<Record<string, number>> {
-    return guarded(() => reads.stageCounts(this.sql, workspaceId));
+    return guarded(async () => {
+      const { counts, rows } = await reads.stageCounts(this.sql, workspaceId);
+      // Every transition adds delta rows; folding them keeps this read O(stages).
+      if (rows > STAGE_COUNT_ROWS_BEFORE_FOLD)
+        await transaction(this.pool, (sql) => reads.foldStageCounts(sql, workspaceId));
+      return counts;
+    });
+  }
+
+  recountStages(workspaceId: string): Promise<Record<string, number>> {
+    return guarded(async () => {
+      await transaction(this.pool, (sql) => reads.recountStages(sql, workspaceId), WRITE_RETRY);
+      return (await reads.stageCounts(this.sql, workspaceId)).counts;
+    });
   }
 
   listEngagementEvents(
@@ -428,7 +445,7 @@ export class PostgresStore implements Store {
 
   scanProfileStates(
     workspaceId: string,
-    page: { after: string | null; limit: number },
+    page: ScanPage,
   ): Promise<{ profiles: ProfileState[]; next: string | null }> {
     return guarded(() => reads.scanProfileStates(this.sql, workspaceId, page));
   }

@@ -8,7 +8,8 @@ import {
   type ProfileRow,
   type SegmentRow,
 } from '../rows.js';
-import type { EngagementEventView, SegmentView, StageTransition } from '../store.js';
+import { ID_RANDOM_CHARS, idSampleBound } from '../../ids.js';
+import type { EngagementEventView, ScanPage, SegmentView, StageTransition } from '../store.js';
 import type { Prepare } from './statements.js';
 
 /** Engagement reads on the reader connection (SqliteStore delegates here to stay small). */
@@ -64,10 +65,10 @@ export function segmentSizeHistory(
 
 export function stageCounts(r: Prepare, ws: string): Record<string, number> {
   const rows = r(
-    'SELECT stage, count(*) AS n FROM profiles WHERE workspace_id = ? AND merged_into IS NULL GROUP BY stage',
-  ).all(ws) as { stage: string | null; n: number }[];
+    'SELECT stage, profiles AS n FROM stage_counts WHERE workspace_id = ? AND profiles <> 0',
+  ).all(ws) as { stage: string; n: number }[];
   const out: Record<string, number> = {};
-  for (const row of rows) if (row.stage !== null) out[row.stage] = row.n;
+  for (const row of rows) out[row.stage] = row.n;
   return out;
 }
 
@@ -88,11 +89,19 @@ export function countProfiles(r: Prepare, ws: string): number {
 export function scanProfileStates(
   r: Prepare,
   ws: string,
-  page: { after: string | null; limit: number },
+  page: ScanPage,
 ): { profiles: ProfileState[]; next: string | null } {
-  const rows = r(
-    'SELECT * FROM profiles WHERE workspace_id = ? AND merged_into IS NULL AND id > ? ORDER BY id LIMIT ?',
-  ).all(ws, page.after ?? '', page.limit) as ProfileRow[];
+  const bound = page.sample === undefined ? null : idSampleBound(page.sample);
+  const rows = (
+    bound === null
+      ? r(
+          'SELECT * FROM profiles WHERE workspace_id = ? AND merged_into IS NULL AND id > ? ORDER BY id LIMIT ?',
+        ).all(ws, page.after ?? '', page.limit)
+      : r(
+          `SELECT * FROM profiles WHERE workspace_id = ? AND merged_into IS NULL AND id > ?
+           AND substr(id, -${ID_RANDOM_CHARS}, 2) < ? ORDER BY id LIMIT ?`,
+        ).all(ws, page.after ?? '', bound, page.limit)
+  ) as ProfileRow[];
   const profiles = rows.map(lazyProfileState);
   return { profiles, next: rows.length < page.limit ? null : (profiles.at(-1)?.id ?? null) };
 }
@@ -136,4 +145,14 @@ export function servingSegments(
     .all(ws, profileId) as string[];
   const skip = new Set(rebuilding);
   return [...new Set([...live.filter((id) => !skip.has(id)), ...frozen])].sort();
+}
+
+/** Rebuilds a workspace's kept stage counts from its profiles (on the writer, in its transaction). */
+export function recountStages(w: Prepare, ws: string): void {
+  w('DELETE FROM stage_counts WHERE workspace_id = ?').run(ws);
+  w(
+    `INSERT INTO stage_counts (workspace_id, stage, profiles)
+     SELECT workspace_id, stage, count(*) FROM profiles INDEXED BY profiles_by_stage
+     WHERE workspace_id = ? AND merged_into IS NULL AND stage IS NOT NULL GROUP BY workspace_id, stage`,
+  ).run(ws);
 }

@@ -81,6 +81,7 @@ import type {
   Store,
   TraitFilter,
   Workspace,
+  ScanPage,
 } from '../store.js';
 import { traitPath } from '../trait-path.js';
 import type { DefinitionsRecord } from '../../domain/engagement/definitions.js';
@@ -393,7 +394,7 @@ export class SqliteStore implements Store {
 
   async scanProfileStates(
     workspaceId: string,
-    page: { after: string | null; limit: number },
+    page: ScanPage,
   ): Promise<{ profiles: ProfileState[]; next: string | null }> {
     return Promise.resolve(reads.scanProfileStates(this.r, workspaceId, page));
   }
@@ -413,6 +414,11 @@ export class SqliteStore implements Store {
 
   recordSegmentSizes(workspaceId: string, now: number): Promise<void> {
     return this.writes.recordSegmentSizes(workspaceId, now);
+  }
+
+  async recountStages(workspaceId: string): Promise<Record<string, number>> {
+    await this.writes.recountStages(workspaceId);
+    return reads.stageCounts(this.r, workspaceId);
   }
 
   async listWorkspaces(): Promise<Workspace[]> {

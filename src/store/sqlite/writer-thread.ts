@@ -182,6 +182,10 @@ export class ThreadWriter implements SqliteWrites {
     return this.invoke('recordSegmentSizes', workspaceId, now);
   }
 
+  recountStages(workspaceId: string): Promise<void> {
+    return this.invoke('recountStages', workspaceId);
+  }
+
   createJourney(
     ws: string,
     j: { id: string; name: string; draft: unknown },

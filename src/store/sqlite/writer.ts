@@ -20,6 +20,7 @@ import {
   recordSizes,
   setSegmentBuild,
 } from './engagement.js';
+import { recountStages } from './engagement-reads.js';
 import * as journeys from './journeys.js';
 import * as runs from './journey-runs.js';
 import * as delivery from './delivery.js';
@@ -70,6 +71,7 @@ export interface SqliteWrites {
     now: number,
   ): Promise<void>;
   recordSegmentSizes(workspaceId: string, now: number): Promise<void>;
+  recountStages(workspaceId: string): Promise<void>;
   createJourney(
     ws: string,
     j: { id: string; name: string; draft: unknown },
@@ -321,6 +323,10 @@ export class SqliteWriter implements SqliteWrites {
 
   recordSegmentSizes(workspaceId: string, now: number): Promise<void> {
     return this.exclusive(() => recordSizes(this.w, workspaceId, now));
+  }
+
+  recountStages(workspaceId: string): Promise<void> {
+    return this.exclusive(() => recountStages(this.w, workspaceId));
   }
 
   createJourney(
