@@ -108,6 +108,13 @@ export async function createApp(
     logger,
     what: 'A/B winner',
   });
+  // Scheduled LTV refits (docs/ltv.md#refits) are looked for every quarter of an hour.
+  const ltvLoop = new PollLoop(() => ltv.refitDue(logger), {
+    batch: Number.MAX_SAFE_INTEGER,
+    pollMs: 15 * 60_000,
+    logger,
+    what: 'LTV refit',
+  });
   const server = buildServer({
     store,
     clock,
@@ -143,7 +150,10 @@ export async function createApp(
       const address = await server.listen({ port: config.port, host: config.host });
       // Background work starts with serving: unfinished segment builds, then the time-based sweep.
       await builder.resume();
-      if (config.sweepIntervalMinutes > 0) sweeper.start();
+      if (config.sweepIntervalMinutes > 0) {
+        sweeper.start();
+        ltvLoop.start();
+      }
       if (config.runJourneys) {
         runner.start();
         winnerLoop.start();
@@ -154,6 +164,7 @@ export async function createApp(
     async close() {
       await server.close();
       await winnerLoop.stop();
+      await ltvLoop.stop();
       await runner.stop();
       await dispatcher.stop();
       await sweeper.stop();

@@ -32,9 +32,9 @@ export class InApp {
     private readonly sessionId: () => string,
   ) {}
 
-  /** The messages this customer may see now (a copy; empty before the first answer). */
+  /** The messages this customer may see now (a copy; empty before the first answer; no control-group entries). */
   all(): InAppMessage[] {
-    return this.list.slice();
+    return this.list.filter((m) => !m.control);
   }
 
   /** Fetches the list again (identity or page changed); one request at a time. */
@@ -115,6 +115,9 @@ export class InApp {
 
   private show(m: InAppMessage): void {
     this.shown.add(m.id);
+    // A control-group customer sees nothing where the others see the message; the exposure is what
+    // their conversions are measured from.
+    if (m.control) return this.report(m, 'control', null);
     let done = false;
     const finish = (type: 'click' | 'dismiss', url: string | null) => {
       if (done) return;
@@ -131,7 +134,11 @@ export class InApp {
     this.report(m, 'impression', null);
   }
 
-  private report(m: InAppMessage, type: 'impression' | 'click' | 'dismiss', url: string | null): void {
+  private report(
+    m: InAppMessage,
+    type: 'impression' | 'click' | 'dismiss' | 'control',
+    url: string | null,
+  ): void {
     const body: Record<string, unknown> = {
       variant: m.variant,
       type,

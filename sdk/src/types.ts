@@ -18,6 +18,8 @@ export interface InAppMessage {
   priority: number;
   trigger: Trigger;
   position: 'top' | 'bottom' | null;
+  /** the customer is in the message's control group: it takes its turn but shows nothing */
+  control?: boolean;
   content: {
     title?: string | null;
     body?: string | null;

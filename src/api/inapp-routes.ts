@@ -1,13 +1,35 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { CAMPAIGN_STATUSES } from '../domain/inapp/definition.js';
+import { inAppResults } from '../domain/inapp/results.js';
+import { parseDuration } from '../domain/journeys/time.js';
 import type { InAppCampaigns } from '../engine/inapp/campaigns.js';
 import { sdkSettingsJson, type SdkSettingsService } from '../engine/inapp/sdk-settings.js';
 import { NotFoundError } from '../errors.js';
 import type { KeyAuth } from '../http/auth.js';
 import type { CardRecord, MessageRecord } from '../store/inapp-store.js';
 import type { Store } from '../store/store.js';
+import { resultsCsv } from './journey-routes.js';
 import { adminWorkspace, parse } from './params.js';
+
+const resultsQuery = z.object({
+  goal: z
+    .string({ error: 'must be an event name' })
+    .min(1, { error: 'must not be empty' })
+    .max(200, { error: 'must be at most 200 characters' })
+    .default('Order Completed'),
+  within: z
+    .string({ error: 'must be a duration like 24h or 7d' })
+    .default('7d')
+    .transform((v, ctx) => {
+      const ms = parseDuration(v);
+      if (ms === null)
+        ctx.addIssue({ code: 'custom', message: 'must be a duration like 24h or 7d (at most a year)' });
+      return ms ?? 0;
+    }),
+  metric: z.enum(['conversion', 'revenue'], { error: 'must be conversion or revenue' }).default('conversion'),
+  format: z.enum(['json', 'csv'], { error: 'must be json or csv' }).default('json'),
+});
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
@@ -80,6 +102,24 @@ export function registerInAppRoutes(
   app.post<Id>('/api/v1/in-app-messages/:id/archive', async (req) =>
     messageJson(await campaigns.setMessageStatus(await ws(req), req.params.id, 'archived')),
   );
+
+  app.get<Id>('/api/v1/in-app-messages/:id/results', async (req, reply) => {
+    const w = await ws(req);
+    const q = parse(resultsQuery, req.query ?? {});
+    const message = await campaigns.getMessage(w, req.params.id);
+    const outcomes = await deps.store.inAppOutcomes(w, message.id, { event: q.goal, withinMs: q.within });
+    const r = inAppResults(
+      outcomes,
+      message.definition.variants.map((v) => v.key),
+      { metric: q.metric },
+    );
+    if (q.format === 'csv')
+      return reply
+        .type('text/csv; charset=utf-8')
+        .header('content-disposition', `attachment; filename="${message.id}-results.csv"`)
+        .send(resultsCsv(r));
+    return { messageId: message.id, goal: q.goal, withinMs: q.within, metric: q.metric, ...r };
+  });
 
   app.post('/api/v1/content-cards', async (req, reply) =>
     reply.status(201).send(cardJson(await campaigns.createCard(await ws(req), req.body))),

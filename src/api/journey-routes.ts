@@ -358,7 +358,7 @@ export function registerJourneyRoutes(app: FastifyInstance, deps: JourneyApiDeps
 }
 
 /** One row per variant group; numbers as plain decimals, names quoted (RFC 4180). */
-function resultsCsv(r: Results): string {
+export function resultsCsv(r: Results): string {
   const q = (v: string) => `"${v.replace(/"/g, '""')}"`;
   const rows = [
     ['variant', 'control', 'customers', 'conversions', 'conversion_rate', 'revenue', 'revenue_per_customer'],

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import type { LtvModel } from '../domain/ltv/model.js';
+import { refitDueAt, type LtvModel } from '../domain/ltv/model.js';
 import type { LtvService } from '../engine/ltv.js';
 import { NotFoundError } from '../errors.js';
 import type { KeyAuth } from '../http/auth.js';
@@ -23,6 +23,12 @@ const fitBody = z.strictObject({
     .min(0, { error: 'must be 0 (no holdout report) to 365' })
     .max(365, { error: 'must be 0 (no holdout report) to 365' })
     .default(90),
+  refit_every_days: z
+    .number({ error: 'must be a whole number of days' })
+    .int({ error: 'must be a whole number of days' })
+    .min(0, { error: 'must be 0 (refit only when asked) to 365' })
+    .max(365, { error: 'must be 0 (refit only when asked) to 365' })
+    .default(7),
 });
 
 export function ltvJson(m: LtvModel) {
@@ -32,6 +38,8 @@ export function ltvJson(m: LtvModel) {
     purchases: { model: 'BG/NBD', ...m.bgnbd },
     spend: m.spend === null ? null : { model: 'Gamma-Gamma', ...m.spend },
     holdout: m.holdout,
+    refitEveryDays: m.refit?.everyDays ?? 0,
+    nextFitAt: ((at) => (at === null ? null : new Date(at).toISOString()))(refitDueAt(m)),
     traits: LTV_TRAITS,
   };
 }
@@ -50,7 +58,9 @@ export function registerLtvRoutes(app: FastifyInstance, deps: LtvApiDeps): void 
   app.post('/api/v1/ltv/fit', async (req) => {
     const ws = await adminWorkspace(auth, req);
     const body = parse(fitBody, req.body ?? {});
-    return ltvJson(await ltv.fit(ws, { holdoutDays: body.holdout_days }));
+    return ltvJson(
+      await ltv.fit(ws, { holdoutDays: body.holdout_days, refitEveryDays: body.refit_every_days }),
+    );
   });
 
   app.delete('/api/v1/ltv', async (req, reply) => {

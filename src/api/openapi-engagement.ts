@@ -266,7 +266,16 @@ export const ltvPaths = {
           'application/json': {
             schema: {
               type: 'object',
-              properties: { holdout_days: { type: 'integer', minimum: 0, maximum: 365 } },
+              properties: {
+                holdout_days: { type: 'integer', minimum: 0, maximum: 365 },
+                refit_every_days: {
+                  type: 'integer',
+                  minimum: 0,
+                  maximum: 365,
+                  default: 7,
+                  description: 'refit automatically this many days after each fit (0: only when asked)',
+                },
+              },
             },
           },
         },

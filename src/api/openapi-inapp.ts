@@ -4,7 +4,7 @@
  * The SDK's own endpoints (/v1/messages, /v1/cards, ...) take the write key and are described in
  * docs/in-app.md#sdk-api.
  */
-import { anyJson, auth, body, error, idParam, jsonBody, ok } from './openapi-parts.js';
+import { anyJson, auth, body, error, idParam, jsonBody, ok, resultsParams } from './openapi-parts.js';
 
 const statusFilter = {
   name: 'status',
@@ -77,6 +77,36 @@ export const inAppPaths = {
       description: 'only the cards posted to this profile',
     },
   ]),
+  '/api/v1/in-app-messages/{id}/results': {
+    get: {
+      summary:
+        'Results per variant and the control group: customers exposed, clicks, conversions to the goal within the window after first exposure, revenue; uplift over control and A/B comparison (docs/in-app.md#results)',
+      parameters: [
+        idParam,
+        {
+          name: 'goal',
+          in: 'query',
+          schema: { type: 'string', maxLength: 200, default: 'Order Completed' },
+          description: 'the track event that counts as a conversion',
+        },
+        {
+          name: 'within',
+          in: 'query',
+          schema: { type: 'string', pattern: '^\\d{1,6}[smhdw]$', default: '7d' },
+          description: 'the conversion window after the first exposure',
+        },
+        ...resultsParams,
+      ],
+      responses: {
+        200: anyJson(
+          '{messageId, goal, withinMs, metric, groups[] (with clicks, clickRate), uplift: {conversion, revenue} | null, variants[], winner, verdict}',
+        ),
+        400: error,
+        ...auth,
+        404: error,
+      },
+    },
+  },
   '/api/v1/profiles/{id}/cards': {
     post: {
       summary: 'Post a card to one customer (active at once; targeting is ignored)',

@@ -2,7 +2,7 @@
  * The journey part of the admin API's OpenAPI document; merged into openapi.ts.
  * test/http/journeys.test.ts calls every GET path listed here with real ids.
  */
-import { allowUnknown, anyJson, auth, body, error, ok } from './openapi-parts.js';
+import { allowUnknown, anyJson, auth, body, error, ok, resultsParams } from './openapi-parts.js';
 
 const path = (name: string, description?: string) => ({
   name,
@@ -142,15 +142,7 @@ export const journeyPaths = {
     get: {
       summary:
         'Results by split variant: conversion rate and revenue per customer, uplift over control with confidence interval and p-value, A/B/n comparison and winner (docs/journeys.md#results)',
-      parameters: [
-        idParam,
-        {
-          name: 'metric',
-          in: 'query',
-          schema: { type: 'string', enum: ['conversion', 'revenue'], default: 'conversion' },
-        },
-        { name: 'format', in: 'query', schema: { type: 'string', enum: ['json', 'csv'], default: 'json' } },
-      ],
+      parameters: [idParam, ...resultsParams],
       responses: {
         200: anyJson(
           '{journeyId, metric, groups[], uplift: {conversion, revenue} | null, variants[], winner, verdict}',

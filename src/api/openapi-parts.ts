@@ -31,3 +31,13 @@ export const allowUnknown = {
   description:
     'accept event names never received and trait keys never set in the workspace (default false: such definitions are refused)',
 };
+
+/** The `metric` and `format` query parameters every results report takes (journeys, in-app messages). */
+export const resultsParams = [
+  {
+    name: 'metric',
+    in: 'query',
+    schema: { type: 'string', enum: ['conversion', 'revenue'], default: 'conversion' },
+  },
+  { name: 'format', in: 'query', schema: { type: 'string', enum: ['json', 'csv'], default: 'json' } },
+];

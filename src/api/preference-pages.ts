@@ -35,6 +35,9 @@ const TEXT: Record<PageLanguage, Record<string, string>> = {
     expiredBody:
       'This confirmation link has expired (links work for 7 days). Nothing was changed; please sign up again.',
     yourData: 'See the data we hold about you, download it or erase it',
+    superseded: 'Link replaced by a later choice',
+    supersededBody:
+      'You unsubscribed after this confirmation link was sent, so it no longer subscribes you. Nothing was changed; sign up again to subscribe.',
   },
   ja: {
     invalid: '無効なリンク',
@@ -54,6 +57,9 @@ const TEXT: Record<PageLanguage, Record<string, string>> = {
     expiredBody:
       'この確認リンクは有効期限（7日間）が切れています。設定は変更されていません。もう一度お申し込みください。',
     yourData: '当社が保有するあなたのデータの確認・ダウンロード・消去',
+    superseded: 'このリンクは使用できません',
+    supersededBody:
+      'この確認リンクの送信後に配信停止のお手続きがあったため、このリンクでは登録できません。設定は変更されていません。登録をご希望の場合はもう一度お申し込みください。',
   },
 };
 
@@ -157,6 +163,17 @@ export function registerPreferencePages(
           `<form method="post"><button type="submit">${say(lang, 'confirmButton')}</button></form>`,
         lang,
       );
+    // An opt-out made after the link was sent wins over the old link: confirming must not undo it.
+    const states = await deps.store.listSubscriptions(link.ws, link.channel, [link.address]);
+    if (
+      states.some(
+        (st) =>
+          st.status === 'unsubscribed' &&
+          (st.topic === link.topic || st.topic === '*') &&
+          st.at > link.issuedAt,
+      )
+    )
+      return page(reply, 409, words(lang, 'superseded'), `<p>${say(lang, 'supersededBody')}</p>`, lang);
     await deps.store.setSubscription(link.ws, {
       channel: link.channel,
       address: link.address,

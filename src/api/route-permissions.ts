@@ -113,6 +113,7 @@ export const ROUTE_PERMISSIONS: Readonly<Record<string, RouteRule>> = {
   'POST /api/v1/catalog/recommendations/rebuild': 'campaigns.write',
   'GET /api/v1/in-app-messages': 'campaigns.read',
   'GET /api/v1/in-app-messages/:id': 'campaigns.read',
+  'GET /api/v1/in-app-messages/:id/results': 'reports.read',
   'POST /api/v1/in-app-messages': 'campaigns.write',
   'PUT /api/v1/in-app-messages/:id': 'campaigns.write',
   'POST /api/v1/in-app-messages/:id/archive': 'campaigns.write',

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { ChannelService } from '../engine/delivery/channels.js';
+import { CONTROL_ARM } from '../domain/inapp/definition.js';
 import { NotFoundError, ValidationError } from '../errors.js';
 import { parse } from './params.js';
 import {
@@ -32,7 +33,9 @@ const messageEvent = z.strictObject({
   variant: z
     .string({ error: 'required: the variant shown' })
     .max(20, { error: 'must be at most 20 characters' }),
-  type: z.enum(['impression', 'click', 'dismiss'], { error: 'must be impression, click or dismiss' }),
+  type: z.enum(['impression', 'click', 'dismiss', 'control'], {
+    error: 'must be impression, click, dismiss or control',
+  }),
   sessionId: z
     .string({ error: 'must be a string' })
     .max(200, { error: 'must be at most 200 characters' })
@@ -56,6 +59,7 @@ const EVENT_NAMES = {
   impression: 'In-App Message Viewed',
   click: 'In-App Message Clicked',
   dismiss: 'In-App Message Dismissed',
+  control: 'In-App Message Withheld',
 } as const;
 
 /**
@@ -103,7 +107,16 @@ export function registerSdkRoutes(app: FastifyInstance, deps: SdkDeps & { channe
     requireIdentity(b);
     const message = await deps.store.getInAppMessage(ws, req.params.id);
     if (!message) throw new NotFoundError(`no in-app message ${req.params.id}`);
-    if (!message.definition.variants.some((v) => v.key === b.variant))
+    // A control-group exposure names the control arm; everything else names a variant shown.
+    if (b.type === 'control') {
+      if (b.variant !== CONTROL_ARM || message.definition.controlPercent === 0)
+        throw new ValidationError([
+          {
+            field: 'variant',
+            rule: `must be "${CONTROL_ARM}" for a control exposure, of a message with a control group`,
+          },
+        ]);
+    } else if (!message.definition.variants.some((v) => v.key === b.variant))
       throw new ValidationError([{ field: 'variant', rule: `is not a variant of message ${message.id}` }]);
     const profile = await trackFor(deps, ws, req, b, {
       event: EVENT_NAMES[b.type],
@@ -122,6 +135,7 @@ export function registerSdkRoutes(app: FastifyInstance, deps: SdkDeps & { channe
         profileId: profile.id,
         messageId: message.id,
         kind: b.type,
+        arm: b.variant,
         sessionId: b.sessionId ?? null,
         at: deps.clock.now(),
       });

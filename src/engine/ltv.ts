@@ -1,7 +1,8 @@
 import type { Clock } from '../domain/clock.js';
 import { compileDefinitions } from '../domain/engagement/definitions.js';
 import { computedTraitsOf } from '../domain/engagement/evaluate.js';
-import { fitLtv, ordersOf, type LtvModel, type LtvSample } from '../domain/ltv/model.js';
+import type { Logger } from 'pino';
+import { fitLtv, ordersOf, refitDueAt, type LtvModel, type LtvSample } from '../domain/ltv/model.js';
 import { ConflictError } from '../errors.js';
 import type { Store } from '../store/store.js';
 import type { EngagementService } from './engagement.js';
@@ -21,7 +22,11 @@ export class LtvService {
     private readonly engagement: EngagementService,
   ) {}
 
-  async fit(ws: string, opts: { holdoutDays: number }, progress?: (done: number) => void): Promise<LtvModel> {
+  async fit(
+    ws: string,
+    opts: { holdoutDays: number; refitEveryDays?: number },
+    progress?: (done: number) => void,
+  ): Promise<LtvModel> {
     if (this.running.has(ws))
       throw new ConflictError('a fit of this workspace’s LTV model is already running');
     this.running.add(ws);
@@ -45,7 +50,10 @@ export class LtvService {
       } while (after !== null);
       let model: LtvModel;
       try {
-        model = fitLtv(samples, now, opts.holdoutDays);
+        model = {
+          ...fitLtv(samples, now, opts.holdoutDays),
+          refit: { everyDays: opts.refitEveryDays ?? 0, holdoutDays: opts.holdoutDays },
+        };
       } catch (err) {
         if (err instanceof RangeError) throw new ConflictError(err.message, { cause: err });
         throw err;
@@ -55,6 +63,32 @@ export class LtvService {
     } finally {
       this.running.delete(ws);
     }
+  }
+
+  /**
+   * Refits every workspace's model whose scheduled refit is due (docs/ltv.md#refits), one workspace
+   * after the other; returns how many were refitted. A workspace that can no longer be fitted (too few
+   * buyers now) or is being fitted by hand keeps its model and is tried again on the next round.
+   */
+  async refitDue(logger: Logger): Promise<number> {
+    let n = 0;
+    for (const w of await this.store.listWorkspaces()) {
+      const model = (await this.store.getDefinitions(w.id)).ltv;
+      const due = model ? refitDueAt(model) : null;
+      if (!model?.refit || due === null || this.clock.now() < due) continue;
+      try {
+        const next = await this.fit(w.id, {
+          holdoutDays: model.refit.holdoutDays,
+          refitEveryDays: model.refit.everyDays,
+        });
+        logger.info({ workspaceId: w.id, customers: next.customers }, 'LTV model refitted on schedule');
+        n++;
+      } catch (err) {
+        if (!(err instanceof ConflictError)) throw err;
+        logger.warn({ workspaceId: w.id, reason: err.message }, 'scheduled LTV refit skipped');
+      }
+    }
+    return n;
   }
 
   async forget(ws: string): Promise<void> {

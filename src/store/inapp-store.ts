@@ -24,13 +24,16 @@ export interface CardRecord {
   readonly updatedAt: number;
 }
 
-export type MessageInteraction = 'impression' | 'click' | 'dismiss';
+/** `control`: a control-group customer's exposure (the trigger fired, nothing was shown) */
+export type MessageInteraction = 'impression' | 'click' | 'dismiss' | 'control';
 
 /** One interaction of a customer (canonical profile) with a message, from the SDK. */
 export interface InteractionInput {
   readonly profileId: string;
   readonly messageId: string;
   readonly kind: MessageInteraction;
+  /** the variant reported, or "control": a customer's first exposure fixes their arm for results */
+  readonly arm: string;
   /** the SDK session, kept for impressions ("every visit" rules) */
   readonly sessionId: string | null;
   readonly at: number;
@@ -53,6 +56,15 @@ export interface InAppState {
   readonly cards: CardRecord[];
   /** the steps the customer's active journey entries are at */
   readonly journeySteps: { readonly journeyId: string; readonly step: string }[];
+}
+
+/** One customer exposed to a message (profiles merged into one count once, by their first exposure). */
+export interface ExposureOutcome {
+  /** the variant of their first exposure, or "control" */
+  readonly arm: string;
+  readonly clicked: boolean;
+  /** their first goal event within the window after the first exposure: its `properties`, else null */
+  readonly goal: Record<string, unknown> | null;
 }
 
 export interface InAppStore {
@@ -82,6 +94,12 @@ export interface InAppStore {
   inAppStateOf(ws: string, profileId: string, q: { journeys: boolean }): Promise<InAppState>;
   /** Counts one interaction of a customer with a message; an impression also records its session. */
   recordMessageInteraction(ws: string, i: InteractionInput): Promise<void>;
+  /** Every customer exposed to the message, with whether they clicked and converted (docs/in-app.md#results). */
+  inAppOutcomes(
+    ws: string,
+    messageId: string,
+    goal: { readonly event: string; readonly withinMs: number },
+  ): Promise<ExposureOutcome[]>;
   /** Marks a card read or dismissed for a customer (the first time stays). */
   setCardState(ws: string, s: CardStateChange): Promise<void>;
   getSdkSettings(ws: string): Promise<unknown>;

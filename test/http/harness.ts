@@ -38,6 +38,8 @@ export interface TestServer {
   sweeper: Sweeper;
   /** the journey runner, driven by hand: `await runner.runDue()` after moving the clock */
   runner: JourneyRunner;
+  /** scheduled LTV refits, driven by hand: `await ltv.refitDue(logger)` after moving the clock */
+  ltv: LtvService;
   /** A/B broadcasts' automatic winners, driven by hand: `await winners.runDue()` after moving the clock */
   winners: AbWinnerService;
   /** the dispatcher, driven by hand: `await dispatcher.runDue()` (retry jitter draws 0.5) */
@@ -90,13 +92,14 @@ export async function startTestServer(
     draw: () => 0.5,
   });
   const winners = new AbWinnerService(store, clock);
+  const ltv = new LtvService(store, clock, engagement);
   const server = buildServer({
     store,
     clock,
     logger,
     winners,
     engagement,
-    ltv: new LtvService(store, clock, engagement),
+    ltv,
     journeys,
     channels,
     dispatcher,
@@ -117,6 +120,7 @@ export async function startTestServer(
     builder,
     sweeper,
     runner,
+    ltv,
     winners,
     dispatcher,
     channels,

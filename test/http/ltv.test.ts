@@ -1,3 +1,4 @@
+import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seeded, simulateCustomers } from '../../src/domain/ltv/simulate.js';
 import { client, issuesOf, startTestServer, type TestServer } from './harness.js';
@@ -59,11 +60,13 @@ describe('the lifetime-value model over the admin API', () => {
       { holdout_days: 'ninety' },
       { holdout_days: 400 },
       { holdout_days: 1.5 },
+      { refit_every_days: 400 },
+      { refit_every_days: -1 },
       { extra: 1 },
     ]) {
       const r = await admin('POST', '/ltv/fit', bad);
       expect(r.status).toBe(400);
-      expect(issuesOf(r.body).join()).toMatch(/holdout_days|extra/);
+      expect(issuesOf(r.body).join()).toMatch(/holdout_days|refit_every_days|extra/);
     }
     expect((await api('/ltv')).status).toBe(404);
   });
@@ -120,6 +123,30 @@ describe('the lifetime-value model over the admin API', () => {
     expect(members.size).toBe(expected);
     expect(expected).toBeGreaterThan(0);
     expect(expected).toBeLessThan(300);
+  });
+
+  it('refits on its schedule, with the same holdout, and not before', async () => {
+    const quiet = pino({ level: 'silent' });
+    const fit = await admin('POST', '/ltv/fit', { holdout_days: 30, refit_every_days: 7 });
+    expect(fit.status).toBe(200);
+    const fittedAt = Date.parse(fit.body['fittedAt'] as string);
+    expect(fit.body['refitEveryDays']).toBe(7);
+    expect(Date.parse(fit.body['nextFitAt'] as string)).toBe(fittedAt + 7 * DAY);
+    s.clock.advance(7 * DAY - 1);
+    expect(await s.ltv.refitDue(quiet)).toBe(0);
+    expect((await api('/ltv')).body['fittedAt']).toBe(fit.body['fittedAt']);
+    s.clock.advance(1);
+    expect(await s.ltv.refitDue(quiet)).toBe(1);
+    const again = (await api('/ltv')).body;
+    expect(Date.parse(again['fittedAt'] as string)).toBe(fittedAt + 7 * DAY);
+    expect((again['holdout'] as { days: number }).days).toBe(30);
+    expect(Date.parse(again['nextFitAt'] as string)).toBe(fittedAt + 14 * DAY);
+    // The other workspace (no model) is left alone; a model fitted with 0 is never refitted.
+    const manual = await admin('POST', '/ltv/fit', { refit_every_days: 0 });
+    expect(manual.body['nextFitAt']).toBeNull();
+    s.clock.advance(400 * DAY);
+    expect(await s.ltv.refitDue(quiet)).toBe(0);
+    expect((await api('/ltv')).body['fittedAt']).toBe(manual.body['fittedAt']);
   });
 
   it('forgets the model, and the traits go with it', async () => {

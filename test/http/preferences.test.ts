@@ -398,6 +398,30 @@ describe('double opt-in', () => {
     ]);
   });
 
+  it('refuses a confirmation link sent before a later opt-out, for the topic or for everything', async () => {
+    for (const [who, topic] of [
+      ['eve', 'newsletter'],
+      ['fay', '*'],
+    ] as const) {
+      const address = `${who}@example.com`;
+      await admin('POST', '/subscriptions/double-opt-in', { address, topic: 'newsletter' });
+      const confirm = linkTo(sink.inbox.at(-1)!, '/c/');
+      s.clock.advance(60_000);
+      await admin('PUT', '/subscriptions', {
+        channel: 'email',
+        address,
+        topic,
+        status: 'unsubscribed',
+        source: 'preference-centre',
+      });
+      const before = await states(address);
+      const old = await form(confirm, '');
+      expect(old.status).toBe(409);
+      expect(await old.text()).toContain('You unsubscribed after this confirmation link was sent');
+      expect(await states(address)).toEqual(before);
+    }
+  });
+
   it('names each bad field, and refuses undeclared topics and suppressed addresses', async () => {
     const bad = await admin('POST', '/subscriptions/double-opt-in', {
       address: 'nope',

@@ -280,6 +280,43 @@ describe.skipIf(unavailable !== null)('in-app rendering in Chromium, against hos
     await page.context().close();
   });
 
+  it('shows nothing for a control-group message that wins the trigger, reports its exposure, and hides it from messages.list()', async () => {
+    // The control entry outranks a shown message on the same event: the customer sees nothing there,
+    // exactly as they would without the campaign, and the SDK reports the control exposure.
+    answer.messages = [
+      { ...triggered('msg_shown', { kind: 'event', event: 'Product Added' }), priority: 1 },
+      {
+        id: 'msg_held',
+        variant: 'control',
+        control: true,
+        type: 'modal',
+        priority: 9,
+        trigger: { kind: 'event', event: 'Product Added' },
+        position: null,
+        content: {},
+      },
+    ];
+    const { page } = await open();
+    await until(() => recorded.some((r) => r.path === '/v1/messages'), 'the message list');
+    expect(
+      await page.evaluate(() =>
+        (globalThis as unknown as { kizuna: { messages: { list(): { id: string }[] } } }).kizuna.messages
+          .list()
+          .map((m) => m.id),
+      ),
+    ).toEqual(['msg_shown']);
+    await page.evaluate(() => (globalThis as unknown as PageGlobals).kizuna.track('Product Added'));
+    await until(() => events('control').length === 1, 'the control exposure');
+    expect(events('control')[0]).toMatchObject({
+      path: '/v1/messages/msg_held/events',
+      body: { type: 'control', variant: 'control' },
+    });
+    await page.waitForTimeout(200);
+    expect(await page.locator('[data-kizuna-message]').count()).toBe(0);
+    expect(events('impression')).toHaveLength(0);
+    await page.context().close();
+  });
+
   it('shows an exit-intent message when the pointer leaves through the top edge, not before', async () => {
     answer.messages = [triggered('msg_exit', { kind: 'exit_intent' })];
     const { page } = await open();

@@ -129,7 +129,7 @@ export function inAppContract(name: string, harness: () => StoreHarness): void {
         kind: 'impression' | 'click' | 'dismiss',
         sessionId: string | null,
         at: number,
-      ) => store.recordMessageInteraction(ws, { profileId, messageId: 'm1', kind, sessionId, at });
+      ) => store.recordMessageInteraction(ws, { profileId, messageId: 'm1', kind, arm: 'a', sessionId, at });
       await i(anon, 'impression', 's1', T0 + 1);
       await i(anon, 'click', 'ignored', T0 + 2);
       await store.setCardState(ws, { profileId: anon, cardId: 'c1', change: 'read', at: T0 + 3 });
@@ -154,6 +154,89 @@ export function inAppContract(name: string, harness: () => StoreHarness): void {
       expect(state.cardStates.get('c1')).toEqual({ readAt: T0 + 3, dismissedAt: T0 + 5 });
       expect(state.cards.map((c) => c.id)).toEqual(['own']);
       expect((await store.inAppStateOf(other, survivor, { journeys: true })).counts.size).toBe(0);
+    });
+
+    it('reads each exposed customer once with their first arm, clicks and first goal event in the window', async () => {
+      const H = 3_600_000;
+      await store.ingest(ws, [
+        testEvent({ anonymousId: 'v1', name: 'Seen', messageId: 'o1', timestamp: T0 }),
+        testEvent({ userId: 'u1', name: 'Seen', messageId: 'o2', timestamp: T0 }),
+        testEvent({ userId: 'u2', name: 'Seen', messageId: 'o3', timestamp: T0 }),
+        testEvent({ userId: 'u3', name: 'Seen', messageId: 'o4', timestamp: T0 }),
+      ]);
+      const id = async (kind: 'user_id' | 'anonymous_id', value: string) =>
+        (await store.lookupProfile(ws, { kind, value }))!.id;
+      const [v1, u1, u2, u3] = [
+        await id('anonymous_id', 'v1'),
+        await id('user_id', 'u1'),
+        await id('user_id', 'u2'),
+        await id('user_id', 'u3'),
+      ];
+      const i = (profileId: string, kind: 'impression' | 'click' | 'control', arm: string, at: number) =>
+        store.recordMessageInteraction(ws, { profileId, messageId: 'm1', kind, arm, sessionId: null, at });
+      // v1 saw variant b first (as a visitor), then signed in as u1, who later saw a: one customer, arm b.
+      await i(v1, 'impression', 'b', T0 + H);
+      await i(u1, 'impression', 'a', T0 + 2 * H);
+      await i(u1, 'click', 'a', T0 + 2 * H);
+      await i(u2, 'control', 'control', T0 + H);
+      await i(u2, 'control', 'control', T0 + 5 * H);
+      await i(u3, 'impression', 'a', T0 + H);
+      // A click alone (no exposure recorded) is not an exposure.
+      await store.recordMessageInteraction(ws, {
+        profileId: u3,
+        messageId: 'm2',
+        kind: 'click',
+        arm: 'a',
+        sessionId: null,
+        at: T0,
+      });
+      await store.ingest(ws, [
+        testEvent({ userId: 'u1', anonymousId: 'v1', name: 'Login', messageId: 'o5', timestamp: T0 + 3 * H }),
+        // u1: before the exposure (no), then two in the window: the first counts.
+        testEvent({
+          userId: 'u1',
+          name: 'Order Completed',
+          messageId: 'o6',
+          timestamp: T0,
+          properties: { revenue: 1 },
+        }),
+        testEvent({
+          userId: 'u1',
+          name: 'Order Completed',
+          messageId: 'o7',
+          timestamp: T0 + 4 * H,
+          properties: { revenue: 30 },
+        }),
+        testEvent({
+          userId: 'u1',
+          name: 'Order Completed',
+          messageId: 'o8',
+          timestamp: T0 + 3 * H,
+          properties: { revenue: 20 },
+        }),
+        // u2: the window runs from the first control exposure; exactly at its end still counts.
+        testEvent({
+          userId: 'u2',
+          name: 'Order Completed',
+          messageId: 'o9',
+          timestamp: T0 + 25 * H,
+          properties: { total: '7.5' },
+        }),
+        // u3: after the window.
+        testEvent({ userId: 'u3', name: 'Order Completed', messageId: 'o10', timestamp: T0 + 26 * H }),
+        testEvent({ userId: 'u3', name: 'Other', messageId: 'o11', timestamp: T0 + 2 * H }),
+      ]);
+      const out = await store.inAppOutcomes(ws, 'm1', { event: 'Order Completed', withinMs: 24 * H });
+      const sorted = [...out].sort((a, b) => (a.arm < b.arm ? -1 : a.arm > b.arm ? 1 : 0));
+      expect(sorted).toEqual([
+        { arm: 'a', clicked: false, goal: null },
+        { arm: 'b', clicked: true, goal: { revenue: 20 } },
+        { arm: 'control', clicked: false, goal: { total: '7.5' } },
+      ]);
+      expect(await store.inAppOutcomes(ws, 'm2', { event: 'Order Completed', withinMs: H })).toEqual([]);
+      expect(await store.inAppOutcomes(other, 'm1', { event: 'Order Completed', withinMs: H })).toEqual([]);
+      // Frequency counts a control exposure like an impression.
+      expect((await store.inAppStateOf(ws, u2, { journeys: false })).counts.get('m1')?.impressions).toBe(2);
     });
 
     it('keeps SDK settings per workspace', async () => {

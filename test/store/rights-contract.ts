@@ -159,6 +159,7 @@ export function rightsContract(name: string, harness: () => RightsHarness): void
         profileId: p.id,
         messageId: 'm1',
         kind: 'impression',
+        arm: 'a',
         sessionId: null,
         at: T0,
       });

@@ -49,6 +49,9 @@ export interface MessageContent {
   readonly html: string | null;
 }
 
+/** What the control group is called wherever arms are named (reports, SDK interactions). */
+export const CONTROL_ARM = 'control';
+
 export interface Variant {
   /** `a`, `b`, ...: reported with every interaction */
   readonly key: string;
@@ -255,6 +258,7 @@ export const messageSchema = z
     variants.forEach((v, i) => {
       const at: (string | number)[] = m.variants ? ['variants', i] : [];
       if (keys.has(v.key)) issue([...at, 'key'], `"${v.key}" is used twice`);
+      if (v.key === CONTROL_ARM) issue([...at, 'key'], `"${CONTROL_ARM}" is the control group's name`);
       keys.add(v.key);
       const c = [...at, 'content'];
       if (m.type === 'html' && v.content.html === null)

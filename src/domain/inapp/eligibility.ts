@@ -112,21 +112,25 @@ export function assign(m: ActiveMessage, drawKey: string): Assignment {
   return { control: false, variant: variants[variants.length - 1]! };
 }
 
-/** The messages the customer gets now with their variant, highest priority first (then id). */
+/**
+ * The messages that qualify for the customer now, highest priority first (then id), each with the
+ * variant they get, or `variant: null` when they are in its control group: a control message still
+ * takes its trigger's turn on the page (so the customer experiences "no message" exactly where the
+ * others see one) and its exposure is recorded, which is what the control group is measured from.
+ */
 export function eligibleMessages(
   messages: readonly ActiveMessage[],
   who: Audience,
   now: number,
-): { message: ActiveMessage; variant: Variant }[] {
-  const out: { message: ActiveMessage; variant: Variant }[] = [];
+): { message: ActiveMessage; variant: Variant | null }[] {
+  const out: { message: ActiveMessage; variant: Variant | null }[] = [];
   for (const m of messages) {
     const d = m.definition;
     if (!inWindow(now, d.startAt, d.endAt)) continue;
     if (!matchesTargeting(d.targeting, who)) continue;
     if (!frequencyAllows(d, who.counts.get(m.id), who.sessionId)) continue;
     const a = assign(m, who.drawKey);
-    if (a.control) continue;
-    out.push({ message: m, variant: a.variant });
+    out.push({ message: m, variant: a.control ? null : a.variant });
   }
   return out.sort(
     (a, b) =>

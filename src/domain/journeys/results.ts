@@ -44,7 +44,7 @@ export interface Results {
 export function journeyResults(
   arms: readonly ArmCounts[],
   controlArms: ReadonlySet<string>,
-  opts: { metric?: 'conversion' | 'revenue'; alpha?: number } = {},
+  opts: { metric?: 'conversion' | 'revenue'; alpha?: number; noControlHint?: string } = {},
 ): Results {
   const metric = opts.metric ?? 'conversion';
   const alpha = opts.alpha ?? 0.05;
@@ -98,7 +98,10 @@ export function journeyResults(
     alpha,
   );
   const winner = best ? { arm: best.name, metric } : null;
-  return { groups, uplift, variants, winner, verdict: verdict(uplift, variants, winner, metric) };
+  const hint =
+    opts.noControlHint ??
+    'no control group: add a split step with a control variant, or control_percent to a broadcast';
+  return { groups, uplift, variants, winner, verdict: verdict(uplift, variants, winner, metric, hint) };
 }
 
 function verdict(
@@ -106,6 +109,7 @@ function verdict(
   variants: Results['variants'],
   winner: Results['winner'],
   metric: 'conversion' | 'revenue',
+  noControlHint: string,
 ): string {
   const parts: string[] = [];
   if (uplift) {
@@ -121,9 +125,7 @@ function verdict(
       parts.push(`no significant difference in ${what} from control`);
     }
   } else {
-    parts.push(
-      'no control group: add a split step with a control variant, or control_percent to a broadcast',
-    );
+    parts.push(noControlHint);
   }
   if (variants.length > 0)
     parts.push(winner ? `variant ${winner.arm} wins on ${metric}` : 'no variant wins yet');

@@ -278,7 +278,7 @@ function matches(sel: EventSelector, event: NormalizedEvent, props: () => unknow
 }
 
 /** A conversion's value: the e-commerce spec's `revenue`, else `total`, else `value`, when a finite number. */
-function goalValue(props: unknown): number | null {
+export function goalValue(props: unknown): number | null {
   if (typeof props !== 'object' || props === null) return null;
   const p = props as Record<string, unknown>;
   for (const k of ['revenue', 'total', 'value']) {

@@ -19,6 +19,18 @@ export interface LtvModel {
   readonly customers: number;
   /** how the same model, fitted on the data before a cutoff, forecast the purchases after it */
   readonly holdout: HoldoutReport | null;
+  /**
+   * Refit automatically this many days after `fittedAt`, with the same holdout (docs/ltv.md#refits);
+   * absent or 0: only when asked. Models stored before refits existed have none.
+   */
+  readonly refit?: { readonly everyDays: number; readonly holdoutDays: number };
+}
+
+const DAY_MS = 86_400_000;
+
+/** When a stored model is due for its automatic refit; null when it has no schedule. */
+export function refitDueAt(m: LtvModel): number | null {
+  return m.refit && m.refit.everyDays > 0 ? m.fittedAt + m.refit.everyDays * DAY_MS : null;
 }
 
 export interface HoldoutReport {

@@ -12,7 +12,12 @@ import {
   type ContentInput,
   type Fields,
 } from '../../domain/inapp/content.js';
-import type { MessageContent, MessageType, Trigger } from '../../domain/inapp/definition.js';
+import {
+  CONTROL_ARM,
+  type MessageContent,
+  type MessageType,
+  type Trigger,
+} from '../../domain/inapp/definition.js';
 import {
   eligibleCards,
   eligibleMessages,
@@ -33,7 +38,10 @@ export interface SdkMessage {
   readonly priority: number;
   readonly trigger: Trigger;
   readonly position: 'top' | 'bottom' | null;
-  readonly content: MessageContent;
+  /** empty for the control group: nothing is shown, the SDK only reports the exposure */
+  readonly content: MessageContent | Record<string, never>;
+  /** set when the customer is in the message's control group (`variant` is then "control") */
+  readonly control?: true;
 }
 
 export interface SdkCard {
@@ -166,14 +174,30 @@ export class InAppDelivery {
     // Every variant of every active message was compiled with the set.
     const compiledOf = (m: { message: ActiveMessage; variant: { key: string } }) =>
       set.compiled.get(`${m.message.id}/${m.variant.key}`)!;
+    const shown = messages.flatMap(({ message, variant }) => (variant ? [{ message, variant }] : []));
     const input = await this.renderInput(ws, p, now, [
-      ...messages.map(compiledOf),
+      ...shown.map(compiledOf),
       ...cards.map((card) => this.compiledCard(set, card)),
     ]);
     const out: { messages: SdkMessage[]; cards: SdkCard[] } = { messages: [], cards: [] };
     // What a render reads of the customer: the same key means the same output (time-free templates).
     const stateKey = p ? `${p.id}|${p.updatedAt}|${p.stage ?? ''}|${p.segments.join(',')}` : 'visitor';
     for (const { message, variant } of messages) {
+      const d = message.definition;
+      if (variant === null) {
+        const { type, priority, trigger, position } = d;
+        out.messages.push({
+          id: message.id,
+          variant: CONTROL_ARM,
+          type,
+          priority,
+          trigger,
+          position,
+          content: {},
+          control: true,
+        });
+        continue;
+      }
       const rendered = this.render(
         compiledOf({ message, variant }),
         message.id,
@@ -182,7 +206,6 @@ export class InAppDelivery {
         stateKey,
       );
       if (!rendered) continue;
-      const d = message.definition;
       out.messages.push({
         id: message.id,
         variant: variant.key,

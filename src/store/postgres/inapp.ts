@@ -6,6 +6,7 @@
 import type { CampaignStatus } from '../../domain/inapp/definition.js';
 import type {
   CardRecord,
+  ExposureOutcome,
   CardStateChange,
   InAppState,
   InteractionInput,
@@ -15,8 +16,12 @@ import {
   cardRecord,
   cardStatesOf,
   countsOf,
+  exposureOutcome,
   INTERACTION_COLUMN,
+  isExposure,
   messageRecord,
+  OUTCOMES,
+  type OutcomeRowDb,
   type CardRowDb,
   type CardStateRowDb,
   type InteractionRowDb,
@@ -135,7 +140,7 @@ export async function stateOf(
 ): Promise<InAppState> {
   const rows = await sql.query<StateRow>(
     `WITH ids AS (SELECT $2::text AS id UNION ALL SELECT id FROM profiles WHERE workspace_id = $1 AND merged_into = $2)
-     SELECT 'count' AS kind, json_build_object('message_id', message_id, 'impressions', impressions,
+     SELECT 'count' AS kind, json_build_object('message_id', message_id, 'impressions', impressions + controls,
          'last_session', last_session, 'last_at', last_at) AS row
        FROM inapp_interactions WHERE workspace_id = $1 AND profile_id IN (SELECT id FROM ids)
      UNION ALL
@@ -161,21 +166,39 @@ export async function stateOf(
   };
 }
 
+export async function outcomes(
+  sql: Sql,
+  ws: string,
+  messageId: string,
+  goal: { readonly event: string; readonly withinMs: number },
+): Promise<ExposureOutcome[]> {
+  const rows = await sql.query<OutcomeRowDb>(
+    OUTCOMES((n) => `$${n}`, 'e.payload::text'),
+    [ws, messageId, goal.event, goal.withinMs],
+  );
+  return rows.map(exposureOutcome);
+}
+
 export async function recordInteraction(sql: Sql, ws: string, i: InteractionInput): Promise<void> {
   const column = INTERACTION_COLUMN[i.kind];
+  const exposure = isExposure(i.kind);
   await sql.query(
-    `INSERT INTO inapp_interactions AS t (workspace_id, profile_id, message_id, ${column}, last_session, last_at)
-     VALUES ($1, $2, $3, 1, $4, $5)
+    `INSERT INTO inapp_interactions AS t (workspace_id, profile_id, message_id, ${column}, last_session, last_at, arm, first_at)
+     VALUES ($1, $2, $3, 1, $4, $5, $6, $7)
      ON CONFLICT (workspace_id, profile_id, message_id) DO UPDATE SET ${column} = t.${column} + 1,
-       last_session = CASE WHEN $6 THEN excluded.last_session ELSE t.last_session END,
-       last_at = greatest(t.last_at, excluded.last_at)`,
+       last_session = CASE WHEN $8 THEN excluded.last_session ELSE t.last_session END,
+       last_at = greatest(t.last_at, excluded.last_at),
+       arm = coalesce(t.arm, excluded.arm),
+       first_at = least(t.first_at, excluded.first_at)`,
     [
       ws,
       i.profileId,
       i.messageId,
-      i.kind === 'impression' ? i.sessionId : null,
+      exposure ? i.sessionId : null,
       i.at,
-      i.kind === 'impression',
+      exposure ? i.arm : null,
+      exposure ? i.at : null,
+      exposure,
     ],
   );
 }

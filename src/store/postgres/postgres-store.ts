@@ -19,6 +19,7 @@ import type {
   CardRecord,
   CardStateChange,
   InAppState,
+  ExposureOutcome,
   InteractionInput,
   MessageRecord,
 } from '../inapp-store.js';
@@ -898,6 +899,14 @@ export class PostgresStore implements Store {
 
   inAppStateOf(ws: string, profileId: string, q: { journeys: boolean }): Promise<InAppState> {
     return guarded(() => inapp.stateOf(this.sql, ws, profileId, q.journeys));
+  }
+
+  inAppOutcomes(
+    ws: string,
+    messageId: string,
+    goal: { readonly event: string; readonly withinMs: number },
+  ): Promise<ExposureOutcome[]> {
+    return guarded(() => inapp.outcomes(this.sql, ws, messageId, goal));
   }
 
   recordMessageInteraction(ws: string, i: InteractionInput): Promise<void> {

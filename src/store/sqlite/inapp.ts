@@ -6,6 +6,7 @@
 import type { CampaignStatus } from '../../domain/inapp/definition.js';
 import type {
   CardRecord,
+  ExposureOutcome,
   CardStateChange,
   InAppState,
   InteractionInput,
@@ -15,8 +16,12 @@ import {
   cardRecord,
   cardStatesOf,
   countsOf,
+  exposureOutcome,
   INTERACTION_COLUMN,
+  isExposure,
   messageRecord,
+  OUTCOMES,
+  type OutcomeRowDb,
   type CardRowDb,
   type CardStateRowDb,
   type InteractionRowDb,
@@ -116,7 +121,7 @@ export function listActive(r: Prepare, ws: string): { messages: MessageRecord[];
 export function stateOf(r: Prepare, ws: string, profileId: string, journeys: boolean): InAppState {
   const ids = [profileId, ws, profileId];
   const counts = r(
-    `SELECT message_id, impressions, last_session, last_at FROM inapp_interactions
+    `SELECT message_id, impressions + controls AS impressions, last_session, last_at FROM inapp_interactions
      WHERE workspace_id = ? AND profile_id IN ${MERGED}`,
   ).all(ws, ...ids) as InteractionRowDb[];
   const states = r(
@@ -141,14 +146,41 @@ export function stateOf(r: Prepare, ws: string, profileId: string, journeys: boo
 
 export function recordInteraction(prep: Prepare, ws: string, i: InteractionInput): void {
   const column = INTERACTION_COLUMN[i.kind];
-  const session = i.kind === 'impression' ? i.sessionId : null;
+  const exposure = isExposure(i.kind);
   prep(
-    `INSERT INTO inapp_interactions (workspace_id, profile_id, message_id, ${column}, last_session, last_at)
-     VALUES (?, ?, ?, 1, ?, ?)
+    `INSERT INTO inapp_interactions (workspace_id, profile_id, message_id, ${column}, last_session, last_at, arm, first_at)
+     VALUES (?, ?, ?, 1, ?, ?, ?, ?)
      ON CONFLICT (workspace_id, profile_id, message_id) DO UPDATE SET ${column} = ${column} + 1,
        last_session = CASE WHEN ? THEN excluded.last_session ELSE last_session END,
-       last_at = max(last_at, excluded.last_at)`,
-  ).run(ws, i.profileId, i.messageId, session, i.at, i.kind === 'impression' ? 1 : 0);
+       last_at = max(last_at, excluded.last_at),
+       arm = coalesce(arm, excluded.arm),
+       first_at = CASE WHEN first_at IS NULL OR excluded.first_at < first_at THEN coalesce(excluded.first_at, first_at) ELSE first_at END`,
+  ).run(
+    ws,
+    i.profileId,
+    i.messageId,
+    exposure ? i.sessionId : null,
+    i.at,
+    exposure ? i.arm : null,
+    exposure ? i.at : null,
+    exposure ? 1 : 0,
+  );
+}
+
+export function outcomes(
+  r: Prepare,
+  ws: string,
+  messageId: string,
+  goal: { readonly event: string; readonly withinMs: number },
+): ExposureOutcome[] {
+  return (
+    r(OUTCOMES((n) => ['', '@ws', '@message', '@goal', '@within'][n]!, 'e.payload')).all({
+      ws,
+      message: messageId,
+      goal: goal.event,
+      within: goal.withinMs,
+    }) as OutcomeRowDb[]
+  ).map(exposureOutcome);
 }
 
 export function setCardState(prep: Prepare, ws: string, s: CardStateChange): void {

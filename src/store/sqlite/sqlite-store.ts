@@ -19,6 +19,7 @@ import type {
   CardRecord,
   CardStateChange,
   InAppState,
+  ExposureOutcome,
   InteractionInput,
   MessageRecord,
 } from '../inapp-store.js';
@@ -806,6 +807,14 @@ export class SqliteStore implements Store {
 
   async inAppStateOf(ws: string, profileId: string, q: { journeys: boolean }): Promise<InAppState> {
     return Promise.resolve(inapp.stateOf(this.r, ws, profileId, q.journeys));
+  }
+
+  async inAppOutcomes(
+    ws: string,
+    messageId: string,
+    goal: { readonly event: string; readonly withinMs: number },
+  ): Promise<ExposureOutcome[]> {
+    return Promise.resolve(inapp.outcomes(this.r, ws, messageId, goal));
   }
 
   recordMessageInteraction(ws: string, i: InteractionInput): Promise<void> {
