@@ -461,7 +461,7 @@ export class SqliteStore implements Store {
   publishJourney(
     ws: string,
     id: string,
-    input: { definition: unknown; migrate: boolean; nextRunAt: number | null },
+    input: { definition: unknown; migrate: boolean; nextRunAt: number | null; ifVersion?: number },
     now: number,
   ): Promise<{ version: number; migrated: number }> {
     return this.writes.publishJourney(ws, id, input, now);
