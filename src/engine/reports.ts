@@ -15,10 +15,12 @@ import {
 } from '../domain/reports/attribution.js';
 import { matches, type EventMatch, type ReportEvent } from '../domain/reports/events.js';
 import {
+  deepestPath,
   emptyTally,
   funnelPath,
   funnelSteps,
   tallyPath,
+  type FunnelPath,
   type FunnelTally,
 } from '../domain/reports/funnel.js';
 import { performanceRow, performanceTotal } from '../domain/reports/performance.js';
@@ -30,6 +32,8 @@ import type { ReportCursor, ReportEventQuery, RetentionAnchor } from '../store/r
 import type { Store } from '../store/store.js';
 
 const PAGE = 20_000;
+/** customers per page of report sequences */
+const CUSTOMERS = 5_000;
 
 export interface FunnelQuery {
   readonly steps: readonly EventMatch[];
@@ -95,7 +99,7 @@ export class ReportService {
     const total = emptyTally(q.steps.length);
     const groups = new Map<string, FunnelTally>();
     // Breakdown keys are read for the customers who entered, a thousand at a time.
-    let pending: { id: string; path: ReturnType<typeof funnelPath> }[] = [];
+    let pending: { id: string; path: FunnelPath }[] = [];
     const flush = async () => {
       if (q.breakdown === null || pending.length === 0) return;
       const keys = await this.store.profileGroups(
@@ -113,26 +117,14 @@ export class ReportService {
       }
       pending = [];
     };
-    const spec = { steps: q.steps, windowMs: q.windowMs, from: q.from, to: q.to };
-    await this.eachCustomer(
-      ws,
-      {
-        names: [...new Set(q.steps.map((s) => s.name))],
-        from: q.from,
-        // A customer who starts just before `to` has the whole window to finish.
-        to: q.to + q.windowMs,
-        properties: q.steps.some((s) => s.where.length > 0),
-      },
-      async (id, events) => {
-        const path = funnelPath(events, spec, now);
-        if (path.depth === 0) return;
-        tallyPath(total, path);
-        if (q.breakdown !== null) {
-          pending.push({ id, path });
-          if (pending.length >= 1000) await flush();
-        }
-      },
-    );
+    const path = (id: string, p: FunnelPath) => {
+      if (p.depth === 0) return;
+      tallyPath(total, p);
+      if (q.breakdown === null) return;
+      pending.push({ id, path: p });
+      return pending.length >= 1000 ? flush() : undefined;
+    };
+    await this.funnelPaths(ws, q, now, path);
     await flush();
     return {
       steps: funnelSteps(total, q.steps),
@@ -146,6 +138,45 @@ export class ReportService {
                 .map(([key, t]) => ({ key, steps: funnelSteps(t, q.steps) })),
             },
     };
+  }
+
+  /**
+   * Each customer's deepest path through the funnel. Steps without property filters are matched by
+   * name in the store, which hands over one row per customer; with filters every event comes with its
+   * properties and is matched here.
+   */
+  private async funnelPaths(
+    ws: string,
+    q: FunnelQuery,
+    now: number,
+    each: (profileId: string, path: FunnelPath) => void | Promise<void>,
+  ): Promise<void> {
+    const spec = { steps: q.steps, windowMs: q.windowMs, from: q.from, to: q.to };
+    const names = [...new Set(q.steps.map((s) => s.name))];
+    // A customer who starts just before `to` has the whole window to finish.
+    const range = { from: q.from, to: q.to + q.windowMs };
+    if (q.steps.some((s) => s.where.length > 0)) {
+      await this.eachCustomer(ws, { names, ...range, properties: true }, (id, events) =>
+        each(id, funnelPath(events, spec, now)),
+      );
+      return;
+    }
+    const stepOf = q.steps.map((s) => names.indexOf(s.name));
+    let after: string | null = null;
+    do {
+      const page = await this.store.reportSequences(ws, { names, ...range }, { after, limit: CUSTOMERS });
+      for (const c of page.rows) {
+        const hits = stepOf.map((name) => {
+          const at: number[] = [];
+          c.names.forEach((n, i) => n === name && at.push(i));
+          return at;
+        });
+        // Awaited only when a page of breakdown keys is due: an await per customer costs.
+        const due = each(c.profileId, deepestPath(c.times, hits, spec));
+        if (due) await due;
+      }
+      after = page.next;
+    } while (after !== null);
   }
 
   async retention(ws: string, q: RetentionReportQuery) {

@@ -161,12 +161,15 @@ export interface JourneyStore {
   /**
    * Freezes `definition` (the validated draft) as the next version and makes it the one new entries
    * take. With `migrate`, active entries of older versions move to it when their current step id exists
-   * in it (they keep their phase and due time); the rest finish on their own version.
+   * in it (they keep their phase and due time); the rest finish on their own version. With
+   * `ifVersion`, a compare-and-set: it publishes only while the current version is still that one,
+   * else ConflictError and nothing changes, so of several processes deciding on the same read
+   * (an A/B winner) exactly one publishes.
    */
   publishJourney(
     ws: string,
     id: string,
-    input: { definition: unknown; migrate: boolean; nextRunAt: number | null },
+    input: { definition: unknown; migrate: boolean; nextRunAt: number | null; ifVersion?: number },
     now: number,
   ): Promise<{ version: number; migrated: number }>;
   /** 'paused' stops entries and steps; 'published' resumes; 'archived' ends every active entry. */

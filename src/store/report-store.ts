@@ -32,6 +32,24 @@ export interface ReportCursor {
   readonly id: number;
 }
 
+/** Event names for report sequences (no property filters: those need each event's properties). */
+export interface SequenceQuery {
+  /** track, page and screen events with these names (1 to 10, distinct) */
+  readonly names: readonly string[];
+  /** event timestamps from `from` (inclusive) to `to` (exclusive), each within ±2^48 ms of 1970 */
+  readonly from: number;
+  readonly to: number;
+}
+
+/** One customer's matching events, in time order (storage order on equal times). */
+export interface CustomerSequence {
+  readonly profileId: string;
+  /** per event, its name as an index into the query's `names` */
+  readonly names: readonly number[];
+  /** per event, its timestamp */
+  readonly times: readonly number[];
+}
+
 export type RetentionAnchor =
   { readonly kind: 'first_seen' } | { readonly kind: 'first_event'; readonly name: string };
 
@@ -55,6 +73,17 @@ export interface ReportStore {
     q: ReportEventQuery,
     page: { after: ReportCursor | null; limit: number },
   ): Promise<{ rows: ReportEventRow[]; next: ReportCursor | null }>;
+  /**
+   * One page of customers (`limit` ≤ 10,000 customers) with at least one matching event, each with
+   * all of theirs, ordered by profile id after `after`: what funnels read when no step filters on
+   * properties. One row per customer instead of one per event, so the database does the grouping.
+   * Same snapshot rules as `reportEvents`.
+   */
+  reportSequences(
+    ws: string,
+    q: SequenceQuery,
+    page: { after: string | null; limit: number },
+  ): Promise<{ rows: CustomerSequence[]; next: string | null }>;
   /**
    * The current stage (by 'stage') or segment ids (by 'segment') of each customer asked for; unknown
    * ids are absent. At most 1,000 ids per call.

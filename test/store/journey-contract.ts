@@ -129,6 +129,42 @@ export function journeyContract(name: string, harness: () => StoreHarness): void
       expect((await store.listJourneys(ws)).map((x) => x.id)).toEqual(['jr_1']);
     });
 
+    it('publishes over a given version at most once when two processes race (an A/B winner claim)', async () => {
+      await publish(REVIEW);
+      const other = await open();
+      const winner = (template: string) => ({
+        ...REVIEW,
+        steps: { ...REVIEW.steps, reward: { ...REVIEW.steps.reward, template } },
+      });
+      const race = await Promise.allSettled(
+        [store, other, store, other].map((s, i) =>
+          s.publishJourney(
+            ws,
+            'jr_review',
+            { definition: winner(`v${i}`), migrate: true, nextRunAt: null, ifVersion: 1 },
+            clock.now(),
+          ),
+        ),
+      );
+      const won = race.filter((r) => r.status === 'fulfilled');
+      expect(won).toHaveLength(1);
+      expect(won[0]!.value.version).toBe(2);
+      for (const r of race.filter((x) => x.status === 'rejected')) {
+        expect((r.reason as Error).name).toBe('ConflictError');
+      }
+      const j = await store.getJourney(ws, 'jr_review');
+      expect(j!.version).toBe(2);
+      expect(await store.getJourneyVersion(ws, 'jr_review', 3)).toBeNull();
+      // without ifVersion publishing goes on as before
+      const again = await store.publishJourney(
+        ws,
+        'jr_review',
+        { definition: REVIEW, migrate: false, nextRunAt: null },
+        clock.now(),
+      );
+      expect(again.version).toBe(3);
+    });
+
     it('enters customers on the trigger inside ingestion, once per trigger event', async () => {
       await store.ingest(ws, [track('u1', 'Order Completed', 'o0')]);
       await publish(REVIEW);

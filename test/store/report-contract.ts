@@ -1,6 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/domain/clock.js';
 import { testEvent } from '../../src/domain/testing.js';
+import type { EventMatch } from '../../src/domain/reports/events.js';
+import { ReportService } from '../../src/engine/reports.js';
 import type { ReportCursor, ReportEventRow } from '../../src/store/report-store.js';
 import type { Store } from '../../src/store/store.js';
 import type { StoreHarness } from './contract.js';
@@ -107,6 +109,115 @@ export function reportContract(name: string, harness: () => StoreHarness): void 
       expect([...groups.keys()].sort()).toEqual([a, b].sort());
       const segs = await store.profileGroups(ws, [a], 'segment');
       expect(segs.get(a)).toEqual([]);
+    });
+
+    it('hands over each customer’s named events in time order, storage order on ties, a page of customers at a time', async () => {
+      const at = (h: number) => T0 + h * 3_600_000;
+      await store.ingest(ws, [
+        // stored out of order on purpose; two events of q at the same time, B stored first
+        testEvent({ userId: 'q', name: 'C', messageId: 'q1', timestamp: at(5) }),
+        testEvent({ userId: 'q', name: 'B', messageId: 'q2', timestamp: at(2) }),
+        testEvent({ userId: 'q', name: 'A', messageId: 'q3', timestamp: at(2) }),
+        testEvent({ userId: 'q', name: 'A', messageId: 'q4', timestamp: at(1) }),
+        testEvent({ userId: 'q', name: 'Other', messageId: 'q5', timestamp: at(3) }),
+        testEvent({ userId: 'q', name: 'A', messageId: 'q6', timestamp: at(200) }),
+        testEvent({ type: 'page', userId: 'r', name: 'B', messageId: 'r1', timestamp: at(4) }),
+        testEvent({ type: 'identify', userId: 'r', messageId: 'r2', timestamp: at(4), traits: { a: 1 } }),
+        testEvent({ userId: 's', name: 'Other', messageId: 's1', timestamp: at(4) }),
+      ]);
+      const id = async (u: string) => (await store.lookupProfile(ws, { kind: 'user_id', value: u }))!.id;
+      const [q, r] = [await id('q'), await id('r')];
+      const query = { names: ['A', 'B', 'C'], from: T0, to: at(100) };
+      const pages: Awaited<ReturnType<Store['reportSequences']>>['rows'][] = [];
+      let after: string | null = null;
+      do {
+        const page = await store.reportSequences(ws, query, { after, limit: 1 });
+        pages.push(page.rows);
+        after = page.next;
+      } while (after !== null);
+      const expected = [
+        { profileId: q, names: [0, 1, 0, 2], times: [at(1), at(2), at(2), at(5)] },
+        { profileId: r, names: [1], times: [at(4)] },
+      ].sort((x, y) => (x.profileId < y.profileId ? -1 : 1));
+      expect(pages.flat()).toEqual(expected);
+      expect(pages.length).toBeGreaterThanOrEqual(2);
+      expect(pages.every((p) => p.length <= 1)).toBe(true);
+      const all = await store.reportSequences(ws, query, { after: null, limit: 10 });
+      expect(all).toEqual({ rows: expected, next: null });
+      expect(
+        await store.reportSequences(ws, { ...query, names: ['Nobody'] }, { after: null, limit: 10 }),
+      ).toEqual({ rows: [], next: null });
+    });
+
+    it('counts funnels the same from named sequences and from filtered events: order, repeats, window edge, ties, merges', async () => {
+      const H = 3_600_000;
+      const at = (d: number, h = 0) => T0 + d * DAY + h * H;
+      const ev = (user: string | null, name: string, t: number, id: string, anon?: string) =>
+        testEvent({
+          ...(user !== null && { userId: user }),
+          ...(anon && { anonymousId: anon }),
+          name,
+          messageId: id,
+          timestamp: t,
+        });
+      await store.ingest(ws, [
+        // o: steps arrive out of order; C and B before A do not count, the later B and C do
+        ev('o', 'C', at(1), 'o1'),
+        ev('o', 'B', at(1, 1), 'o2'),
+        ev('o', 'A', at(1, 2), 'o3'),
+        ev('o', 'C', at(1, 4), 'o5'), // stored before the B it follows
+        ev('o', 'B', at(1, 3), 'o4'),
+        // w: the last step exactly at the window's end (2 days) counts; w2's is 1 ms late
+        ev('w', 'A', at(2), 'w1'),
+        ev('w', 'B', at(3), 'w2'),
+        ev('w', 'C', at(4), 'w3'),
+        ev('w2', 'A', at(2), 'x1'),
+        ev('w2', 'B', at(3), 'x2'),
+        ev('w2', 'C', at(4) + 1, 'x3'),
+        // e: A and B at the same time, A stored first: B follows it; f: B stored first: it does not
+        ev('e', 'A', at(3), 'e1'),
+        ev('e', 'B', at(3), 'e2'),
+        ev('f', 'B', at(3), 'f1'),
+        ev('f', 'A', at(3), 'f2'),
+        // d: an A outside the range does not start; a later one in range goes deepest
+        ev('d', 'A', T0 - DAY, 'd0'),
+        ev('d', 'B', T0 - DAY + H, 'd1'),
+        ev('d', 'A', at(5), 'd2'),
+        ev('d', 'A', at(6), 'd3'),
+        ev('d', 'B', at(6, 1), 'd4'),
+        // m: an anonymous visitor's A, then the known customer's B; merged on identify into one path
+        ev(null, 'A', at(7), 'm1', 'anon-m'),
+        ev('m', 'B', at(7, 1), 'm2'),
+      ]);
+      await store.ingest(ws, [
+        testEvent({
+          type: 'identify',
+          userId: 'm',
+          anonymousId: 'anon-m',
+          messageId: 'm3',
+          timestamp: at(7, 2),
+        }),
+      ]);
+      const reports = new ReportService(store, clock);
+      const step = (name: string, where: EventMatch['where'] = []): EventMatch => ({ name, where });
+      // a filter every event passes, so the same funnel goes through the event-by-event path
+      const always = [{ path: 'no.such.property', cmp: { op: 'not_exists' as const } }];
+      const funnel = async (steps: EventMatch[]) => {
+        const q = { windowMs: 2 * DAY, from: T0, to: T0 + 10 * DAY, breakdown: 'stage' as const };
+        const byName = await reports.funnel(ws, { ...q, steps });
+        const byEvent = await reports.funnel(ws, {
+          ...q,
+          steps: steps.map((s) => step(s.name, always)),
+        });
+        expect(byName).toEqual(byEvent);
+        return byName.steps.map((s) => s.customers);
+      };
+      // entered: o w w2 e f d m (7); B: o w w2 e d m (6); C: o w (2)
+      expect(await funnel([step('A'), step('B'), step('C')])).toEqual([7, 6, 2]);
+      // a repeated step needs a second event: A, A again, then B: d (two As in range, then B), m? no
+      expect(await funnel([step('A'), step('A'), step('B')])).toEqual([7, 1, 1]);
+      // the same event name in the last step as in the first: A → B → A
+      expect(await funnel([step('A'), step('B'), step('A')])).toEqual([7, 6, 0]);
     });
 
     it('counts retention cohorts by first seen and by first purchase over period boundaries', async () => {

@@ -28,29 +28,58 @@ export interface FunnelPath {
 
 export function funnelPath(events: readonly ReportEvent[], spec: FunnelSpec, now: number): FunnelPath {
   const ordered = inTimeOrder(events);
-  const n = spec.steps.length;
   // hits[s] = indexes of the events matching step s, ascending
   const hits: number[][] = spec.steps.map(() => []);
   ordered.forEach((e, i) => spec.steps.forEach((s, k) => matches(e, s, now) && hits[k]!.push(i)));
+  return deepestPath(
+    ordered.map((e) => e.at),
+    hits,
+    spec,
+  );
+}
+
+/**
+ * The same path from a customer's events already in time order (ascending `times`), and, per step, the
+ * indexes of the events that match it (ascending). What funnels use when the store has matched the
+ * steps by name, so no event object is made.
+ */
+export function deepestPath(
+  times: readonly number[],
+  hits: readonly (readonly number[])[],
+  spec: Pick<FunnelSpec, 'windowMs' | 'from' | 'to'>,
+): FunnelPath {
+  const n = hits.length;
   let best: FunnelPath = { depth: 0, times: [] };
   for (const start of hits[0]!) {
-    const t0 = ordered[start]!.at;
+    const t0 = times[start]!;
     if (t0 < spec.from || t0 >= spec.to) continue;
-    const times = [t0];
+    const path = [t0];
     let idx = start;
     const deadline = t0 + spec.windowMs;
     for (let k = 1; k < n; k++) {
-      const next = hits[k]!.find(
-        (j) => j > idx && ordered[j]!.at >= times[k - 1]! && ordered[j]!.at <= deadline,
-      );
-      if (next === undefined) break;
+      // Times ascend, so the first match after the previous step's event is the earliest at or
+      // after its time; if that one is past the deadline, every later one is too.
+      const next = firstAfter(hits[k]!, idx);
+      if (next === undefined || times[next]! > deadline) break;
       idx = next;
-      times.push(ordered[next]!.at);
+      path.push(times[next]!);
     }
-    if (times.length > best.depth) best = { depth: times.length, times };
+    if (path.length > best.depth) best = { depth: path.length, times: path };
     if (best.depth === n) break;
   }
   return best;
+}
+
+/** The first value greater than `x` in an ascending list (binary search). */
+function firstAfter(list: readonly number[], x: number): number | undefined {
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (list[mid]! > x) hi = mid;
+    else lo = mid + 1;
+  }
+  return list[lo];
 }
 
 export interface FunnelTally {

@@ -82,15 +82,24 @@ export class AbWinnerService {
     if (!choice) throw new ConflictError(`no customer of ${id} has been tested yet`);
     const now = this.clock.now();
     const next = winnerDefinition(def, t, choice.arm, now);
-    // The draft follows, so publishing it again later cannot bring the hold back. No new run is
-    // scheduled: the audience entered at the broadcast's one run.
+    // Published only over the version read above: of two processes choosing at once (two servers'
+    // timers, or a timer and a person), one publishes and the other gets a ConflictError. No new run
+    // is scheduled: the audience entered at the broadcast's one run.
+    let version: number;
+    try {
+      ({ version } = await this.store.publishJourney(
+        ws,
+        id,
+        { definition: next, migrate: true, nextRunAt: null, ifVersion: j.version },
+        now,
+      ));
+    } catch (err) {
+      if (err instanceof ConflictError)
+        throw new ConflictError(`the rest of ${id} was not sent: ${err.message}`, { cause: err });
+      throw err;
+    }
+    // The draft follows, so publishing it again later cannot bring the hold back.
     await this.store.updateJourneyDraft(ws, id, { name: j.name, draft: next }, now);
-    const { version } = await this.store.publishJourney(
-      ws,
-      id,
-      { definition: next, migrate: true, nextRunAt: null },
-      now,
-    );
     const released = await this.store.releaseWaiting(ws, id, t.hold, now);
     return { journeyId: id, winner: choice.arm, how: choice.how, released, version };
   }

@@ -87,12 +87,15 @@ export async function publishJourney(
   sql: Sql,
   ws: string,
   id: string,
-  input: { definition: unknown; migrate: boolean; nextRunAt: number | null },
+  input: { definition: unknown; migrate: boolean; nextRunAt: number | null; ifVersion?: number },
   now: number,
 ): Promise<{ version: number; migrated: number }> {
   await lockDefinitionsExclusive(sql, ws);
   const cur = await current(sql, ws, id);
   if (cur.status === 'archived') throw new ConflictError(`journey ${id} is archived`);
+  if (input.ifVersion !== undefined && cur.version !== input.ifVersion) {
+    throw new ConflictError(`journey ${id} is at version ${cur.version}, not ${input.ifVersion}`);
+  }
   const version = cur.version + 1;
   await sql.query(
     'INSERT INTO journey_versions (workspace_id, journey_id, version, definition, published_at) VALUES ($1, $2, $3, $4, $5)',

@@ -1,5 +1,12 @@
 import * as reports from './reports.js';
-import type { ReportCursor, ReportEventQuery, ReportEventRow, RetentionQuery } from '../report-store.js';
+import type {
+  CustomerSequence,
+  ReportCursor,
+  ReportEventQuery,
+  ReportEventRow,
+  RetentionQuery,
+  SequenceQuery,
+} from '../report-store.js';
 import type { RetentionCounts } from '../../domain/reports/retention.js';
 import type { Transition } from '../../domain/reports/stage-flow.js';
 import type { PerformanceCounts } from '../../domain/reports/performance.js';
@@ -523,7 +530,7 @@ export class PostgresStore implements Store {
   publishJourney(
     ws: string,
     id: string,
-    input: { definition: unknown; migrate: boolean; nextRunAt: number | null },
+    input: { definition: unknown; migrate: boolean; nextRunAt: number | null; ifVersion?: number },
     now: number,
   ): Promise<{ version: number; migrated: number }> {
     return guarded(() =>
@@ -1045,6 +1052,14 @@ export class PostgresStore implements Store {
     page: { after: ReportCursor | null; limit: number },
   ): Promise<{ rows: ReportEventRow[]; next: ReportCursor | null }> {
     return guarded(() => reports.reportEvents(this.sql, ws, q, page));
+  }
+
+  reportSequences(
+    ws: string,
+    q: SequenceQuery,
+    page: { after: string | null; limit: number },
+  ): Promise<{ rows: CustomerSequence[]; next: string | null }> {
+    return guarded(() => reports.reportSequences(this.sql, ws, q, page));
   }
 
   profileGroups(ws: string, ids: readonly string[], by: 'stage' | 'segment'): Promise<Map<string, string[]>> {

@@ -7,7 +7,14 @@ import { inAppCounts, type PerformanceCounts } from '../../domain/reports/perfor
 import type { RetentionCounts } from '../../domain/reports/retention.js';
 import type { Transition } from '../../domain/reports/stage-flow.js';
 import type { Touch } from '../../domain/reports/attribution.js';
-import type { ReportCursor, ReportEventQuery, ReportEventRow, RetentionQuery } from '../report-store.js';
+import type {
+  CustomerSequence,
+  ReportCursor,
+  ReportEventQuery,
+  ReportEventRow,
+  RetentionQuery,
+  SequenceQuery,
+} from '../report-store.js';
 import { named, type Sql } from './pg-driver.js';
 
 export async function reportEvents(
@@ -45,6 +52,27 @@ export async function reportEvents(
         ? { profileId: last.profile_id, at: last.timestamp, id: last.id }
         : null,
   };
+}
+
+export async function reportSequences(
+  sql: Sql,
+  ws: string,
+  q: SequenceQuery,
+  page: { after: string | null; limit: number },
+): Promise<{ rows: CustomerSequence[]; next: string | null }> {
+  // Timestamps travel as float8 (exact below 2^53) so the arrays arrive as JS numbers.
+  const rows = await sql.query<{ profile_id: string; names: number[]; times: number[] }>(
+    `SELECT profile_id,
+       array_agg(array_position($5::text[], name) - 1 ORDER BY timestamp, id) AS names,
+       array_agg(timestamp::float8 ORDER BY timestamp, id) AS times
+     FROM events
+     WHERE workspace_id = $1 AND profile_id > $2 AND timestamp >= $3 AND timestamp < $4
+       AND type IN ('track', 'page', 'screen') AND name = ANY($5::text[])
+     GROUP BY profile_id ORDER BY profile_id LIMIT $6`,
+    [ws, page.after ?? '', q.from, q.to, q.names, page.limit],
+  );
+  const out = rows.map((r) => ({ profileId: r.profile_id, names: r.names, times: r.times }));
+  return { rows: out, next: out.length === page.limit ? out[out.length - 1]!.profileId : null };
 }
 
 function asObject(v: unknown): Record<string, unknown> {

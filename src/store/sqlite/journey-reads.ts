@@ -35,12 +35,13 @@ export function getJourneyVersion(r: Prepare, ws: string, id: string, version: n
 
 const DAY = "strftime('%Y-%m-%d', ? / 1000, 'unixepoch')";
 
+/** A covering scan of the journey's entries in variant order: no table read, no sort. */
 export function journeyOutcomes(r: Prepare, ws: string, journeyId: string): ArmOutcome[] {
   return (
     r(
       `SELECT arm, count(*) AS entered, count(converted_at) AS converted,
          total(coalesce(converted_value, 0)) AS s, total(coalesce(converted_value, 0) * coalesce(converted_value, 0)) AS ss
-       FROM journey_entries INDEXED BY journey_entries_by_journey
+       FROM journey_entries INDEXED BY journey_entries_outcomes
        WHERE workspace_id = ? AND journey_id = ? GROUP BY arm ORDER BY arm`,
     ).all(ws, journeyId) as {
       arm: string | null;

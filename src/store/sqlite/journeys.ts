@@ -73,11 +73,14 @@ export function publishJourney(
   prep: Prepare,
   ws: string,
   id: string,
-  input: { definition: unknown; migrate: boolean; nextRunAt: number | null },
+  input: { definition: unknown; migrate: boolean; nextRunAt: number | null; ifVersion?: number },
   now: number,
 ): { version: number; migrated: number } {
   const cur = current(prep, ws, id);
   if (cur.status === 'archived') throw new ConflictError(`journey ${id} is archived`);
+  if (input.ifVersion !== undefined && cur.version !== input.ifVersion) {
+    throw new ConflictError(`journey ${id} is at version ${cur.version}, not ${input.ifVersion}`);
+  }
   const version = cur.version + 1;
   prep(
     'INSERT INTO journey_versions (workspace_id, journey_id, version, definition, published_at) VALUES (?, ?, ?, ?, ?)',

@@ -7,14 +7,28 @@ import { inAppCounts, type PerformanceCounts } from '../../domain/reports/perfor
 import type { RetentionCounts } from '../../domain/reports/retention.js';
 import type { Transition } from '../../domain/reports/stage-flow.js';
 import type { Touch } from '../../domain/reports/attribution.js';
-import type { ReportCursor, ReportEventQuery, ReportEventRow, RetentionQuery } from '../report-store.js';
+import type {
+  CustomerSequence,
+  ReportCursor,
+  ReportEventQuery,
+  ReportEventRow,
+  RetentionQuery,
+  SequenceQuery,
+} from '../report-store.js';
 import type { Prepare } from './statements.js';
 
-/** `CASE WHEN col < b1 THEN 0 WHEN col < b2 THEN 1 ... END` over ascending boundaries (NULL outside). */
+/**
+ * The period index of `col` over ascending boundaries: i for bounds[i] ≤ col < bounds[i + 1], NULL
+ * outside. A binary search of nested CASEs, so a row costs about log2(periods) comparisons.
+ */
 export function bucketSql(col: string, bounds: readonly number[]): string {
   for (const b of bounds) if (!Number.isSafeInteger(b)) throw new Error(`bad period boundary ${b}`);
-  const whens = bounds.slice(1).map((b, i) => `WHEN ${col} < ${b} THEN ${i}`);
-  return `CASE WHEN ${col} < ${bounds[0]!} THEN NULL ${whens.join(' ')} ELSE NULL END`;
+  const within = (lo: number, hi: number): string => {
+    if (hi - lo === 1) return String(lo);
+    const mid = (lo + hi) >> 1;
+    return `CASE WHEN ${col} < ${bounds[mid]!} THEN ${within(lo, mid)} ELSE ${within(mid, hi)} END`;
+  };
+  return `CASE WHEN ${col} < ${bounds[0]!} OR ${col} >= ${bounds[bounds.length - 1]!} THEN NULL ELSE ${within(0, bounds.length - 1)} END`;
 }
 
 export function reportEvents(
@@ -54,6 +68,46 @@ export function reportEvents(
   };
 }
 
+/** Timestamps this far from 1970 still encode exactly as `timestamp * 16 + name index`. */
+const SEQUENCE_LIMIT = 2 ** 48;
+
+export function reportSequences(
+  r: Prepare,
+  ws: string,
+  q: SequenceQuery,
+  page: { after: string | null; limit: number },
+): { rows: CustomerSequence[]; next: string | null } {
+  if (q.names.length === 0 || q.names.length > 10) throw new Error('1 to 10 sequence names');
+  if (Math.abs(q.from) > SEQUENCE_LIMIT || Math.abs(q.to) > SEQUENCE_LIMIT) throw new Error('range too wide');
+  const slots = q.names.map(() => '?').join(', ');
+  const index = q.names.map((_, i) => `WHEN ? THEN ${i}`).join(' ');
+  // The covering timeline index hands each customer's events over in (timestamp, id) order, and
+  // GROUP BY profile_id follows it without a sort. Each event travels as one number, time × 16 + the
+  // name's index, in one string per customer: a JS value per customer rather than per event.
+  const rows = r(
+    `SELECT profile_id, group_concat(timestamp * 16 + CASE name ${index} END, ',' ORDER BY timestamp, id) AS seq
+     FROM events INDEXED BY events_timeline
+     WHERE workspace_id = ? AND profile_id > ? AND timestamp >= ? AND timestamp < ?
+       AND type IN ('track', 'page', 'screen') AND name IN (${slots})
+     GROUP BY profile_id ORDER BY profile_id LIMIT ?`,
+  )
+    .raw()
+    .all(...q.names, ws, page.after ?? '', q.from, q.to, ...q.names, page.limit) as [string, string][];
+  const out = rows.map(([profileId, seq]): CustomerSequence => {
+    const parts = seq.split(',');
+    const names = new Array<number>(parts.length);
+    const times = new Array<number>(parts.length);
+    for (let i = 0; i < parts.length; i++) {
+      const v = Number(parts[i]);
+      const k = ((v % 16) + 16) % 16;
+      names[i] = k;
+      times[i] = (v - k) / 16;
+    }
+    return { profileId, names, times };
+  });
+  return { rows: out, next: out.length === page.limit ? out[out.length - 1]!.profileId : null };
+}
+
 function parseObject(s: string | null): Record<string, unknown> {
   if (s === null) return {};
   const v = JSON.parse(s) as unknown;
@@ -82,41 +136,73 @@ export function profileGroups(
 
 export function retentionCounts(r: Prepare, ws: string, q: RetentionQuery): RetentionCounts {
   const b = q.bounds;
-  const cohortEnd = b[q.cohorts]!;
-  const anchor =
-    q.anchor.kind === 'first_seen'
-      ? `SELECT id AS p, first_seen_at AS t FROM profiles
-         WHERE workspace_id = @ws AND merged_into IS NULL AND first_seen_at >= @start AND first_seen_at < @cohortEnd`
-      : `SELECT profile_id AS p, min(timestamp) AS t FROM events
-         WHERE workspace_id = @ws AND type = 'track' AND name = @anchorName
-         GROUP BY profile_id HAVING min(timestamp) >= @start AND min(timestamp) < @cohortEnd`;
   const activity =
     q.activity === null ? "type IN ('track', 'page', 'screen')" : "type = 'track' AND name = @activity";
   const params = {
     ws,
     start: b[0]!,
-    cohortEnd,
+    cohortEnd: b[q.cohorts]!,
     end: b[b.length - 1]!,
     ...(q.anchor.kind === 'first_event' && { anchorName: q.anchor.name }),
     ...(q.activity !== null && { activity: q.activity }),
   };
-  const cohorts = `cohort AS (SELECT p, ${bucketSql('t', b)} AS c FROM (${anchor}))`;
+  // One row per customer: their cohort and the distinct periods they were active in. The covering
+  // timeline index gives the events in customer order, so the grouping streams without a sort or a
+  // temporary B-tree of (customer, period) pairs.
+  const periods = `group_concat(DISTINCT ${bucketSql('timestamp', b)})`;
   const sizes = Array<number>(q.cohorts).fill(0);
-  for (const row of r(`WITH ${cohorts} SELECT c, count(*) AS n FROM cohort GROUP BY c`).all(params) as {
-    c: number;
-    n: number;
-  }[])
-    sizes[row.c] = row.n;
-  const active = (
-    r(
-      `WITH ${cohorts},
-       act AS (SELECT DISTINCT profile_id AS p, ${bucketSql('timestamp', b)} AS k FROM events
-               WHERE workspace_id = @ws AND timestamp >= @start AND timestamp < @end AND ${activity})
-       SELECT c AS cohort, k AS period, count(*) AS customers FROM cohort JOIN act USING (p)
-       WHERE k >= c GROUP BY c, k`,
-    ).all(params) as { cohort: number; period: number; customers: number }[]
-  ).map((a) => ({ ...a }));
-  return { sizes, active };
+  let rows: [number, string | null][];
+  if (q.anchor.kind === 'first_seen') {
+    const cohort = bucketSql('first_seen_at', b);
+    for (const [c, n] of r(
+      `SELECT ${cohort} AS c, count(*) FROM profiles
+       WHERE workspace_id = @ws AND merged_into IS NULL AND first_seen_at >= @start AND first_seen_at < @cohortEnd
+       GROUP BY c`,
+    )
+      .raw()
+      .all(params) as [number, number][])
+      sizes[c] = n;
+    rows = r(
+      `SELECT ${bucketSql('pr.first_seen_at', b)}, a.ks FROM (
+         SELECT profile_id AS p, ${periods} AS ks FROM events INDEXED BY events_timeline
+         WHERE workspace_id = @ws AND timestamp >= @start AND timestamp < @end AND ${activity}
+         GROUP BY profile_id) a
+       CROSS JOIN profiles pr ON pr.workspace_id = @ws AND pr.id = a.p
+       WHERE pr.merged_into IS NULL AND pr.first_seen_at >= @start AND pr.first_seen_at < @cohortEnd`,
+    )
+      .raw()
+      .all(params) as [number, string | null][];
+  } else {
+    // The anchor is the first such event ever, so this reads the customer's whole timeline.
+    rows = r(
+      `SELECT ${bucketSql('t', b)}, ks FROM (
+         SELECT min(timestamp) FILTER (WHERE type = 'track' AND name = @anchorName) AS t,
+           ${periods} FILTER (WHERE timestamp >= @start AND timestamp < @end AND ${activity}) AS ks
+         FROM events INDEXED BY events_timeline WHERE workspace_id = @ws GROUP BY profile_id)
+       WHERE t >= @start AND t < @cohortEnd`,
+    )
+      .raw()
+      .all(params) as [number, string | null][];
+    for (const [c] of rows) sizes[c]!++;
+  }
+  return { sizes, active: activeCells(rows) };
+}
+
+/** Counts customers per (cohort, period ≥ cohort) from rows of a cohort and its periods, comma-separated. */
+function activeCells(rows: readonly (readonly [number, string | null])[]): RetentionCounts['active'] {
+  const cells = new Map<number, { cohort: number; period: number; customers: number }>();
+  for (const [c, ks] of rows) {
+    if (ks === null) continue;
+    for (const part of ks.split(',')) {
+      const k = Number(part);
+      if (k < c) continue;
+      const key = c * 1024 + k;
+      const cell = cells.get(key);
+      if (cell) cell.customers++;
+      else cells.set(key, { cohort: c, period: k, customers: 1 });
+    }
+  }
+  return [...cells.values()];
 }
 
 export function stageTransitions(r: Prepare, ws: string, before: number): Transition[] {

@@ -206,7 +206,7 @@ export class ThreadWriter implements SqliteWrites {
   publishJourney(
     ws: string,
     id: string,
-    input: { definition: unknown; migrate: boolean; nextRunAt: number | null },
+    input: { definition: unknown; migrate: boolean; nextRunAt: number | null; ifVersion?: number },
     now: number,
   ): Promise<{ version: number; migrated: number }> {
     return this.invoke('publishJourney', ws, id, input, now);

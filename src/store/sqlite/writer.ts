@@ -81,7 +81,7 @@ export interface SqliteWrites {
   publishJourney(
     ws: string,
     id: string,
-    input: { definition: unknown; migrate: boolean; nextRunAt: number | null },
+    input: { definition: unknown; migrate: boolean; nextRunAt: number | null; ifVersion?: number },
     now: number,
   ): Promise<{ version: number; migrated: number }>;
   claimDueSchedules(claim: string, now: number, leaseMs: number): Promise<ScheduledRun[]>;
@@ -349,7 +349,7 @@ export class SqliteWriter implements SqliteWrites {
   publishJourney(
     ws: string,
     id: string,
-    input: { definition: unknown; migrate: boolean; nextRunAt: number | null },
+    input: { definition: unknown; migrate: boolean; nextRunAt: number | null; ifVersion?: number },
     now: number,
   ): Promise<{ version: number; migrated: number }> {
     return this.exclusive(() => journeys.publishJourney(this.w, ws, id, input, now));
