@@ -129,6 +129,7 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
     clock: deps.clock,
     sessions,
     secureCookies: deps.secureCookies ?? false,
+    audit: auditLog,
   });
   registerUserRoutes(app, { store: deps.store, auth, clock: deps.clock });
   registerKeyRoutes(app, { store: deps.store, auth, clock: deps.clock });
