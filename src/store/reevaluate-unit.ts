@@ -72,6 +72,27 @@ export interface ReevaluateOptions {
   newEntryId: () => string;
 }
 
+/**
+ * The unit that appends consent entries (RightsStore.recordConsents, for purposes facts keep): just
+ * their profiles, re-evaluated at the newest entry's time.
+ */
+export function consentUnit(
+  entries: readonly ConsentEntry[],
+  newEntryId: (now: number) => string,
+): ReevaluateOptions {
+  const ids = [...new Set(entries.map((e) => e.profileId))];
+  const now = Math.max(...entries.map((e) => e.at));
+  return {
+    after: null,
+    limit: ids.length,
+    now,
+    rebuildFacts: false,
+    ids,
+    consents: entries,
+    newEntryId: () => newEntryId(now),
+  };
+}
+
 type Step =
   | { op: 'definitions' }
   | { op: 'page' }

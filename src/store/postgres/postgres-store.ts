@@ -68,7 +68,7 @@ import type { DefinitionsRecord } from '../../domain/engagement/definitions.js';
 import type { ProfileState } from '../../domain/resolution.js';
 import { runIngest } from '../ingest-unit.js';
 import { loadMigrations } from '../migrations.js';
-import { runReevaluate } from '../reevaluate-unit.js';
+import { consentUnit, runReevaluate } from '../reevaluate-unit.js';
 import { touchesConsentFacts } from '../../domain/facts/facts.js';
 import type {
   DefinitionChange,
@@ -1071,21 +1071,14 @@ export class PostgresStore implements Store {
   recordConsents(ws: string, entries: readonly ConsentEntry[]): Promise<void> {
     if (!touchesConsentFacts(entries)) return guarded(() => rights.recordConsents(this.sql, ws, entries));
     // Profiling consent is kept in the profile's facts: appended and re-evaluated in one transaction.
-    const ids = [...new Set(entries.map((e) => e.profileId))];
-    const now = Math.max(...entries.map((e) => e.at));
     return guarded(async () => {
       await transaction(
         this.pool,
         (sql) =>
-          runReevaluate(new PostgresReevaluateTx(sql, ws, this.definitions, this.journeyIndexes), {
-            after: null,
-            limit: ids.length,
-            now,
-            rebuildFacts: false,
-            ids,
-            consents: entries,
-            newEntryId: () => newId('je', now),
-          }),
+          runReevaluate(
+            new PostgresReevaluateTx(sql, ws, this.definitions, this.journeyIndexes),
+            consentUnit(entries, (now) => newId('je', now)),
+          ),
         WRITE_RETRY,
       );
     });

@@ -13,7 +13,7 @@ import type { IngestResult, Workspace } from '../store.js';
 import { SqliteIngestTx } from './ingest-tx.js';
 import { statementCache, type Prepare } from './statements.js';
 import type { DefinitionChange, ReevaluatePage, ReevaluateResult } from '../store.js';
-import { runReevaluateSync } from '../reevaluate-unit.js';
+import { consentUnit, runReevaluateSync } from '../reevaluate-unit.js';
 import { touchesConsentFacts } from '../../domain/facts/facts.js';
 import {
   DefinitionsCache,
@@ -543,17 +543,10 @@ export class SqliteWriter implements SqliteWrites {
   recordConsents(ws: string, entries: readonly ConsentEntry[]): Promise<void> {
     return this.exclusive(() => {
       if (!touchesConsentFacts(entries)) return rights.recordConsents(this.w, ws, entries);
-      const ids = [...new Set(entries.map((e) => e.profileId))];
-      const now = Math.max(...entries.map((e) => e.at));
-      runReevaluateSync(new SqliteReevaluateTx(this.w, ws, this.definitions, this.journeyIndexes), {
-        after: null,
-        limit: ids.length,
-        now,
-        rebuildFacts: false,
-        ids,
-        consents: entries,
-        newEntryId: () => newId('je', now),
-      });
+      runReevaluateSync(
+        new SqliteReevaluateTx(this.w, ws, this.definitions, this.journeyIndexes),
+        consentUnit(entries, (now) => newId('je', now)),
+      );
     });
   }
 
