@@ -49,6 +49,16 @@ function guard<A extends unknown[], R>(name: string, fallback: R, fn: (...a: A) 
   };
 }
 
+/** The visitor's answers to a consent banner, per purpose (docs/sdk.md#recording-choices). */
+export interface ConsentChoices {
+  /** purpose → granted (`true`) or withdrawn (`false`): `email_marketing`, `push`, `profiling`, … */
+  purposes: Record<string, boolean>;
+  /** the version of the wording the visitor saw */
+  textVersion?: string;
+  /** also the consent-mode answer (`consent(true|false)`): whether the SDK may track */
+  tracking?: boolean;
+}
+
 export interface Kizuna {
   readonly loaded: true;
   readonly version: string;
@@ -59,6 +69,8 @@ export interface Kizuna {
   alias(userId: string | number, previousId?: string | number): void;
   reset(): void;
   consent(granted: boolean): void;
+  /** records the choices in the consent ledger; resolves to whether they were stored */
+  consent(choices: ConsentChoices): Promise<boolean>;
   /** runs `fn` once init has run (at once if it has) */
   ready(fn: (k: Kizuna) => void): void;
   /** this browser's anonymous id (null before init) */
@@ -171,11 +183,34 @@ export function createKizuna(): Kizuna {
     reset: guard('reset', undefined, () => {
       ready('reset', [])?.reset();
     }),
-    consent: guard('consent', undefined, (granted: unknown) => {
-      if (typeof granted !== 'boolean')
-        return warnOnce('consent_args', 'consent(granted) takes true or false');
-      ready('consent', [granted])?.setConsent(granted);
-    }),
+    consent: guard('consent', undefined, (choice: unknown): void | Promise<boolean> => {
+      if (typeof choice === 'boolean') return void ready('consent', [choice])?.setConsent(choice);
+      const purposes = isObject(choice) ? choice['purposes'] : null;
+      const text = isObject(choice) ? (choice['textVersion'] ?? null) : null;
+      const tracking = isObject(choice) ? choice['tracking'] : undefined;
+      if (
+        !isObject(purposes) ||
+        Object.keys(purposes).length === 0 ||
+        Object.values(purposes).some((v) => typeof v !== 'boolean') ||
+        (text !== null && typeof text !== 'string') ||
+        (tracking !== undefined && typeof tracking !== 'boolean')
+      ) {
+        warnOnce(
+          'consent_args',
+          'consent takes true or false, or { purposes: { name: true|false }, textVersion?, tracking? }',
+        );
+        return Promise.resolve(false);
+      }
+      const chosen = { ...(purposes as Record<string, boolean>) };
+      // Before init the choice waits for it, like every call; the promise answers once it is sent.
+      return new Promise<boolean>((resolve) =>
+        k.ready(() => {
+          const recorded = core!.recordConsent(chosen, text);
+          if (typeof tracking === 'boolean') core!.setConsent(tracking);
+          resolve(recorded.catch(() => false));
+        }),
+      );
+    }) as Kizuna['consent'],
     ready: guard('ready', undefined, (fn: unknown) => {
       if (typeof fn !== 'function') return warnOnce('ready_args', 'ready(fn) takes a function');
       if (core) runReady(fn as (k: Kizuna) => void);

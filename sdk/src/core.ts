@@ -161,6 +161,17 @@ export class Core {
     this.inapp.stop();
   }
 
+  /**
+   * Records the visitor's choice per purpose in the workspace's consent ledger (POST /v1/consent,
+   * source `sdk`); whether it was stored. A record of a choice is not tracking: it is sent whatever
+   * consent mode says, so a refusal is on record too.
+   */
+  async recordConsent(purposes: Record<string, boolean>, textVersion: string | null): Promise<boolean> {
+    const body: Record<string, unknown> = { consents: purposes, method: 'banner' };
+    if (textVersion !== null) body['textVersion'] = textVersion;
+    return (await this.api.send('/v1/consent', body)) === 202;
+  }
+
   onPage(): void {
     this.refreshMessages();
   }

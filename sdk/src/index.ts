@@ -5,7 +5,16 @@
 import { createKizuna } from './client.js';
 
 export { createKizuna };
-export type { Card, InAppMessage, InitOptions, Kizuna, PushOptions, PushResult, Traits } from './client.js';
+export type {
+  Card,
+  ConsentChoices,
+  InAppMessage,
+  InitOptions,
+  Kizuna,
+  PushOptions,
+  PushResult,
+  Traits,
+} from './client.js';
 
 export const kizuna = createKizuna();
 export default kizuna;

@@ -36,13 +36,16 @@ export class SessionService {
    * with the same e-mail; without it, the one account whose password matches is used. An unknown
    * e-mail costs one scrypt run like a wrong password, so timing tells nothing either.
    */
+  /** The accounts a sign-in with this e-mail (and workspace, when named) tries. */
+  async accountsFor(input: { email: string; workspace?: string | undefined }): Promise<StaffUser[]> {
+    const candidates = await this.store.findStaffUsersByEmail(input.email.trim().toLowerCase());
+    if (input.workspace === undefined) return candidates;
+    const named = await this.store.findWorkspaceByName(input.workspace);
+    return candidates.filter((u) => u.workspaceId === input.workspace || u.workspaceId === named?.id);
+  }
+
   async signIn(input: { email: string; password: string; workspace?: string }): Promise<SignedIn> {
-    const email = input.email.trim().toLowerCase();
-    let candidates = await this.store.findStaffUsersByEmail(email);
-    if (input.workspace !== undefined) {
-      const named = await this.store.findWorkspaceByName(input.workspace);
-      candidates = candidates.filter((u) => u.workspaceId === input.workspace || u.workspaceId === named?.id);
-    }
+    const candidates = await this.accountsFor(input);
     if (candidates.length === 0) {
       await verifyPassword(input.password, await decoyHash());
       throw new AuthenticationError(REFUSED);

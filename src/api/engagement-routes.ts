@@ -25,6 +25,7 @@ export function segmentJson(s: SegmentView) {
     rule: s.rule,
     version: s.version,
     status: s.status,
+    requiresProfiling: s.requiresProfiling,
     build: s.build,
     builtAt: iso(s.builtAt),
     size: s.size,
@@ -45,6 +46,7 @@ const segmentBody = z.object(
     rule: z
       .unknown()
       .refine((v) => v !== undefined, { error: 'required: the segment rule (see docs/segments.md)' }),
+    requiresProfiling: z.boolean({ error: 'must be true or false' }).optional(),
   },
   { error: 'the body must be a JSON object' },
 );

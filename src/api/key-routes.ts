@@ -38,7 +38,7 @@ function keyJson(k: ApiKeyRecord) {
 /**
  * Scoped API keys (settings.admin). The plain key is in the creation answer only; the store keeps
  * its SHA-256. Revoking drops the key from this process's cache at once; other processes stop
- * accepting it within their cache time (30 s).
+ * accepting it within their cache time (5 s).
  */
 export function registerKeyRoutes(
   app: FastifyInstance,

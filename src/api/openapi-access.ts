@@ -133,7 +133,7 @@ export const accessPaths = {
   },
   '/api/v1/keys/{id}': {
     delete: {
-      summary: 'Revoke a key: refused at once by this process, within 30 s by others',
+      summary: 'Revoke a key: refused at once by this process, within 5 s by others',
       parameters: [idParam],
       responses: { 200: key, ...auth, ...forbidden, 404: error },
     },

@@ -202,6 +202,11 @@ export const engagementSchemas = {
       name: { type: 'string', maxLength: 100 },
       description: { type: 'string', maxLength: 1000 },
       rule: { type: 'object', description: 'see docs/segments.md' },
+      requiresProfiling: {
+        type: 'boolean',
+        description:
+          'a profiling segment: customers whose profiling consent is withdrawn are never members (docs/privacy.md#profiling); absent on a change keeps the current value, on a new segment false',
+      },
     },
   },
   Segment: {
@@ -213,6 +218,7 @@ export const engagementSchemas = {
       rule: { type: 'object' },
       version: { type: 'integer' },
       status: { enum: ['building', 'ready'] },
+      requiresProfiling: { type: 'boolean' },
       build: { type: 'object', properties: { done: { type: 'integer' }, total: { type: 'integer' } } },
       builtAt: { type: ['string', 'null'], format: 'date-time' },
       size: { type: 'integer' },

@@ -102,6 +102,25 @@ export const privacyPaths = {
       responses: { 200: anyJson('{erasures: Erasure[], discarded_events: number}'), 400: error, ...auth },
     },
   },
+  '/api/v1/tombstones/lift': {
+    post: {
+      summary: 'Let an erased customer’s identities be stored again (they came back and asked to be known)',
+      description:
+        'Lifts the tombstones of the identities given (normalised as ingestion does). From then on events naming them create a new profile; the erased data stays erased. Answers the kinds lifted and how many named identities had no tombstone. The call is audited; the answer and the audit entry hold no identifier.',
+      requestBody: jsonBody({
+        type: 'object',
+        additionalProperties: false,
+        minProperties: 1,
+        properties: {
+          userId: { type: 'string', minLength: 1, maxLength: 256 },
+          anonymousId: { type: 'string', minLength: 1, maxLength: 256 },
+          email: { type: 'string', minLength: 1, maxLength: 320 },
+          phone: { type: 'string', minLength: 1, maxLength: 40 },
+        },
+      }),
+      responses: { 200: anyJson('{lifted: string[], not_tombstoned: number}'), 400: error, ...auth },
+    },
+  },
 };
 
 const consent = {
@@ -135,6 +154,7 @@ export const privacySchemas = {
       retention_months: { type: ['integer', 'null'], minimum: 1, maximum: 240 },
       purposes: { type: 'array', maxItems: 20, items: { type: 'string', pattern: '^[a-z][a-z0-9_]{0,39}$' } },
       profiling_required: { type: 'boolean' },
+      audit_retention_days: { type: 'integer', minimum: 30, maximum: 3650, default: 400 },
     },
   },
 };

@@ -18,7 +18,9 @@ import {
 } from '../domain/consent.js';
 import { compileDefinitions } from '../domain/engagement/definitions.js';
 import { computedTraitsOf } from '../domain/engagement/evaluate.js';
+import type { EngagementService } from '../engine/engagement.js';
 import type { PrivacyService } from '../engine/privacy.js';
+import { normalizeEmail, normalizePhone, type IdentityKey } from '../domain/identity.js';
 import { NotFoundError, ValidationError } from '../errors.js';
 import type { KeyAuth } from '../http/auth.js';
 import type { Store } from '../store/store.js';
@@ -31,6 +33,8 @@ export interface PrivacyDeps {
   auth: KeyAuth;
   clock: Clock;
   privacy: PrivacyService;
+  /** re-evaluates everyone when the profiling rule changes (profiling segments) */
+  engagement: Pick<EngagementService, 'reevaluateEveryone'>;
 }
 
 const iso = (t: number) => new Date(t).toISOString();
@@ -157,8 +161,19 @@ export function registerPrivacyRoutes(app: FastifyInstance, deps: PrivacyDeps): 
     const p = parsePrivacySettings(req.body);
     if (!p.ok) throw new ValidationError(p.issues);
     const json = privacySettingsJson(p.settings);
+    const before = await deps.privacy.settingsOf(ws);
     await deps.privacy.putSettings(ws, json, p.settings);
+    // Who may be profiled changed: profiling segments are re-evaluated for everyone (in the background).
+    if (before.profilingRequired !== p.settings.profilingRequired) deps.engagement.reevaluateEveryone(ws);
     return json;
+  });
+
+  app.post('/api/v1/tombstones/lift', async (req) => {
+    const ws = await adminWorkspace(deps.auth, req);
+    const identities = parse(liftBody, req.body);
+    const lifted = await deps.store.liftTombstones(ws, identities);
+    // The answer names kinds only: the audit entry of this call holds no identifier either.
+    return { lifted: lifted.map((i) => i.kind), not_tombstoned: identities.length - lifted.length };
   });
 
   app.get<{ Params: { id: string } }>('/api/v1/profiles/:id/export', async (req, reply) => {
@@ -188,6 +203,50 @@ export function registerPrivacyRoutes(app: FastifyInstance, deps: PrivacyDeps): 
     };
   });
 }
+
+const optionalId = (max: number) =>
+  z
+    .string({ error: 'must be a string' })
+    .min(1, { error: 'must not be empty' })
+    .max(max, { error: `must be at most ${max} characters` })
+    .optional();
+
+/**
+ * The identities a returning customer asks to be known by again, normalised as ingestion does (an
+ * e-mail lower-cased, a phone number in E.164), at least one.
+ */
+const liftBody = z
+  .strictObject(
+    {
+      userId: optionalId(256),
+      anonymousId: optionalId(256),
+      email: optionalId(320),
+      phone: optionalId(40),
+    },
+    { error: 'the body must be a JSON object' },
+  )
+  .transform((b, ctx): IdentityKey[] => {
+    const out: IdentityKey[] = [];
+    if (b.userId !== undefined) out.push({ kind: 'user_id', value: b.userId });
+    if (b.anonymousId !== undefined) out.push({ kind: 'anonymous_id', value: b.anonymousId });
+    if (b.email !== undefined) {
+      const v = normalizeEmail(b.email);
+      if (v === null) ctx.addIssue({ code: 'custom', path: ['email'], message: 'must be an e-mail address' });
+      else out.push({ kind: 'email', value: v });
+    }
+    if (b.phone !== undefined) {
+      const v = normalizePhone(b.phone);
+      if (v === null) ctx.addIssue({ code: 'custom', path: ['phone'], message: 'must be a phone number' });
+      else out.push({ kind: 'phone', value: v });
+    }
+    if (out.length === 0 && b.email === undefined && b.phone === undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['body'],
+        message: 'required: one of userId, anonymousId, email, phone',
+      });
+    return out;
+  });
 
 const erasureJson = (r: {
   id: string;

@@ -36,6 +36,8 @@ export const ROUTE_PERMISSIONS: Readonly<Record<string, RouteRule>> = {
   // Erasure cannot be undone: admins only (a support user records the request as a note).
   'DELETE /api/v1/profiles/:id': 'settings.admin',
   'GET /api/v1/erasures': 'settings.admin',
+  // Lets an erased customer's identities be stored again: admins only, like erasure.
+  'POST /api/v1/tombstones/lift': 'settings.admin',
   'GET /api/v1/privacy/settings': 'settings.admin',
   'PUT /api/v1/privacy/settings': 'settings.admin',
   // Why one customer did or did not enter a journey: a read of that customer.

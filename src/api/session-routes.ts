@@ -1,4 +1,5 @@
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { AuditLog } from '../http/audit.js';
 import { z } from 'zod';
 import { principalOf, setPrincipal, type Principal } from '../access/principal.js';
 import { ABSOLUTE_MS, SESSION_COOKIE, type SessionService } from '../access/sessions.js';
@@ -15,6 +16,8 @@ export interface SessionDeps {
   sessions: SessionService;
   /** mark the cookie Secure (when the configured public URL is https) */
   secureCookies: boolean;
+  /** where refused sign-ins are recorded */
+  audit: Pick<AuditLog, 'add'>;
 }
 
 const signInBody = z.object(
@@ -54,13 +57,44 @@ function sessionUser(p: Principal): UserPrincipal {
  */
 export function registerSessionRoutes(app: FastifyInstance, deps: SessionDeps): void {
   const { store, sessions } = deps;
+  /**
+   * A refused sign-in is recorded in the audit log of every workspace where the e-mail names an
+   * account (wrong password, disabled account): who was tried, from where — never the password. An
+   * e-mail no workspace knows has no log to go to.
+   */
+  const auditRefusal = async (
+    req: FastifyRequest,
+    body: { email: string; workspace?: string | undefined },
+  ) => {
+    const ua = req.headers['user-agent'];
+    for (const u of await sessions.accountsFor(body))
+      deps.audit.add({
+        workspaceId: u.workspaceId,
+        at: deps.clock.now(),
+        actorType: 'user',
+        actorId: u.id,
+        actorName: u.email,
+        action: 'POST /api/v1/session',
+        resourceType: 'session',
+        resourceId: null,
+        status: 401,
+        ip: req.ip,
+        userAgent: typeof ua === 'string' ? ua.slice(0, 512) : null,
+      });
+  };
   const cookie = (value: string, maxAgeSeconds: number) =>
     `${SESSION_COOKIE}=${value}; Path=/; HttpOnly; SameSite=Lax; Max-Age=${maxAgeSeconds}${deps.secureCookies ? '; Secure' : ''}`;
   const clear = (reply: FastifyReply) => reply.header('set-cookie', cookie('', 0));
 
   app.post('/api/v1/session', async (req, reply) => {
     const body = parse(signInBody, req.body);
-    const signed = await sessions.signIn(body);
+    let signed: Awaited<ReturnType<SessionService['signIn']>>;
+    try {
+      signed = await sessions.signIn(body);
+    } catch (err) {
+      if (err instanceof AuthenticationError) await auditRefusal(req, body);
+      throw err;
+    }
     setPrincipal(req, signed.principal);
     void reply.header('set-cookie', cookie(signed.token, ABSOLUTE_MS / 1000));
     return sessionJson(signed.principal, signed.workspace);

@@ -102,7 +102,12 @@ export interface PrivacySettings {
    * and is left out of segments marked as profiling (docs/privacy.md#profiling).
    */
   readonly profilingRequired: boolean;
+  /** audit-log entries older than this many days are deleted by the sweeper (docs/access.md) */
+  readonly auditRetentionDays: number;
 }
+
+/** The default audit-log retention: a little over a year, so a yearly review still finds last year. */
+export const DEFAULT_AUDIT_RETENTION_DAYS = 400;
 
 /** How long a transparency link works (docs/privacy.md#transparency-page). */
 export const TRANSPARENCY_TTL_MS = 30 * 24 * 60 * 60_000;
@@ -111,6 +116,7 @@ export const DEFAULT_PRIVACY: PrivacySettings = {
   retentionMonths: null,
   purposes: [],
   profilingRequired: false,
+  auditRetentionDays: DEFAULT_AUDIT_RETENTION_DAYS,
 };
 
 export const purposesOf = (s: PrivacySettings): string[] => [...BASE_PURPOSES, ...s.purposes];
@@ -131,7 +137,7 @@ export function parsePrivacySettings(
   if (!isObject(input)) return { ok: false, issues: [{ field: 'body', rule: 'must be a JSON object' }] };
   const issues: RuleIssue[] = [];
   for (const k of Object.keys(input)) {
-    if (!['retention_months', 'purposes', 'profiling_required'].includes(k))
+    if (!['retention_months', 'purposes', 'profiling_required', 'audit_retention_days'].includes(k))
       issues.push({ field: k, rule: 'is not a privacy setting' });
   }
   const months = input['retention_months'] ?? null;
@@ -156,6 +162,9 @@ export function parsePrivacySettings(
   const profiling = input['profiling_required'] ?? false;
   if (typeof profiling !== 'boolean')
     issues.push({ field: 'profiling_required', rule: 'must be true or false' });
+  const auditDays = input['audit_retention_days'] ?? DEFAULT_AUDIT_RETENTION_DAYS;
+  if (typeof auditDays !== 'number' || !Number.isInteger(auditDays) || auditDays < 30 || auditDays > 3650)
+    issues.push({ field: 'audit_retention_days', rule: 'must be a whole number of days, 30–3650' });
   if (issues.length > 0) return { ok: false, issues };
   return {
     ok: true,
@@ -163,6 +172,7 @@ export function parsePrivacySettings(
       retentionMonths: months as number | null,
       purposes: purposes as string[],
       profilingRequired: profiling as boolean,
+      auditRetentionDays: auditDays as number,
     },
   };
 }
@@ -171,6 +181,7 @@ export const privacySettingsJson = (s: PrivacySettings) => ({
   retention_months: s.retentionMonths,
   purposes: s.purposes,
   profiling_required: s.profilingRequired,
+  audit_retention_days: s.auditRetentionDays,
 });
 
 /** The instant before which a workspace's raw events are deleted: `months` calendar months ago (UTC). */

@@ -30,6 +30,8 @@ export interface SegmentInput {
   name: string;
   description?: string;
   rule: unknown;
+  /** absent on a change: kept as it was (false for a new segment) */
+  requiresProfiling?: boolean | undefined;
 }
 
 function fail(issues: readonly FieldIssue[]): never {
@@ -125,8 +127,8 @@ export class EngagementService {
     opts: { allowUnknown: boolean },
   ): Promise<SegmentView> {
     const rec = await this.store.getDefinitions(ws);
-    if (id !== null && !rec.segments.some((s) => s.id === id))
-      throw new NotFoundError(`segment ${id} not found`);
+    const existing = id === null ? undefined : rec.segments.find((s) => s.id === id);
+    if (id !== null && !existing) throw new NotFoundError(`segment ${id} not found`);
     const segId = id ?? newId('seg');
     const catalog = await this.catalog(ws, rec, !opts.allowUnknown);
     // The segment may refer to itself only through a cycle check: put it in the catalog first.
@@ -148,6 +150,7 @@ export class EngagementService {
           description: input.description ?? '',
           rule: input.rule,
           status: 'building',
+          requiresProfiling: input.requiresProfiling ?? existing?.requiresProfiling === true,
         },
       },
       rec,
@@ -330,6 +333,11 @@ export class EngagementService {
     const e = explainSegment(p, defs, segmentId, this.clock.now());
     if (!e) throw new NotFoundError(`segment ${segmentId} not found`);
     return e;
+  }
+
+  /** Re-evaluates every profile in the background (a rule outside the definitions changed, e.g. profiling). */
+  reevaluateEveryone(ws: string): void {
+    void this.builder.build(ws, { rebuildFacts: false, everyone: true });
   }
 
   async explainStage(ws: string, profileId: string): Promise<StageExplanation> {

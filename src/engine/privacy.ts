@@ -35,6 +35,7 @@ const CONTACT_PURPOSES: Readonly<Record<string, { channel: string; kind: string 
 
 /** Events deleted per retention transaction, so one sweep never holds the writer for long. */
 const RETENTION_BATCH = 5000;
+const DAY_MS = 24 * 60 * 60_000;
 
 export class PrivacyService {
   private readonly cache = new Map<string, { at: number; settings: PrivacySettings }>();
@@ -111,6 +112,21 @@ export class PrivacyService {
         ? { status: 'already_erased' }
         : { status: 'not_found' };
     return this.store.eraseProfile(ws, profile.id, { id: newId('er', now), requestedBy, now });
+  }
+
+  /**
+   * Deletes the workspace's audit-log entries older than its audit retention, in batches (through
+   * the one path the table's trigger lets delete, and only rows past the cut-off); how many.
+   */
+  async applyAuditRetention(ws: string): Promise<number> {
+    const { auditRetentionDays } = await this.settingsOf(ws);
+    const before = this.clock.now() - auditRetentionDays * DAY_MS;
+    let total = 0;
+    for (;;) {
+      const n = await this.store.purgeAudit(ws, before, RETENTION_BATCH);
+      total += n;
+      if (n < RETENTION_BATCH) return total;
+    }
   }
 
   /**

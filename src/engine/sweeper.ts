@@ -44,8 +44,9 @@ export class Sweeper {
       const r = await reevaluateAll(this.store, this.clock, workspaceId, { rebuildFacts: false });
       await this.store.recordSegmentSizes(workspaceId, this.clock.now());
       const expiredEvents = await this.privacy.applyRetention(workspaceId);
+      const expiredAudit = await this.privacy.applyAuditRetention(workspaceId);
       this.logger.info(
-        { workspaceId, ...r, expiredEvents, ms: this.clock.now() - started },
+        { workspaceId, ...r, expiredEvents, expiredAudit, ms: this.clock.now() - started },
         'time-based re-evaluation done',
       );
     });

@@ -129,6 +129,7 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
     clock: deps.clock,
     sessions,
     secureCookies: deps.secureCookies ?? false,
+    audit: auditLog,
   });
   registerUserRoutes(app, { store: deps.store, auth, clock: deps.clock });
   registerKeyRoutes(app, { store: deps.store, auth, clock: deps.clock });
@@ -180,7 +181,13 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
   registerSdkRoutes(app, { ...sdk, channels: deps.channels });
   registerSdkPushRoutes(app, sdk);
   registerSdkConsentRoute(app, { ...sdk, privacy });
-  registerPrivacyRoutes(app, { store: deps.store, auth, clock: deps.clock, privacy });
+  registerPrivacyRoutes(app, {
+    store: deps.store,
+    auth,
+    clock: deps.clock,
+    privacy,
+    engagement: deps.engagement,
+  });
   registerTransparencyPages(app, { store: deps.store, clock: deps.clock, links: deps.links, privacy });
   const surveys = new SurveyService(deps.store, deps.clock, deps.onJourneyWork);
   registerSurveyRoutes(app, { store: deps.store, auth, clock: deps.clock, surveys });

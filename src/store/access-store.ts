@@ -114,5 +114,11 @@ export interface AccessStore {
   /** Appends entries in one transaction. The table refuses UPDATE and DELETE. */
   appendAudit(entries: readonly AuditEntry[]): Promise<void>;
   /** Newest first, filtered, `limit` ≤ 1000. */
+  /**
+   * The audit-log retention sweep: deletes up to `limit` of the workspace's entries older than
+   * `before`, and nothing else — the only DELETE the table's trigger lets through (the cut-off is
+   * written, used and removed inside one transaction). How many.
+   */
+  purgeAudit(ws: string, before: number, limit: number): Promise<number>;
   listAudit(ws: string, q: AuditQuery): Promise<AuditRecord[]>;
 }

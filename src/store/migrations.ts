@@ -20,11 +20,11 @@ export function loadMigrations(dir: string): Migration[] {
     name: file.slice(0, -4),
     sql: readFileSync(join(dir, file), 'utf8'),
   }));
-  // Numbers are handed out to parallel branches, so one may land before a lower one: the ledger is
-  // checked per version, and only a repeated number is an error.
+  // Numbers only grow; a gap is allowed, because branches developed side by side are each given
+  // their own number and land in any order (the ledger records versions, not a high-water mark).
   migrations.forEach((m, i) => {
-    if (i > 0 && m.version <= migrations[i - 1]!.version)
-      throw new Error(`migrations in ${dir} must have distinct numbers (${m.name})`);
+    if (m.version < 1 || (i > 0 && m.version <= migrations[i - 1]!.version))
+      throw new Error(`migrations in ${dir} must be numbered 0001, 0002, ... each number once`);
   });
   return migrations;
 }

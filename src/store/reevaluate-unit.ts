@@ -6,7 +6,8 @@ import {
   type EngagementChange,
   type EngagementEvent,
 } from '../domain/engagement/apply.js';
-import { addIdentityKind, emptyFacts, recordEvent } from '../domain/facts/facts.js';
+import type { ConsentEntry } from '../domain/consent.js';
+import { addIdentityKind, emptyFacts, recordConsentFact, recordEvent } from '../domain/facts/facts.js';
 import type { ProfileState } from '../domain/resolution.js';
 import type { EntryRow, JourneyIndex, JourneyRouting } from '../domain/journeys/route.js';
 import { routeJourneys } from './ingest-unit.js';
@@ -39,6 +40,8 @@ export interface ReevaluateTx<R extends 'sync' | 'async' = 'async'> {
   ): Io<R, { events: FactSourceEvent[]; kinds: { profileId: string; kind: string }[] }>;
   journeyIndex(): Io<R, JourneyIndex>;
   journeyEntries(profileIds: readonly string[]): Io<R, Map<string, EntryRow[]>>;
+  /** Appends entries to the consent ledger. */
+  appendConsents(entries: readonly ConsentEntry[]): Io<R, void>;
   writeReevaluation(plan: ReevaluationPlan): Io<R, void>;
 }
 type Io<R, T> = R extends 'sync' ? T : Promise<T>;
@@ -61,7 +64,33 @@ export interface ReevaluateOptions {
   rebuildFacts: boolean;
   /** re-evaluate just these profiles (a scan found they would change) instead of a page */
   ids?: readonly string[];
+  /**
+   * Consent ledger entries of these profiles, appended in the same transaction and applied to their
+   * facts before they are evaluated (a withdrawal leaves profiling segments at once).
+   */
+  consents?: readonly ConsentEntry[];
   newEntryId: () => string;
+}
+
+/**
+ * The unit that appends consent entries (RightsStore.recordConsents, for purposes facts keep): just
+ * their profiles, re-evaluated at the newest entry's time.
+ */
+export function consentUnit(
+  entries: readonly ConsentEntry[],
+  newEntryId: (now: number) => string,
+): ReevaluateOptions {
+  const ids = [...new Set(entries.map((e) => e.profileId))];
+  const now = Math.max(...entries.map((e) => e.at));
+  return {
+    after: null,
+    limit: ids.length,
+    now,
+    rebuildFacts: false,
+    ids,
+    consents: entries,
+    newEntryId: () => newEntryId(now),
+  };
 }
 
 type Step =
@@ -70,19 +99,27 @@ type Step =
   | { op: 'history'; ids: string[] }
   | { op: 'journeyIndex' }
   | { op: 'journeyEntries'; profileIds: string[] }
+  | { op: 'consents'; entries: readonly ConsentEntry[] }
   | { op: 'write'; plan: ReevaluationPlan };
 
 function* unit(opts: ReevaluateOptions): Generator<Step, ReevaluateResult, unknown> {
   const defs = (yield { op: 'definitions' }) as Definitions;
   const page = (yield { op: 'page' }) as ProfileState[];
+  if (opts.consents && opts.consents.length > 0) yield { op: 'consents', entries: opts.consents };
   if (page.length === 0) return { processed: 0, next: null, changed: 0 };
   const byId = new Map(page.map((p) => [p.id, p]));
+  const factsChanged = new Set<string>();
+  for (const e of opts.consents ?? []) {
+    const p = byId.get(e.profileId);
+    if (p && e.topic === null && recordConsentFact(p.facts, e)) factsChanged.add(p.id);
+  }
   if (opts.rebuildFacts) {
     const history = (yield { op: 'history', ids: page.map((p) => p.id) }) as {
       events: FactSourceEvent[];
       kinds: { profileId: string; kind: string }[];
     };
-    for (const p of page) p.facts = emptyFacts();
+    // Consent state is not derived from events: it survives the rebuild.
+    for (const p of page) p.facts = { ...emptyFacts(), ...(p.facts.c && { c: p.facts.c }) };
     for (const k of history.kinds) {
       const p = byId.get(k.profileId);
       if (p) addIdentityKind(p.facts, k.kind);
@@ -101,7 +138,7 @@ function* unit(opts: ReevaluateOptions): Generator<Step, ReevaluateResult, unkno
     op: 'write',
     plan: {
       now: opts.now,
-      profiles: opts.rebuildFacts ? page : page.filter((p) => changedIds.has(p.id)),
+      profiles: opts.rebuildFacts ? page : page.filter((p) => changedIds.has(p.id) || factsChanged.has(p.id)),
       factsRebuilt: opts.rebuildFacts,
       changes,
       engagementEvents: emitted,
@@ -127,6 +164,8 @@ function perform(tx: ReevaluateTx<'sync'> | ReevaluateTx, step: Step, opts: Reev
       return tx.journeyIndex();
     case 'journeyEntries':
       return tx.journeyEntries(step.profileIds);
+    case 'consents':
+      return tx.appendConsents(step.entries);
     case 'write':
       return tx.writeReevaluation(step.plan);
   }

@@ -4,6 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { ConsentEntry } from '../domain/consent.js';
+import type { IdentityKey } from '../domain/identity.js';
 
 /** How many rows of each kind an erasure removed or anonymised (table name → rows). */
 export type ErasureCounts = Record<string, number>;
@@ -30,7 +31,12 @@ export interface ExportPage {
 }
 
 export interface RightsStore {
-  /** Appends entries to the consent ledger (never updates or deletes one). */
+  /**
+   * Appends entries to the consent ledger (never updates or deletes one). Entries of a purpose the
+   * profile's facts keep (`profiling`) also update those facts and re-evaluate the profiles' stages
+   * and segments in the same transaction, so a withdrawal leaves profiling segments before this
+   * resolves. Entries name canonical profiles.
+   */
   recordConsents(ws: string, entries: readonly ConsentEntry[]): Promise<void>;
   /** A profile's ledger (through its merged-away ids), oldest first (time, then insertion). */
   listConsents(ws: string, profileId: string): Promise<ConsentEntry[]>;
@@ -66,6 +72,12 @@ export interface RightsStore {
   exportProfile(ws: string, profileId: string): AsyncIterable<ExportPage>;
   /** Deletes up to `limit` of the workspace's events with a timestamp before `before`; how many. */
   deleteEventsBefore(ws: string, before: number, limit: number): Promise<number>;
+  /**
+   * Lifts the tombstones of these identities (normalised values: the customer came back and asked
+   * to be known again), so ingestion accepts them from now on; which of them were tombstoned. The
+   * tombstones of erased profile ids stay (an erasure stays done). One transaction.
+   */
+  liftTombstones(ws: string, identities: readonly IdentityKey[]): Promise<IdentityKey[]>;
 }
 
 /** The tombstone of one identity: workspace-scoped, so one workspace's erasure says nothing of another's. */

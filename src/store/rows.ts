@@ -124,6 +124,8 @@ export interface SegmentRow {
   rule: unknown;
   version: number | string;
   status: 'building' | 'ready';
+  /** 0/1 on SQLite */
+  requires_profiling: boolean | number;
   build_done: number | string;
   build_total: number | string;
   built_at: number | string | null;
@@ -140,6 +142,7 @@ export function segmentView(r: SegmentRow): SegmentView {
     rule: typeof r.rule === 'string' ? (JSON.parse(r.rule) as unknown) : r.rule,
     version: num(r.version),
     status: r.status,
+    requiresProfiling: r.requires_profiling === true || r.requires_profiling === 1,
     build: { done: num(r.build_done), total: num(r.build_total) },
     builtAt: numOrNull(r.built_at),
     size: num(r.size),

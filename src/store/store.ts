@@ -114,7 +114,15 @@ export interface GroupView {
 export type DefinitionChange =
   | {
       kind: 'put_segment';
-      segment: { id: string; name: string; description: string; rule: unknown; status: 'building' | 'ready' };
+      segment: {
+        id: string;
+        name: string;
+        description: string;
+        rule: unknown;
+        status: 'building' | 'ready';
+        /** absent: false */
+        requiresProfiling?: boolean;
+      };
     }
   | { kind: 'delete_segment'; id: string }
   | { kind: 'put_computed_trait'; name: string; spec: unknown }
@@ -133,6 +141,8 @@ export interface SegmentView {
   readonly rule: unknown;
   readonly version: number;
   readonly status: 'building' | 'ready';
+  /** customers who may not be profiled are never members (docs/privacy.md#profiling) */
+  readonly requiresProfiling: boolean;
   readonly build: { readonly done: number; readonly total: number };
   readonly builtAt: number | null;
   readonly size: number;

@@ -2,7 +2,7 @@ import Fastify from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SessionService } from '../../src/access/sessions.js';
 import { registerAccessHook } from '../../src/http/access.js';
-import { KeyAuth } from '../../src/http/auth.js';
+import { KEY_CACHE_MS, KeyAuth } from '../../src/http/auth.js';
 import { errorHandler } from '../../src/http/errors.js';
 import { basic, client, get, post, send, startTestServer, type TestServer } from './harness.js';
 import { addUser, signIn, withCookie } from './access-support.js';
@@ -79,6 +79,19 @@ describe('scoped API keys', () => {
     expect(revoked.body['revokedAt']).toBe(new Date(s.clock.now()).toISOString());
     const after = await get(`${s.url}/api/v1/profiles`, key);
     expect(after.status).toBe(401);
+  });
+
+  it('a revocation reaches another process sharing the database within 5 seconds', async () => {
+    const made = await send('POST', `${s.url}/api/v1/keys`, s.ws.adminKey, { name: 'far', scope: 'reports' });
+    const key = made.body['key'] as string;
+    // Another process: its own key cache over the same database, on the same clock.
+    const elsewhere = new KeyAuth(s.store, s.clock);
+    expect((await elsewhere.keyOf(key)).name).toBe('far');
+    await send('DELETE', `${s.url}/api/v1/keys/${made.body['id'] as string}`, s.ws.adminKey);
+    s.clock.advance(KEY_CACHE_MS - 1);
+    expect((await elsewhere.keyOf(key)).name).toBe('far'); // still trusted from its cache
+    s.clock.advance(2);
+    await expect(elsewhere.keyOf(key)).rejects.toMatchObject({ name: 'AuthenticationError' });
   });
 
   it('records when a key was last used, at most once a minute', async () => {

@@ -80,7 +80,10 @@ describe('coupon pools', () => {
     await ingest([track('nameless', 'Lapsed'), track('ann', 'Lapsed'), track('bo', 'Lapsed')]);
     await s.runner.runDue();
     await s.dispatcher.runDue();
-    const got = new Map(sink.inbox.map((m) => [String((m.to as { text: string }).text), m.text?.trim()]));
+    // The first line is the template's; the transparency footer follows (docs/privacy.md#the-link).
+    const got = new Map(
+      sink.inbox.map((m) => [String((m.to as { text: string }).text), m.text?.trim().split('\n')[0]]),
+    );
     expect([...got.keys()].sort()).toEqual(['ann@example.com', 'bo@example.com']);
     expect([...got.values()].sort()).toEqual(['Your code: SPRING-A', 'Your code: SPRING-B']);
     const bosCode = got.get('bo@example.com')!.replace('Your code: ', '');

@@ -179,7 +179,12 @@ describe('consent ledger', () => {
       'purposes[0]: must be 1–40 lower-case letters, digits or _, starting with a letter',
     ]);
     const ok = await admin('PUT', '/privacy/settings', { purposes: ['research'] });
-    expect(ok.body).toEqual({ retention_months: null, purposes: ['research'], profiling_required: false });
+    expect(ok.body).toEqual({
+      retention_months: null,
+      purposes: ['research'],
+      profiling_required: false,
+      audit_retention_days: 400,
+    });
     expect((await api('/privacy/settings')).body).toEqual(ok.body);
     expect((await sdk({ anonymousId: 'v2', consents: { research: true } })).status).toBe(202);
   });
@@ -355,5 +360,141 @@ describe('profiling consent', () => {
     });
     expect(await inApp('ivo')).toContain('Hello Ivo');
     await admin('PUT', '/privacy/settings', {});
+  });
+});
+
+describe('profiling segments', () => {
+  it('a withdrawal through the SDK takes the customer out at once, the explainer says why, a grant brings them back', async () => {
+    const seg = await admin('POST', '/segments', {
+      name: 'Viewers (profiled)',
+      rule: { event: 'Viewed' },
+      requiresProfiling: true,
+    });
+    expect(seg.status).toBe(201);
+    expect(seg.body['requiresProfiling']).toBe(true);
+    const segId = seg.body['id'] as string;
+    await s.builder.idle();
+    await ingest([track('jun', 'Viewed')]);
+    const jun = await profileId('jun');
+    const isMember = async () =>
+      ((await api(`/profiles/${jun}`)).body['segments'] as string[]).includes(segId);
+    expect(await isMember()).toBe(true);
+
+    expect((await sdk({ userId: 'jun', consents: { profiling: false } })).status).toBe(202);
+    expect(await isMember()).toBe(false);
+    const why = await api(`/profiles/${jun}/explain?segment=${segId}`);
+    expect(why.body).toMatchObject({
+      member: false,
+      explanation: {
+        pass: false,
+        children: [
+          { kind: 'consent', pass: false, actual: 'consent withdrawn' },
+          { pass: true, kind: 'event_count' },
+        ],
+      },
+    });
+    // New events, a sweep and a rename (which keeps the flag) do not bring them back.
+    await ingest([track('jun', 'Viewed')]);
+    await s.sweeper.sweep(s.ws.id);
+    const renamed = await admin('PUT', `/segments/${segId}`, { name: 'Viewers', rule: { event: 'Viewed' } });
+    expect(renamed.body['requiresProfiling']).toBe(true);
+    await s.builder.idle();
+    expect(await isMember()).toBe(false);
+    expect(
+      issuesOf((await admin('POST', '/segments', { name: 'x', rule: {}, requiresProfiling: 'yes' })).body),
+    ).toContain('requiresProfiling: must be true or false');
+
+    s.clock.advance(1000);
+    await sdk({ userId: 'jun', consents: { profiling: true } });
+    expect(await isMember()).toBe(true);
+    expect((await api(`/profiles/${jun}/explain?segment=${segId}`)).body).toMatchObject({
+      member: true,
+      explanation: { pass: true },
+    });
+  });
+
+  it('where the workspace requires profiling consent, only customers who granted it are members', async () => {
+    const seg = await admin('POST', '/segments', {
+      name: 'Buyers (profiled)',
+      rule: { event: 'Bought' },
+      requiresProfiling: true,
+    });
+    const segId = seg.body['id'] as string;
+    await ingest([track('kei', 'Bought'), track('lin', 'Bought')]);
+    await s.builder.idle();
+    const [kei, lin] = [await profileId('kei'), await profileId('lin')];
+    await admin('POST', `/profiles/${lin}/consents`, { purpose: 'profiling', status: 'granted' });
+    const members = async () =>
+      ((await api(`/segments/${segId}/members`)).body['profileIds'] as string[]).filter((id) =>
+        [kei, lin].includes(id),
+      );
+    expect((await members()).sort()).toEqual([kei, lin].sort());
+    await admin('PUT', '/privacy/settings', { profiling_required: true });
+    await s.builder.idle();
+    expect(await members()).toEqual([lin]);
+    await admin('PUT', '/privacy/settings', {});
+    await s.builder.idle();
+    expect((await members()).sort()).toEqual([kei, lin].sort());
+  });
+});
+
+describe('lifting a tombstone', () => {
+  it('refuses the erased identity until an admin lifts it, then stores it as a new customer; audited without the identity', async () => {
+    const send = (messageId: string) =>
+      post(
+        `${s.url}/v1/track`,
+        { userId: 'mio', event: 'Viewed', messageId },
+        { authorization: basic(s.ws.writeKey) },
+      );
+    await ingest([identify('mio', { email: 'Mio@Example.com' })]);
+    const old = await profileId('mio');
+    await admin('DELETE', `/profiles/${old}`);
+    expect((await send('mio-1')).body).toMatchObject({ stored: 0, discarded: 1 });
+
+    const bad = await admin('POST', '/tombstones/lift', { email: 'not an address', age: 3 });
+    expect(bad.status).toBe(400);
+    expect(issuesOf(bad.body)).toContain('email: must be an e-mail address');
+    expect(issuesOf((await admin('POST', '/tombstones/lift', {})).body)).toEqual([
+      'body: required: one of userId, anonymousId, email, phone',
+    ]);
+    const lifted = await admin('POST', '/tombstones/lift', { userId: 'mio', email: ' MIO@example.com' });
+    expect(lifted.status).toBe(200);
+    expect(lifted.body).toEqual({ lifted: ['user_id', 'email'], not_tombstoned: 0 });
+
+    expect((await send('mio-2')).body).toMatchObject({ stored: 1, duplicates: 0 });
+    const back = await profileId('mio');
+    expect(back).not.toBe(old);
+    expect((await api(`/profiles/${back}/events`)).body['events']).toHaveLength(1);
+    expect((await admin('POST', '/tombstones/lift', { userId: 'mio' })).body).toEqual({
+      lifted: [],
+      not_tombstoned: 1,
+    });
+    const audit = await api('/audit?resource=tombstone');
+    const entries = audit.body['entries'] as Record<string, unknown>[];
+    expect(entries.filter((e) => e['status'] === 200).map((e) => e['action'])).toEqual([
+      'POST /api/v1/tombstones/lift',
+      'POST /api/v1/tombstones/lift',
+    ]);
+    expect(JSON.stringify(entries).toLowerCase()).not.toContain('mio');
+  });
+});
+
+describe('audit-log retention', () => {
+  it('the sweeper deletes audit entries older than the workspace retention and keeps the rest', async () => {
+    const entries = async () => (await api('/audit?limit=1000')).body['entries'] as { at: string }[];
+    const bad = await admin('PUT', '/privacy/settings', { audit_retention_days: 7 });
+    expect(issuesOf(bad.body)).toEqual(['audit_retention_days: must be a whole number of days, 30–3650']);
+    await admin('PUT', '/privacy/settings', { audit_retention_days: 30 });
+    const before = await entries();
+    expect(before.length).toBeGreaterThan(5);
+    const cutoff = s.clock.now();
+    s.clock.advance(31 * 24 * 3600_000);
+    await api(`/profiles/${await profileId('seed')}`);
+    await s.sweeper.sweep(s.ws.id);
+    const after = await entries();
+    expect(after.length).toBeGreaterThan(0);
+    expect(after.every((e) => Date.parse(e.at) > cutoff)).toBe(true);
+    // The other workspace's log is its own business.
+    expect(after.length).toBeLessThan(before.length);
   });
 });

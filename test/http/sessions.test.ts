@@ -60,6 +60,32 @@ describe('staff sessions', () => {
     );
   });
 
+  it('records a refused sign-in in the audit log of each workspace the e-mail belongs to, without the password', async () => {
+    const secret = 'wrong-but-private-passphrase';
+    expect((await signIn(s, 'mika@example.jp', secret)).status).toBe(401);
+    expect((await signIn(s, 'nobody@example.jp', secret)).status).toBe(401);
+    for (const ws of [s.ws, s.other]) {
+      const csv = await (
+        await fetch(`${s.url}/api/v1/audit?resource=session&format=csv`, {
+          headers: { authorization: `Bearer ${ws.adminKey}` },
+        })
+      ).text();
+      const r = await get(`${s.url}/api/v1/audit?resource=session`, ws.adminKey);
+      const refused = (r.body['entries'] as Record<string, unknown>[]).filter(
+        (e) => e['status'] === 401 && JSON.stringify(e).includes('mika@'),
+      );
+      expect(refused).toEqual([
+        expect.objectContaining({
+          actor: expect.objectContaining({ type: 'user', name: 'mika@example.jp' }) as unknown,
+          action: 'POST /api/v1/session',
+        }),
+      ]);
+      expect(csv).toContain('POST /api/v1/session');
+      expect(JSON.stringify(r.body) + csv).not.toContain(secret);
+      expect(JSON.stringify(r.body)).not.toContain('nobody@example.jp');
+    }
+  });
+
   it('refuses a body without e-mail or password, naming the field', async () => {
     const r = await send('POST', `${s.url}/api/v1/session`, '', { email: 'aiko@example.jp' });
     expect(r.status).toBe(400);

@@ -151,7 +151,13 @@ describe('templates over the admin API', () => {
       payload: {
         locale: 'ja',
         template_version: 2,
-        content: { subject: '山田様、ようこそ', text: '山田様' },
+        content: {
+          subject: '山田様、ようこそ',
+          // The transparency footer, in the message's language.
+          text: expect.stringMatching(
+            /^山田様\n\n--\nお客様について保持している情報と、このメールをお送りした理由:\nhttp:\/\/\S+\/t\/\S+\n$/,
+          ) as string,
+        },
       },
     });
     const anon = msgs.find((m) => m.status === 'skipped');

@@ -136,3 +136,85 @@ describe('transparency page', () => {
     expect((await api(`/profiles/${await profileId('pia')}`)).status).toBe(200);
   });
 });
+
+describe('the link in every marketing e-mail', () => {
+  it('adds a localised footer to the HTML and text parts when a marketing template forgets the link; transactional mail is untouched but may show it', async () => {
+    await createTemplates(
+      {
+        name: 'sale',
+        channel: 'email',
+        topic: 'marketing',
+        variants: {
+          en: { subject: 'Sale', text: 'Sale on', html: '<html><body><p>Sale on</p></body></html>' },
+          ja: { subject: 'セール', text: 'セール中' },
+        },
+      },
+      {
+        name: 'receipt',
+        channel: 'email',
+        topic: 'transactional',
+        variants: { en: { subject: 'Receipt', text: 'Thanks', html: '<p>Thanks</p>' } },
+      },
+      {
+        name: 'receipt-data',
+        channel: 'email',
+        topic: 'transactional',
+        variants: { en: { subject: 'Receipt', text: 'Thanks. Your data: {{ transparency_url }}' } },
+      },
+    );
+    // Journeys trigger on events the workspace has seen.
+    await ingest([track('seed', 'Sale Seen'), track('seed', 'Paid')]);
+    await sendJourney({ name: 'Sale', event: 'Sale Seen', channel: 'email', template: 'sale' });
+    await sendJourney({ name: 'Receipt', event: 'Paid', channel: 'email', template: 'receipt' });
+    await sendJourney({
+      name: 'Receipt with data',
+      event: 'Paid',
+      channel: 'email',
+      template: 'receipt-data',
+    });
+    await ingest([
+      identify('ren', { email: 'ren@example.com' }),
+      identify('rin', { email: 'rin@example.com', locale: 'ja' }),
+      track('ren', 'Sale Seen'),
+      track('rin', 'Sale Seen'),
+      track('ren', 'Paid'),
+    ]);
+    await s.runner.runDue();
+    type Sent = { template: string; status: string; payload: { content: Record<string, string> } };
+    const sent = async (userId: string, template: string) =>
+      ((await messagesOf(userId)) as unknown as Sent[]).find((m) => m.template === template)!;
+    const link = /http:\/\/127\.0\.0\.1:\d+\/t\/[\w-]+\.[\w-]+/;
+
+    const ren = (await sent('ren', 'sale')).payload.content;
+    expect(ren['text']).toMatch(
+      new RegExp(
+        `^Sale on\\n\\n--\\nWhat we hold about you, and why you got this e-mail:\\n${link.source}\\n$`,
+      ),
+    );
+    expect(ren['html']).toMatch(
+      new RegExp(
+        `^<html><body><p>Sale on</p><p [^>]*>What we hold about you, and why you got this e-mail: <a href="${link.source}" data-kizuna-track="off">`,
+      ),
+    );
+    expect(ren['html']).toMatch(/<\/a><\/p><\/body><\/html>$/);
+    // The footer's link is the customer's own page.
+    const page = await fetch(link.exec(ren['text']!)![0]);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('ren@example.com');
+
+    const rin = (await sent('rin', 'sale')).payload.content;
+    expect(rin['text']).toContain('お客様について保持している情報と、このメールをお送りした理由:');
+    // A template that places the link itself gets no second one.
+    await ingest([identify('ryo', { email: 'ryo@example.com' }), track('ryo', 'Viewed')]);
+    await s.runner.runDue();
+    const news = (await sent('ryo', 'news')).payload.content['text']!;
+    expect(news.match(new RegExp(link.source, 'g'))).toHaveLength(1);
+    expect(news).not.toContain('What we hold about you');
+
+    const receipt = await sent('ren', 'receipt');
+    expect(receipt.payload.content).toEqual({ subject: 'Receipt', text: 'Thanks', html: '<p>Thanks</p>' });
+    const withData = await sent('ren', 'receipt-data');
+    expect(withData.status).toBe('queued');
+    expect(withData.payload.content['text']).toMatch(new RegExp(`^Thanks\\. Your data: ${link.source}$`));
+  });
+});

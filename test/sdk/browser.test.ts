@@ -184,6 +184,65 @@ describe.skipIf(unavailable !== null)('browser SDK in Chromium', () => {
     await page.context().close();
   });
 
+  it('records the banner choices per purpose in the consent ledger, before and with the tracking answer', async () => {
+    const { page } = await openShop({ flushAt: 1, consentRequired: true });
+    const anon = await anonymousIdOf(page);
+    // A refusal is on record even though the visitor has not (yet) allowed tracking.
+    const first = await page.evaluate(
+      () =>
+        (globalThis as unknown as PageGlobals).kizuna.consent({
+          purposes: { profiling: false, email_marketing: true },
+          textVersion: 'banner-v3',
+        }) as Promise<boolean>,
+    );
+    expect(first).toBe(true);
+    const p = (await profile(`anonymousId=${anon}`))!;
+    const ledger = async () =>
+      (await get(`${s.url}/api/v1/profiles/${p['id'] as string}/consents`, s.ws.adminKey)).body;
+    expect((await ledger())['history']).toEqual([
+      expect.objectContaining({
+        purpose: 'profiling',
+        status: 'withdrawn',
+        source: 'sdk',
+        method: 'banner',
+        text_version: 'banner-v3',
+      }),
+      expect.objectContaining({
+        purpose: 'email_marketing',
+        status: 'granted',
+        source: 'sdk',
+        text_version: 'banner-v3',
+      }),
+    ]);
+    expect(await eventsOf(p['id'] as string)).toHaveLength(1); // the Consent Updated record, nothing tracked
+
+    // Changing one's mind, with the tracking answer: the ledger gets the grant, the held page view goes.
+    const second = await page.evaluate(
+      () =>
+        (globalThis as unknown as PageGlobals).kizuna.consent({
+          purposes: { profiling: true },
+          tracking: true,
+        }) as Promise<boolean>,
+    );
+    expect(second).toBe(true);
+    const consents = (await ledger())['consents'] as { purpose: string; status: string | null }[];
+    expect(consents.find((c) => c.purpose === 'profiling')?.status).toBe('granted');
+    await eventually(async () => {
+      const names = (await eventsOf(p['id'] as string)).map((e) => `${e.type}:${e.name ?? ''}`);
+      return names.includes('page:') ? names : null;
+    }, 'the held page view');
+    // Wrong shapes are refused in the page, never thrown.
+    expect(
+      await page.evaluate(
+        () =>
+          (globalThis as unknown as PageGlobals).kizuna.consent({
+            purposes: { profiling: 'yes' },
+          }) as Promise<boolean>,
+      ),
+    ).toBe(false);
+    await page.context().close();
+  });
+
   it('hands queued events to sendBeacon when the page is left, writeKey in the body', async () => {
     const { page } = await openShop({ flushAt: 100, flushInterval: 600_000 });
     const anon = await anonymousIdOf(page);
@@ -231,7 +290,7 @@ describe.skipIf(unavailable !== null)('browser SDK in Chromium', () => {
     const warned = logs.filter((l) => l.startsWith('[kizuna]'));
     expect(warned.filter((l) => l.includes('track(event, properties): event must be'))).toHaveLength(1);
     expect(warned.some((l) => l.includes('JSON-serialisable'))).toBe(true);
-    expect(warned.some((l) => l.includes('consent(granted)'))).toBe(true);
+    expect(warned.some((l) => l.includes('consent takes true or false'))).toBe(true);
     await page.context().close();
   });
 });

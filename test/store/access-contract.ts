@@ -190,6 +190,29 @@ export function accessContract(
       expect([...page, ...rest].map((e) => e.at)).toEqual([T0 + 2, T0 + 1, T0]);
     });
 
+    it('lets the retention sweep delete expired audit rows, and only those, through its own path', async () => {
+      const DAY = 86_400_000;
+      await store.appendAudit([
+        entry(ws, { at: T0 - 500 * DAY }),
+        entry(ws, { at: T0 - 401 * DAY }),
+        entry(ws, { at: T0 - 10 * DAY }),
+        entry(other, { at: T0 - 500 * DAY }),
+      ]);
+      // A raw DELETE of an expired row is refused like any other: only the sweep's path lets it go.
+      await expect(h.raw(`DELETE FROM audit_log WHERE at < ${T0 - 400 * DAY}`)).rejects.toThrow(
+        /append-only/,
+      );
+      expect(await store.purgeAudit(ws, T0 - 400 * DAY, 1)).toBe(1);
+      expect(await store.purgeAudit(ws, T0 - 400 * DAY, 100)).toBe(1);
+      expect(await store.purgeAudit(ws, T0 - 400 * DAY, 100)).toBe(0);
+      expect((await store.listAudit(ws, { limit: 10 })).map((e) => e.at)).toEqual([T0 - 10 * DAY]);
+      // The other workspace keeps its own rows, and the path leaves nothing behind that would let a
+      // later DELETE through.
+      expect(await store.listAudit(other, { limit: 10 })).toHaveLength(1);
+      await expect(h.raw('DELETE FROM audit_log')).rejects.toThrow(/append-only/);
+      await expect(h.raw("UPDATE audit_log SET actor_name = 'x'")).rejects.toThrow(/append-only/);
+    });
+
     it('refuses to update or delete audit rows, whoever asks', async () => {
       await store.appendAudit([entry(ws, {})]);
       await expect(h.raw("UPDATE audit_log SET actor_name = 'someone else'")).rejects.toThrow(/append-only/);

@@ -344,6 +344,81 @@ export function rightsContract(name: string, harness: () => RightsHarness): void
       expect(await store.getProfile(ws, p.id)).toMatchObject({ eventCount: 6, traits: { name: 'old Name' } });
     });
 
+    it('keeps profiling consent in the facts: a withdrawal leaves profiling segments at once and for good', async () => {
+      const put = (id: string, requiresProfiling: boolean) =>
+        store.changeDefinitions(
+          ws,
+          {
+            kind: 'put_segment',
+            segment: {
+              id,
+              name: id,
+              description: '',
+              rule: { event: 'Viewed' },
+              status: 'ready',
+              requiresProfiling,
+            },
+          },
+          T0,
+        );
+      await put('seg_prof', true);
+      await put('seg_plain', false);
+      const view = (n: number) =>
+        testEvent({ userId: 'pro-user', name: 'Viewed', messageId: `pro-${n}`, timestamp: T0 + n });
+      await store.ingest(ws, [view(1)]);
+      const p = (await store.lookupProfile(ws, { kind: 'user_id', value: 'pro-user' }))!;
+      expect(p.segments).toEqual(['seg_plain', 'seg_prof']);
+      expect((await store.getSegment(ws, 'seg_prof'))?.requiresProfiling).toBe(true);
+
+      await store.recordConsents(ws, [entry({ profileId: p.id, status: 'withdrawn', at: T0 + 10 })]);
+      // Gone before the call returned, with the exit on the event stream; the other segment stays.
+      expect((await store.getProfile(ws, p.id))?.segments).toEqual(['seg_plain']);
+      expect((await store.listSegmentMembers(ws, 'seg_prof', { limit: 10 })).profileIds).toEqual([]);
+      const stream = await store.listEngagementEvents(ws, { after: 0, limit: 50, profileId: p.id });
+      expect(stream.filter((e) => e.subject === 'seg_prof').map((e) => e.type)).toEqual([
+        'Segment Entered',
+        'Segment Exited',
+      ]);
+      expect((await store.listConsents(ws, p.id)).map((e) => e.status)).toEqual(['withdrawn']);
+      // Not re-added while withdrawn: not by new events, not by a re-evaluation, not by an older grant.
+      await store.ingest(ws, [view(20)]);
+      await store.reevaluateProfiles(ws, { after: null, limit: 10, now: T0 + 30, rebuildFacts: true });
+      await store.recordConsents(ws, [entry({ profileId: p.id, status: 'granted', at: T0 + 5 })]);
+      expect((await store.getProfile(ws, p.id))?.segments).toEqual(['seg_plain']);
+      // A later grant lets the rule decide again.
+      await store.recordConsents(ws, [entry({ profileId: p.id, status: 'granted', at: T0 + 40 })]);
+      expect((await store.getProfile(ws, p.id))?.segments).toEqual(['seg_plain', 'seg_prof']);
+    });
+
+    it('lifts the tombstones of identities a returning customer names; erased profile ids stay erased', async () => {
+      const gone = await customer('back', '+819000000008');
+      await store.eraseProfile(ws, gone.id, { id: 'er1', requestedBy: 'api', now: T0 + 100 });
+      const replay = (m: string) => store.ingest(ws, [testEvent({ userId: 'back-user', messageId: m })]);
+      expect(await replay('b1')).toMatchObject({ stored: 0, discarded: 1 });
+      const lifted = await store.liftTombstones(ws, [
+        { kind: 'user_id', value: 'back-user' },
+        { kind: 'email', value: 'nobody@example.com' },
+        { kind: 'user_id', value: gone.id },
+      ]);
+      expect(lifted).toEqual([{ kind: 'user_id', value: 'back-user' }]);
+      expect(await replay('b2')).toMatchObject({ stored: 1, discarded: 0 });
+      const back = await store.lookupProfile(ws, { kind: 'user_id', value: 'back-user' });
+      expect(back?.id).not.toBe(gone.id);
+      // Still tombstoned: the e-mail nobody lifted, and the old profile id.
+      expect(
+        await store.ingest(ws, [
+          testEvent({
+            type: 'identify',
+            anonymousId: 'x',
+            traits: { email: 'back@example.com' },
+            messageId: 'b3',
+          }),
+        ]),
+      ).toMatchObject({ stored: 0, discarded: 1 });
+      expect(await store.isErased(ws, gone.id)).toBe(true);
+      expect(await store.liftTombstones(ws, [{ kind: 'user_id', value: 'back-user' }])).toEqual([]);
+    });
+
     it('stores privacy settings as a document', async () => {
       expect(await store.getPrivacySettings(ws)).toBeNull();
       const s = { retention_months: 13, purposes: ['research'], profiling_required: true };

@@ -43,7 +43,8 @@ export interface PageGlobals {
     identify(userId: unknown, traits?: unknown): void;
     page(...args: unknown[]): void;
     alias(...args: unknown[]): void;
-    consent(granted: unknown): void;
+    /** void for true/false; a promise of whether the ledger stored the choices for an object */
+    consent(choice: unknown): unknown;
     cards: { render(element: unknown): Promise<number>; list(): Promise<unknown[]> };
   };
   localStorage: { getItem(key: string): string | null };

@@ -28,6 +28,8 @@ export interface SegmentRecord {
   readonly rule: unknown;
   /** `building` while its history is being computed; its changes emit no events until `ready` */
   readonly status: 'building' | 'ready';
+  /** a profiling segment: customers who may not be profiled are never members (docs/privacy.md#profiling) */
+  readonly requiresProfiling?: boolean;
 }
 
 export interface ComputedTraitRecord {
@@ -44,6 +46,8 @@ export interface DefinitionsRecord {
   readonly rfm: RfmSettings;
   /** the fitted lifetime-value model, if one was fitted */
   readonly ltv: LtvModel | null;
+  /** the privacy setting `profiling_required`: profiling needs a granted consent, not just no withdrawal */
+  readonly profilingRequired?: boolean;
 }
 
 export interface CompiledStage {
@@ -58,6 +62,7 @@ export interface CompiledSegment {
   readonly version: number;
   readonly rule: Rule;
   readonly status: 'building' | 'ready';
+  readonly requiresProfiling: boolean;
 }
 
 export interface Definitions {
@@ -65,6 +70,8 @@ export interface Definitions {
   readonly computed: ReadonlyMap<string, ComputedTraitDef>;
   readonly rfm: RfmSettings;
   readonly ltv: LtvModel | null;
+  /** see DefinitionsRecord.profilingRequired */
+  readonly profilingRequired: boolean;
   readonly stages: readonly CompiledStage[];
   /** dependencies first */
   readonly segments: readonly CompiledSegment[];
@@ -218,7 +225,18 @@ export function compileDefinitions(rec: DefinitionsRecord): Definitions {
   const order = evaluationOrder(new Map([...segRules].map(([id, s]) => [id, segmentRefs(s.rule)])));
   const segments = order.flatMap((id) => {
     const s = segRules.get(id);
-    return s ? [{ id, name: s.rec.name, version: s.rec.version, rule: s.rule, status: s.rec.status }] : [];
+    return s
+      ? [
+          {
+            id,
+            name: s.rec.name,
+            version: s.rec.version,
+            rule: s.rule,
+            status: s.rec.status,
+            requiresProfiling: s.rec.requiresProfiling === true,
+          },
+        ]
+      : [];
   });
 
   const selectors = new Map<string, EventSelector>();
@@ -258,6 +276,7 @@ export function compileDefinitions(rec: DefinitionsRecord): Definitions {
     computed,
     rfm: rec.rfm,
     ltv: rec.ltv,
+    profilingRequired: rec.profilingRequired === true,
     stages: stageParse.stages,
     segments,
     factPlan: { selectors: planSelectors, aggregates: planAggregates },

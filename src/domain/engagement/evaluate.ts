@@ -5,7 +5,7 @@
  */
 import type { JsonObject } from '../event.js';
 import { ComputedTraits } from '../facts/computed.js';
-import { eventKey, seriesStats, type ProfileFacts } from '../facts/facts.js';
+import { consentFact, eventKey, seriesStats, type ProfileFacts } from '../facts/facts.js';
 import { getPath } from '../rules/compare.js';
 import { evaluate, explain } from '../rules/evaluate.js';
 import { selectorKey } from '../rules/graph.js';
@@ -58,8 +58,19 @@ export interface Evaluation {
   readonly changed: boolean;
 }
 
+/**
+ * Whether a profile may be profiled, from the consent state its facts keep: not when its `profiling`
+ * consent is withdrawn, nor — where the workspace requires profiling consent — when it is not granted.
+ */
+export function mayProfile(facts: ProfileFacts, profilingRequired: boolean): boolean {
+  const state = consentFact(facts, 'profiling');
+  return profilingRequired ? state === 'granted' : state !== 'withdrawn';
+}
+
 class ProfileContext implements RuleContext {
   readonly computedTraits: ComputedTraits;
+  /** whether segments that require profiling may hold this profile */
+  readonly profilable: boolean;
   stageNow: string | null;
   previous: string | null;
   readonly members = new Set<string>();
@@ -79,6 +90,12 @@ class ProfileContext implements RuleContext {
     );
     this.stageNow = p.engagement.stage;
     this.previous = p.engagement.previousStage;
+    this.profilable = mayProfile(p.facts, defs.profilingRequired);
+  }
+
+  /** A segment's rule holds, and the profile may be in it (a profiling segment needs consent). */
+  member(seg: { readonly rule: Rule; readonly requiresProfiling: boolean }): boolean {
+    return (this.profilable || !seg.requiresProfiling) && evaluate(seg.rule, this);
   }
 
   trait(path: string): unknown {
@@ -134,7 +151,7 @@ export function evaluateProfile(p: ProfileInput, defs: Definitions, now: number)
       ctx.stageNow = next.name;
     }
   }
-  for (const seg of defs.segments) if (evaluate(seg.rule, ctx)) ctx.members.add(seg.id);
+  for (const seg of defs.segments) if (ctx.member(seg)) ctx.members.add(seg.id);
   const before = new Set(old.segments);
   const entered = [...ctx.members].filter((id) => !before.has(id));
   const exited = old.segments.filter((id) => !ctx.members.has(id) && defs.segments.some((s) => s.id === id));
@@ -191,9 +208,29 @@ export function explainSegment(
   const ctx = new ProfileContext(p, defs, now);
   for (const seg of defs.segments) {
     if (seg.id === segmentId) break;
-    if (evaluate(seg.rule, ctx)) ctx.members.add(seg.id);
+    if (ctx.member(seg)) ctx.members.add(seg.id);
   }
-  return explain(target.rule, ctx);
+  const rule = explain(target.rule, ctx);
+  if (!target.requiresProfiling) return rule;
+  // "Why not": the consent the segment needs comes first, then the rule as usual.
+  const state = consentFact(p.facts, 'profiling');
+  const consent: Explanation = {
+    at: 'requiresProfiling',
+    kind: 'consent',
+    pass: ctx.profilable,
+    condition: defs.profilingRequired
+      ? 'has granted profiling consent (the segment requires profiling)'
+      : 'has not withdrawn profiling consent (the segment requires profiling)',
+    actual:
+      state === 'withdrawn' ? 'consent withdrawn' : state === 'granted' ? 'consent granted' : 'not asked',
+  };
+  return {
+    at: 'segment',
+    kind: 'and',
+    pass: consent.pass && rule.pass,
+    condition: `${consent.condition} and ${rule.condition}`,
+    children: [consent, rule],
+  };
 }
 
 export function computedTraitsOf(p: ProfileInput, defs: Definitions, now: number): ComputedTraits {

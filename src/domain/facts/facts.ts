@@ -56,6 +56,43 @@ export interface ProfileFacts {
   a: Record<string, AggState>;
   /** identity kinds the profile holds (`email`, `phone`, ...), for "has e-mail" rules */
   k: string[];
+  /**
+   * The current ledger state of the consent purposes evaluation depends on (`profiling`): purpose →
+   * [status, time of the entry]. Written with each ledger entry, in its transaction; absent: not asked.
+   */
+  c?: Record<string, ConsentFact>;
+}
+
+/** A purpose's current state as facts keep it: `g` granted or `w` withdrawn, and the entry's time. */
+export type ConsentFact = [status: 'g' | 'w', at: number];
+
+/** The purposes whose consent state facts keep (docs/privacy.md#profiling). */
+export const FACT_PURPOSES: readonly string[] = ['profiling'];
+
+/**
+ * Applies a whole-purpose ledger entry to the facts: the newest entry wins (the later one on a tie,
+ * as the ledger's current state); purposes evaluation does not need are ignored. Whether it changed.
+ */
+export function recordConsentFact(
+  facts: ProfileFacts,
+  entry: { readonly purpose: string; readonly status: 'granted' | 'withdrawn'; readonly at: number },
+): boolean {
+  if (!FACT_PURPOSES.includes(entry.purpose)) return false;
+  const seen = facts.c?.[entry.purpose];
+  if (seen && seen[1] > entry.at) return false;
+  (facts.c ??= {})[entry.purpose] = [entry.status === 'granted' ? 'g' : 'w', entry.at];
+  return true;
+}
+
+/** Whether ledger entries change what facts keep (and so need the profiles re-evaluated with them). */
+export const touchesConsentFacts = (
+  entries: readonly { readonly purpose: string; readonly topic: string | null }[],
+): boolean => entries.some((e) => e.topic === null && FACT_PURPOSES.includes(e.purpose));
+
+/** The consent state of a purpose in the facts: null when never asked. */
+export function consentFact(facts: ProfileFacts, purpose: string): 'granted' | 'withdrawn' | null {
+  const c = facts.c?.[purpose];
+  return c === undefined ? null : c[0] === 'g' ? 'granted' : 'withdrawn';
 }
 
 export function emptyFacts(): ProfileFacts {
@@ -290,6 +327,8 @@ export function mergeFacts(into: ProfileFacts, from: ProfileFacts): void {
   mergeSeries(into.e, from.e);
   mergeSeries(into.s, from.s);
   for (const kind of from.k) addIdentityKind(into, kind);
+  for (const [purpose, [status, at]] of Object.entries(from.c ?? {}))
+    recordConsentFact(into, { purpose, status: status === 'g' ? 'granted' : 'withdrawn', at });
   for (const [k, a] of Object.entries(from.a)) {
     const t = into.a[k];
     if (!t) {

@@ -9,6 +9,7 @@ import { htmlEngine, liquidMessage, LOCALE_KEY, NOT_BOUGHT, textEngine, usesFilt
 import { TEMPLATE_CHANNELS, type TemplateDefinition } from './template.js';
 import { poolsUsed } from '../coupons.js';
 import { liquidItem, type RecommendedItem } from '../recommendations.js';
+import { placesTransparencyLink } from './footer.js';
 
 /** the largest rendered field */
 export const MAX_FIELD_OUTPUT = 256 * 1024;
@@ -24,6 +25,8 @@ export interface CompiledTemplate {
   readonly usesEvent: boolean;
   /** whether it shows the signed e-mail links (`preferences_url`, `unsubscribe_url`, `transparency_url`) */
   readonly usesLinks: boolean;
+  /** whether it places `transparency_url` itself (else a marketing e-mail gets the footer) */
+  readonly placesTransparency: boolean;
   /** whether it shows survey answer links (`surveys.<id>.links`) */
   readonly usesSurveys: boolean;
   /** what of the catalogue a render needs (docs/catalog.md): a send loads nothing else */
@@ -56,6 +59,7 @@ export function compileTemplate(
   const usesLinks = sources.some((s) => /\b(preferences_url|unsubscribe_url|transparency_url)\b/.test(s));
   const usesSurveys = sources.some((s) => /\bsurveys\b/.test(s));
   return {
+    placesTransparency: placesTransparencyLink(sources),
     definition,
     version,
     variants,

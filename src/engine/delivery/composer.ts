@@ -21,6 +21,8 @@ import {
 } from '../../domain/respect.js';
 import { consentReason, type ConsentEntry } from '../../domain/consent.js';
 import { renderTemplate, type CompiledTemplate, type RenderInput } from '../../domain/templates/render.js';
+import { withTransparencyFooter } from '../../domain/templates/footer.js';
+import { TRANSACTIONAL } from '../../domain/subscriptions.js';
 import { couponKey } from '../../store/coupon-store.js';
 import { standInCodes } from '../../domain/coupons.js';
 import { CHANNELS } from '../../domain/journeys/parse.js';
@@ -38,6 +40,8 @@ interface CouponSend {
   readonly key: string;
   readonly template: CompiledTemplate;
   readonly input: RenderInput;
+  /** what the rendered fields get before they are sent (the transparency footer) */
+  readonly finish: (content: Record<string, string>) => Record<string, string>;
 }
 
 /** One send or webhook action of a runner batch, with what composing it needs. */
@@ -228,7 +232,10 @@ export class Composer {
           continue;
         }
         const payload = message.payload as Record<string, unknown>;
-        out[c.index] = { ...message, payload: { ...payload, content: r.content, coupons: given } };
+        out[c.index] = {
+          ...message,
+          payload: { ...payload, content: c.finish(r.content), coupons: given },
+        };
       }
     }
   }
@@ -263,6 +270,20 @@ export class Composer {
       return skip(`"${a.template}" is a ${template.definition.channel} template, not ${a.channel}`, topic);
     const computed = computedTraitsOf(profile, defs, now);
     const to = recipient(a.channel, profile);
+    // A marketing e-mail whose template does not place the transparency link gets it as a footer.
+    const footer = a.channel === 'email' && topic !== TRANSACTIONAL && !template.placesTransparency;
+    // Signing the links costs two HMACs: only for templates that show them (or need the footer).
+    const links =
+      template.usesLinks || footer
+        ? this.templates.linksFor(
+            p.workspaceId,
+            a.channel,
+            typeof to === 'string' ? to : '',
+            topic,
+            profile.id,
+            a.key,
+          )
+        : {};
     const input: RenderInput = {
       profile: { id: profile.id, userId: profile.userId, traits: profile.traits },
       computed: (name) => computed.get(name),
@@ -272,17 +293,8 @@ export class Composer {
       message: { key: a.key },
       event: trigger && { name: trigger.name ?? '', properties: trigger.properties },
       now,
-      // Signing the links costs two HMACs: only for templates that show them.
       vars: {
-        ...(template.usesLinks &&
-          this.templates.linksFor(
-            p.workspaceId,
-            a.channel,
-            typeof to === 'string' ? to : '',
-            topic,
-            profile.id,
-            a.key,
-          )),
+        ...(template.usesLinks && links),
         ...(template.usesSurveys &&
           (await this.templates.surveysFor(p.workspaceId, profile.id, {
             journeyId: p.journeyId,
@@ -298,12 +310,17 @@ export class Composer {
     );
     if (!r.ok) return skip(`template ${a.template} v${template.version}: ${r.reason}`, topic);
     if (typeof to !== 'string') return skip(to.reason, topic);
+    const transparency = links['transparency_url'];
+    const finish = (content: Record<string, string>) =>
+      footer && transparency !== undefined
+        ? withTransparencyFooter(content, transparency, r.locale)
+        : content;
     const payload = {
       ...(to !== '' && { to }),
       topic,
       template_version: template.version,
       locale: r.locale,
-      content: r.content,
+      content: finish(r.content),
     };
     const message = (
       status: 'queued' | 'suppressed',
@@ -318,7 +335,7 @@ export class Composer {
       reason,
     });
     const queued = (due: number, held: string | null) => {
-      if (template.pools.length > 0) needsCoupons({ key: a.key, template, input });
+      if (template.pools.length > 0) needsCoupons({ key: a.key, template, input, finish });
       return message('queued', due, held);
     };
     if (!respected(topic)) return queued(now, null);

@@ -41,8 +41,9 @@ export class TemplateService {
 
   /**
    * The signed links an e-mail to `address` may carry, as template variables: the preference centre,
-   * and (but for transactional messages) the one-click unsubscribe link of the message's topic —
-   * the same links the e-mail driver keeps out of click tracking. None for other channels.
+   * the customer's transparency page, and (but for transactional messages) the one-click unsubscribe
+   * link of the message's topic — the same links the e-mail driver keeps out of click tracking. None
+   * for other channels.
    */
   linksFor(
     ws: string,
@@ -64,15 +65,15 @@ export class TemplateService {
           ...(message !== undefined && { message }),
         }),
       }),
-      // The customer's transparency page (docs/privacy.md), valid for 30 days from the send.
-      ...(marketing &&
-        profileId !== undefined && {
-          transparency_url: this.links.transparencyUrl({
-            ws,
-            profile: profileId,
-            expiresAt: this.clock.now() + TRANSPARENCY_TTL_MS,
-          }),
+      // The customer's transparency page (docs/privacy.md), valid for 30 days from the send: for a
+      // transactional message too when its template shows it (only marketing gets the footer).
+      ...(profileId !== undefined && {
+        transparency_url: this.links.transparencyUrl({
+          ws,
+          profile: profileId,
+          expiresAt: this.clock.now() + TRANSPARENCY_TTL_MS,
         }),
+      }),
     };
   }
 

@@ -162,6 +162,22 @@ export async function touchApiKey(sql: Sql, ws: string, id: string, now: number)
   );
 }
 
+/**
+ * The retention sweep's delete, in the caller's transaction: the cut-off row is never committed, so
+ * no other transaction sees it and the trigger refuses every other DELETE.
+ */
+export async function purgeAudit(sql: Sql, ws: string, before: number, limit: number): Promise<number> {
+  await sql.query('INSERT INTO audit_purge (workspace_id, before) VALUES ($1, $2)', [ws, before]);
+  const rows = await sql.query<{ n: string }>(
+    `WITH d AS (DELETE FROM audit_log WHERE id IN
+       (SELECT id FROM audit_log WHERE workspace_id = $1 AND at < $2 ORDER BY at LIMIT $3) RETURNING 1)
+     SELECT count(*) AS n FROM d`,
+    [ws, before, limit],
+  );
+  await sql.query('DELETE FROM audit_purge WHERE workspace_id = $1', [ws]);
+  return Number(rows[0]?.n ?? 0);
+}
+
 /** One multi-row INSERT (one statement, so all or nothing). */
 export async function appendAudit(sql: Sql, entries: readonly AuditEntry[]): Promise<void> {
   if (entries.length === 0) return;

@@ -16,7 +16,8 @@ import type { Sql } from './pg-driver.js';
 // Engagement reads on the pool (PostgresStore delegates here to stay small). Each is one statement,
 // so it sees one committed state.
 
-const SEGMENT_SELECT = `SELECT s.id, s.name, s.description, s.rule, s.version, s.status, s.build_done, s.build_total,
+const SEGMENT_SELECT = `SELECT s.id, s.name, s.description, s.rule, s.version, s.status, s.requires_profiling,
+  s.build_done, s.build_total,
   s.built_at, s.created_at, s.updated_at,
   CASE WHEN s.snapshot
     THEN (SELECT count(*) FROM segment_snapshots m WHERE m.workspace_id = s.workspace_id AND m.segment_id = s.id)

@@ -44,13 +44,17 @@ export async function loadDefinitionsRecord(sql: Sql, ws: string): Promise<Defin
     ltv_model: LtvModel | null;
     segments: SegmentRecord[];
     computed: { name: string; spec: unknown }[];
+    profiling_required: boolean | null;
   }>(
     `SELECT w.definitions_version, w.stage_model, w.rfm, w.ltv_model,
        coalesce((SELECT json_agg(json_build_object('id', s.id, 'name', s.name, 'version', s.version, 'rule', s.rule,
-                                                   'status', s.status) ORDER BY s.id)
+                                                   'status', s.status, 'requiresProfiling', s.requires_profiling)
+                          ORDER BY s.id)
                  FROM segments s WHERE s.workspace_id = w.id), '[]') AS segments,
        coalesce((SELECT json_agg(json_build_object('name', c.name, 'spec', c.spec) ORDER BY c.name)
-                 FROM computed_traits c WHERE c.workspace_id = w.id), '[]') AS computed
+                 FROM computed_traits c WHERE c.workspace_id = w.id), '[]') AS computed,
+       (SELECT (p.settings->>'profiling_required')::boolean FROM privacy_settings p
+        WHERE p.workspace_id = w.id) AS profiling_required
      FROM workspaces w WHERE w.id = $1`,
     [ws],
   );
@@ -60,6 +64,7 @@ export async function loadDefinitionsRecord(sql: Sql, ws: string): Promise<Defin
     stageModel: w.stage_model ?? DEFAULT_STAGE_MODEL,
     rfm: w.rfm ?? DEFAULT_RFM,
     ltv: w.ltv_model,
+    profilingRequired: w.profiling_required === true,
     segments: w.segments,
     computed: w.computed,
   };
@@ -175,12 +180,22 @@ export async function applyDefinitionChange(
         ]);
       }
       await sql.query(
-        `INSERT INTO segments AS s (workspace_id, id, name, description, rule, version, status, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, 1, $6, $7, $7)
+        `INSERT INTO segments AS s (workspace_id, id, name, description, rule, version, status, requires_profiling,
+           created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, 1, $6, $8, $7, $7)
          ON CONFLICT (workspace_id, id) DO UPDATE SET name = excluded.name, description = excluded.description,
            rule = excluded.rule, version = s.version + 1, status = excluded.status, build_done = 0, build_total = 0,
-           updated_at = excluded.updated_at`,
-        [ws, s.id, s.name, s.description, JSON.stringify(s.rule), s.status, now],
+           requires_profiling = excluded.requires_profiling, updated_at = excluded.updated_at`,
+        [
+          ws,
+          s.id,
+          s.name,
+          s.description,
+          JSON.stringify(s.rule),
+          s.status,
+          now,
+          s.requiresProfiling === true,
+        ],
       );
       break;
     }

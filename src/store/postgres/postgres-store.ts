@@ -76,7 +76,8 @@ import type { DefinitionsRecord } from '../../domain/engagement/definitions.js';
 import type { ProfileState } from '../../domain/resolution.js';
 import { runIngest } from '../ingest-unit.js';
 import { loadMigrations } from '../migrations.js';
-import { runReevaluate } from '../reevaluate-unit.js';
+import { consentUnit, runReevaluate } from '../reevaluate-unit.js';
+import { touchesConsentFacts } from '../../domain/facts/facts.js';
 import type {
   DefinitionChange,
   EngagementEventView,
@@ -105,6 +106,7 @@ import {
   applyDefinitionChange,
   DefinitionsCache,
   loadDefinitionsRecord,
+  lockDefinitionsExclusive,
   lockDefinitionsShared,
   recordSizes,
   setSegmentBuild,
@@ -1040,6 +1042,12 @@ export class PostgresStore implements Store {
     return guarded(() => access.appendAudit(this.sql, entries));
   }
 
+  purgeAudit(ws: string, before: number, limit: number): Promise<number> {
+    return guarded(() =>
+      transaction(this.pool, (sql) => access.purgeAudit(sql, ws, before, limit), WRITE_RETRY),
+    );
+  }
+
   listAudit(ws: string, q: AuditQuery): Promise<AuditRecord[]> {
     return guarded(() => access.listAudit(this.sql, ws, q));
   }
@@ -1102,7 +1110,19 @@ export class PostgresStore implements Store {
   // --- Data rights (docs/privacy.md) ---
 
   recordConsents(ws: string, entries: readonly ConsentEntry[]): Promise<void> {
-    return guarded(() => rights.recordConsents(this.sql, ws, entries));
+    if (!touchesConsentFacts(entries)) return guarded(() => rights.recordConsents(this.sql, ws, entries));
+    // Profiling consent is kept in the profile's facts: appended and re-evaluated in one transaction.
+    return guarded(async () => {
+      await transaction(
+        this.pool,
+        (sql) =>
+          runReevaluate(
+            new PostgresReevaluateTx(sql, ws, this.definitions, this.journeyIndexes),
+            consentUnit(entries, (now) => newId('je', now)),
+          ),
+        WRITE_RETRY,
+      );
+    });
   }
 
   listConsents(ws: string, profileId: string): Promise<ConsentEntry[]> {
@@ -1118,7 +1138,21 @@ export class PostgresStore implements Store {
   }
 
   putPrivacySettings(ws: string, settings: unknown, now: number): Promise<void> {
-    return guarded(() => documents.putDocument(this.sql, documents.PRIVACY, ws, settings, now));
+    // The profiling rule is part of the definitions (profiling segments): a definition change.
+    return guarded(() =>
+      transaction(
+        this.pool,
+        async (sql) => {
+          await lockDefinitionsExclusive(sql, ws);
+          await documents.putDocument(sql, documents.PRIVACY, ws, settings, now);
+          await sql.query(
+            'UPDATE workspaces SET definitions_version = definitions_version + 1 WHERE id = $1',
+            [ws],
+          );
+        },
+        WRITE_RETRY,
+      ),
+    );
   }
 
   eraseProfile(
@@ -1137,6 +1171,10 @@ export class PostgresStore implements Store {
 
   listErasures(ws: string, limit: number): Promise<ErasureRecord[]> {
     return guarded(() => rights.listErasures(this.sql, ws, limit));
+  }
+
+  liftTombstones(ws: string, identities: readonly IdentityKey[]): Promise<IdentityKey[]> {
+    return guarded(() => rights.liftTombstones(this.sql, ws, identities));
   }
 
   tombstoneHits(ws: string): Promise<number> {

@@ -1,3 +1,5 @@
+import type { ConsentEntry } from '../../domain/consent.js';
+import { recordConsents } from './rights.js';
 import type { Definitions } from '../../domain/engagement/definitions.js';
 import { routingSize, type EntryRow, type JourneyIndex } from '../../domain/journeys/route.js';
 import type { ProfileState } from '../../domain/resolution.js';
@@ -99,6 +101,10 @@ export class PostgresReevaluateTx implements ReevaluateTx {
 
   journeyIndex(): Promise<JourneyIndex> {
     return this.journeys.get(this.sql, this.ws, this.version);
+  }
+
+  appendConsents(entries: readonly ConsentEntry[]): Promise<void> {
+    return recordConsents(this.sql, this.ws, entries);
   }
 
   journeyEntries(profileIds: readonly string[]): Promise<Map<string, EntryRow[]>> {

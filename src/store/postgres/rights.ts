@@ -3,6 +3,7 @@
  * transaction; an erasure locks the customer's profile rows first, so it serialises with ingestion
  * of the same customer (which locks them too) and runs after or before it, never between.
  */
+import type { IdentityKey } from '../../domain/identity.js';
 import type { ConsentEntry } from '../../domain/consent.js';
 import { purposeOfChannel } from '../../domain/consent.js';
 import type { Subscription } from '../delivery-store.js';
@@ -293,6 +294,21 @@ export async function countTombstoneHits(
      WHERE t.workspace_id = $1 AND t.hash = h.hash`,
     [ws, keys.map((k) => tombstoneHash(ws, ...splitKey(k))), keys.map((k) => hits.get(k)!)],
   );
+}
+
+export async function liftTombstones(
+  sql: Sql,
+  ws: string,
+  identities: readonly IdentityKey[],
+): Promise<IdentityKey[]> {
+  const hashes = identities.map((i) => tombstoneHash(ws, i.kind, i.value));
+  const rows = await sql.query<{ hash: string }>(
+    `DELETE FROM tombstones WHERE workspace_id = $1 AND hash = ANY($2::text[]) AND kind <> 'profile'
+     RETURNING hash`,
+    [ws, hashes],
+  );
+  const gone = new Set(rows.map((r) => r.hash));
+  return identities.filter((_, i) => gone.has(hashes[i]!));
 }
 
 export async function deleteEventsBefore(

@@ -102,6 +102,17 @@ export const accessWrites = {
     ).run(now, ws, id, now);
   },
 
+  purgeAudit(w: Prepare, ws: string, before: number, limit: number): number {
+    // The cut-off lives only inside this transaction: the trigger lets these rows, and only these, go.
+    w('INSERT INTO audit_purge (workspace_id, before) VALUES (?, ?)').run(ws, before);
+    const n = w(
+      `DELETE FROM audit_log WHERE id IN (SELECT id FROM audit_log INDEXED BY audit_log_by_at
+         WHERE workspace_id = ? AND at < ? ORDER BY at LIMIT ?)`,
+    ).run(ws, before, limit).changes;
+    w('DELETE FROM audit_purge WHERE workspace_id = ?').run(ws);
+    return n;
+  },
+
   appendAudit(w: Prepare, entries: readonly AuditEntry[]): void {
     const put = w(
       `INSERT INTO audit_log (workspace_id, at, actor_type, actor_id, actor_name, action, resource_type,

@@ -14,6 +14,8 @@ import type { FactSourceEvent, ReevaluateTx, ReevaluationPlan } from '../reevalu
 import { json, lazyProfileState, type ProfileRow } from '../rows.js';
 import type { DefinitionChange } from '../store.js';
 import type { Prepare } from './statements.js';
+import type { ConsentEntry } from '../../domain/consent.js';
+import { recordConsents } from './rights.js';
 import type { EntryRow, JourneyIndex } from '../../domain/journeys/route.js';
 import { loadEntries, writeRouting, type JourneyIndexCache } from './journeys.js';
 
@@ -31,14 +33,15 @@ export function loadDefinitionsRecord(prep: Prepare, ws: string): DefinitionsRec
     | undefined;
   if (!w) throw new NotFoundError(`workspace ${ws} not found`);
   const segments = (
-    prep('SELECT id, name, version, rule, status FROM segments WHERE workspace_id = ? ORDER BY id').all(
-      ws,
-    ) as {
+    prep(
+      'SELECT id, name, version, rule, status, requires_profiling FROM segments WHERE workspace_id = ? ORDER BY id',
+    ).all(ws) as {
       id: string;
       name: string;
       version: number;
       rule: string;
       status: 'building' | 'ready';
+      requires_profiling: number;
     }[]
   ).map((r): SegmentRecord => ({
     id: r.id,
@@ -46,7 +49,14 @@ export function loadDefinitionsRecord(prep: Prepare, ws: string): DefinitionsRec
     version: r.version,
     rule: json(r.rule),
     status: r.status,
+    requiresProfiling: r.requires_profiling === 1,
   }));
+  // The privacy settings' profiling rule decides profiling segments' membership: part of the definitions.
+  const profilingRequired = prep(
+    "SELECT json_extract(settings, '$.profiling_required') FROM privacy_settings WHERE workspace_id = ?",
+  )
+    .pluck()
+    .get(ws);
   const computed = (
     prep('SELECT name, spec FROM computed_traits WHERE workspace_id = ? ORDER BY name').all(ws) as {
       name: string;
@@ -58,6 +68,7 @@ export function loadDefinitionsRecord(prep: Prepare, ws: string): DefinitionsRec
     stageModel: w.stage_model === null ? DEFAULT_STAGE_MODEL : json<StageModelSource>(w.stage_model),
     rfm: w.rfm === null ? DEFAULT_RFM : json<RfmSettings>(w.rfm),
     ltv: w.ltv_model === null ? null : json<LtvModel>(w.ltv_model),
+    profilingRequired: profilingRequired === 1,
     segments,
     computed,
   };
@@ -148,6 +159,10 @@ export class SqliteReevaluateTx implements ReevaluateTx<'sync'> {
 
   journeyIndex(): JourneyIndex {
     return this.journeys.get(this.prep, this.ws, this.version);
+  }
+
+  appendConsents(entries: readonly ConsentEntry[]): void {
+    recordConsents(this.prep, this.ws, entries);
   }
 
   journeyEntries(profileIds: readonly string[]): Map<string, EntryRow[]> {
@@ -252,12 +267,23 @@ export function applyDefinitionChange(
         prep('UPDATE segments SET snapshot = 1 WHERE workspace_id = ? AND id = ?').run(ws, s.id);
       }
       prep(
-        `INSERT INTO segments (workspace_id, id, name, description, rule, version, status, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?)
+        `INSERT INTO segments (workspace_id, id, name, description, rule, version, status, requires_profiling,
+           created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?, ?)
          ON CONFLICT (workspace_id, id) DO UPDATE SET name = excluded.name, description = excluded.description,
            rule = excluded.rule, version = version + 1, status = excluded.status, build_done = 0, build_total = 0,
-           updated_at = excluded.updated_at`,
-      ).run(ws, s.id, s.name, s.description, JSON.stringify(s.rule), s.status, now, now);
+           requires_profiling = excluded.requires_profiling, updated_at = excluded.updated_at`,
+      ).run(
+        ws,
+        s.id,
+        s.name,
+        s.description,
+        JSON.stringify(s.rule),
+        s.status,
+        s.requiresProfiling ? 1 : 0,
+        now,
+        now,
+      );
       break;
     }
     case 'delete_segment':

@@ -4,6 +4,7 @@
  */
 import type { ConsentEntry } from '../../domain/consent.js';
 import { purposeOfChannel } from '../../domain/consent.js';
+import type { IdentityKey } from '../../domain/identity.js';
 import type { Subscription } from '../delivery-store.js';
 import {
   ANONYMISED,
@@ -265,6 +266,11 @@ export function countTombstoneHits(prep: Prepare, ws: string, hits: ReadonlyMap<
     const sep = key.indexOf(':');
     bump.run(n, ws, tombstoneHash(ws, key.slice(0, sep), key.slice(sep + 1)));
   }
+}
+
+export function liftTombstones(prep: Prepare, ws: string, identities: readonly IdentityKey[]): IdentityKey[] {
+  const del = prep("DELETE FROM tombstones WHERE workspace_id = ? AND hash = ? AND kind <> 'profile'");
+  return identities.filter((i) => del.run(ws, tombstoneHash(ws, i.kind, i.value)).changes > 0);
 }
 
 export function deleteEventsBefore(prep: Prepare, ws: string, before: number, limit: number): number {

@@ -922,6 +922,10 @@ export class SqliteStore implements Store {
     return Promise.resolve(rights.listErasures(this.r, ws, limit));
   }
 
+  liftTombstones(ws: string, identities: readonly IdentityKey[]): Promise<IdentityKey[]> {
+    return this.writes.liftTombstones(ws, identities);
+  }
+
   async tombstoneHits(ws: string): Promise<number> {
     return Promise.resolve(rights.tombstoneHits(this.r, ws));
   }
@@ -992,6 +996,10 @@ export class SqliteStore implements Store {
 
   appendAudit(entries: readonly AuditEntry[]): Promise<void> {
     return this.writes.access('appendAudit', entries);
+  }
+
+  purgeAudit(ws: string, before: number, limit: number): Promise<number> {
+    return this.writes.access('purgeAudit', ws, before, limit);
   }
 
   async listAudit(ws: string, q: AuditQuery): Promise<AuditRecord[]> {

@@ -1,3 +1,4 @@
+import type { IdentityKey } from '../../domain/identity.js';
 import type { EnterCustomer, EntrySpec } from '../journey-store.js';
 import type {
   ChannelRecord,
@@ -415,6 +416,10 @@ export class ThreadWriter implements SqliteWrites {
 
   deleteEventsBefore(ws: string, before: number, limit: number): Promise<number> {
     return this.invoke('deleteEventsBefore', ws, before, limit);
+  }
+
+  liftTombstones(ws: string, identities: readonly IdentityKey[]): Promise<IdentityKey[]> {
+    return this.invoke('liftTombstones', ws, identities);
   }
 
   /** Commits what is pending, closes the connection, then stops the thread. */

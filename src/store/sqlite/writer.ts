@@ -1,3 +1,4 @@
+import type { IdentityKey } from '../../domain/identity.js';
 import type { EnterCustomer, EntrySpec } from '../journey-store.js';
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
@@ -12,7 +13,8 @@ import type { IngestResult, Workspace } from '../store.js';
 import { SqliteIngestTx } from './ingest-tx.js';
 import { statementCache, type Prepare } from './statements.js';
 import type { DefinitionChange, ReevaluatePage, ReevaluateResult } from '../store.js';
-import { runReevaluateSync } from '../reevaluate-unit.js';
+import { consentUnit, runReevaluateSync } from '../reevaluate-unit.js';
+import { touchesConsentFacts } from '../../domain/facts/facts.js';
 import {
   DefinitionsCache,
   SqliteReevaluateTx,
@@ -163,6 +165,7 @@ export interface SqliteWrites {
     opts: { id: string; requestedBy: string; now: number },
   ): Promise<ErasureOutcome>;
   deleteEventsBefore(ws: string, before: number, limit: number): Promise<number>;
+  liftTombstones(ws: string, identities: readonly IdentityKey[]): Promise<IdentityKey[]>;
   /** One of the access writes (sqlite/access.ts), by name, in its own transaction. */
   access<K extends AccessWriteName>(name: K, ...args: AccessArgs<K>): Promise<AccessResult<K>>;
   close(): Promise<void>;
@@ -544,11 +547,21 @@ export class SqliteWriter implements SqliteWrites {
   }
 
   recordConsents(ws: string, entries: readonly ConsentEntry[]): Promise<void> {
-    return this.exclusive(() => rights.recordConsents(this.w, ws, entries));
+    return this.exclusive(() => {
+      if (!touchesConsentFacts(entries)) return rights.recordConsents(this.w, ws, entries);
+      runReevaluateSync(
+        new SqliteReevaluateTx(this.w, ws, this.definitions, this.journeyIndexes),
+        consentUnit(entries, (now) => newId('je', now)),
+      );
+    });
   }
 
   putPrivacySettings(ws: string, settings: unknown, now: number): Promise<void> {
-    return this.exclusive(() => documents.putDocument(this.w, documents.PRIVACY, ws, settings, now));
+    return this.exclusive(() => {
+      documents.putDocument(this.w, documents.PRIVACY, ws, settings, now);
+      // The profiling rule is part of the definitions (profiling segments): writers must recompile.
+      this.w('UPDATE workspaces SET definitions_version = definitions_version + 1 WHERE id = ?').run(ws);
+    });
   }
 
   async eraseProfile(
@@ -570,6 +583,10 @@ export class SqliteWriter implements SqliteWrites {
 
   deleteEventsBefore(ws: string, before: number, limit: number): Promise<number> {
     return this.exclusive(() => rights.deleteEventsBefore(this.w, ws, before, limit));
+  }
+
+  liftTombstones(ws: string, identities: readonly IdentityKey[]): Promise<IdentityKey[]> {
+    return this.exclusive(() => rights.liftTombstones(this.w, ws, identities));
   }
 
   access<K extends AccessWriteName>(name: K, ...args: AccessArgs<K>): Promise<AccessResult<K>> {
