@@ -1,4 +1,4 @@
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -97,7 +97,21 @@ describe.skipIf(skip !== null)('the dashboard in Chromium', { timeout: 60_000 },
       report.nps.toLocaleString('en', { maximumFractionDigits: 1 }),
     );
     expect(await page.locator('canvas[aria-label="Customers by stage"]').count()).toBe(1);
-    expect(await page.getByTestId('stage-flow-placeholder').textContent()).toContain('Coming soon');
+    // Stage flow over time: one line per stage from the report, and the latest week's moves.
+    const flow = await s.api<{
+      periods: { period: string; moves: { from: string; to: string; customers: number }[] }[];
+    }>('GET', '/reports/stage-flow?period=week');
+    const chart = page.getByTestId('stage-flow').locator('figure');
+    await chart.locator('canvas[aria-label="Stage flow over time"]').waitFor();
+    expect(await chart.locator('table tbody tr th').allTextContents()).toEqual(
+      flow.periods.map((p) => p.period),
+    );
+    const latest = [...flow.periods].reverse().find((p) => p.moves.length > 0);
+    expect(latest).toBeDefined();
+    const top = latest!.moves[0]!;
+    expect(await page.getByTestId('stage-moves').locator('li').first().textContent()).toMatch(
+      new RegExp(`→ .*: ${top.customers.toLocaleString('en')}$`),
+    );
     expect(await fitsWidth()).toBe(true);
     await shot('overview');
   });
@@ -128,6 +142,39 @@ describe.skipIf(skip !== null)('the dashboard in Chromium', { timeout: 60_000 },
     );
     expect(board.feedback.map((f) => f.text)).toEqual(['Prefers LINE over e-mail']);
     await shot('customer');
+    // The server's export, as JSON and as a CSV archive, saved by the browser.
+    const [json] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'Export (JSON)' }).click(),
+    ]);
+    expect(json.suggestedFilename()).toBe(`kizuna-export-${s.customer.id}.json`);
+    const exported = JSON.parse(readFileSync(await json.path(), 'utf8')) as { profile_id: string };
+    expect(exported.profile_id).toBe(s.customer.id);
+    const [tar] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'Export (CSV archive)' }).click(),
+    ]);
+    expect(tar.suggestedFilename()).toBe(`kizuna-export-${s.customer.id}.tar`);
+    expect(readFileSync(await tar.path(), 'latin1')).toContain('.csv');
+  });
+
+  it('erases a customer for an admin only after the id is typed', async () => {
+    const { profiles } = await s.api<{ profiles: { id: string }[] }>('GET', '/profiles?limit=20');
+    const victim = profiles.find((p) => p.id !== s.customer.id)!.id;
+    await page.goto(`${s.server.url}/customers/${victim}`);
+    await page.getByRole('button', { name: 'Erase…' }).click();
+    const confirm = page.getByRole('button', { name: 'Erase for good' });
+    expect(await confirm.isDisabled()).toBe(true);
+    await page.getByLabel(`Type the customer id ${victim} to confirm`).fill('p_wrong');
+    expect(await confirm.isDisabled()).toBe(true);
+    await page.getByLabel(`Type the customer id ${victim} to confirm`).fill(victim);
+    await confirm.click();
+    await page.getByTestId('erased').getByText('Erased.').waitFor();
+    expect(await page.getByTestId('erased').textContent()).toMatch(/profiles: 1/);
+    const gone = await fetch(`${s.server.url}/api/v1/profiles/${victim}`, {
+      headers: { authorization: `Bearer ${s.adminKey}` },
+    });
+    expect(gone.status).toBe(404);
   });
 
   it('builds a segment visually, shows the live count the API gives, and saves it', async () => {
@@ -299,7 +346,10 @@ describe.skipIf(skip !== null)('the dashboard in Chromium', { timeout: 60_000 },
       expect(await support.getByTestId('denied').textContent()).toContain('campaigns.read');
       await support.goto(`${s.server.url}/customers/${s.customer.id}`);
       await support.getByTestId('timeline').getByText('Order Completed').first().waitFor();
+      // Support reads the customer's notes (a profile read), but has no export and no erasure.
+      await support.getByTestId('notes').getByText('Asked for gift wrapping in the app').waitFor();
       expect(await support.getByTestId('export-profile').count()).toBe(0);
+      expect(await support.getByRole('button', { name: 'Erase…' }).count()).toBe(0);
       await support.getByPlaceholder('What did the customer tell you?').fill('Called about a late parcel');
       await support.getByRole('button', { name: 'Add note' }).click();
       await support.getByText('Note added.').waitFor();
@@ -315,12 +365,14 @@ describe.skipIf(skip !== null)('the dashboard in Chromium', { timeout: 60_000 },
     }
   });
 
-  it('signs in with an admin API key where no staff account is at hand', async () => {
+  it('signs in with staff accounts only: no API key form, nothing kept in browser storage', async () => {
     await page.goto(`${s.server.url}/`);
-    await page.getByRole('button', { name: 'Sign in with an admin API key instead' }).click();
-    await page.getByLabel('Admin API key').fill(s.adminKey);
-    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-    await page.getByTestId('stat-customers').waitFor();
-    expect(await navLinks(page)).toContain('Settings');
+    await page.getByRole('button', { name: 'Sign in', exact: true }).waitFor();
+    expect(await page.getByText(/API key/i).count()).toBe(0);
+    expect(await page.locator('input[type=password]').count()).toBe(1);
+    await signIn(page, STAFF.admin);
+    expect(
+      await page.evaluate('JSON.stringify([Object.keys(sessionStorage), Object.keys(localStorage)])'),
+    ).toBe('[[],[]]');
   });
 });

@@ -15,10 +15,6 @@ export const en = {
   'signin.workspace': 'Workspace',
   'signin.workspaceHint': 'only if you belong to several',
   'signin.submit': 'Sign in',
-  'signin.key': 'Admin API key',
-  'signin.useKey': 'Sign in with an admin API key instead',
-  'signin.usePassword': 'Sign in with e-mail and password',
-
   'shell.skip': 'Skip to content',
   'shell.navigation': 'Main navigation',
   'shell.language': 'Language',
@@ -57,8 +53,6 @@ export const en = {
   'overview.findCustomer': 'Find a customer',
   'overview.byStage': 'Customers by stage',
   'overview.flow': 'Stage flow over time',
-  'overview.flowPending':
-    'Coming soon: how customers move between stages week by week. This needs the stage-flow report, which the server does not offer yet; nothing is shown rather than made-up figures.',
   'overview.problems': 'Some figures could not be loaded',
   'overview.noJourneys':
     'No journey has been published yet. Create one under Journeys to see revenue and conversions here.',
@@ -75,7 +69,6 @@ export const en = {
   'customers.stage': 'Stage',
   'customers.lastSeen': 'Last seen',
 
-  'customer.export': 'Export (JSON)',
   'customer.stage': 'Stage',
   'customer.firstSeen': 'first seen',
   'customer.lastSeen': 'last seen',
@@ -97,8 +90,6 @@ export const en = {
   'customer.noAnswers': 'Has not answered a survey.',
   'customer.notes': 'Feedback and notes',
   'customer.noNotes': 'No notes yet. Add what the customer told you so every team knows.',
-  'customer.notesHidden':
-    'Your role can add notes; reading the feedback board needs the reports.read permission.',
   'customer.addNote': 'Add note',
   'customer.noteAdded': 'Note added.',
   'customer.notePlaceholder': 'What did the customer tell you?',
@@ -293,6 +284,24 @@ export const en = {
   'settings.who': 'Who',
   'settings.what': 'What',
   'settings.status': 'Status',
+  'signin.noAccount':
+    'No account yet? An admin creates staff users under Settings, and the first one with “kizuna user create”.',
+  'common.cancel': 'Cancel',
+  'customer.exportJson': 'Export (JSON)',
+  'customer.exportCsv': 'Export (CSV archive)',
+  'customer.erase': 'Erase this customer',
+  'customer.eraseHelp':
+    'Erasure removes the profile, its events, messages, answers and notes from every table, and keeps only a record that it happened. It cannot be undone.',
+  'customer.eraseStart': 'Erase…',
+  'customer.eraseWarning': 'Everything held about {name} will be erased. This cannot be undone.',
+  'customer.eraseType': 'Type the customer id {id} to confirm',
+  'customer.eraseConfirm': 'Erase for good',
+  'customer.erased': 'Erased. What was removed:',
+  'customer.alreadyErased': 'This customer had already been erased.',
+  'overview.flowNew': '(first placement)',
+  'overview.flowEmpty':
+    'No stage changes recorded in the last 12 weeks yet. They are recorded as events arrive and as stages are re-evaluated.',
+  'overview.flowMoves': 'Moves in {period}, most frequent first',
 } as const;
 
 export type MessageKey = keyof typeof en;

@@ -17,10 +17,6 @@ export const ja: Messages = {
   'signin.workspace': 'ワークスペース',
   'signin.workspaceHint': '複数に所属している場合のみ',
   'signin.submit': 'サインイン',
-  'signin.key': '管理 API キー',
-  'signin.useKey': '管理 API キーでサインインする',
-  'signin.usePassword': 'メールアドレスとパスワードでサインインする',
-
   'shell.skip': '本文へ移動',
   'shell.navigation': 'メインナビゲーション',
   'shell.language': '言語',
@@ -59,8 +55,6 @@ export const ja: Messages = {
   'overview.findCustomer': '顧客を探す',
   'overview.byStage': 'ステージ別の顧客数',
   'overview.flow': 'ステージ推移',
-  'overview.flowPending':
-    '準備中：顧客がステージ間をどう移動したかを週ごとに表示します。サーバーにステージ推移レポートがまだないため、作り物の数字は表示していません。',
   'overview.problems': '一部の数値を読み込めませんでした',
   'overview.noJourneys':
     'まだ公開されたジャーニーがありません。「ジャーニー」で作成すると、ここに売上とコンバージョンが表示されます。',
@@ -77,7 +71,6 @@ export const ja: Messages = {
   'customers.stage': 'ステージ',
   'customers.lastSeen': '最終来訪',
 
-  'customer.export': 'エクスポート（JSON）',
   'customer.stage': 'ステージ',
   'customer.firstSeen': '初回来訪',
   'customer.lastSeen': '最終来訪',
@@ -99,8 +92,6 @@ export const ja: Messages = {
   'customer.noAnswers': 'アンケートへの回答はありません。',
   'customer.notes': 'フィードバックとメモ',
   'customer.noNotes': 'メモはまだありません。顧客から聞いたことを残すと、全部署で共有されます。',
-  'customer.notesHidden':
-    'あなたのロールではメモの追加はできますが、フィードバックの閲覧には reports.read 権限が必要です。',
   'customer.addNote': 'メモを追加',
   'customer.noteAdded': 'メモを追加しました。',
   'customer.notePlaceholder': '顧客から何を聞きましたか？',
@@ -297,4 +288,22 @@ export const ja: Messages = {
   'settings.who': '実行者',
   'settings.what': '操作',
   'settings.status': 'ステータス',
+  'signin.noAccount':
+    'アカウントがない場合は、管理者が設定画面でスタッフユーザーを作成します（最初の 1 人は「kizuna user create」で作成）。',
+  'common.cancel': 'キャンセル',
+  'customer.exportJson': 'エクスポート（JSON）',
+  'customer.exportCsv': 'エクスポート（CSV アーカイブ）',
+  'customer.erase': 'この顧客を消去',
+  'customer.eraseHelp':
+    '消去すると、プロファイルとそのイベント、メッセージ、回答、メモがすべてのテーブルから削除され、消去した記録だけが残ります。元に戻せません。',
+  'customer.eraseStart': '消去…',
+  'customer.eraseWarning': '{name} について保持しているすべてのデータを消去します。元に戻せません。',
+  'customer.eraseType': '確認のため顧客 ID {id} を入力してください',
+  'customer.eraseConfirm': '完全に消去する',
+  'customer.erased': '消去しました。削除した内容：',
+  'customer.alreadyErased': 'この顧客はすでに消去されています。',
+  'overview.flowNew': '（初回の配置）',
+  'overview.flowEmpty':
+    '直近 12 週間のステージ変化はまだ記録されていません。イベントの受信やステージの再評価に応じて記録されます。',
+  'overview.flowMoves': '{period} の移動（多い順）',
 };
