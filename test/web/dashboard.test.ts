@@ -288,6 +288,98 @@ describe.skipIf(skip !== null)('the dashboard in Chromium', { timeout: 60_000 },
     await shot('reports', true);
   });
 
+  it('builds a funnel with a breakdown, shows a bad window next to its field, and downloads the CSV', async () => {
+    await page.goto(`${s.server.url}/reports/funnel`);
+    await page.getByLabel('Step 2 event').fill('Product Added');
+    await page.getByRole('button', { name: 'Add step' }).click();
+    await page.getByLabel('Step 3 event').fill('Order Completed');
+    const from = new Date(Date.now() - 365 * 86_400_000).toISOString().slice(0, 10);
+    await page.getByLabel('From').fill(from);
+    await page.getByLabel('Conversion window').fill('soon');
+    await page.getByRole('button', { name: 'Run report' }).click();
+    const windowError = page.locator('.field-error[data-field=window]');
+    await windowError.waitFor();
+    expect(await windowError.textContent()).toContain('must be a duration');
+    await page.getByLabel('Conversion window').fill('14d');
+    await page.getByLabel('Breakdown').selectOption('stage');
+    await page.getByRole('button', { name: 'Run report' }).click();
+    const steps = page.getByTestId('funnel-steps');
+    await steps.waitFor();
+    expect(await windowError.count()).toBe(0);
+    const body = {
+      steps: [{ event: 'Product Viewed' }, { event: 'Product Added' }, { event: 'Order Completed' }],
+      window: '14d',
+      from,
+      to: new Date(Date.now() + 86_400_000).toISOString().slice(0, 10),
+      breakdown: 'stage',
+    };
+    const api = await s.api<{
+      steps: { customers: number }[];
+      breakdown: { groups: { key: string }[] };
+    }>('POST', '/reports/funnel', body);
+    expect(api.steps[0]!.customers).toBeGreaterThan(0);
+    const cells = await steps.locator('tbody tr td:nth-child(2)').allTextContents();
+    expect(cells).toEqual(api.steps.map((x) => x.customers.toLocaleString('en')));
+    expect(await page.getByTestId('funnel-breakdown').locator('tbody th').allTextContents()).toEqual(
+      api.breakdown.groups.map((g) => g.key),
+    );
+    const [csv] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'Download CSV' }).click(),
+    ]);
+    expect(csv.suggestedFilename()).toBe('funnel.csv');
+    expect(readFileSync(await csv.path(), 'utf8')).toContain('Product Added');
+    await shot('funnel', true);
+  });
+
+  it('shows retention as a heat map, message performance and the LTV model with its holdout', async () => {
+    await page.getByRole('link', { name: 'Retention' }).click();
+    await page.getByRole('button', { name: 'Run report' }).click();
+    const table = page.getByTestId('retention');
+    await table.waitFor();
+    const api = await s.api<{ cohorts: { cohort: string; size: number }[] }>(
+      'GET',
+      '/reports/retention?cohort=first_seen&period=month&periods=6',
+    );
+    expect(await table.locator('tbody th').allTextContents()).toEqual(api.cohorts.map((c) => c.cohort));
+    expect(await table.locator('tbody td:nth-child(2)').allTextContents()).toEqual(
+      api.cohorts.map((c) => c.size.toLocaleString('en')),
+    );
+    await shot('retention', true);
+
+    await page.getByRole('link', { name: 'Message performance' }).click();
+    await page.getByRole('button', { name: 'Run report' }).click();
+    const perf = page.getByTestId('message-performance');
+    await perf.getByText('Thank-you after an order').first().waitFor();
+    const messages = await s.api<{ total: { sent: number } }>('GET', '/reports/messages');
+    expect(
+      await page
+        .getByTestId('channel-performance')
+        .locator('tbody tr')
+        .last()
+        .locator('td')
+        .nth(1)
+        .textContent(),
+    ).toBe(messages.total.sent.toLocaleString('en'));
+
+    await page.getByRole('link', { name: 'Lifetime value' }).click();
+    await page.getByText('No model has been fitted yet').waitFor();
+    await page.getByLabel('Holdout days').fill('500');
+    await page.getByRole('button', { name: 'Fit the model' }).click();
+    await page.locator('.field-error[data-field=holdout_days]').getByText('to 365').waitFor();
+    await page.getByLabel('Holdout days').fill('60');
+    await page.getByRole('button', { name: 'Fit the model' }).click();
+    await page.getByTestId('ltv-holdout').waitFor();
+    const model = await s.api<{ customers: number; holdout: { actual: number } }>('GET', '/ltv');
+    expect(await page.getByTestId('ltv-customers').locator('.stat-value').textContent()).toBe(
+      model.customers.toLocaleString('en'),
+    );
+    expect(await page.getByTestId('ltv-holdout').textContent()).toContain(
+      `made ${model.holdout.actual.toLocaleString('en')}`,
+    );
+    await shot('ltv', true);
+  });
+
   it('switches to Japanese, keeps it after a reload, and nothing overflows on a laptop or a tablet', async () => {
     await page.goto(`${s.server.url}/`);
     await page.getByTestId('locale-ja').click();
@@ -304,6 +396,10 @@ describe.skipIf(skip !== null)('the dashboard in Chromium', { timeout: 60_000 },
       '/segments/new',
       `/journeys/${s.journeyId}`,
       '/reports',
+      '/reports/funnel',
+      '/reports/retention',
+      '/reports/messages',
+      '/reports/ltv',
     ]) {
       for (const width of [1280, 768]) {
         await page.setViewportSize({ width, height: 900 });

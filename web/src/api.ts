@@ -86,8 +86,16 @@ export const del = (path: string): Promise<void> => request<void>('DELETE', path
  * Fetches a file (CSV report, data export) with the session cookie and hands it to the browser to
  * save; a refusal is an ApiError like any other, so the screen shows it in words.
  */
-export async function download(path: string, filename: string): Promise<void> {
-  const res = await fetch(`/api/v1${path}`, { credentials: 'same-origin' });
+export async function download(path: string, filename: string, body?: unknown): Promise<void> {
+  // A report defined by a body (a funnel) is POSTed, with the CSRF token like any other write.
+  const res = await fetch(`/api/v1${path}`, {
+    credentials: 'same-origin',
+    ...(body !== undefined && {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(csrf !== null && { 'x-csrf-token': csrf }) },
+      body: JSON.stringify(body),
+    }),
+  });
   if (!res.ok) {
     const err = ((await res.json().catch(() => null)) as ErrorBody | null)?.error;
     throw new ApiError(res.status, err?.code ?? 'http', err?.message ?? `export answered ${res.status}`);

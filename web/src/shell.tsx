@@ -16,6 +16,10 @@ import { Templates } from './pages/templates.js';
 import { TemplateEditor } from './pages/template-editor.js';
 import { Reports } from './pages/reports.js';
 import { Settings } from './pages/settings.js';
+import { Funnel } from './pages/reports/funnel.js';
+import { Retention } from './pages/reports/retention.js';
+import { MessagePerformance } from './pages/reports/messages.js';
+import { Ltv } from './pages/reports/ltv.js';
 
 interface Screen {
   pattern: string;
@@ -50,6 +54,10 @@ const SCREENS: Screen[] = [
     render: (p) => <TemplateEditor name={p['name'] ?? ''} />,
   },
   { pattern: '/reports', need: 'reports.read', render: (_, s) => <Reports session={s} /> },
+  { pattern: '/reports/funnel', need: 'reports.read', render: (_, s) => <Funnel session={s} /> },
+  { pattern: '/reports/retention', need: 'reports.read', render: () => <Retention /> },
+  { pattern: '/reports/messages', need: 'reports.read', render: () => <MessagePerformance /> },
+  { pattern: '/reports/ltv', need: 'reports.read', render: (_, s) => <Ltv session={s} /> },
   { pattern: '/settings', need: 'settings.admin', render: () => <Settings /> },
 ];
 
