@@ -75,6 +75,7 @@ describe.skipIf(skip !== null)('the dashboard in Chromium', { timeout: 60_000 },
       'Stages',
       'Journeys',
       'Templates',
+      'Messaging',
       'Reports',
       'Settings',
     ]);
@@ -413,11 +414,113 @@ describe.skipIf(skip !== null)('the dashboard in Chromium', { timeout: 60_000 },
     await page.getByRole('link', { name: 'Customers' }).waitFor();
   });
 
-  it('shows an admin the staff, keys and audit log under Settings', async () => {
+  it('lets an admin add a staff user, change a role, disable, and create and revoke an API key', async () => {
     await page.getByRole('link', { name: 'Settings' }).click();
     await page.getByTestId('users').getByText(STAFF.support.email).waitFor();
     await page.getByTestId('audit').getByText(STAFF.admin.email).first().waitFor();
-    await shot('settings');
+    const form = page.getByTestId('new-user');
+    await form.getByLabel('E-mail', { exact: true }).fill('analyst@shop.example');
+    await form.getByLabel('First password (10+ characters)').fill('short');
+    await form.getByRole('button', { name: 'Add a staff user' }).click();
+    await form.locator('.field-error[data-field=password]').getByText('at least 10 characters').waitFor();
+    expect(await form.locator('.field-error[data-field=email]').count()).toBe(0);
+    await form.getByLabel('First password (10+ characters)').fill('a long enough password');
+    await form.getByRole('button', { name: 'Add a staff user' }).click();
+    await form.getByText('analyst@shop.example can sign in now.').waitFor();
+    await page.getByLabel('Role of analyst@shop.example').selectOption('analyst');
+    await page.locator('[data-user="analyst@shop.example"]').getByRole('button', { name: 'Disable' }).click();
+    await page.locator('[data-user="analyst@shop.example"]').getByText('disabled').waitFor();
+    const { users } = await s.api<{ users: { email: string; role: string; disabled: boolean }[] }>(
+      'GET',
+      '/users',
+    );
+    expect(users.find((u) => u.email === 'analyst@shop.example')).toMatchObject({
+      role: 'analyst',
+      disabled: true,
+    });
+    // The admin's own role and account cannot be changed from their own row.
+    expect(await page.getByLabel(`Role of ${STAFF.admin.email}`).isDisabled()).toBe(true);
+
+    const keyForm = page.getByTestId('new-key');
+    await keyForm.getByRole('button', { name: 'Create key' }).click();
+    await keyForm.locator('.field-error[data-field=name]').waitFor();
+    await keyForm.getByLabel('Key name').fill('Store POS');
+    await keyForm.getByLabel('Scope').selectOption('ingest');
+    await keyForm.getByRole('button', { name: 'Create key' }).click();
+    const secret = await page.getByTestId('new-key-secret').locator('code').textContent();
+    expect(secret).toMatch(/^wk_/);
+    const batch = await fetch(`${s.server.url}/v1/batch`, {
+      method: 'POST',
+      headers: {
+        authorization: `Basic ${Buffer.from(`${secret}:`).toString('base64')}`,
+        'content-type': 'application/json',
+      },
+      body: JSON.stringify({ batch: [{ type: 'track', event: 'Key Tried', userId: 'pos-1' }] }),
+    });
+    expect(batch.status).toBe(200);
+    const row = page.locator('[data-key="Store POS"]');
+    await row.getByRole('button', { name: 'Revoke…' }).click();
+    await row.getByRole('button', { name: 'Revoke Store POS now' }).click();
+    await row.getByText('revoked').waitFor();
+    const { keys } = await s.api<{ keys: { name: string; revokedAt: string | null }[] }>('GET', '/keys');
+    expect(keys.find((k) => k.name === 'Store POS')?.revokedAt).not.toBeNull();
+    await shot('settings', true);
+  });
+
+  it('edits subscription groups and delivery rules, each server rule shown on its field', async () => {
+    await page
+      .getByRole('navigation', { name: 'Main navigation' })
+      .getByRole('link', { name: 'Messaging' })
+      .click();
+    const topics = page.getByTestId('topics-form');
+    await topics.getByRole('button', { name: 'Add a group' }).click();
+    await topics.getByLabel('Group 1 id').fill('news');
+    await topics.getByLabel('Group 1 name (English)').fill('News and offers');
+    await topics.getByLabel('Group 1 name (Japanese)').fill('お知らせとキャンペーン');
+    await topics.getByRole('button', { name: 'Add a group' }).click();
+    await topics.getByLabel('Group 2 id').fill('Bad Id!');
+    await topics.getByLabel('Group 2 name (English)').fill('Broken');
+    await topics.getByRole('button', { name: 'Save subscription groups' }).click();
+    await topics.locator('.field-error[data-field="topics.1.id"]').waitFor();
+    expect(await topics.locator('.field-error[data-field="topics.0.id"]').count()).toBe(0);
+    await topics.getByRole('button', { name: 'Remove group 2' }).click();
+    await topics.getByRole('button', { name: 'Save subscription groups' }).click();
+    await topics.getByText('Subscription groups saved.').waitFor();
+    expect(await s.api('GET', '/subscription-topics')).toMatchObject({
+      topics: [
+        {
+          id: 'news',
+          requires_opt_in: false,
+          labels: { en: { name: 'News and offers' }, ja: { name: 'お知らせとキャンペーン' } },
+        },
+      ],
+    });
+
+    const rules = page.getByTestId('delivery-form');
+    await rules.getByLabel('Hold messages during quiet hours').check();
+    await rules.getByLabel('Time zone for customers without one').fill('Mars/Olympus');
+    await rules.getByRole('button', { name: 'Add a cap' }).click();
+    await rules.getByLabel('Cap 1: at most').fill('0');
+    await rules.getByRole('button', { name: 'Save delivery rules' }).click();
+    await rules.locator('.field-error[data-field="quiet_hours.timezone"]').getByText('IANA').waitFor();
+    await rules.locator('.field-error[data-field="frequency_caps[0].max"]').getByText('1–1000').waitFor();
+    await rules.getByLabel('Time zone for customers without one').fill('Asia/Tokyo');
+    await rules.getByLabel('Cap 1: at most').fill('2');
+    await rules.getByLabel('Cap 1: per').fill('1d');
+    await rules.getByLabel('Cap 1: topic').fill('news');
+    await rules.getByRole('button', { name: 'Save delivery rules' }).click();
+    await rules.getByText('Delivery rules saved.').waitFor();
+    expect(await s.api('GET', '/delivery-settings')).toEqual({
+      quiet_hours: {
+        start: '21:00',
+        end: '08:00',
+        timezone: 'Asia/Tokyo',
+        channels: ['push', 'web_push', 'sms', 'line'],
+      },
+      global_holdout_percent: 0,
+      frequency_caps: [{ topic: 'news', max: 2, window: '1d' }],
+    });
+    await shot('messaging', true);
   });
 
   it('signs out and keeps the screens behind sign-in', async () => {
