@@ -520,7 +520,34 @@ describe.skipIf(skip !== null)('the dashboard in Chromium', { timeout: 60_000 },
       global_holdout_percent: 0,
       frequency_caps: [{ topic: 'news', max: 2, window: '1d' }],
     });
+
+    // A broadcast scheduled for later, a bad control share shown on its field, then cancelled.
+    const form = page.getByTestId('new-broadcast');
+    await form.getByLabel('Name').fill('December sale');
+    await form.getByLabel('Audience (segment)').selectOption({ label: 'Repeat buyers' });
+    await form.getByLabel('Template').selectOption('welcome');
+    await form.getByLabel('Date and time (your time zone)').fill('2030-12-01T10:00');
+    await form.getByLabel('Control group (%)').fill('150');
+    await form.getByRole('button', { name: 'Schedule broadcast' }).click();
+    await form.locator('.field-error[data-field=control_percent]').getByText('below 100').waitFor();
+    await form.getByLabel('Control group (%)').fill('10');
+    await form.getByRole('button', { name: 'Schedule broadcast' }).click();
+    await form.getByText('“December sale” is scheduled.').waitFor();
+    const row = page.locator('[data-broadcast="December sale"]');
+    await row.getByText('published').waitFor();
+    const find = async () =>
+      (
+        await s.api<{
+          journeys: { id: string; name: string; status: string; draft: { trigger: unknown } }[];
+        }>('GET', '/journeys')
+      ).journeys.find((j) => j.name === 'December sale');
+    const at = await page.evaluate("new Date('2030-12-01T10:00').toISOString()");
+    expect((await find())?.draft.trigger).toMatchObject({ schedule: { at } });
     await shot('messaging', true);
+    await row.getByRole('button', { name: 'Cancel…' }).click();
+    await row.getByRole('button', { name: 'Cancel this broadcast' }).click();
+    await row.getByText('archived').waitFor();
+    expect((await find())?.status).toBe('archived');
   });
 
   it('signs out and keeps the screens behind sign-in', async () => {

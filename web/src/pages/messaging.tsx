@@ -2,6 +2,7 @@ import { get } from '../api.js';
 import { useT } from '../i18n.js';
 import type { Session } from '../session.js';
 import { Card, Show, useAsync } from '../ui.js';
+import { Broadcasts } from './messaging/broadcasts.js';
 import { DeliveryEditor, type DeliverySettings } from './messaging/delivery.js';
 import { TopicsEditor, type Topic } from './messaging/topics.js';
 
@@ -18,6 +19,10 @@ export function Messaging(props: { session: Session }) {
   return (
     <div class="page">
       <h1>{t('nav.messaging')}</h1>
+      <Card title={t('broadcasts.title')}>
+        <p class="muted">{t('broadcasts.help')}</p>
+        <Broadcasts canEdit={may('campaigns.write')} />
+      </Card>
       <Card title={t('topics.title')}>
         <p class="muted">{t('topics.help')}</p>
         <Show value={topics}>
