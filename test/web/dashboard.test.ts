@@ -521,6 +521,33 @@ describe.skipIf(skip !== null)('the dashboard in Chromium', { timeout: 60_000 },
       frequency_caps: [{ topic: 'news', max: 2, window: '1d' }],
     });
 
+    // A coupon pool: a bad name named on its field, then created, codes uploaded, counted.
+    const pool = page.getByTestId('new-pool');
+    await pool.getByLabel('Pool name').fill('Winter Sale!');
+    await pool.getByRole('button', { name: 'Create pool' }).click();
+    await pool.locator('.field-error[data-field=name]').getByText('lower-case').waitFor();
+    await pool.getByLabel('Pool name').fill('winter_sale');
+    await pool.getByLabel('Description').fill('10% off in December');
+    await pool.getByRole('button', { name: 'Create pool' }).click();
+    const poolRow = page.locator('[data-pool=winter_sale]');
+    await poolRow.getByRole('button', { name: 'Add codes…' }).click();
+    await poolRow.getByLabel('Codes for winter_sale, one a line').fill('WS-001\nWS-002\nbad code\n');
+    await poolRow.getByRole('button', { name: 'Upload codes' }).click();
+    await poolRow.locator('.field-error[data-field=codes]').getByText('codes[2]').waitFor();
+    const codes = poolRow.getByLabel('Codes for winter_sale, one a line');
+    await codes.fill('WS-001\nWS-002\nWS-003\n');
+    await poolRow.getByRole('button', { name: 'Upload codes' }).click();
+    await poolRow.getByText('3 added, 0 already there.').waitFor();
+    await codes.fill('WS-003\nWS-004');
+    await poolRow.getByRole('button', { name: 'Upload codes' }).click();
+    await poolRow.getByText('1 added, 1 already there.').waitFor();
+    await poolRow.locator('td.num').first().getByText('4').waitFor();
+    expect(await s.api('GET', '/coupon-pools/winter_sale')).toMatchObject({
+      description: '10% off in December',
+      total: 4,
+      available: 4,
+    });
+
     // A broadcast scheduled for later, a bad control share shown on its field, then cancelled.
     const form = page.getByTestId('new-broadcast');
     await form.getByLabel('Name').fill('December sale');

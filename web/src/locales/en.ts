@@ -466,6 +466,22 @@ export const en = {
   'broadcasts.sendNow': 'Send now',
   'broadcasts.schedule': 'Schedule broadcast',
   'broadcasts.created': '“{name}” is scheduled.',
+  'coupons.title': 'Coupon pools',
+  'coupons.none':
+    'No coupon pools yet. Create one and upload its codes; a template then gives each customer their own code.',
+  'coupons.total': 'Codes',
+  'coupons.available': 'Available',
+  'coupons.assigned': 'Given out',
+  'coupons.redeemed': 'Redeemed',
+  'coupons.delete': 'Delete…',
+  'coupons.deleteConfirm': 'Delete pool {name}',
+  'coupons.name': 'Pool name',
+  'coupons.description': 'Description',
+  'coupons.create': 'Create pool',
+  'coupons.addCodes': 'Add codes…',
+  'coupons.codes': 'Codes for {name}, one a line',
+  'coupons.upload': 'Upload codes',
+  'coupons.added': '{added} added, {duplicates} already there.',
 } as const;
 
 export type MessageKey = keyof typeof en;

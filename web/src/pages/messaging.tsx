@@ -3,6 +3,7 @@ import { useT } from '../i18n.js';
 import type { Session } from '../session.js';
 import { Card, Show, useAsync } from '../ui.js';
 import { Broadcasts } from './messaging/broadcasts.js';
+import { CouponPools } from './messaging/coupons.js';
 import { DeliveryEditor, type DeliverySettings } from './messaging/delivery.js';
 import { TopicsEditor, type Topic } from './messaging/topics.js';
 
@@ -28,6 +29,9 @@ export function Messaging(props: { session: Session }) {
         <Show value={topics}>
           {(x) => <TopicsEditor topics={x.topics} canEdit={may('campaigns.write')} onSaved={topics.reload} />}
         </Show>
+      </Card>
+      <Card title={t('coupons.title')}>
+        <CouponPools canEdit={may('campaigns.write')} />
       </Card>
       <Card title={t('settings.delivery')}>
         <Show value={delivery}>
