@@ -236,6 +236,12 @@ describe.skipIf(skip !== null)('the dashboard in Chromium', { timeout: 60_000 },
         pause_a_day: { type: 'delay', duration: '1d', next: 'done' },
       },
     });
+    // Connect by dragging a branch's handle onto a step (and back), the JSON following each time.
+    await graph.getByTestId('handle-thanks-0').dragTo(graph.locator('#step-done'));
+    expect(JSON.parse(await json.inputValue())).toMatchObject({ steps: { thanks: { next: 'done' } } });
+    await graph.getByTestId('handle-thanks-0').dragTo(graph.locator('#step-pause_a_day'));
+    expect(JSON.parse(await json.inputValue())).toMatchObject({ steps: { thanks: { next: 'pause_a_day' } } });
+    expect(await page.getByLabel('Where thanks goes (next)').inputValue()).toBe('pause_a_day');
     await page.getByRole('button', { name: 'Save draft' }).click();
     await page.getByText('Draft saved.').waitFor();
     const saved = await s.api<{ draft: { steps: Record<string, unknown> } }>(

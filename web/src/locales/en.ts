@@ -482,6 +482,7 @@ export const en = {
   'coupons.codes': 'Codes for {name}, one a line',
   'coupons.upload': 'Upload codes',
   'coupons.added': '{added} added, {duplicates} already there.',
+  'journeys.dragHelp': 'Drag onto another step to connect this branch to it',
 } as const;
 
 export type MessageKey = keyof typeof en;
