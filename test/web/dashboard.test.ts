@@ -407,6 +407,8 @@ describe.skipIf(skip !== null)('the dashboard in Chromium', { timeout: 60_000 },
       '/reports/retention',
       '/reports/messages',
       '/reports/ltv',
+      '/messaging',
+      '/settings',
     ]) {
       for (const width of [1280, 768]) {
         await page.setViewportSize({ width, height: 900 });
@@ -470,6 +472,41 @@ describe.skipIf(skip !== null)('the dashboard in Chromium', { timeout: 60_000 },
     await row.getByText('revoked').waitFor();
     const { keys } = await s.api<{ keys: { name: string; revokedAt: string | null }[] }>('GET', '/keys');
     expect(keys.find((k) => k.name === 'Store POS')?.revokedAt).not.toBeNull();
+
+    // The e-mail channel: a bad port shown on its row, then saved with credentials that never come back.
+    const channel = page.getByTestId('channel-form');
+    await channel.getByLabel('Setting 1 name').fill('host');
+    await channel.getByLabel('Setting 1 value').fill('127.0.0.1');
+    for (const [n, key, value] of [
+      [2, 'port', 'abc'],
+      [3, 'from', 'Shop <news@shop.example>'],
+    ] as const) {
+      await channel.getByRole('button', { name: 'Add a setting' }).click();
+      await channel.getByLabel(`Setting ${n} name`).fill(key);
+      await channel.getByLabel(`Setting ${n} value`).fill(value);
+    }
+    await channel.getByRole('button', { name: 'Add a credential' }).click();
+    await channel.getByLabel('Credential 1 name').fill('username');
+    await channel.getByLabel('Credential 1 value').fill('mailer');
+    await channel.getByRole('button', { name: 'Add a credential' }).click();
+    await channel.getByLabel('Credential 2 name').fill('password');
+    await channel.getByLabel('Credential 2 value').fill('s3cret-pass');
+    await channel.getByRole('button', { name: 'Save the email channel' }).click();
+    await channel.locator('.field-error[data-field="settings.port"]').waitFor();
+    expect(await channel.locator('.field-error[data-field="settings.host"]').count()).toBe(0);
+    await channel.getByLabel('Setting 2 value').fill('2525');
+    await channel.getByRole('button', { name: 'Save the email channel' }).click();
+    await channel.getByText('The email channel is saved.').waitFor();
+    const email = await s.api<{ provider: string; settings: Record<string, unknown>; secrets: string[] }>(
+      'GET',
+      '/channels/email',
+    );
+    expect(email).toMatchObject({
+      provider: 'smtp',
+      settings: { host: '127.0.0.1', port: 2525, from: 'Shop <news@shop.example>' },
+    });
+    expect([...email.secrets].sort()).toEqual(['password', 'username']);
+    expect(JSON.stringify(email)).not.toContain('s3cret-pass');
     await shot('settings', true);
   });
 

@@ -1,3 +1,4 @@
+import { useState } from 'preact/hooks';
 import { ApiError, type Issue } from './api.js';
 import { useT } from './i18n.js';
 import { errorText } from './ui.js';
@@ -48,5 +49,65 @@ export function FormError(props: { error: unknown; fields: string[] }) {
         </ul>
       )}
     </div>
+  );
+}
+
+/**
+ * A labelled text input with the server's rules for its field under it. `field` is the path the
+ * form sends the value at; extra attributes (type, class, placeholder, list…) go to the input.
+ */
+export function TextField(props: {
+  label: string;
+  value: string;
+  onValue: (v: string) => void;
+  error: unknown;
+  field: string;
+  labelClass?: string;
+  class?: string;
+  type?: 'text' | 'date' | 'datetime-local' | 'password';
+  placeholder?: string;
+  list?: string;
+  autoComplete?: string;
+}) {
+  const { label, value, onValue, error, field, labelClass, ...rest } = props;
+  return (
+    <label class={labelClass}>
+      {label}
+      {/* The attributes are plain strings; preact types tie `list` to some input types only. */}
+      <input {...(rest as object)} value={value} onInput={(e) => onValue(e.currentTarget.value)} />
+      <FieldError error={error} field={field} />
+    </label>
+  );
+}
+
+/**
+ * A destructive action in two steps: the first button asks, the second (named for what it does)
+ * acts, and Cancel steps back. Keyboard and screen readers reach both.
+ */
+export function ConfirmButton(props: { label: string; confirm: string; onConfirm: () => void }) {
+  const t = useT();
+  const [asking, setAsking] = useState(false);
+  if (!asking)
+    return (
+      <button type="button" onClick={() => setAsking(true)}>
+        {props.label}
+      </button>
+    );
+  return (
+    <span class="actions">
+      <button
+        type="button"
+        class="danger"
+        onClick={() => {
+          setAsking(false);
+          props.onConfirm();
+        }}
+      >
+        {props.confirm}
+      </button>
+      <button type="button" onClick={() => setAsking(false)}>
+        {t('common.cancel')}
+      </button>
+    </span>
   );
 }

@@ -483,6 +483,23 @@ export const en = {
   'coupons.upload': 'Upload codes',
   'coupons.added': '{added} added, {duplicates} already there.',
   'journeys.dragHelp': 'Drag onto another step to connect this branch to it',
+  'channels.title': 'Channels and providers',
+  'channels.help':
+    'How each channel sends: its provider, the provider’s settings and its credentials (see docs/channels.md for each provider’s settings). Values true, false, null and numbers are sent as such.',
+  'channels.provider': 'Provider',
+  'channels.credentials': 'Credentials',
+  'channels.credentialsHelp':
+    'Credentials are never shown again. Leave a value empty to keep the stored one.',
+  'channels.edit': 'Channel to configure',
+  'channels.settings': 'Settings',
+  'channels.settingName': 'Setting {n} name',
+  'channels.settingValue': 'Setting {n} value',
+  'channels.secretName': 'Credential {n} name',
+  'channels.secretValue': 'Credential {n} value',
+  'channels.addSetting': 'Add a setting',
+  'channels.addSecret': 'Add a credential',
+  'channels.save': 'Save the {channel} channel',
+  'channels.saved': 'The {channel} channel is saved.',
 } as const;
 
 export type MessageKey = keyof typeof en;

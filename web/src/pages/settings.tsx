@@ -3,6 +3,7 @@ import { formatDate, useLocale, useT } from '../i18n.js';
 import { Link } from '../router.js';
 import type { Session } from '../session.js';
 import { Card, Show, useAsync } from '../ui.js';
+import { ChannelsEditor } from './settings/channels.js';
 import { KeysEditor } from './settings/keys.js';
 import { UsersEditor, type User } from './settings/users.js';
 
@@ -15,7 +16,7 @@ interface AuditEntry {
 }
 
 /**
- * The workspace's staff users and API keys (both editable here) and the audit log, for admins
+ * The workspace's staff users, API keys and channels (each editable here) and the audit log, for admins
  * (settings.admin). Delivery rules and subscription topics are under Messaging.
  */
 export function Settings(props: { session: Session }) {
@@ -32,6 +33,10 @@ export function Settings(props: { session: Session }) {
       </Card>
       <Card title={t('settings.keys')}>
         <KeysEditor />
+      </Card>
+      <Card title={t('channels.title')}>
+        <p class="muted">{t('channels.help')}</p>
+        <ChannelsEditor />
       </Card>
       <Card title={t('settings.audit')}>
         <Show value={audit}>

@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import { get, post } from '../../api.js';
-import { FieldError, FormError } from '../../form.js';
+import { ConfirmButton, FieldError, FormError, TextField } from '../../form.js';
 import { formatDate, useLocale, useT } from '../../i18n.js';
 import { Link } from '../../router.js';
 import type { Journey, Segment, Template } from '../../types.js';
@@ -35,12 +35,10 @@ export function Broadcasts(props: { canEdit: boolean }) {
   const t = useT();
   const { locale } = useLocale();
   const journeys = useAsync(() => get<{ journeys: Journey[] }>('/journeys'), []);
-  const [cancelling, setCancelling] = useState<string | null>(null);
   const [error, setError] = useState<unknown>(null);
   const cancel = (id: string) => {
     setError(null);
     post(`/journeys/${id}/archive`).then(() => {
-      setCancelling(null);
       journeys.reload();
     }, setError);
   };
@@ -73,22 +71,13 @@ export function Broadcasts(props: { canEdit: boolean }) {
                     </td>
                     <td data-testid="broadcast-status">{j.status}</td>
                     <td>
-                      {props.canEdit &&
-                        j.status !== 'archived' &&
-                        (cancelling === j.id ? (
-                          <span class="actions">
-                            <button type="button" class="danger" onClick={() => cancel(j.id)}>
-                              {t('broadcasts.cancelConfirm')}
-                            </button>
-                            <button type="button" onClick={() => setCancelling(null)}>
-                              {t('common.cancel')}
-                            </button>
-                          </span>
-                        ) : (
-                          <button type="button" onClick={() => setCancelling(j.id)}>
-                            {t('broadcasts.cancel')}
-                          </button>
-                        ))}
+                      {props.canEdit && j.status !== 'archived' && (
+                        <ConfirmButton
+                          label={t('broadcasts.cancel')}
+                          confirm={t('broadcasts.cancelConfirm')}
+                          onConfirm={() => cancel(j.id)}
+                        />
+                      )}
                     </td>
                   </tr>
                 ))}
@@ -144,11 +133,7 @@ function NewBroadcast(props: { onCreated: () => void }) {
     <form class="stack" onSubmit={submit} data-testid="new-broadcast">
       <h3>{t('broadcasts.new')}</h3>
       <div class="row">
-        <label>
-          {t('customers.name')}
-          <input value={name} onInput={(e) => setName(e.currentTarget.value)} />
-          <FieldError error={error} field="name" />
-        </label>
+        <TextField label={t('customers.name')} value={name} onValue={setName} error={error} field="name" />
         <label>
           {t('broadcasts.segment')}
           <select value={segment} onChange={(e) => setSegment(e.currentTarget.value)}>
@@ -195,31 +180,43 @@ function NewBroadcast(props: { onCreated: () => void }) {
           </select>
         </label>
         {when === 'at' && (
-          <label>
-            {t('broadcasts.sendAt')}
-            <input type="datetime-local" value={at} onInput={(e) => setAt(e.currentTarget.value)} />
-            <FieldError error={error} field="send_at" />
-          </label>
+          <TextField
+            label={t('broadcasts.sendAt')}
+            value={at}
+            onValue={setAt}
+            error={error}
+            field="send_at"
+            type="datetime-local"
+          />
         )}
         {when === 'local' && (
           <>
-            <label>
-              {t('broadcasts.date')}
-              <input type="date" value={date} onInput={(e) => setDate(e.currentTarget.value)} />
-              <FieldError error={error} field="date" />
-            </label>
-            <label>
-              {t('broadcasts.localTime')}
-              <input class="short" value={localTime} onInput={(e) => setLocalTime(e.currentTarget.value)} />
-              <FieldError error={error} field="local_time" />
-            </label>
+            <TextField
+              label={t('broadcasts.date')}
+              value={date}
+              onValue={setDate}
+              error={error}
+              field="date"
+              type="date"
+            />
+            <TextField
+              label={t('broadcasts.localTime')}
+              value={localTime}
+              onValue={setLocalTime}
+              error={error}
+              field="local_time"
+              class="short"
+            />
           </>
         )}
-        <label>
-          {t('broadcasts.control')}
-          <input class="short" value={control} onInput={(e) => setControl(e.currentTarget.value)} />
-          <FieldError error={error} field="control_percent" />
-        </label>
+        <TextField
+          label={t('broadcasts.control')}
+          value={control}
+          onValue={setControl}
+          error={error}
+          field="control_percent"
+          class="short"
+        />
         <label>
           {t('broadcasts.goal')}
           <input value={goal} placeholder="Order Completed" onInput={(e) => setGoal(e.currentTarget.value)} />

@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import { del, get, post, put } from '../../api.js';
-import { FieldError, FormError } from '../../form.js';
+import { ConfirmButton, FieldError, FormError, TextField } from '../../form.js';
 import { formatNumber, useLocale, useT } from '../../i18n.js';
 import { Empty, Show, useAsync } from '../../ui.js';
 
@@ -24,7 +24,6 @@ export function CouponPools(props: { canEdit: boolean }) {
   const [name, setName] = useState('');
   const [description, setDescription] = useState('');
   const [error, setError] = useState<unknown>(null);
-  const [deleting, setDeleting] = useState<string | null>(null);
   const create = (e: Event) => {
     e.preventDefault();
     setError(null);
@@ -39,7 +38,6 @@ export function CouponPools(props: { canEdit: boolean }) {
   const remove = (pool: string) => {
     setError(null);
     del(`/coupon-pools/${encodeURIComponent(pool)}`).then(() => {
-      setDeleting(null);
       pools.reload();
     }, setError);
   };
@@ -76,20 +74,11 @@ export function CouponPools(props: { canEdit: boolean }) {
                     {props.canEdit && (
                       <td>
                         <AddCodes pool={x.name} onAdded={pools.reload} />
-                        {deleting === x.name ? (
-                          <span class="actions">
-                            <button type="button" class="danger" onClick={() => remove(x.name)}>
-                              {t('coupons.deleteConfirm', { name: x.name })}
-                            </button>
-                            <button type="button" onClick={() => setDeleting(null)}>
-                              {t('common.cancel')}
-                            </button>
-                          </span>
-                        ) : (
-                          <button type="button" onClick={() => setDeleting(x.name)}>
-                            {t('coupons.delete')}
-                          </button>
-                        )}
+                        <ConfirmButton
+                          label={t('coupons.delete')}
+                          confirm={t('coupons.deleteConfirm', { name: x.name })}
+                          onConfirm={() => remove(x.name)}
+                        />
                       </td>
                     )}
                   </tr>
@@ -101,16 +90,15 @@ export function CouponPools(props: { canEdit: boolean }) {
       </Show>
       {props.canEdit && (
         <form class="row" onSubmit={create} data-testid="new-pool">
-          <label>
-            {t('coupons.name')}
-            <input value={name} onInput={(e) => setName(e.currentTarget.value)} />
-            <FieldError error={error} field="name" />
-          </label>
-          <label class="grow">
-            {t('coupons.description')}
-            <input value={description} onInput={(e) => setDescription(e.currentTarget.value)} />
-            <FieldError error={error} field="description" />
-          </label>
+          <TextField label={t('coupons.name')} value={name} onValue={setName} error={error} field="name" />
+          <TextField
+            label={t('coupons.description')}
+            value={description}
+            onValue={setDescription}
+            error={error}
+            field="description"
+            labelClass="grow"
+          />
           <button type="submit" class="primary">
             {t('coupons.create')}
           </button>

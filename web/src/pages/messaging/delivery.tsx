@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import { put } from '../../api.js';
-import { FieldError, FormError } from '../../form.js';
+import { FieldError, FormError, TextField } from '../../form.js';
 import { useT } from '../../i18n.js';
 
 export interface DeliverySettings {
@@ -78,21 +78,29 @@ export function DeliveryEditor(props: { value: DeliverySettings; canEdit: boolea
         </label>
         {quiet && (
           <div class="row">
-            <label>
-              {t('delivery.start')}
-              <input class="short" value={start} onInput={(e) => setStart(e.currentTarget.value)} />
-              <FieldError error={error} field="quiet_hours.start" />
-            </label>
-            <label>
-              {t('delivery.end')}
-              <input class="short" value={end} onInput={(e) => setEnd(e.currentTarget.value)} />
-              <FieldError error={error} field="quiet_hours.end" />
-            </label>
-            <label>
-              {t('delivery.timezone')}
-              <input value={tz} onInput={(e) => setTz(e.currentTarget.value)} />
-              <FieldError error={error} field="quiet_hours.timezone" />
-            </label>
+            <TextField
+              label={t('delivery.start')}
+              value={start}
+              onValue={setStart}
+              error={error}
+              field="quiet_hours.start"
+              class="short"
+            />
+            <TextField
+              label={t('delivery.end')}
+              value={end}
+              onValue={setEnd}
+              error={error}
+              field="quiet_hours.end"
+              class="short"
+            />
+            <TextField
+              label={t('delivery.timezone')}
+              value={tz}
+              onValue={setTz}
+              error={error}
+              field="quiet_hours.timezone"
+            />
             <div role="group" aria-label={t('delivery.quietChannels')} class="checks">
               {CHANNELS.map((c) => (
                 <label key={c} class="check">
@@ -165,11 +173,14 @@ export function DeliveryEditor(props: { value: DeliverySettings; canEdit: boolea
       </fieldset>
       <fieldset disabled={off}>
         <legend>{t('delivery.holdout')}</legend>
-        <label>
-          {t('delivery.holdoutPercent')}
-          <input class="short" value={holdout} onInput={(e) => setHoldout(e.currentTarget.value)} />
-          <FieldError error={error} field="global_holdout_percent" />
-        </label>
+        <TextField
+          label={t('delivery.holdoutPercent')}
+          value={holdout}
+          onValue={setHoldout}
+          error={error}
+          field="global_holdout_percent"
+          class="short"
+        />
       </fieldset>
       {props.canEdit ? (
         <button type="submit" class="primary">

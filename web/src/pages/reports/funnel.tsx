@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import { download, get, post } from '../../api.js';
 import { ChartView } from '../../chart.js';
-import { FieldError, FormError } from '../../form.js';
+import { FieldError, FormError, TextField } from '../../form.js';
 import { formatNumber, useLocale, useT } from '../../i18n.js';
 import type { Session } from '../../session.js';
 import { Card, Empty, useAsync } from '../../ui.js';
@@ -168,21 +168,30 @@ export function Funnel(props: { session: Session }) {
             </button>
           )}
           <div class="row">
-            <label>
-              {t('funnel.window')}
-              <input class="short" value={window} onInput={(e) => setWindow(e.currentTarget.value)} />
-              <FieldError error={error} field="window" />
-            </label>
-            <label>
-              {t('reports.from')}
-              <input type="date" value={from} onInput={(e) => setFrom(e.currentTarget.value)} />
-              <FieldError error={error} field="from" />
-            </label>
-            <label>
-              {t('reports.to')}
-              <input type="date" value={to} onInput={(e) => setTo(e.currentTarget.value)} />
-              <FieldError error={error} field="to" />
-            </label>
+            <TextField
+              label={t('funnel.window')}
+              value={window}
+              onValue={setWindow}
+              error={error}
+              field="window"
+              class="short"
+            />
+            <TextField
+              label={t('reports.from')}
+              value={from}
+              onValue={setFrom}
+              error={error}
+              field="from"
+              type="date"
+            />
+            <TextField
+              label={t('reports.to')}
+              value={to}
+              onValue={setTo}
+              error={error}
+              field="to"
+              type="date"
+            />
             <label>
               {t('funnel.breakdown')}
               <select value={breakdown} onChange={(e) => setBreakdown(e.currentTarget.value)}>

@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import { ApiError, del, get, post } from '../../api.js';
 import { ChartView } from '../../chart.js';
-import { FieldError, FormError } from '../../form.js';
+import { FormError, TextField } from '../../form.js';
 import { formatDate, formatNumber, useLocale, useT } from '../../i18n.js';
 import type { Session } from '../../session.js';
 import { Card, Empty, ErrorBox, Loading, Stat, useAsync } from '../../ui.js';
@@ -120,11 +120,14 @@ export function Ltv(props: { session: Session }) {
         )}
         {canFit && model.data !== undefined && (
           <form class="row" onSubmit={fit}>
-            <label>
-              {t('ltv.holdoutDays')}
-              <input class="short" value={holdout} onInput={(e) => setHoldout(e.currentTarget.value)} />
-              <FieldError error={error} field="holdout_days" />
-            </label>
+            <TextField
+              label={t('ltv.holdoutDays')}
+              value={holdout}
+              onValue={setHoldout}
+              error={error}
+              field="holdout_days"
+              class="short"
+            />
             <button type="submit" class="primary" disabled={busy}>
               {busy ? t('ltv.fitting') : model.data ? t('ltv.refit') : t('ltv.fit')}
             </button>

@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import { get, q } from '../../api.js';
-import { FieldError, FormError } from '../../form.js';
+import { FormError, TextField } from '../../form.js';
 import { formatNumber, useLocale, useT } from '../../i18n.js';
 import { Card, Empty } from '../../ui.js';
 import { CsvButton } from './funnel.js';
@@ -85,16 +85,22 @@ export function MessagePerformance() {
       <Card title={t('messages.title')}>
         <p class="muted">{t('messages.help')}</p>
         <form class="row" onSubmit={run}>
-          <label>
-            {t('reports.from')}
-            <input type="date" value={from} onInput={(e) => setFrom(e.currentTarget.value)} />
-            <FieldError error={error} field="from" />
-          </label>
-          <label>
-            {t('reports.to')}
-            <input type="date" value={to} onInput={(e) => setTo(e.currentTarget.value)} />
-            <FieldError error={error} field="to" />
-          </label>
+          <TextField
+            label={t('reports.from')}
+            value={from}
+            onValue={setFrom}
+            error={error}
+            field="from"
+            type="date"
+          />
+          <TextField
+            label={t('reports.to')}
+            value={to}
+            onValue={setTo}
+            error={error}
+            field="to"
+            type="date"
+          />
           <button type="submit" class="primary" disabled={busy}>
             {t('reports.run')}
           </button>

@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import { get, q } from '../../api.js';
-import { FieldError, FormError } from '../../form.js';
+import { FieldError, FormError, TextField } from '../../form.js';
 import { formatNumber, useLocale, useT } from '../../i18n.js';
 import { Card, Empty } from '../../ui.js';
 import { CsvButton } from './funnel.js';
@@ -67,11 +67,14 @@ export function Retention() {
               <option value="month">{t('retention.month')}</option>
             </select>
           </label>
-          <label>
-            {t('retention.periods')}
-            <input class="short" value={periods} onInput={(e) => setPeriods(e.currentTarget.value)} />
-            <FieldError error={error} field="periods" />
-          </label>
+          <TextField
+            label={t('retention.periods')}
+            value={periods}
+            onValue={setPeriods}
+            error={error}
+            field="periods"
+            class="short"
+          />
           <label>
             {t('retention.event')}
             <input

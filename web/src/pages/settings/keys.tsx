@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import { del, get, post } from '../../api.js';
-import { FieldError, FormError } from '../../form.js';
+import { ConfirmButton, FieldError, FormError, TextField } from '../../form.js';
 import { formatDate, useLocale, useT } from '../../i18n.js';
 import { Show, useAsync } from '../../ui.js';
 
@@ -26,7 +26,6 @@ export function KeysEditor() {
   const [scope, setScope] = useState<string>('ingest');
   const [created, setCreated] = useState<{ name: string; key: string } | null>(null);
   const [error, setError] = useState<unknown>(null);
-  const [revoking, setRevoking] = useState<string | null>(null);
   const create = (e: Event) => {
     e.preventDefault();
     setError(null);
@@ -40,7 +39,6 @@ export function KeysEditor() {
   const revoke = (id: string) => {
     setError(null);
     del(`/keys/${id}`).then(() => {
-      setRevoking(null);
       keys.reload();
     }, setError);
   };
@@ -66,21 +64,13 @@ export function KeysEditor() {
                   <td>{x.scope}</td>
                   <td>{formatDate(locale, x.lastUsedAt)}</td>
                   <td>
-                    {!x.revokedAt &&
-                      (revoking === x.id ? (
-                        <span class="actions">
-                          <button type="button" class="danger" onClick={() => revoke(x.id)}>
-                            {t('settings.revokeConfirm', { name: x.name })}
-                          </button>
-                          <button type="button" onClick={() => setRevoking(null)}>
-                            {t('common.cancel')}
-                          </button>
-                        </span>
-                      ) : (
-                        <button type="button" onClick={() => setRevoking(x.id)}>
-                          {t('settings.revoke')}
-                        </button>
-                      ))}
+                    {!x.revokedAt && (
+                      <ConfirmButton
+                        label={t('settings.revoke')}
+                        confirm={t('settings.revokeConfirm', { name: x.name })}
+                        onConfirm={() => revoke(x.id)}
+                      />
+                    )}
                   </td>
                 </tr>
               ))}
@@ -91,11 +81,13 @@ export function KeysEditor() {
       <form class="stack" onSubmit={create} data-testid="new-key">
         <h3>{t('settings.newKey')}</h3>
         <div class="row">
-          <label>
-            {t('settings.keyName')}
-            <input value={name} onInput={(e) => setName(e.currentTarget.value)} />
-            <FieldError error={error} field="name" />
-          </label>
+          <TextField
+            label={t('settings.keyName')}
+            value={name}
+            onValue={setName}
+            error={error}
+            field="name"
+          />
           <label>
             {t('settings.scope')}
             <select value={scope} onChange={(e) => setScope(e.currentTarget.value)}>

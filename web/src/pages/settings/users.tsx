@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import { post, request } from '../../api.js';
-import { FieldError, FormError } from '../../form.js';
+import { FormError, TextField } from '../../form.js';
 import { useT } from '../../i18n.js';
 import type { MessageKey } from '../../locales/en.js';
 import { Show, type Async } from '../../ui.js';
@@ -105,16 +105,8 @@ function NewUser(props: { onAdded: () => void }) {
     <form class="stack" onSubmit={submit} data-testid="new-user">
       <h3>{t('settings.addUser')}</h3>
       <div class="row">
-        <label>
-          {t('settings.email')}
-          <input value={email} onInput={(e) => setEmail(e.currentTarget.value)} />
-          <FieldError error={error} field="email" />
-        </label>
-        <label>
-          {t('customers.name')}
-          <input value={name} onInput={(e) => setName(e.currentTarget.value)} />
-          <FieldError error={error} field="name" />
-        </label>
+        <TextField label={t('settings.email')} value={email} onValue={setEmail} error={error} field="email" />
+        <TextField label={t('customers.name')} value={name} onValue={setName} error={error} field="name" />
         <label>
           {t('settings.role')}
           <select value={role} onChange={(e) => setRole(e.currentTarget.value)}>
@@ -132,16 +124,15 @@ function NewUser(props: { onAdded: () => void }) {
             <option value="en">English</option>
           </select>
         </label>
-        <label>
-          {t('settings.firstPassword')}
-          <input
-            type="password"
-            autoComplete="new-password"
-            value={password}
-            onInput={(e) => setPassword(e.currentTarget.value)}
-          />
-          <FieldError error={error} field="password" />
-        </label>
+        <TextField
+          label={t('settings.firstPassword')}
+          value={password}
+          onValue={setPassword}
+          error={error}
+          field="password"
+          type="password"
+          autoComplete="new-password"
+        />
         <button type="submit" class="primary">
           {t('settings.addUser')}
         </button>
