@@ -5,7 +5,7 @@ import { FieldError, FormError, TextField } from '../../form.js';
 import { formatNumber, useLocale, useT } from '../../i18n.js';
 import type { Session } from '../../session.js';
 import { Card, Empty, useAsync } from '../../ui.js';
-import { defaultRange, percent, ReportTabs } from './tabs.js';
+import { DateRange, defaultRange, percent, ReportTabs } from './tabs.js';
 
 interface StepResult {
   step: number;
@@ -176,22 +176,7 @@ export function Funnel(props: { session: Session }) {
               field="window"
               class="short"
             />
-            <TextField
-              label={t('reports.from')}
-              value={from}
-              onValue={setFrom}
-              error={error}
-              field="from"
-              type="date"
-            />
-            <TextField
-              label={t('reports.to')}
-              value={to}
-              onValue={setTo}
-              error={error}
-              field="to"
-              type="date"
-            />
+            <DateRange from={from} to={to} setFrom={setFrom} setTo={setTo} error={error} />
             <label>
               {t('funnel.breakdown')}
               <select value={breakdown} onChange={(e) => setBreakdown(e.currentTarget.value)}>

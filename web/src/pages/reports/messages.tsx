@@ -1,10 +1,10 @@
 import { useState } from 'preact/hooks';
 import { get, q } from '../../api.js';
-import { FormError, TextField } from '../../form.js';
+import { FormError } from '../../form.js';
 import { formatNumber, useLocale, useT } from '../../i18n.js';
 import { Card, Empty } from '../../ui.js';
 import { CsvButton } from './funnel.js';
-import { defaultRange, percent, ReportTabs } from './tabs.js';
+import { DateRange, defaultRange, percent, ReportTabs } from './tabs.js';
 
 interface Row {
   kind: 'journey' | 'in_app';
@@ -85,22 +85,7 @@ export function MessagePerformance() {
       <Card title={t('messages.title')}>
         <p class="muted">{t('messages.help')}</p>
         <form class="row" onSubmit={run}>
-          <TextField
-            label={t('reports.from')}
-            value={from}
-            onValue={setFrom}
-            error={error}
-            field="from"
-            type="date"
-          />
-          <TextField
-            label={t('reports.to')}
-            value={to}
-            onValue={setTo}
-            error={error}
-            field="to"
-            type="date"
-          />
+          <DateRange from={from} to={to} setFrom={setFrom} setTo={setTo} error={error} />
           <button type="submit" class="primary" disabled={busy}>
             {t('reports.run')}
           </button>

@@ -1,3 +1,4 @@
+import { TextField } from '../../form.js';
 import { useT } from '../../i18n.js';
 import type { MessageKey } from '../../locales/en.js';
 import { Link, usePath } from '../../router.js';
@@ -34,4 +35,35 @@ export function defaultRange(days: number, now = Date.now()): { from: string; to
 /** A share (0–1) as a percentage with one decimal, or a dash. */
 export function percent(x: number | null | undefined): string {
   return x === null || x === undefined ? '—' : `${(x * 100).toFixed(1)}%`;
+}
+
+/** The report's date range, `from` inclusive and `to` exclusive, each with the server's rule under it. */
+export function DateRange(props: {
+  from: string;
+  to: string;
+  setFrom: (v: string) => void;
+  setTo: (v: string) => void;
+  error: unknown;
+}) {
+  const t = useT();
+  return (
+    <>
+      <TextField
+        label={t('reports.from')}
+        value={props.from}
+        onValue={props.setFrom}
+        error={props.error}
+        field="from"
+        type="date"
+      />
+      <TextField
+        label={t('reports.to')}
+        value={props.to}
+        onValue={props.setTo}
+        error={props.error}
+        field="to"
+        type="date"
+      />
+    </>
+  );
 }
