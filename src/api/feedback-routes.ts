@@ -93,6 +93,28 @@ export function registerFeedbackRoutes(
     };
   });
 
+  /**
+   * One customer's notes, survey comments and staff feedback, newest first: the 360° view reads it
+   * under profiles.read (and so, like every profile read, it is audited), where the whole board needs
+   * reports.read.
+   */
+  app.get<{ Params: { id: string } }>('/api/v1/profiles/:id/feedback', async (req) => {
+    const ws = await adminWorkspace(auth, req);
+    const q = parse(feedbackQuery.pick({ limit: true, before: true }), req.query ?? {});
+    const p = await store.getProfile(ws, req.params.id);
+    if (!p) throw new NotFoundError(`profile ${req.params.id} not found`);
+    const list = await store.listFeedback(ws, {
+      limit: q.limit,
+      profileId: p.id,
+      ...(q.before !== undefined && { before: beforeOf(q.before) }),
+    });
+    const last = list.length === q.limit ? list[list.length - 1] : undefined;
+    return {
+      feedback: list.map(feedbackJson),
+      next: last ? encodePairCursor(last.createdAt, last.id) : null,
+    };
+  });
+
   app.get<{ Params: { id: string } }>('/api/v1/feedback/:id', async (req) => {
     const ws = await adminWorkspace(auth, req);
     const f = await store.getFeedback(ws, req.params.id);

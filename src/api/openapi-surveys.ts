@@ -182,6 +182,27 @@ export const surveyPaths = {
       responses: { 201: ok('#/components/schemas/Feedback'), 400: error, ...auth },
     },
   },
+  '/api/v1/profiles/{id}/feedback': {
+    get: {
+      summary: 'One customer’s feedback and notes, newest first (profiles.read; audited)',
+      parameters: [
+        idParam,
+        { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 500, default: 50 } },
+        {
+          name: 'before',
+          in: 'query',
+          schema: { type: 'string' },
+          description: 'the previous page’s `next`',
+        },
+      ],
+      responses: {
+        200: anyJson('{feedback: Feedback[], next: string | null}'),
+        400: error,
+        ...auth,
+        404: error,
+      },
+    },
+  },
   '/api/v1/feedback/{id}': {
     get: {
       summary: 'One feedback entry',

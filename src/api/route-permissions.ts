@@ -28,6 +28,8 @@ export const ROUTE_PERMISSIONS: Readonly<Record<string, RouteRule>> = {
   'GET /api/v1/profiles/:id/messages': 'profiles.read',
   'GET /api/v1/profiles/:id/recommendations': 'profiles.read',
   'GET /api/v1/profiles/:id/stages': 'profiles.read',
+  // One customer's notes (the whole board is a report): support reads them on the 360° view.
+  'GET /api/v1/profiles/:id/feedback': 'profiles.read',
   'GET /api/v1/groups/:id': 'profiles.read',
   // --- data rights (docs/privacy.md): consent, export, erasure ---
   'GET /api/v1/profiles/:id/consents': 'profiles.read',

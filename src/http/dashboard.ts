@@ -22,6 +22,7 @@ export const DASHBOARD_SECTIONS = [
   'stages',
   'journeys',
   'templates',
+  'messaging',
   'reports',
   'settings',
 ] as const;

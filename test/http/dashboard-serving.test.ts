@@ -24,6 +24,8 @@ describe('the dashboard at /', () => {
       '/customers/p_123',
       '/segments/new',
       '/journeys/jr_1',
+      '/messaging',
+      '/reports/funnel',
       '/settings',
     ]) {
       const res = await fetch(`${s.url}${path}`);

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { surveyPaths } from '../../src/api/openapi-surveys.js';
+import { addUser, signIn, withCookie } from './access-support.js';
 import { client, get, issuesOf, startTestServer, type TestServer } from './harness.js';
 
 /**
@@ -86,6 +87,29 @@ describe('voice of the customer', () => {
     ]);
   });
 
+  it('lets support read one customer’s notes (profiles.read, audited) but not the board', async () => {
+    const bo = await profileId('bo');
+    await addUser(s, s.ws.id, 'desk@example.jp', 'support');
+    const desk = await signIn(s, 'desk@example.jp');
+    const mine = await withCookie(s, 'GET', `/api/v1/profiles/${bo}/feedback`, desk.cookie);
+    expect(mine.status).toBe(200);
+    const texts = (mine.body['feedback'] as Entry[]).map((f) => f.text);
+    expect(texts).toEqual(await board(`?profile_id=${bo}`));
+    expect(texts).toContain('Said the new ＳＩＺＥ guide helped her choose');
+    expect((mine.body['feedback'] as Entry[]).every((f) => f.profileId === bo)).toBe(true);
+    expect((await withCookie(s, 'GET', '/api/v1/feedback', desk.cookie)).status).toBe(403);
+    // Paged like the board, and an unknown customer is a 404, a bad limit a 400 naming the field.
+    const first = await api(`/profiles/${bo}/feedback?limit=1`);
+    expect((first.body['feedback'] as Entry[]).length).toBe(1);
+    expect((await api('/profiles/p_nope/feedback')).status).toBe(404);
+    expect(issuesOf((await api(`/profiles/${bo}/feedback?limit=0`)).body)).toEqual([
+      'limit: must be at least 1',
+    ]);
+    const audit = await api('/audit?limit=50');
+    const entries = audit.body['entries'] as { action: string; resource?: string | null }[];
+    expect(entries.some((e) => e.action.includes('/profiles/:id/feedback'))).toBe(true);
+  });
+
   it('refuses bad feedback by field and stores nothing', async () => {
     const before = await board();
     const bad = async (body: unknown, issues: string[]) => {
@@ -127,7 +151,12 @@ describe('voice of the customer', () => {
     expect(entry).toMatchObject({ text: 'Lovely', source: 'survey', profileId: await profileId('ann') });
     for (const [path, item] of Object.entries(surveyPaths)) {
       if (!('get' in item)) continue;
-      const concrete = path.replace('{id}', path.startsWith('/api/v1/feedback') ? entry!.id : survey);
+      const id = path.startsWith('/api/v1/feedback')
+        ? entry!.id
+        : path.startsWith('/api/v1/profiles')
+          ? await profileId('ann')
+          : survey;
+      const concrete = path.replace('{id}', id);
       const r = await get(`${s.url}${concrete}`, s.ws.adminKey);
       expect(r.status, concrete).toBe(200);
     }

@@ -1,4 +1,4 @@
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -75,6 +75,7 @@ describe.skipIf(skip !== null)('the dashboard in Chromium', { timeout: 60_000 },
       'Stages',
       'Journeys',
       'Templates',
+      'Messaging',
       'Reports',
       'Settings',
     ]);
@@ -97,7 +98,21 @@ describe.skipIf(skip !== null)('the dashboard in Chromium', { timeout: 60_000 },
       report.nps.toLocaleString('en', { maximumFractionDigits: 1 }),
     );
     expect(await page.locator('canvas[aria-label="Customers by stage"]').count()).toBe(1);
-    expect(await page.getByTestId('stage-flow-placeholder').textContent()).toContain('Coming soon');
+    // Stage flow over time: one line per stage from the report, and the latest week's moves.
+    const flow = await s.api<{
+      periods: { period: string; moves: { from: string; to: string; customers: number }[] }[];
+    }>('GET', '/reports/stage-flow?period=week');
+    const chart = page.getByTestId('stage-flow').locator('figure');
+    await chart.locator('canvas[aria-label="Stage flow over time"]').waitFor();
+    expect(await chart.locator('table tbody tr th').allTextContents()).toEqual(
+      flow.periods.map((p) => p.period),
+    );
+    const latest = [...flow.periods].reverse().find((p) => p.moves.length > 0);
+    expect(latest).toBeDefined();
+    const top = latest!.moves[0]!;
+    expect(await page.getByTestId('stage-moves').locator('li').first().textContent()).toMatch(
+      new RegExp(`→ .*: ${top.customers.toLocaleString('en')}$`),
+    );
     expect(await fitsWidth()).toBe(true);
     await shot('overview');
   });
@@ -128,6 +143,39 @@ describe.skipIf(skip !== null)('the dashboard in Chromium', { timeout: 60_000 },
     );
     expect(board.feedback.map((f) => f.text)).toEqual(['Prefers LINE over e-mail']);
     await shot('customer');
+    // The server's export, as JSON and as a CSV archive, saved by the browser.
+    const [json] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'Export (JSON)' }).click(),
+    ]);
+    expect(json.suggestedFilename()).toBe(`kizuna-export-${s.customer.id}.json`);
+    const exported = JSON.parse(readFileSync(await json.path(), 'utf8')) as { profile_id: string };
+    expect(exported.profile_id).toBe(s.customer.id);
+    const [tar] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'Export (CSV archive)' }).click(),
+    ]);
+    expect(tar.suggestedFilename()).toBe(`kizuna-export-${s.customer.id}.tar`);
+    expect(readFileSync(await tar.path(), 'latin1')).toContain('.csv');
+  });
+
+  it('erases a customer for an admin only after the id is typed', async () => {
+    const { profiles } = await s.api<{ profiles: { id: string }[] }>('GET', '/profiles?limit=20');
+    const victim = profiles.find((p) => p.id !== s.customer.id)!.id;
+    await page.goto(`${s.server.url}/customers/${victim}`);
+    await page.getByRole('button', { name: 'Erase…' }).click();
+    const confirm = page.getByRole('button', { name: 'Erase for good' });
+    expect(await confirm.isDisabled()).toBe(true);
+    await page.getByLabel(`Type the customer id ${victim} to confirm`).fill('p_wrong');
+    expect(await confirm.isDisabled()).toBe(true);
+    await page.getByLabel(`Type the customer id ${victim} to confirm`).fill(victim);
+    await confirm.click();
+    await page.getByTestId('erased').getByText('Erased.').waitFor();
+    expect(await page.getByTestId('erased').textContent()).toMatch(/profiles: 1/);
+    const gone = await fetch(`${s.server.url}/api/v1/profiles/${victim}`, {
+      headers: { authorization: `Bearer ${s.adminKey}` },
+    });
+    expect(gone.status).toBe(404);
   });
 
   it('builds a segment visually, shows the live count the API gives, and saves it', async () => {
@@ -188,6 +236,12 @@ describe.skipIf(skip !== null)('the dashboard in Chromium', { timeout: 60_000 },
         pause_a_day: { type: 'delay', duration: '1d', next: 'done' },
       },
     });
+    // Connect by dragging a branch's handle onto a step (and back), the JSON following each time.
+    await graph.getByTestId('handle-thanks-0').dragTo(graph.locator('#step-done'));
+    expect(JSON.parse(await json.inputValue())).toMatchObject({ steps: { thanks: { next: 'done' } } });
+    await graph.getByTestId('handle-thanks-0').dragTo(graph.locator('#step-pause_a_day'));
+    expect(JSON.parse(await json.inputValue())).toMatchObject({ steps: { thanks: { next: 'pause_a_day' } } });
+    expect(await page.getByLabel('Where thanks goes (next)').inputValue()).toBe('pause_a_day');
     await page.getByRole('button', { name: 'Save draft' }).click();
     await page.getByText('Draft saved.').waitFor();
     const saved = await s.api<{ draft: { steps: Record<string, unknown> } }>(
@@ -241,6 +295,98 @@ describe.skipIf(skip !== null)('the dashboard in Chromium', { timeout: 60_000 },
     await shot('reports', true);
   });
 
+  it('builds a funnel with a breakdown, shows a bad window next to its field, and downloads the CSV', async () => {
+    await page.goto(`${s.server.url}/reports/funnel`);
+    await page.getByLabel('Step 2 event').fill('Product Added');
+    await page.getByRole('button', { name: 'Add step' }).click();
+    await page.getByLabel('Step 3 event').fill('Order Completed');
+    const from = new Date(Date.now() - 365 * 86_400_000).toISOString().slice(0, 10);
+    await page.getByLabel('From').fill(from);
+    await page.getByLabel('Conversion window').fill('soon');
+    await page.getByRole('button', { name: 'Run report' }).click();
+    const windowError = page.locator('.field-error[data-field=window]');
+    await windowError.waitFor();
+    expect(await windowError.textContent()).toContain('must be a duration');
+    await page.getByLabel('Conversion window').fill('14d');
+    await page.getByLabel('Breakdown').selectOption('stage');
+    await page.getByRole('button', { name: 'Run report' }).click();
+    const steps = page.getByTestId('funnel-steps');
+    await steps.waitFor();
+    expect(await windowError.count()).toBe(0);
+    const body = {
+      steps: [{ event: 'Product Viewed' }, { event: 'Product Added' }, { event: 'Order Completed' }],
+      window: '14d',
+      from,
+      to: new Date(Date.now() + 86_400_000).toISOString().slice(0, 10),
+      breakdown: 'stage',
+    };
+    const api = await s.api<{
+      steps: { customers: number }[];
+      breakdown: { groups: { key: string }[] };
+    }>('POST', '/reports/funnel', body);
+    expect(api.steps[0]!.customers).toBeGreaterThan(0);
+    const cells = await steps.locator('tbody tr td:nth-child(2)').allTextContents();
+    expect(cells).toEqual(api.steps.map((x) => x.customers.toLocaleString('en')));
+    expect(await page.getByTestId('funnel-breakdown').locator('tbody th').allTextContents()).toEqual(
+      api.breakdown.groups.map((g) => g.key),
+    );
+    const [csv] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'Download CSV' }).click(),
+    ]);
+    expect(csv.suggestedFilename()).toBe('funnel.csv');
+    expect(readFileSync(await csv.path(), 'utf8')).toContain('Product Added');
+    await shot('funnel', true);
+  });
+
+  it('shows retention as a heat map, message performance and the LTV model with its holdout', async () => {
+    await page.getByRole('link', { name: 'Retention' }).click();
+    await page.getByRole('button', { name: 'Run report' }).click();
+    const table = page.getByTestId('retention');
+    await table.waitFor();
+    const api = await s.api<{ cohorts: { cohort: string; size: number }[] }>(
+      'GET',
+      '/reports/retention?cohort=first_seen&period=month&periods=6',
+    );
+    expect(await table.locator('tbody th').allTextContents()).toEqual(api.cohorts.map((c) => c.cohort));
+    expect(await table.locator('tbody td:nth-child(2)').allTextContents()).toEqual(
+      api.cohorts.map((c) => c.size.toLocaleString('en')),
+    );
+    await shot('retention', true);
+
+    await page.getByRole('link', { name: 'Message performance' }).click();
+    await page.getByRole('button', { name: 'Run report' }).click();
+    const perf = page.getByTestId('message-performance');
+    await perf.getByText('Thank-you after an order').first().waitFor();
+    const messages = await s.api<{ total: { sent: number } }>('GET', '/reports/messages');
+    expect(
+      await page
+        .getByTestId('channel-performance')
+        .locator('tbody tr')
+        .last()
+        .locator('td')
+        .nth(1)
+        .textContent(),
+    ).toBe(messages.total.sent.toLocaleString('en'));
+
+    await page.getByRole('link', { name: 'Lifetime value' }).click();
+    await page.getByText('No model has been fitted yet').waitFor();
+    await page.getByLabel('Holdout days').fill('500');
+    await page.getByRole('button', { name: 'Fit the model' }).click();
+    await page.locator('.field-error[data-field=holdout_days]').getByText('to 365').waitFor();
+    await page.getByLabel('Holdout days').fill('60');
+    await page.getByRole('button', { name: 'Fit the model' }).click();
+    await page.getByTestId('ltv-holdout').waitFor();
+    const model = await s.api<{ customers: number; holdout: { actual: number } }>('GET', '/ltv');
+    expect(await page.getByTestId('ltv-customers').locator('.stat-value').textContent()).toBe(
+      model.customers.toLocaleString('en'),
+    );
+    expect(await page.getByTestId('ltv-holdout').textContent()).toContain(
+      `made ${model.holdout.actual.toLocaleString('en')}`,
+    );
+    await shot('ltv', true);
+  });
+
   it('switches to Japanese, keeps it after a reload, and nothing overflows on a laptop or a tablet', async () => {
     await page.goto(`${s.server.url}/`);
     await page.getByTestId('locale-ja').click();
@@ -257,6 +403,12 @@ describe.skipIf(skip !== null)('the dashboard in Chromium', { timeout: 60_000 },
       '/segments/new',
       `/journeys/${s.journeyId}`,
       '/reports',
+      '/reports/funnel',
+      '/reports/retention',
+      '/reports/messages',
+      '/reports/ltv',
+      '/messaging',
+      '/settings',
     ]) {
       for (const width of [1280, 768]) {
         await page.setViewportSize({ width, height: 900 });
@@ -270,11 +422,202 @@ describe.skipIf(skip !== null)('the dashboard in Chromium', { timeout: 60_000 },
     await page.getByRole('link', { name: 'Customers' }).waitFor();
   });
 
-  it('shows an admin the staff, keys and audit log under Settings', async () => {
+  it('lets an admin add a staff user, change a role, disable, and create and revoke an API key', async () => {
     await page.getByRole('link', { name: 'Settings' }).click();
     await page.getByTestId('users').getByText(STAFF.support.email).waitFor();
     await page.getByTestId('audit').getByText(STAFF.admin.email).first().waitFor();
-    await shot('settings');
+    const form = page.getByTestId('new-user');
+    await form.getByLabel('E-mail', { exact: true }).fill('analyst@shop.example');
+    await form.getByLabel('First password (10+ characters)').fill('short');
+    await form.getByRole('button', { name: 'Add a staff user' }).click();
+    await form.locator('.field-error[data-field=password]').getByText('at least 10 characters').waitFor();
+    expect(await form.locator('.field-error[data-field=email]').count()).toBe(0);
+    await form.getByLabel('First password (10+ characters)').fill('a long enough password');
+    await form.getByRole('button', { name: 'Add a staff user' }).click();
+    await form.getByText('analyst@shop.example can sign in now.').waitFor();
+    await page.getByLabel('Role of analyst@shop.example').selectOption('analyst');
+    await page.locator('[data-user="analyst@shop.example"]').getByRole('button', { name: 'Disable' }).click();
+    await page.locator('[data-user="analyst@shop.example"]').getByText('disabled').waitFor();
+    const { users } = await s.api<{ users: { email: string; role: string; disabled: boolean }[] }>(
+      'GET',
+      '/users',
+    );
+    expect(users.find((u) => u.email === 'analyst@shop.example')).toMatchObject({
+      role: 'analyst',
+      disabled: true,
+    });
+    // The admin's own role and account cannot be changed from their own row.
+    expect(await page.getByLabel(`Role of ${STAFF.admin.email}`).isDisabled()).toBe(true);
+
+    const keyForm = page.getByTestId('new-key');
+    await keyForm.getByRole('button', { name: 'Create key' }).click();
+    await keyForm.locator('.field-error[data-field=name]').waitFor();
+    await keyForm.getByLabel('Key name').fill('Store POS');
+    await keyForm.getByLabel('Scope').selectOption('ingest');
+    await keyForm.getByRole('button', { name: 'Create key' }).click();
+    const secret = await page.getByTestId('new-key-secret').locator('code').textContent();
+    expect(secret).toMatch(/^wk_/);
+    const batch = await fetch(`${s.server.url}/v1/batch`, {
+      method: 'POST',
+      headers: {
+        authorization: `Basic ${Buffer.from(`${secret}:`).toString('base64')}`,
+        'content-type': 'application/json',
+      },
+      body: JSON.stringify({ batch: [{ type: 'track', event: 'Key Tried', userId: 'pos-1' }] }),
+    });
+    expect(batch.status).toBe(200);
+    const row = page.locator('[data-key="Store POS"]');
+    await row.getByRole('button', { name: 'Revoke…' }).click();
+    await row.getByRole('button', { name: 'Revoke Store POS now' }).click();
+    await row.getByText('revoked').waitFor();
+    const { keys } = await s.api<{ keys: { name: string; revokedAt: string | null }[] }>('GET', '/keys');
+    expect(keys.find((k) => k.name === 'Store POS')?.revokedAt).not.toBeNull();
+
+    // The e-mail channel: a bad port shown on its row, then saved with credentials that never come back.
+    const channel = page.getByTestId('channel-form');
+    await channel.getByLabel('Setting 1 name').fill('host');
+    await channel.getByLabel('Setting 1 value').fill('127.0.0.1');
+    for (const [n, key, value] of [
+      [2, 'port', 'abc'],
+      [3, 'from', 'Shop <news@shop.example>'],
+    ] as const) {
+      await channel.getByRole('button', { name: 'Add a setting' }).click();
+      await channel.getByLabel(`Setting ${n} name`).fill(key);
+      await channel.getByLabel(`Setting ${n} value`).fill(value);
+    }
+    await channel.getByRole('button', { name: 'Add a credential' }).click();
+    await channel.getByLabel('Credential 1 name').fill('username');
+    await channel.getByLabel('Credential 1 value').fill('mailer');
+    await channel.getByRole('button', { name: 'Add a credential' }).click();
+    await channel.getByLabel('Credential 2 name').fill('password');
+    await channel.getByLabel('Credential 2 value').fill('s3cret-pass');
+    await channel.getByRole('button', { name: 'Save the email channel' }).click();
+    await channel.locator('.field-error[data-field="settings.port"]').waitFor();
+    expect(await channel.locator('.field-error[data-field="settings.host"]').count()).toBe(0);
+    await channel.getByLabel('Setting 2 value').fill('2525');
+    await channel.getByRole('button', { name: 'Save the email channel' }).click();
+    await channel.getByText('The email channel is saved.').waitFor();
+    const email = await s.api<{ provider: string; settings: Record<string, unknown>; secrets: string[] }>(
+      'GET',
+      '/channels/email',
+    );
+    expect(email).toMatchObject({
+      provider: 'smtp',
+      settings: { host: '127.0.0.1', port: 2525, from: 'Shop <news@shop.example>' },
+    });
+    expect([...email.secrets].sort()).toEqual(['password', 'username']);
+    expect(JSON.stringify(email)).not.toContain('s3cret-pass');
+    await shot('settings', true);
+  });
+
+  it('edits subscription groups and delivery rules, each server rule shown on its field', async () => {
+    await page
+      .getByRole('navigation', { name: 'Main navigation' })
+      .getByRole('link', { name: 'Messaging' })
+      .click();
+    const topics = page.getByTestId('topics-form');
+    await topics.getByRole('button', { name: 'Add a group' }).click();
+    await topics.getByLabel('Group 1 id').fill('news');
+    await topics.getByLabel('Group 1 name (English)').fill('News and offers');
+    await topics.getByLabel('Group 1 name (Japanese)').fill('お知らせとキャンペーン');
+    await topics.getByRole('button', { name: 'Add a group' }).click();
+    await topics.getByLabel('Group 2 id').fill('Bad Id!');
+    await topics.getByLabel('Group 2 name (English)').fill('Broken');
+    await topics.getByRole('button', { name: 'Save subscription groups' }).click();
+    await topics.locator('.field-error[data-field="topics.1.id"]').waitFor();
+    expect(await topics.locator('.field-error[data-field="topics.0.id"]').count()).toBe(0);
+    await topics.getByRole('button', { name: 'Remove group 2' }).click();
+    await topics.getByRole('button', { name: 'Save subscription groups' }).click();
+    await topics.getByText('Subscription groups saved.').waitFor();
+    expect(await s.api('GET', '/subscription-topics')).toMatchObject({
+      topics: [
+        {
+          id: 'news',
+          requires_opt_in: false,
+          labels: { en: { name: 'News and offers' }, ja: { name: 'お知らせとキャンペーン' } },
+        },
+      ],
+    });
+
+    const rules = page.getByTestId('delivery-form');
+    await rules.getByLabel('Hold messages during quiet hours').check();
+    await rules.getByLabel('Time zone for customers without one').fill('Mars/Olympus');
+    await rules.getByRole('button', { name: 'Add a cap' }).click();
+    await rules.getByLabel('Cap 1: at most').fill('0');
+    await rules.getByRole('button', { name: 'Save delivery rules' }).click();
+    await rules.locator('.field-error[data-field="quiet_hours.timezone"]').getByText('IANA').waitFor();
+    await rules.locator('.field-error[data-field="frequency_caps[0].max"]').getByText('1–1000').waitFor();
+    await rules.getByLabel('Time zone for customers without one').fill('Asia/Tokyo');
+    await rules.getByLabel('Cap 1: at most').fill('2');
+    await rules.getByLabel('Cap 1: per').fill('1d');
+    await rules.getByLabel('Cap 1: topic').fill('news');
+    await rules.getByRole('button', { name: 'Save delivery rules' }).click();
+    await rules.getByText('Delivery rules saved.').waitFor();
+    expect(await s.api('GET', '/delivery-settings')).toEqual({
+      quiet_hours: {
+        start: '21:00',
+        end: '08:00',
+        timezone: 'Asia/Tokyo',
+        channels: ['push', 'web_push', 'sms', 'line'],
+      },
+      global_holdout_percent: 0,
+      frequency_caps: [{ topic: 'news', max: 2, window: '1d' }],
+    });
+
+    // A coupon pool: a bad name named on its field, then created, codes uploaded, counted.
+    const pool = page.getByTestId('new-pool');
+    await pool.getByLabel('Pool name').fill('Winter Sale!');
+    await pool.getByRole('button', { name: 'Create pool' }).click();
+    await pool.locator('.field-error[data-field=name]').getByText('lower-case').waitFor();
+    await pool.getByLabel('Pool name').fill('winter_sale');
+    await pool.getByLabel('Description').fill('10% off in December');
+    await pool.getByRole('button', { name: 'Create pool' }).click();
+    const poolRow = page.locator('[data-pool=winter_sale]');
+    await poolRow.getByRole('button', { name: 'Add codes…' }).click();
+    await poolRow.getByLabel('Codes for winter_sale, one a line').fill('WS-001\nWS-002\nbad code\n');
+    await poolRow.getByRole('button', { name: 'Upload codes' }).click();
+    await poolRow.locator('.field-error[data-field=codes]').getByText('codes[2]').waitFor();
+    const codes = poolRow.getByLabel('Codes for winter_sale, one a line');
+    await codes.fill('WS-001\nWS-002\nWS-003\n');
+    await poolRow.getByRole('button', { name: 'Upload codes' }).click();
+    await poolRow.getByText('3 added, 0 already there.').waitFor();
+    await codes.fill('WS-003\nWS-004');
+    await poolRow.getByRole('button', { name: 'Upload codes' }).click();
+    await poolRow.getByText('1 added, 1 already there.').waitFor();
+    await poolRow.locator('td.num').first().getByText('4').waitFor();
+    expect(await s.api('GET', '/coupon-pools/winter_sale')).toMatchObject({
+      description: '10% off in December',
+      total: 4,
+      available: 4,
+    });
+
+    // A broadcast scheduled for later, a bad control share shown on its field, then cancelled.
+    const form = page.getByTestId('new-broadcast');
+    await form.getByLabel('Name').fill('December sale');
+    await form.getByLabel('Audience (segment)').selectOption({ label: 'Repeat buyers' });
+    await form.getByLabel('Template').selectOption('welcome');
+    await form.getByLabel('Date and time (your time zone)').fill('2030-12-01T10:00');
+    await form.getByLabel('Control group (%)').fill('150');
+    await form.getByRole('button', { name: 'Schedule broadcast' }).click();
+    await form.locator('.field-error[data-field=control_percent]').getByText('below 100').waitFor();
+    await form.getByLabel('Control group (%)').fill('10');
+    await form.getByRole('button', { name: 'Schedule broadcast' }).click();
+    await form.getByText('“December sale” is scheduled.').waitFor();
+    const row = page.locator('[data-broadcast="December sale"]');
+    await row.getByText('published').waitFor();
+    const find = async () =>
+      (
+        await s.api<{
+          journeys: { id: string; name: string; status: string; draft: { trigger: unknown } }[];
+        }>('GET', '/journeys')
+      ).journeys.find((j) => j.name === 'December sale');
+    const at = await page.evaluate("new Date('2030-12-01T10:00').toISOString()");
+    expect((await find())?.draft.trigger).toMatchObject({ schedule: { at } });
+    await shot('messaging', true);
+    await row.getByRole('button', { name: 'Cancel…' }).click();
+    await row.getByRole('button', { name: 'Cancel this broadcast' }).click();
+    await row.getByText('archived').waitFor();
+    expect((await find())?.status).toBe('archived');
   });
 
   it('signs out and keeps the screens behind sign-in', async () => {
@@ -299,7 +642,10 @@ describe.skipIf(skip !== null)('the dashboard in Chromium', { timeout: 60_000 },
       expect(await support.getByTestId('denied').textContent()).toContain('campaigns.read');
       await support.goto(`${s.server.url}/customers/${s.customer.id}`);
       await support.getByTestId('timeline').getByText('Order Completed').first().waitFor();
+      // Support reads the customer's notes (a profile read), but has no export and no erasure.
+      await support.getByTestId('notes').getByText('Asked for gift wrapping in the app').waitFor();
       expect(await support.getByTestId('export-profile').count()).toBe(0);
+      expect(await support.getByRole('button', { name: 'Erase…' }).count()).toBe(0);
       await support.getByPlaceholder('What did the customer tell you?').fill('Called about a late parcel');
       await support.getByRole('button', { name: 'Add note' }).click();
       await support.getByText('Note added.').waitFor();
@@ -315,12 +661,14 @@ describe.skipIf(skip !== null)('the dashboard in Chromium', { timeout: 60_000 },
     }
   });
 
-  it('signs in with an admin API key where no staff account is at hand', async () => {
+  it('signs in with staff accounts only: no API key form, nothing kept in browser storage', async () => {
     await page.goto(`${s.server.url}/`);
-    await page.getByRole('button', { name: 'Sign in with an admin API key instead' }).click();
-    await page.getByLabel('Admin API key').fill(s.adminKey);
-    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-    await page.getByTestId('stat-customers').waitFor();
-    expect(await navLinks(page)).toContain('Settings');
+    await page.getByRole('button', { name: 'Sign in', exact: true }).waitFor();
+    expect(await page.getByText(/API key/i).count()).toBe(0);
+    expect(await page.locator('input[type=password]').count()).toBe(1);
+    await signIn(page, STAFF.admin);
+    expect(
+      await page.evaluate('JSON.stringify([Object.keys(sessionStorage), Object.keys(localStorage)])'),
+    ).toBe('[[],[]]');
   });
 });

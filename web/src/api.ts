@@ -1,8 +1,8 @@
 /**
- * The admin API client. The dashboard signs in with a staff session (cookie + CSRF token, see
- * docs/dashboard.md) or, where no staff users exist yet, with an admin API key kept in this tab's
- * sessionStorage. Every failure is an ApiError carrying the server's message, so screens can show it
- * in words.
+ * The admin API client. The dashboard signs in with a staff session only: an HttpOnly cookie the
+ * browser keeps, plus the CSRF token the session answered with, held in memory (docs/dashboard.md).
+ * No secret is written to browser storage. Every failure is an ApiError carrying the server's
+ * message, so screens can show it in words.
  */
 
 export interface Issue {
@@ -21,28 +21,15 @@ export class ApiError extends Error {
   }
 }
 
-type Credentials = { kind: 'session'; csrf: string } | { kind: 'key'; key: string } | null;
-
-const KEY_STORAGE = 'kizuna.adminKey';
-let credentials: Credentials = null;
+let csrf: string | null = null;
 let onUnauthorized: () => void = () => undefined;
 
-export function useSessionCsrf(csrf: string): void {
-  credentials = { kind: 'session', csrf };
-}
-
-export function useAdminKey(key: string): void {
-  credentials = { kind: 'key', key };
-  sessionStorage.setItem(KEY_STORAGE, key);
-}
-
-export function storedAdminKey(): string | null {
-  return sessionStorage.getItem(KEY_STORAGE);
+export function useSessionCsrf(token: string): void {
+  csrf = token;
 }
 
 export function forgetCredentials(): void {
-  credentials = null;
-  sessionStorage.removeItem(KEY_STORAGE);
+  csrf = null;
 }
 
 /** Called when a request is refused for missing or expired credentials (the shell signs out). */
@@ -57,8 +44,7 @@ interface ErrorBody {
 export async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
   const headers: Record<string, string> = { accept: 'application/json' };
   if (body !== undefined) headers['content-type'] = 'application/json';
-  if (credentials?.kind === 'key') headers['authorization'] = `Bearer ${credentials.key}`;
-  if (credentials?.kind === 'session' && method !== 'GET') headers['x-csrf-token'] = credentials.csrf;
+  if (csrf !== null && method !== 'GET') headers['x-csrf-token'] = csrf;
   let res: Response;
   try {
     res = await fetch(`/api/v1${path}`, {
@@ -96,11 +82,20 @@ export const post = <T>(path: string, body?: unknown): Promise<T> => request<T>(
 export const put = <T>(path: string, body: unknown): Promise<T> => request<T>('PUT', path, body);
 export const del = (path: string): Promise<void> => request<void>('DELETE', path);
 
-/** Fetches a file (CSV export) with the same credentials and hands it to the browser to save. */
-export async function download(path: string, filename: string): Promise<void> {
-  const headers: Record<string, string> = {};
-  if (credentials?.kind === 'key') headers['authorization'] = `Bearer ${credentials.key}`;
-  const res = await fetch(`/api/v1${path}`, { headers, credentials: 'same-origin' });
+/**
+ * Fetches a file (CSV report, data export) with the session cookie and hands it to the browser to
+ * save; a refusal is an ApiError like any other, so the screen shows it in words.
+ */
+export async function download(path: string, filename: string, body?: unknown): Promise<void> {
+  // A report defined by a body (a funnel) is POSTed, with the CSRF token like any other write.
+  const res = await fetch(`/api/v1${path}`, {
+    credentials: 'same-origin',
+    ...(body !== undefined && {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(csrf !== null && { 'x-csrf-token': csrf }) },
+      body: JSON.stringify(body),
+    }),
+  });
   if (!res.ok) {
     const err = ((await res.json().catch(() => null)) as ErrorBody | null)?.error;
     throw new ApiError(res.status, err?.code ?? 'http', err?.message ?? `export answered ${res.status}`);

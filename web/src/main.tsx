@@ -31,7 +31,7 @@ function App() {
 
   const changeLocale = (l: Locale) => {
     setLocale(l);
-    if (session) void saveLocale(session, l).catch((e: unknown) => setFailure(e));
+    if (session) void saveLocale(l).catch((e: unknown) => setFailure(e));
   };
 
   let body;
@@ -52,7 +52,7 @@ function App() {
       <Shell
         session={session}
         onSignOut={() => {
-          void signOut(session).then(() => {
+          void signOut().then(() => {
             setSession(null);
             navigate('/sign-in', true);
           });

@@ -1,12 +1,4 @@
-import {
-  ApiError,
-  forgetCredentials,
-  get,
-  request,
-  storedAdminKey,
-  useAdminKey,
-  useSessionCsrf,
-} from './api.js';
+import { ApiError, forgetCredentials, get, request, useSessionCsrf } from './api.js';
 import type { Locale } from './i18n.js';
 
 /** The permissions the admin API checks (docs/access.md); each screen names the one it needs. */
@@ -44,8 +36,6 @@ export interface Session {
   user: { id: string; email: string; name: string; role: string; locale: Locale };
   workspace: { id: string; name: string };
   permissions: Set<Permission>;
-  /** signed in with an admin API key rather than a staff account */
-  viaKey: boolean;
 }
 
 interface SessionBody {
@@ -70,50 +60,13 @@ async function fromBody(body: SessionBody): Promise<Session> {
     user: body.user,
     workspace: body.workspace,
     permissions: await permissionsFor(body.user.role),
-    viaKey: false,
   };
 }
 
-const KEY_LOCALE = 'kizuna.locale';
-
-interface Me {
-  name: string;
-  role?: string;
-  scope?: string;
-  workspace: { id: string; name: string };
-  permissions: Permission[];
-}
-
-async function fromKey(key: string): Promise<Session> {
-  useAdminKey(key);
-  // GET /me proves the key and says what it may do (its scope's permissions).
-  const me = await get<Me>('/me');
-  const stored = localStorage.getItem(KEY_LOCALE);
-  return {
-    user: {
-      id: 'key',
-      email: '',
-      name: me.name,
-      role: me.scope === 'admin' ? 'admin' : (me.scope ?? 'admin'),
-      locale: stored === 'ja' ? 'ja' : 'en',
-    },
-    workspace: me.workspace,
-    permissions: new Set(me.permissions),
-    viaKey: true,
-  };
-}
-
-/** The session this tab already has (cookie or stored key), or null. */
+/** The session this tab already has (its cookie), or null. */
 export async function resume(): Promise<Session | null> {
-  const key = storedAdminKey();
-  if (key) {
-    try {
-      return await fromKey(key);
-    } catch {
-      forgetCredentials();
-      return null;
-    }
-  }
+  // Earlier dashboards could keep an admin API key in this tab: drop it, it is never used again.
+  sessionStorage.removeItem('kizuna.adminKey');
   try {
     return await fromBody(await get<SessionBody>('/session'));
   } catch (e) {
@@ -131,16 +84,11 @@ export async function signIn(email: string, password: string, workspace?: string
   return fromBody(body);
 }
 
-export function signInWithKey(key: string): Promise<Session> {
-  return fromKey(key.trim());
-}
-
-export async function signOut(s: Session): Promise<void> {
-  if (!s.viaKey) await request('DELETE', '/session').catch(() => undefined);
+export async function signOut(): Promise<void> {
+  await request('DELETE', '/session').catch(() => undefined);
   forgetCredentials();
 }
 
-export async function saveLocale(s: Session, locale: Locale): Promise<void> {
-  if (s.viaKey) localStorage.setItem(KEY_LOCALE, locale);
-  else await request('PATCH', '/session', { locale });
+export async function saveLocale(locale: Locale): Promise<void> {
+  await request('PATCH', '/session', { locale });
 }

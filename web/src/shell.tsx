@@ -16,6 +16,11 @@ import { Templates } from './pages/templates.js';
 import { TemplateEditor } from './pages/template-editor.js';
 import { Reports } from './pages/reports.js';
 import { Settings } from './pages/settings.js';
+import { Messaging } from './pages/messaging.js';
+import { Funnel } from './pages/reports/funnel.js';
+import { Retention } from './pages/reports/retention.js';
+import { MessagePerformance } from './pages/reports/messages.js';
+import { Ltv } from './pages/reports/ltv.js';
 
 interface Screen {
   pattern: string;
@@ -50,7 +55,12 @@ const SCREENS: Screen[] = [
     render: (p) => <TemplateEditor name={p['name'] ?? ''} />,
   },
   { pattern: '/reports', need: 'reports.read', render: (_, s) => <Reports session={s} /> },
-  { pattern: '/settings', need: 'settings.admin', render: () => <Settings /> },
+  { pattern: '/reports/funnel', need: 'reports.read', render: (_, s) => <Funnel session={s} /> },
+  { pattern: '/reports/retention', need: 'reports.read', render: () => <Retention /> },
+  { pattern: '/reports/messages', need: 'reports.read', render: () => <MessagePerformance /> },
+  { pattern: '/reports/ltv', need: 'reports.read', render: (_, s) => <Ltv session={s} /> },
+  { pattern: '/messaging', need: 'campaigns.read', render: (_, s) => <Messaging session={s} /> },
+  { pattern: '/settings', need: 'settings.admin', render: (_, s) => <Settings session={s} /> },
 ];
 
 const NAV: { href: string; label: MessageKey; need: Permission | null }[] = [
@@ -60,6 +70,7 @@ const NAV: { href: string; label: MessageKey; need: Permission | null }[] = [
   { href: '/stages', label: 'nav.stages', need: 'campaigns.read' },
   { href: '/journeys', label: 'nav.journeys', need: 'campaigns.read' },
   { href: '/templates', label: 'nav.templates', need: 'campaigns.read' },
+  { href: '/messaging', label: 'nav.messaging', need: 'campaigns.read' },
   { href: '/reports', label: 'nav.reports', need: 'reports.read' },
   { href: '/settings', label: 'nav.settings', need: 'settings.admin' },
 ];

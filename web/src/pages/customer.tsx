@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import { get, post, q } from '../api.js';
+import { download, get, post, q, request } from '../api.js';
 import { formatDate, formatNumber, useLocale, useT } from '../i18n.js';
 import type { Permission, Session } from '../session.js';
 import type { Feedback, Journey, Message, Profile, Segment } from '../types.js';
@@ -70,14 +70,8 @@ export function Customer(props: { id: string; session: Session }) {
   const stages = useAsync(() => get<StageHistory>(`/profiles/${id}/stages`), [id]);
   const journeys = useAsync(() => get<{ entries: Entry[] }>(`/profiles/${id}/journeys`), [id]);
   const messages = useAsync(() => get<{ messages: Message[] }>(`/profiles/${id}/messages`), [id]);
-  // Reading the board is a report (reports.read); a role without it may still add notes.
-  const notes = useAsync(
-    () =>
-      may('reports.read')
-        ? get<{ feedback: Feedback[] }>(`/feedback${q({ profile_id: id })}`)
-        : Promise.resolve({ feedback: [], hidden: true }),
-    [id],
-  );
+  // One customer's notes are a profile read (the whole board is a report).
+  const notes = useAsync(() => get<{ feedback: Feedback[] }>(`/profiles/${id}/feedback`), [id]);
   const answers = useAsync(
     () =>
       get<{ events: StoredEvent[] }>(`/profiles/${id}/events${q({ limit: 1000 })}`).then((r) =>
@@ -98,32 +92,13 @@ export function Customer(props: { id: string; session: Session }) {
   const names = new Map((segments.data?.segments ?? []).map((s) => [s.id, s.name]));
   const journeyNames = new Map((journeyList.data?.journeys ?? []).map((j) => [j.id, j.name]));
 
-  const exportJson = () => {
-    const data = {
-      profile: profile.data,
-      computed: computed.data,
-      stages: stages.data,
-      journeys: journeys.data,
-      messages: messages.data,
-      feedback: notes.data,
-    };
-    const a = document.createElement('a');
-    a.href = URL.createObjectURL(new Blob([JSON.stringify(data, null, 2)], { type: 'application/json' }));
-    a.download = `${id}.json`;
-    a.click();
-  };
-
   return (
     <Show value={profile}>
       {(p) => (
         <div class="page">
           <div class="page-head">
             <h1 data-testid="customer-name">{displayName(p)}</h1>
-            {may('profiles.export') && (
-              <button type="button" onClick={exportJson} data-testid="export-profile">
-                {t('customer.export')}
-              </button>
-            )}
+            {may('profiles.export') && <ExportButtons id={p.id} />}
           </div>
           <p class="muted">
             <code>{p.id}</code> · {t('customer.stage')}: <strong>{p.stage ?? '—'}</strong> ·{' '}
@@ -228,6 +203,7 @@ export function Customer(props: { id: string; session: Session }) {
             </Card>
           </div>
           <Notes id={id} notes={notes} canWrite={may('profiles.write')} author={props.session.user.name} />
+          {may('settings.admin') && <Erase id={p.id} name={displayName(p)} />}
           <Explainer profileId={id} campaigns={may('campaigns.read')} />
           <Card title={t('customer.timeline')}>
             <Timeline profileId={id} />
@@ -241,7 +217,7 @@ export function Customer(props: { id: string; session: Session }) {
 
 function Notes(props: {
   id: string;
-  notes: ReturnType<typeof useAsync<{ feedback: Feedback[]; hidden?: boolean }>>;
+  notes: ReturnType<typeof useAsync<{ feedback: Feedback[] }>>;
   canWrite: boolean;
   author: string;
 }) {
@@ -267,9 +243,7 @@ function Notes(props: {
     <Card title={t('customer.notes')}>
       <Show value={props.notes}>
         {(n) =>
-          n.hidden ? (
-            <p class="muted">{t('customer.notesHidden')}</p>
-          ) : n.feedback.length === 0 ? (
+          n.feedback.length === 0 ? (
             <Empty>{t('customer.noNotes')}</Empty>
           ) : (
             <ul class="list" data-testid="notes">
@@ -302,6 +276,99 @@ function Notes(props: {
       )}
       {added && <p role="status">{t('customer.noteAdded')}</p>}
       {error !== null && <ErrorBox error={error} />}
+    </Card>
+  );
+}
+
+/**
+ * The server's export of everything held about the customer (docs/privacy.md): JSON, or a tar
+ * archive of CSV files. Shown to roles with profiles.export; the server checks it again.
+ */
+function ExportButtons(props: { id: string }) {
+  const t = useT();
+  const [error, setError] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
+  const fetchAs = (format: 'json' | 'csv') => {
+    setError(null);
+    setBusy(true);
+    const name = `kizuna-export-${props.id}.${format === 'json' ? 'json' : 'tar'}`;
+    download(`/profiles/${encodeURIComponent(props.id)}/export?format=${format}`, name)
+      .catch((e: unknown) => setError(e))
+      .finally(() => setBusy(false));
+  };
+  return (
+    <div class="actions" data-testid="export-profile">
+      <button type="button" disabled={busy} onClick={() => fetchAs('json')}>
+        {t('customer.exportJson')}
+      </button>
+      <button type="button" disabled={busy} onClick={() => fetchAs('csv')}>
+        {t('customer.exportCsv')}
+      </button>
+      {error !== null && <ErrorBox error={error} />}
+    </div>
+  );
+}
+
+interface Erased {
+  status: 'erased' | 'already_erased';
+  erasure?: { id: string; removed: Record<string, number> };
+}
+
+/**
+ * Erasure for admins: it cannot be undone, so the customer's id must be typed before the button
+ * works. The answer lists what was removed.
+ */
+function Erase(props: { id: string; name: string }) {
+  const t = useT();
+  const [open, setOpen] = useState(false);
+  const [typed, setTyped] = useState('');
+  const [result, setResult] = useState<Erased | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const erase = (e: Event) => {
+    e.preventDefault();
+    setError(null);
+    request<Erased>('DELETE', `/profiles/${encodeURIComponent(props.id)}`).then(setResult, setError);
+  };
+  return (
+    <Card title={t('customer.erase')} class="danger-zone">
+      {result ? (
+        <div role="status" data-testid="erased">
+          <p>{t(result.status === 'erased' ? 'customer.erased' : 'customer.alreadyErased')}</p>
+          {result.erasure && (
+            <ul class="muted">
+              {Object.entries(result.erasure.removed).map(([k, n]) => (
+                <li key={k}>
+                  {k}: {n}
+                </li>
+              ))}
+            </ul>
+          )}
+        </div>
+      ) : !open ? (
+        <>
+          <p class="muted">{t('customer.eraseHelp')}</p>
+          <button type="button" class="danger" onClick={() => setOpen(true)}>
+            {t('customer.eraseStart')}
+          </button>
+        </>
+      ) : (
+        <form class="stack" onSubmit={erase}>
+          <p role="alert">{t('customer.eraseWarning', { name: props.name })}</p>
+          <label>
+            {t('customer.eraseType', { id: props.id })}
+            <input value={typed} autoComplete="off" onInput={(e) => setTyped(e.currentTarget.value)} />
+          </label>
+          <div class="actions">
+            <button type="submit" class="danger" disabled={typed.trim() !== props.id}>
+              {t('customer.eraseConfirm')}
+            </button>
+            <button type="button" onClick={() => (setOpen(false), setTyped(''))}>
+              {t('common.cancel')}
+            </button>
+          </div>
+          {error !== null && <ErrorBox error={error} />}
+        </form>
+      )}
     </Card>
   );
 }

@@ -51,10 +51,15 @@ function summary(step: JourneyStep): string {
   }
 }
 
+/** What a dragged branch handle carries: the step it leaves and which of its branches. */
+const EDGE_TYPE = 'application/x-kizuna-edge';
+
 /**
- * The journey as a read-only graph: one column per distance from the start, each step with its
- * type, what it does, the customers at it now and its outgoing branches. Steps named by a
- * validation error are marked with the error.
+ * The journey as a graph: one column per distance from the start (laid out anew from the steps,
+ * as the journey API keeps no positions), each step with its type, what it does, the customers at
+ * it now and its outgoing branches. Steps named by a validation error are marked with the error.
+ * When the draft may be edited, a branch is connected by dragging its handle onto another step
+ * (HTML drag and drop), or by choosing the step in its list, which keyboards reach too.
  */
 export function JourneyGraph(props: {
   def: JourneyDefinition;
@@ -65,6 +70,7 @@ export function JourneyGraph(props: {
 }) {
   const [newId, setNewId] = useState('');
   const [newType, setNewType] = useState<StepType>('send');
+  const [over, setOver] = useState<string | null>(null);
   const ids = Object.keys(props.def.steps);
   const edit = props.onChange;
   const t = useT();
@@ -79,10 +85,26 @@ export function JourneyGraph(props: {
             return (
               <article
                 key={id}
-                class={`step ${step.type} ${errs.length ? 'invalid' : ''}`}
+                class={`step ${step.type} ${errs.length ? 'invalid' : ''} ${over === id ? 'drop-target' : ''}`}
                 id={`step-${id}`}
                 tabIndex={0}
                 aria-label={`${id}: ${step.type}`}
+                onDragOver={(ev) => {
+                  if (!edit || !ev.dataTransfer?.types.includes(EDGE_TYPE)) return;
+                  ev.preventDefault();
+                  setOver(id);
+                }}
+                onDragLeave={() => setOver((o) => (o === id ? null : o))}
+                onDrop={(ev) => {
+                  setOver(null);
+                  const raw = ev.dataTransfer?.getData(EDGE_TYPE);
+                  if (!edit || !raw) return;
+                  ev.preventDefault();
+                  const { from, index } = JSON.parse(raw) as { from: string; index: number };
+                  const source = props.def.steps[from];
+                  const edge = source ? edges(source)[index] : undefined;
+                  if (edge && from !== id) edit(connect(props.def, from, edge, id));
+                }}
               >
                 <header>
                   <strong>{id}</strong> <span class="tag">{step.type}</span>
@@ -95,7 +117,22 @@ export function JourneyGraph(props: {
                 <ul class="edges">
                   {edges(step).map((e, n) => (
                     <li key={n}>
-                      →{' '}
+                      {edit ? (
+                        <span
+                          class="handle"
+                          draggable
+                          title={t('journeys.dragHelp')}
+                          data-testid={`handle-${id}-${n}`}
+                          onDragStart={(ev) => {
+                            ev.dataTransfer?.setData(EDGE_TYPE, JSON.stringify({ from: id, index: n }));
+                            if (ev.dataTransfer) ev.dataTransfer.effectAllowed = 'link';
+                          }}
+                        >
+                          ⠿→
+                        </span>
+                      ) : (
+                        '→'
+                      )}{' '}
                       {edit ? (
                         <select
                           aria-label={t('journeys.edgeTo', { step: id, branch: e.label || 'next' })}

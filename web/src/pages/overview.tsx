@@ -4,6 +4,7 @@ import { formatNumber, useLocale, useT } from '../i18n.js';
 import type { Permission, Session } from '../session.js';
 import type { Journey, Message, Preview, Results, Stage, Survey } from '../types.js';
 import { Link } from '../router.js';
+import { StageFlow } from './stage-flow.js';
 import { Card, ErrorBox, Loading, Stat, useAsync } from '../ui.js';
 
 /** Journeys whose figures the overview adds up: enough for a dashboard, bounded for load time. */
@@ -137,9 +138,11 @@ export function Overview(props: { session: Session }) {
           )}
         </Card>
         <Card title={t('overview.flow')}>
-          <div class="placeholder" data-testid="stage-flow-placeholder">
-            {t('overview.flowPending')}
-          </div>
+          {results ? (
+            <StageFlow stages={stages.data?.stages} />
+          ) : (
+            <p class="muted">{t('overview.notForRole')}</p>
+          )}
         </Card>
       </div>
       {(campaigns.error !== undefined || nps.error !== undefined) && (

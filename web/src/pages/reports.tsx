@@ -6,6 +6,7 @@ import type { Session } from '../session.js';
 import type { Feedback, Journey, Survey } from '../types.js';
 import { Card, Empty, ErrorBox, Show, Stat, useAsync } from '../ui.js';
 import { ResultsView } from './results-view.js';
+import { ReportTabs } from './reports/tabs.js';
 
 interface Counts {
   respondents: number;
@@ -50,6 +51,7 @@ export function Reports(props: { session: Session }) {
   return (
     <div class="page">
       <h1>{t('nav.reports')}</h1>
+      <ReportTabs />
       <Card title={t('reports.journeyResults')}>
         {journeys.error !== undefined && <ErrorBox error={journeys.error} />}
         {journeys.data && live.length === 0 && <Empty>{t('reports.noJourneys')}</Empty>}

@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import { useLocale, useT } from '../i18n.js';
-import { signIn, signInWithKey, type Session } from '../session.js';
+import { signIn, type Session } from '../session.js';
 import { ErrorBox } from '../ui.js';
 import { LocaleSwitch } from '../shell.js';
 
@@ -10,8 +10,6 @@ export function SignIn(props: { onSignedIn: (s: Session) => void }) {
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
   const [workspace, setWorkspace] = useState('');
-  const [key, setKey] = useState('');
-  const [withKey, setWithKey] = useState(false);
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
 
@@ -19,8 +17,7 @@ export function SignIn(props: { onSignedIn: (s: Session) => void }) {
     e.preventDefault();
     setBusy(true);
     setError(null);
-    const attempt = withKey ? signInWithKey(key) : signIn(email, password, workspace || undefined);
-    attempt.then(props.onSignedIn, (err: unknown) => {
+    signIn(email, password, workspace || undefined).then(props.onSignedIn, (err: unknown) => {
       setError(err);
       setBusy(false);
     });
@@ -37,61 +34,43 @@ export function SignIn(props: { onSignedIn: (s: Session) => void }) {
         </div>
         <p class="muted">{t('signin.intro')}</p>
         <form onSubmit={submit}>
-          {withKey ? (
-            <label>
-              {t('signin.key')}
-              <input
-                type="password"
-                name="key"
-                autoComplete="off"
-                required
-                value={key}
-                onInput={(e) => setKey(e.currentTarget.value)}
-              />
-            </label>
-          ) : (
-            <>
-              <label>
-                {t('signin.email')}
-                <input
-                  type="email"
-                  name="email"
-                  autoComplete="username"
-                  required
-                  value={email}
-                  onInput={(e) => setEmail(e.currentTarget.value)}
-                />
-              </label>
-              <label>
-                {t('signin.password')}
-                <input
-                  type="password"
-                  name="password"
-                  autoComplete="current-password"
-                  required
-                  value={password}
-                  onInput={(e) => setPassword(e.currentTarget.value)}
-                />
-              </label>
-              <label>
-                {t('signin.workspace')}
-                <input
-                  name="workspace"
-                  value={workspace}
-                  placeholder={t('signin.workspaceHint')}
-                  onInput={(e) => setWorkspace(e.currentTarget.value)}
-                />
-              </label>
-            </>
-          )}
+          <label>
+            {t('signin.email')}
+            <input
+              type="email"
+              name="email"
+              autoComplete="username"
+              required
+              value={email}
+              onInput={(e) => setEmail(e.currentTarget.value)}
+            />
+          </label>
+          <label>
+            {t('signin.password')}
+            <input
+              type="password"
+              name="password"
+              autoComplete="current-password"
+              required
+              value={password}
+              onInput={(e) => setPassword(e.currentTarget.value)}
+            />
+          </label>
+          <label>
+            {t('signin.workspace')}
+            <input
+              name="workspace"
+              value={workspace}
+              placeholder={t('signin.workspaceHint')}
+              onInput={(e) => setWorkspace(e.currentTarget.value)}
+            />
+          </label>
           {error !== null && <ErrorBox error={error} />}
           <button type="submit" class="primary" disabled={busy}>
             {t('signin.submit')}
           </button>
         </form>
-        <button type="button" class="link" onClick={() => setWithKey(!withKey)}>
-          {withKey ? t('signin.usePassword') : t('signin.useKey')}
-        </button>
+        <p class="muted">{t('signin.noAccount')}</p>
       </div>
     </main>
   );
