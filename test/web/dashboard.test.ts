@@ -180,7 +180,7 @@ describe.skipIf(skip !== null)('the dashboard in Chromium', { timeout: 60_000 },
 
   it('builds a segment visually, shows the live count the API gives, and saves it', async () => {
     await page.goto(`${s.server.url}/segments/new`);
-    await page.getByLabel('Name').fill('Repeat buyers');
+    await page.getByLabel('Name', { exact: true }).fill('Repeat buyers');
     await page.getByLabel('Computed trait 1').selectOption('purchase_count');
     await page.getByLabel('Operator 1').selectOption('gte');
     await page.getByLabel('Value 1').fill('2');
@@ -593,7 +593,7 @@ describe.skipIf(skip !== null)('the dashboard in Chromium', { timeout: 60_000 },
 
     // A broadcast scheduled for later, a bad control share shown on its field, then cancelled.
     const form = page.getByTestId('new-broadcast');
-    await form.getByLabel('Name').fill('December sale');
+    await form.getByLabel('Name', { exact: true }).fill('December sale');
     await form.getByLabel('Audience (segment)').selectOption({ label: 'Repeat buyers' });
     await form.getByLabel('Template').selectOption('welcome');
     await form.getByLabel('Date and time (your time zone)').fill('2030-12-01T10:00');
@@ -618,6 +618,48 @@ describe.skipIf(skip !== null)('the dashboard in Chromium', { timeout: 60_000 },
     await row.getByRole('button', { name: 'Cancel this broadcast' }).click();
     await row.getByText('archived').waitFor();
     expect((await find())?.status).toBe('archived');
+  });
+
+  it('edits the stage model: server rules on their stage, bad JSON named before sending, save and restore', async () => {
+    type Model = { stages: { name: string; label: string; rule?: unknown }[] };
+    const before = await s.api<Model>('GET', '/stages');
+    await page
+      .getByRole('navigation', { name: 'Main navigation' })
+      .getByRole('link', { name: 'Stages' })
+      .click();
+    await page.getByRole('button', { name: 'Edit the stage model' }).click();
+    const editor = page.getByTestId('stage-editor');
+    const row = (i: number) => editor.getByTestId(`stage-row-${i}`);
+    await row(0).getByLabel('Stage 1 name').fill('Bad Name');
+    await editor.getByRole('button', { name: 'Save the model' }).click();
+    await editor.locator('.field-error[data-field="stages[0].name"]').getByText('must match').waitFor();
+    await row(0).getByLabel('Stage 1 name').fill(before.stages[0]!.name);
+    await row(1).getByLabel('Stage 2 rule').fill('{ not json');
+    await editor.getByRole('button', { name: 'Save the model' }).click();
+    await editor
+      .locator('.field-error[data-field="stages[1].rule"]')
+      .getByText('is not valid JSON')
+      .waitFor();
+    // Nothing reached the server: the model is unchanged.
+    expect(await s.api('GET', '/stages')).toEqual(before);
+    await row(1)
+      .locator('textarea')
+      .fill(JSON.stringify({ computed: 'days_since_last_seen', op: 'lte', value: 30 }));
+    await row(0).getByLabel('Stage 1 label').fill('Best customers');
+    await editor.getByRole('button', { name: 'Save the model' }).click();
+    const saved = editor.getByTestId('stage-saved');
+    await saved.waitFor();
+    const after = await s.api<Model>('GET', '/stages');
+    expect(after.stages[0]!.label).toBe('Best customers');
+    expect(after.stages[1]!.rule).toMatchObject({ computed: 'days_since_last_seen', op: 'lte', value: 30 });
+    await page.getByTestId('stage-list').getByText('Best customers').first().waitFor();
+    await shot('stage-editor');
+    await editor.getByRole('button', { name: 'Restore the default ladder' }).click();
+    await editor.getByRole('button', { name: 'Replace this model with the default' }).click();
+    await page.getByTestId('stage-list').getByText(before.stages[0]!.label).first().waitFor();
+    expect((await s.api<Model>('GET', '/stages')).stages.map((x) => x.label)).toEqual(
+      before.stages.map((x) => x.label),
+    );
   });
 
   it('signs out and keeps the screens behind sign-in', async () => {

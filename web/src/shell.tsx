@@ -40,7 +40,11 @@ const SCREENS: Screen[] = [
   { pattern: '/segments', need: 'campaigns.read', render: () => <Segments /> },
   { pattern: '/segments/new', need: 'campaigns.write', render: () => <SegmentEditor /> },
   { pattern: '/segments/:id', need: 'campaigns.read', render: (p) => <SegmentDetail id={p['id'] ?? ''} /> },
-  { pattern: '/stages', need: 'campaigns.read', render: () => <Stages /> },
+  {
+    pattern: '/stages',
+    need: 'campaigns.read',
+    render: (_, s) => <Stages canEdit={s.permissions.has('campaigns.write')} />,
+  },
   { pattern: '/journeys', need: 'campaigns.read', render: (_, s) => <Journeys session={s} /> },
   {
     pattern: '/journeys/:id',

@@ -1,14 +1,17 @@
+import { useState } from 'preact/hooks';
 import { get } from '../api.js';
 import { ChartView } from '../chart.js';
 import { formatNumber, useLocale, useT } from '../i18n.js';
 import type { Stage } from '../types.js';
 import { Card, Json, Show, useAsync } from '../ui.js';
+import { StageEditor } from './stage-editor.js';
 
 /** The stage model in order: a profile is in the first stage whose rule it passes. */
-export function Stages() {
+export function Stages(props: { canEdit: boolean }) {
   const t = useT();
   const { locale } = useLocale();
   const stages = useAsync(() => get<{ stages: Stage[] }>('/stages'), []);
+  const [editing, setEditing] = useState(false);
   return (
     <div class="page">
       <h1>{t('nav.stages')}</h1>
@@ -16,6 +19,14 @@ export function Stages() {
       <Show value={stages}>
         {(s) => (
           <>
+            {props.canEdit &&
+              (editing ? (
+                <StageEditor stages={s.stages} onSaved={stages.reload} />
+              ) : (
+                <button type="button" onClick={() => setEditing(true)}>
+                  {t('stages.edit')}
+                </button>
+              ))}
             <Card title={t('overview.byStage')}>
               <ChartView
                 kind="bar"
