@@ -83,6 +83,29 @@ export const channelPaths = {
       responses: { 200: previewAnswer, 400: error, ...auth, 404: error },
     },
   },
+  '/api/v1/templates/{name}/test': {
+    post: {
+      summary:
+        'Send an e-mail template, rendered for a chosen customer, to a staff address through the e-mail channel ("[Test]" subject, no unsubscribe headers, nothing recorded for the customer)',
+      parameters: [nameParam],
+      requestBody: jsonBody({
+        type: 'object',
+        required: ['profile_id', 'to'],
+        additionalProperties: false,
+        properties: {
+          profile_id: { type: 'string' },
+          to: { type: 'string', format: 'email' },
+          locale: { type: 'string', minLength: 2, maxLength: 35 },
+        },
+      }),
+      responses: {
+        200: anyJson('{ok: true} or {ok: false, retryable, reason}'),
+        400: error,
+        ...auth,
+        404: error,
+      },
+    },
+  },
   '/api/v1/channels': {
     get: {
       summary: "The workspace's configured channels (credentials are listed by name, never shown)",

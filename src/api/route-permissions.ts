@@ -98,6 +98,7 @@ export const ROUTE_PERMISSIONS: Readonly<Record<string, RouteRule>> = {
   'GET /api/v1/templates/:name': 'campaigns.read',
   'POST /api/v1/templates/preview': 'campaigns.read',
   'POST /api/v1/templates/:name/preview': 'campaigns.read',
+  'POST /api/v1/templates/:name/test': 'campaigns.write',
   'POST /api/v1/templates': 'campaigns.write',
   'PUT /api/v1/templates/:name': 'campaigns.write',
   'DELETE /api/v1/templates/:name': 'campaigns.write',

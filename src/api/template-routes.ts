@@ -3,11 +3,16 @@ import { z } from 'zod';
 import type { TemplateService } from '../engine/delivery/templates.js';
 import type { KeyAuth } from '../http/auth.js';
 import type { TemplateRecord } from '../store/delivery-store.js';
+import { isEmailAddress } from '../channels/email/smtp.js';
+import { TRANSACTIONAL } from '../domain/subscriptions.js';
+import type { Dispatcher } from '../engine/delivery/dispatcher.js';
+import { ValidationError } from '../errors.js';
 import { adminWorkspace, parse } from './params.js';
 
 export interface TemplateApiDeps {
   auth: KeyAuth;
   templates: TemplateService;
+  dispatcher: Dispatcher;
 }
 
 export function templateJsonOf(t: TemplateRecord) {
@@ -23,6 +28,14 @@ const previewBody = z.strictObject({
   profile_id: z.string({ error: 'required: the profile to render for' }).min(1),
   locale: z.string({ error: 'must be a string' }).min(2).max(35).optional(),
   template: z.unknown().optional(),
+});
+
+const testBody = z.strictObject({
+  profile_id: z.string({ error: 'required: the profile to render for' }).min(1),
+  to: z
+    .string({ error: 'required: the address to send the test to' })
+    .refine(isEmailAddress, { error: 'must be an e-mail address' }),
+  locale: z.string({ error: 'must be a string' }).min(2).max(35).optional(),
 });
 
 type Name = { Params: { name: string } };
@@ -69,5 +82,33 @@ export function registerTemplateRoutes(app: FastifyInstance, deps: TemplateApiDe
     const ws = await workspace(req);
     const b = parse(previewBody.omit({ template: true }), req.body);
     return templates.preview(ws, { name: req.params.name, profileId: b.profile_id, locale: b.locale });
+  });
+
+  /**
+   * A test send: the template rendered for a chosen customer, as the preview shows it, sent to a staff
+   * address through the workspace's e-mail channel, marked "[Test]" and without unsubscribe headers.
+   * Nothing is recorded for the customer. E-mail templates only.
+   */
+  app.post<Name>('/api/v1/templates/:name/test', async (req) => {
+    const ws = await workspace(req);
+    const b = parse(testBody, req.body);
+    const template = await templates.get(ws, req.params.name);
+    const channel = (template.definition as { channel?: string }).channel;
+    if (channel !== 'email')
+      throw new ValidationError([
+        { field: 'name', rule: `test sends are for e-mail templates; ${req.params.name} is for ${channel}` },
+      ]);
+    const r = await templates.preview(ws, {
+      name: req.params.name,
+      profileId: b.profile_id,
+      locale: b.locale,
+    });
+    if (!r.ok) return { ok: false, retryable: false, reason: `not rendered: ${r.reason}` };
+    const subject = r.content['subject'] ?? '';
+    return deps.dispatcher.testSend(ws, 'email', {
+      to: b.to,
+      topic: TRANSACTIONAL,
+      content: { ...r.content, subject: `[Test] ${subject}` },
+    });
   });
 }

@@ -148,7 +148,7 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
     ltv: deps.ltv,
   });
   registerJourneyRoutes(app, { store: deps.store, auth, journeys: deps.journeys, clock: deps.clock });
-  registerTemplateRoutes(app, { auth, templates: deps.templates });
+  registerTemplateRoutes(app, { auth, templates: deps.templates, dispatcher: deps.dispatcher });
   registerDeliverySettingsRoutes(app, { store: deps.store, auth, clock: deps.clock });
   registerSubscriptionRoutes(app, { store: deps.store, auth, clock: deps.clock });
   registerSuppressionRoutes(app, { store: deps.store, auth, clock: deps.clock });

@@ -8,7 +8,9 @@ import { header, startSmtpSink, type SmtpSink } from './smtp-sink.js';
  * arrived is parsed back (mailparser) and checked.
  */
 let s: TestServer;
-const { api, admin, ingest, identify, track, sendJourney, messagesOf, createTemplates } = client(() => s);
+const { api, admin, ingest, identify, track, sendJourney, messagesOf, createTemplates, profileId } = client(
+  () => s,
+);
 
 let sink: SmtpSink;
 
@@ -102,6 +104,38 @@ describe('e-mail over SMTP', () => {
     expect(issuesOf((await admin('POST', '/channels/email/test', { to: 'nope' })).body)).toEqual([
       'to: must be an e-mail address',
     ]);
+  });
+
+  it('test-sends a template as rendered for a chosen customer to a staff address, recording nothing for them', async () => {
+    expect((await configure()).status).toBe(200);
+    const ann = await profileId('ann');
+    const before = await messagesOf('ann');
+    const r = await admin('POST', '/templates/welcome/test', { profile_id: ann, to: 'qa@shop.example' });
+    expect(r.body).toEqual({ ok: true });
+    expect(sink.inbox).toHaveLength(1);
+    const mail = sink.inbox[0]!;
+    expect(mail.subject).toBe('[Test] Welcome, Ann');
+    expect((mail.to as { text: string }).text).toBe('qa@shop.example');
+    expect(mail.html).toContain('Hello <b>Ann</b>');
+    expect(mail.text).toContain('Hello Ann');
+    expect(header(mail, 'list-unsubscribe')).toBeNull();
+    expect(await messagesOf('ann')).toEqual(before);
+    // Bad input names the field; an unknown customer or template is a 404; other channels are refused.
+    expect(
+      issuesOf((await admin('POST', '/templates/welcome/test', { profile_id: ann, to: 'x' })).body),
+    ).toEqual(['to: must be an e-mail address']);
+    expect(
+      (await admin('POST', '/templates/welcome/test', { profile_id: 'p_none', to: 'qa@shop.example' }))
+        .status,
+    ).toBe(404);
+    expect(
+      (await admin('POST', '/templates/nope/test', { profile_id: ann, to: 'qa@shop.example' })).status,
+    ).toBe(404);
+    await createTemplates({ name: 'sms-hello', channel: 'sms', variants: { en: { body: 'Hi' } } });
+    const sms = await admin('POST', '/templates/sms-hello/test', { profile_id: ann, to: 'qa@shop.example' });
+    expect(sms.status).toBe(400);
+    expect(issuesOf(sms.body)[0]).toMatch(/^name: test sends are for e-mail templates/);
+    expect(sink.inbox).toHaveLength(1);
   });
 
   it('delivers each customer’s rendered message with a plain-text part and one-click unsubscribe headers', async () => {

@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromiumUnavailable, launchChromium } from '../support/browser.js';
+import { startSmtpSink } from '../http/smtp-sink.js';
 import { seed, STAFF, type Seeded } from './seed.js';
 
 // The dashboard end to end: real headless Chromium against a real `kizuna start` process over a demo
@@ -273,6 +274,26 @@ describe.skipIf(skip !== null)('the dashboard in Chromium', { timeout: 60_000 },
     await page.getByRole('textbox', { name: 'subject' }).fill('Welcome back, {{ profile.firstName }}');
     await preview.waitFor();
     await shot('template');
+  });
+
+  it('test-sends the saved template, rendered for the chosen customer, to a staff address', async () => {
+    const sink = await startSmtpSink();
+    try {
+      await s.api('PUT', '/channels/email', {
+        provider: 'smtp',
+        settings: { host: '127.0.0.1', port: sink.port, from: 'Shop <news@shop.example>' },
+      });
+      const test = page.getByTestId('test-send');
+      await test.getByLabel('Send the saved template as a test to').fill('not an address');
+      await test.getByRole('button', { name: 'Send a test' }).click();
+      await test.locator('.field-error[data-field="to"]').getByText('must be an e-mail address').waitFor();
+      await test.getByLabel('Send the saved template as a test to').fill('qa@shop.example');
+      await test.getByRole('button', { name: 'Send a test' }).click();
+      await test.getByText('Test sent to qa@shop.example.').waitFor();
+      expect(sink.inbox.map((m) => m.subject)).toEqual([`[Test] Thank you, ${s.customer.firstName}!`]);
+    } finally {
+      await sink.close();
+    }
   });
 
   it('reads the reports: uplift in words, NPS with the simulator, the voice of the customer', async () => {

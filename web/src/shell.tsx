@@ -52,11 +52,17 @@ const SCREENS: Screen[] = [
     render: (p, s) => <JourneyDetail id={p['id'] ?? ''} session={s} />,
   },
   { pattern: '/templates', need: 'campaigns.read', render: () => <Templates /> },
-  { pattern: '/templates/new', need: 'campaigns.write', render: () => <TemplateEditor name={null} /> },
+  {
+    pattern: '/templates/new',
+    need: 'campaigns.write',
+    render: (_, s) => <TemplateEditor name={null} canWrite={s.permissions.has('campaigns.write')} />,
+  },
   {
     pattern: '/templates/:name',
     need: 'campaigns.read',
-    render: (p) => <TemplateEditor name={p['name'] ?? ''} />,
+    render: (p, s) => (
+      <TemplateEditor name={p['name'] ?? ''} canWrite={s.permissions.has('campaigns.write')} />
+    ),
   },
   { pattern: '/reports', need: 'reports.read', render: (_, s) => <Reports session={s} /> },
   { pattern: '/reports/funnel', need: 'reports.read', render: (_, s) => <Funnel session={s} /> },

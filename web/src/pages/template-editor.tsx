@@ -1,4 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
+import { FormError, TextField } from '../form.js';
 import { ApiError, get, post, put, q } from '../api.js';
 import { useT } from '../i18n.js';
 import { navigate } from '../router.js';
@@ -41,7 +42,7 @@ function withoutEmpty(d: Draft): Draft {
   return { ...d, variants };
 }
 
-export function TemplateEditor(props: { name: string | null }) {
+export function TemplateEditor(props: { name: string | null; canWrite: boolean }) {
   const t = useT();
   const [draft, setDraft] = useState<Draft | null>(
     props.name === null
@@ -254,6 +255,9 @@ export function TemplateEditor(props: { name: string | null }) {
             </p>
           )}
           {previewError !== null && <ErrorBox error={previewError} />}
+          {props.name !== null && props.canWrite && draft?.channel === 'email' && customer !== null && (
+            <TestSend name={props.name} profileId={customer.id} locale={locale} />
+          )}
           {rendered && !rendered.ok && (
             <div class="error" role="alert" data-testid="preview-failed">
               {t('templates.cannotRender')} {rendered.reason}
@@ -275,5 +279,47 @@ export function TemplateEditor(props: { name: string | null }) {
         </Card>
       </div>
     </form>
+  );
+}
+
+/**
+ * A test send of the saved template (POST /api/v1/templates/:name/test): rendered for the chosen
+ * customer and sent to a staff address through the e-mail channel, with "[Test]" in the subject.
+ */
+function TestSend(props: { name: string; profileId: string; locale: string }) {
+  const t = useT();
+  const [to, setTo] = useState('');
+  const [error, setError] = useState<unknown>(null);
+  const [result, setResult] = useState<{ ok: boolean; reason?: string } | null>(null);
+  const send = () => {
+    setError(null);
+    setResult(null);
+    post<{ ok: boolean; reason?: string }>(`/templates/${encodeURIComponent(props.name)}/test`, {
+      profile_id: props.profileId,
+      to,
+      locale: props.locale,
+    }).then(setResult, setError);
+  };
+  return (
+    <div class="inline-form" data-testid="test-send">
+      <TextField
+        label={t('templates.testTo')}
+        value={to}
+        onValue={setTo}
+        error={error}
+        field="to"
+        class="grow"
+      />
+      <button type="button" onClick={send}>
+        {t('templates.testSend')}
+      </button>
+      <FormError error={error} fields={['to']} />
+      {result?.ok === true && <span role="status">{t('templates.testSent', { to })}</span>}
+      {result?.ok === false && (
+        <span class="error" role="alert">
+          {t('templates.testFailed')} {result.reason}
+        </span>
+      )}
+    </div>
   );
 }
