@@ -243,6 +243,29 @@ describe.skipIf(skip !== null)('the dashboard in Chromium', { timeout: 60_000 },
     await graph.getByTestId('handle-thanks-0').dragTo(graph.locator('#step-pause_a_day'));
     expect(JSON.parse(await json.inputValue())).toMatchObject({ steps: { thanks: { next: 'pause_a_day' } } });
     expect(await page.getByLabel('Where thanks goes (next)').inputValue()).toBe('pause_a_day');
+    // Move a step by dragging its title: the canvas keeps every step's position in the draft.
+    type Layout = Record<string, { x: number; y: number }>;
+    const layoutNow = async () => (JSON.parse(await json.inputValue()) as { layout?: Layout }).layout;
+    expect(await layoutNow()).toBeUndefined();
+    const title = graph.getByTestId('move-done');
+    const from = (await title.boundingBox())!;
+    const doneBefore = (await graph.locator('#step-done').boundingBox())!;
+    await page.mouse.move(from.x + 20, from.y + 8);
+    await page.mouse.down();
+    await page.mouse.move(from.x + 60, from.y + 128, { steps: 6 });
+    await page.mouse.up();
+    const moved = (await layoutNow())!;
+    const stepIds = Object.keys((JSON.parse(await json.inputValue()) as { steps: object }).steps);
+    expect(Object.keys(moved).sort()).toEqual(stepIds.sort());
+    const doneAfter = (await graph.locator('#step-done').boundingBox())!;
+    expect(Math.round(doneAfter.x - doneBefore.x)).toBe(40);
+    expect(Math.round(doneAfter.y - doneBefore.y)).toBe(120);
+    // And from the keyboard: Alt + arrow moves the focused step 20 px.
+    await graph.locator('#step-thanks').focus();
+    await page.keyboard.press('Alt+ArrowRight');
+    expect((await layoutNow())!['thanks']!.x).toBe(moved['thanks']!.x + 20);
+    await graph.scrollIntoViewIfNeeded();
+    await page.screenshot({ path: `${SHOTS}journey-canvas.png` });
     await page.getByRole('button', { name: 'Save draft' }).click();
     await page.getByText('Draft saved.').waitFor();
     const saved = await s.api<{ draft: { steps: Record<string, unknown> } }>(
@@ -250,6 +273,7 @@ describe.skipIf(skip !== null)('the dashboard in Chromium', { timeout: 60_000 },
       `/journeys/${s.journeyId}`,
     );
     expect(saved.draft.steps['thanks']).toMatchObject({ next: 'pause_a_day' });
+    expect((saved.draft as { layout?: Layout }).layout?.['done']).toEqual((await layoutNow())!['done']);
     await page.getByRole('button', { name: 'Pause', exact: true }).click();
     await page.getByTestId('journey-status').getByText('paused').waitFor();
     expect((await s.api<{ status: string }>('GET', `/journeys/${s.journeyId}`)).status).toBe('paused');

@@ -251,6 +251,17 @@ describe('parseJourney accepts', () => {
     expect(parsed(journey({ entry: { limit: 'every_time' } })).entry.limit).toEqual({ kind: 'every_time' });
   });
 
+  it('a canvas layout of step positions, checked and otherwise ignored', () => {
+    const laid = journey({ layout: { hello: { x: 0, y: 40 }, done: { x: 260.5, y: 40 } } });
+    expect(parsed(laid)).toEqual(parsed(journey()));
+    expect(issue(journey({ layout: { nope: { x: 1, y: 1 } } }))).toBe('layout.nope: names no step ("nope")');
+    expect(issue(journey({ layout: { hello: { x: -1, y: 1 } } }))).toBe(
+      'layout.hello.x: must be a number from 0 to 20000',
+    );
+    expect(issue(journey({ layout: { hello: { x: 1, y: 1, z: 2 } } }))).toBe('layout.hello: must be {x, y}');
+    expect(issue(journey({ layout: [] }))).toBe('layout: must be an object of step id → {x, y}');
+  });
+
   it('segment and stage triggers', () => {
     expect(parsed(journey({ trigger: { segment_entered: 'seg_vip' } })).trigger).toEqual({
       kind: 'segment_entered',
@@ -588,7 +599,7 @@ describe('parseJourney rejects, naming the field', () => {
 
   it('unknown keys, wherever they are', () => {
     expect(issue(journey({ colour: 'red' }))).toBe(
-      'journey.colour: unknown key "colour" (a journey takes: name, description, trigger, entry, timezone, start, steps, goal, exit_when, throttle, ab_test)',
+      'journey.colour: unknown key "colour" (a journey takes: name, description, trigger, entry, timezone, start, steps, goal, exit_when, throttle, ab_test, layout)',
     );
     expect(issue(journey({ ab_test: { split: 'ab' } }))).toBe(
       'ab_test: must be the A/B settings an A/B broadcast writes (split, rest, hold, channel, variants)',

@@ -83,6 +83,7 @@ class JourneyParser {
         'exit_when',
         'throttle',
         'ab_test',
+        'layout',
       ],
       'a journey',
       this.issues,
@@ -109,6 +110,7 @@ class JourneyParser {
     const exitWhen = this.exitWhen(v['exit_when']);
     const throttlePerMinute = this.throttle(v['throttle']);
     if (v['ab_test'] !== undefined) this.abTest(v['ab_test'], v['steps']);
+    if (v['layout'] !== undefined) this.layout(v['layout'], v['steps']);
     if (trigger?.kind === 'schedule' && entry?.segment) {
       this.issues.add(
         'entry.segment',
@@ -187,6 +189,29 @@ class JourneyParser {
       } else everyDays = e;
     }
     return segment && Number.isFinite(t) ? { kind: 'schedule', segment, at: t, everyDays } : undefined;
+  }
+
+  /**
+   * Where the dashboard's canvas draws each step: `{"<step id>": {"x": 0–20000, "y": 0–20000}}`.
+   * Presentation only: checked and kept with the draft, never read by the runner.
+   */
+  private layout(v: unknown, steps: unknown): void {
+    if (!isObject(v)) {
+      this.issues.add('layout', 'must be an object of step id → {x, y}');
+      return;
+    }
+    for (const [id, p] of Object.entries(v)) {
+      const at = `layout.${id}`;
+      if (!isObject(steps) || !Object.hasOwn(steps, id)) this.issues.add(at, `names no step ("${id}")`);
+      else if (!isObject(p) || Object.keys(p).some((k) => k !== 'x' && k !== 'y'))
+        this.issues.add(at, 'must be {x, y}');
+      else
+        for (const k of ['x', 'y'] as const) {
+          const n = p[k];
+          if (typeof n !== 'number' || !Number.isFinite(n) || n < 0 || n > 20_000)
+            this.issues.add(`${at}.${k}`, 'must be a number from 0 to 20000');
+        }
+    }
   }
 
   private throttle(v: unknown): number | null | undefined {

@@ -503,6 +503,7 @@ export const en = {
   'coupons.codes': 'Codes for {name}, one a line',
   'coupons.upload': 'Upload codes',
   'coupons.added': '{added} added, {duplicates} already there.',
+  'journeys.moveHelp': 'Drag to move this step (or Alt + arrow keys)',
   'journeys.dragHelp': 'Drag onto another step to connect this branch to it',
   'channels.title': 'Channels and providers',
   'channels.help':

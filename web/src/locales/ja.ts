@@ -510,6 +510,7 @@ export const ja: Messages = {
   'coupons.codes': '{name} のコード（1 行に 1 つ）',
   'coupons.upload': 'コードをアップロード',
   'coupons.added': '{added} 件追加、{duplicates} 件は登録済みでした。',
+  'journeys.moveHelp': 'ドラッグでステップを移動（Alt + 矢印キーでも可）',
   'journeys.dragHelp': 'ドラッグして別のステップに重ねると、この分岐をそのステップにつなぎます',
   'channels.title': 'チャネルとプロバイダー',
   'channels.help':

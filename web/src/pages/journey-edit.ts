@@ -103,5 +103,37 @@ export function addStep(def: JourneyDefinition, id: string, type: StepType): Jou
 export function removeStep(def: JourneyDefinition, id: string): JourneyDefinition {
   const steps = { ...def.steps };
   delete steps[id];
-  return { ...def, steps };
+  const layout = layoutOf(def);
+  if (!layout || !(id in layout)) return { ...def, steps };
+  const rest = { ...layout };
+  delete rest[id];
+  return { ...def, steps, layout: rest };
+}
+
+export interface Position {
+  x: number;
+  y: number;
+}
+
+/** The canvas positions the draft keeps (`layout`), or null when it keeps none (automatic layout). */
+export function layoutOf(def: JourneyDefinition): Record<string, Position> | null {
+  const l = def['layout'];
+  if (typeof l !== 'object' || l === null || Array.isArray(l)) return null;
+  const out: Record<string, Position> = {};
+  for (const [id, p] of Object.entries(l as Record<string, unknown>)) {
+    const { x, y } = (p ?? {}) as { x?: unknown; y?: unknown };
+    if (typeof x === 'number' && typeof y === 'number') out[id] = { x, y };
+  }
+  return Object.keys(out).length > 0 ? out : null;
+}
+
+/** The draft with every step at the given position (whole pixels, kept on the canvas). */
+export function withLayout(def: JourneyDefinition, positions: Record<string, Position>): JourneyDefinition {
+  const clamp = (n: number) => Math.min(20_000, Math.max(0, Math.round(n)));
+  const layout: Record<string, Position> = {};
+  for (const id of Object.keys(def.steps)) {
+    const p = positions[id];
+    if (p) layout[id] = { x: clamp(p.x), y: clamp(p.y) };
+  }
+  return { ...def, layout };
 }
