@@ -46,7 +46,6 @@ export function StageEditor(props: { stages: Stage[]; onSaved: () => void }) {
   const save = () => {
     const bad: { field: string; rule: string }[] = [];
     const stages = rows.map((r, i) => {
-      const last = i === rows.length - 1;
       let rule: unknown = undefined;
       if (r.rule.trim() !== '') {
         try {
@@ -59,7 +58,8 @@ export function StageEditor(props: { stages: Stage[]; onSaved: () => void }) {
         name: r.name,
         label: r.label,
         description: r.description,
-        ...(rule !== undefined || !last ? { rule } : {}),
+        // An empty rule is left out: the server says which stages need one.
+        ...(rule !== undefined && { rule }),
       };
     });
     setLocal(bad);
