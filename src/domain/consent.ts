@@ -201,3 +201,27 @@ export function retentionCutoff(now: number, months: number): number {
     d.getUTCMilliseconds(),
   );
 }
+
+/** The ledger entry a subscription change of one of the profile's addresses stands for. */
+export function subscriptionEntry(
+  s: {
+    readonly status: 'subscribed' | 'unsubscribed' | 'pending';
+    readonly source: string;
+    readonly topic: string;
+    readonly at: number;
+    readonly consent?: { readonly method?: string; readonly textVersion?: string | null } | undefined;
+  },
+  purpose: string,
+  profileId: string,
+): ConsentEntry {
+  return {
+    profileId,
+    purpose,
+    status: s.status === 'subscribed' ? 'granted' : 'withdrawn',
+    source: s.source,
+    method: s.consent?.method ?? 'subscription',
+    textVersion: s.consent?.textVersion ?? null,
+    topic: s.topic === '*' ? null : s.topic,
+    at: s.at,
+  };
+}

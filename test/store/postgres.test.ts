@@ -236,6 +236,10 @@ function postgresRaw(url: string): RawDb {
       }
       return out;
     },
+    dialect: 'postgres',
+    exec: async (sql) => {
+      await pool.query(sql);
+    },
     close: () => pool.end(),
   };
 }

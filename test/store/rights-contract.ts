@@ -16,6 +16,10 @@ export interface RawDb {
   countIn(table: string, column: string, values: readonly string[]): Promise<number>;
   /** rows of any table holding `text` anywhere in them (every column, as text) */
   rowsContaining(text: string): Promise<{ table: string; rows: number }[]>;
+  /** which SQL the adapter speaks, for `exec` */
+  dialect: 'sqlite' | 'postgres';
+  /** runs a statement on a connection of its own (to stage data as an older version left it) */
+  exec(sql: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -388,6 +392,91 @@ export function rightsContract(name: string, harness: () => RightsHarness): void
       // A later grant lets the rule decide again.
       await store.recordConsents(ws, [entry({ profileId: p.id, status: 'granted', at: T0 + 40 })]);
       expect((await store.getProfile(ws, p.id))?.segments).toEqual(['seg_plain', 'seg_prof']);
+    });
+
+    it('answers consent rules from the ledger: API entries and subscription changes move members at once', async () => {
+      await store.changeDefinitions(
+        ws,
+        {
+          kind: 'put_segment',
+          segment: {
+            id: 'seg_mail_ok',
+            name: 'may get marketing e-mail',
+            description: '',
+            rule: { consent: 'email_marketing' },
+            status: 'ready',
+          },
+        },
+        T0,
+      );
+      const members = async () =>
+        (await store.listSegmentMembers(ws, 'seg_mail_ok', { limit: 10 })).profileIds.length;
+      // Never asked: the trait some shops send with identify still counts.
+      const viaTrait = await customer('trait', '+819000000011');
+      await store.ingest(ws, [
+        testEvent({
+          type: 'identify',
+          userId: 'trait-user',
+          messageId: 'c-trait',
+          timestamp: T0 + 1,
+          traits: { consents: { email_marketing: true } },
+        }),
+      ]);
+      expect((await store.getProfile(ws, viaTrait.id))?.segments).toContain('seg_mail_ok');
+      // The ledger outranks the trait once the customer was asked.
+      await store.recordConsents(ws, [
+        entry({ profileId: viaTrait.id, purpose: 'email_marketing', status: 'withdrawn', at: T0 + 2 }),
+      ]);
+      expect((await store.getProfile(ws, viaTrait.id))?.segments).not.toContain('seg_mail_ok');
+
+      const p = await customer('sub', '+819000000012');
+      expect((await store.getProfile(ws, p.id))?.segments).not.toContain('seg_mail_ok');
+      const sub = (status: 'subscribed' | 'unsubscribed' | 'pending', topic: string, at: number) =>
+        store.setSubscription(ws, {
+          channel: 'email',
+          address: 'sub@example.com',
+          topic,
+          status,
+          source: 'preference-centre',
+          at,
+        });
+      // A pending double opt-in is not consent, nor is one topic: only `*` is the whole purpose.
+      await sub('pending', '*', T0 + 3);
+      await sub('subscribed', 'news', T0 + 4);
+      expect((await store.getProfile(ws, p.id))?.segments).not.toContain('seg_mail_ok');
+      await sub('subscribed', '*', T0 + 5);
+      expect((await store.getProfile(ws, p.id))?.segments).toContain('seg_mail_ok');
+      expect(await members()).toBe(1);
+      await sub('unsubscribed', '*', T0 + 6);
+      expect((await store.getProfile(ws, p.id))?.segments).not.toContain('seg_mail_ok');
+      expect(await members()).toBe(0);
+      const stream = await store.listEngagementEvents(ws, { after: 0, limit: 50, profileId: p.id });
+      expect(stream.filter((e) => e.subject === 'seg_mail_ok').map((e) => e.type)).toEqual([
+        'Segment Entered',
+        'Segment Exited',
+      ]);
+      // An older grant arriving late changes nothing; a full rebuild keeps the ledger state.
+      await store.recordConsents(ws, [
+        entry({ profileId: p.id, purpose: 'email_marketing', status: 'granted', at: T0 + 1 }),
+      ]);
+      await store.reevaluateProfiles(ws, { after: null, limit: 10, now: T0 + 30, rebuildFacts: true });
+      expect((await store.getProfile(ws, p.id))?.segments).not.toContain('seg_mail_ok');
+
+      // Profiles stored before facts kept every purpose: migration 0028 fills the state in from the ledger.
+      await sub('subscribed', '*', T0 + 40);
+      await raw.exec(
+        raw.dialect === 'sqlite'
+          ? "UPDATE profiles SET facts = json_remove(facts, '$.c') WHERE facts IS NOT NULL"
+          : "UPDATE profiles SET facts = (facts::jsonb - 'c')::json WHERE facts IS NOT NULL",
+      );
+      const again = { after: null, limit: 10, now: T0 + 50, rebuildFacts: false } as const;
+      await store.reevaluateProfiles(ws, again);
+      expect((await store.getProfile(ws, p.id))?.segments).not.toContain('seg_mail_ok');
+      await raw.exec('DELETE FROM schema_migrations WHERE version = 28');
+      expect(await store.migrate()).toEqual({ applied: ['0028_consent_facts'] });
+      await store.reevaluateProfiles(ws, again);
+      expect((await store.getProfile(ws, p.id))?.segments).toContain('seg_mail_ok');
+      expect((await store.getProfile(ws, viaTrait.id))?.segments).not.toContain('seg_mail_ok');
     });
 
     it('lifts the tombstones of identities a returning customer names; erased profile ids stay erased', async () => {

@@ -130,6 +130,17 @@ function sqliteRaw(path: string): RawDb {
           return rows > 0 ? [{ table: t, rows }] : [];
         }),
       ),
+    dialect: 'sqlite',
+    exec: (sql) => {
+      const w = new Database(path);
+      try {
+        w.pragma('busy_timeout = 10000');
+        w.exec(sql);
+      } finally {
+        w.close();
+      }
+      return Promise.resolve();
+    },
     close: () => {
       db.close();
       return Promise.resolve();

@@ -110,8 +110,14 @@ class ProfileContext implements RuleContext {
     if (kind === 'push_token') return getPath(this.p.traits, 'push_token') != null;
     return false;
   }
-  /** Until the consent ledger lands, consent is the trait `consents.<purpose>` being true. */
+  /**
+   * The consent ledger's current state of the purpose (its newest whole-purpose entry, kept in the
+   * facts); for a customer never asked, the trait `consents.<purpose>` being true (consent collected
+   * elsewhere and sent with identify).
+   */
   consent(purpose: string): boolean {
+    const state = consentFact(this.p.facts, purpose);
+    if (state !== null) return state === 'granted';
     return getPath(this.p.traits, `consents.${purpose}`) === true;
   }
   events(selector: EventSelector, window: Window): EventStats {

@@ -57,8 +57,10 @@ export interface ProfileFacts {
   /** identity kinds the profile holds (`email`, `phone`, ...), for "has e-mail" rules */
   k: string[];
   /**
-   * The current ledger state of the consent purposes evaluation depends on (`profiling`): purpose →
-   * [status, time of the entry]. Written with each ledger entry, in its transaction; absent: not asked.
+   * The current ledger state of every consent purpose the customer was asked about (its newest
+   * whole-purpose entry): purpose → [status, time of the entry]. Written with each ledger entry, in
+   * its transaction; absent: never asked. `profiling` gates profiling segments; `{"consent": purpose}`
+   * rules read the rest.
    */
   c?: Record<string, ConsentFact>;
 }
@@ -66,18 +68,14 @@ export interface ProfileFacts {
 /** A purpose's current state as facts keep it: `g` granted or `w` withdrawn, and the entry's time. */
 export type ConsentFact = [status: 'g' | 'w', at: number];
 
-/** The purposes whose consent state facts keep (docs/privacy.md#profiling). */
-export const FACT_PURPOSES: readonly string[] = ['profiling'];
-
 /**
  * Applies a whole-purpose ledger entry to the facts: the newest entry wins (the later one on a tie,
- * as the ledger's current state); purposes evaluation does not need are ignored. Whether it changed.
+ * as the ledger's current state). Whether it changed.
  */
 export function recordConsentFact(
   facts: ProfileFacts,
   entry: { readonly purpose: string; readonly status: 'granted' | 'withdrawn'; readonly at: number },
 ): boolean {
-  if (!FACT_PURPOSES.includes(entry.purpose)) return false;
   const seen = facts.c?.[entry.purpose];
   if (seen && seen[1] > entry.at) return false;
   (facts.c ??= {})[entry.purpose] = [entry.status === 'granted' ? 'g' : 'w', entry.at];
@@ -87,7 +85,7 @@ export function recordConsentFact(
 /** Whether ledger entries change what facts keep (and so need the profiles re-evaluated with them). */
 export const touchesConsentFacts = (
   entries: readonly { readonly purpose: string; readonly topic: string | null }[],
-): boolean => entries.some((e) => e.topic === null && FACT_PURPOSES.includes(e.purpose));
+): boolean => entries.some((e) => e.topic === null);
 
 /** The consent state of a purpose in the facts: null when never asked. */
 export function consentFact(facts: ProfileFacts, purpose: string): 'granted' | 'withdrawn' | null {

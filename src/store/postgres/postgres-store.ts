@@ -708,13 +708,18 @@ export class PostgresStore implements Store {
     return guarded(() => delivery.deleteTemplate(this.sql, ws, name));
   }
 
-  /** The subscription and its consent-ledger entries in one transaction. */
+  /** The subscriptions and their consent-ledger entries (facts and re-evaluation included) in one transaction. */
   setSubscription(ws: string, s: Subscription | readonly Subscription[]): Promise<void> {
+    const list = 'channel' in s ? [s] : s;
     return guarded(() =>
-      transaction(this.pool, async (sql) => {
-        await delivery.setSubscription(sql, ws, s);
-        await rights.ledgerSubscriptions(sql, ws, 'channel' in s ? [s] : s);
-      }),
+      transaction(
+        this.pool,
+        async (sql) => {
+          await delivery.setSubscription(sql, ws, list);
+          await this.consents(sql, ws, await rights.subscriptionLedger(sql, ws, list));
+        },
+        WRITE_RETRY,
+      ),
     );
   }
 
@@ -1111,18 +1116,20 @@ export class PostgresStore implements Store {
 
   recordConsents(ws: string, entries: readonly ConsentEntry[]): Promise<void> {
     if (!touchesConsentFacts(entries)) return guarded(() => rights.recordConsents(this.sql, ws, entries));
-    // Profiling consent is kept in the profile's facts: appended and re-evaluated in one transaction.
-    return guarded(async () => {
-      await transaction(
-        this.pool,
-        (sql) =>
-          runReevaluate(
-            new PostgresReevaluateTx(sql, ws, this.definitions, this.journeyIndexes),
-            consentUnit(entries, (now) => newId('je', now)),
-          ),
-        WRITE_RETRY,
-      );
-    });
+    return guarded(() => transaction(this.pool, (sql) => this.consents(sql, ws, entries), WRITE_RETRY));
+  }
+
+  /**
+   * Appends ledger entries inside the caller's transaction. A whole-purpose entry changes the
+   * profile's facts (its consent state), so its profiles are re-evaluated (and locked) with it.
+   */
+  private async consents(sql: Sql, ws: string, entries: readonly ConsentEntry[]): Promise<void> {
+    if (entries.length === 0) return;
+    if (!touchesConsentFacts(entries)) return rights.recordConsents(sql, ws, entries);
+    await runReevaluate(
+      new PostgresReevaluateTx(sql, ws, this.definitions, this.journeyIndexes),
+      consentUnit(entries, (now) => newId('je', now)),
+    );
   }
 
   listConsents(ws: string, profileId: string): Promise<ConsentEntry[]> {

@@ -5,7 +5,7 @@
  */
 import type { IdentityKey } from '../../domain/identity.js';
 import type { ConsentEntry } from '../../domain/consent.js';
-import { purposeOfChannel } from '../../domain/consent.js';
+import { purposeOfChannel, subscriptionEntry } from '../../domain/consent.js';
 import type { Subscription } from '../delivery-store.js';
 import {
   ANONYMISED,
@@ -66,41 +66,33 @@ export async function recordConsents(sql: Sql, ws: string, entries: readonly Con
   );
 }
 
-/** See the SQLite twin: each subscription change is recorded for every profile holding the address. */
-export async function ledgerSubscriptions(
+/** See the SQLite twin: the ledger entries of subscription changes, one per profile holding the address. */
+export async function subscriptionLedger(
   sql: Sql,
   ws: string,
   subs: readonly Subscription[],
-): Promise<void> {
-  const rows = subs.flatMap((s) => {
+): Promise<ConsentEntry[]> {
+  const asked = subs.flatMap((s, i) => {
     const purpose = purposeOfChannel(s.channel);
     if (purpose === null || s.status === 'pending') return [];
-    return [
-      {
-        purpose,
-        status: s.status === 'subscribed' ? 'granted' : 'withdrawn',
-        source: s.source,
-        method: s.consent?.method ?? 'subscription',
-        text_version: s.consent?.textVersion ?? null,
-        topic: s.topic === '*' ? null : s.topic,
-        at: s.at,
-        kind: s.channel === 'email' ? 'email' : s.channel === 'sms' ? 'phone' : null,
-        address: s.address,
-      },
-    ];
+    const kind = s.channel === 'email' ? 'email' : s.channel === 'sms' ? 'phone' : null;
+    return [{ i, kind, address: s.address }];
   });
-  if (rows.length === 0) return;
-  await sql.query(
-    `WITH s AS (SELECT * FROM json_to_recordset($2::json) AS s (purpose text, status text, source text, method text,
-       text_version text, topic text, at bigint, kind text, address text))
-     INSERT INTO consent_events (workspace_id, profile_id, purpose, status, source, method, text_version, topic, at)
-     SELECT $1, i.profile_id, s.purpose, s.status, s.source, s.method, s.text_version, s.topic, s.at
-     FROM s JOIN identities i ON i.workspace_id = $1 AND i.kind = s.kind AND i.value = s.address
-     UNION ALL
-     SELECT $1, d.profile_id, s.purpose, s.status, s.source, s.method, s.text_version, s.topic, s.at
-     FROM s JOIN devices d ON s.kind IS NULL AND d.workspace_id = $1 AND d.token = s.address`,
-    [ws, JSON.stringify(rows)],
+  if (asked.length === 0) return [];
+  const rows = await sql.query<{ i: number; profile_id: string }>(
+    `WITH s AS (SELECT * FROM json_to_recordset($2::json) AS s (i int, kind text, address text))
+     SELECT DISTINCT s.i, i.profile_id FROM s
+       JOIN identities i ON i.workspace_id = $1 AND i.kind = s.kind AND i.value = s.address
+     UNION
+     SELECT DISTINCT s.i, d.profile_id FROM s
+       JOIN devices d ON s.kind IS NULL AND d.workspace_id = $1 AND d.token = s.address
+     ORDER BY 1, 2`,
+    [ws, JSON.stringify(asked)],
   );
+  return rows.map((r) => {
+    const s = subs[r.i]!;
+    return subscriptionEntry(s, purposeOfChannel(s.channel)!, r.profile_id);
+  });
 }
 
 const MERGED = `(SELECT $2::text UNION ALL SELECT id FROM profiles WHERE workspace_id = $1 AND merged_into = $2)`;

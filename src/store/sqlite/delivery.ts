@@ -22,7 +22,6 @@ import {
   type OutboxRowDb,
   type TemplateRowDb,
 } from '../delivery-rows.js';
-import { ledgerSubscriptions } from './rights.js';
 import type { Prepare } from './statements.js';
 import { getDocument, putDocument, SETTINGS } from './documents.js';
 import type { JourneyMessage } from '../journey-store.js';
@@ -152,21 +151,17 @@ export function deleteTemplate(prep: Prepare, ws: string, name: string): boolean
   return prep('DELETE FROM templates WHERE workspace_id = ? AND name = ?').run(ws, name).changes > 0;
 }
 
-/** Runs inside the writer's transaction: a list is stored all or none. */
-export function setSubscription(
-  prep: Prepare,
-  ws: string,
-  subs: Subscription | readonly Subscription[],
-): void {
+/**
+ * Runs inside the writer's transaction: a list is stored all or none. The writer records the
+ * consent-ledger entries of the same changes in that transaction (rights.subscriptionLedger).
+ */
+export function setSubscription(prep: Prepare, ws: string, list: readonly Subscription[]): void {
   const put = prep(
     `INSERT INTO subscriptions (workspace_id, channel, address, topic, status, source, at) VALUES (?, ?, ?, ?, ?, ?, ?)
      ON CONFLICT (workspace_id, channel, address, topic) DO UPDATE SET status = excluded.status,
        source = excluded.source, at = excluded.at`,
   );
-  const list = 'channel' in subs ? [subs] : subs;
   for (const s of list) put.run(ws, s.channel, s.address, s.topic, s.status, s.source, s.at);
-  // In the same transaction: every subscription change is also a consent-ledger entry.
-  ledgerSubscriptions(prep, ws, list);
 }
 
 export function listSubscriptions(

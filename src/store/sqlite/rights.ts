@@ -3,7 +3,7 @@
  * transaction; reads on the reader connection.
  */
 import type { ConsentEntry } from '../../domain/consent.js';
-import { purposeOfChannel } from '../../domain/consent.js';
+import { purposeOfChannel, subscriptionEntry } from '../../domain/consent.js';
 import type { IdentityKey } from '../../domain/identity.js';
 import type { Subscription } from '../delivery-store.js';
 import {
@@ -52,37 +52,30 @@ export function recordConsents(prep: Prepare, ws: string, entries: readonly Cons
 }
 
 /**
- * The ledger side of subscription changes: each change of a contact point is recorded for every
- * profile holding it (an e-mail or phone identity, a device token), as a whole-purpose entry for
- * topic `*` and a topic entry otherwise. Pending double opt-ins are not consent and are not recorded.
+ * The ledger side of subscription changes: each change of a contact point becomes an entry for every
+ * profile holding it (an e-mail or phone identity, a device token), whole-purpose for topic `*` and a
+ * topic entry otherwise. Pending double opt-ins are not consent and give none. The caller records them
+ * (with the facts and re-evaluation whole-purpose entries need) in the subscription's transaction.
  */
-export function ledgerSubscriptions(prep: Prepare, ws: string, subs: readonly Subscription[]): void {
+export function subscriptionLedger(prep: Prepare, ws: string, subs: readonly Subscription[]): ConsentEntry[] {
   const byIdentity = prep(
-    `INSERT INTO consent_events (workspace_id, profile_id, purpose, status, source, method, text_version, topic, at)
-     SELECT workspace_id, profile_id, ?, ?, ?, ?, ?, ?, ? FROM identities
-     WHERE workspace_id = ? AND kind = ? AND value = ?`,
-  );
+    'SELECT DISTINCT profile_id FROM identities WHERE workspace_id = ? AND kind = ? AND value = ?',
+  ).pluck();
   const byDevice = prep(
-    `INSERT INTO consent_events (workspace_id, profile_id, purpose, status, source, method, text_version, topic, at)
-     SELECT workspace_id, profile_id, ?, ?, ?, ?, ?, ?, ? FROM devices
-     WHERE workspace_id = ? AND token = ?`,
-  );
+    'SELECT DISTINCT profile_id FROM devices WHERE workspace_id = ? AND token = ?',
+  ).pluck();
+  const out: ConsentEntry[] = [];
   for (const s of subs) {
     const purpose = purposeOfChannel(s.channel);
     if (purpose === null || s.status === 'pending') continue;
-    const args = [
-      purpose,
-      s.status === 'subscribed' ? 'granted' : 'withdrawn',
-      s.source,
-      s.consent?.method ?? 'subscription',
-      s.consent?.textVersion ?? null,
-      s.topic === '*' ? null : s.topic,
-      s.at,
-    ];
-    if (s.channel === 'email' || s.channel === 'sms')
-      byIdentity.run(...args, ws, s.channel === 'email' ? 'email' : 'phone', s.address);
-    else byDevice.run(...args, ws, s.address);
+    const holders = (
+      s.channel === 'email' || s.channel === 'sms'
+        ? byIdentity.all(ws, s.channel === 'email' ? 'email' : 'phone', s.address)
+        : byDevice.all(ws, s.address)
+    ) as string[];
+    for (const profileId of holders) out.push(subscriptionEntry(s, purpose, profileId));
   }
+  return out;
 }
 
 export function listConsents(r: Prepare, ws: string, profileId: string): ConsentEntry[] {

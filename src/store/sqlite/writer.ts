@@ -442,8 +442,13 @@ export class SqliteWriter implements SqliteWrites {
     return this.exclusive(() => delivery.deleteTemplate(this.w, ws, name));
   }
 
+  /** The subscriptions and their consent-ledger entries (facts and re-evaluation included) in one transaction. */
   setSubscription(ws: string, s: Subscription | readonly Subscription[]): Promise<void> {
-    return this.exclusive(() => delivery.setSubscription(this.w, ws, s));
+    const list = 'channel' in s ? [s] : s;
+    return this.exclusive(() => {
+      delivery.setSubscription(this.w, ws, list);
+      this.consents(ws, rights.subscriptionLedger(this.w, ws, list));
+    });
   }
 
   putDeliverySettings(ws: string, settings: unknown, now: number): Promise<void> {
@@ -547,13 +552,20 @@ export class SqliteWriter implements SqliteWrites {
   }
 
   recordConsents(ws: string, entries: readonly ConsentEntry[]): Promise<void> {
-    return this.exclusive(() => {
-      if (!touchesConsentFacts(entries)) return rights.recordConsents(this.w, ws, entries);
-      runReevaluateSync(
-        new SqliteReevaluateTx(this.w, ws, this.definitions, this.journeyIndexes),
-        consentUnit(entries, (now) => newId('je', now)),
-      );
-    });
+    return this.exclusive(() => this.consents(ws, entries));
+  }
+
+  /**
+   * Appends ledger entries inside the caller's transaction. A whole-purpose entry changes the
+   * profile's facts (its consent state), so its profiles are re-evaluated in the same transaction.
+   */
+  private consents(ws: string, entries: readonly ConsentEntry[]): void {
+    if (entries.length === 0) return;
+    if (!touchesConsentFacts(entries)) return rights.recordConsents(this.w, ws, entries);
+    runReevaluateSync(
+      new SqliteReevaluateTx(this.w, ws, this.definitions, this.journeyIndexes),
+      consentUnit(entries, (now) => newId('je', now)),
+    );
   }
 
   putPrivacySettings(ws: string, settings: unknown, now: number): Promise<void> {
