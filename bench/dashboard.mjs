@@ -4,6 +4,7 @@
 // (the baseline, measured in the same run). A screen counts as loaded when its data has arrived and is
 // drawn: no request in flight, nothing marked aria-busy, for 150 ms; the figure is the moment that quiet
 // began, from the start of the navigation (a full page load, not a client-side route change).
+/* global window, document, fetch -- these callbacks run in the page */
 import { spawnSync } from 'node:child_process';
 import {
   copyFileSync,
