@@ -9,6 +9,16 @@ export interface FieldIssue {
   readonly rule: string;
 }
 
+/**
+ * A validator's path as a field name in that one style: array positions in brackets, keys after dots
+ * (`["topics", 1, "id"]` → `topics[1].id`), so hand-written checks and zod schemas name fields alike.
+ */
+export function fieldPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const k of path) out += typeof k === 'number' ? `[${k}]` : out === '' ? String(k) : `.${String(k)}`;
+  return out;
+}
+
 export abstract class KizunaError extends Error {
   abstract readonly status: number;
   abstract readonly code: string;

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { ValidationError, type FieldIssue } from './errors.js';
+import { fieldPath, ValidationError, type FieldIssue } from './errors.js';
 import { checkJsonText } from './ingest/limits.js';
 
 /**
@@ -11,7 +11,7 @@ export function parse<T>(schema: z.ZodType<T>, input: unknown): T {
   const r = schema.safeParse(input);
   if (!r.success) {
     throw new ValidationError(
-      r.error.issues.map((i) => ({ field: i.path.map(String).join('.') || 'query', rule: i.message })),
+      r.error.issues.map((i) => ({ field: fieldPath(i.path) || 'query', rule: i.message })),
     );
   }
   const bad: FieldIssue[] = [];

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { EVENT_TYPES, type EventType, type JsonObject, type NormalizedEvent } from '../domain/event.js';
-import type { FieldIssue } from '../errors.js';
+import { fieldPath, type FieldIssue } from '../errors.js';
 import { LIMITS, checkJsonText } from './limits.js';
 
 /**
@@ -104,7 +104,7 @@ export function normalizeMessage(
   if (!parsed.success) {
     for (const i of parsed.error.issues) {
       issues.push({
-        field: at(i.path.map(String).join('.')),
+        field: at(fieldPath(i.path)),
         rule: i.code === 'invalid_type' && i.input === undefined ? 'is required' : i.message,
       });
     }

@@ -124,7 +124,7 @@ describe('in-app control group and results', () => {
       variants: [{ key: 'control', content: { body: 'x' } }],
     });
     expect(reserved.status).toBe(400);
-    expect(issuesOf(reserved.body)).toContain('variants.0.key: "control" is the control group\'s name');
+    expect(issuesOf(reserved.body)).toContain('variants[0].key: "control" is the control group\'s name');
   });
 
   it('counts customers, clicks and conversions per arm from the first exposure, with uplift', async () => {

@@ -129,17 +129,17 @@ describe('declared subscription topics', () => {
     });
     expect(bad.status).toBe(400);
     expect(issuesOf(bad.body)).toEqual([
-      'topics.0.id: must be 1–50 lower-case letters, digits, _ or -',
-      'topics.0.labels: must name the topic in at least one locale',
-      'topics.1.id: transactional messages are sent whatever the subscriptions say; it is not a topic to declare',
-      'topics.1.requires_opt_in: must be true or false',
-      'topics.1.labels.en.name: must not be empty',
-      'topics.3.labels.english: the key must be a locale such as en or ja-JP',
+      'topics[0].id: must be 1–50 lower-case letters, digits, _ or -',
+      'topics[0].labels: must name the topic in at least one locale',
+      'topics[1].id: transactional messages are sent whatever the subscriptions say; it is not a topic to declare',
+      'topics[1].requires_opt_in: must be true or false',
+      'topics[1].labels.en.name: must not be empty',
+      'topics[3].labels.english: the key must be a locale such as en or ja-JP',
     ]);
     const twice = await admin('PUT', '/subscription-topics', {
       topics: [TOPICS[0], TOPICS[0]],
     });
-    expect(issuesOf(twice.body)).toEqual(['topics.1.id: "sales" is declared twice']);
+    expect(issuesOf(twice.body)).toEqual(['topics[1].id: "sales" is declared twice']);
     expect((await api('/subscription-topics')).body['topics']).toHaveLength(3);
   });
 });

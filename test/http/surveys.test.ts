@@ -104,12 +104,12 @@ describe('surveys', () => {
     });
     expect(bad.status).toBe(400);
     expect(issuesOf(bad.body)).toEqual([
-      'questions.0.max: nps is always 0 to 10',
-      'questions.1.min: is required for a scale',
-      'questions.2.options: is required for a choice',
-      'questions.3.id: must be 1–40 of a-z, 0-9 and _, starting with a letter',
-      'questions.3.text: must not be empty',
-      'questions.1.id: repeats question "q"',
+      'questions[0].max: nps is always 0 to 10',
+      'questions[1].min: is required for a scale',
+      'questions[2].options: is required for a choice',
+      'questions[3].id: must be 1–40 of a-z, 0-9 and _, starting with a letter',
+      'questions[3].text: must not be empty',
+      'questions[1].id: repeats question "q"',
     ]);
     expect(issuesOf((await admin('POST', '/surveys', { from_template: 'nope' })).body)).toEqual([
       'from_template: must be one of nps_programme',
@@ -134,7 +134,7 @@ describe('surveys', () => {
       questions: [{ id: 'csat', kind: 'scale', text: 'How satisfied?', min: 1, max: 10 }],
     });
     expect(issuesOf(changed.body)).toEqual([
-      'questions.0.kind: question "csat" is csat; its kind cannot change',
+      'questions[0].kind: question "csat" is csat; its kind cannot change',
     ]);
     expect((await admin('POST', `/surveys/${id}/archive`)).body).toMatchObject({ status: 'archived' });
     const closed = await admin('POST', `/surveys/${id}/responses`, {
@@ -240,22 +240,22 @@ describe('surveys', () => {
     };
     const before = await answers();
     await bad({ userId: 'cy', answers: [{ question: 'nps', value: 11 }] }, [
-      'answers.0.value: must be 0 to 10',
+      'answers[0].value: must be 0 to 10',
     ]);
     await bad({ userId: 'cy', answers: [{ question: 'nps', value: '7' }] }, [
-      'answers.0.value: must be a whole number',
+      'answers[0].value: must be a whole number',
     ]);
     await bad({ userId: 'cy', answers: [{ question: 'nps', value: true }] }, [
-      'answers.0.value: must be a number or a string',
+      'answers[0].value: must be a number or a string',
     ]);
     await bad({ userId: 'cy', answers: [{ question: 'nope', value: 1 }] }, [
-      'answers.0.question: must be a question of the survey: nps, two_years, referrals',
+      'answers[0].question: must be a question of the survey: nps, two_years, referrals',
     ]);
     await bad({ userId: 'cy', answers: [{ question: 'two_years', value: 'maybe' }] }, [
-      'answers.0.value: must be one of "yes", "no", "unsure"',
+      'answers[0].value: must be one of "yes", "no", "unsure"',
     ]);
     await bad({ userId: 'cy', answers: [{ question: 'nps', value: 8, comment: 'x'.repeat(2001) }] }, [
-      'answers.0.comment: must be at most 2000 characters',
+      'answers[0].comment: must be at most 2000 characters',
     ]);
     await bad({ userId: 'cy', answers: [{ question: 'nps', value: 8, comment: 'a\u0000b' }] }, [
       'answers[0].comment: must not contain a NUL character (\\u0000)',
@@ -271,7 +271,7 @@ describe('surveys', () => {
           { question: 'nps', value: 9 },
         ],
       },
-      ['answers.1.question: answers "nps" twice'],
+      ['answers[1].question: answers "nps" twice'],
     );
     await bad({ answers: [{ question: 'nps', value: 8 }] }, [
       'profile_id: give exactly one of profile_id, userId, anonymousId',

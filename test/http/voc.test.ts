@@ -127,7 +127,7 @@ describe('voice of the customer', () => {
       'sentiment: must be one of good, bad, awful',
     ]);
     await bad({ text: 'ok', source: 'support', topics: ['!!'] }, [
-      'topics.0: must be 1–40 letters, digits, spaces, _ or -',
+      'topics[0]: must be 1–40 letters, digits, spaces, _ or -',
     ]);
     await bad({ text: 'ok', source: 'support', profile_id: 'p_nope' }, ['profile_id: no profile p_nope']);
     await bad({ text: 'ok', source: 'support', color: 'red' }, ['query: Unrecognized key: "color"']);

@@ -569,8 +569,8 @@ describe.skipIf(skip !== null)('the dashboard in Chromium', { timeout: 60_000 },
     await topics.getByLabel('Group 2 id').fill('Bad Id!');
     await topics.getByLabel('Group 2 name (English)').fill('Broken');
     await topics.getByRole('button', { name: 'Save subscription groups' }).click();
-    await topics.locator('.field-error[data-field="topics.1.id"]').waitFor();
-    expect(await topics.locator('.field-error[data-field="topics.0.id"]').count()).toBe(0);
+    await topics.locator('.field-error[data-field="topics[1].id"]').waitFor();
+    expect(await topics.locator('.field-error[data-field="topics[0].id"]').count()).toBe(0);
     await topics.getByRole('button', { name: 'Remove group 2' }).click();
     await topics.getByRole('button', { name: 'Save subscription groups' }).click();
     await topics.getByText('Subscription groups saved.').waitFor();

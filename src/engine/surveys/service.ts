@@ -107,7 +107,7 @@ export class SurveyService {
       const before = current.questions.find((b) => b.id === q.id);
       if (before && before.kind !== q.kind)
         issues.push({
-          field: `questions.${i}.kind`,
+          field: `questions[${i}].kind`,
           rule: `question "${q.id}" is ${before.kind}; its kind cannot change`,
         });
     });
@@ -155,7 +155,7 @@ export class SurveyService {
     const survey = await this.get(ws, surveyId);
     if (survey.status !== 'active')
       throw new ConflictError(`survey ${surveyId} is archived and takes no answers`);
-    const checked = checkAnswers(survey, raw, opts.fieldOf ?? ((i, f) => `answers.${i}.${f}`));
+    const checked = checkAnswers(survey, raw, opts.fieldOf ?? ((i, f) => `answers[${i}].${f}`));
     const at = opts.at ?? this.clock.now();
     const base = opts.messageId ?? `survey-${randomUUID()}`;
     const campaign = { journeyId: opts.journeyId ?? null, messageKey: opts.messageKey ?? null };

@@ -68,7 +68,7 @@ export function TopicsEditor(props: { topics: Topic[]; canEdit: boolean; onSaved
             <label>
               {t('topics.id', { n: i + 1 })}
               <input value={r.id} onInput={(e) => set(i, { id: e.currentTarget.value })} />
-              <FieldError error={error} field={`topics.${i}.id`} />
+              <FieldError error={error} field={`topics[${i}].id`} />
             </label>
             <label>
               {t('topics.nameEn', { n: i + 1 })}
@@ -77,7 +77,7 @@ export function TopicsEditor(props: { topics: Topic[]; canEdit: boolean; onSaved
             <label>
               {t('topics.nameJa', { n: i + 1 })}
               <input value={r.ja} onInput={(e) => set(i, { ja: e.currentTarget.value })} />
-              <FieldError error={error} field={`topics.${i}.labels`} />
+              <FieldError error={error} field={`topics[${i}].labels`} />
             </label>
             <label class="check">
               <input
