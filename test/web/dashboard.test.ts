@@ -243,6 +243,33 @@ describe.skipIf(skip !== null)('the dashboard in Chromium', { timeout: 60_000 },
     await graph.getByTestId('handle-thanks-0').dragTo(graph.locator('#step-pause_a_day'));
     expect(JSON.parse(await json.inputValue())).toMatchObject({ steps: { thanks: { next: 'pause_a_day' } } });
     expect(await page.getByLabel('Where thanks goes (next)').inputValue()).toBe('pause_a_day');
+    // One drawn line per transition of the draft, each from its step to where the branch leads.
+    const lines = graph.getByTestId('journey-edges');
+    expect(await lines.getAttribute('aria-hidden')).toBe('true');
+    const draftNow = JSON.parse(await json.inputValue()) as {
+      steps: Record<string, Record<string, unknown>>;
+    };
+    const transitions = Object.entries(draftNow.steps).flatMap(([id, st]) => [
+      ...['next', 'timeout_next', 'then', 'else', 'otherwise']
+        .filter((k) => typeof st[k] === 'string')
+        .map((k) => `${id}→${st[k] as string}`),
+      ...((st['branches'] ?? st['variants'] ?? []) as { next: string }[]).map((b) => `${id}→${b.next}`),
+    ]);
+    expect(transitions.length).toBe(4);
+    await expect.poll(() => lines.locator('g.edge').count()).toBe(transitions.length);
+    const drawn = await lines
+      .locator('g.edge')
+      .evaluateAll((gs: { getAttribute(name: string): string | null }[]) =>
+        gs.map((g) => `${g.getAttribute('data-from')}→${g.getAttribute('data-to')}`),
+      );
+    expect(drawn.sort()).toEqual(transitions.sort());
+    // Branch labels on the lines: the split's variants with their shares.
+    expect(await lines.getByTestId('edge-split-1').textContent()).toBe('control 50%');
+    const point = async (testId: string, end: 'data-start' | 'data-end') => {
+      const [x, y] = (await lines.getByTestId(testId).getAttribute(end))!.split(',').map(Number);
+      return { x: x!, y: y! };
+    };
+    const controlEnd = await point('edge-split-1', 'data-end');
     // Move a step by dragging its title: the canvas keeps every step's position in the draft.
     type Layout = Record<string, { x: number; y: number }>;
     const layoutNow = async () => (JSON.parse(await json.inputValue()) as { layout?: Layout }).layout;
@@ -252,8 +279,14 @@ describe.skipIf(skip !== null)('the dashboard in Chromium', { timeout: 60_000 },
     const doneBefore = (await graph.locator('#step-done').boundingBox())!;
     await page.mouse.move(from.x + 20, from.y + 8);
     await page.mouse.down();
-    await page.mouse.move(from.x + 60, from.y + 128, { steps: 6 });
+    await page.mouse.move(from.x + 40, from.y + 68, { steps: 3 });
+    // The line into the step follows it while it is being dragged.
+    await expect.poll(() => point('edge-split-1', 'data-end')).not.toEqual(controlEnd);
+    await page.mouse.move(from.x + 60, from.y + 128, { steps: 3 });
     await page.mouse.up();
+    // It enters the step's left side, halfway down (the card's height may change with its width).
+    await expect.poll(async () => (await point('edge-split-1', 'data-end')).x).toBe(controlEnd.x + 40);
+    expect(Math.abs((await point('edge-split-1', 'data-end')).y - controlEnd.y - 120)).toBeLessThan(30);
     const moved = (await layoutNow())!;
     const stepIds = Object.keys((JSON.parse(await json.inputValue()) as { steps: object }).steps);
     expect(Object.keys(moved).sort()).toEqual(stepIds.sort());
@@ -261,9 +294,14 @@ describe.skipIf(skip !== null)('the dashboard in Chromium', { timeout: 60_000 },
     expect(Math.round(doneAfter.x - doneBefore.x)).toBe(40);
     expect(Math.round(doneAfter.y - doneBefore.y)).toBe(120);
     // And from the keyboard: Alt + arrow moves the focused step 20 px.
+    const thanksOut = await point('edge-thanks-0', 'data-start');
     await graph.locator('#step-thanks').focus();
     await page.keyboard.press('Alt+ArrowRight');
     expect((await layoutNow())!['thanks']!.x).toBe(moved['thanks']!.x + 20);
+    await expect
+      .poll(() => point('edge-thanks-0', 'data-start'))
+      .toEqual({ x: thanksOut.x + 20, y: thanksOut.y });
+    expect(await lines.locator('g.edge').count()).toBe(transitions.length);
     await graph.scrollIntoViewIfNeeded();
     await page.screenshot({ path: `${SHOTS}journey-canvas.png` });
     await page.getByRole('button', { name: 'Save draft' }).click();
