@@ -21,6 +21,7 @@ let page: Page;
 let hook: Server;
 let hookUrl = '';
 const received: string[] = [];
+const paths: string[] = [];
 let script: number[] = [];
 
 async function signIn(): Promise<void> {
@@ -43,6 +44,7 @@ describe.skipIf(skip !== null)('channel settings and broadcasts in Chromium', { 
       req.on('data', (d: Buffer) => (body += d.toString()));
       req.on('end', () => {
         received.push(body);
+        paths.push(req.url ?? '');
         res.writeHead(script.shift() ?? 200).end('{}');
       });
     });
@@ -78,7 +80,7 @@ describe.skipIf(skip !== null)('channel settings and broadcasts in Chromium', { 
       await host.fill('127.0.0.1');
       await form.getByLabel('Port', { exact: true }).fill(String(sink.port));
       await form.getByLabel('From address').fill('news at the shop');
-      await form.getByLabel('Connections at once').fill('1');
+      await form.getByLabel('Connections at once').fill('3');
       await form.getByLabel('SMTP user name').fill('kizuna');
       await form.getByLabel('SMTP password').fill('wrong-password');
       await form.getByRole('button', { name: 'Save the email channel' }).click();
@@ -100,7 +102,7 @@ describe.skipIf(skip !== null)('channel settings and broadcasts in Chromium', { 
         host: '127.0.0.1',
         port: sink.port,
         from: 'Shop <news@shop.example>',
-        pool_size: 1,
+        pool_size: 3,
         track_opens: true,
         track_clicks: false,
         rate_per_second: null,
@@ -173,6 +175,24 @@ describe.skipIf(skip !== null)('channel settings and broadcasts in Chromium', { 
     await test.getByText('Sent: the provider accepted the test message (HTTP 200).').waitFor();
     expect(received).toHaveLength(2);
     expect(JSON.parse(received[1]!)).toMatchObject({ data: { test: true } });
+
+    // SMS through a Twilio-compatible API (the same local server): a bad number named, then sent.
+    await page.getByLabel('Channel to configure').selectOption('sms');
+    await form.getByLabel('Account SID').fill('AC123');
+    await form.getByLabel('Sender', { exact: true }).fill('+15017122661');
+    await form.getByLabel('API origin').fill(new URL(hookUrl).origin);
+    await form.getByLabel('Auth token').fill('sms-token');
+    await form.getByRole('button', { name: 'Save the sms channel' }).click();
+    await form.getByText('The sms channel is saved.').waitFor();
+    await test.getByLabel('Phone number (E.164) to send the test to').fill('09012345678');
+    await test.getByRole('button', { name: 'Send test' }).click();
+    await test.locator('.field-error[data-field="to"]').getByText('E.164').waitFor();
+    await test.getByLabel('Phone number (E.164) to send the test to').fill('+819012345678');
+    script = [201];
+    await test.getByRole('button', { name: 'Send test' }).click();
+    await test.getByText('Sent: the provider accepted the test message (HTTP 201).').waitFor();
+    expect(paths.at(-1)).toBe('/2010-04-01/Accounts/AC123/Messages.json');
+    expect(new URLSearchParams(received.at(-1)).get('To')).toBe('+819012345678');
 
     // In Japanese, the same form.
     await page.getByTestId('locale-ja').click();

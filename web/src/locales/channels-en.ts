@@ -69,6 +69,8 @@ export const channelsEn = {
   'channels.test.phone': 'Phone number (E.164) to send the test to',
   'channels.test.line': 'LINE user id to send the test to',
   'channels.test.profile': 'Customer id whose devices get the test',
+  'channels.test.token': 'Device token to send the test to',
+  'channels.test.byToken': 'To one device token instead of a customer’s devices',
   'channels.test.url': 'URL the test is posted to',
   'channels.test.send': 'Send test',
   'channels.test.sent': 'Sent: the provider accepted the test message.',

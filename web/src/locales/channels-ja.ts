@@ -71,6 +71,8 @@ export const channelsJa: Record<keyof typeof channelsEn, string> = {
   'channels.test.phone': 'テストの送信先電話番号（E.164）',
   'channels.test.line': 'テストの送信先 LINE ユーザー ID',
   'channels.test.profile': 'テストを受け取る端末の顧客 ID',
+  'channels.test.token': 'テストの送信先デバイストークン',
+  'channels.test.byToken': '顧客の端末ではなく 1 つのデバイストークンに送る',
   'channels.test.url': 'テストを POST する URL',
   'channels.test.send': 'テスト送信',
   'channels.test.sent': '送信しました：プロバイダーがテストメッセージを受け付けました。',

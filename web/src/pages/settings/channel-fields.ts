@@ -262,12 +262,20 @@ export const TEST_TARGET: Record<
     type: 'text',
     placeholder: 'U0123456789abcdef0123456789abcdef',
   },
-  push: { field: 'profile_id', label: 'channels.test.profile', type: 'text', placeholder: 'user-42' },
-  web_push: { field: 'profile_id', label: 'channels.test.profile', type: 'text', placeholder: 'user-42' },
+  push: { field: 'profile_id', label: 'channels.test.profile', type: 'text', placeholder: 'p_…' },
+  web_push: { field: 'profile_id', label: 'channels.test.profile', type: 'text', placeholder: 'p_…' },
   webhook: {
     field: 'url',
     label: 'channels.test.url',
     type: 'url',
     placeholder: 'https://hooks.shop.example/kizuna',
   },
+};
+
+/** Mobile push can also go to one device token typed in instead of a customer's devices. */
+export const PUSH_TOKEN_TARGET: { field: string; label: MessageKey; type: string; placeholder: string } = {
+  field: 'token',
+  label: 'channels.test.token',
+  type: 'text',
+  placeholder: 'FCM registration token or APNs device token',
 };

@@ -2,7 +2,7 @@ import { useState } from 'preact/hooks';
 import { post } from '../../api.js';
 import { FieldError, FormError } from '../../form.js';
 import { useT } from '../../i18n.js';
-import { TEST_TARGET } from './channel-fields.js';
+import { PUSH_TOKEN_TARGET, TEST_TARGET } from './channel-fields.js';
 
 type SendResult = { ok: true; status?: number } | { ok: false; reason: string; retryable: boolean };
 
@@ -13,7 +13,8 @@ type SendResult = { ok: true; status?: number } | { ok: false; reason: string; r
  */
 export function TestSend(props: { channel: string }) {
   const t = useT();
-  const target = TEST_TARGET[props.channel];
+  const [byToken, setByToken] = useState(false);
+  const target = props.channel === 'push' && byToken ? PUSH_TOKEN_TARGET : TEST_TARGET[props.channel];
   const [to, setTo] = useState('');
   const [busy, setBusy] = useState(false);
   const [result, setResult] = useState<SendResult | null>(null);
@@ -32,6 +33,19 @@ export function TestSend(props: { channel: string }) {
     <form class="stack test-send" onSubmit={send} data-testid="channel-test" noValidate>
       <h3>{t('channels.test.title')}</h3>
       <p class="muted">{t('channels.test.help')}</p>
+      {props.channel === 'push' && (
+        <label class="check">
+          <input
+            type="checkbox"
+            checked={byToken}
+            onChange={(e) => {
+              setByToken(e.currentTarget.checked);
+              setError(null);
+            }}
+          />{' '}
+          {t('channels.test.byToken')}
+        </label>
+      )}
       <label>
         {t(target.label)}
         <input
