@@ -194,6 +194,31 @@ describe.skipIf(skip !== null)('channel settings and broadcasts in Chromium', { 
     expect(paths.at(-1)).toBe('/2010-04-01/Accounts/AC123/Messages.json');
     expect(new URLSearchParams(received.at(-1)).get('To')).toBe('+819012345678');
 
+    // LINE: the channel access token is the credential; a test push to a user id.
+    await page.getByLabel('Channel to configure').selectOption('line');
+    await form.getByLabel('API origin').fill(new URL(hookUrl).origin);
+    await form.getByLabel('Channel access token').fill('line-token');
+    await form.getByRole('button', { name: 'Save the line channel' }).click();
+    await form.locator('[data-secret=channel_access_token]').getByText('set', { exact: true }).waitFor();
+    const lineUser = `U${'0123456789abcdef'.repeat(2)}`;
+    await test.getByLabel('LINE user id to send the test to').fill(lineUser);
+    await test.getByRole('button', { name: 'Send test' }).click();
+    await test.getByText('Sent: the provider accepted the test message (HTTP 200).').waitFor();
+    expect(paths.at(-1)).toBe('/v2/bot/message/push');
+    expect(JSON.parse(received.at(-1)!)).toMatchObject({ to: lineUser });
+
+    // Web push: saved with its contact only, the server makes the key pair; the public key is shown.
+    await page.getByLabel('Channel to configure').selectOption('web_push');
+    await form.getByLabel('Contact (mailto: or https:)').fill('mailto:ops@shop.example');
+    await form.getByRole('button', { name: 'Save the web_push channel' }).click();
+    await form.locator('[data-secret=private_key]').getByText('set', { exact: true }).waitFor();
+    const vapid = await s.api<{ settings: { public_key: string } }>('GET', '/channels/web_push');
+    await page.getByLabel('Channel to configure').selectOption('email');
+    await page.getByLabel('Channel to configure').selectOption('web_push');
+    expect(await form.getByLabel('Public key (browsers subscribe with it)').inputValue()).toBe(
+      vapid.settings.public_key,
+    );
+
     // In Japanese, the same form.
     await page.getByTestId('locale-ja').click();
     await page.getByLabel('設定するチャネル').selectOption('email');
