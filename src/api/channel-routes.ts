@@ -50,12 +50,25 @@ const lineTest = z.strictObject({
     .refine(isLineUserId, { error: 'must be a LINE user id (U + 32 hex digits)' }),
 });
 
-const pushTest = z.strictObject({
-  profile_id: z
-    .string({ error: 'required: the profile whose devices get the test (your own, say)' })
-    .min(1)
-    .max(200),
-});
+const profileTarget = z
+  .string({ error: 'required: the profile whose devices get the test (your own, say)' })
+  .min(1)
+  .max(200);
+const webPushTest = z.strictObject({ profile_id: profileTarget });
+/** Mobile push: a customer's devices, or one device token typed in (an FCM or APNs token). */
+const pushTest = z
+  .strictObject({
+    profile_id: profileTarget.optional(),
+    token: z
+      .string({ error: 'must be a device token (FCM or APNs)' })
+      .min(1, { error: 'must not be empty' })
+      .max(4096, { error: 'must be at most 4096 characters' })
+      .optional(),
+  })
+  .refine((b) => (b.profile_id === undefined) !== (b.token === undefined), {
+    error: 'required: exactly one of profile_id (a customer whose devices get the test) and token',
+    path: ['profile_id'],
+  });
 
 type Channel = { Params: { channel: string } };
 
@@ -122,19 +135,19 @@ export function registerChannelRoutes(app: FastifyInstance, deps: ChannelApiDeps
         content: { text: 'Kizuna test message' },
       });
     }
+    const content = {
+      title: 'Kizuna test message',
+      body: `This tests the ${channel} channel configuration.`,
+    };
     if (channel === 'push' || channel === 'web_push') {
-      const body = parse(pushTest, req.body);
-      const profile = await store.getProfile(ws, body.profile_id);
-      if (!profile) throw new NotFoundError(`profile ${body.profile_id} not found`);
-      return dispatcher.testSend(
-        ws,
-        channel,
-        {
-          topic: TRANSACTIONAL,
-          content: { title: 'Kizuna test message', body: `This tests the ${channel} channel configuration.` },
-        },
-        profile.id,
-      );
+      const body: { profile_id?: string | undefined; token?: string | undefined } =
+        channel === 'push' ? parse(pushTest, req.body) : parse(webPushTest, req.body);
+      if (body.token !== undefined)
+        return dispatcher.testSend(ws, channel, { topic: TRANSACTIONAL, content, test_token: body.token });
+      const id = body.profile_id ?? '';
+      const profile = await store.getProfile(ws, id);
+      if (!profile) throw new NotFoundError(`profile ${id} not found`);
+      return dispatcher.testSend(ws, channel, { topic: TRANSACTIONAL, content }, profile.id);
     }
     if (channel !== 'webhook') throw new NotFoundError(`no test send for the ${channel} channel yet`);
     const body = parse(webhookTest, req.body);

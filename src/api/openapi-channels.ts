@@ -279,9 +279,11 @@ export const channelPaths = {
                 },
                 {
                   type: 'object',
-                  title: 'push, web_push',
-                  required: ['profile_id'],
-                  properties: { profile_id: { type: 'string', description: 'whose devices get the test' } },
+                  title: 'push (one of profile_id and token), web_push (profile_id)',
+                  properties: {
+                    profile_id: { type: 'string', description: 'whose devices get the test' },
+                    token: { type: 'string', description: 'push only: one FCM or APNs device token' },
+                  },
                 },
               ],
             },

@@ -287,6 +287,24 @@ describe('channel configuration API', () => {
     expect(JSON.parse(received[1]!.body)).toMatchObject({ data: { hello: 1 } });
     const missing = await admin('POST', '/channels/webhook/test', {});
     expect(issuesOf(missing.body)).toEqual(['url: required: the URL to call']);
+    // A test records nothing: the message report reads the same after one more.
+    const before = (await api('/reports/messages')).body;
+    expect((await admin('POST', '/channels/webhook/test', { url: hookUrl })).body).toEqual({
+      ok: true,
+      status: 200,
+    });
+    expect((await api('/reports/messages')).body).toEqual(before);
+    // A channel that does not exist is a 404; one not configured answers in words, as a failed send.
+    const unknown = await admin('POST', '/channels/fax/test', { to: 'x' });
+    expect(unknown.status).toBe(404);
+    expect(JSON.stringify(unknown.body)).toContain('fax');
+    const unconfigured = await admin('POST', '/channels/sms/test', { to: '+819012345678' });
+    expect(unconfigured.status).toBe(200);
+    expect(unconfigured.body).toEqual({
+      ok: false,
+      retryable: false,
+      reason: 'the workspace has not configured its sms channel',
+    });
     expect((await admin('DELETE', '/channels/webhook')).status).toBe(204);
     expect((await admin('DELETE', '/channels/webhook')).status).toBe(404);
   });

@@ -272,6 +272,25 @@ describe('mobile push', () => {
     const test = await admin('POST', '/channels/push/test', { profile_id: await profileId('cy') });
     expect(test.body).toEqual({ ok: true });
     expect(apnsSends.at(-1)?.body.aps.alert.title).toBe('Kizuna test message');
+    // Or to one device token typed in: sent to it alone, stored nowhere, not removed when it is gone.
+    const typed = 'f6'.repeat(32);
+    const sends = apnsSends.length;
+    expect((await admin('POST', '/channels/push/test', { token: typed })).body).toEqual({ ok: true });
+    expect(apnsSends.slice(sends).map((x) => [x.token, x.body.aps.alert.title])).toEqual([
+      [typed, 'Kizuna test message'],
+    ]);
+    const gone = await admin('POST', '/channels/push/test', { token: APPLE_GONE });
+    expect(gone.body).toMatchObject({ ok: false, retryable: false });
+    expect(await devicesOf('cy')).toEqual([`ios:${'c3'.repeat(32)}`]);
+    for (const bad of [{}, { token: typed, profile_id: await profileId('cy') }])
+      expect(issuesOf((await admin('POST', '/channels/push/test', bad)).body)).toEqual([
+        'profile_id: required: exactly one of profile_id (a customer whose devices get the test) and token',
+      ]);
+    expect(issuesOf((await admin('POST', '/channels/push/test', { token: '' })).body)).toEqual([
+      'token: must not be empty',
+    ]);
+    // Web push takes a customer only (a browser subscription is not something to type).
+    expect((await admin('POST', '/channels/web_push/test', { token: typed })).status).toBe(400);
   });
 });
 

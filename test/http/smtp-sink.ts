@@ -30,6 +30,8 @@ export async function startSmtpSink(): Promise<SmtpSink> {
   };
   const smtp = new SMTPServer({
     disabledCommands: ['STARTTLS'],
+    // Kizuna keeps its pooled connections open; closing the sink waits this long for them (30 s unset).
+    closeTimeout: 500,
     authOptional: true,
     logger: false,
     onConnect(_session, cb) {

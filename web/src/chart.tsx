@@ -82,19 +82,22 @@ export function ChartView(props: {
   return (
     <figure class="chart" style={{ height: `${props.height ?? 220}px` }}>
       <canvas ref={canvas} role="img" aria-label={props.title} />
-      <table class="sr-only">
-        <caption>{props.title}</caption>
-        <tbody>
-          {props.labels.map((l, i) => (
-            <tr key={l}>
-              <th>{l}</th>
-              {props.series.map((s) => (
-                <td key={s.label}>{s.values[i]}</td>
-              ))}
-            </tr>
-          ))}
-        </tbody>
-      </table>
+      {/* A table takes the width of its content whatever its own width says: the 1-pixel box is a div. */}
+      <div class="sr-only">
+        <table>
+          <caption>{props.title}</caption>
+          <tbody>
+            {props.labels.map((l, i) => (
+              <tr key={l}>
+                <th>{l}</th>
+                {props.series.map((s) => (
+                  <td key={s.label}>{s.values[i]}</td>
+                ))}
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
     </figure>
   );
 }

@@ -9,7 +9,7 @@ import { newId } from '../../ids.js';
 import { suppressionReason, TRANSACTIONAL, unsubscribedReason } from '../../domain/subscriptions.js';
 import { topicsOf } from '../../domain/preferences.js';
 import type { ChannelService } from './channels.js';
-import type { Drivers } from './drivers.js';
+import { TEST_JOURNEY, type Drivers } from './drivers.js';
 import { RateLimits } from './rate-limits.js';
 
 export interface DispatcherOptions {
@@ -296,7 +296,7 @@ export class Dispatcher {
     const message: ClaimedMessage = {
       workspaceId: ws,
       key: newId('test', now),
-      journeyId: 'test',
+      journeyId: TEST_JOURNEY,
       profileId,
       channel,
       template: null,

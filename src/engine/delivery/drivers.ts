@@ -21,6 +21,9 @@ export interface Driver {
 
 export type Drivers = Readonly<Record<string, Driver>>;
 
+/** The journey id of a test send's message (Dispatcher.testSend): no journey has it, nothing stores it. */
+export const TEST_JOURNEY = 'test';
+
 /**
  * The webhook step's request body: what the journey step declared (`data`), with what the receiver
  * needs to act on it and to drop a retry it has already seen (`key`, also in `X-Kizuna-Key`).

@@ -7,7 +7,7 @@ import type { Device, DeviceKind } from '../../store/contact-store.js';
 import type { ClaimedMessage } from '../../store/delivery-store.js';
 import type { Store } from '../../store/store.js';
 import type { ResolvedChannel } from './channels.js';
-import { perConfiguration, type Driver } from './drivers.js';
+import { perConfiguration, TEST_JOURNEY, type Driver } from './drivers.js';
 
 /** The newest devices of a customer a push goes to; older ones are usually long gone. */
 const MAX_DEVICES = 10;
@@ -30,6 +30,16 @@ function contentOf(m: ClaimedMessage): { c: PushContent; body: string } | SendRe
 }
 
 /**
+ * The device token of a test send (`POST /api/v1/channels/push/test` with `token`), or null. Only the
+ * dispatcher's test send puts it in a payload; messages of journeys and broadcasts never carry it.
+ */
+function testToken(m: ClaimedMessage): string | null {
+  return m.journeyId === TEST_JOURNEY
+    ? str((m.payload as { test_token?: unknown } | null)?.test_token)
+    : null;
+}
+
+/**
  * A push goes to every device the customer has on the channel (the newest ten): it is sent when one
  * device took it. A device whose token the service no longer knows is removed (the app was
  * uninstalled, the browser unsubscribed). Only when no device took it does the message fail, and it
@@ -46,10 +56,26 @@ async function toDevices(
   // The message names the profile it was made for; a merge since then moved the devices to the
   // survivor, which is looked up only when that profile has none (one read per push, usually).
   const of = async (id: string) => (await store.listDevices(m.workspaceId, [id])).get(id) ?? [];
-  let all = await of(m.profileId);
-  if (all.length === 0) {
-    const survivor = (await store.getProfile(m.workspaceId, m.profileId))?.id;
-    if (survivor !== undefined && survivor !== m.profileId) all = await of(survivor);
+  const typed = testToken(m);
+  let all: Device[];
+  if (typed !== null) {
+    // A test send to a token the staff member typed: that one device, not stored, never removed.
+    all = [
+      {
+        token: typed,
+        profileId: m.profileId,
+        kind: kinds[0]!,
+        subscription: null,
+        createdAt: 0,
+        updatedAt: 0,
+      },
+    ];
+  } else {
+    all = await of(m.profileId);
+    if (all.length === 0) {
+      const survivor = (await store.getProfile(m.workspaceId, m.profileId))?.id;
+      if (survivor !== undefined && survivor !== m.profileId) all = await of(survivor);
+    }
   }
   const devices = all.filter((d) => kinds.includes(d.kind)).slice(0, MAX_DEVICES);
   if (devices.length === 0) return { ok: false, retryable: false, reason: none };
@@ -62,7 +88,8 @@ async function toDevices(
       sent++;
       continue;
     }
-    if ('invalidToken' in r && r.invalidToken) await store.deleteDevice(m.workspaceId, devices[i]!.token);
+    if ('invalidToken' in r && r.invalidToken && typed === null)
+      await store.deleteDevice(m.workspaceId, devices[i]!.token);
     else retryable ||= r.retryable;
     failures.push(r.reason);
   }

@@ -1,3 +1,5 @@
+import { channelsEn } from './channels-en.js';
+
 /** Every English UI string. ja.ts must have the same keys (the type makes a missing one an error). */
 export const en = {
   'common.loading': 'Loading…',
@@ -483,7 +485,31 @@ export const en = {
   'broadcasts.date': 'Date',
   'broadcasts.localTime': 'Local time (HH:MM)',
   'broadcasts.control': 'Control group (%)',
-  'broadcasts.goal': 'Goal event (within 7 days)',
+  'broadcasts.goal': 'Goal event',
+  'broadcasts.goalWithin': 'Goal within',
+  'broadcasts.ab': 'A/B test of templates',
+  'broadcasts.abTitle': 'A/B test',
+  'broadcasts.abHelp':
+    'Each variant goes to an equal part of the test share; after the wait, the rest of the audience gets the variant that won.',
+  'broadcasts.variantName': 'Variant {n} name',
+  'broadcasts.variantTemplate': 'Variant {n} template',
+  'broadcasts.removeVariant': 'Remove variant {n}',
+  'broadcasts.addVariant': 'Add a variant',
+  'broadcasts.testPercent': 'Test share (%)',
+  'broadcasts.metric': 'Winner by',
+  'broadcasts.metricConversion': 'conversion rate',
+  'broadcasts.metricRevenue': 'revenue per customer',
+  'broadcasts.winnerAfter': 'Send the winner after',
+  'broadcasts.winnerHelp':
+    'A duration such as 4h or 1d. Empty: the rest waits until someone sends the winner from the list above. An A/B broadcast runs once and starts now or at a set time.',
+  'broadcasts.abOf': 'A/B test of {variants}',
+  'broadcasts.winner': 'winner {variant}',
+  'broadcasts.sendWinner': 'Send the winner…',
+  'broadcasts.sendWinnerConfirm': 'Send the rest the winner now',
+  'broadcasts.winnerSent': '“{name}”: variant {variant} won; {n} customers of the rest are being sent it.',
+  'broadcasts.repeat': 'Repeat',
+  'broadcasts.everyDaysField': 'Every (days)',
+  'broadcasts.throttle': 'At most per minute',
   'broadcasts.sendNow': 'Send now',
   'broadcasts.schedule': 'Schedule broadcast',
   'broadcasts.created': '“{name}” is scheduled.',
@@ -505,23 +531,7 @@ export const en = {
   'coupons.added': '{added} added, {duplicates} already there.',
   'journeys.moveHelp': 'Drag to move this step (or Alt + arrow keys)',
   'journeys.dragHelp': 'Drag onto another step to connect this branch to it',
-  'channels.title': 'Channels and providers',
-  'channels.help':
-    'How each channel sends: its provider, the provider’s settings and its credentials (see docs/channels.md for each provider’s settings). Values true, false, null and numbers are sent as such.',
-  'channels.provider': 'Provider',
-  'channels.credentials': 'Credentials',
-  'channels.credentialsHelp':
-    'Credentials are never shown again. Leave a value empty to keep the stored one.',
-  'channels.edit': 'Channel to configure',
-  'channels.settings': 'Settings',
-  'channels.settingName': 'Setting {n} name',
-  'channels.settingValue': 'Setting {n} value',
-  'channels.secretName': 'Credential {n} name',
-  'channels.secretValue': 'Credential {n} value',
-  'channels.addSetting': 'Add a setting',
-  'channels.addSecret': 'Add a credential',
-  'channels.save': 'Save the {channel} channel',
-  'channels.saved': 'The {channel} channel is saved.',
+  ...channelsEn,
 } as const;
 
 export type MessageKey = keyof typeof en;

@@ -12,6 +12,7 @@ import {
   type Position,
   type StepType,
 } from './journey-edit.js';
+import { JourneyEdges } from './journey-edges.js';
 
 /** Columns by distance from the start step (breadth first); steps not reached come last. */
 export function layers(def: JourneyDefinition): string[][] {
@@ -270,6 +271,7 @@ export function JourneyGraph(props: {
   return (
     <div class="graph-wrap">
       <div class="graph" data-testid="journey-graph" ref={canvasRef}>
+        <JourneyEdges def={props.def} container={canvasRef} />
         {shown ? (
           <div class="canvas" style={{ height: `${height}px`, width: `${width}px` }}>
             {ids.map(card)}
@@ -318,4 +320,4 @@ export function JourneyGraph(props: {
 }
 
 /** Horizontal room a step takes on the canvas (its width and the gap to the next column). */
-const STEP_PITCH = 240;
+const STEP_PITCH = 300;

@@ -145,8 +145,9 @@ export function Overview(props: { session: Session }) {
           )}
         </Card>
       </div>
-      {(campaigns.error !== undefined || nps.error !== undefined) && (
+      {(active.error !== undefined || campaigns.error !== undefined || nps.error !== undefined) && (
         <Card title={t('overview.problems')}>
+          {active.error !== undefined && <ErrorBox error={active.error} />}
           {campaigns.error !== undefined && <ErrorBox error={campaigns.error} />}
           {nps.error !== undefined && <ErrorBox error={nps.error} />}
         </Card>
