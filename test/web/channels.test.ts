@@ -261,7 +261,7 @@ describe.skipIf(skip !== null)('channel settings and broadcasts in Chromium', { 
     expect(await form.locator('option[value=local]').isDisabled()).toBe(true);
     expect(await form.getByRole('checkbox', { name: 'Repeat' }).count()).toBe(0);
     await form.getByRole('button', { name: 'Schedule broadcast' }).click();
-    await ab.locator('.field-error[data-field="variants.2.name"]').getByText('rest and control').waitFor();
+    await ab.locator('.field-error[data-field="variants[2].name"]').getByText('rest and control').waitFor();
     await ab.getByRole('button', { name: 'Remove variant 3' }).click();
     await form.getByRole('button', { name: 'Schedule broadcast' }).click();
     await ab.locator('.field-error[data-field=test_percent]').getByText('leave some').waitFor();

@@ -174,14 +174,14 @@ export function NewBroadcast(props: { onCreated: () => void }) {
                 value={v.name}
                 onValue={(x) => setVariant(i, { name: x })}
                 error={error}
-                field={`variants.${i}.name`}
+                field={`variants[${i}].name`}
                 class="short"
               />
               {templateSelect(
                 v.template,
                 (x) => setVariant(i, { template: x }),
                 t('broadcasts.variantTemplate', { n: i + 1 }),
-                `variants.${i}.template`,
+                `variants[${i}].template`,
               )}
               {variants.length > 2 && (
                 <button
