@@ -1,6 +1,11 @@
 import type { ProfileState } from '../../domain/resolution.js';
+import type { FactsProjection } from '../../domain/engagement/needs.js';
+import { pickSeries } from '../../domain/facts/pick.js';
+import { emptyFacts, readFacts } from '../../domain/facts/facts.js';
+import type { JsonObject } from '../../domain/event.js';
 import {
   engagementEventView,
+  json,
   lazyProfileState,
   segmentView,
   stageTransition,
@@ -86,17 +91,25 @@ export function countProfiles(r: Prepare, ws: string): number {
     .get(ws) as number;
 }
 
+/** Above every profile id (they are ASCII: a prefix, `_`, base-36 characters). */
+const ID_MAX = '\u{10FFFF}';
+
+/** A scan page; `until` (inclusive) bounds the ids, for a scan thread's range (scan-pool.ts). */
 export function scanProfileStates(
   r: Prepare,
   ws: string,
-  page: ScanPage,
+  page: ScanPage & { until?: string },
 ): { profiles: ProfileState[]; next: string | null } {
+  const until = page.until ?? null;
+  if (page.facts && page.sample === undefined)
+    return scanProjected(r, ws, page.after, until, page.limit, page.facts);
   const bound = page.sample === undefined ? null : idSampleBound(page.sample);
   const rows = (
     bound === null
       ? r(
-          'SELECT * FROM profiles WHERE workspace_id = ? AND merged_into IS NULL AND id > ? ORDER BY id LIMIT ?',
-        ).all(ws, page.after ?? '', page.limit)
+          `SELECT * FROM profiles WHERE workspace_id = ? AND merged_into IS NULL AND id > ?
+           AND id <= ? ORDER BY id LIMIT ?`,
+        ).all(ws, page.after ?? '', until ?? ID_MAX, page.limit)
       : r(
           `SELECT * FROM profiles WHERE workspace_id = ? AND merged_into IS NULL AND id > ?
            AND substr(id, -${ID_RANDOM_CHARS}, 2) < ? ORDER BY id LIMIT ?`,
@@ -105,6 +118,57 @@ export function scanProfileStates(
   const profiles = rows.map(lazyProfileState);
   return { profiles, next: rows.length < page.limit ? null : (profiles.at(-1)?.id ?? null) };
 }
+
+/**
+ * A scan page reading only the projected facts: no traits unless asked, and of each profile's facts
+ * text only the series the rules name (pickSeries; a profile whose facts are in an older form is
+ * parsed whole).
+ */
+function scanProjected(
+  r: Prepare,
+  ws: string,
+  after: string | null,
+  until: string | null,
+  limit: number,
+  want: FactsProjection,
+): { profiles: ProfileState[]; next: string | null } {
+  const rows = r(
+    `SELECT id, user_id, ${want.traits ? 'traits' : 'NULL'}, facts, stage, previous_stage, stage_since, segments
+     FROM profiles WHERE workspace_id = ? AND merged_into IS NULL AND id > ? AND id <= ?
+     ORDER BY id LIMIT ?`,
+  )
+    .raw(true)
+    .all(ws, after ?? '', until ?? ID_MAX, limit) as ProjectedRow[];
+  const profiles = rows.map((row): ProfileState => {
+    const [id, userId, traits, facts, stage, previousStage, stageSince, segments] = row;
+    return {
+      id,
+      userId,
+      traits: traits === null ? {} : json<JsonObject>(traits),
+      // Only what evaluating the projected rules reads is filled in.
+      traitTimes: {},
+      createdAt: 0,
+      firstSeenAt: null,
+      lastSeenAt: null,
+      eventCount: 0,
+      facts:
+        facts === null ? emptyFacts() : (pickSeries(facts, want.events) ?? readFacts(json<unknown>(facts))),
+      engagement: { stage, previousStage, stageSince, segments: json<string[]>(segments) },
+    };
+  });
+  return { profiles, next: rows.length < limit ? null : (profiles.at(-1)?.id ?? null) };
+}
+
+type ProjectedRow = [
+  id: string,
+  userId: string | null,
+  traits: string | null,
+  facts: string | null,
+  stage: string | null,
+  previousStage: string | null,
+  stageSince: number | null,
+  segments: string,
+];
 
 export function listEngagementEvents(
   r: Prepare,
