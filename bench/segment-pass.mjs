@@ -19,7 +19,15 @@ const line = (s = '') => process.stdout.write(`${s}\n`);
 
 const dir = mkdtempSync(join(tmpdir(), 'kizuna-segpass-'));
 copyFileSync(join(DATA, 'kizuna.db'), join(dir, 'kizuna.db'));
-const store = SqliteStore.open({ path: join(dir, 'kizuna.db'), clock: systemClock, writer: 'thread' });
+// BENCH_PARALLEL_FROM: scan threads from this many profiles (the store's default when unset; a
+// large number scans on this thread alone, to compare).
+const parallelFrom = process.env.BENCH_PARALLEL_FROM;
+const store = SqliteStore.open({
+  path: join(dir, 'kizuna.db'),
+  clock: systemClock,
+  writer: 'thread',
+  ...(parallelFrom !== undefined && { parallelScan: { from: Number(parallelFrom) } }),
+});
 const logger = pino({ level: 'silent' });
 const cpu = () => {
   const u = process.cpuUsage();

@@ -127,7 +127,8 @@ export interface SqliteStoreOptions {
    */
   readonly writer?: 'thread' | 'inline';
   /**
-   * With the 'thread' writer, passes over at least `from` profiles (default 20,000) scan on scan
+   * With the 'thread' writer, passes over at least `from` profiles (default 50,000: below, starting the threads costs about
+   * what they save) scan on scan
    * threads (scan-pool.ts), handed `chunk` profiles at a time (default 5,000).
    */
   readonly parallelScan?: { readonly from?: number; readonly chunk?: number };
@@ -154,7 +155,7 @@ export class SqliteStore implements Store {
     this.clock = opts.clock;
     // Scan threads load compiled modules, as the writer thread does.
     this.scanPath = opts.path !== ':memory:' && opts.writer === 'thread' ? opts.path : null;
-    this.parallelScan = { from: opts.parallelScan?.from ?? 20_000, chunk: opts.parallelScan?.chunk ?? 5000 };
+    this.parallelScan = { from: opts.parallelScan?.from ?? 50_000, chunk: opts.parallelScan?.chunk ?? 5000 };
     if (opts.path === ':memory:' || opts.writer !== 'thread') {
       const writer = new SqliteWriter(openConnection(opts.path));
       this.writes = writer;
