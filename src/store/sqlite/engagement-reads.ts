@@ -102,7 +102,7 @@ export function scanProfileStates(
 ): { profiles: ProfileState[]; next: string | null } {
   const until = page.until ?? null;
   if (page.facts && page.sample === undefined)
-    return scanProjected(r, ws, page.after, until, page.limit, page.facts);
+    return scanForEvaluation(r, ws, { after: page.after, until, limit: page.limit, facts: page.facts });
   const bound = page.sample === undefined ? null : idSampleBound(page.sample);
   const rows = (
     bound === null
@@ -120,43 +120,48 @@ export function scanProfileStates(
 }
 
 /**
- * A scan page reading only the projected facts: no traits unless asked, and of each profile's facts
- * text only the series the rules name (pickSeries; a profile whose facts are in an older form is
- * parsed whole).
+ * A scan page of what evaluation reads, for a pass: the user id, traits (parsed when read), facts and
+ * engagement columns as raw rows, no other columns. With a projection (a build), no traits unless asked
+ * and of each profile's facts text only the series the rules name (pickSeries; facts in an older form
+ * are parsed whole).
  */
-function scanProjected(
+export function scanForEvaluation(
   r: Prepare,
   ws: string,
-  after: string | null,
-  until: string | null,
-  limit: number,
-  want: FactsProjection,
+  page: { after: string | null; until: string | null; limit: number; facts: FactsProjection | null },
 ): { profiles: ProfileState[]; next: string | null } {
+  const want = page.facts;
   const rows = r(
-    `SELECT id, user_id, ${want.traits ? 'traits' : 'NULL'}, facts, stage, previous_stage, stage_since, segments
+    `SELECT id, user_id, ${want === null || want.traits ? 'traits' : 'NULL'}, facts, stage, previous_stage,
+       stage_since, segments
      FROM profiles WHERE workspace_id = ? AND merged_into IS NULL AND id > ? AND id <= ?
      ORDER BY id LIMIT ?`,
   )
     .raw(true)
-    .all(ws, after ?? '', until ?? ID_MAX, limit) as ProjectedRow[];
+    .all(ws, page.after ?? '', page.until ?? ID_MAX, page.limit) as ProjectedRow[];
   const profiles = rows.map((row): ProfileState => {
-    const [id, userId, traits, facts, stage, previousStage, stageSince, segments] = row;
+    const [id, userId, traitsText, facts, stage, previousStage, stageSince, segments] = row;
+    let traits: JsonObject | undefined;
     return {
       id,
       userId,
-      traits: traits === null ? {} : json<JsonObject>(traits),
-      // Only what evaluating the projected rules reads is filled in.
+      get traits(): JsonObject {
+        return (traits ??= traitsText === null ? {} : json<JsonObject>(traitsText));
+      },
+      // Only what evaluation reads is filled in.
       traitTimes: {},
       createdAt: 0,
       firstSeenAt: null,
       lastSeenAt: null,
       eventCount: 0,
       facts:
-        facts === null ? emptyFacts() : (pickSeries(facts, want.events) ?? readFacts(json<unknown>(facts))),
+        facts === null
+          ? emptyFacts()
+          : ((want && pickSeries(facts, want.events)) ?? readFacts(json<unknown>(facts))),
       engagement: { stage, previousStage, stageSince, segments: json<string[]>(segments) },
     };
   });
-  return { profiles, next: rows.length < limit ? null : (profiles.at(-1)?.id ?? null) };
+  return { profiles, next: rows.length < page.limit ? null : (profiles.at(-1)?.id ?? null) };
 }
 
 type ProjectedRow = [

@@ -2,7 +2,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { compileDefinitions, type Definitions } from '../../domain/engagement/definitions.js';
 import { evaluateProfile, segmentsWouldChange } from '../../domain/engagement/evaluate.js';
 import { factsNeededBy } from '../../domain/engagement/needs.js';
-import { scanProfileStates } from './engagement-reads.js';
+import { scanForEvaluation } from './engagement-reads.js';
 import { statementCache } from './statements.js';
 import { openConnection } from './writer.js';
 import type { ScanChunkReply, ScanChunkRequest, ScanWorkerData } from './scan-pool.js';
@@ -30,11 +30,11 @@ port.on('message', (req: ScanChunkRequest | null) => {
     let scanned = 0;
     let after = req.after;
     for (;;) {
-      const page = scanProfileStates(r, data.workspaceId, {
+      const page = scanForEvaluation(r, data.workspaceId, {
         after,
+        until: req.until,
         limit: data.pageSize,
-        ...(req.until !== null && { until: req.until }),
-        ...(facts && { facts }),
+        facts,
       });
       for (const p of page.profiles) {
         const changes = only
