@@ -25,9 +25,10 @@ export const yieldToRequests = (): Promise<void> => new Promise((resolve) => set
 /**
  * One pass over every canonical profile of a workspace. Returns how many changed stage or segments.
  *
- * Without a facts rebuild the pass scans on the reader and evaluates here, off the writer: most
- * profiles do not change in a pass, and only those that would are handed to the writer, which loads
- * and evaluates them again under its lock (so an event that arrived meanwhile is never overwritten).
+ * Without a facts rebuild the pass scans on the reader and evaluates here (or, on a large SQLite
+ * workspace, on the store's scan threads), off the writer: most profiles do not change in a pass, and
+ * only those that would are handed to the writer, which loads and evaluates them again under its lock
+ * (so an event that arrived meanwhile is never overwritten).
  * Ingestion keeps the writer almost to itself during a sweep. A rebuild writes every profile's facts,
  * so it runs page by page on the writer.
  */
