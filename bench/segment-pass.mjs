@@ -1,4 +1,4 @@
-// node bench/segment-pass.mjs — the two engagement passes of issue 3, in-process on a copy of the
+// npm run bench:segment-pass — the two engagement passes of issue 3, in-process on a copy of the
 // engagement bench store (BENCH_CUSTOMERS, default 20,000; fill it with `npm run bench:engagement`):
 // (1) the build of one new segment over every profile (SegmentBuilder, no settle wait) and (2) a full
 // re-evaluation (`kizuna reevaluate`'s pass). Prints wall and CPU time per profile, load average and
