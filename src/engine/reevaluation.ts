@@ -3,6 +3,7 @@ import type { Clock } from '../domain/clock.js';
 import type { Store } from '../store/store.js';
 import { compileDefinitions, type Definitions } from '../domain/engagement/definitions.js';
 import { evaluateProfile, segmentsWouldChange } from '../domain/engagement/evaluate.js';
+import { factsNeededBy, type FactsProjection } from '../domain/engagement/needs.js';
 
 /** Profiles per re-evaluation transaction: small enough that ingestion interleaves between pages. */
 export const PAGE_SIZE = 500;
@@ -24,9 +25,10 @@ export const yieldToRequests = (): Promise<void> => new Promise((resolve) => set
 /**
  * One pass over every canonical profile of a workspace. Returns how many changed stage or segments.
  *
- * Without a facts rebuild the pass scans on the reader and evaluates here, off the writer: most
- * profiles do not change in a pass, and only those that would are handed to the writer, which loads
- * and evaluates them again under its lock (so an event that arrived meanwhile is never overwritten).
+ * Without a facts rebuild the pass scans on the reader and evaluates here (or, on a large SQLite
+ * workspace, on the store's scan threads), off the writer: most profiles do not change in a pass, and
+ * only those that would are handed to the writer, which loads and evaluates them again under its lock
+ * (so an event that arrived meanwhile is never overwritten).
  * Ingestion keeps the writer almost to itself during a sweep. A rebuild writes every profile's facts,
  * so it runs page by page on the writer.
  */
@@ -81,34 +83,93 @@ async function scanAndConfirm(
   onProgress: ((p: PassProgress) => Promise<void> | void) | undefined,
 ): Promise<{ processed: number; changed: number }> {
   let defs: Definitions | null = null;
+  // A build reads just the facts its segments' rules need (recomputed when the definitions change).
+  let projected = { version: -1, facts: null as FactsProjection | null };
   let after: string | null = null;
   let processed = 0;
   let changed = 0;
-  for (;;) {
-    const rec = await store.getDefinitions(workspaceId);
-    if (defs?.version !== rec.version) defs = compileDefinitions(rec);
-    await yieldToRequests();
-    const page = await store.scanProfileStates(workspaceId, { after, limit: SCAN_PAGE_SIZE });
-    const now = clock.now();
-    const candidates: string[] = [];
-    for (const p of page.profiles) {
-      const changes = only ? segmentsWouldChange(p, defs, only, now) : evaluateProfile(p, defs, now).changed;
-      if (changes) candidates.push(p.id);
-    }
-    for (let i = 0; i < candidates.length; i += PAGE_SIZE) {
-      const r = await store.reevaluateProfiles(workspaceId, {
+  let reported = 0;
+  // Progress is a write of its own: about a hundred per pass, not one per scan page.
+  const reportEvery = Math.max(SCAN_PAGE_SIZE, Math.ceil(total / 100));
+  // Profiles that would change are confirmed in writer pages of PAGE_SIZE, gathered over scan pages,
+  // while the scan goes on: one confirmation in flight at a time, so the scan (this thread) and the
+  // writer (its own thread or the database server) work at once, and the writer never queues more
+  // than one page of a pass ahead of ingestion.
+  const pending: string[] = [];
+  let inFlight: Promise<void> | null = null;
+  const confirm = async (ids: string[]): Promise<void> => {
+    if (inFlight) await inFlight;
+    inFlight = store
+      .reevaluateProfiles(workspaceId, {
         after: null,
-        limit: PAGE_SIZE,
+        limit: ids.length,
         now: clock.now(),
         rebuildFacts: false,
-        ids: candidates.slice(i, i + PAGE_SIZE),
+        ids,
+        relaxedDurability: true,
+      })
+      .then((r) => {
+        changed += r.changed;
       });
-      changed += r.changed;
+  };
+  /** Takes a scanned stretch's ids that would change: confirms them a writer page at a time. */
+  const take = async (ids: readonly string[], scanned: number): Promise<void> => {
+    for (const id of ids) pending.push(id);
+    while (pending.length >= PAGE_SIZE) await confirm(pending.splice(0, PAGE_SIZE));
+    processed += scanned;
+    if (processed - reported >= reportEvery) {
+      reported = processed;
+      await onProgress?.({ done: processed, total: Math.max(total, processed) });
     }
-    processed += page.profiles.length;
+  };
+  const finish = async (): Promise<{ processed: number; changed: number }> => {
+    if (pending.length > 0) await confirm(pending.splice(0));
+    if (inFlight) await inFlight;
+    inFlight = null;
     await onProgress?.({ done: processed, total: Math.max(total, processed) });
-    if (page.next === null) return { processed, changed };
-    after = page.next;
+    return { processed, changed };
+  };
+  try {
+    // A large SQLite workspace scans on scan threads (both cores), as the definitions stand now.
+    if (
+      store.scanForChanges &&
+      (await store.scanForChanges(
+        workspaceId,
+        { only: only && [...only], now: clock.now(), total },
+        (chunk) => take(chunk.ids, chunk.scanned),
+      ))
+    )
+      return await finish();
+    for (;;) {
+      const rec = await store.getDefinitions(workspaceId);
+      if (defs?.version !== rec.version) defs = compileDefinitions(rec);
+      await yieldToRequests();
+      if (only && projected.version !== defs.version)
+        projected = { version: defs.version, facts: factsNeededBy(defs, only) };
+      const page = await store.scanProfileStates(workspaceId, {
+        after,
+        limit: SCAN_PAGE_SIZE,
+        ...(projected.facts && { facts: projected.facts }),
+      });
+      const now = clock.now();
+      const ids: string[] = [];
+      for (const p of page.profiles) {
+        const changes = only
+          ? segmentsWouldChange(p, defs, only, now)
+          : evaluateProfile(p, defs, now).changed;
+        if (changes) ids.push(p.id);
+      }
+      if (page.next === null) {
+        processed += page.profiles.length;
+        for (const id of ids) pending.push(id);
+        return await finish();
+      }
+      await take(ids, page.profiles.length);
+      after = page.next;
+    }
+  } finally {
+    // A failed page must not leave a confirmation running unobserved.
+    if (inFlight) await (inFlight as Promise<void>).catch(() => undefined);
   }
 }
 

@@ -51,6 +51,11 @@ export interface ReevaluationPlan {
   /** profiles whose facts were rebuilt or whose engagement changed, final state */
   profiles: ProfileState[];
   factsRebuilt: boolean;
+  /**
+   * The profiles whose facts changed and must be written (pruned, a consent entry); null: all of
+   * `profiles`. The others' stored facts are left as they are.
+   */
+  factsChanged: ReadonlySet<string> | null;
   changes: EngagementChange[];
   engagementEvents: EngagementEvent[];
   /** journeys the changes trigger or end (a stage reached with the passage of time) */
@@ -130,7 +135,8 @@ function* unit(opts: ReevaluateOptions): Generator<Step, ReevaluateResult, unkno
       recordEvent(p.facts, factEvent(e), defs.factPlan);
     }
   }
-  const changes = reevaluate(page, defs, opts.now);
+  const pruned = new Set<string>();
+  const changes = reevaluate(page, defs, opts.now, pruned);
   const changedIds = new Set(changes.map((c) => c.profileId));
   const emitted = engagementEvents(changes, defs, opts.now);
   const journeys = yield* routeJourneys([], emitted, byId, opts);
@@ -140,6 +146,7 @@ function* unit(opts: ReevaluateOptions): Generator<Step, ReevaluateResult, unkno
       now: opts.now,
       profiles: opts.rebuildFacts ? page : page.filter((p) => changedIds.has(p.id) || factsChanged.has(p.id)),
       factsRebuilt: opts.rebuildFacts,
+      factsChanged: opts.rebuildFacts ? null : new Set([...factsChanged, ...pruned]),
       changes,
       engagementEvents: emitted,
       journeys,

@@ -1,3 +1,4 @@
+import type { FactsProjection } from '../domain/engagement/needs.js';
 import type { NormalizedEvent, StoredEvent, JsonObject, EventType } from '../domain/event.js';
 import type { LtvModel } from '../domain/ltv/model.js';
 import type { IdentityKey } from '../domain/identity.js';
@@ -158,6 +159,12 @@ export interface ScanPage {
    * part of their ids, so the same profiles every time): a preview estimates from it.
    */
   sample?: number;
+  /**
+   * Read only these facts (and traits only when asked): a build scan evaluating a few rules needs a
+   * few event series, not every profile's whole facts. The states then hold just that, for evaluating
+   * those rules; a store may return more.
+   */
+  facts?: FactsProjection;
 }
 
 export interface ReevaluatePage {
@@ -167,6 +174,12 @@ export interface ReevaluatePage {
   rebuildFacts: boolean;
   /** just these profiles (ignoring after/limit) */
   ids?: readonly string[];
+  /**
+   * The page is part of a pass that is redone if it is lost (a build or a sweep: evaluation is
+   * idempotent), so its commit need not wait for the disk: a later durable commit (the next ingest, the
+   * segment's `ready` mark) makes it durable, and a crash before that loses it whole, with the mark.
+   */
+  relaxedDurability?: boolean;
 }
 
 export interface ReevaluateResult {
@@ -311,6 +324,18 @@ export interface Store
     page: ScanPage,
   ): Promise<{ profiles: ProfileState[]; next: string | null }>;
   countProfiles(workspaceId: string): Promise<number>;
+  /**
+   * Optional (SQLite): a pass's scan on several threads. Evaluates every canonical profile against the
+   * definitions as stored when it starts (just the segments `only`, with the stage and other
+   * memberships as stored, when given: a build) and hands `each` the ids that would change, a range of
+   * profiles at a time, one call at a time. False when it declines (fewer than its threshold of
+   * `total` profiles): the caller scans with scanProfileStates.
+   */
+  scanForChanges?(
+    workspaceId: string,
+    opts: { only: readonly string[] | null; now: number; total: number },
+    each: (chunk: { ids: string[]; scanned: number }) => Promise<void>,
+  ): Promise<boolean>;
   /** Records where a segment's build stands; `ready` also stamps built_at and a size-history point. */
   setSegmentBuild(
     workspaceId: string,

@@ -6,6 +6,7 @@ import { afterAll, expect, it } from 'vitest';
 import { ManualClock } from '../../src/domain/clock.js';
 import { testEvent } from '../../src/domain/testing.js';
 import type { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import { reevaluateAll } from '../../src/engine/reevaluation.js';
 import { storeContract } from './contract.js';
 import { journeyContract } from './journey-contract.js';
 import { deliveryContract } from './delivery-contract.js';
@@ -121,4 +122,72 @@ it('replaces a writer thread that died, and keeps what was committed before', as
     expect(await store.lookupProfile(ws, { kind: 'user_id', value: userId })).not.toBeNull();
   expect(await store.lookupProfile(ws, { kind: 'user_id', value: 'during' })).toBeNull();
   await store.close();
+});
+
+/**
+ * A pass over a large workspace scans on scan threads (scan-pool.ts), each over ranges of profiles
+ * cut from the primary key. Here every pass of one store does (threshold 0, ranges of 7 profiles) and
+ * none of the other's: the same history must end in the same stages, memberships and events.
+ */
+it('scans passes on scan threads with the same outcome as on one thread', async () => {
+  const DAY = 86_400_000;
+  const outcome = async (parallel: boolean) => {
+    const clock = new ManualClock(Date.UTC(2026, 0, 1));
+    const store = BuiltStore.open({
+      path: join(root, `t${++n}.db`),
+      clock,
+      writer: 'thread',
+      parallelScan: parallel ? { from: 0, chunk: 7 } : { from: Number.POSITIVE_INFINITY },
+    });
+    try {
+      await store.migrate();
+      const ws = (await store.createWorkspace({ name: 'shop', writeKeyHash: 'w', adminKeyHash: 'a' })).id;
+      const events = [];
+      for (let i = 0; i < 40; i++) {
+        events.push(
+          testEvent({ userId: `u${i}`, messageId: `v${i}`, name: 'Product Viewed', timestamp: clock.now() }),
+        );
+        for (let k = 0; k < i % 4; k++)
+          events.push(
+            testEvent({
+              userId: `u${i}`,
+              messageId: `o${i}-${k}`,
+              name: 'Order Completed',
+              timestamp: clock.now(),
+            }),
+          );
+      }
+      await store.ingest(ws, events);
+      clock.advance(3 * DAY);
+      const put = (id: string, rule: unknown) =>
+        store.changeDefinitions(
+          ws,
+          { kind: 'put_segment', segment: { id, name: id, description: '', rule, status: 'building' } },
+          clock.now(),
+        );
+      // A build projected to one series, one reading traits, one needing whole facts.
+      await put('seg_repeat', { event: 'Order Completed', count: { op: 'gte', value: 2 } });
+      await put('seg_viewers', { and: [{ event: 'Product Viewed' }, { trait: 'plan', op: 'not_exists' }] });
+      await put('seg_revenue', { computed: 'purchase_count', op: 'gte', value: 3 });
+      const built = await reevaluateAll(store, clock, ws, {
+        rebuildFacts: false,
+        segments: ['seg_repeat', 'seg_viewers', 'seg_revenue'],
+      });
+      // Time passes: a full pass moves stages.
+      clock.advance(40 * DAY);
+      const swept = await reevaluateAll(store, clock, ws, { rebuildFacts: false });
+      const sizes = Object.fromEntries((await store.listSegments(ws)).map((s) => [s.id, s.size] as const));
+      const stream = await store.listEngagementEvents(ws, { after: 0, limit: 1000 });
+      const kinds: Record<string, number> = {};
+      for (const e of stream) kinds[`${e.type} ${e.subject}`] = (kinds[`${e.type} ${e.subject}`] ?? 0) + 1;
+      return { built, swept, sizes, stages: await store.stageCounts(ws), kinds };
+    } finally {
+      await store.close();
+    }
+  };
+  const threads = await outcome(true);
+  expect(threads.built).toMatchObject({ processed: 40 });
+  expect(threads.sizes).toEqual({ seg_repeat: 20, seg_viewers: 40, seg_revenue: 10 });
+  expect(threads.swept.changed).toBeGreaterThan(0);
+  expect(threads).toEqual(await outcome(false));
 });

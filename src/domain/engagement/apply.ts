@@ -61,15 +61,19 @@ export function recordBatch(
   });
 }
 
-/** Re-evaluates `profiles` in place (facts pruned, engagement replaced) and returns what changed. */
+/**
+ * Re-evaluates `profiles` in place (facts pruned, engagement replaced) and returns what changed;
+ * `pruned` collects the ids of those whose facts pruning changed.
+ */
 export function reevaluate(
   profiles: Iterable<ProfileState>,
   defs: Definitions,
   now: number,
+  pruned?: Set<string>,
 ): EngagementChange[] {
   const changes: EngagementChange[] = [];
   for (const p of profiles) {
-    pruneFacts(p.facts, now);
+    if (pruneFacts(p.facts, now)) pruned?.add(p.id);
     const ev = evaluateProfile(p, defs, now);
     p.engagement = ev.engagement;
     if (ev.changed)

@@ -12,6 +12,7 @@ import {
   type ProfileInput,
 } from './evaluate.js';
 import { DEFAULT_STAGE_MODEL } from './stages.js';
+import { factsNeededBy } from './needs.js';
 
 const T0 = Date.UTC(2026, 0, 10, 10);
 
@@ -192,5 +193,56 @@ describe('segments', () => {
     // A stored membership the new rule no longer grants is a change too.
     (p as { traits: object }).traits = { plan: 'basic' };
     expect(segmentsWouldChange(p, d, new Set(['gold_buyers']), T0)).toBe(true);
+  });
+});
+
+describe('factsNeededBy', () => {
+  const d = defs([
+    seg('events', { and: [{ event: 'Order Completed', within: { days: 7 } }, { segment: 'plain' }] }),
+    seg('plain', { not: { event: 'Cart Viewed', last: { op: 'within_last_days', value: 3 } } }),
+    seg('traits', { trait: 'plan', op: 'eq', value: 'gold' }),
+    seg('computed', { computed: 'revenue_total', op: 'gte', value: 1 }),
+    seg('has', { has: 'email' }),
+    seg('filtered', { event: 'Order Completed', where: [{ property: 'x', op: 'eq', value: 1 }] }),
+  ]);
+  it('names the event series and whether traits are read', () => {
+    expect(factsNeededBy(d, new Set(['events']))).toEqual({
+      events: ['track:Order Completed'],
+      traits: false,
+    });
+    const both = factsNeededBy(d, new Set(['events', 'plain', 'traits']))!;
+    expect([...both.events].sort()).toEqual(['track:Cart Viewed', 'track:Order Completed']);
+    expect(both.traits).toBe(true);
+  });
+  it('asks for everything when a rule reads what a projection does not pick out', () => {
+    for (const id of ['computed', 'has', 'filtered']) expect(factsNeededBy(d, new Set([id]))).toBeNull();
+  });
+  it('evaluates a projected profile as the whole one', () => {
+    const c = customer();
+    recordEvent(
+      c.facts,
+      { type: 'track', name: 'Order Completed', timestamp: T0, properties: () => ({}) },
+      {
+        selectors: new Map(),
+        aggregates: new Map(),
+      },
+    );
+    recordEvent(
+      c.facts,
+      { type: 'page', name: 'Home', timestamp: T0, properties: () => ({}) },
+      {
+        selectors: new Map(),
+        aggregates: new Map(),
+      },
+    );
+    const want = factsNeededBy(d, new Set(['events', 'plain']))!;
+    const projected = {
+      ...c,
+      traits: {},
+      facts: { ...emptyFacts(), e: { 'track:Order Completed': c.facts.e['track:Order Completed']! } },
+    };
+    for (const only of [new Set(['events']), new Set(['plain']), new Set(['events', 'plain'])])
+      expect(segmentsWouldChange(projected, d, only, T0)).toBe(segmentsWouldChange(c, d, only, T0));
+    expect(want.events).toContain('track:Order Completed');
   });
 });

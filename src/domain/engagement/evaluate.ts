@@ -259,7 +259,7 @@ export function segmentsWouldChange(
   for (const id of p.engagement.segments) if (!only.has(id)) ctx.members.add(id);
   for (const seg of defs.segments) {
     if (!only.has(seg.id)) continue;
-    const member = evaluate(seg.rule, ctx);
+    const member = ctx.member(seg);
     if (member) ctx.members.add(seg.id);
     if (member !== p.engagement.segments.includes(seg.id)) return true;
   }

@@ -292,18 +292,24 @@ export function recordEvent(facts: ProfileFacts, event: FactEvent, plan: FactPla
     }
 }
 
-/** Folds per-day buckets older than RETENTION_DAYS before `now` (lifetime totals already hold them). */
-export function pruneFacts(facts: ProfileFacts, now: number): void {
+/**
+ * Folds per-day buckets older than RETENTION_DAYS before `now` (lifetime totals already hold them).
+ * Whether anything was folded (the facts changed).
+ */
+export function pruneFacts(facts: ProfileFacts, now: number): boolean {
   const oldest = dayOf(now) - RETENTION_DAYS;
+  let pruned = false;
   const prune = (d: number[] | undefined, stride: number): void => {
     if (!d || d.length === 0 || d[0]! >= oldest) return;
     let i = 0;
     while (i < d.length && d[i]! < oldest) i += stride;
     d.splice(0, i);
+    pruned = true;
   };
   for (const s of Object.values(facts.e)) prune(s.d, 2);
   for (const s of Object.values(facts.s)) prune(s.d, 2);
   for (const [k, a] of Object.entries(facts.a)) prune(a.d, k.startsWith('sum|') ? 3 : 2);
+  return pruned;
 }
 
 function mergeSeries(into: Record<string, Series>, from: Record<string, Series>): void {

@@ -443,11 +443,15 @@ export class PostgresStore implements Store {
     return guarded(() =>
       transaction(
         this.pool,
-        (sql) =>
-          runReevaluate(new PostgresReevaluateTx(sql, workspaceId, this.definitions, this.journeyIndexes), {
-            ...page,
-            newEntryId: () => newId('je', page.now),
-          }),
+        async (sql) => {
+          // A page of a pass that is redone if lost commits without waiting for the WAL flush; the next
+          // synchronous commit flushes it (ReevaluatePage.relaxedDurability).
+          if (page.relaxedDurability) await sql.query('SET LOCAL synchronous_commit = off');
+          return runReevaluate(
+            new PostgresReevaluateTx(sql, workspaceId, this.definitions, this.journeyIndexes),
+            { ...page, newEntryId: () => newId('je', page.now) },
+          );
+        },
         WRITE_RETRY,
       ),
     );

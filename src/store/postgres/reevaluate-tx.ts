@@ -61,7 +61,7 @@ const WRITE_PAGE = named(
   'kizuna_reevaluate_write',
   `WITH
    changed_profiles AS (
-     UPDATE profiles p SET facts = t.facts, stage = t.stage, previous_stage = t.previous_stage,
+     UPDATE profiles p SET facts = COALESCE(t.facts, p.facts), stage = t.stage, previous_stage = t.previous_stage,
        stage_since = t.stage_since, segments = t.segments
      FROM json_to_recordset(:profiles::json) AS t (id text, facts json, stage text, previous_stage text,
                                                   stage_since bigint, segments jsonb)
@@ -154,7 +154,15 @@ export class PostgresReevaluateTx implements ReevaluateTx {
     const rows = {
       ws: this.ws,
       now: plan.now,
-      profiles: JSON.stringify(plan.profiles.map((p) => ({ id: p.id, ...engagementFields(p) }))),
+      // Facts this evaluation did not change are left as stored (absent: NULL, kept by COALESCE).
+      profiles: JSON.stringify(
+        plan.profiles.map((p) => {
+          const { facts, ...rest } = engagementFields(p);
+          return plan.factsChanged && !plan.factsChanged.has(p.id)
+            ? { id: p.id, ...rest }
+            : { id: p.id, facts, ...rest };
+        }),
+      ),
       entered: engagement.entered,
       engagement_events: engagement.engagement_events,
     };

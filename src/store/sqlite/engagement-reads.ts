@@ -1,6 +1,11 @@
 import type { ProfileState } from '../../domain/resolution.js';
+import type { FactsProjection } from '../../domain/engagement/needs.js';
+import { pickSeries } from '../../domain/facts/pick.js';
+import { emptyFacts, readFacts } from '../../domain/facts/facts.js';
+import type { JsonObject } from '../../domain/event.js';
 import {
   engagementEventView,
+  json,
   lazyProfileState,
   segmentView,
   stageTransition,
@@ -86,17 +91,25 @@ export function countProfiles(r: Prepare, ws: string): number {
     .get(ws) as number;
 }
 
+/** Above every profile id (they are ASCII: a prefix, `_`, base-36 characters). */
+const ID_MAX = '\u{10FFFF}';
+
+/** A scan page; `until` (inclusive) bounds the ids, for a scan thread's range (scan-pool.ts). */
 export function scanProfileStates(
   r: Prepare,
   ws: string,
-  page: ScanPage,
+  page: ScanPage & { until?: string },
 ): { profiles: ProfileState[]; next: string | null } {
+  const until = page.until ?? null;
+  if (page.facts && page.sample === undefined)
+    return scanForEvaluation(r, ws, { after: page.after, until, limit: page.limit, facts: page.facts });
   const bound = page.sample === undefined ? null : idSampleBound(page.sample);
   const rows = (
     bound === null
       ? r(
-          'SELECT * FROM profiles WHERE workspace_id = ? AND merged_into IS NULL AND id > ? ORDER BY id LIMIT ?',
-        ).all(ws, page.after ?? '', page.limit)
+          `SELECT * FROM profiles WHERE workspace_id = ? AND merged_into IS NULL AND id > ?
+           AND id <= ? ORDER BY id LIMIT ?`,
+        ).all(ws, page.after ?? '', until ?? ID_MAX, page.limit)
       : r(
           `SELECT * FROM profiles WHERE workspace_id = ? AND merged_into IS NULL AND id > ?
            AND substr(id, -${ID_RANDOM_CHARS}, 2) < ? ORDER BY id LIMIT ?`,
@@ -105,6 +118,62 @@ export function scanProfileStates(
   const profiles = rows.map(lazyProfileState);
   return { profiles, next: rows.length < page.limit ? null : (profiles.at(-1)?.id ?? null) };
 }
+
+/**
+ * A scan page of what evaluation reads, for a pass: the user id, traits (parsed when read), facts and
+ * engagement columns as raw rows, no other columns. With a projection (a build), no traits unless asked
+ * and of each profile's facts text only the series the rules name (pickSeries; facts in an older form
+ * are parsed whole).
+ */
+export function scanForEvaluation(
+  r: Prepare,
+  ws: string,
+  page: { after: string | null; until: string | null; limit: number; facts: FactsProjection | null },
+): { profiles: ProfileState[]; next: string | null } {
+  const want = page.facts;
+  const rows = r(
+    `SELECT id, user_id, ${want === null || want.traits ? 'traits' : 'NULL'}, facts, stage, previous_stage,
+       stage_since, segments
+     FROM profiles WHERE workspace_id = ? AND merged_into IS NULL AND id > ? AND id <= ?
+     ORDER BY id LIMIT ?`,
+  )
+    .raw(true)
+    .all(ws, page.after ?? '', page.until ?? ID_MAX, page.limit) as ProjectedRow[];
+  const profiles = rows.map((row): ProfileState => {
+    const [id, userId, traitsText, facts, stage, previousStage, stageSince, segments] = row;
+    let traits: JsonObject | undefined;
+    return {
+      id,
+      userId,
+      get traits(): JsonObject {
+        return (traits ??= traitsText === null ? {} : json<JsonObject>(traitsText));
+      },
+      // Only what evaluation reads is filled in.
+      traitTimes: {},
+      createdAt: 0,
+      firstSeenAt: null,
+      lastSeenAt: null,
+      eventCount: 0,
+      facts:
+        facts === null
+          ? emptyFacts()
+          : ((want && pickSeries(facts, want.events)) ?? readFacts(json<unknown>(facts))),
+      engagement: { stage, previousStage, stageSince, segments: json<string[]>(segments) },
+    };
+  });
+  return { profiles, next: rows.length < page.limit ? null : (profiles.at(-1)?.id ?? null) };
+}
+
+type ProjectedRow = [
+  id: string,
+  userId: string | null,
+  traits: string | null,
+  facts: string | null,
+  stage: string | null,
+  previousStage: string | null,
+  stageSince: number | null,
+  segments: string,
+];
 
 export function listEngagementEvents(
   r: Prepare,

@@ -171,13 +171,12 @@ export class SqliteReevaluateTx implements ReevaluateTx<'sync'> {
 
   loadPage(after: string | null, limit: number, ids: readonly string[] | null): ProfileState[] {
     if (ids !== null) {
-      const one = this.prep(
-        'SELECT * FROM profiles WHERE workspace_id = ? AND id = ? AND merged_into IS NULL',
-      );
-      return [...ids].sort().flatMap((id) => {
-        const row = one.get(this.ws, id) as ProfileRow | undefined;
-        return row ? [lazyProfileState(row)] : [];
-      });
+      // One statement for the whole list: the primary key is probed in id order, inside SQLite.
+      const rows = this.prep(
+        `SELECT p.* FROM json_each(?) j CROSS JOIN profiles p
+         WHERE p.workspace_id = ? AND p.id = j.value AND p.merged_into IS NULL ORDER BY p.id`,
+      ).all(JSON.stringify([...new Set(ids)].sort()), this.ws) as ProfileRow[];
+      return rows.map(lazyProfileState);
     }
     const rows = this.prep(
       `SELECT * FROM profiles WHERE workspace_id = ? AND merged_into IS NULL AND id > ? ORDER BY id LIMIT ?`,
@@ -227,8 +226,18 @@ export class SqliteReevaluateTx implements ReevaluateTx<'sync'> {
       `UPDATE profiles SET facts = ?, previous_stage = ?, stage_since = ?, segments = ?
        WHERE workspace_id = ? AND id = ?`,
     );
+    // Facts unchanged by this evaluation are not rewritten (most of a sweep's or a build's profiles).
+    const updEngagement = this.prep(
+      `UPDATE profiles SET stage = ?, previous_stage = ?, stage_since = ?, segments = ?
+       WHERE workspace_id = ? AND id = ?`,
+    );
     const moved = new Set(plan.changes.filter((c) => c.stageChange).map((c) => c.profileId));
     for (const p of plan.profiles) {
+      if (plan.factsChanged && !plan.factsChanged.has(p.id)) {
+        const e = p.engagement;
+        updEngagement.run(e.stage, e.previousStage, e.stageSince, JSON.stringify(e.segments), this.ws, p.id);
+        continue;
+      }
       const [facts, stage, previous, since, segments] = engagementColumns(p);
       if (moved.has(p.id)) upd.run(facts, stage, previous, since, segments, this.ws, p.id);
       else updSameStage.run(facts, previous, since, segments, this.ws, p.id);

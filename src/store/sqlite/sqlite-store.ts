@@ -108,6 +108,8 @@ import type {
   JourneyView,
 } from '../journey-store.js';
 import { statementCache, type Prepare } from './statements.js';
+import { availableParallelism } from 'node:os';
+import { scanInParallel } from './scan-pool.js';
 import { ThreadWriter } from './writer-thread.js';
 import { openConnection, SqliteWriter, type SqliteWrites } from './writer.js';
 
@@ -124,7 +126,16 @@ export interface SqliteStoreOptions {
    * ':memory:' is always inline. Default 'inline'.
    */
   readonly writer?: 'thread' | 'inline';
+  /**
+   * With the 'thread' writer, passes over at least `from` profiles (default 50,000: below, starting the threads costs about
+   * what they save) scan on scan
+   * threads (scan-pool.ts), handed `chunk` profiles at a time (default 5,000).
+   */
+  readonly parallelScan?: { readonly from?: number; readonly chunk?: number };
 }
+
+/** Each scan thread's page cache. */
+const SCAN_CACHE_MB = 16;
 
 /**
  * The embedded default. Writes go through one writer connection (writer.ts), inline or on its own
@@ -136,9 +147,15 @@ export class SqliteStore implements Store {
   private readonly reader: Database.Database;
   private readonly clock: Clock;
   private readonly r: Prepare;
+  /** the file scan threads open, when passes scan on them */
+  private readonly scanPath: string | null;
+  private readonly parallelScan: { readonly from: number; readonly chunk: number };
 
   private constructor(opts: SqliteStoreOptions) {
     this.clock = opts.clock;
+    // Scan threads load compiled modules, as the writer thread does.
+    this.scanPath = opts.path !== ':memory:' && opts.writer === 'thread' ? opts.path : null;
+    this.parallelScan = { from: opts.parallelScan?.from ?? 50_000, chunk: opts.parallelScan?.chunk ?? 5000 };
     if (opts.path === ':memory:' || opts.writer !== 'thread') {
       const writer = new SqliteWriter(openConnection(opts.path));
       this.writes = writer;
@@ -405,6 +422,32 @@ export class SqliteStore implements Store {
     page: ScanPage,
   ): Promise<{ profiles: ProfileState[]; next: string | null }> {
     return Promise.resolve(reads.scanProfileStates(this.r, workspaceId, page));
+  }
+
+  async scanForChanges(
+    workspaceId: string,
+    opts: { only: readonly string[] | null; now: number; total: number },
+    each: (chunk: { ids: string[]; scanned: number }) => Promise<void>,
+  ): Promise<boolean> {
+    if (this.scanPath === null || opts.total < this.parallelScan.from) return false;
+    await scanInParallel(
+      this.r,
+      {
+        path: this.scanPath,
+        threads: Math.max(1, Math.min(availableParallelism(), 4)),
+        chunk: this.parallelScan.chunk,
+        cacheMb: SCAN_CACHE_MB,
+      },
+      {
+        workspaceId,
+        definitions: loadDefinitionsRecord(this.r, workspaceId),
+        only: opts.only === null ? null : [...opts.only],
+        now: opts.now,
+        pageSize: 500,
+      },
+      each,
+    );
+    return true;
   }
 
   async countProfiles(workspaceId: string): Promise<number> {

@@ -306,13 +306,24 @@ export class SqliteWriter implements SqliteWrites {
     return this.exclusive(() => applyDefinitionChange(this.w, workspaceId, change, now));
   }
 
-  reevaluateProfiles(workspaceId: string, page: ReevaluatePage): Promise<ReevaluateResult> {
-    return this.exclusive(() =>
+  async reevaluateProfiles(workspaceId: string, page: ReevaluatePage): Promise<ReevaluateResult> {
+    const run = () =>
       runReevaluateSync(new SqliteReevaluateTx(this.w, workspaceId, this.definitions, this.journeyIndexes), {
         ...page,
         newEntryId: () => newId('je', page.now),
-      }),
-    );
+      });
+    if (!page.relaxedDurability || this.db.memory) return this.exclusive(run);
+    // A page of a pass that is redone if lost commits without an fsync: in WAL mode the next FULL commit
+    // (an ingest, the segment's ready mark) syncs the log up to and including it, and a crash before
+    // that loses it whole (ReevaluatePage.relaxedDurability).
+    this.flush();
+    await Promise.resolve();
+    this.db.pragma('synchronous = NORMAL');
+    try {
+      return this.db.transaction(run).immediate();
+    } finally {
+      this.db.pragma('synchronous = FULL');
+    }
   }
 
   setSegmentBuild(

@@ -1,0 +1,109 @@
+// npm run bench:segment-pass — the two engagement passes of issue 3, in-process on a copy of the
+// engagement bench store (BENCH_CUSTOMERS, default 20,000; fill it with `npm run bench:engagement`):
+// (1) the build of one new segment over every profile (SegmentBuilder, no settle wait) and (2) a full
+// re-evaluation (`kizuna reevaluate`'s pass). Prints wall and CPU time per profile, load average and
+// peak RSS. Needs `npm run build` (reads dist/).
+import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { ROOT, fmt } from './lib.mjs';
+
+const CUSTOMERS = Number(process.env.BENCH_CUSTOMERS ?? 20_000);
+const DATA = join(ROOT, `bench/.data/engagement-${CUSTOMERS}`);
+const { SqliteStore } = await import(join(ROOT, 'dist/store/sqlite/sqlite-store.js'));
+const { systemClock } = await import(join(ROOT, 'dist/domain/clock.js'));
+const { SegmentBuilder } = await import(join(ROOT, 'dist/engine/builder.js'));
+const { reevaluateAll } = await import(join(ROOT, 'dist/engine/reevaluation.js'));
+const line = (s = '') => process.stdout.write(`${s}\n`);
+
+const dir = mkdtempSync(join(tmpdir(), 'kizuna-segpass-'));
+copyFileSync(join(DATA, 'kizuna.db'), join(dir, 'kizuna.db'));
+// BENCH_PARALLEL_FROM: scan threads from this many profiles (the store's default when unset; a
+// large number scans on this thread alone, to compare).
+const parallelFrom = process.env.BENCH_PARALLEL_FROM;
+const store = SqliteStore.open({
+  path: join(dir, 'kizuna.db'),
+  clock: systemClock,
+  writer: 'thread',
+  ...(parallelFrom !== undefined && { parallelScan: { from: Number(parallelFrom) } }),
+});
+const logger = pino({ level: 'silent' });
+const cpu = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
+/** CPU time of this (the scanning) thread, ms: /proc counts it in clock ticks of 10 ms. */
+const threadCpu = () => {
+  const f = readFileSync('/proc/thread-self/stat', 'utf8').split(') ')[1].split(' ');
+  return (Number(f[11]) + Number(f[12])) * 10;
+};
+const rssMb = () => {
+  const m = /VmHWM:\s+(\d+)/.exec(readFileSync('/proc/self/status', 'utf8'));
+  return m ? Number(m[1]) / 1024 : NaN;
+};
+try {
+  await store.migrate();
+  const ws = await store.findWorkspaceByName('bench');
+  const total = await store.countProfiles(ws.id);
+  line(
+    `segment-pass · node ${process.version} · ${new Date().toISOString()} · load ${loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' ')}`,
+  );
+  line(`store: ${fmt(CUSTOMERS)} demo customers, ${fmt(total)} profiles`);
+  const rules = (process.env.BENCH_RULES ?? 'repeat').split(',');
+  const catalog = {
+    repeat: { event: 'Order Completed', count: { op: 'gte', value: 2 }, within: { days: 90 } },
+    lapsed: { event: 'Order Completed', performed: false, within: { days: 30 } },
+    email: { has: 'email' },
+    revenue: { computed: 'revenue_total', op: 'gte', value: 200 },
+  };
+  for (const name of rules) {
+    const id = `seg_bench_${name}_${Date.now()}`;
+    await store.changeDefinitions(
+      ws.id,
+      {
+        kind: 'put_segment',
+        segment: {
+          id,
+          name: `bench ${name} ${id}`,
+          description: '',
+          rule: catalog[name],
+          status: 'building',
+        },
+      },
+      systemClock.now(),
+    );
+    const builder = new SegmentBuilder(store, systemClock, logger, 0);
+    const t0 = performance.now();
+    const c0 = cpu();
+    const t0c = threadCpu();
+    await builder.build(ws.id, { rebuildFacts: false });
+    const ms = performance.now() - t0;
+    const cms = cpu() - c0;
+    const tms = threadCpu() - t0c;
+    const seg = await store.getSegment(ws.id, id);
+    line(
+      `build of one new segment "${name}" (${fmt(seg.size)} members) over ${fmt(total)} profiles: ${fmt(ms / 1000, 2)} s = ${fmt((ms * 1000) / total, 1)} µs/profile wall, CPU ${fmt((cms * 1000) / total, 1)} µs/profile (scanning thread ${fmt((tms * 1000) / total, 1)})`,
+    );
+  }
+  const t0 = performance.now();
+  const c0 = cpu();
+  const t0c = threadCpu();
+  const r = await reevaluateAll(store, systemClock, ws.id, { rebuildFacts: false });
+  const ms = performance.now() - t0;
+  const cms = cpu() - c0;
+  const tms = threadCpu() - t0c;
+  line(
+    `full re-evaluation: ${fmt(r.processed)} profiles, ${fmt(r.changed)} changed, ${fmt(ms / 1000, 2)} s = ${fmt((ms * 1000) / r.processed, 1)} µs/profile wall, CPU ${fmt((cms * 1000) / r.processed, 1)} µs/profile (scanning thread ${fmt((tms * 1000) / r.processed, 1)})`,
+  );
+  line(
+    `peak RSS ${fmt(rssMb())} MB · load ${loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' ')}`,
+  );
+} finally {
+  await store.close();
+  rmSync(dir, { recursive: true, force: true });
+}

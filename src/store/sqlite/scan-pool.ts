@@ -1,0 +1,114 @@
+import { Worker } from 'node:worker_threads';
+import type { DefinitionsRecord } from '../../domain/engagement/definitions.js';
+import type { Prepare } from './statements.js';
+
+/**
+ * A pass's scan on several threads (engine/reevaluation.ts): each scan thread has its own read-only
+ * connection and evaluates the profiles of the id ranges it is handed, so a 2-core machine evaluates
+ * on both cores while this thread keeps serving requests. Ranges of about `chunk` profiles are cut
+ * here as they are needed and handed to whichever thread is free, so a thread slowed by other work
+ * takes fewer.
+ */
+export interface ScanWorkerData {
+  path: string;
+  cacheMb: number;
+  workspaceId: string;
+  definitions: DefinitionsRecord;
+  only: string[] | null;
+  now: number;
+  pageSize: number;
+}
+
+/** Profiles with id > after and (unless null) id <= until. */
+export interface ScanChunkRequest {
+  after: string;
+  until: string | null;
+}
+
+export type ScanChunkReply = { ok: true; ids: string[]; scanned: number } | { ok: false; message: string };
+
+/** Identities per profile the range cuts assume (about 2–3 in the demo data). */
+const IDENTITIES_PER_PROFILE = 2;
+
+export interface ScanPoolOptions {
+  path: string;
+  threads: number;
+  /** profiles per chunk handed to a thread */
+  chunk: number;
+  /** each thread's page cache */
+  cacheMb: number;
+}
+
+export async function scanInParallel(
+  r: Prepare,
+  opts: ScanPoolOptions,
+  work: Omit<ScanWorkerData, 'path' | 'cacheMb'>,
+  each: (chunk: { ids: string[]; scanned: number }) => Promise<void>,
+): Promise<void> {
+  // Ranges are cut on the identities' profile index: narrow entries (a profile has one to a few
+  // identities), so a cut is a cheap walk, where the profiles' own key walks the whole rows. Any
+  // ascending cuts partition the profiles; the index only keeps the ranges near `chunk` profiles.
+  const boundary = r(
+    `SELECT profile_id FROM identities INDEXED BY identities_by_profile
+     WHERE workspace_id = ? AND profile_id > ? ORDER BY profile_id LIMIT 1 OFFSET ?`,
+  ).pluck();
+  let cursor: string | null = '';
+  /** the next range, or null when every profile has been handed out */
+  const nextRange = (): ScanChunkRequest | null => {
+    if (cursor === null) return null;
+    const after = cursor;
+    const until =
+      (boundary.get(work.workspaceId, after, IDENTITIES_PER_PROFILE * opts.chunk - 1) as
+        string | undefined) ?? null;
+    cursor = until;
+    return { after, until };
+  };
+  const workers: Worker[] = [];
+  // Reported in the order they arrive; `each` runs one at a time.
+  let reporting: Promise<void> = Promise.resolve();
+  try {
+    await Promise.all(
+      Array.from({ length: opts.threads }, async () => {
+        const worker = new Worker(new URL('./scan-worker.js', import.meta.url), {
+          workerData: { ...work, path: opts.path, cacheMb: opts.cacheMb } satisfies ScanWorkerData,
+        });
+        workers.push(worker);
+        for (let range = nextRange(); range !== null; range = nextRange()) {
+          const reply = await ask(worker, range);
+          if (!reply.ok) throw new Error(`scan thread failed: ${reply.message}`);
+          reporting = reporting.then(() => each({ ids: reply.ids, scanned: reply.scanned }));
+          await reporting;
+        }
+      }),
+    );
+  } finally {
+    for (const w of workers) w.postMessage(null);
+    await Promise.all(workers.map((w) => w.terminate()));
+  }
+}
+
+function ask(worker: Worker, req: ScanChunkRequest): Promise<ScanChunkReply> {
+  return new Promise((resolve, reject) => {
+    const onMessage = (m: ScanChunkReply) => {
+      cleanup();
+      resolve(m);
+    };
+    const onError = (err: Error) => {
+      cleanup();
+      reject(err);
+    };
+    const onExit = (code: number) => {
+      cleanup();
+      reject(new Error(`scan thread exited (${code})`));
+    };
+    const cleanup = () => {
+      worker.off('message', onMessage);
+      worker.off('error', onError);
+      worker.off('exit', onExit);
+    };
+    worker.on('message', onMessage);
+    worker.on('error', onError);
+    worker.on('exit', onExit);
+    worker.postMessage(req);
+  });
+}

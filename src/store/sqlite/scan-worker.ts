@@ -1,0 +1,56 @@
+import { parentPort, workerData } from 'node:worker_threads';
+import { compileDefinitions, type Definitions } from '../../domain/engagement/definitions.js';
+import { evaluateProfile, segmentsWouldChange } from '../../domain/engagement/evaluate.js';
+import { factsNeededBy } from '../../domain/engagement/needs.js';
+import { scanForEvaluation } from './engagement-reads.js';
+import { statementCache } from './statements.js';
+import { openConnection } from './writer.js';
+import type { ScanChunkReply, ScanChunkRequest, ScanWorkerData } from './scan-pool.js';
+
+/**
+ * A scan thread (scan-pool.ts): its own connection on the database, read only; evaluates the ranges
+ * of profiles it is handed and replies with the ids a pass must confirm on the writer.
+ */
+const port = parentPort!;
+const data = workerData as ScanWorkerData;
+const db = openConnection(data.path, data.cacheMb);
+const r = statementCache(db);
+const defs: Definitions = compileDefinitions(data.definitions);
+const only = data.only === null ? null : new Set(data.only);
+const facts = only === null ? null : factsNeededBy(defs, only);
+
+port.on('message', (req: ScanChunkRequest | null) => {
+  if (req === null) {
+    db.close();
+    port.close();
+    return;
+  }
+  try {
+    const ids: string[] = [];
+    let scanned = 0;
+    let after = req.after;
+    for (;;) {
+      const page = scanForEvaluation(r, data.workspaceId, {
+        after,
+        until: req.until,
+        limit: data.pageSize,
+        facts,
+      });
+      for (const p of page.profiles) {
+        const changes = only
+          ? segmentsWouldChange(p, defs, only, data.now)
+          : evaluateProfile(p, defs, data.now).changed;
+        if (changes) ids.push(p.id);
+      }
+      scanned += page.profiles.length;
+      if (page.next === null) break;
+      after = page.next;
+    }
+    port.postMessage({ ok: true, ids, scanned } satisfies ScanChunkReply);
+  } catch (err) {
+    port.postMessage({
+      ok: false,
+      message: err instanceof Error ? err.message : String(err),
+    } satisfies ScanChunkReply);
+  }
+});
