@@ -204,6 +204,7 @@ describe('factsNeededBy', () => {
     seg('computed', { computed: 'revenue_total', op: 'gte', value: 1 }),
     seg('has', { has: 'email' }),
     seg('filtered', { event: 'Order Completed', where: [{ property: 'x', op: 'eq', value: 1 }] }),
+    seg('consented', { consent: 'email_marketing' }),
   ]);
   it('names the event series and whether traits are read', () => {
     expect(factsNeededBy(d, new Set(['events']))).toEqual({
@@ -215,7 +216,8 @@ describe('factsNeededBy', () => {
     expect(both.traits).toBe(true);
   });
   it('asks for everything when a rule reads what a projection does not pick out', () => {
-    for (const id of ['computed', 'has', 'filtered']) expect(factsNeededBy(d, new Set([id]))).toBeNull();
+    for (const id of ['computed', 'has', 'filtered', 'consented'])
+      expect(factsNeededBy(d, new Set([id]))).toBeNull();
   });
   it('evaluates a projected profile as the whole one', () => {
     const c = customer();

@@ -2,8 +2,8 @@
  * What of a profile evaluating some segments reads, so a build scan can fetch just that instead of
  * every profile's whole facts and traits (docs/performance.md, engagement run 5). A rule over event
  * counts or times reads one series per event it names; computed traits may read any part of the facts,
- * so a rule that names one needs them whole (as do identity kinds, filtered events and profiling
- * consent, which a projection does not pick out).
+ * so a rule that names one needs them whole (as do identity kinds, filtered events and consent
+ * state, which a projection does not pick out).
  */
 import { eventKey } from '../facts/facts.js';
 import type { Rule } from '../rules/types.js';
@@ -35,8 +35,12 @@ export function factsNeededBy(defs: Definitions, only: ReadonlySet<string>): Fac
         visit(r.rule);
         return;
       case 'trait':
-      case 'consent':
         traits = true;
+        return;
+      case 'consent':
+        // the ledger's state is in the facts (`c`), which a projection does not pick out; the
+        // trait is the fallback for customers never asked
+        whole = true;
         return;
       case 'identity':
         // identity kinds are in the facts (`k`), which a projection does not pick out
