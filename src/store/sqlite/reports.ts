@@ -7,15 +7,17 @@ import { inAppCounts, type PerformanceCounts } from '../../domain/reports/perfor
 import type { RetentionCounts } from '../../domain/reports/retention.js';
 import type { Transition } from '../../domain/reports/stage-flow.js';
 import type { Touch } from '../../domain/reports/attribution.js';
-import type {
-  CustomerSequence,
-  ReportCursor,
-  ReportEventQuery,
-  ReportEventRow,
-  RetentionQuery,
-  SequenceQuery,
+import {
+  entersFunnel,
+  type CustomerSequence,
+  type ReportCursor,
+  type ReportEventQuery,
+  type ReportEventRow,
+  type RetentionQuery,
+  type SequenceQuery,
 } from '../report-store.js';
 import type { Prepare } from './statements.js';
+import { ACTIVITY_KIND, DAY, monthOf, monthSlices, type MonthSlice } from '../../domain/reports/activity.js';
 
 /**
  * The period index of `col` over ascending boundaries: i for bounds[i] ≤ col < bounds[i + 1], NULL
@@ -68,6 +70,36 @@ export function reportEvents(
   };
 }
 
+/** Plans checked (per SQL text): the events are visited in timeline-index order, with no sort. */
+const streamed = new Map<string, boolean>();
+
+function inIndexOrder(r: Prepare, sql: string, args: readonly unknown[]): boolean {
+  let ok = streamed.get(sql);
+  if (ok === undefined) {
+    const plan = r(`EXPLAIN QUERY PLAN ${sql}`).all(...args) as { detail: string }[];
+    ok =
+      plan.every((p) => !p.detail.includes('TEMP B-TREE')) &&
+      plan.some((p) => p.detail.includes('COVERING INDEX events_timeline'));
+    streamed.set(sql, ok);
+  }
+  return ok;
+}
+
+/** A customer's sequence in time order: as read, unless a plan change ever broke that (then sorted, stably). */
+function inTimeOrder(c: CustomerSequence): CustomerSequence {
+  for (let i = 1; i < c.times.length; i++) {
+    if (c.times[i]! < c.times[i - 1]!) {
+      const order = c.times.map((_, j) => j).sort((a, b) => c.times[a]! - c.times[b]! || a - b);
+      return {
+        profileId: c.profileId,
+        names: order.map((j) => c.names[j]!),
+        times: order.map((j) => c.times[j]!),
+      };
+    }
+  }
+  return c;
+}
+
 /** Timestamps this far from 1970 still encode exactly as `timestamp * 16 + name index`. */
 const SEQUENCE_LIMIT = 2 ** 48;
 
@@ -83,16 +115,49 @@ export function reportSequences(
   const index = q.names.map((_, i) => `WHEN ? THEN ${i}`).join(' ');
   // The covering timeline index hands each customer's events over in (timestamp, id) order, and
   // GROUP BY profile_id follows it without a sort. Each event travels as one number, time × 16 + the
-  // name's index, in one string per customer: a JS value per customer rather than per event.
-  const rows = r(
-    `SELECT profile_id, group_concat(timestamp * 16 + CASE name ${index} END, ',' ORDER BY timestamp, id) AS seq
+  // name's index, in one string per customer: a JS value per customer rather than per event. When
+  // the plan is checked to visit the index in order with no sort anywhere, group_concat needs no
+  // ORDER BY of its own (which sorts every customer's events again: a third of the scan's time).
+  const sql = (ordered: boolean, where: string, tail: string) =>
+    `SELECT profile_id, group_concat(timestamp * 16 + CASE name ${index} END, ','${ordered ? ' ORDER BY timestamp, id' : ''}) AS seq
      FROM events INDEXED BY events_timeline
-     WHERE workspace_id = ? AND profile_id > ? AND timestamp >= ? AND timestamp < ?
+     WHERE workspace_id = ? AND ${where} AND timestamp >= ? AND timestamp < ?
        AND type IN ('track', 'page', 'screen') AND name IN (${slots})
-     GROUP BY profile_id ORDER BY profile_id LIMIT ?`,
-  )
-    .raw()
-    .all(...q.names, ws, page.after ?? '', q.from, q.to, ...q.names, page.limit) as [string, string][];
+     GROUP BY profile_id ORDER BY profile_id${tail}`;
+  const run = (where: string, tail: string, args: unknown[]) => {
+    const all = [...q.names, ws, ...args];
+    const plain = sql(false, where, tail);
+    const text = inIndexOrder(r, plain, all) ? plain : sql(true, where, tail);
+    return r(text)
+      .raw()
+      .all(...all) as [string, string][];
+  };
+  let rows: [string, string][];
+  let next: string | null;
+  if (q.entering) {
+    // The customers who can enter, from the rollup; then a seek per customer to the range of their
+    // timeline, instead of a walk through every customer's whole timeline.
+    const ids = r(
+      `SELECT profile_id FROM event_activity WHERE workspace_id = ? AND name = ? AND profile_id > ?
+         AND kind > 0 AND month >= ? AND month < ?
+       GROUP BY profile_id ORDER BY profile_id LIMIT ?`,
+    )
+      .pluck()
+      .all(ws, q.entering.name, page.after ?? '', monthOf(q.from), q.entering.before, page.limit) as string[];
+    next = ids.length === page.limit ? ids[ids.length - 1]! : null;
+    rows =
+      ids.length === 0
+        ? []
+        : run('profile_id IN (SELECT value FROM json_each(?))', '', [
+            JSON.stringify(ids),
+            q.from,
+            q.to,
+            ...q.names,
+          ]);
+  } else {
+    rows = run('profile_id > ?', ' LIMIT ?', [page.after ?? '', q.from, q.to, ...q.names, page.limit]);
+    next = rows.length === page.limit ? rows[rows.length - 1]![0] : null;
+  }
   const out = rows.map(([profileId, seq]): CustomerSequence => {
     const parts = seq.split(',');
     const names = new Array<number>(parts.length);
@@ -103,9 +168,9 @@ export function reportSequences(
       names[i] = k;
       times[i] = (v - k) / 16;
     }
-    return { profileId, names, times };
+    return inTimeOrder({ profileId, names, times });
   });
-  return { rows: out, next: out.length === page.limit ? out[out.length - 1]!.profileId : null };
+  return { rows: q.entering ? out.filter((c) => entersFunnel(c, q)) : out, next };
 }
 
 function parseObject(s: string | null): Record<string, unknown> {
@@ -134,22 +199,45 @@ export function profileGroups(
   return out;
 }
 
+/**
+ * The periods a rollup row's days fall in, as comma-separated indexes ('' for none): a CASE over the
+ * months the bounds cover, each a constant when one period holds the whole month (months by month)
+ * or a test of the row's day mask per period that cuts it (weeks).
+ */
+function periodsSql(bounds: readonly number[]): string {
+  const byMonth = new Map<number, MonthSlice[]>();
+  for (const s of monthSlices(bounds)) byMonth.set(s.month, [...(byMonth.get(s.month) ?? []), s]);
+  const when = [...byMonth].map(([month, slices]) => {
+    const one = slices[0]!;
+    const expr =
+      slices.length === 1 && one.whole
+        ? `'${one.k}'`
+        : `concat_ws(',', ${slices.map((s) => `CASE WHEN a.days & ${s.mask} THEN ${s.k} END`).join(', ')})`;
+    return `WHEN ${month} THEN ${expr}`;
+  });
+  return `CASE a.month ${when.join(' ')} END`;
+}
+
+/** The start of the first day set in a month's day mask `d` (a power of two found by a CASE). */
+function firstDaySql(month: string, d: string): string {
+  const whens = Array.from({ length: 31 }, (_, i) => `WHEN ${2 ** i} THEN ${i * DAY}`).join(' ');
+  return `${month} + CASE ${d} & -${d} ${whens} END`;
+}
+
 export function retentionCounts(r: Prepare, ws: string, q: RetentionQuery): RetentionCounts {
   const b = q.bounds;
-  const activity =
-    q.activity === null ? "type IN ('track', 'page', 'screen')" : "type = 'track' AND name = @activity";
   const params = {
     ws,
     start: b[0]!,
     cohortEnd: b[q.cohorts]!,
+    firstMonth: monthOf(b[0]!),
     end: b[b.length - 1]!,
+    kind: q.activity === null ? ACTIVITY_KIND.any : ACTIVITY_KIND.track,
+    name: q.activity ?? '',
     ...(q.anchor.kind === 'first_event' && { anchorName: q.anchor.name }),
-    ...(q.activity !== null && { activity: q.activity }),
   };
-  // One row per customer: their cohort and the distinct periods they were active in. The covering
-  // timeline index gives the events in customer order, so the grouping streams without a sort or a
-  // temporary B-tree of (customer, period) pairs.
-  const periods = `group_concat(DISTINCT ${bucketSql('timestamp', b)})`;
+  // No DISTINCT (a sort per customer): activeCells counts a period once per row however often it is named.
+  const periods = `group_concat(${periodsSql(b)})`;
   const sizes = Array<number>(q.cohorts).fill(0);
   let rows: [number, string | null][];
   if (q.anchor.kind === 'first_seen') {
@@ -162,46 +250,62 @@ export function retentionCounts(r: Prepare, ws: string, q: RetentionQuery): Rete
       .raw()
       .all(params) as [number, number][])
       sizes[c] = n;
+    // One range of the rollup, in customer order (a row per active month, not one per event), grouped
+    // per customer and joined to the profile for its cohort.
     rows = r(
       `SELECT ${bucketSql('pr.first_seen_at', b)}, a.ks FROM (
-         SELECT profile_id AS p, ${periods} AS ks FROM events INDEXED BY events_timeline
-         WHERE workspace_id = @ws AND timestamp >= @start AND timestamp < @end AND ${activity}
-         GROUP BY profile_id) a
+         SELECT a.profile_id AS p, ${periods} AS ks FROM event_activity a
+         WHERE a.workspace_id = @ws AND a.name = @name AND a.kind = @kind AND a.month >= @firstMonth AND a.month < @end
+         GROUP BY a.profile_id) a
        CROSS JOIN profiles pr ON pr.workspace_id = @ws AND pr.id = a.p
        WHERE pr.merged_into IS NULL AND pr.first_seen_at >= @start AND pr.first_seen_at < @cohortEnd`,
     )
       .raw()
       .all(params) as [number, string | null][];
   } else {
-    // The anchor is the first such event ever, so this reads the customer's whole timeline.
+    // The first purchase is the earliest rollup row of the anchor event (its month and first day);
+    // each such customer's activity rows are then one seek into the rollup's primary key.
     rows = r(
-      `SELECT ${bucketSql('t', b)}, ks FROM (
-         SELECT min(timestamp) FILTER (WHERE type = 'track' AND name = @anchorName) AS t,
-           ${periods} FILTER (WHERE timestamp >= @start AND timestamp < @end AND ${activity}) AS ks
-         FROM events INDEXED BY events_timeline WHERE workspace_id = @ws GROUP BY profile_id)
-       WHERE t >= @start AND t < @cohortEnd`,
+      `SELECT f.c, ${periods} FROM (
+         SELECT p, ${bucketSql('t', b)} AS c FROM (
+           SELECT p, ${firstDaySql('m', 'd')} AS t FROM (
+             SELECT profile_id AS p, min(month) AS m, days AS d FROM event_activity
+             WHERE workspace_id = @ws AND name = @anchorName AND kind = ${ACTIVITY_KIND.track} GROUP BY profile_id))
+         WHERE t >= @start AND t < @cohortEnd) f
+       LEFT JOIN event_activity a INDEXED BY sqlite_autoindex_event_activity_1 ON a.workspace_id = @ws
+         AND a.name = @name AND a.profile_id = f.p AND a.kind = @kind AND a.month >= @firstMonth AND a.month < @end
+       GROUP BY f.p`,
     )
       .raw()
       .all(params) as [number, string | null][];
     for (const [c] of rows) sizes[c]!++;
   }
-  return { sizes, active: activeCells(rows) };
+  return { sizes, active: activeCells(rows, b.length) };
 }
 
-/** Counts customers per (cohort, period ≥ cohort) from rows of a cohort and its periods, comma-separated. */
-function activeCells(rows: readonly (readonly [number, string | null])[]): RetentionCounts['active'] {
+/**
+ * Counts customers per (cohort, period ≥ cohort) from rows of a cohort and its periods,
+ * comma-separated (a period may be named more than once in a row; it counts once).
+ */
+function activeCells(
+  rows: readonly (readonly [number, string | null])[],
+  bounds: number,
+): RetentionCounts['active'] {
   const cells = new Map<number, { cohort: number; period: number; customers: number }>();
-  for (const [c, ks] of rows) {
-    if (ks === null) continue;
+  const seen = new Int32Array(bounds).fill(-1);
+  rows.forEach(([c, ks], row) => {
+    if (ks === null) return;
     for (const part of ks.split(',')) {
+      if (part === '') continue;
       const k = Number(part);
-      if (k < c) continue;
+      if (k < c || seen[k] === row) continue;
+      seen[k] = row;
       const key = c * 1024 + k;
       const cell = cells.get(key);
       if (cell) cell.customers++;
       else cells.set(key, { cohort: c, period: k, customers: 1 });
     }
-  }
+  });
   return [...cells.values()];
 }
 
