@@ -103,9 +103,3 @@ function wholeMonth(month: number): number {
   ).getUTCDate();
   return days === 31 ? 0x7fffffff : (1 << days) - 1;
 }
-
-/** The first active day of a month's mask (its start, in ms); null for an empty mask. */
-export function firstDay(month: number, days: number): number | null {
-  if (days === 0) return null;
-  return month + (31 - Math.clz32(days & -days)) * DAY;
-}
