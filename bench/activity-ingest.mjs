@@ -5,6 +5,9 @@
 // built: `npx tsc -p tsconfig.build.json && node scripts/copy-assets.mjs`). BENCH_SPACING_MS is the
 // time between consecutive events (default 1,000: a customer's events mostly share a day, so the
 // rollup is mostly read, not written; 86,400,000: every event of a customer lands on a new day).
+// BENCH_CUSTOMERS (default 20,000) customers take the events in turn, each name in turn: with the
+// default each event is a customer's first of its name that month (a new rollup row, the worst
+// case); with 2,000 each customer repeats every name several times a day (the rollup is only read).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,7 +18,7 @@ if (!BASELINE) throw new Error('BENCH_BASELINE: a checkout of the commit before,
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 10);
 const BATCHES = Number(process.env.BENCH_BATCHES ?? 100);
 const SPACING = Number(process.env.BENCH_SPACING_MS ?? 1000);
-const CUSTOMERS = 20_000;
+const CUSTOMERS = Number(process.env.BENCH_CUSTOMERS ?? 20_000);
 const T0 = Date.UTC(2026, 5, 1);
 const NAMES = ['Home', 'Product Viewed', 'Added To Cart', 'Checkout Started', 'Order Completed'];
 const dirs = [];
