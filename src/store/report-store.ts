@@ -41,8 +41,9 @@ export interface SequenceQuery {
   readonly to: number;
   /**
    * Only customers who can enter a funnel: with a track, page or screen event named `name` from
-   * `from` to `before`. They are found in the activity rollup (to the month) and then held to the
-   * exact rule, so a page may hold fewer than `limit` customers, even none, and still have a `next`.
+   * `from` to `before`. SQLite finds them in the activity rollup (to the month) before reading their
+   * events; either way only those who meet the rule are handed over, so a page may hold fewer than
+   * `limit` customers, even none, and still have a `next`.
    */
   readonly entering?: { readonly name: string; readonly before: number } | null;
 }

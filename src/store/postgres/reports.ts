@@ -69,37 +69,14 @@ export async function reportSequences(
      FROM events
      WHERE workspace_id = $1 AND timestamp >= $3 AND timestamp < $4
        AND type IN ('track', 'page', 'screen') AND name = ANY($2::text[])`;
-  let rows: { profile_id: string; names: number[]; times: number[] }[];
-  let next: string | null;
-  if (q.entering) {
-    // The customers who can enter, from the activity rollup; then each one's events in the range.
-    const ids = (
-      await sql.query<{ profile_id: string }>(
-        `SELECT DISTINCT profile_id FROM event_activity
-         WHERE workspace_id = $1 AND name = $2 AND profile_id > $3 AND kind > 0 AND month >= $4 AND month < $5
-         ORDER BY profile_id LIMIT $6`,
-        [ws, q.entering.name, page.after ?? '', monthOf(q.from), q.entering.before, page.limit],
-      )
-    ).map((r) => r.profile_id);
-    next = ids.length === page.limit ? ids[ids.length - 1]! : null;
-    rows =
-      ids.length === 0
-        ? []
-        : await sql.query(
-            `${select} AND profile_id = ANY($5::text[]) GROUP BY profile_id ORDER BY profile_id`,
-            [ws, q.names, q.from, q.to, ids],
-          );
-  } else {
-    rows = await sql.query(`${select} AND profile_id > $5 GROUP BY profile_id ORDER BY profile_id LIMIT $6`, [
-      ws,
-      q.names,
-      q.from,
-      q.to,
-      page.after ?? '',
-      page.limit,
-    ]);
-    next = rows.length === page.limit ? rows[rows.length - 1]!.profile_id : null;
-  }
+  // Every customer's events of the range, walked in customer order. The activity rollup is not asked
+  // who can enter here: measured on 440,000 events, its entry scan and a range read per page cost
+  // PostgreSQL more than the walk when most customers enter (SQLite does use it, sqlite/reports.ts).
+  const rows = await sql.query<{ profile_id: string; names: number[]; times: number[] }>(
+    `${select} AND profile_id > $5 GROUP BY profile_id ORDER BY profile_id LIMIT $6`,
+    [ws, q.names, q.from, q.to, page.after ?? '', page.limit],
+  );
+  const next = rows.length === page.limit ? rows[rows.length - 1]!.profile_id : null;
   const out = rows.map((r) => ({ profileId: r.profile_id, names: r.names, times: r.times }));
   return { rows: q.entering ? out.filter((c) => entersFunnel(c, q)) : out, next };
 }
