@@ -162,15 +162,19 @@ export class ReportService {
       return;
     }
     const stepOf = q.steps.map((s) => names.indexOf(s.name));
+    // Only customers with a first-step event in the range can enter: the store finds them first.
+    const entering = { name: q.steps[0]!.name, before: q.to };
     let after: string | null = null;
     do {
-      const page = await this.store.reportSequences(ws, { names, ...range }, { after, limit: CUSTOMERS });
+      const page = await this.store.reportSequences(
+        ws,
+        { names, ...range, entering },
+        { after, limit: CUSTOMERS },
+      );
       for (const c of page.rows) {
-        const hits = stepOf.map((name) => {
-          const at: number[] = [];
-          c.names.forEach((n, i) => n === name && at.push(i));
-          return at;
-        });
+        const hits = stepOf.map((): number[] => []);
+        for (let i = 0; i < c.names.length; i++)
+          for (let k = 0; k < stepOf.length; k++) if (stepOf[k] === c.names[i]) hits[k]!.push(i);
         // Awaited only when a page of breakdown keys is due: an await per customer costs.
         const due = each(c.profileId, deepestPath(c.times, hits, spec));
         if (due) await due;

@@ -39,6 +39,13 @@ export interface SequenceQuery {
   /** event timestamps from `from` (inclusive) to `to` (exclusive), each within ±2^48 ms of 1970 */
   readonly from: number;
   readonly to: number;
+  /**
+   * Only customers who can enter a funnel: with a track, page or screen event named `name` from
+   * `from` to `before`. SQLite finds them in the activity rollup (to the month) before reading their
+   * events; either way only those who meet the rule are handed over, so a page may hold fewer than
+   * `limit` customers, even none, and still have a `next`.
+   */
+  readonly entering?: { readonly name: string; readonly before: number } | null;
 }
 
 /** One customer's matching events, in time order (storage order on equal times). */
@@ -111,4 +118,13 @@ export interface ReportStore {
    * open and click times, ordered by profile id.
    */
   messageTouches(ws: string, from: number, to: number): Promise<(Touch & { readonly profileId: string })[]>;
+}
+
+/** The customer has an event named `entering.name` from `from` to `entering.before`. */
+export function entersFunnel(c: CustomerSequence, q: SequenceQuery): boolean {
+  const name = q.entering ? q.names.indexOf(q.entering.name) : -1;
+  if (name < 0) return false;
+  for (let i = 0; i < c.names.length; i++)
+    if (c.names[i] === name && c.times[i]! >= q.from && c.times[i]! < q.entering!.before) return true;
+  return false;
 }

@@ -6,7 +6,7 @@ import { testEvent } from '../../src/domain/testing.js';
 import { StoreUnavailableError } from '../../src/errors.js';
 import { loadMigrations } from '../../src/store/migrations.js';
 import { PostgresStore } from '../../src/store/postgres/postgres-store.js';
-import { postgresUnavailable, runSql, scratchDatabase, serverUrl } from '../support/postgres.js';
+import { postgresUnavailable, querySql, runSql, scratchDatabase, serverUrl } from '../support/postgres.js';
 import { storeContract } from './contract.js';
 import { journeyContract } from './journey-contract.js';
 import { deliveryContract } from './delivery-contract.js';
@@ -20,6 +20,7 @@ import { rightsContract, type RawDb } from './rights-contract.js';
 import pg from 'pg';
 import { accessContract } from './access-contract.js';
 import { reportContract } from './report-contract.js';
+import { activityContract } from './activity-contract.js';
 
 /**
  * The store contract on a real PostgreSQL server: one fresh database per run of this file, dropped at
@@ -82,6 +83,15 @@ describe.skipIf(unreachable !== null)('postgres', () => {
   reportContract('postgres', () => ({
     open: (clock) => Promise.resolve(PostgresStore.open({ url: databaseUrl, clock })),
     reset: resetSchema,
+  }));
+
+  activityContract('postgres', () => ({
+    open: (clock) => Promise.resolve(PostgresStore.open({ url: databaseUrl, clock })),
+    reset: resetSchema,
+    query: (sql) => querySql(databaseUrl, sql),
+    migration: fileURLToPath(
+      new URL('../../src/store/postgres/migrations/0027_event_activity.sql', import.meta.url),
+    ),
   }));
 
   rightsContract('postgres', () => ({

@@ -17,6 +17,8 @@ import { surveyContract } from './survey-contract.js';
 import { rightsContract, type RawDb } from './rights-contract.js';
 import { accessContract } from './access-contract.js';
 import { reportContract } from './report-contract.js';
+import { activityContract } from './activity-contract.js';
+import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 
 const root = mkdtempSync(join(tmpdir(), 'kizuna-sqlite-'));
@@ -172,6 +174,26 @@ reportContract('sqlite', () => {
   return {
     open: (clock) => Promise.resolve(SqliteStore.open({ path, clock })),
     reset: () => Promise.resolve(),
+  };
+});
+
+activityContract('sqlite', () => {
+  const path = join(root, `t${++n}.db`);
+  return {
+    open: (clock) => Promise.resolve(SqliteStore.open({ path, clock })),
+    reset: () => Promise.resolve(),
+    query: (sql) => {
+      const db = new Database(path);
+      try {
+        const st = db.prepare(sql);
+        return Promise.resolve(st.reader ? (st.all() as Record<string, unknown>[]) : (st.run(), []));
+      } finally {
+        db.close();
+      }
+    },
+    migration: fileURLToPath(
+      new URL('../../src/store/sqlite/migrations/0027_event_activity.sql', import.meta.url),
+    ),
   };
 });
 

@@ -49,3 +49,14 @@ export function scratchDatabase(): { name: string; url: string } {
   u.pathname = `/${name}`;
   return { name, url: u.toString() };
 }
+
+/** The rows a statement returns, on a connection of its own. */
+export async function querySql(url: string, sql: string): Promise<Record<string, unknown>[]> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3000 });
+  await client.connect();
+  try {
+    return (await client.query(sql)).rows as Record<string, unknown>[];
+  } finally {
+    await client.end();
+  }
+}

@@ -108,6 +108,15 @@ export const MERGE = [
   `UPDATE engagement_events t SET profile_id = m.i FROM unnest(:from::text[], :into::text[]) AS m (f, i)
    WHERE t.workspace_id = :ws::text AND t.profile_id = ANY(:from::text[]) AND t.profile_id = m.f`,
   `DELETE FROM segment_members WHERE workspace_id = :ws::text AND profile_id = ANY(:from::text[])`,
+  // The losers' activity days become their survivor's (two losers of one survivor OR-ed together).
+  `INSERT INTO event_activity AS a (workspace_id, name, profile_id, kind, month, days)
+   SELECT t.workspace_id, t.name, m.i, t.kind, t.month, bit_or(t.days)
+   FROM event_activity t JOIN unnest(:from::text[], :into::text[]) AS m (f, i) ON t.profile_id = m.f
+   WHERE t.workspace_id = :ws::text AND t.profile_id = ANY(:from::text[])
+   GROUP BY t.workspace_id, t.name, m.i, t.kind, t.month
+   ORDER BY t.name, m.i, t.kind, t.month
+   ON CONFLICT (workspace_id, name, profile_id, kind, month) DO UPDATE SET days = a.days | excluded.days`,
+  `DELETE FROM event_activity WHERE workspace_id = :ws::text AND profile_id = ANY(:from::text[])`,
 ].map((text, i) => named(`kizuna_ingest_merge_${i}`, text));
 
 /**
@@ -201,6 +210,14 @@ export const WRITE = named(
      WHERE (SELECT count(*) FROM new_events) >= 0
      ON CONFLICT (workspace_id, type, name, shard) DO UPDATE SET count = n.count + excluded.count,
        first_seen_at = least(n.first_seen_at, excluded.first_seen_at),
-       last_seen_at = greatest(n.last_seen_at, excluded.last_seen_at))
+       last_seen_at = greatest(n.last_seen_at, excluded.last_seen_at)),
+   -- The activity rollup (migration 0027): the events' days, rows sorted by key; a known day writes nothing.
+   new_activity AS (
+     INSERT INTO event_activity AS a (workspace_id, name, profile_id, kind, month, days)
+     SELECT :ws::text, t.name, t.profile_id, t.kind, t.month, t.days
+     FROM json_to_recordset(:activity::json) AS t (name text, profile_id text, kind smallint, month bigint, days int)
+     WHERE (SELECT count(*) FROM new_events) >= 0
+     ON CONFLICT (workspace_id, name, profile_id, kind, month) DO UPDATE SET days = a.days | excluded.days
+     WHERE (a.days & excluded.days) <> excluded.days)
    SELECT ${DEFINITIONS_VERSION} AS definitions_version`,
 );

@@ -20,6 +20,7 @@ import type { TraitKeyCache } from '../trait-keys.js';
 import { StaleReadError } from './pg-errors.js';
 import { mergeDevices, putDevices } from './contacts.js';
 import { mergeSurveyAnswers } from './surveys.js';
+import { activityRows } from '../../domain/reports/activity.js';
 import { redeemCoupons } from './coupons.js';
 import { loadEntries, mergeJourneys, writeRouting, type JourneyIndexCache } from './journeys.js';
 import { countTombstoneHits, tombstoned } from './rights.js';
@@ -187,6 +188,16 @@ export class PostgresIngestTx implements IngestTx {
         identities.map((i) => ({ kind: i.key.kind, value: i.key.value, profile_id: i.profileId })),
       ),
       events: `[${plan.events.map(eventRow).join(',')}]`,
+      activity: JSON.stringify(
+        activityRows(
+          plan.events.map(({ event: e, profileId }) => ({
+            profileId,
+            type: e.type,
+            name: e.name,
+            timestamp: e.timestamp,
+          })),
+        ).map((a) => ({ name: a.name, profile_id: a.profileId, kind: a.kind, month: a.month, days: a.days })),
+      ),
       entered: engagement.entered,
       engagement_events: engagement.engagement_events,
       groups: JSON.stringify(

@@ -1197,7 +1197,10 @@ export class PostgresStore implements Store {
   }
 
   deleteEventsBefore(ws: string, before: number, limit: number): Promise<number> {
-    return guarded(() => rights.deleteEventsBefore(this.sql, ws, before, limit));
+    // One transaction: the events and the activity rollup's days they leave empty go together.
+    return guarded(() =>
+      transaction(this.pool, (sql) => rights.deleteEventsBefore(sql, ws, before, limit), WRITE_RETRY),
+    );
   }
 
   async close(): Promise<void> {

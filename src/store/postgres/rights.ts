@@ -18,6 +18,7 @@ import {
   type ExportPage,
 } from '../rights-store.js';
 import type { Sql } from './pg-driver.js';
+import { refreshActivity } from './activity.js';
 
 interface ConsentRowDb {
   profile_id: string;
@@ -309,13 +310,19 @@ export async function deleteEventsBefore(
   before: number,
   limit: number,
 ): Promise<number> {
-  const rows = await sql.query<{ n: string }>(
-    `WITH d AS (DELETE FROM events WHERE workspace_id = $1 AND id IN
-       (SELECT id FROM events WHERE workspace_id = $1 AND timestamp < $2 LIMIT $3) RETURNING 1)
-     SELECT count(*) AS n FROM d`,
+  const gone = await sql.query<{ profile_id: string; timestamp: number }>(
+    `DELETE FROM events WHERE workspace_id = $1 AND id IN
+       (SELECT id FROM events WHERE workspace_id = $1 AND timestamp < $2 LIMIT $3)
+     RETURNING profile_id, timestamp`,
     [ws, before, limit],
   );
-  return Number(rows[0]?.n ?? 0);
+  // The activity rollup forgets the days that no longer have events (in the same transaction).
+  await refreshActivity(
+    sql,
+    ws,
+    gone.map((g) => ({ profileId: g.profile_id, at: Number(g.timestamp) })),
+  );
+  return gone.length;
 }
 
 export async function* exportProfile(sql: Sql, ws: string, profileId: string): AsyncGenerator<ExportPage> {

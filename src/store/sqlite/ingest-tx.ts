@@ -13,6 +13,7 @@ import {
 import type { EntryRow, JourneyIndex } from '../../domain/journeys/route.js';
 import { mergeDevices, putDevices } from './contacts.js';
 import { mergeSurveyAnswers } from './surveys.js';
+import { addActivity, mergeActivity } from './activity.js';
 import { redeemCoupons } from './coupons.js';
 import { loadEntries, mergeJourneys, writeRouting, type JourneyIndexCache } from './journeys.js';
 import { countTombstoneHits, tombstoned } from './rights.js';
@@ -128,6 +129,7 @@ export class SqliteIngestTx implements IngestTx<'sync'> {
       mergeJourneys(prep, ws, m.from, m.into, now);
       mergeDevices(prep, ws, m.from, m.into);
       mergeSurveyAnswers(prep, ws, m.from, m.into);
+      mergeActivity(prep, ws, m.from, m.into);
     }
     // New and changed profiles alike: one upsert with the final state the resolution computed. The
     // stage column is indexed (stage counts), and SQLite rewrites an index entry whenever its column is
@@ -171,6 +173,16 @@ export class SqliteIngestTx implements IngestTx<'sync'> {
     for (const ni of resolution.newIdentities)
       insIdentity.run(ws, ni.key.kind, ni.key.value, ni.profileId, now);
     insertEvents(prep, ws, plan.events);
+    addActivity(
+      prep,
+      ws,
+      plan.events.map(({ event: e, profileId }) => ({
+        profileId,
+        type: e.type,
+        name: e.name,
+        timestamp: e.timestamp,
+      })),
+    );
     // A known key costs one index probe and writes nothing, so no cache is needed here.
     const key = prep('INSERT OR IGNORE INTO trait_keys (workspace_id, key) VALUES (?, ?)');
     for (const k of plan.traitKeys) key.run(ws, k);

@@ -17,6 +17,7 @@ import {
   type ExportPage,
 } from '../rights-store.js';
 import type { Prepare } from './statements.js';
+import { refreshActivity } from './activity.js';
 
 const MERGED = '(SELECT ? UNION ALL SELECT id FROM profiles WHERE workspace_id = ? AND merged_into = ?)';
 
@@ -267,9 +268,13 @@ export function liftTombstones(prep: Prepare, ws: string, identities: readonly I
 }
 
 export function deleteEventsBefore(prep: Prepare, ws: string, before: number, limit: number): number {
-  return prep(
-    'DELETE FROM events WHERE id IN (SELECT id FROM events WHERE workspace_id = ? AND timestamp < ? LIMIT ?)',
-  ).run(ws, before, limit).changes;
+  const gone = prep(
+    `DELETE FROM events WHERE id IN (SELECT id FROM events WHERE workspace_id = ? AND timestamp < ? LIMIT ?)
+     RETURNING profile_id AS profileId, timestamp AS at`,
+  ).all(ws, before, limit) as { profileId: string; at: number }[];
+  // The activity rollup forgets the days that no longer have events (in the same transaction).
+  refreshActivity(prep, ws, gone);
+  return gone.length;
 }
 
 /** Pages of one customer's data; see RightsStore.exportProfile. */

@@ -1,0 +1,105 @@
+/**
+ * The activity rollup (docs/reports.md#how-the-reports-are-computed): per customer, calendar month
+ * (UTC) and key, the days of that month on which the customer had at least one event of the key, as a
+ * bit mask (bit d - 1 for day d). Keys: every track, page or screen event (kind `any`, name ''), and
+ * each track, page or screen event by its type and name. The stores keep it in the same transaction as
+ * the events it summarises; retention reads it instead of the events, funnels read it to find the
+ * customers who can enter. Pure: what an event adds, and how period boundaries map onto day masks.
+ */
+export const DAY = 86_400_000;
+
+/** Rollup kinds: 0 every track/page/screen event; then by the event's type (named events only). */
+export const ACTIVITY_KIND = { any: 0, track: 1, page: 2, screen: 3 } as const;
+
+export interface ActivityRow {
+  readonly profileId: string;
+  readonly kind: number;
+  /** the event name ('' for kind `any`) */
+  readonly name: string;
+  /** the start of the UTC month, in ms */
+  readonly month: number;
+  /** bit d - 1 set: active on day d of the month */
+  readonly days: number;
+}
+
+/** The start of the UTC calendar month holding `t`. */
+export function monthOf(t: number): number {
+  const d = new Date(t);
+  return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1);
+}
+
+/** The day-of-month bit of `t`. */
+export function dayBit(t: number): number {
+  return 1 << (new Date(t).getUTCDate() - 1);
+}
+
+/** The start of the UTC day holding `t`. */
+export function dayOf(t: number): number {
+  return Math.floor(t / DAY) * DAY;
+}
+
+/**
+ * The rollup rows some events add, one per (customer, kind, name, month) with the days OR-ed
+ * together, sorted by key (so concurrent writers lock rows in one order). Events other than track,
+ * page and screen add none.
+ */
+export function activityRows(
+  events: Iterable<{
+    readonly profileId: string;
+    readonly type: string;
+    readonly name: string | null;
+    readonly timestamp: number;
+  }>,
+): ActivityRow[] {
+  const rows = new Map<string, { -readonly [K in keyof ActivityRow]: ActivityRow[K] }>();
+  const add = (profileId: string, kind: number, name: string, month: number, bit: number) => {
+    const key = `${name}\u0000${profileId}\u0000${kind}\u0000${month}`;
+    const row = rows.get(key);
+    if (row) row.days |= bit;
+    else rows.set(key, { profileId, kind, name, month, days: bit });
+  };
+  for (const e of events) {
+    const kind = e.type === 'track' ? 1 : e.type === 'page' ? 2 : e.type === 'screen' ? 3 : 0;
+    if (kind === 0) continue;
+    const month = monthOf(e.timestamp);
+    const bit = dayBit(e.timestamp);
+    add(e.profileId, ACTIVITY_KIND.any, '', month, bit);
+    if (e.name !== null) add(e.profileId, kind, e.name, month, bit);
+  }
+  return [...rows.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, r]) => r);
+}
+
+/** One period's days within one month: period index `k` covers the days whose bits are in `mask`. */
+export interface MonthSlice {
+  readonly month: number;
+  readonly k: number;
+  readonly mask: number;
+  /** the mask is every day of the month */
+  readonly whole: boolean;
+}
+
+/**
+ * How periods over ascending, midnight-aligned `bounds` (period k from bounds[k] to bounds[k + 1])
+ * cut the calendar months: per month overlapping them, the period indexes and day masks, by month.
+ */
+export function monthSlices(bounds: readonly number[]): MonthSlice[] {
+  for (const b of bounds)
+    if (!Number.isSafeInteger(b) || b % DAY !== 0) throw new Error(`bad period boundary ${b}`);
+  const out: { month: number; k: number; mask: number }[] = [];
+  for (let k = 0; k + 1 < bounds.length; k++) {
+    for (let t = bounds[k]!; t < bounds[k + 1]!; t += DAY) {
+      const month = monthOf(t);
+      const last = out[out.length - 1];
+      if (last && last.month === month && last.k === k) last.mask |= dayBit(t);
+      else out.push({ month, k, mask: dayBit(t) });
+    }
+  }
+  return out.map((s) => ({ ...s, whole: s.mask === wholeMonth(s.month) }));
+}
+
+function wholeMonth(month: number): number {
+  const days = new Date(
+    Date.UTC(new Date(month).getUTCFullYear(), new Date(month).getUTCMonth() + 1, 0),
+  ).getUTCDate();
+  return days === 31 ? 0x7fffffff : (1 << days) - 1;
+}
