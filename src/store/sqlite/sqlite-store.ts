@@ -113,7 +113,7 @@ import { scanInParallel } from './scan-pool.js';
 import { ThreadWriter } from './writer-thread.js';
 import { openConnection, SqliteWriter, type SqliteWrites } from './writer.js';
 
-/** The reader's page cache: half the writer's, keeping the server's peak memory well under 300 MB. */
+/** The reader's page cache: the writer's size, keeping the server's peak memory under 300 MB. */
 const READER_CACHE_MB = 32;
 
 export interface SqliteStoreOptions {
