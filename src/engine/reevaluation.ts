@@ -106,6 +106,8 @@ async function scanAndConfirm(
         now: clock.now(),
         rebuildFacts: false,
         ids,
+        // A build confirms just its segments; a sweep evaluates everything.
+        ...(only && { segments: [...only] }),
         relaxedDurability: true,
       })
       .then((r) => {

@@ -3,6 +3,7 @@ import {
   engagementEvents,
   factEvent,
   reevaluate,
+  reevaluateSegments,
   type EngagementChange,
   type EngagementEvent,
 } from '../domain/engagement/apply.js';
@@ -70,6 +71,11 @@ export interface ReevaluateOptions {
   /** re-evaluate just these profiles (a scan found they would change) instead of a page */
   ids?: readonly string[];
   /**
+   * A build's confirmation: evaluate only these segments, leaving the stage, the other memberships and
+   * the facts as stored (the sweep keeps those). Ignored with `rebuildFacts` or `consents`.
+   */
+  segments?: readonly string[];
+  /**
    * Consent ledger entries of these profiles, appended in the same transaction and applied to their
    * facts before they are evaluated (a withdrawal leaves profiling segments at once).
    */
@@ -136,7 +142,13 @@ function* unit(opts: ReevaluateOptions): Generator<Step, ReevaluateResult, unkno
     }
   }
   const pruned = new Set<string>();
-  const changes = reevaluate(page, defs, opts.now, pruned);
+  const only =
+    opts.segments !== undefined && !opts.rebuildFacts && opts.consents === undefined
+      ? new Set(opts.segments)
+      : null;
+  const changes = only
+    ? reevaluateSegments(page, defs, only, opts.now)
+    : reevaluate(page, defs, opts.now, pruned);
   const changedIds = new Set(changes.map((c) => c.profileId));
   const emitted = engagementEvents(changes, defs, opts.now);
   const journeys = yield* routeJourneys([], emitted, byId, opts);

@@ -175,6 +175,11 @@ export interface ReevaluatePage {
   /** just these profiles (ignoring after/limit) */
   ids?: readonly string[];
   /**
+   * A build's confirmation: evaluate only these segments; the stage, the other memberships and the
+   * facts stay as stored (kept by real-time evaluation and the sweep). Ignored with `rebuildFacts`.
+   */
+  segments?: readonly string[];
+  /**
    * The page is part of a pass that is redone if it is lost (a build or a sweep: evaluation is
    * idempotent), so its commit need not wait for the disk: a later durable commit (the next ingest, the
    * segment's `ready` mark) makes it durable, and a crash before that loses it whole, with the mark.

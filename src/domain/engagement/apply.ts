@@ -8,7 +8,7 @@ import type { NormalizedEvent } from '../event.js';
 import type { ProfileState } from '../resolution.js';
 import { addIdentityKind, pruneFacts, recordEvent, type FactEvent } from '../facts/facts.js';
 import type { Definitions } from './definitions.js';
-import { evaluateProfile, type StageChange } from './evaluate.js';
+import { evaluateProfile, evaluateSegments, type StageChange } from './evaluate.js';
 
 export interface EngagementChange {
   readonly profileId: string;
@@ -78,6 +78,26 @@ export function reevaluate(
     p.engagement = ev.engagement;
     if (ev.changed)
       changes.push({ profileId: p.id, stageChange: ev.stageChange, entered: ev.entered, exited: ev.exited });
+  }
+  return changes;
+}
+
+/**
+ * A build's confirmation: re-evaluates just the segments `only` of `profiles` in place (their facts are
+ * neither pruned nor rewritten, the stage and other memberships stay as stored) and returns what changed.
+ */
+export function reevaluateSegments(
+  profiles: Iterable<ProfileState>,
+  defs: Definitions,
+  only: ReadonlySet<string>,
+  now: number,
+): EngagementChange[] {
+  const changes: EngagementChange[] = [];
+  for (const p of profiles) {
+    const ev = evaluateSegments(p, defs, only, now);
+    if (!ev.changed) continue;
+    p.engagement = ev.engagement;
+    changes.push({ profileId: p.id, stageChange: null, entered: ev.entered, exited: ev.exited });
   }
   return changes;
 }

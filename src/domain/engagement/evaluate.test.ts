@@ -8,6 +8,7 @@ import {
   evaluateProfile,
   explainSegment,
   explainStage,
+  evaluateSegments,
   segmentsWouldChange,
   type ProfileInput,
 } from './evaluate.js';
@@ -193,6 +194,40 @@ describe('segments', () => {
     // A stored membership the new rule no longer grants is a change too.
     (p as { traits: object }).traits = { plan: 'basic' };
     expect(segmentsWouldChange(p, d, new Set(['gold_buyers']), T0)).toBe(true);
+  });
+
+  it("confirms a build's segments alone: the stage and other memberships stay as stored", () => {
+    const d = defs([
+      seg('buyers', { event: 'Order Completed' }),
+      seg('viewers', { event: 'Product Viewed' }),
+      seg('gold', { trait: 'plan', op: 'eq', value: 'gold' }),
+    ]);
+    const p = customer();
+    track(p, d, 'Order Completed', T0);
+    step(p, d, T0);
+    const stored = p.engagement;
+    expect(stored.segments).toEqual(['buyers', 'gold']);
+    // Later: time moved the stage on, `viewers` would gain the customer and `gold` lose them.
+    track(p, d, 'Product Viewed', T0 + 200 * DAY_MS);
+    (p as { traits: object }).traits = { plan: 'basic' };
+    const later = T0 + 200 * DAY_MS;
+    expect(evaluateProfile(p, d, later).stageChange).not.toBeNull();
+    const gold = evaluateSegments(p, d, new Set(['gold']), later);
+    expect(gold).toMatchObject({ changed: true, entered: [], exited: ['gold'], stageChange: null });
+    expect(gold.engagement).toEqual({ ...stored, segments: ['buyers'] });
+    const viewers = evaluateSegments(p, d, new Set(['viewers']), later);
+    expect(viewers.entered).toEqual(['viewers']);
+    expect(viewers.engagement.segments).toEqual(['buyers', 'gold', 'viewers']);
+    expect(viewers.engagement.stage).toBe(stored.stage);
+    // Nothing to change: the stored state comes back as it was.
+    const same = evaluateSegments(p, d, new Set(['buyers']), later);
+    expect(same).toMatchObject({ changed: false, entered: [], exited: [] });
+    expect(same.engagement).toEqual(stored);
+    // It agrees with what the scan asked the writer to confirm.
+    for (const id of ['buyers', 'viewers', 'gold'])
+      expect(evaluateSegments(p, d, new Set([id]), later).changed).toBe(
+        segmentsWouldChange(p, d, new Set([id]), later),
+      );
   });
 });
 

@@ -247,7 +247,7 @@ export function computedTraitsOf(p: ProfileInput, defs: Definitions, now: number
  * Whether evaluating just the segments `only` (a build of new or changed segments) would change the
  * profile's membership of any of them. The stage and every other membership are taken as stored, so a
  * build costs the new segments' rules, not the whole definition set; a profile found to change is then
- * evaluated in full by the writer.
+ * confirmed by the writer with evaluateSegments.
  */
 export function segmentsWouldChange(
   p: ProfileInput,
@@ -264,6 +264,36 @@ export function segmentsWouldChange(
     if (member !== p.engagement.segments.includes(seg.id)) return true;
   }
   return false;
+}
+
+/**
+ * Evaluates just the segments `only` (a build) with everything else as stored: the stage and the other
+ * memberships are not re-evaluated (real-time evaluation and the sweep keep those), so a build's
+ * confirmation costs the built segments' rules and nothing more. The same answer segmentsWouldChange
+ * gives, with what changed.
+ */
+export function evaluateSegments(
+  p: ProfileInput,
+  defs: Definitions,
+  only: ReadonlySet<string>,
+  now: number,
+): Evaluation {
+  const ctx = new ProfileContext(p, defs, now);
+  const old = p.engagement;
+  for (const id of old.segments) if (!only.has(id)) ctx.members.add(id);
+  const entered: string[] = [];
+  const exited: string[] = [];
+  for (const seg of defs.segments) {
+    if (!only.has(seg.id)) continue;
+    const member = ctx.member(seg);
+    const was = old.segments.includes(seg.id);
+    if (member) ctx.members.add(seg.id);
+    if (member && !was) entered.push(seg.id);
+    if (!member && was) exited.push(seg.id);
+  }
+  const changed = entered.length > 0 || exited.length > 0;
+  const segments = changed ? [...ctx.members].sort() : old.segments;
+  return { engagement: { ...old, segments }, stageChange: null, entered, exited, changed };
 }
 
 /**
