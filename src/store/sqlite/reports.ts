@@ -200,7 +200,8 @@ export function stageTransitions(r: Prepare, ws: string, before: number): Transi
   return (
     r(
       `SELECT profile_id, at, json_extract(properties, '$.previous_stage') AS f, subject AS t
-       FROM engagement_events WHERE workspace_id = ? AND type = 'Stage Entered' AND at < ?
+       FROM engagement_events INDEXED BY engagement_events_stage_flow
+       WHERE workspace_id = ? AND type = 'Stage Entered' AND at < ?
        ORDER BY profile_id, at, id`,
     ).all(ws, before) as { profile_id: string; at: number; f: string | null; t: string }[]
   ).map((x) => ({ profileId: x.profile_id, at: x.at, from: x.f, to: x.t }));
