@@ -6,23 +6,12 @@
 // began, from the start of the navigation (a full page load, not a client-side route change).
 /* global window, document, fetch -- these callbacks run in the page */
 import { spawnSync } from 'node:child_process';
-import {
-  copyFileSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { chromium } from 'playwright-core';
-import { CLI, ROOT, fillDemo, fmt, peakRssMb, percentile, startServer, stopServer } from './lib.mjs';
+import { CLI, copyStore, demoStore, fmt, peakRssMb, percentile, startServer, stopServer } from './lib.mjs';
 
 const CUSTOMERS = Number(process.env.BENCH_CUSTOMERS ?? 100_000);
 const LOADS = Number(process.env.BENCH_LOADS ?? 5);
-const DATA = join(ROOT, `bench/.data/engagement-${CUSTOMERS}`);
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const PASSWORD = 'bench-password-1234';
 const line = (s = '') => process.stdout.write(`${s}\n`);
@@ -32,20 +21,8 @@ if (!existsSync(CHROMIUM)) {
   process.exit(1);
 }
 
-mkdirSync(DATA, { recursive: true });
-if (!existsSync(join(DATA, 'keys.json'))) {
-  line(`filling ${fmt(CUSTOMERS)} demo customers into ${DATA} (once; kept for later runs)`);
-  const stderr = fillDemo(DATA, CUSTOMERS);
-  writeFileSync(
-    join(DATA, 'keys.json'),
-    JSON.stringify({
-      writeKey: /write key: (\S+)/.exec(stderr)?.[1],
-      adminKey: /admin key: (\S+)/.exec(stderr)?.[1],
-    }),
-  );
-}
-const dir = mkdtempSync(join(tmpdir(), 'kizuna-bench-dash-'));
-copyFileSync(join(DATA, 'kizuna.db'), join(dir, 'kizuna.db'));
+const { data } = demoStore(CUSTOMERS);
+const dir = copyStore(data, 'kizuna-bench-dash-');
 const env = { KIZUNA_DATA_DIR: dir, DATABASE_URL: '' };
 
 function cli(args, input) {

@@ -3,25 +3,16 @@
 // the real server: ingest throughput with no definitions vs 50 segments + 20 computed traits, event →
 // membership latency, segment builds, and a full re-evaluation pass. Figures go to docs/performance.md.
 import { spawn, spawnSync } from 'node:child_process';
-import {
-  copyFileSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { setInterval, clearInterval, setTimeout } from 'node:timers';
 import { Pool } from 'undici';
 import {
   CLI,
   ROOT,
   batchBody,
+  copyStore,
+  demoStore,
   drive,
-  fillDemo,
   fmt,
   peakRssMb,
   percentile,
@@ -32,32 +23,8 @@ import {
 const CUSTOMERS = Number(process.env.BENCH_CUSTOMERS ?? 100_000);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
 const LATENCY_SAMPLES = Number(process.env.BENCH_SAMPLES ?? 300);
-const DATA = join(ROOT, `bench/.data/engagement-${CUSTOMERS}`);
 const line = (s = '') => process.stdout.write(`${s}\n`);
 const basic = (key) => `Basic ${Buffer.from(`${key}:`).toString('base64')}`;
-
-/** Fills the cached store once, keeping the workspace keys the demo prints (they are shown only once). */
-function fill() {
-  mkdirSync(DATA, { recursive: true });
-  const keysFile = join(DATA, 'keys.json');
-  if (existsSync(keysFile)) return JSON.parse(readFileSync(keysFile, 'utf8'));
-  line(`filling ${fmt(CUSTOMERS)} demo customers into ${DATA} (once; kept for later runs)`);
-  const stderr = fillDemo(DATA, CUSTOMERS);
-  const keys = {
-    writeKey: /write key: (\S+)/.exec(stderr)?.[1],
-    adminKey: /admin key: (\S+)/.exec(stderr)?.[1],
-  };
-  writeFileSync(keysFile, JSON.stringify(keys));
-  return keys;
-}
-
-/** A fresh copy of the filled store per run, so every run starts from the same state. */
-function copyStore() {
-  const dir = mkdtempSync(join(tmpdir(), 'kizuna-bench-eng-'));
-  // The demo closed the database cleanly, so the main file holds everything (WAL checkpointed).
-  copyFileSync(join(DATA, 'kizuna.db'), join(dir, 'kizuna.db'));
-  return dir;
-}
 
 function adminClient(url, adminKey) {
   const pool = new Pool(url, { connections: 4 });
@@ -202,9 +169,9 @@ function timedCli(args, env) {
 
 async function main() {
   spawnSync('npm', ['run', '--silent', 'build'], { cwd: ROOT, stdio: 'inherit' });
-  const keys = fill();
+  const { data, keys } = demoStore(CUSTOMERS);
   line(`Kizuna engagement benchmark · node ${process.version} · ${new Date().toISOString()}`);
-  const dir = copyStore();
+  const dir = copyStore(data, 'kizuna-bench-eng-');
   const env = { KIZUNA_DATA_DIR: dir, DATABASE_URL: '', KIZUNA_SWEEP_INTERVAL_MINUTES: '0' };
   try {
     let server = await startServer(env);

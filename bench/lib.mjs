@@ -1,6 +1,8 @@
 // Shared helpers for the benchmarks: start a Kizuna server as its own process, drive load, read figures.
 import { spawn, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { Pool } from 'undici';
@@ -32,6 +34,33 @@ export function fillDemo(dir, customers) {
   );
   if (r.status !== 0) throw new Error(`demo failed: ${r.stderr.slice(-2000)}`);
   return r.stderr;
+}
+
+/**
+ * The demo store of `customers` kept for every run in bench/.data/engagement-N (filled once by
+ * `kizuna demo`, which takes minutes at 100,000), and its workspace keys (printed only once).
+ */
+export function demoStore(customers) {
+  const data = join(ROOT, `bench/.data/engagement-${customers}`);
+  mkdirSync(data, { recursive: true });
+  const keysFile = join(data, 'keys.json');
+  if (existsSync(keysFile)) return { data, keys: JSON.parse(readFileSync(keysFile, 'utf8')) };
+  process.stdout.write(`filling ${fmt(customers)} demo customers into ${data} (once; kept for later runs)\n`);
+  const stderr = fillDemo(data, customers);
+  const keys = {
+    writeKey: /write key: (\S+)/.exec(stderr)?.[1],
+    adminKey: /admin key: (\S+)/.exec(stderr)?.[1],
+  };
+  writeFileSync(keysFile, JSON.stringify(keys));
+  return { data, keys };
+}
+
+/** A fresh copy of a kept store in a temporary directory, so every run starts from the same state. */
+export function copyStore(data, prefix) {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  // The demo closed the database cleanly, so the main file holds everything (WAL checkpointed).
+  copyFileSync(join(data, 'kizuna.db'), join(dir, 'kizuna.db'));
+  return dir;
 }
 
 /** Starts `kizuna start` on a free port; resolves once it logs that it listens. */

@@ -1,24 +1,22 @@
 // npm run bench:segment-pass — the two engagement passes of issue 3, in-process on a copy of the
-// engagement bench store (BENCH_CUSTOMERS, default 20,000; fill it with `npm run bench:engagement`):
+// engagement bench store (BENCH_CUSTOMERS, default 20,000; filled on first use, as bench:engagement does):
 // (1) the build of one new segment over every profile (SegmentBuilder, no settle wait) and (2) a full
 // re-evaluation (`kizuna reevaluate`'s pass). Prints wall and CPU time per profile, load average and
 // peak RSS. Needs `npm run build` (reads dist/).
-import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
+import { readFileSync, rmSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
-import { ROOT, fmt } from './lib.mjs';
+import { ROOT, copyStore, demoStore, fmt } from './lib.mjs';
 
 const CUSTOMERS = Number(process.env.BENCH_CUSTOMERS ?? 20_000);
-const DATA = join(ROOT, `bench/.data/engagement-${CUSTOMERS}`);
 const { SqliteStore } = await import(join(ROOT, 'dist/store/sqlite/sqlite-store.js'));
 const { systemClock } = await import(join(ROOT, 'dist/domain/clock.js'));
 const { SegmentBuilder } = await import(join(ROOT, 'dist/engine/builder.js'));
 const { reevaluateAll } = await import(join(ROOT, 'dist/engine/reevaluation.js'));
 const line = (s = '') => process.stdout.write(`${s}\n`);
 
-const dir = mkdtempSync(join(tmpdir(), 'kizuna-segpass-'));
-copyFileSync(join(DATA, 'kizuna.db'), join(dir, 'kizuna.db'));
+const dir = copyStore(demoStore(CUSTOMERS).data, 'kizuna-segpass-');
 // BENCH_PARALLEL_FROM: scan threads from this many profiles (the store's default when unset; a
 // large number scans on this thread alone, to compare).
 const parallelFrom = process.env.BENCH_PARALLEL_FROM;
