@@ -255,15 +255,7 @@ export function segmentsWouldChange(
   only: ReadonlySet<string>,
   now: number,
 ): boolean {
-  const ctx = new ProfileContext(p, defs, now);
-  for (const id of p.engagement.segments) if (!only.has(id)) ctx.members.add(id);
-  for (const seg of defs.segments) {
-    if (!only.has(seg.id)) continue;
-    const member = ctx.member(seg);
-    if (member) ctx.members.add(seg.id);
-    if (member !== p.engagement.segments.includes(seg.id)) return true;
-  }
-  return false;
+  return evaluateSegments(p, defs, only, now).changed;
 }
 
 /**
