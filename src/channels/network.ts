@@ -4,7 +4,7 @@
  * to private, loopback, link-local and other non-public addresses are refused unless the workspace
  * explicitly allows its private network.
  */
-import { BlockList, isIP } from 'node:net';
+import { BlockList, isIP, type LookupFunction } from 'node:net';
 
 const blocked = new BlockList();
 for (const [net, bits] of [
@@ -43,4 +43,52 @@ export function isPrivateAddress(ip: string): boolean {
   const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip);
   if (mapped) return blocked.check(mapped[1]!, 'ipv4');
   return blocked.check(ip, 'ipv6');
+}
+
+/** Name resolution: every address a host name has (tests inject one that points a name at loopback). */
+export type Resolve = (host: string) => Promise<{ address: string; family: number }[]>;
+
+/** The outcome of resolving an outbound request's host: the address to connect to, or why not. */
+export type Destination =
+  | { ok: true; address: string; family: number; lookup: LookupFunction }
+  | { ok: false; retryable: boolean; reason: string };
+
+/**
+ * Resolves `host` (an IP literal resolves to itself) and refuses it when any of its addresses is
+ * private or loopback, unless `allowPrivateNetwork`. The `lookup` it returns pins a connection to the
+ * checked address, so a name that resolves differently a moment later (DNS rebinding) cannot move the
+ * request inside. A name that does not resolve may resolve later (a DNS outage), so that is retryable.
+ */
+export async function destination(
+  host: string,
+  resolve: Resolve,
+  allowPrivateNetwork: boolean,
+): Promise<Destination> {
+  let addresses: { address: string; family: number }[];
+  const literal = isIP(host);
+  if (literal !== 0) addresses = [{ address: host, family: literal }];
+  else {
+    try {
+      addresses = await resolve(host);
+    } catch (err) {
+      return { ok: false, retryable: true, reason: `cannot resolve ${host}: ${(err as Error).message}` };
+    }
+  }
+  const target = addresses[0];
+  if (target === undefined) return { ok: false, retryable: true, reason: `${host} resolves to no address` };
+  if (!allowPrivateNetwork) {
+    const inside = addresses.find((a) => isPrivateAddress(a.address));
+    if (inside)
+      return {
+        ok: false,
+        retryable: false,
+        reason: `blocked: ${host} resolves to ${inside.address}, a private or loopback address`,
+      };
+  }
+  const lookup: LookupFunction = (_host, options, callback) => {
+    if ((options as { all?: boolean }).all)
+      callback(null, [{ address: target.address, family: target.family }]);
+    else callback(null, target.address, target.family);
+  };
+  return { ok: true, address: target.address, family: target.family, lookup };
 }

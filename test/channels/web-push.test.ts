@@ -88,6 +88,8 @@ const settings = (over: Partial<WebPushSettings> = {}): WebPushSettings => ({
   publicKey: keys.publicKey,
   privateKey: keys.privateKey,
   timeoutMs: 5_000,
+  // the local push service listens on loopback
+  allowPrivateNetwork: true,
   ...over,
 });
 const message = (b: Browser, over: Partial<WebPushMessage> = {}): WebPushMessage => ({
@@ -286,6 +288,60 @@ describe('web push provider against a local push service', () => {
     expect(result).toMatchObject({ ok: false, retryable: true });
     expect((result as { reason: string }).reason).toContain('the push service is unreachable');
     expect((result as { reason: string }).reason).toContain('ECONNREFUSED');
+  });
+
+  it('refuses an endpoint whose name resolves to a private or loopback address, sending nothing', async () => {
+    received.length = 0;
+    answer = (res) => res.writeHead(201).end();
+    const b = browser();
+    const port = new URL(origin).port;
+    // a public-looking name that a hostile DNS answer points at the server's own network
+    const asked: string[] = [];
+    const resolve = (host: string) => {
+      asked.push(host);
+      return Promise.resolve([{ address: '127.0.0.1', family: 4 }]);
+    };
+    const sub = { ...b.subscription, endpoint: `http://push.customer.example:${port}/push/v1/abc` };
+    const refused = await new WebPushProvider(settings({ allowPrivateNetwork: false, resolve })).send({
+      ...message(b),
+      subscription: sub,
+    });
+    expect(refused).toEqual({
+      ok: false,
+      retryable: false,
+      reason: 'endpoint: blocked: push.customer.example resolves to 127.0.0.1, a private or loopback address',
+      invalidToken: true,
+    });
+    expect(asked).toEqual(['push.customer.example']);
+    // a literal private address is refused without asking DNS
+    const literal = await new WebPushProvider(settings({ allowPrivateNetwork: false, resolve })).send(
+      message(b),
+    );
+    expect(literal).toMatchObject({ ok: false, retryable: false, invalidToken: true });
+    expect(asked).toHaveLength(1);
+    expect(received).toHaveLength(0);
+    // allowed (the channel's allow_insecure): the request goes to the address the name resolved to
+    const allowed = await new WebPushProvider(settings({ resolve })).send({
+      ...message(b),
+      subscription: sub,
+    });
+    expect(allowed).toEqual({ ok: true, status: 201 });
+    expect(received).toHaveLength(1);
+    expect(received[0]!.headers['host']).toBe(`push.customer.example:${port}`);
+  });
+
+  it('retries later when the endpoint name does not resolve', async () => {
+    const b = browser();
+    const resolve = () => Promise.reject(new Error('queryA ETIMEOUT push.customer.example'));
+    const result = await new WebPushProvider(settings({ resolve })).send({
+      ...message(b),
+      subscription: { ...b.subscription, endpoint: 'https://push.customer.example/push/v1/abc' },
+    });
+    expect(result).toEqual({
+      ok: false,
+      retryable: true,
+      reason: 'cannot resolve push.customer.example: queryA ETIMEOUT push.customer.example',
+    });
   });
 
   it('refuses a payload over 4096 bytes once encrypted, without sending it', async () => {

@@ -13,9 +13,8 @@ import { createHmac } from 'node:crypto';
 import { lookup as dnsLookup } from 'node:dns/promises';
 import http from 'node:http';
 import https from 'node:https';
-import type { LookupFunction } from 'node:net';
 import type { ChannelProvider, SendResult } from '../channel.js';
-import { isPrivateAddress } from '../network.js';
+import { destination, type Resolve } from '../network.js';
 
 export interface WebhookMessage {
   readonly url: string;
@@ -35,7 +34,7 @@ export interface WebhookOptions {
   /** the largest response body read (the rest is discarded) */
   readonly maxResponseBytes?: number;
   /** name resolution (tests inject one to point a public-looking name at loopback) */
-  readonly resolve?: (host: string) => Promise<{ address: string; family: number }[]>;
+  readonly resolve?: Resolve;
 }
 
 export function signature(secret: string, timestampSeconds: number, body: string): string {
@@ -46,7 +45,7 @@ export class WebhookProvider implements ChannelProvider<WebhookMessage> {
   readonly channel = 'webhook';
   private readonly timeoutMs: number;
   private readonly maxResponseBytes: number;
-  private readonly resolve: (host: string) => Promise<{ address: string; family: number }[]>;
+  private readonly resolve: Resolve;
 
   constructor(opts: WebhookOptions = {}) {
     this.timeoutMs = opts.timeoutMs ?? 10_000;
@@ -69,42 +68,23 @@ export class WebhookProvider implements ChannelProvider<WebhookMessage> {
       };
     }
     const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
-    let addresses: { address: string; family: number }[];
-    try {
-      addresses = await this.resolve(host);
-    } catch (err) {
-      // A name that does not resolve now may resolve later (DNS outage); a typo keeps failing until
-      // the retries run out.
-      return { ok: false, retryable: true, reason: `cannot resolve ${host}: ${(err as Error).message}` };
-    }
-    if (addresses.length === 0)
-      return { ok: false, retryable: true, reason: `${host} resolves to no address` };
-    if (!m.allowPrivateNetwork) {
-      const inside = addresses.find((a) => isPrivateAddress(a.address));
-      if (inside) {
-        return {
-          ok: false,
-          retryable: false,
-          reason: `blocked: ${host} resolves to ${inside.address}, a private or loopback address (the workspace does not allow its private network)`,
-        };
-      }
-    }
-    const target = addresses[0]!;
+    const to = await destination(host, this.resolve, m.allowPrivateNetwork);
+    if (!to.ok)
+      return {
+        ok: false,
+        retryable: to.retryable,
+        reason: to.retryable ? to.reason : `${to.reason} (the workspace does not allow its private network)`,
+      };
     const body = JSON.stringify(m.body ?? null);
     const ts = Math.floor(m.now / 1000);
-    // Connect to the address checked above, whatever the name resolves to by now.
-    const pinned: LookupFunction = (_host, options, callback) => {
-      if ((options as { all?: boolean }).all)
-        callback(null, [{ address: target.address, family: target.family }]);
-      else callback(null, target.address, target.family);
-    };
     return new Promise<SendResult>((resolve) => {
       const lib = url.protocol === 'https:' ? https : http;
       const req = lib.request(
         url,
         {
           method: 'POST',
-          lookup: pinned,
+          // Connect to the address checked above, whatever the name resolves to by now.
+          lookup: to.lookup,
           ...(url.protocol === 'https:' && { servername: host }),
           headers: {
             'content-type': 'application/json',

@@ -14,10 +14,13 @@
  * 4096 bytes of encrypted body, which leaves 3993 bytes of payload; larger payloads are refused here.
  */
 import { createHash, ECDH } from 'node:crypto';
-import { isIP } from 'node:net';
+import { lookup as dnsLookup } from 'node:dns/promises';
+import http from 'node:http';
+import https from 'node:https';
+import { isIP, type LookupFunction } from 'node:net';
 import webpush from 'web-push';
 import type { ChannelProvider, SendResult } from '../channel.js';
-import { isPrivateAddress } from '../network.js';
+import { destination, isPrivateAddress, type Resolve } from '../network.js';
 
 export interface WebPushSubscription {
   /** the push service URL the browser handed out */
@@ -37,6 +40,13 @@ export interface WebPushSettings {
   readonly publicKey: string;
   readonly privateKey: string;
   readonly timeoutMs: number;
+  /**
+   * Send to endpoints that resolve to private or loopback addresses (the channel's `allow_insecure`,
+   * for tests and local development). Without it such a subscription is refused as invalid.
+   */
+  readonly allowPrivateNetwork?: boolean;
+  /** name resolution of endpoint hosts (tests inject one) */
+  readonly resolve?: Resolve;
 }
 
 export interface WebPushMessage {
@@ -197,30 +207,23 @@ export class WebPushProvider implements ChannelProvider<WebPushMessage> {
         reason: `the payload is too large for web push: ${Buffer.byteLength(m.payload)} bytes of JSON encrypt to ${request.body.length} bytes; push services accept ${MAX_ENCRYPTED_BYTES} (${MAX_ENCRYPTED_BYTES - ENCRYPTION_OVERHEAD} bytes of payload)`,
       };
     }
-    const headers: Record<string, string> = {};
-    for (const [name, value] of Object.entries(request.headers)) {
-      // fetch sets Content-Length from the body itself.
+    const url = new URL(request.endpoint);
+    const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
+    // The endpoint comes from a browser, that is from the customer: its name is checked after
+    // resolution and the connection pinned to the checked address (network.ts), as for webhooks.
+    const to = await destination(host, s.resolve ?? defaultResolve, s.allowPrivateNetwork === true);
+    if (!to.ok)
+      return to.retryable
+        ? { ok: false, retryable: true, reason: to.reason }
+        : { ok: false, retryable: false, reason: `endpoint: ${to.reason}`, invalidToken: true };
+    const headers: Record<string, string> = { 'content-length': String(request.body.length) };
+    for (const [name, value] of Object.entries(request.headers))
       if (name.toLowerCase() !== 'content-length') headers[name] = String(value);
-    }
-    let res: Response;
-    try {
-      res = await fetch(request.endpoint, {
-        method: 'POST',
-        headers,
-        body: request.body,
-        // A push service does not redirect; following one would send the request wherever it pointed.
-        redirect: 'manual',
-        signal: AbortSignal.timeout(s.timeoutMs),
-      });
-    } catch (err) {
-      return { ok: false, retryable: true, reason: unreachable(err, s.timeoutMs) };
-    }
-    const status = res.status;
-    if (status >= 200 && status < 300) {
-      await res.body?.cancel().catch(() => undefined);
-      return { ok: true, status };
-    }
-    const said = await answerText(res);
+    const answer = await post(url, to.lookup, headers, request.body, s.timeoutMs);
+    if ('error' in answer) return { ok: false, retryable: true, reason: answer.error };
+    const status = answer.status;
+    if (status >= 200 && status < 300) return { ok: true, status };
+    const said = answerText(answer.text);
     const reason = `the push service answered ${status}${said ? `: ${said}` : ''}`;
     if (status === 404 || status === 410)
       return {
@@ -234,33 +237,69 @@ export class WebPushProvider implements ChannelProvider<WebPushMessage> {
   }
 }
 
-function unreachable(err: unknown, timeoutMs: number): string {
-  const e = err as Error & { cause?: { message?: unknown; code?: unknown } };
-  if (e.name === 'TimeoutError') return `the push service did not answer within ${timeoutMs} ms`;
-  const cause = e.cause && typeof e.cause.message === 'string' ? e.cause.message : '';
-  return `the push service is unreachable: ${cause || e.message}`;
+const defaultResolve: Resolve = (host) => dnsLookup(host, { all: true });
+
+/**
+ * One POST to the push service, connected through `lookup`; a redirect is an answer like any other
+ * (a push service does not redirect, and following one would send the request wherever it pointed).
+ * Reads at most MAX_ANSWER_BYTES of the answer; gives up after `timeoutMs` in all.
+ */
+function post(
+  url: URL,
+  lookup: LookupFunction,
+  headers: Record<string, string>,
+  body: Buffer,
+  timeoutMs: number,
+): Promise<{ status: number; text: string } | { error: string }> {
+  return new Promise((resolve) => {
+    const lib = url.protocol === 'https:' ? https : http;
+    const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
+    let settled = false;
+    const finish = (r: { status: number; text: string } | { error: string }) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      resolve(r);
+    };
+    const req = lib.request(
+      url,
+      {
+        method: 'POST',
+        headers,
+        lookup,
+        ...(url.protocol === 'https:' && isIP(host) === 0 && { servername: host }),
+      },
+      (res) => {
+        const status = res.statusCode ?? 0;
+        const chunks: Buffer[] = [];
+        let read = 0;
+        const done = () =>
+          finish({ status, text: Buffer.concat(chunks).subarray(0, MAX_ANSWER_BYTES).toString('utf8') });
+        res.on('data', (chunk: Buffer) => {
+          if (read < MAX_ANSWER_BYTES) chunks.push(chunk);
+          read += chunk.length;
+          if (read >= MAX_ANSWER_BYTES) {
+            done();
+            res.destroy();
+          }
+        });
+        res.on('end', done);
+        // the answer broke off: the status says enough
+        res.on('error', done);
+        res.on('close', done);
+      },
+    );
+    const timer = setTimeout(() => {
+      finish({ error: `the push service did not answer within ${timeoutMs} ms` });
+      req.destroy();
+    }, timeoutMs);
+    req.on('error', (err) => finish({ error: `the push service is unreachable: ${err.message}` }));
+    req.end(body);
+  });
 }
 
 /** What an error answer says: a JSON `message`/`reason`/`error` (autopush, Apple), else the text. */
-async function answerText(res: Response): Promise<string> {
-  let text = '';
-  try {
-    const reader = res.body?.getReader() as ReadableStreamDefaultReader<Uint8Array> | undefined;
-    if (reader) {
-      const chunks: Uint8Array[] = [];
-      let read = 0;
-      while (read < MAX_ANSWER_BYTES) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        chunks.push(value);
-        read += value.length;
-      }
-      await reader.cancel().catch(() => undefined);
-      text = Buffer.concat(chunks).subarray(0, MAX_ANSWER_BYTES).toString('utf8');
-    }
-  } catch {
-    // the answer broke off or timed out: the status says enough
-  }
+function answerText(text: string): string {
   try {
     const e = JSON.parse(text) as { message?: unknown; reason?: unknown; error?: unknown };
     for (const said of [e.message, e.reason, e.error])

@@ -162,6 +162,7 @@ export function webPushDriver(store: Store): Driver {
         publicKey: String(ch.settings['public_key']),
         privateKey: ch.secrets['private_key'] ?? '',
         timeoutMs: Number(ch.settings['timeout_ms'] ?? 10_000),
+        allowPrivateNetwork: ch.settings['allow_insecure'] === true,
       }),
     (p) => void p.close(),
   );
