@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/domain/clock.js';
 import { testEvent } from '../../src/domain/testing.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import { openConnection, SqliteWriter } from '../../src/store/sqlite/writer.js';
 import { storeContract } from './contract.js';
 import { journeyContract } from './journey-contract.js';
 import { deliveryContract } from './delivery-contract.js';
@@ -241,5 +242,52 @@ describe('sqlite erasure', () => {
     // links to nothing any more.)
     for (const s of secret) expect([s, bytes.includes(Buffer.from(s))]).toEqual([s, false]);
     expect(bytes.includes(Buffer.from('someone-else'))).toBe(true);
+  });
+});
+
+describe('sqlite group commit', () => {
+  it('rolls back only the failing call of a group, with the sub-journal in memory', async () => {
+    const path = join(root, `t${++n}.db`);
+    const writer = new SqliteWriter(openConnection(path));
+    await writer.migrate(Date.UTC(2026, 5, 1));
+    // Sub-journals stay in memory for ingest; a migration's big sorts go to disk and back.
+    expect(writer.db.pragma('temp_store', { simple: true })).toBe(2);
+    const ws = { id: 'ws_group', name: 'group', createdAt: Date.UTC(2026, 5, 1) };
+    await writer.createWorkspace(ws, { writeKeyHash: 'w', adminKeyHash: 'a' });
+    // The third call fails on its last event, after it has written its profiles and 299 events.
+    writer.db.exec(
+      "CREATE TRIGGER boom BEFORE INSERT ON events WHEN NEW.name = 'Boom' BEGIN SELECT RAISE(ABORT, 'boom'); END",
+    );
+    const call = (c: number) =>
+      Array.from({ length: 300 }, (_, i) =>
+        testEvent({
+          userId: `c${c}-u${i}`,
+          name: c === 3 && i === 299 ? 'Boom' : 'Product Viewed',
+          messageId: `c${c}-m${i}`,
+          properties: { sku: `SKU-${i}`, note: 'x'.repeat(200) },
+        }),
+      );
+    const now = Date.UTC(2026, 5, 2);
+    // Issued in one turn of the event loop: one transaction, each call in its own savepoint.
+    const results = await Promise.allSettled([1, 2, 3, 4].map((c) => writer.ingest(ws.id, call(c), now)));
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'fulfilled']);
+    expect(String((results[2] as PromiseRejectedResult).reason)).toContain('boom');
+    const count = (sql: string, ...args: unknown[]) =>
+      (writer.db
+        .prepare(sql)
+        .pluck()
+        .get(...args) as number) ?? 0;
+    for (const c of [1, 2, 4]) {
+      expect(count('SELECT count(*) FROM events WHERE message_id LIKE ?', `c${c}-m%`)).toBe(300);
+      expect(count('SELECT count(*) FROM identities WHERE value LIKE ?', `c${c}-u%`)).toBe(300);
+    }
+    expect(count('SELECT count(*) FROM events WHERE message_id LIKE ?', 'c3-m%')).toBe(0);
+    expect(count('SELECT count(*) FROM identities WHERE value LIKE ?', 'c3-u%')).toBe(0);
+    expect(count('SELECT count(*) FROM profiles')).toBe(900);
+    expect(
+      count('SELECT count(*) FROM event_activity WHERE profile_id NOT IN (SELECT id FROM profiles)'),
+    ).toBe(0);
+    expect(writer.db.pragma('integrity_check', { simple: true })).toBe('ok');
+    await writer.close();
   });
 });
