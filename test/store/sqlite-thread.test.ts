@@ -1,4 +1,5 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import Database from 'better-sqlite3';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Worker } from 'node:worker_threads';
@@ -7,6 +8,7 @@ import { ManualClock } from '../../src/domain/clock.js';
 import { testEvent } from '../../src/domain/testing.js';
 import type { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { reevaluateAll } from '../../src/engine/reevaluation.js';
+import { WRITER_AUTOCHECKPOINT } from '../../src/store/sqlite/checkpointer.js';
 import { storeContract } from './contract.js';
 import { journeyContract } from './journey-contract.js';
 import { deliveryContract } from './delivery-contract.js';
@@ -190,4 +192,47 @@ it('scans passes on scan threads with the same outcome as on one thread', async 
   expect(threads.sizes).toEqual({ seg_repeat: 20, seg_viewers: 40, seg_revenue: 10 });
   expect(threads.swept.changed).toBeGreaterThan(0);
   expect(threads).toEqual(await outcome(false));
+});
+
+it('copies committed pages into the database file on the checkpoint thread, not the writer', async () => {
+  const path = join(root, `t${++n}.db`);
+  const clock = new ManualClock(Date.UTC(2026, 5, 1));
+  const store = BuiltStore.open({ path, clock, writer: 'thread' });
+  try {
+    await store.migrate();
+    const ws = (await store.createWorkspace({ name: 'ckpt', writeKeyHash: 'w', adminKeyHash: 'a' })).id;
+    for (let b = 0; b < 10; b++)
+      await store.ingest(
+        ws,
+        Array.from({ length: 100 }, (_, i) =>
+          testEvent({
+            userId: `u${b}-${i}`,
+            name: 'Product Viewed',
+            messageId: `ck-${b}-${i}`,
+            properties: { sku: `SKU-${i}`, note: 'x'.repeat(300) },
+          }),
+        ),
+      );
+    const reader = new Database(path, { readonly: true });
+    try {
+      const pages = reader.pragma('page_count', { simple: true }) as number;
+      const frames = statSync(`${path}-wal`).size / (4096 + 24);
+      // Far fewer log pages than the writer's own checkpoint waits for, so only the thread copies them.
+      expect(frames).toBeLessThan(WRITER_AUTOCHECKPOINT);
+      const deadline = Date.now() + 10_000;
+      while (statSync(path).size < pages * 4096 && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 20));
+      expect(statSync(path).size).toBe(pages * 4096);
+      // What the file holds alone (no log) is the committed data.
+      const copy = join(root, `copy${n}.db`);
+      copyFileSync(path, copy);
+      const alone = new Database(copy, { readonly: true });
+      expect(alone.prepare('SELECT count(*) FROM events').pluck().get()).toBe(1000);
+      alone.close();
+    } finally {
+      reader.close();
+    }
+  } finally {
+    await store.close();
+  }
 });

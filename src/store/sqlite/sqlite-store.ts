@@ -111,6 +111,7 @@ import { statementCache, type Prepare } from './statements.js';
 import { availableParallelism } from 'node:os';
 import { scanInParallel } from './scan-pool.js';
 import { ThreadWriter } from './writer-thread.js';
+import { Checkpointer } from './checkpointer.js';
 import { openConnection, SqliteWriter, type SqliteWrites } from './writer.js';
 
 /** The reader's page cache: the writer's size, keeping the server's peak memory under 300 MB. */
@@ -150,6 +151,8 @@ export class SqliteStore implements Store {
   /** the file scan threads open, when passes scan on them */
   private readonly scanPath: string | null;
   private readonly parallelScan: { readonly from: number; readonly chunk: number };
+  /** with the thread writer: the thread that checkpoints the WAL (checkpointer.ts) */
+  private readonly checkpointer: Checkpointer | null = null;
 
   private constructor(opts: SqliteStoreOptions) {
     this.clock = opts.clock;
@@ -165,6 +168,7 @@ export class SqliteStore implements Store {
       // Opened first, so the file exists in WAL mode before the writer thread opens it.
       this.reader = openConnection(opts.path, READER_CACHE_MB);
       this.writes = new ThreadWriter(opts.path);
+      this.checkpointer = new Checkpointer(opts.path);
     }
     this.r = statementCache(this.reader);
   }
@@ -1092,6 +1096,7 @@ export class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
+    await this.checkpointer?.close();
     await this.writes.close();
     if (this.reader.open) this.reader.close();
   }

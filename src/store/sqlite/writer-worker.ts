@@ -1,6 +1,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { KizunaError } from '../../errors.js';
 import { openConnection, SqliteWriter } from './writer.js';
+import { WRITER_AUTOCHECKPOINT } from './checkpointer.js';
 import type { WriterReply, WriterRequest } from './writer-thread.js';
 
 /**
@@ -9,7 +10,10 @@ import type { WriterReply, WriterRequest } from './writer-thread.js';
  * matched by id (see writer-thread.ts).
  */
 const port = parentPort!;
-const writer = new SqliteWriter(openConnection((workerData as { path: string }).path));
+const connection = openConnection((workerData as { path: string }).path);
+// A Checkpointer thread copies the log back meanwhile; this connection's checkpoint is the backstop.
+connection.pragma(`wal_autocheckpoint = ${WRITER_AUTOCHECKPOINT}`);
+const writer = new SqliteWriter(connection);
 
 let outbox: WriterReply[] = [];
 const reply = (r: WriterReply) => {
