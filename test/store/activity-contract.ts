@@ -166,16 +166,18 @@ export function activityContract(name: string, harness: () => ActivityHarness): 
           return { sizes, cells: [...cells].sort() };
         };
 
-        const cases: [RetentionAnchor, string | null, Period][] = [
+        const cases: [RetentionAnchor, string | null, Period, number?][] = [
           [{ kind: 'first_seen' }, null, 'week'],
           [{ kind: 'first_seen' }, null, 'month'],
+          // 60 daily cohorts and 10 periods: more periods than an integer mask holds
+          [{ kind: 'first_seen' }, null, 'day', T0 + 39 * DAY],
           [{ kind: 'first_seen' }, 'A', 'week'],
           [{ kind: 'first_event', name: 'Order Completed' }, null, 'week'],
           [{ kind: 'first_event', name: 'Order Completed' }, 'Order Completed', 'month'],
           [{ kind: 'first_event', name: 'B' }, 'A', 'day'],
         ];
-        for (const [anchor, activity, unit] of cases) {
-          const frame = retentionFrame(T0 - 21 * DAY, T0 + 95 * DAY, unit, 10, 60);
+        for (const [anchor, activity, unit, to = T0 + 95 * DAY] of cases) {
+          const frame = retentionFrame(T0 - 21 * DAY, to, unit, 10, 60);
           const got = await store.retentionCounts(ws, {
             anchor,
             activity,

@@ -149,6 +149,8 @@ export async function retentionCounts(sql: Sql, ws: string, q: RetentionQuery): 
     args,
   );
   for (const row of sized) sizes[row.c] = row.n;
+  if (q.activity === null && b.length - 1 <= MASK_PERIODS)
+    return { sizes, active: await yearlyActive(sql, q, cohorts, args) };
   // The activity rollup's rows against each period's days in their month: a period counts when the
   // month's mask shares a day with it. A named event's rows are monthly; any event's are yearly (one
   // per customer and year, migration 0031), each unfolded into its twelve months here.
@@ -174,6 +176,54 @@ export async function retentionCounts(sql: Sql, ws: string, q: RetentionQuery): 
     args,
   );
   return { sizes, active };
+}
+
+/** Periods a bigint mask holds (bit 63 is the sign). */
+const MASK_PERIODS = 62;
+
+/**
+ * Any event's activity from the yearly rows (migration 0031): each row's periods as a bigint mask (a
+ * test of the month columns each period covers, written into the SQL), OR-ed per customer, then
+ * customers counted per cohort and set of periods; the cells are read off those sets here.
+ */
+async function yearlyActive(
+  sql: Sql,
+  q: RetentionQuery,
+  cohorts: string,
+  args: Readonly<Record<string, unknown>>,
+): Promise<RetentionCounts['active']> {
+  const byYear = new Map<number, string[]>();
+  for (const s of monthSlices(q.bounds)) {
+    const { year, month } = yearMonthOf(s.month);
+    const col = `a.${MONTH_COLUMNS[month]!}`;
+    const test = s.whole ? `${col} <> 0` : `(${col} & ${s.mask}) <> 0`;
+    byYear.set(year, [
+      ...(byYear.get(year) ?? []),
+      `CASE WHEN ${test} THEN ${2n ** BigInt(s.k)}::bigint ELSE 0 END`,
+    ]);
+  }
+  const mask = `CASE a.year ${[...byYear].map(([y, terms]) => `WHEN ${y} THEN ${terms.join(' | ')}`).join(' ')} ELSE 0 END`;
+  const rows = await sql.once<{ c: number; m: string; n: number }>(
+    named(
+      'retention_active_years',
+      `WITH ${cohorts},
+       act AS (SELECT a.profile_id AS p, bit_or(${mask}) AS m FROM event_activity_years a
+               WHERE a.workspace_id = :ws AND a.year >= :first_year AND a.year <= :last_year GROUP BY a.profile_id)
+       SELECT c, m::text AS m, count(*)::int AS n FROM cohort JOIN act USING (p) GROUP BY c, m`,
+    ),
+    args,
+  );
+  const cells = new Map<number, { cohort: number; period: number; customers: number }>();
+  for (const { c, m, n } of rows) {
+    const bits = BigInt(m);
+    for (let k = c; k < q.bounds.length - 1; k++) {
+      if (((bits >> BigInt(k)) & 1n) === 0n) continue;
+      const cell = cells.get(c * 1024 + k);
+      if (cell) cell.customers += n;
+      else cells.set(c * 1024 + k, { cohort: c, period: k, customers: n });
+    }
+  }
+  return [...cells.values()];
 }
 
 export async function stageTransitions(sql: Sql, ws: string, before: number): Promise<Transition[]> {
