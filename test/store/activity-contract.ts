@@ -305,6 +305,21 @@ export function activityContract(name: string, harness: () => ActivityHarness): 
           [0, 3, 1],
         ].sort(),
       );
+      // by week: the week of 29 December 2025 spans both yearly rows, and both have a day in it
+      const weeks = retentionFrame(Date.UTC(2025, 10, 3), Date.UTC(2025, 10, 10), 'week', 10, 60);
+      const weekly = await store.retentionCounts(ws, {
+        anchor: { kind: 'first_seen' },
+        activity: null,
+        bounds: weeks.bounds,
+        cohorts: weeks.cohorts,
+      });
+      expect(weekly.sizes).toEqual([1]);
+      // 3 November, 29 December – 4 January (31 December and 1 January), 5 January (the visitor's 6th)
+      expect(weekly.active.map((a) => [a.cohort, a.period, a.customers]).sort()).toEqual([
+        [0, 0, 1],
+        [0, 8, 1],
+        [0, 9, 1],
+      ]);
       // a purge to 1 ms into 2026 (the tie goes too): the 2025 row goes, 1 January stays (one event left)
       while ((await store.deleteEventsBefore(ws, NEW_YEAR + 1, 2)) > 0);
       expect(await years()).toEqual([

@@ -68,21 +68,41 @@ function yearPeriodsSql(bounds: readonly number[]): string {
 }
 
 /**
- * When every period is whole calendar months and there are at most 52 of them, a row's periods as an
- * integer mask (bit k for period k) instead of a list: each month the row covers maps to one period,
- * so two rows of a customer (two years, or two months) never share a bit and their sum is their OR.
- * Null otherwise (weeks and days cut months; more periods do not fit a safe integer).
+ * With at most 52 periods, a customer's periods as one integer (bit k for period k) instead of a
+ * list: an aggregate over the customer's rows (yearly rows of the `any` key, or a named event's
+ * monthly rows). A customer has one row per year (or month), so a period that lies within one row's
+ * span is set by that row alone, and those bits are summed (a sum of disjoint bits is their OR); a
+ * period that spans two rows (a week across a month's or a year's end) is taken as the max of its
+ * test over the rows. Null with more periods (not a safe integer): the list is used.
  */
 function periodMaskSql(bounds: readonly number[], yearly: boolean): string | null {
-  const slices = monthSlices(bounds);
-  if (bounds.length - 1 > MASK_PERIODS || slices.some((s) => !s.whole)) return null;
-  if (!yearly) return `CASE a.month ${slices.map((s) => `WHEN ${s.month} THEN ${2 ** s.k}`).join(' ')} END`;
-  const byYear = new Map<number, string[]>();
-  for (const s of slices) {
+  if (bounds.length - 1 > MASK_PERIODS) return null;
+  // per period, per row key (a year, or a month's start), the tests of the row's columns
+  const tests = new Map<number, Map<number, string[]>>();
+  for (const s of monthSlices(bounds)) {
     const { year, month } = yearMonthOf(s.month);
-    byYear.set(year, [...(byYear.get(year) ?? []), `((a.${MONTH_COLUMNS[month]!} <> 0) << ${s.k})`]);
+    const key = yearly ? year : s.month;
+    const col = yearly ? `a.${MONTH_COLUMNS[month]!}` : 'a.days';
+    // a monthly row exists only with days set, so a whole month needs no test
+    const test = s.whole ? (yearly ? `${col} <> 0` : '1') : `(${col} & ${s.mask}) <> 0`;
+    const byKey = tests.get(s.k) ?? new Map<number, string[]>();
+    byKey.set(key, [...(byKey.get(key) ?? []), test]);
+    tests.set(s.k, byKey);
   }
-  return `CASE a.year ${[...byYear].map(([year, terms]) => `WHEN ${year} THEN ${terms.join(' | ')}`).join(' ')} ELSE 0 END`;
+  const column = yearly ? 'a.year' : 'a.month';
+  const within = new Map<number, string[]>();
+  const across: string[] = [];
+  for (const [k, byKey] of tests) {
+    if (byKey.size === 1) {
+      const [key, t] = [...byKey][0]!;
+      within.set(key, [...(within.get(key) ?? []), `((${t.join(' OR ')}) << ${k})`]);
+    } else {
+      const whens = [...byKey].map(([key, t]) => `WHEN ${key} THEN ${t.join(' OR ')}`).join(' ');
+      across.push(`(max(CASE ${column} ${whens} ELSE 0 END) << ${k})`);
+    }
+  }
+  const rows = [...within].map(([key, terms]) => `WHEN ${key} THEN ${terms.join(' | ')}`).join(' ');
+  return [`sum(CASE ${column} ${rows} ELSE 0 END)`, ...across].join(' + ');
 }
 
 /** Periods an integer mask may hold exactly (2^52 is still a safe integer). */
@@ -110,10 +130,9 @@ export function retentionCounts(r: Prepare, ws: string, q: RetentionQuery): Rete
   // Any event: the yearly rows (one per customer and year); a named event: its monthly rows.
   const yearly = q.activity === null;
   const mask = periodMaskSql(b, yearly);
-  // Per customer, its periods: as a mask summed over its rows when periods are whole months, else
-  // as a list (no DISTINCT, a sort per customer: activeCells counts a period once per customer).
-  const periods =
-    mask !== null ? `sum(${mask})` : `group_concat(${yearly ? yearPeriodsSql(b) : periodsSql(b)})`;
+  // Per customer, its periods: as an integer mask, or with many periods as a list (no DISTINCT, a
+  // sort per customer: activeCells counts a period once per customer).
+  const periods = mask ?? `group_concat(${yearly ? yearPeriodsSql(b) : periodsSql(b)})`;
   const range = yearly
     ? 'a.year >= @firstYear AND a.year <= @lastYear'
     : 'a.name = @name AND a.kind = @kind AND a.month >= @firstMonth AND a.month < @end';
