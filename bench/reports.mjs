@@ -129,15 +129,15 @@ const [, seedSec] = await time(() => {
   })();
 });
 line(`  seeded in ${fmt(seedSec, 1)} s`);
-// The rows went in without the store, so the activity rollup is built the way migration 0027 builds
-// it on an existing database: its backfill statement, timed.
-const backfill = readFileSync(`${ROOT}dist/store/sqlite/migrations/0027_event_activity.sql`, 'utf8');
-const [, backfillSec] = await time(() =>
-  db.exec(backfill.slice(backfill.indexOf('INSERT INTO event_activity'))),
-);
+// The rows went in without the store, so the activity rollup is built the way migrations 0027 and
+// 0031 build it on an existing database: their backfill statements, timed.
+const backfills = ['0027_event_activity.sql', '0031_activity_years.sql']
+  .map((f) => readFileSync(`${ROOT}dist/store/sqlite/migrations/${f}`, 'utf8'))
+  .map((sql) => sql.slice(sql.indexOf('INSERT INTO')));
+const [, backfillSec] = await time(() => backfills.forEach((sql) => db.exec(sql)));
 db.exec('ANALYZE');
 db.close();
-line(`  activity rollup backfilled (migration 0027's statement) in ${fmt(backfillSec, 1)} s`);
+line(`  activity rollup backfilled (migrations 0027 and 0031's statements) in ${fmt(backfillSec, 1)} s`);
 
 store = SqliteStore.open({ path, clock });
 const reports = new ReportService(store, clock);

@@ -5,6 +5,7 @@ import { testEvent } from '../../src/domain/testing.js';
 import type { EventMatch } from '../../src/domain/reports/events.js';
 import { bucketOf, type Period } from '../../src/domain/reports/periods.js';
 import { retentionFrame } from '../../src/domain/reports/retention.js';
+import { MONTH_COLUMNS } from '../../src/domain/reports/activity.js';
 import { ReportService } from '../../src/engine/reports.js';
 import type { RetentionAnchor } from '../../src/store/report-store.js';
 import type { Store } from '../../src/store/store.js';
@@ -42,8 +43,8 @@ interface Sent {
 export interface ActivityHarness extends StoreHarness {
   /** runs SQL on the store's database directly and returns its rows */
   query(sql: string): Promise<Record<string, unknown>[]>;
-  /** the dialect's migration 0027 */
-  migration: string;
+  /** the dialect's migrations that build the rollup from the events (0027, then 0031) */
+  migrations: readonly string[];
 }
 
 export function activityContract(name: string, harness: () => ActivityHarness): void {
@@ -165,16 +166,18 @@ export function activityContract(name: string, harness: () => ActivityHarness): 
           return { sizes, cells: [...cells].sort() };
         };
 
-        const cases: [RetentionAnchor, string | null, Period][] = [
+        const cases: [RetentionAnchor, string | null, Period, number?][] = [
           [{ kind: 'first_seen' }, null, 'week'],
           [{ kind: 'first_seen' }, null, 'month'],
+          // 60 daily cohorts and 10 periods: more periods than an integer mask holds
+          [{ kind: 'first_seen' }, null, 'day', T0 + 39 * DAY],
           [{ kind: 'first_seen' }, 'A', 'week'],
           [{ kind: 'first_event', name: 'Order Completed' }, null, 'week'],
           [{ kind: 'first_event', name: 'Order Completed' }, 'Order Completed', 'month'],
           [{ kind: 'first_event', name: 'B' }, 'A', 'day'],
         ];
-        for (const [anchor, activity, unit] of cases) {
-          const frame = retentionFrame(T0 - 21 * DAY, T0 + 95 * DAY, unit, 10, 60);
+        for (const [anchor, activity, unit, to = T0 + 95 * DAY] of cases) {
+          const frame = retentionFrame(T0 - 21 * DAY, to, unit, 10, 60);
           const got = await store.retentionCounts(ws, {
             anchor,
             activity,
@@ -214,20 +217,124 @@ export function activityContract(name: string, harness: () => ActivityHarness): 
 
         // What ingest, merges and the purge kept equals what the migration's backfill builds from
         // the surviving events.
-        const rollup = async () =>
-          (
+        const rollup = async () => ({
+          months: (
             await h.query(
               'SELECT name, profile_id, kind, month, days FROM event_activity ORDER BY name, profile_id, kind, month',
             )
-          ).map((r) => [r.name, r.profile_id, Number(r.kind), Number(r.month), Number(r.days)]);
+          ).map((r) => [r.name, r.profile_id, Number(r.kind), Number(r.month), Number(r.days)]),
+          years: (
+            await h.query(
+              `SELECT profile_id, year, ${MONTH_COLUMNS.join(', ')} FROM event_activity_years ORDER BY profile_id, year`,
+            )
+          ).map((r) => [r.profile_id, Number(r.year), ...MONTH_COLUMNS.map((c) => Number(r[c]))]),
+        });
         const kept = await rollup();
-        expect(kept.length).toBeGreaterThan(100);
-        const sql = readFileSync(h.migration, 'utf8');
+        expect(kept.months.length).toBeGreaterThan(100);
+        expect(kept.years.length).toBeGreaterThan(20);
+        expect(kept.months.some(([, , kind]) => kind === 0)).toBe(false);
         await h.query('DELETE FROM event_activity');
-        await h.query(sql.slice(sql.indexOf('INSERT INTO event_activity')));
+        await h.query('DELETE FROM event_activity_years');
+        for (const file of h.migrations) {
+          const sql = readFileSync(file, 'utf8');
+          for (const statement of sql.slice(sql.indexOf('INSERT INTO')).split(/;\s*\n/))
+            if (statement.trim() !== '') await h.query(statement);
+        }
         expect(await rollup()).toEqual(kept);
       });
     }
+
+    it('keeps the yearly rows exact at year edges, for late events, ties, merges, purges and erasure', async () => {
+      const NEW_YEAR = Date.UTC(2026, 0, 1);
+      const id = async (kind: 'user_id' | 'anonymous_id', value: string) =>
+        (await store.lookupProfile(ws, { kind, value }))?.id;
+      const years = async () =>
+        (
+          await h.query(
+            `SELECT profile_id, year, ${MONTH_COLUMNS.join(', ')} FROM event_activity_years ORDER BY profile_id, year`,
+          )
+        ).map((r): [unknown, number, Record<string, number>] => [
+          r.profile_id,
+          Number(r.year),
+          Object.fromEntries(
+            MONTH_COLUMNS.map((c): [string, number] => [c, Number(r[c])]).filter(([, v]) => v !== 0),
+          ),
+        ]);
+      // the last millisecond of 2025 and the first of 2026, two events at the same millisecond
+      await store.ingest(ws, [
+        testEvent({ userId: 'u', name: 'A', messageId: 'e1', timestamp: NEW_YEAR - 1 }),
+        testEvent({ userId: 'u', name: 'A', messageId: 'e2', timestamp: NEW_YEAR }),
+        testEvent({ type: 'page', userId: 'u', name: 'Home', messageId: 'e3', timestamp: NEW_YEAR }),
+        testEvent({ type: 'screen', userId: 'u', name: 'Cart', messageId: 'e10', timestamp: NEW_YEAR + 1 }),
+        testEvent({ userId: 'u', name: 'A', messageId: 'e4', timestamp: NEW_YEAR + 40 * DAY }),
+      ]);
+      // later, an event older than everything stored, and a visitor merged into u afterwards
+      await store.ingest(ws, [
+        testEvent({ userId: 'u', name: 'B', messageId: 'e5', timestamp: Date.UTC(2025, 10, 3, 12) }),
+        testEvent({ anonymousId: 'v', name: 'B', messageId: 'e6', timestamp: NEW_YEAR + 5 * DAY }),
+        testEvent({ anonymousId: 'v', name: 'B', messageId: 'e7', timestamp: Date.UTC(2027, 2, 31, 23) }),
+        testEvent({ type: 'identify', userId: 'w', messageId: 'e8', timestamp: NEW_YEAR }),
+      ]);
+      const v = (await id('anonymous_id', 'v'))!;
+      expect(await years()).toContainEqual([v, 2027, { m3: 2 ** 30 }]);
+      await store.ingest(ws, [
+        testEvent({ type: 'identify', userId: 'u', anonymousId: 'v', messageId: 'e9', timestamp: NEW_YEAR }),
+      ]);
+      const u = (await id('user_id', 'u'))!;
+      // no row for w (identify only), none left for the merged visitor
+      expect(await years()).toEqual([
+        [u, 2025, { m11: 1 << 2, m12: 2 ** 30 }],
+        [u, 2026, { m1: 1 | (1 << 5), m2: 1 << 9 }],
+        [u, 2027, { m3: 2 ** 30 }],
+      ]);
+      // retention by month over the year edge: u first seen in November 2025, active in Nov, Dec, Jan, Feb
+      const frame = retentionFrame(Date.UTC(2025, 10, 1), Date.UTC(2026, 1, 1), 'month', 4, 60);
+      const counts = await store.retentionCounts(ws, {
+        anchor: { kind: 'first_seen' },
+        activity: null,
+        bounds: frame.bounds,
+        cohorts: frame.cohorts,
+      });
+      // w is January's cohort: first seen then, but with no track, page or screen event, never active
+      expect(counts.sizes).toEqual([1, 0, 1]);
+      expect(counts.active.map((a) => [a.cohort, a.period, a.customers]).sort()).toEqual(
+        [
+          [0, 0, 1],
+          [0, 1, 1],
+          [0, 2, 1],
+          [0, 3, 1],
+        ].sort(),
+      );
+      // by week: the week of 29 December 2025 spans both yearly rows, and both have a day in it
+      const weeks = retentionFrame(Date.UTC(2025, 10, 3), Date.UTC(2025, 10, 10), 'week', 10, 60);
+      const weekly = await store.retentionCounts(ws, {
+        anchor: { kind: 'first_seen' },
+        activity: null,
+        bounds: weeks.bounds,
+        cohorts: weeks.cohorts,
+      });
+      expect(weekly.sizes).toEqual([1]);
+      // 3 November, 29 December – 4 January (31 December and 1 January), 5 January (the visitor's 6th)
+      expect(weekly.active.map((a) => [a.cohort, a.period, a.customers]).sort()).toEqual([
+        [0, 0, 1],
+        [0, 8, 1],
+        [0, 9, 1],
+      ]);
+      // a purge to 1 ms into 2026 (the tie goes too): the 2025 row goes, 1 January stays (one event left)
+      while ((await store.deleteEventsBefore(ws, NEW_YEAR + 1, 2)) > 0);
+      expect(await years()).toEqual([
+        [u, 2026, { m1: 1 | (1 << 5), m2: 1 << 9 }],
+        [u, 2027, { m3: 2 ** 30 }],
+      ]);
+      // then past 1 January: its bit goes, 6 January (the merged visitor's) stays
+      while ((await store.deleteEventsBefore(ws, NEW_YEAR + DAY, 2)) > 0);
+      expect(await years()).toEqual([
+        [u, 2026, { m1: 1 << 5, m2: 1 << 9 }],
+        [u, 2027, { m3: 2 ** 30 }],
+      ]);
+      await store.eraseProfile(ws, u, { id: 'er1', requestedBy: 'api', now: T0 });
+      expect(await years()).toEqual([]);
+    });
 
     it('hands over only the customers who can enter, in short pages that still go on', async () => {
       const at = (d: number) => T0 + d * DAY;

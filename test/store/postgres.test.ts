@@ -89,8 +89,8 @@ describe.skipIf(unreachable !== null)('postgres', () => {
     open: (clock) => Promise.resolve(PostgresStore.open({ url: databaseUrl, clock })),
     reset: resetSchema,
     query: (sql) => querySql(databaseUrl, sql),
-    migration: fileURLToPath(
-      new URL('../../src/store/postgres/migrations/0027_event_activity.sql', import.meta.url),
+    migrations: ['0027_event_activity.sql', '0031_activity_years.sql'].map((f) =>
+      fileURLToPath(new URL(`../../src/store/postgres/migrations/${f}`, import.meta.url)),
     ),
   }));
 

@@ -192,8 +192,8 @@ activityContract('sqlite', () => {
         db.close();
       }
     },
-    migration: fileURLToPath(
-      new URL('../../src/store/sqlite/migrations/0027_event_activity.sql', import.meta.url),
+    migrations: ['0027_event_activity.sql', '0031_activity_years.sql'].map((f) =>
+      fileURLToPath(new URL(`../../src/store/sqlite/migrations/${f}`, import.meta.url)),
     ),
   };
 });

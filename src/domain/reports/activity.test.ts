@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { activityRows, DAY, dayBit, monthOf, monthSlices } from './activity.js';
+import { activityRows, activityYears, DAY, dayBit, monthOf, monthSlices } from './activity.js';
 import { boundaries } from './periods.js';
 
 const JUL = Date.UTC(2026, 6, 1);
@@ -24,10 +24,28 @@ describe('activity rollup', () => {
       { profileId: 'p', type: 'identify', name: null, timestamp: JUL },
     ]);
     expect(rows).toEqual([
-      { profileId: 'p', kind: 0, name: '', month: JUL, days: 0b10100 },
-      { profileId: 'p', kind: 0, name: '', month: AUG, days: 1 },
       { profileId: 'p', kind: 1, name: 'A', month: JUL, days: 0b100 },
       { profileId: 'p', kind: 2, name: 'A', month: AUG, days: 1 },
+    ]);
+  });
+
+  it('keeps any event as one row per customer and UTC year, months side by side, days OR-ed', () => {
+    const NEW_YEAR = Date.UTC(2026, 0, 1);
+    const rows = activityYears([
+      { profileId: 'q', type: 'screen', timestamp: NEW_YEAR - 1 },
+      { profileId: 'p', type: 'track', timestamp: JUL + 2 * DAY },
+      { profileId: 'p', type: 'page', timestamp: JUL + 4 * DAY },
+      { profileId: 'p', type: 'track', timestamp: JUL + 4 * DAY + 1 },
+      { profileId: 'p', type: 'page', timestamp: AUG },
+      { profileId: 'p', type: 'identify', timestamp: JUL },
+      { profileId: 'q', type: 'track', timestamp: NEW_YEAR },
+      { profileId: 'q', type: 'track', timestamp: Date.UTC(2025, 10, 30) },
+    ]);
+    const months = (m: Record<number, number>) => Array.from({ length: 12 }, (_, i) => m[i] ?? 0);
+    expect(rows).toEqual([
+      { profileId: 'p', year: 2026, months: months({ 6: 0b10100, 7: 1 }) },
+      { profileId: 'q', year: 2025, months: months({ 10: 2 ** 29, 11: 2 ** 30 }) },
+      { profileId: 'q', year: 2026, months: months({ 0: 1 }) },
     ]);
   });
 

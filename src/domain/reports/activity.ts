@@ -1,14 +1,19 @@
 /**
- * The activity rollup (docs/reports.md#how-the-reports-are-computed): per customer, calendar month
- * (UTC) and key, the days of that month on which the customer had at least one event of the key, as a
- * bit mask (bit d - 1 for day d). Keys: every track, page or screen event (kind `any`, name ''), and
- * each track, page or screen event by its type and name. The stores keep it in the same transaction as
- * the events it summarises; retention reads it instead of the events, funnels read it to find the
+ * The activity rollup (docs/reports.md#performance): per customer, calendar month (UTC) and key, the
+ * days of that month on which the customer had at least one event of the key, as a bit mask (bit d - 1
+ * for day d). Keys: each track, page or screen event by its type and name (`activityRows`, a row per
+ * month); and every track, page or screen event (kind `any`), kept as one row per customer and UTC
+ * year with the twelve months' masks side by side (`activityYears`, migration 0031), because retention
+ * reads that key for every customer. The stores keep both in the same transaction as the events they
+ * summarise; retention reads them instead of the events, funnels read the named rows to find the
  * customers who can enter. Pure: what an event adds, and how period boundaries map onto day masks.
  */
 export const DAY = 86_400_000;
 
-/** Rollup kinds: 0 every track/page/screen event; then by the event's type (named events only). */
+/**
+ * Rollup kinds: 0 every track/page/screen event (the yearly rows, not in `activityRows`); then by the
+ * event's type (named events only).
+ */
 export const ACTIVITY_KIND = { any: 0, track: 1, page: 2, screen: 3 } as const;
 
 export interface ActivityRow {
@@ -39,9 +44,9 @@ export function dayOf(t: number): number {
 }
 
 /**
- * The rollup rows some events add, one per (customer, kind, name, month) with the days OR-ed
+ * The named rollup rows some events add, one per (customer, kind, name, month) with the days OR-ed
  * together, sorted by key (so concurrent writers lock rows in one order). Events other than track,
- * page and screen add none.
+ * page and screen add none; neither do unnamed ones (they count only in `activityYears`).
  */
 export function activityRows(
   events: Iterable<{
@@ -61,11 +66,49 @@ export function activityRows(
   for (const e of events) {
     const kind = e.type === 'track' ? 1 : e.type === 'page' ? 2 : e.type === 'screen' ? 3 : 0;
     if (kind === 0) continue;
-    const month = monthOf(e.timestamp);
-    const bit = dayBit(e.timestamp);
-    add(e.profileId, ACTIVITY_KIND.any, '', month, bit);
-    if (e.name !== null) add(e.profileId, kind, e.name, month, bit);
+    if (e.name !== null) add(e.profileId, kind, e.name, monthOf(e.timestamp), dayBit(e.timestamp));
   }
+  return sortedValues(rows);
+}
+
+/** The `any` key's row: a customer's UTC year, and per month (January first) its day mask. */
+export interface ActivityYear {
+  readonly profileId: string;
+  /** the UTC calendar year, e.g. 2026 */
+  readonly year: number;
+  /** twelve day masks, months[m] for month m (0 January), bit d - 1 for day d */
+  readonly months: readonly number[];
+}
+
+/** The twelve month columns of a yearly row, `m1` (January) to `m12`, in both stores. */
+export const MONTH_COLUMNS = Array.from({ length: 12 }, (_, i) => `m${i + 1}`);
+
+/** The UTC year holding `t`, and the month (0 January) within it. */
+export function yearMonthOf(t: number): { year: number; month: number } {
+  const d = new Date(t);
+  return { year: d.getUTCFullYear(), month: d.getUTCMonth() };
+}
+
+/**
+ * The yearly `any` rows some events add, one per (customer, year) with the days OR-ed together,
+ * sorted by key like `activityRows`. Only track, page and screen events count, named or not.
+ */
+export function activityYears(
+  events: Iterable<{ readonly profileId: string; readonly type: string; readonly timestamp: number }>,
+): ActivityYear[] {
+  const rows = new Map<string, { profileId: string; year: number; months: number[] }>();
+  for (const e of events) {
+    if (e.type !== 'track' && e.type !== 'page' && e.type !== 'screen') continue;
+    const { year, month } = yearMonthOf(e.timestamp);
+    const key = `${e.profileId}\u0000${String(year + 1_000_000).padStart(8, '0')}`;
+    let row = rows.get(key);
+    if (!row) rows.set(key, (row = { profileId: e.profileId, year, months: Array<number>(12).fill(0) }));
+    row.months[month]! |= dayBit(e.timestamp);
+  }
+  return sortedValues(rows);
+}
+
+function sortedValues<T>(rows: Map<string, T>): T[] {
   return [...rows.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, r]) => r);
 }
 

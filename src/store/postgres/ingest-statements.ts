@@ -1,4 +1,7 @@
+import { MONTH_COLUMNS } from '../../domain/reports/activity.js';
 import { named } from './pg-driver.js';
+
+const MONTHS = MONTH_COLUMNS.join(', ');
 
 /**
  * The ingest unit's statements. Each is fixed text, prepared once per connection, and takes its rows
@@ -117,6 +120,14 @@ export const MERGE = [
    ORDER BY t.name, m.i, t.kind, t.month
    ON CONFLICT (workspace_id, name, profile_id, kind, month) DO UPDATE SET days = a.days | excluded.days`,
   `DELETE FROM event_activity WHERE workspace_id = :ws::text AND profile_id = ANY(:from::text[])`,
+  `INSERT INTO event_activity_years AS a (workspace_id, profile_id, year, ${MONTHS})
+   SELECT t.workspace_id, m.i, t.year, ${MONTH_COLUMNS.map((c) => `bit_or(t.${c})`).join(', ')}
+   FROM event_activity_years t JOIN unnest(:from::text[], :into::text[]) AS m (f, i) ON t.profile_id = m.f
+   WHERE t.workspace_id = :ws::text AND t.profile_id = ANY(:from::text[])
+   GROUP BY t.workspace_id, m.i, t.year
+   ORDER BY m.i, t.year
+   ON CONFLICT (workspace_id, profile_id, year) DO UPDATE SET ${MONTH_COLUMNS.map((c) => `${c} = a.${c} | excluded.${c}`).join(', ')}`,
+  `DELETE FROM event_activity_years WHERE workspace_id = :ws::text AND profile_id = ANY(:from::text[])`,
 ].map((text, i) => named(`kizuna_ingest_merge_${i}`, text));
 
 /**
@@ -218,6 +229,15 @@ export const WRITE = named(
      FROM json_to_recordset(:activity::json) AS t (name text, profile_id text, kind smallint, month bigint, days int)
      WHERE (SELECT count(*) FROM new_events) >= 0
      ON CONFLICT (workspace_id, name, profile_id, kind, month) DO UPDATE SET days = a.days | excluded.days
-     WHERE (a.days & excluded.days) <> excluded.days)
+     WHERE (a.days & excluded.days) <> excluded.days),
+   -- Its \`any\` key, a row per customer and year (migration 0031); a known day writes nothing.
+   new_activity_years AS (
+     INSERT INTO event_activity_years AS a (workspace_id, profile_id, year, ${MONTHS})
+     SELECT :ws::text, t.profile_id, t.year, ${MONTH_COLUMNS.map((c) => `t.${c}`).join(', ')}
+     FROM json_to_recordset(:activity_years::json)
+       AS t (profile_id text, year int, ${MONTH_COLUMNS.map((c) => `${c} int`).join(', ')})
+     WHERE (SELECT count(*) FROM new_events) >= 0
+     ON CONFLICT (workspace_id, profile_id, year) DO UPDATE SET ${MONTH_COLUMNS.map((c) => `${c} = a.${c} | excluded.${c}`).join(', ')}
+     WHERE ${MONTH_COLUMNS.map((c) => `(a.${c} & excluded.${c}) <> excluded.${c}`).join(' OR ')})
    SELECT ${DEFINITIONS_VERSION} AS definitions_version`,
 );

@@ -20,7 +20,8 @@ import type { TraitKeyCache } from '../trait-keys.js';
 import { StaleReadError } from './pg-errors.js';
 import { mergeDevices, putDevices } from './contacts.js';
 import { mergeSurveyAnswers } from './surveys.js';
-import { activityRows } from '../../domain/reports/activity.js';
+import { activityRows, activityYears } from '../../domain/reports/activity.js';
+import { yearRow } from './activity.js';
 import { redeemCoupons } from './coupons.js';
 import { loadEntries, mergeJourneys, writeRouting, type JourneyIndexCache } from './journeys.js';
 import { countTombstoneHits, tombstoned } from './rights.js';
@@ -179,6 +180,12 @@ export class PostgresIngestTx implements IngestTx {
     );
     const names = [...plan.eventNames].sort((a, b) => cmp(a.type, b.type) || cmp(a.name, b.name));
     const engagement = engagementRows(plan.engagement, plan.engagementEvents);
+    const activity = plan.events.map(({ event: e, profileId }) => ({
+      profileId,
+      type: e.type,
+      name: e.name,
+      timestamp: e.timestamp,
+    }));
     const rows = {
       ws,
       now,
@@ -189,15 +196,15 @@ export class PostgresIngestTx implements IngestTx {
       ),
       events: `[${plan.events.map(eventRow).join(',')}]`,
       activity: JSON.stringify(
-        activityRows(
-          plan.events.map(({ event: e, profileId }) => ({
-            profileId,
-            type: e.type,
-            name: e.name,
-            timestamp: e.timestamp,
-          })),
-        ).map((a) => ({ name: a.name, profile_id: a.profileId, kind: a.kind, month: a.month, days: a.days })),
+        activityRows(activity).map((a) => ({
+          name: a.name,
+          profile_id: a.profileId,
+          kind: a.kind,
+          month: a.month,
+          days: a.days,
+        })),
       ),
+      activity_years: JSON.stringify(activityYears(activity).map(yearRow)),
       entered: engagement.entered,
       engagement_events: engagement.engagement_events,
       groups: JSON.stringify(

@@ -17,7 +17,14 @@ import {
   type SequenceQuery,
 } from '../report-store.js';
 import { named, type Sql } from './pg-driver.js';
-import { ACTIVITY_KIND, DAY, monthOf, monthSlices } from '../../domain/reports/activity.js';
+import {
+  ACTIVITY_KIND,
+  DAY,
+  MONTH_COLUMNS,
+  monthOf,
+  monthSlices,
+  yearMonthOf,
+} from '../../domain/reports/activity.js';
 
 export async function reportEvents(
   sql: Sql,
@@ -127,8 +134,12 @@ export async function retentionCounts(sql: Sql, ws: string, q: RetentionQuery): 
     end: b[b.length - 1],
     anchor_name: q.anchor.kind === 'first_event' ? q.anchor.name : null,
     name: q.activity ?? '',
-    kind: q.activity === null ? ACTIVITY_KIND.any : ACTIVITY_KIND.track,
+    kind: ACTIVITY_KIND.track,
+    first_year: yearMonthOf(b[0]!).year,
+    last_year: yearMonthOf(b[b.length - 1]! - 1).year,
     slice_months: slices.map((s) => s.month),
+    slice_years: slices.map((s) => yearMonthOf(s.month).year),
+    slice_month_numbers: slices.map((s) => yearMonthOf(s.month).month + 1),
     slice_periods: slices.map((s) => s.k),
     slice_masks: slices.map((s) => s.mask),
   };
@@ -138,22 +149,81 @@ export async function retentionCounts(sql: Sql, ws: string, q: RetentionQuery): 
     args,
   );
   for (const row of sized) sizes[row.c] = row.n;
-  // The activity rollup's rows (one per customer and active month) against each period's days in
-  // that month: a period counts when the mask shares a day with it.
+  if (q.activity === null && b.length - 1 <= MASK_PERIODS)
+    return { sizes, active: await yearlyActive(sql, q, cohorts, args) };
+  // The activity rollup's rows against each period's days in their month: a period counts when the
+  // month's mask shares a day with it. A named event's rows are monthly; any event's are yearly (one
+  // per customer and year, migration 0031), each unfolded into its twelve months here.
+  const act =
+    q.activity === null
+      ? `act AS (SELECT DISTINCT a.profile_id AS p, w.k FROM event_activity_years a
+           CROSS JOIN LATERAL (VALUES ${MONTH_COLUMNS.map((m, i) => `(${i + 1}, a.${m})`).join(', ')}) AS u (m, days)
+           JOIN w ON w.year = a.year AND w.m = u.m AND (u.days & w.mask) <> 0
+           WHERE a.workspace_id = :ws AND a.year >= :first_year AND a.year <= :last_year)`
+      : `act AS (SELECT DISTINCT a.profile_id AS p, w.k FROM event_activity a JOIN w ON w.month = a.month AND (a.days & w.mask) <> 0
+           WHERE a.workspace_id = :ws AND a.name = :name AND a.kind = :kind
+             AND a.month >= :first_month AND a.month < :end)`;
   const active = await sql.once<{ cohort: number; period: number; customers: number }>(
     named(
-      'retention_active',
+      q.activity === null ? 'retention_active_any' : 'retention_active',
       `WITH ${cohorts},
-       w AS (SELECT * FROM unnest(:slice_months::bigint[], :slice_periods::int[], :slice_masks::int[]) AS w (month, k, mask)),
-       act AS (SELECT DISTINCT a.profile_id AS p, w.k FROM event_activity a JOIN w ON w.month = a.month AND (a.days & w.mask) <> 0
-               WHERE a.workspace_id = :ws AND a.name = :name AND a.kind = :kind
-                 AND a.month >= :first_month AND a.month < :end)
+       w AS (SELECT * FROM unnest(:slice_months::bigint[], :slice_years::int[], :slice_month_numbers::int[],
+                                  :slice_periods::int[], :slice_masks::int[]) AS w (month, year, m, k, mask)),
+       ${act}
        SELECT c AS cohort, k AS period, count(*)::int AS customers FROM cohort JOIN act USING (p)
        WHERE k >= c GROUP BY c, k`,
     ),
     args,
   );
   return { sizes, active };
+}
+
+/** Periods a bigint mask holds (bit 63 is the sign). */
+const MASK_PERIODS = 62;
+
+/**
+ * Any event's activity from the yearly rows (migration 0031): each row's periods as a bigint mask (a
+ * test of the month columns each period covers, written into the SQL), OR-ed per customer, then
+ * customers counted per cohort and set of periods; the cells are read off those sets here.
+ */
+async function yearlyActive(
+  sql: Sql,
+  q: RetentionQuery,
+  cohorts: string,
+  args: Readonly<Record<string, unknown>>,
+): Promise<RetentionCounts['active']> {
+  const byYear = new Map<number, string[]>();
+  for (const s of monthSlices(q.bounds)) {
+    const { year, month } = yearMonthOf(s.month);
+    const col = `a.${MONTH_COLUMNS[month]!}`;
+    const test = s.whole ? `${col} <> 0` : `(${col} & ${s.mask}) <> 0`;
+    byYear.set(year, [
+      ...(byYear.get(year) ?? []),
+      `CASE WHEN ${test} THEN ${2n ** BigInt(s.k)}::bigint ELSE 0 END`,
+    ]);
+  }
+  const mask = `CASE a.year ${[...byYear].map(([y, terms]) => `WHEN ${y} THEN ${terms.join(' | ')}`).join(' ')} ELSE 0 END`;
+  const rows = await sql.once<{ c: number; m: string; n: number }>(
+    named(
+      'retention_active_years',
+      `WITH ${cohorts},
+       act AS (SELECT a.profile_id AS p, bit_or(${mask}) AS m FROM event_activity_years a
+               WHERE a.workspace_id = :ws AND a.year >= :first_year AND a.year <= :last_year GROUP BY a.profile_id)
+       SELECT c, m::text AS m, count(*)::int AS n FROM cohort JOIN act USING (p) GROUP BY c, m`,
+    ),
+    args,
+  );
+  const cells = new Map<number, { cohort: number; period: number; customers: number }>();
+  for (const { c, m, n } of rows) {
+    const bits = BigInt(m);
+    for (let k = c; k < q.bounds.length - 1; k++) {
+      if (((bits >> BigInt(k)) & 1n) === 0n) continue;
+      const cell = cells.get(c * 1024 + k);
+      if (cell) cell.customers += n;
+      else cells.set(c * 1024 + k, { cohort: c, period: k, customers: n });
+    }
+  }
+  return [...cells.values()];
 }
 
 export async function stageTransitions(sql: Sql, ws: string, before: number): Promise<Transition[]> {
