@@ -21,6 +21,7 @@ import pg from 'pg';
 import { accessContract } from './access-contract.js';
 import { reportContract } from './report-contract.js';
 import { activityContract } from './activity-contract.js';
+import { membersContract } from './members-contract.js';
 
 /**
  * The store contract on a real PostgreSQL server: one fresh database per run of this file, dropped at
@@ -91,6 +92,17 @@ describe.skipIf(unreachable !== null)('postgres', () => {
     query: (sql) => querySql(databaseUrl, sql),
     migration: fileURLToPath(
       new URL('../../src/store/postgres/migrations/0027_event_activity.sql', import.meta.url),
+    ),
+  }));
+
+  membersContract('postgres', () => ({
+    open: (clock) => Promise.resolve(PostgresStore.open({ url: databaseUrl, clock })),
+    reset: resetSchema,
+    query: (sql) => querySql(databaseUrl, sql),
+    exec: (sql) => run(databaseUrl, sql),
+    dialect: 'postgres',
+    migration: fileURLToPath(
+      new URL('../../src/store/postgres/migrations/0030_segment_members_only.sql', import.meta.url),
     ),
   }));
 
