@@ -133,6 +133,32 @@ export function membersContract(name: string, harness: () => MembersHarness): vo
       expect(await memberRows(u1)).toEqual(['seg_buyers', 'seg_viewers']);
     });
 
+    it('confirms a build whose rules read traits and event series, with and without members leaving', async () => {
+      await store.ingest(ws, [
+        testEvent({ type: 'identify', userId: 'u1', messageId: 'i1', traits: { plan: 'gold' } }),
+        testEvent({ type: 'identify', userId: 'u2', messageId: 'i2', traits: { plan: 'free' } }),
+        order('u1', 'o1'),
+        order('u2', 'o2'),
+      ]);
+      const [u1, u2] = [await idOf('u1'), await idOf('u2')];
+      const builder = new SegmentBuilder(store, clock, logger, 0);
+      const rule = (plan: string) => ({
+        and: [{ event: 'Order Completed' }, { trait: 'plan', op: 'eq', value: plan }],
+      });
+      await putSegment('seg_gold', rule('gold'), 'building');
+      await builder.build(ws, { rebuildFacts: false });
+      expect(await memberRows(u1)).toEqual(['seg_gold']);
+      expect(await memberRows(u2)).toEqual([]);
+      // A changed rule rebuilds: u1 leaves, u2 enters; the switch emits no events.
+      await putSegment('seg_gold', rule('free'), 'building');
+      await builder.build(ws, { rebuildFacts: false });
+      expect(await memberRows(u1)).toEqual([]);
+      expect(await memberRows(u2)).toEqual(['seg_gold']);
+      expect((await store.getProfile(ws, u2))?.segments).toEqual(['seg_gold']);
+      const stream = await store.listEngagementEvents(ws, { after: 0, limit: 100 });
+      expect(stream.filter((e) => e.type !== 'Stage Entered')).toEqual([]);
+    });
+
     it("moves a merged-away profile's memberships to its survivor", async () => {
       await putSegment('seg_viewers', { event: 'Product Viewed' }, 'ready');
       await putSegment('seg_buyers', { event: 'Order Completed' }, 'ready');
