@@ -13,6 +13,7 @@ import type { ProfileState } from '../domain/resolution.js';
 import type { EntryRow, JourneyIndex, JourneyRouting } from '../domain/journeys/route.js';
 import { routeJourneys } from './ingest-unit.js';
 import type { ReevaluateResult } from './store.js';
+import { factsNeededBy, type FactsProjection } from '../domain/engagement/needs.js';
 
 /**
  * Re-evaluation of one page of profiles as a unit of work, run by both adapters inside one write
@@ -32,9 +33,16 @@ export interface ReevaluateTx<R extends 'sync' | 'async' = 'async'> {
   definitions(): Io<R, Definitions>;
   /**
    * Canonical profiles with id > after (all when null), in id order; or, when `ids` is given, those of
-   * them that are still canonical. On PostgreSQL locked.
+   * them that are still canonical. On PostgreSQL locked. With `facts` (a build's confirmation, which
+   * writes no facts) the adapter may read just that part of each profile's facts and traits, and only
+   * what evaluation reads of the rest.
    */
-  loadPage(after: string | null, limit: number, ids: readonly string[] | null): Io<R, ProfileState[]>;
+  loadPage(
+    after: string | null,
+    limit: number,
+    ids: readonly string[] | null,
+    facts: FactsProjection | null,
+  ): Io<R, ProfileState[]>;
   /** Every stored event of these profiles, and their identity kinds. */
   loadHistory(
     profileIds: readonly string[],
@@ -106,7 +114,7 @@ export function consentUnit(
 
 type Step =
   | { op: 'definitions' }
-  | { op: 'page' }
+  | { op: 'page'; facts: FactsProjection | null }
   | { op: 'history'; ids: string[] }
   | { op: 'journeyIndex' }
   | { op: 'journeyEntries'; profileIds: string[] }
@@ -115,7 +123,12 @@ type Step =
 
 function* unit(opts: ReevaluateOptions): Generator<Step, ReevaluateResult, unknown> {
   const defs = (yield { op: 'definitions' }) as Definitions;
-  const page = (yield { op: 'page' }) as ProfileState[];
+  const only =
+    opts.segments !== undefined && !opts.rebuildFacts && opts.consents === undefined
+      ? new Set(opts.segments)
+      : null;
+  // A build's confirmation writes memberships only, never facts: it may read just what its rules read.
+  const page = (yield { op: 'page', facts: only && factsNeededBy(defs, only) }) as ProfileState[];
   if (opts.consents && opts.consents.length > 0) yield { op: 'consents', entries: opts.consents };
   if (page.length === 0) return { processed: 0, next: null, changed: 0 };
   const byId = new Map(page.map((p) => [p.id, p]));
@@ -142,10 +155,6 @@ function* unit(opts: ReevaluateOptions): Generator<Step, ReevaluateResult, unkno
     }
   }
   const pruned = new Set<string>();
-  const only =
-    opts.segments !== undefined && !opts.rebuildFacts && opts.consents === undefined
-      ? new Set(opts.segments)
-      : null;
   const changes = only
     ? reevaluateSegments(page, defs, only, opts.now)
     : reevaluate(page, defs, opts.now, pruned);
@@ -176,7 +185,7 @@ function perform(tx: ReevaluateTx<'sync'> | ReevaluateTx, step: Step, opts: Reev
     case 'definitions':
       return tx.definitions();
     case 'page':
-      return tx.loadPage(opts.after, opts.limit, opts.ids ?? null);
+      return tx.loadPage(opts.after, opts.limit, opts.ids ?? null, step.facts);
     case 'history':
       return tx.loadHistory(step.ids);
     case 'journeyIndex':

@@ -24,6 +24,10 @@ export interface ProfileRow {
   stage?: string | null;
   previous_stage?: string | null;
   stage_since?: number | string | null;
+  /**
+   * The segment ids the profile is in, JSON: not a column of `profiles` (migration 0030) but read with
+   * the row from `segment_members` (each adapter's `segmentsOf`). Absent when a query forgot it.
+   */
   segments?: string | string[];
 }
 
@@ -55,6 +59,16 @@ export function numOrNull(v: number | string | null): number | null {
   return v === null ? null : num(v);
 }
 
+/**
+ * The row's segments. A row read without them is a bug, not a profile in no segment: evaluating it
+ * would enter every segment again, so it fails loudly.
+ */
+export function segmentsOfRow(row: ProfileRow): string[] {
+  if (row.segments === undefined || row.segments === null)
+    throw new Error(`profile ${row.id} was read without its segments`);
+  return json<string[]>(row.segments);
+}
+
 export function profileState(row: ProfileRow): ProfileState {
   return {
     id: row.id,
@@ -70,7 +84,7 @@ export function profileState(row: ProfileRow): ProfileState {
       stage: row.stage ?? null,
       previousStage: row.previous_stage ?? null,
       stageSince: numOrNull(row.stage_since ?? null),
-      segments: row.segments === undefined ? [] : json<string[]>(row.segments),
+      segments: segmentsOfRow(row),
     },
   };
 }
@@ -97,7 +111,7 @@ export function profileView(
     groups: [...groups].sort(),
     stage: row.stage ?? null,
     stageSince: numOrNull(row.stage_since ?? null),
-    segments: row.segments === undefined ? [] : json<string[]>(row.segments),
+    segments: segmentsOfRow(row),
   };
 }
 

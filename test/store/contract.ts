@@ -727,12 +727,20 @@ export function storeContract(name: string, harness: () => StoreHarness): void {
           profileIds: [],
           next: null,
         });
-        expect((await store.lookupProfile(ws, { kind: 'user_id', value: 'u1' }))?.segments).toEqual([
-          'seg_a',
-        ]);
-        // The next evaluation of the profile forgets the deleted segment.
-        await store.reevaluateProfiles(ws, { after: null, limit: 10, now: clock.now(), rebuildFacts: false });
+        // The profile's segments are its membership rows: the deleted segment is gone from it at once.
         expect((await store.lookupProfile(ws, { kind: 'user_id', value: 'u1' }))?.segments).toEqual([]);
+        const u1 = (await store.lookupProfile(ws, { kind: 'user_id', value: 'u1' }))!;
+        expect((await store.getProfileState(ws, u1.id))?.engagement.segments).toEqual([]);
+        // An evaluation finds nothing to change and emits no exit for it.
+        const before = await store.listEngagementEvents(ws, { after: 0, limit: 100 });
+        const r = await store.reevaluateProfiles(ws, {
+          after: null,
+          limit: 10,
+          now: clock.now(),
+          rebuildFacts: false,
+        });
+        expect(r.changed).toBe(0);
+        expect(await store.listEngagementEvents(ws, { after: 0, limit: 100 })).toEqual(before);
       });
 
       it('keeps serving the last ready membership while a changed segment is rebuilt', async () => {

@@ -21,6 +21,7 @@ import pg from 'pg';
 import { accessContract } from './access-contract.js';
 import { reportContract } from './report-contract.js';
 import { activityContract } from './activity-contract.js';
+import { membersContract } from './members-contract.js';
 
 /**
  * The store contract on a real PostgreSQL server: one fresh database per run of this file, dropped at
@@ -91,6 +92,17 @@ describe.skipIf(unreachable !== null)('postgres', () => {
     query: (sql) => querySql(databaseUrl, sql),
     migrations: ['0027_event_activity.sql', '0031_activity_years.sql'].map((f) =>
       fileURLToPath(new URL(`../../src/store/postgres/migrations/${f}`, import.meta.url)),
+    ),
+  }));
+
+  membersContract('postgres', () => ({
+    open: (clock) => Promise.resolve(PostgresStore.open({ url: databaseUrl, clock })),
+    reset: resetSchema,
+    query: (sql) => querySql(databaseUrl, sql),
+    exec: (sql) => run(databaseUrl, sql),
+    dialect: 'postgres',
+    migration: fileURLToPath(
+      new URL('../../src/store/postgres/migrations/0030_segment_members_only.sql', import.meta.url),
     ),
   }));
 
@@ -196,6 +208,63 @@ describe.skipIf(unreachable !== null)('postgres', () => {
         ['Viewed', 80],
         ['Paid', 40],
       ]);
+    });
+
+    it("evaluates an ingest that waited for a profile's lock with the memberships committed meanwhile", async () => {
+      const s = open();
+      const ws = await workspace(s);
+      await s.changeDefinitions(
+        ws,
+        {
+          kind: 'put_segment',
+          segment: {
+            id: 'seg_buyers',
+            name: 'Buyers',
+            description: '',
+            rule: { event: 'Order Completed' },
+            status: 'ready',
+          },
+        },
+        clock.now(),
+      );
+      const buy = (messageId: string) =>
+        testEvent({ userId: 'u1', name: 'Order Completed', messageId, timestamp: clock.now() });
+      await s.ingest(ws, [buy('o1')]);
+      const id = (await s.lookupProfile(ws, { kind: 'user_id', value: 'u1' }))!.id;
+      // Stage what a build's confirmation does (the profile held by another writer, its membership
+      // row written, the profile row not): here the row is taken out first, then put back while an
+      // ingest of the same profile waits for the lock.
+      await run(databaseUrl, `DELETE FROM segment_members WHERE profile_id = '${id}'`);
+      const other = new pg.Client({ connectionString: databaseUrl });
+      await other.connect();
+      try {
+        await other.query('BEGIN');
+        await other.query(`SELECT id FROM profiles WHERE id = $1 FOR UPDATE`, [id]);
+        const ingest = s.ingest(ws, [buy('o2')]);
+        // until the ingest waits for the row lock
+        for (let i = 0; i < 200; i++) {
+          const waiting = await querySql(
+            databaseUrl,
+            "SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()",
+          );
+          if (waiting.length > 0) break;
+          await new Promise((r) => setTimeout(r, 25));
+        }
+        await other.query(
+          `INSERT INTO segment_members (workspace_id, segment_id, profile_id, entered_at) VALUES ($1, 'seg_buyers', $2, 1)`,
+          [ws, id],
+        );
+        await other.query('COMMIT');
+        await ingest;
+      } finally {
+        await other.end();
+      }
+      // The ingest saw the membership: no second entry, no second Segment Entered.
+      const entered = (await s.listEngagementEvents(ws, { after: 0, limit: 100 })).filter(
+        (e) => e.type === 'Segment Entered',
+      );
+      expect(entered).toHaveLength(1);
+      expect((await s.getProfile(ws, id))?.segments).toEqual(['seg_buyers']);
     });
 
     it('reports an unreachable server as StoreUnavailableError', async () => {

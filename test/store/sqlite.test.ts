@@ -19,6 +19,7 @@ import { rightsContract, type RawDb } from './rights-contract.js';
 import { accessContract } from './access-contract.js';
 import { reportContract } from './report-contract.js';
 import { activityContract } from './activity-contract.js';
+import { membersContract } from './members-contract.js';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 
@@ -194,6 +195,38 @@ activityContract('sqlite', () => {
     },
     migrations: ['0027_event_activity.sql', '0031_activity_years.sql'].map((f) =>
       fileURLToPath(new URL(`../../src/store/sqlite/migrations/${f}`, import.meta.url)),
+    ),
+  };
+});
+
+membersContract('sqlite', () => {
+  const path = join(root, `t${++n}.db`);
+  const connect = <T>(use: (db: Database.Database) => T): T => {
+    const db = new Database(path);
+    try {
+      db.pragma('busy_timeout = 10000');
+      return use(db);
+    } finally {
+      db.close();
+    }
+  };
+  return {
+    open: (clock) => Promise.resolve(SqliteStore.open({ path, clock })),
+    reset: () => Promise.resolve(),
+    // An error becomes a rejection, as it is on PostgreSQL.
+    query: (sql) =>
+      new Promise((resolve) =>
+        resolve(
+          connect((db) => {
+            const st = db.prepare(sql);
+            return st.reader ? (st.all() as Record<string, unknown>[]) : (st.run(), []);
+          }),
+        ),
+      ),
+    exec: (sql) => new Promise((resolve) => resolve(connect((db) => void db.exec(sql)))),
+    dialect: 'sqlite',
+    migration: fileURLToPath(
+      new URL('../../src/store/sqlite/migrations/0030_segment_members_only.sql', import.meta.url),
     ),
   };
 });

@@ -10,7 +10,7 @@ import {
 } from '../rows.js';
 import { ID_RANDOM_CHARS, idSampleBound } from '../../ids.js';
 import type { EngagementEventView, ScanPage, SegmentView, StageTransition, Workspace } from '../store.js';
-import { ENGAGEMENT_COLUMNS } from './ingest-statements.js';
+import { ENGAGEMENT_COLUMNS, SEGMENTS_OF_P } from './ingest-statements.js';
 import type { Sql } from './pg-driver.js';
 
 // Engagement reads on the pool (PostgresStore delegates here to stay small). Each is one statement,
@@ -149,7 +149,7 @@ export async function getProfileState(sql: Sql, ws: string, profileId: string): 
   for (let hops = 0; hops < 16; hops++) {
     const [row] = await sql.query<ProfileRow>(
       `SELECT p.id, p.user_id, p.merged_into, p.traits, p.trait_times, p.first_seen_at, p.last_seen_at,
-         p.event_count, p.created_at, p.updated_at, ${ENGAGEMENT_COLUMNS}
+         p.event_count, p.created_at, p.updated_at, ${ENGAGEMENT_COLUMNS}, ${SEGMENTS_OF_P}
        FROM profiles p WHERE p.workspace_id = $1 AND p.id = ${CANONICAL}`,
       [ws, id],
     );
@@ -170,7 +170,7 @@ export async function getProfileStates(
   if (profileIds.length === 0) return out;
   const rows = await sql.query<ProfileRow>(
     `SELECT p.id, p.user_id, p.merged_into, p.traits, p.trait_times, p.first_seen_at, p.last_seen_at,
-       p.event_count, p.created_at, p.updated_at, ${ENGAGEMENT_COLUMNS}
+       p.event_count, p.created_at, p.updated_at, ${ENGAGEMENT_COLUMNS}, ${SEGMENTS_OF_P}
      FROM profiles p WHERE p.workspace_id = $1 AND p.id = ANY($2::text[])`,
     [ws, [...new Set(profileIds)]],
   );
@@ -207,7 +207,7 @@ export async function scanProfileStates(
   const bound = page.sample === undefined ? null : idSampleBound(page.sample);
   const rows = await sql.query<ProfileRow>(
     `SELECT p.id, p.user_id, p.traits, p.trait_times, p.first_seen_at, p.last_seen_at, p.event_count,
-       p.created_at, p.updated_at, ${ENGAGEMENT_COLUMNS}
+       p.created_at, p.updated_at, ${ENGAGEMENT_COLUMNS}, ${SEGMENTS_OF_P}
      FROM profiles p WHERE p.workspace_id = $1 AND p.merged_into IS NULL AND p.id > $2
        AND ($4::text IS NULL OR substr(right(p.id, ${ID_RANDOM_CHARS}), 1, 2) < $4::text)
      ORDER BY p.id LIMIT $3`,

@@ -12,6 +12,8 @@ import type { ProfileState } from '../../domain/resolution.js';
 import { ConflictError, NotFoundError } from '../../errors.js';
 import type { DefinitionChange } from '../store.js';
 import type { Sql } from './pg-driver.js';
+import type { ProfileRow } from '../rows.js';
+import { LOAD_SEGMENTS } from './ingest-statements.js';
 
 /**
  * Engagement definitions and their writes on PostgreSQL, where several processes may change them.
@@ -135,8 +137,26 @@ export function engagementFields(p: ProfileState): Record<string, unknown> {
     stage: p.engagement.stage,
     previous_stage: p.engagement.previousStage,
     stage_since: p.engagement.stageSince,
-    segments: p.engagement.segments,
   };
+}
+
+/**
+ * Fills in the segments of profile rows read under their locks (LOAD_SEGMENTS: in a statement after
+ * the locking one), so the memberships are those committed before this transaction held the profiles.
+ */
+export async function withSegments<R extends ProfileRow>(sql: Sql, ws: string, rows: R[]): Promise<R[]> {
+  if (rows.length === 0) return rows;
+  const found = await sql.once<{ profile_id: string; segment_id: string }>(LOAD_SEGMENTS, {
+    ws,
+    ids: [...new Set(rows.map((r) => r.id))],
+  });
+  const of = new Map<string, string[]>();
+  for (const m of found) {
+    const list = of.get(m.profile_id);
+    if (list) list.push(m.segment_id);
+    else of.set(m.profile_id, [m.segment_id]);
+  }
+  return rows.map((r) => ({ ...r, segments: of.get(r.id) ?? [] }));
 }
 
 /**

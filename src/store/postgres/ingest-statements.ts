@@ -57,8 +57,32 @@ export const LOCK_WORKSPACE_EXISTING = named(
   `SELECT ${WORKSPACE_LOCK} AS locks, ${EXISTING} AS existing, ${DEFINITIONS_VERSION} AS definitions_version`,
 );
 
-/** A profile's engagement state (see migrations/0002_engagement.sql), as `profileState` reads it. */
-export const ENGAGEMENT_COLUMNS = 'p.facts, p.stage, p.previous_stage, p.stage_since, p.segments';
+/**
+ * A profile's engagement columns (see migrations/0002_engagement.sql). Its segments are kept in
+ * `segment_members` alone (migration 0030): a statement that locks profiles reads them afterwards with
+ * LOAD_SEGMENTS; a plain read adds `SEGMENTS_OF_P`.
+ */
+export const ENGAGEMENT_COLUMNS = 'p.facts, p.stage, p.previous_stage, p.stage_since';
+
+/**
+ * The segment ids of profile `p` as a jsonb array in id order, for the select list of a read that
+ * locks nothing (one statement's snapshot: it agrees with the row it is read with).
+ */
+export const SEGMENTS_OF_P = `(SELECT coalesce(jsonb_agg(m.segment_id ORDER BY m.segment_id), '[]'::jsonb)
+     FROM segment_members m WHERE m.workspace_id = p.workspace_id AND m.profile_id = p.id) AS segments`;
+
+/**
+ * The memberships of profiles this transaction has locked, read in a statement of its own after the
+ * lock: a statement that waited for a profile's lock sees the rows of other tables as of its start
+ * (READ COMMITTED), so memberships a build committed while it waited would be missed if read with the
+ * locking statement. Run unprepared (see EXITS).
+ */
+export const LOAD_SEGMENTS = named(
+  'kizuna_load_segments',
+  `SELECT profile_id, segment_id FROM segment_members
+   WHERE workspace_id = :ws::text AND profile_id = ANY(:ids::text[])
+   ORDER BY profile_id, segment_id`,
+);
 
 /** The owners of the given identity keys, locked in id order (`FOR UPDATE OF p`). */
 export const LOAD_PROFILES = named(
@@ -157,11 +181,11 @@ export const EXITS = named(
 );
 
 const PROFILE_RECORD = `t (id text, user_id text, traits jsonb, trait_times jsonb, first_seen_at bigint, last_seen_at bigint,
-     event_count bigint, created_at bigint, facts json, stage text, previous_stage text, stage_since bigint, segments jsonb)`;
+     event_count bigint, created_at bigint, facts json, stage text, previous_stage text, stage_since bigint)`;
 const PROFILE_INSERT = `INSERT INTO profiles (workspace_id, id, user_id, traits, trait_times, first_seen_at, last_seen_at, event_count,
-       created_at, updated_at, facts, stage, previous_stage, stage_since, segments)
+       created_at, updated_at, facts, stage, previous_stage, stage_since)
      SELECT :ws::text, t.id, t.user_id, t.traits, t.trait_times, t.first_seen_at, t.last_seen_at, t.event_count, t.created_at,
-       :now::bigint, t.facts, t.stage, t.previous_stage, t.stage_since, t.segments`;
+       :now::bigint, t.facts, t.stage, t.previous_stage, t.stage_since`;
 
 /**
  * Everything a plan writes except merges and segment exits, in one statement. Rows arrive as JSON
@@ -191,7 +215,7 @@ export const WRITE = named(
        trait_times = excluded.trait_times, first_seen_at = excluded.first_seen_at, last_seen_at = excluded.last_seen_at,
        event_count = excluded.event_count, created_at = excluded.created_at, updated_at = excluded.updated_at,
        facts = excluded.facts, stage = excluded.stage, previous_stage = excluded.previous_stage,
-       stage_since = excluded.stage_since, segments = excluded.segments),
+       stage_since = excluded.stage_since),
    new_identities AS (
      INSERT INTO identities (workspace_id, kind, value, profile_id, created_at)
      SELECT :ws::text, t.kind, t.value, t.profile_id, :now::bigint

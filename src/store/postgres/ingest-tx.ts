@@ -5,7 +5,7 @@ import type { Definitions } from '../../domain/engagement/definitions.js';
 import type { EntryRow, JourneyIndex } from '../../domain/journeys/route.js';
 import type { GroupState, IngestTx, WritePlan } from '../ingest-unit.js';
 import { profileState, type ProfileRow } from '../rows.js';
-import { engagementFields, engagementRows, type DefinitionsCache } from './engagement.js';
+import { engagementFields, engagementRows, withSegments, type DefinitionsCache } from './engagement.js';
 import {
   EXITS,
   LOAD_PROFILES,
@@ -136,11 +136,12 @@ export class PostgresIngestTx implements IngestTx {
       kinds.push(key.slice(0, sep));
       values.push(key.slice(sep + 1));
     }
-    const rows = await this.sql.run<ProfileRow & { kind: string; value: string }>(LOAD_PROFILES, {
+    const owners = await this.sql.run<ProfileRow & { kind: string; value: string }>(LOAD_PROFILES, {
       ws: this.ws,
       kinds,
       values,
     });
+    const rows = await withSegments(this.sql, this.ws, owners);
     const state: LoadedState = { identities: new Map(), profiles: new Map() };
     for (const row of rows) {
       if (row.merged_into) throw new StaleReadError(`profile ${row.id} was merged by a concurrent writer`);

@@ -20,8 +20,8 @@ const PROFILE_VIEW = `SELECT p.id, p.user_id, p.merged_into, p.traits, p.trait_t
   p.event_count, p.created_at, p.updated_at, p.stage, p.stage_since,
   -- live memberships, except that a segment rebuilt after a rule change shows its snapshot
   (SELECT coalesce(jsonb_agg(q.id ORDER BY q.id), '[]') FROM (
-     SELECT v AS id FROM jsonb_array_elements_text(p.segments) v
-       WHERE NOT EXISTS (SELECT 1 FROM segments s WHERE s.workspace_id = p.workspace_id AND s.id = v AND s.snapshot)
+     SELECT m.segment_id AS id FROM segment_members m WHERE m.workspace_id = p.workspace_id AND m.profile_id = p.id
+       AND NOT EXISTS (SELECT 1 FROM segments s WHERE s.workspace_id = p.workspace_id AND s.id = m.segment_id AND s.snapshot)
      UNION
      SELECT ss.segment_id FROM segment_snapshots ss WHERE ss.workspace_id = p.workspace_id AND ss.profile_id = p.id
    ) q) AS segments,

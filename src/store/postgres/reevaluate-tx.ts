@@ -9,6 +9,7 @@ import {
   engagementFields,
   engagementRows,
   lockDefinitionsShared,
+  withSegments,
   type DefinitionsCache,
 } from './engagement.js';
 import { ENGAGEMENT_COLUMNS, ENGAGEMENT_CTES, EXITS } from './ingest-statements.js';
@@ -62,9 +63,9 @@ const WRITE_PAGE = named(
   `WITH
    changed_profiles AS (
      UPDATE profiles p SET facts = COALESCE(t.facts, p.facts), stage = t.stage, previous_stage = t.previous_stage,
-       stage_since = t.stage_since, segments = t.segments
+       stage_since = t.stage_since
      FROM json_to_recordset(:profiles::json) AS t (id text, facts json, stage text, previous_stage text,
-                                                  stage_since bigint, segments jsonb)
+                                                  stage_since bigint)
      WHERE p.workspace_id = :ws::text AND p.id = t.id),
    ${ENGAGEMENT_CTES}
    SELECT 1`,
@@ -111,6 +112,7 @@ export class PostgresReevaluateTx implements ReevaluateTx {
     return loadEntries(this.sql, this.ws, profileIds);
   }
 
+  /** Reads whole profiles: a projection is a read the SQLite adapter saves; here rows come whole. */
   async loadPage(
     after: string | null,
     limit: number,
@@ -120,7 +122,7 @@ export class PostgresReevaluateTx implements ReevaluateTx {
       ids === null
         ? await this.sql.once<ProfileRow>(LOAD_PAGE, { ws: this.ws, after: after ?? '', limit })
         : await this.sql.once<ProfileRow>(LOAD_IDS, { ws: this.ws, ids });
-    return rows.map(profileState);
+    return (await withSegments(this.sql, this.ws, rows)).map(profileState);
   }
 
   async loadHistory(
@@ -151,16 +153,18 @@ export class PostgresReevaluateTx implements ReevaluateTx {
     if (plan.profiles.length === 0 && plan.changes.length === 0 && routingSize(plan.journeys) === 0) return;
     // Every argument is built before the first statement is sent, so a bad value changes nothing.
     const engagement = engagementRows(plan.changes, plan.engagementEvents);
+    const moved = new Set(plan.changes.filter((c) => c.stageChange).map((c) => c.profileId));
     const rows = {
       ws: this.ws,
       now: plan.now,
-      // Facts this evaluation did not change are left as stored (absent: NULL, kept by COALESCE).
+      // Facts this evaluation did not change are left as stored (absent: NULL, kept by COALESCE); a
+      // profile whose segments alone changed (a build's confirmation) is not written at all: its
+      // memberships are rows of their own.
       profiles: JSON.stringify(
-        plan.profiles.map((p) => {
+        plan.profiles.flatMap((p) => {
           const { facts, ...rest } = engagementFields(p);
-          return plan.factsChanged && !plan.factsChanged.has(p.id)
-            ? { id: p.id, ...rest }
-            : { id: p.id, facts, ...rest };
+          if (!plan.factsChanged || plan.factsChanged.has(p.id)) return [{ id: p.id, facts, ...rest }];
+          return moved.has(p.id) ? [{ id: p.id, ...rest }] : [];
         }),
       ),
       entered: engagement.entered,

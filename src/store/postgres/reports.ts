@@ -17,6 +17,7 @@ import {
   type SequenceQuery,
 } from '../report-store.js';
 import { named, type Sql } from './pg-driver.js';
+import { SEGMENTS_OF_P } from './ingest-statements.js';
 import {
   ACTIVITY_KIND,
   DAY,
@@ -101,7 +102,7 @@ export async function profileGroups(
   const out = new Map<string, string[]>();
   if (ids.length === 0) return out;
   const rows = await sql.query<{ id: string; stage: string | null; segments: string[] }>(
-    'SELECT id, stage, segments FROM profiles WHERE workspace_id = $1 AND id = ANY($2::text[])',
+    `SELECT p.id, p.stage, ${SEGMENTS_OF_P} FROM profiles p WHERE p.workspace_id = $1 AND p.id = ANY($2::text[])`,
     [ws, ids],
   );
   for (const p of rows) out.set(p.id, by === 'stage' ? (p.stage === null ? [] : [p.stage]) : p.segments);

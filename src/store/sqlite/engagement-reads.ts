@@ -18,6 +18,21 @@ import type { EngagementEventView, ScanPage, SegmentView, StageTransition } from
 import type { Prepare } from './statements.js';
 
 /** Engagement reads on the reader connection (SqliteStore delegates here to stay small). */
+
+/**
+ * A profile's segment ids as a JSON array, for a select list (`AS segments`): memberships are kept in
+ * `segment_members` alone (migration 0030), read here through `segment_members_by_profile`, in segment
+ * id order (the index's; named, because without statistics SQLite may prefer the primary key's
+ * workspace prefix). `p` is the alias of `profiles` in the query. In a write transaction this is the
+ * current membership: SQLite has one writer.
+ */
+export function segmentsOf(p: string): string {
+  return `(SELECT json_group_array(m.segment_id) FROM segment_members m INDEXED BY segment_members_by_profile
+    WHERE m.workspace_id = ${p}.workspace_id AND m.profile_id = ${p}.id)`;
+}
+
+/** `p.*` and the profile's segments: what `ProfileRow` holds. */
+export const PROFILE_ROW = `p.*, ${segmentsOf('p')} AS segments`;
 /** Size: of the snapshot while a changed segment is rebuilt (readers never see it half-updated). */
 const SEGMENT_SELECT = `SELECT s.*, CASE WHEN s.snapshot
     THEN (SELECT count(*) FROM segment_snapshots m WHERE m.workspace_id = s.workspace_id AND m.segment_id = s.id)
@@ -107,11 +122,11 @@ export function scanProfileStates(
   const rows = (
     bound === null
       ? r(
-          `SELECT * FROM profiles WHERE workspace_id = ? AND merged_into IS NULL AND id > ?
+          `SELECT ${PROFILE_ROW} FROM profiles p WHERE workspace_id = ? AND merged_into IS NULL AND id > ?
            AND id <= ? ORDER BY id LIMIT ?`,
         ).all(ws, page.after ?? '', until ?? ID_MAX, page.limit)
       : r(
-          `SELECT * FROM profiles WHERE workspace_id = ? AND merged_into IS NULL AND id > ?
+          `SELECT ${PROFILE_ROW} FROM profiles p WHERE workspace_id = ? AND merged_into IS NULL AND id > ?
            AND substr(id, -${ID_RANDOM_CHARS}, 2) < ? ORDER BY id LIMIT ?`,
         ).all(ws, page.after ?? '', bound, page.limit)
   ) as ProfileRow[];
@@ -132,39 +147,51 @@ export function scanForEvaluation(
 ): { profiles: ProfileState[]; next: string | null } {
   const want = page.facts;
   const rows = r(
-    `SELECT id, user_id, ${want === null || want.traits ? 'traits' : 'NULL'}, facts, stage, previous_stage,
-       stage_since, segments
-     FROM profiles WHERE workspace_id = ? AND merged_into IS NULL AND id > ? AND id <= ?
+    `SELECT ${projectedColumns(want)}
+     FROM profiles p WHERE workspace_id = ? AND merged_into IS NULL AND id > ? AND id <= ?
      ORDER BY id LIMIT ?`,
   )
     .raw(true)
     .all(ws, page.after ?? '', page.until ?? ID_MAX, page.limit) as ProjectedRow[];
-  const profiles = rows.map((row): ProfileState => {
-    const [id, userId, traitsText, facts, stage, previousStage, stageSince, segments] = row;
-    let traits: JsonObject | undefined;
-    return {
-      id,
-      userId,
-      get traits(): JsonObject {
-        return (traits ??= traitsText === null ? {} : json<JsonObject>(traitsText));
-      },
-      // Only what evaluation reads is filled in.
-      traitTimes: {},
-      createdAt: 0,
-      firstSeenAt: null,
-      lastSeenAt: null,
-      eventCount: 0,
-      facts:
-        facts === null
-          ? emptyFacts()
-          : ((want && pickSeries(facts, want.events)) ?? readFacts(json<unknown>(facts))),
-      engagement: { stage, previousStage, stageSince, segments: json<string[]>(segments) },
-    };
-  });
+  const profiles = rows.map((row) => projectedState(row, want));
   return { profiles, next: rows.length < page.limit ? null : (profiles.at(-1)?.id ?? null) };
 }
 
-type ProjectedRow = [
+/** The select list of a `ProjectedRow` (`p`: the alias of `profiles`). */
+export function projectedColumns(want: FactsProjection | null): string {
+  return `p.id, p.user_id, ${want === null || want.traits ? 'p.traits' : 'NULL'}, p.facts, p.stage,
+    p.previous_stage, p.stage_since, ${segmentsOf('p')}`;
+}
+
+/**
+ * A profile state holding what evaluation reads: the user id, traits (parsed when read), the facts
+ * (with a projection, only the series it names: pickSeries; facts in an older form are parsed whole)
+ * and the engagement state. Not to be written back: the facts may be partial.
+ */
+export function projectedState(row: ProjectedRow, want: FactsProjection | null): ProfileState {
+  const [id, userId, traitsText, facts, stage, previousStage, stageSince, segments] = row;
+  let traits: JsonObject | undefined;
+  return {
+    id,
+    userId,
+    get traits(): JsonObject {
+      return (traits ??= traitsText === null ? {} : json<JsonObject>(traitsText));
+    },
+    // Only what evaluation reads is filled in.
+    traitTimes: {},
+    createdAt: 0,
+    firstSeenAt: null,
+    lastSeenAt: null,
+    eventCount: 0,
+    facts:
+      facts === null
+        ? emptyFacts()
+        : ((want && pickSeries(facts, want.events)) ?? readFacts(json<unknown>(facts))),
+    engagement: { stage, previousStage, stageSince, segments: json<string[]>(segments) },
+  };
+}
+
+export type ProjectedRow = [
   id: string,
   userId: string | null,
   traits: string | null,

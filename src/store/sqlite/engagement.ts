@@ -14,6 +14,8 @@ import type { FactSourceEvent, ReevaluateTx, ReevaluationPlan } from '../reevalu
 import { json, lazyProfileState, type ProfileRow } from '../rows.js';
 import type { DefinitionChange } from '../store.js';
 import type { Prepare } from './statements.js';
+import { PROFILE_ROW, projectedColumns, projectedState, type ProjectedRow } from './engagement-reads.js';
+import type { FactsProjection } from '../../domain/engagement/needs.js';
 import type { ConsentEntry } from '../../domain/consent.js';
 import { recordConsents } from './rights.js';
 import type { EntryRow, JourneyIndex } from '../../domain/journeys/route.js';
@@ -128,16 +130,9 @@ export function mergeEngagement(prep: Prepare, ws: string, from: string, into: s
   ).run(ws, from);
 }
 
-export function engagementColumns(
-  p: ProfileState,
-): [string, string | null, string | null, number | null, string] {
-  return [
-    JSON.stringify(p.facts),
-    p.engagement.stage,
-    p.engagement.previousStage,
-    p.engagement.stageSince,
-    JSON.stringify(p.engagement.segments),
-  ];
+/** A profile's engagement columns (its segments are not one of them: `segment_members` keeps them). */
+export function engagementColumns(p: ProfileState): [string, string | null, string | null, number | null] {
+  return [JSON.stringify(p.facts), p.engagement.stage, p.engagement.previousStage, p.engagement.stageSince];
 }
 
 export class SqliteReevaluateTx implements ReevaluateTx<'sync'> {
@@ -169,17 +164,34 @@ export class SqliteReevaluateTx implements ReevaluateTx<'sync'> {
     return loadEntries(this.prep, this.ws, profileIds);
   }
 
-  loadPage(after: string | null, limit: number, ids: readonly string[] | null): ProfileState[] {
+  loadPage(
+    after: string | null,
+    limit: number,
+    ids: readonly string[] | null,
+    facts: FactsProjection | null,
+  ): ProfileState[] {
+    if (ids !== null && facts !== null) {
+      // A build's confirmation: the columns evaluation reads, of the facts the series its rules name
+      // (as its scan read them), not the whole row.
+      const rows = this.prep(
+        `SELECT ${projectedColumns(facts)} FROM json_each(?) j CROSS JOIN profiles p
+         WHERE p.workspace_id = ? AND p.id = j.value AND p.merged_into IS NULL ORDER BY p.id`,
+      )
+        .raw(true)
+        .all(JSON.stringify([...new Set(ids)].sort()), this.ws) as ProjectedRow[];
+      return rows.map((row) => projectedState(row, facts));
+    }
     if (ids !== null) {
       // One statement for the whole list: the primary key is probed in id order, inside SQLite.
       const rows = this.prep(
-        `SELECT p.* FROM json_each(?) j CROSS JOIN profiles p
+        `SELECT ${PROFILE_ROW} FROM json_each(?) j CROSS JOIN profiles p
          WHERE p.workspace_id = ? AND p.id = j.value AND p.merged_into IS NULL ORDER BY p.id`,
       ).all(JSON.stringify([...new Set(ids)].sort()), this.ws) as ProfileRow[];
       return rows.map(lazyProfileState);
     }
     const rows = this.prep(
-      `SELECT * FROM profiles WHERE workspace_id = ? AND merged_into IS NULL AND id > ? ORDER BY id LIMIT ?`,
+      `SELECT ${PROFILE_ROW} FROM profiles p WHERE workspace_id = ? AND merged_into IS NULL AND id > ?
+       ORDER BY id LIMIT ?`,
     ).all(this.ws, after ?? '', limit) as ProfileRow[];
     return rows.map(lazyProfileState);
   }
@@ -218,29 +230,30 @@ export class SqliteReevaluateTx implements ReevaluateTx<'sync'> {
 
   writeReevaluation(plan: ReevaluationPlan): void {
     const upd = this.prep(
-      `UPDATE profiles SET facts = ?, stage = ?, previous_stage = ?, stage_since = ?, segments = ?
+      `UPDATE profiles SET facts = ?, stage = ?, previous_stage = ?, stage_since = ?
        WHERE workspace_id = ? AND id = ?`,
     );
     // Without the indexed stage column when it did not change (see ingest-tx.ts).
     const updSameStage = this.prep(
-      `UPDATE profiles SET facts = ?, previous_stage = ?, stage_since = ?, segments = ?
-       WHERE workspace_id = ? AND id = ?`,
+      'UPDATE profiles SET facts = ?, previous_stage = ?, stage_since = ? WHERE workspace_id = ? AND id = ?',
     );
     // Facts unchanged by this evaluation are not rewritten (most of a sweep's or a build's profiles).
-    const updEngagement = this.prep(
-      `UPDATE profiles SET stage = ?, previous_stage = ?, stage_since = ?, segments = ?
+    const updStage = this.prep(
+      `UPDATE profiles SET stage = ?, previous_stage = ?, stage_since = ?
        WHERE workspace_id = ? AND id = ?`,
     );
     const moved = new Set(plan.changes.filter((c) => c.stageChange).map((c) => c.profileId));
     for (const p of plan.profiles) {
+      const e = p.engagement;
       if (plan.factsChanged && !plan.factsChanged.has(p.id)) {
-        const e = p.engagement;
-        updEngagement.run(e.stage, e.previousStage, e.stageSince, JSON.stringify(e.segments), this.ws, p.id);
+        // Only segments changed (all of a build's confirmations): the membership rows below are the
+        // whole write, the profile row is left alone.
+        if (moved.has(p.id)) updStage.run(e.stage, e.previousStage, e.stageSince, this.ws, p.id);
         continue;
       }
-      const [facts, stage, previous, since, segments] = engagementColumns(p);
-      if (moved.has(p.id)) upd.run(facts, stage, previous, since, segments, this.ws, p.id);
-      else updSameStage.run(facts, previous, since, segments, this.ws, p.id);
+      const facts = JSON.stringify(p.facts);
+      if (moved.has(p.id)) upd.run(facts, e.stage, e.previousStage, e.stageSince, this.ws, p.id);
+      else updSameStage.run(facts, e.previousStage, e.stageSince, this.ws, p.id);
     }
     writeEngagementChanges(this.prep, this.ws, plan.changes, plan.engagementEvents, plan.now);
     writeRouting(this.prep, this.ws, plan.journeys, plan.now);

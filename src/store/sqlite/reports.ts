@@ -14,6 +14,7 @@ import {
   type SequenceQuery,
 } from '../report-store.js';
 import type { Prepare } from './statements.js';
+import { segmentsOf } from './engagement-reads.js';
 import { monthOf } from '../../domain/reports/activity.js';
 
 export { retentionCounts } from './retention.js';
@@ -185,7 +186,8 @@ export function profileGroups(
   const out = new Map<string, string[]>();
   if (ids.length === 0) return out;
   const rows = r(
-    `SELECT id, stage, segments FROM profiles WHERE workspace_id = ? AND id IN (${ids.map(() => '?').join(', ')})`,
+    `SELECT id, stage, ${segmentsOf('p')} AS segments FROM profiles p
+     WHERE workspace_id = ? AND id IN (${ids.map(() => '?').join(', ')})`,
   ).all(ws, ...ids) as { id: string; stage: string | null; segments: string }[];
   for (const p of rows) {
     out.set(

@@ -69,7 +69,15 @@ import type { Clock } from '../../domain/clock.js';
 import type { JsonObject, NormalizedEvent } from '../../domain/event.js';
 import type { IdentityKey } from '../../domain/identity.js';
 import { newId } from '../../ids.js';
-import { json, profileState, profileView, storedEvent, type EventRow, type ProfileRow } from '../rows.js';
+import {
+  json,
+  profileState,
+  profileView,
+  segmentsOfRow,
+  storedEvent,
+  type EventRow,
+  type ProfileRow,
+} from '../rows.js';
 import type {
   EventCursor,
   EventNameCount,
@@ -218,7 +226,7 @@ export class SqliteStore implements Store {
   }
 
   private canonicalRow(workspaceId: string, profileId: string): ProfileRow | null {
-    const stmt = this.r('SELECT * FROM profiles WHERE workspace_id = ? AND id = ?');
+    const stmt = this.r(`SELECT ${reads.PROFILE_ROW} FROM profiles p WHERE workspace_id = ? AND id = ?`);
     let id = profileId;
     // Merges re-point older losers to the newest survivor, so this follows at most a step or two.
     for (let hops = 0; hops < 16; hops++) {
@@ -238,8 +246,7 @@ export class SqliteStore implements Store {
       workspaceId,
       row.id,
     ) as { group_id: string }[];
-    const live = row.segments === undefined ? [] : json<string[]>(row.segments);
-    const segments = reads.servingSegments(this.r, workspaceId, row.id, live);
+    const segments = reads.servingSegments(this.r, workspaceId, row.id, segmentsOfRow(row));
     return profileView(
       { ...row, segments },
       identities,
@@ -300,10 +307,9 @@ export class SqliteStore implements Store {
       params.push(query.after);
     }
     const limit = Math.min(Math.max(query.limit, 1), 1000);
-    const rows = this.r(`SELECT * FROM profiles WHERE ${where.join(' AND ')} ORDER BY id LIMIT ?`).all(
-      ...params,
-      limit + 1,
-    ) as ProfileRow[];
+    const rows = this.r(
+      `SELECT ${reads.PROFILE_ROW} FROM profiles p WHERE ${where.join(' AND ')} ORDER BY id LIMIT ?`,
+    ).all(...params, limit + 1) as ProfileRow[];
     const profiles = rows.slice(0, limit).map((r) => this.view(workspaceId, r));
     return Promise.resolve({ profiles, next: rows.length > limit ? (profiles.at(-1)?.id ?? null) : null });
   }
