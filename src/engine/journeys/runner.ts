@@ -109,8 +109,15 @@ export class JourneyRunner {
     let scheduled = lookAtSchedules && this.runs.length === 0 ? await this.runSchedules(now) : 0;
     if (this.runs.length > 0 && !this.draining) {
       scheduled += await this.runPage(now);
-      const recent = now - this.entriesAt < 1000 && now >= this.entriesAt;
-      if (this.runs.length > 0 && this.ahead.length === 0 && recent) return scheduled;
+      if (this.runs.length > 0 && this.ahead.length === 0) {
+        // Due entries of other journeys, once a second: claimed behind the page being stored and run
+        // on the next call, so this thread does not sit waiting for that store.
+        if (!(now - this.entriesAt < 1000 && now >= this.entriesAt)) {
+          this.entriesAt = now;
+          this.claimAhead(this.store.claimDueEntries(this.opts.worker, this.batch, now, this.leaseMs));
+        }
+        return scheduled;
+      }
     }
     this.entriesAt = now;
     const claimed = await (this.ahead.shift() ??
