@@ -227,6 +227,38 @@ export interface JourneyStore {
     customers: readonly EnterCustomer[],
     now: number,
   ): Promise<number | null>;
+  /**
+   * The customers enterJourney would enter now (read only, nothing locked): those not kept out by the
+   * entry limit and whose entry id is not stored yet, in the given order. The runner asks before it
+   * runs a scheduled run's page itself (enterAndRun), so it renders nobody the store would refuse, and
+   * a run enumerated again after a crash skips those it entered.
+   */
+  enterableCustomers(
+    ws: string,
+    journeyId: string,
+    limit: EntryLimit,
+    customers: readonly EnterCustomer[],
+    now: number,
+  ): Promise<EnterCustomer[]>;
+  /**
+   * A page of a scheduled run entered and run at once, in ONE transaction: each result is a customer's
+   * first advance from the journey's start, made by the runner as if just entered (`entryId` the
+   * run's deterministic entry id, `claim` ignored). A customer kept out by the entry limit, or whose
+   * entry id is stored already, is skipped whole (no entry, history or message). Each one entered is
+   * written once, already in its state after the advance (a send-and-exit: completed, with its
+   * message), with an `entry` history row, the advance's history, its messages (unique by key) and
+   * list changes — no claim and no second write of the entry. The run's claim is renewed for
+   * `leaseMs`. Returns how many entered, or null, storing nothing, when the run's claim is no longer
+   * `run.claim` or the journey is no longer published (the caller stops enumerating; the run stays
+   * due, as with enterJourney).
+   */
+  enterAndRun(
+    run: ScheduledRun,
+    entry: EntrySpec,
+    results: readonly EntryResult[],
+    now: number,
+    leaseMs: number,
+  ): Promise<number | null>;
   /** Ends a claimed run: the next run time (null: no more runs). False when the claim was lost. */
   finishScheduledRun(
     ws: string,

@@ -531,6 +531,93 @@ export function journeyContract(name: string, harness: () => StoreHarness): void
       ).toBeNull();
     });
 
+    it('enters and runs a run page in one write: once per entry id, per the limit, only under the run claim', async () => {
+      const weekly = {
+        name: 'Weekly',
+        trigger: { schedule: { segment: 'seg_all', at: new Date(T0 + DAY).toISOString(), every_days: 7 } },
+        entry: { limit: 'once' },
+        start: 'send',
+        steps: {
+          send: { type: 'send', channel: 'email', template: 'thanks', next: 'done' },
+          done: { type: 'exit' },
+        },
+      };
+      await store.createJourney(ws, { id: 'jr_w', name: 'Weekly', draft: weekly }, T0);
+      await store.publishJourney(ws, 'jr_w', { definition: weekly, migrate: false, nextRunAt: T0 + DAY }, T0);
+      await store.ingest(ws, [
+        track('u1', 'Seen', 's1'),
+        track('u2', 'Seen', 's2'),
+        track('u3', 'Seen', 's3'),
+      ]);
+      const ids = await Promise.all(
+        ['u1', 'u2', 'u3'].map(
+          async (u) => (await store.lookupProfile(ws, { kind: 'user_id', value: u }))!.id,
+        ),
+      );
+      const at = T0 + DAY;
+      const [run] = await store.claimDueSchedules('w1', at, LEASE);
+      const spec = { version: 1, step: 'send', trigger: 'scheduled run', limit: { kind: 'once' as const } };
+      const customers = ids.map((profileId) => ({ id: `je_r1_${profileId}`, profileId, dueAt: at }));
+      expect(await store.enterableCustomers(ws, 'jr_w', spec.limit, customers, at)).toEqual(customers);
+      // What the runner stores for a send-and-exit customer: completed, its message, its history.
+      const done = (c: (typeof customers)[number]): EntryResult => ({
+        workspaceId: ws,
+        entryId: c.id,
+        claim: run!.claim,
+        profileId: c.profileId,
+        journeyId: 'jr_w',
+        state: 'completed',
+        position: { step: 'done', phase: 'enter', stepsTaken: 2, signal: null },
+        dueAt: null,
+        waitingFor: null,
+        exitReason: null,
+        log: [
+          { step: 'send', type: 'send', at, outcome: 'email thanks queued' },
+          { step: 'done', type: 'exit', at, outcome: 'completed' },
+        ],
+        actions: [],
+        messages: [
+          {
+            key: `${c.id}:send:0`,
+            step: 'send',
+            channel: 'email',
+            template: 'thanks',
+            payload: { subject: 'Hi' },
+            topic: 'marketing',
+            status: 'queued',
+            nextAttemptAt: at,
+            reason: null,
+          },
+        ],
+      });
+      // Another worker's claim, or none, stores nothing.
+      const stolen = { ...run!, claim: 'someone else' };
+      expect(await store.enterAndRun(stolen, spec, [done(customers[0]!)], at, LEASE)).toBeNull();
+      expect(await store.listProfileEntries(ws, ids[0]!)).toEqual([]);
+      expect(await store.enterAndRun(run!, spec, customers.slice(0, 2).map(done), at, LEASE)).toBe(2);
+      const [e] = await store.listProfileEntries(ws, ids[1]!);
+      expect(e).toMatchObject({ state: 'completed', step: 'done', enteredAt: at, endedAt: at, dueAt: null });
+      expect(e!.history).toEqual([
+        { at, step: 'send', type: 'entry', outcome: 'entered: scheduled run' },
+        { at, step: 'send', type: 'send', outcome: 'email thanks queued' },
+        { at, step: 'done', type: 'exit', outcome: 'completed' },
+      ]);
+      // The same page stored again (a re-run after a crash): nobody enters or is sent to twice.
+      expect(await store.enterAndRun(run!, spec, customers.map(done), at, LEASE)).toBe(1);
+      const sent = await store.listJourneyMessages(ws, { journeyId: 'jr_w', limit: 10 });
+      expect(sent.map((m) => m.entryId).sort()).toEqual(customers.map((c) => c.id).sort());
+      expect(await store.enterableCustomers(ws, 'jr_w', spec.limit, customers, at)).toEqual([]);
+      // `once`: the next run's ids are new, but the customers were in the journey.
+      const next = ids.map((profileId) => ({ id: `je_r2_${profileId}`, profileId, dueAt: at }));
+      expect(await store.enterableCustomers(ws, 'jr_w', spec.limit, next, at)).toEqual([]);
+      expect(await store.enterableCustomers(ws, 'jr_w', { kind: 'every_time' }, next, at)).toEqual(next);
+      expect(await store.enterAndRun(run!, spec, next.map(done), at + LEASE - 1, LEASE)).toBe(0);
+      // Each page renews the run's claim: it does not come due for another worker while pages come.
+      expect(await store.claimDueSchedules('w2', at + LEASE + 1, LEASE)).toEqual([]);
+      await store.setJourneyStatus(ws, 'jr_w', 'paused', at);
+      expect(await store.enterAndRun(run!, spec, [], at, LEASE)).toBeNull();
+    });
+
     it('stores a batch and claims the next in one call, including entries the batch made due', async () => {
       await publish(REVIEW);
       await store.ingest(ws, [

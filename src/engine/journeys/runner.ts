@@ -10,7 +10,7 @@ import { advance, type StepContext } from '../../domain/journeys/machine.js';
 import type { Journey } from '../../domain/journeys/types.js';
 import { nextRun } from '../../domain/journeys/time.js';
 import type { ProfileState } from '../../domain/resolution.js';
-import type { ClaimedEntry, EntryResult } from '../../store/journey-store.js';
+import type { ClaimedEntry, EntryResult, EntrySpec, ScheduledRun } from '../../store/journey-store.js';
 import type { Store } from '../../store/store.js';
 import { PollLoop } from '../poll-loop.js';
 import { profileEvent } from '../../ingest/profile-event.js';
@@ -28,6 +28,18 @@ export interface RunnerOptions {
   readonly onQueued?: () => void;
   /** the workspace templates sends render (one is made over the store when not given) */
   readonly templates?: TemplateService;
+}
+
+/** A claimed scheduled run the runner enters and runs itself (runPage). */
+interface RunInHand {
+  readonly run: ScheduledRun;
+  readonly journey: Journey;
+  readonly spec: EntrySpec;
+  /** the last page's cursor */
+  after: string | undefined;
+  entered: number;
+  /** a page's store found the claim lost or the journey no longer published */
+  stopped: boolean;
 }
 
 /**
@@ -54,6 +66,9 @@ export class JourneyRunner {
   private inflight: Promise<void> | null = null;
   private draining = false;
   private schedulesAt = -Infinity;
+  private entriesAt = -Infinity;
+  /** Claimed scheduled runs being entered and run directly, a page per runOnce (first one first). */
+  private readonly runs: RunInHand[] = [];
 
   constructor(
     private readonly store: Store,
@@ -78,25 +93,70 @@ export class JourneyRunner {
    * results are stored, together with the claim of the batch after next, while this thread advances and
    * renders the next one (SQLite: on its writer thread). So this thread waits for the store only when
    * the store is the slower of the two. `flush()` waits for the store in flight.
+   *
+   * While a scheduled run is being entered directly (see runPage), each call runs one page of it, and
+   * due entries at least once a second besides.
    */
   async runOnce(): Promise<number> {
     const now = this.clock.now();
     // Schedules are minute-grained: during a run of full batches they are looked at once a second, not
     // per batch (the look waits behind the batch being stored, which would undo the overlap).
-    const streaming = this.ahead.length > 0;
+    const streaming = this.ahead.length > 0 || this.runs.length > 0;
     const lookAtSchedules = !streaming || now - this.schedulesAt >= 1000 || now < this.schedulesAt;
     if (lookAtSchedules) this.schedulesAt = now;
-    const scheduled = lookAtSchedules ? await this.runSchedules(now) : 0;
+    // New runs are claimed once those in hand are done: a claimed run waiting its turn here must not
+    // come due again for this very runner.
+    let scheduled = lookAtSchedules && this.runs.length === 0 ? await this.runSchedules(now) : 0;
+    if (this.runs.length > 0 && !this.draining) {
+      scheduled += await this.runPage(now);
+      if (this.runs.length > 0 && this.ahead.length === 0) {
+        // Due entries of other journeys, once a second: claimed behind the page being stored and run
+        // on the next call, so this thread does not sit waiting for that store.
+        if (!(now - this.entriesAt < 1000 && now >= this.entriesAt)) {
+          this.entriesAt = now;
+          this.claimAhead(this.store.claimDueEntries(this.opts.worker, this.batch, now, this.leaseMs));
+        }
+        return scheduled;
+      }
+    }
+    this.entriesAt = now;
     const claimed = await (this.ahead.shift() ??
       this.store.claimDueEntries(this.opts.worker, this.batch, now, this.leaseMs));
     if (claimed.length === 0) {
-      await this.flush();
+      if (this.runs.length === 0) await this.flush();
       return scheduled;
     }
     const full = claimed.length >= this.batch && !this.draining;
     // Starting a run of full batches: claim the next one now, so it is ready when this one is done.
     if (full && this.ahead.length === 0)
       this.claimAhead(this.store.claimDueEntries(this.opts.worker, this.batch, now, this.leaseMs));
+    const { results, keys } = await this.advanceAll(claimed, now);
+    // One store in flight at a time (the composer's counts of the last batch settle in order).
+    await this.flush();
+    if (full && !this.draining) {
+      const next = {
+        worker: this.opts.worker,
+        limit: this.batch,
+        now: this.clock.now(),
+        leaseMs: this.leaseMs,
+      };
+      const both = this.store.completeAndClaim(results, now, next);
+      this.claimAhead(both.then((r) => r.claimed));
+      this.storing(both, keys);
+    } else {
+      this.storing(this.store.completeEntries(results, now), keys);
+    }
+    return scheduled + claimed.length;
+  }
+
+  /**
+   * Advances the entries with their profiles (one read per workspace), composes their sends together
+   * (the respect rules count across the batch, in priority order) and ingests their profile updates.
+   */
+  private async advanceAll(
+    claimed: readonly ClaimedEntry[],
+    now: number,
+  ): Promise<{ results: EntryResult[]; keys: string[] }> {
     const ran: (EntryResult & { pending: PendingAction[] })[] = [];
     const updates = new Map<string, NormalizedEvent[]>();
     // The batch's profiles in one read per workspace (one query on PostgreSQL, not one per entry).
@@ -109,7 +169,6 @@ export class JourneyRunner {
       const profile = profiles.get(entry.workspaceId)?.get(entry.profileId) ?? null;
       ran.push(await this.run(entry, profile, now, updates));
     }
-    // The batch's sends are composed together: the respect rules count across it, in priority order.
     const pending = ran.flatMap((r) => r.pending);
     const composed = await this.composer.compose(pending, now);
     let k = 0;
@@ -121,23 +180,11 @@ export class JourneyRunner {
     // Profile updates first: if the process dies before the results commit, the re-run ingests them
     // again under the same messageIds, which the store drops as duplicates.
     for (const [ws, events] of updates) await this.store.ingest(ws, events);
-    // One store in flight at a time (the composer's counts of the last batch settle in order).
-    await this.flush();
-    const keys = results.flatMap((r) => r.messages.map((m) => m.key));
-    let stored: Promise<unknown>;
-    if (full && !this.draining) {
-      const next = {
-        worker: this.opts.worker,
-        limit: this.batch,
-        now: this.clock.now(),
-        leaseMs: this.leaseMs,
-      };
-      const both = this.store.completeAndClaim(results, now, next);
-      this.claimAhead(both.then((r) => r.claimed));
-      stored = both;
-    } else {
-      stored = this.store.completeEntries(results, now);
-    }
+    return { results, keys: results.flatMap((r) => r.messages.map((m) => m.key)) };
+  }
+
+  /** The store of a batch's results, now in flight: its messages settle (and wake the dispatcher) after. */
+  private storing(stored: Promise<unknown>, keys: readonly string[]): void {
     this.inflight = stored.then(
       () => {
         this.composer.settle(keys);
@@ -149,7 +196,77 @@ export class JourneyRunner {
       },
     );
     this.inflight.catch(() => undefined);
-    return scheduled + claimed.length;
+  }
+
+  /**
+   * One page of the first run in hand, entered and run at once: the page's members the entry limit
+   * lets in (and not entered by an earlier enumeration of this run) are advanced from the start as if
+   * just entered, and each is stored once in its state after that first advance, with its history and
+   * messages (Store.enterAndRun): no entry written active, claimed and written again. The store of a
+   * page overlaps the rendering of the next. Resolves with the members looked at.
+   */
+  private async runPage(now: number): Promise<number> {
+    const c = this.runs[0]!;
+    // Paused, archived, taken over or failed to store a page: the run is left due (its claim lapses),
+    // to start over; the entry ids and enterableCustomers make those already entered stay entered once.
+    if (c.stopped) {
+      this.runs.shift();
+      return 0;
+    }
+    const { run, journey } = c;
+    const ws = run.workspaceId;
+    const segment = journey.trigger.kind === 'schedule' ? journey.trigger.segment : '';
+    const page = await this.store.listSegmentMembers(ws, segment, { limit: this.batch, after: c.after });
+    const customers = page.profileIds.map((profileId) => ({
+      id: entryIdOf(run, profileId),
+      profileId,
+      dueAt: now,
+    }));
+    const open = await this.store.enterableCustomers(ws, run.journeyId, c.spec.limit, customers, now);
+    const claimed: ClaimedEntry[] = open.map((e) => ({
+      workspaceId: ws,
+      id: e.id,
+      journeyId: run.journeyId,
+      version: run.version,
+      profileId: e.profileId,
+      position: { step: journey.start, phase: 'enter', stepsTaken: 0, signal: null },
+      enteredAt: now,
+      triggerMessageId: null,
+      claim: run.claim,
+    }));
+    const { results, keys } =
+      claimed.length === 0 ? { results: [], keys: [] } : await this.advanceAll(claimed, now);
+    try {
+      await this.flush();
+    } catch (err) {
+      this.composer.settle(keys);
+      throw err;
+    }
+    if (c.stopped) {
+      this.composer.settle(keys);
+      this.runs.shift();
+      return 0;
+    }
+    this.storing(
+      this.store.enterAndRun(run, c.spec, results, now, this.leaseMs).then(
+        (n) => {
+          if (n === null) c.stopped = true;
+          else c.entered += n;
+        },
+        (err: unknown) => {
+          c.stopped = true;
+          throw err;
+        },
+      ),
+      keys,
+    );
+    c.after = page.next ?? undefined;
+    if (page.next === null) {
+      await this.flush();
+      this.runs.shift();
+      if (!c.stopped) await this.finishRun(run, journey, c.entered, now);
+    }
+    return page.profileIds.length;
   }
 
   private claimAhead(claim: Promise<ClaimedEntry[]>): void {
@@ -168,7 +285,8 @@ export class JourneyRunner {
   /**
    * Scheduled runs that are due: the segment's members enter, a page at a time, each with an entry id
    * made of the run and the customer (a run re-enumerated after a crash enters nobody twice) and a due
-   * time spread by the journey's throttle. Then the next run is set, or none.
+   * time spread by the journey's throttle. Then the next run is set, or none. A run with no throttle
+   * and no profile update is taken in hand instead, and entered and run by runPage.
    */
   private async runSchedules(now: number): Promise<number> {
     const runs = await this.store.claimDueSchedules(this.opts.worker, now, this.leaseMs);
@@ -180,45 +298,53 @@ export class JourneyRunner {
         continue;
       }
       const t = journey.trigger;
-      const gapMs = journey.throttlePerMinute === null ? 0 : 60_000 / journey.throttlePerMinute;
       const trigger = `scheduled run ${new Date(run.runAt).toISOString()} of segment ${t.segment}`;
+      const spec = { version: run.version, step: journey.start, trigger, limit: journey.entry.limit };
+      if (enteredDirectly(journey)) {
+        this.runs.push({ run, journey, spec, after: undefined, entered: 0, stopped: false });
+        continue;
+      }
+      const gapMs = journey.throttlePerMinute === null ? 0 : 60_000 / journey.throttlePerMinute;
       let after: string | undefined;
       let k = 0;
+      let n = 0;
       let stopped = false;
       for (;;) {
         const page = await this.store.listSegmentMembers(run.workspaceId, t.segment, { limit: 1000, after });
         const customers = page.profileIds.map((profileId, i) => ({
-          id: `je_${run.runAt.toString(36)}_${run.journeyId}_${profileId}`,
+          id: entryIdOf(run, profileId),
           profileId,
           dueAt: Math.max(run.runAt, now) + Math.floor((k + i) * gapMs),
         }));
         k += customers.length;
-        const n = await this.store.enterJourney(
-          run.workspaceId,
-          run.journeyId,
-          { version: run.version, step: journey.start, trigger, limit: journey.entry.limit },
-          customers,
-          now,
-        );
+        const made = await this.store.enterJourney(run.workspaceId, run.journeyId, spec, customers, now);
         // Paused or archived meanwhile: the run stays due (its claim lapses) and starts over on resume;
         // the entry ids make those already entered stay entered once.
-        if (n === null) {
+        if (made === null) {
           stopped = true;
           break;
         }
-        entered += n;
+        n += made;
         if (page.next === null) break;
         after = page.next;
       }
       if (stopped) continue;
-      const next = t.everyDays === null ? null : nextRun(t.at, t.everyDays, Math.max(run.runAt, now) + 1);
-      await this.store.finishScheduledRun(run.workspaceId, run.journeyId, run.claim, next);
-      this.logger.info(
-        { journey: run.journeyId, runAt: new Date(run.runAt).toISOString(), entered },
-        'scheduled journey run',
-      );
+      entered += n;
+      await this.finishRun(run, journey, n, now);
     }
     return entered;
+  }
+
+  /** Sets the run's next run time (or none) and releases its claim. */
+  private async finishRun(run: ScheduledRun, journey: Journey, entered: number, now: number): Promise<void> {
+    const t = journey.trigger;
+    if (t.kind !== 'schedule') return;
+    const next = t.everyDays === null ? null : nextRun(t.at, t.everyDays, Math.max(run.runAt, now) + 1);
+    await this.store.finishScheduledRun(run.workspaceId, run.journeyId, run.claim, next);
+    this.logger.info(
+      { journey: run.journeyId, runAt: new Date(run.runAt).toISOString(), entered },
+      'scheduled journey run',
+    );
   }
 
   /** Runs batches until nothing is due at the clock's current time (tests, and draining on shutdown). */
@@ -351,6 +477,23 @@ export class JourneyRunner {
     await this.flush();
     this.draining = false;
   }
+}
+
+/** A run's entry id for a customer: the same on every enumeration of the run. */
+function entryIdOf(run: ScheduledRun, profileId: string): string {
+  return `je_${run.runAt.toString(36)}_${run.journeyId}_${profileId}`;
+}
+
+/**
+ * Whether a scheduled run's customers can be entered and run in one store (runPage): all due at once
+ * (no throttle spreading them), and no profile update, which is ingested before the store and so must
+ * not run for a customer the store might still keep out.
+ */
+function enteredDirectly(journey: Journey): boolean {
+  return (
+    journey.throttlePerMinute === null &&
+    ![...journey.steps.values()].some((s) => s.type === 'update_profile')
+  );
 }
 
 function timezoneOf(p: ProfileState | null): string | null {

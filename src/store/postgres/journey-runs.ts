@@ -2,6 +2,7 @@
  * The journey runner's side of PostgreSQL: claiming due entries and scheduled runs, storing results,
  * entering a run's customers. The concurrency rules are described in journeys.ts.
  */
+import type { EntryLimit } from '../../domain/journeys/types.js';
 import type { ClaimedEntry, EnterCustomer, EntryResult, EntrySpec, ScheduledRun } from '../journey-store.js';
 import { claimedEntry, type EntryRowDb } from '../journey-rows.js';
 import { lockDefinitionsShared } from './engagement.js';
@@ -305,14 +306,7 @@ export async function enterJourney(
   // Later statements (READ COMMITTED: later snapshots) see every entry committed for these profiles.
   const profileIds = [...new Set(customers.map((c) => c.profileId))].sort(cmp);
   await sql.once(LOCK_PROFILES, { ws, ids: profileIds });
-  // null: only an active entry keeps a customer out. Entry times are whole milliseconds, so flooring
-  // keeps `entered_at > since` as it is for a fractional bound.
-  const since =
-    entry.limit.kind === 'once'
-      ? Number.MIN_SAFE_INTEGER
-      : entry.limit.kind === 'once_per_days'
-        ? Math.floor(now - entry.limit.days * 86_400_000)
-        : null;
+  const since = sinceOf(entry.limit, now);
   // A statement does not see its own inserts, so a profile named twice is entered in rounds, its
   // customers in the given order (as one by one: a later one is checked against an earlier's entry).
   const rounds: { n: number; id: string; profile_id: string; due_at: number }[][] = [];
@@ -337,6 +331,194 @@ export async function enterJourney(
     entered += row?.n ?? 0;
   }
   return entered;
+}
+
+/** The customers not kept out (see ENTER_SCHEDULED) and whose entry id is not stored, in order. */
+const ENTERABLE = named(
+  'kizuna_journey_enterable',
+  `SELECT c.n FROM json_to_recordset(:rows::json) AS c (n integer, id text, profile_id text)
+   WHERE NOT EXISTS (SELECT 1 FROM journey_entries e WHERE e.workspace_id = :ws::text AND e.id = c.id)
+     AND NOT EXISTS (
+       SELECT 1 FROM journey_entries e
+       WHERE e.workspace_id = :ws::text AND e.profile_id = c.profile_id AND e.journey_id = :journey::text
+         AND (e.state = 'active' OR e.entered_at > :since::bigint))
+   ORDER BY c.n`,
+);
+
+/** See JourneyStore.enterableCustomers; one read. */
+export async function enterableCustomers(
+  sql: Sql,
+  ws: string,
+  journeyId: string,
+  limit: EntryLimit,
+  customers: readonly EnterCustomer[],
+  now: number,
+): Promise<EnterCustomer[]> {
+  if (customers.length === 0) return [];
+  const rows = await sql.once<{ n: number }>(ENTERABLE, {
+    ws,
+    journey: journeyId,
+    since: sinceOf(limit, now) ?? Number.MAX_SAFE_INTEGER,
+    rows: JSON.stringify(customers.map((c, n) => ({ n, id: c.id, profile_id: c.profileId }))),
+  });
+  return rows.map((r) => customers[r.n]!);
+}
+
+/**
+ * A run's customers entered already in their state after their first advance (see ENTER_SCHEDULED for
+ * who is kept out), then, for exactly those entered, their history (the `entry` row first) and their
+ * sends (first of a key wins). Returns the entries made.
+ */
+const ENTER_AND_RUN = named(
+  'kizuna_journey_enter_and_run',
+  `WITH r AS (
+     SELECT * FROM json_to_recordset(:results::json)
+       AS r (n integer, id text, profile_id text, state text, step text, phase text, steps_taken integer,
+             signal json, waiting_for text, due_at bigint, exit_reason text, arm text)),
+   entered AS (
+     INSERT INTO journey_entries (workspace_id, id, journey_id, version, profile_id, state, step, phase, steps_taken,
+       signal, waiting_for, step_since, due_at, trigger, entered_at, ended_at, exit_reason, arm)
+     SELECT :ws::text, r.id, :journey::text, :version::integer, r.profile_id, r.state, r.step, r.phase, r.steps_taken,
+       r.signal, r.waiting_for, :now::bigint, r.due_at, :trigger::text, :now::bigint,
+       CASE WHEN r.state <> 'active' THEN :now::bigint END, r.exit_reason, r.arm
+     FROM r
+     WHERE NOT EXISTS (
+       SELECT 1 FROM journey_entries e
+       WHERE e.workspace_id = :ws::text AND e.profile_id = r.profile_id AND e.journey_id = :journey::text
+         AND (e.state = 'active' OR e.entered_at > :since::bigint))
+     ORDER BY r.n
+     ON CONFLICT (workspace_id, id) DO NOTHING
+     RETURNING id),
+   logged AS (
+     INSERT INTO journey_steps (workspace_id, entry_id, at, step, type, outcome)
+     SELECT :ws::text, l.entry_id, l.at, l.step, l.type, l.outcome
+     FROM json_to_recordset(:logs::json)
+       AS l (n integer, entry_id text, at bigint, step text, type text, outcome text)
+     WHERE l.entry_id IN (SELECT id FROM entered)
+     ORDER BY l.n),
+   sent AS (
+     INSERT INTO journey_messages (workspace_id, key, journey_id, entry_id, profile_id, step, channel, template, payload,
+       created_at, status, next_attempt_at, reason, updated_at, topic)
+     SELECT :ws::text, m.key, :journey::text, m.entry_id, m.profile_id, m.step, m.channel, m.template, m.payload,
+       :now::bigint, m.status, m.next_attempt_at, m.reason, :now::bigint, m.topic
+     FROM json_to_recordset(:messages::json)
+       AS m (n integer, key text, entry_id text, profile_id text, step text, channel text, template text,
+             payload json, status text, next_attempt_at bigint, reason text, topic text)
+     WHERE m.entry_id IN (SELECT id FROM entered)
+     ORDER BY m.n
+     ON CONFLICT (workspace_id, key) DO NOTHING)
+   SELECT id FROM entered`,
+);
+
+const HOLD_RUN = `UPDATE journeys SET run_claim_until = $4
+   WHERE workspace_id = $1 AND id = $2 AND run_claimed_by = $3 AND status = 'published' RETURNING 1`;
+
+/** See JourneyStore.enterAndRun; runs in the caller's transaction. */
+export async function enterAndRun(
+  sql: Sql,
+  run: ScheduledRun,
+  entry: EntrySpec,
+  results: readonly EntryResult[],
+  now: number,
+  leaseMs: number,
+): Promise<number | null> {
+  const ws = run.workspaceId;
+  // Shared, as routing holds it: publishing and status changes wait for this transaction.
+  await lockDefinitionsShared(sql, ws);
+  const held = await sql.query(HOLD_RUN, [ws, run.journeyId, run.claim, now + leaseMs]);
+  if (held.length === 0) return null;
+  const mine = results.filter((r) => r.workspaceId === ws && r.journeyId === run.journeyId);
+  if (mine.length === 0) return 0;
+  const profileIds = [...new Set(mine.map((r) => r.profileId))].sort(cmp);
+  await sql.once(LOCK_PROFILES, { ws, ids: profileIds });
+  const since = sinceOf(entry.limit, now);
+  // As in enterJourney: a profile named twice is entered in rounds, in the given order.
+  const rounds: EntryResult[][] = [];
+  const seen = new Map<string, number>();
+  for (const r of mine) {
+    const round = seen.get(r.profileId) ?? 0;
+    seen.set(r.profileId, round + 1);
+    (rounds[round] ??= []).push(r);
+  }
+  let entered = 0;
+  for (const rows of rounds) {
+    const logs: Record<string, unknown>[] = [];
+    const messages: Record<string, unknown>[] = [];
+    for (const r of rows) {
+      logs.push({
+        n: logs.length,
+        entry_id: r.entryId,
+        at: now,
+        step: entry.step,
+        type: 'entry',
+        outcome: `entered: ${entry.trigger}`,
+      });
+      for (const l of r.log) logs.push({ n: logs.length, entry_id: r.entryId, ...l });
+      for (const m of r.messages) {
+        messages.push({
+          n: messages.length,
+          key: m.key,
+          entry_id: r.entryId,
+          profile_id: r.profileId,
+          step: m.step,
+          channel: m.channel,
+          template: m.template,
+          payload: m.payload ?? {},
+          status: m.status,
+          next_attempt_at: m.status === 'queued' ? m.nextAttemptAt : null,
+          reason: m.reason,
+          topic: m.topic,
+        });
+      }
+    }
+    const made = await sql.once<{ id: string }>(ENTER_AND_RUN, {
+      ws,
+      journey: run.journeyId,
+      version: entry.version,
+      trigger: entry.trigger,
+      since: since ?? Number.MAX_SAFE_INTEGER,
+      now,
+      results: JSON.stringify(
+        rows.map((r, n) => ({
+          n,
+          id: r.entryId,
+          profile_id: r.profileId,
+          state: r.state,
+          step: r.position.step,
+          phase: r.position.phase,
+          steps_taken: r.position.stepsTaken,
+          signal: r.position.signal,
+          waiting_for: r.waitingFor,
+          due_at: r.dueAt,
+          exit_reason: r.exitReason,
+          arm: r.arm ?? null,
+        })),
+      ),
+      logs: JSON.stringify(logs),
+      messages: JSON.stringify(messages),
+    });
+    const ids = new Set(made.map((m) => m.id));
+    await applyListChanges(
+      sql,
+      rows.filter((r) => ids.has(r.entryId)),
+      now,
+    );
+    entered += ids.size;
+  }
+  return entered;
+}
+
+/**
+ * The entry limit's bound on earlier entries: null when only an active entry keeps a customer out.
+ * Entry times are whole milliseconds, so flooring keeps `entered_at > since` as it is for a fractional
+ * bound.
+ */
+function sinceOf(limit: EntryLimit, now: number): number | null {
+  return limit.kind === 'once'
+    ? Number.MIN_SAFE_INTEGER
+    : limit.kind === 'once_per_days'
+      ? Math.floor(now - limit.days * 86_400_000)
+      : null;
 }
 
 /** See JourneyStore.finishScheduledRun. */

@@ -12,6 +12,7 @@ import type { Transition } from '../../domain/reports/stage-flow.js';
 import type { PerformanceCounts } from '../../domain/reports/performance.js';
 import type { Touch } from '../../domain/reports/attribution.js';
 import type { EnterCustomer, EntrySpec } from '../journey-store.js';
+import type { EntryLimit } from '../../domain/journeys/types.js';
 import * as delivery from './delivery.js';
 import * as contacts from './contacts.js';
 import * as coupons from './coupons.js';
@@ -564,6 +565,29 @@ export class PostgresStore implements Store {
         (sql) => runs.enterJourney(sql, ws, journeyId, entry, customers, now),
         WRITE_RETRY,
       ),
+    );
+  }
+
+  enterableCustomers(
+    ws: string,
+    journeyId: string,
+    limit: EntryLimit,
+    customers: readonly EnterCustomer[],
+    now: number,
+  ): Promise<EnterCustomer[]> {
+    return guarded(() => runs.enterableCustomers(this.sql, ws, journeyId, limit, customers, now));
+  }
+
+  /** Locks the customers' profiles as enterJourney does. */
+  enterAndRun(
+    run: ScheduledRun,
+    entry: EntrySpec,
+    results: readonly EntryResult[],
+    now: number,
+    leaseMs: number,
+  ): Promise<number | null> {
+    return guarded(() =>
+      transaction(this.pool, (sql) => runs.enterAndRun(sql, run, entry, results, now, leaseMs), WRITE_RETRY),
     );
   }
 

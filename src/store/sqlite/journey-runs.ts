@@ -2,6 +2,7 @@
  * The journey runner's side of SQLite, on the writer connection inside the caller's IMMEDIATE
  * transaction: claiming due entries and scheduled runs, storing results, entering a run's customers.
  */
+import type { EntryLimit } from '../../domain/journeys/types.js';
 import type { ClaimedEntry, EnterCustomer, EntryResult, EntrySpec, ScheduledRun } from '../journey-store.js';
 import { claimedEntry, type EntryRowDb } from '../journey-rows.js';
 import type { Prepare } from './statements.js';
@@ -32,18 +33,7 @@ export function completeEntries(prep: Prepare, results: readonly EntryResult[], 
        step_since = ?, due_at = ?, claimed_by = NULL, ended_at = ?, exit_reason = ?, arm = coalesce(arm, ?)
      WHERE workspace_id = ? AND id = ? AND claimed_by = ? AND state = 'active'`,
   );
-  const log = prep(
-    'INSERT INTO journey_steps (workspace_id, entry_id, at, step, type, outcome) VALUES (?, ?, ?, ?, ?, ?)',
-  );
-  const msg = prep(
-    `INSERT OR IGNORE INTO journey_messages (workspace_id, key, journey_id, entry_id, profile_id, step, channel,
-       template, payload, created_at, status, next_attempt_at, reason, updated_at, topic)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-  );
-  const listAdd = prep(
-    'INSERT OR IGNORE INTO list_members (workspace_id, list, profile_id, added_at) VALUES (?, ?, ?, ?)',
-  );
-  const listDel = prep('DELETE FROM list_members WHERE workspace_id = ? AND list = ? AND profile_id = ?');
+  const effects = effectsOf(prep, now);
   let applied = 0;
   for (const r of results) {
     const p = r.position;
@@ -66,6 +56,26 @@ export function completeEntries(prep: Prepare, results: readonly EntryResult[], 
     ).changes;
     if (changed === 0) continue;
     applied++;
+    effects(r);
+  }
+  return applied;
+}
+
+/** Stores an applied result's step history, messages (first of a key wins) and list changes. */
+function effectsOf(prep: Prepare, now: number): (r: EntryResult) => void {
+  const log = prep(
+    'INSERT INTO journey_steps (workspace_id, entry_id, at, step, type, outcome) VALUES (?, ?, ?, ?, ?, ?)',
+  );
+  const msg = prep(
+    `INSERT OR IGNORE INTO journey_messages (workspace_id, key, journey_id, entry_id, profile_id, step, channel,
+       template, payload, created_at, status, next_attempt_at, reason, updated_at, topic)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  );
+  const listAdd = prep(
+    'INSERT OR IGNORE INTO list_members (workspace_id, list, profile_id, added_at) VALUES (?, ?, ?, ?)',
+  );
+  const listDel = prep('DELETE FROM list_members WHERE workspace_id = ? AND list = ? AND profile_id = ?');
+  return (r) => {
     for (const l of r.log) log.run(r.workspaceId, r.entryId, l.at, l.step, l.type, l.outcome);
     for (const m of r.messages) {
       msg.run(
@@ -92,8 +102,7 @@ export function completeEntries(prep: Prepare, results: readonly EntryResult[], 
         else listDel.run(r.workspaceId, a.list, r.profileId);
       }
     }
-  }
-  return applied;
+  };
 }
 
 export function claimDueSchedules(
@@ -120,6 +129,28 @@ export function claimDueSchedules(
   }));
 }
 
+/**
+ * Whether the entry limit keeps a customer out of the journey: an active entry in it, or (per the
+ * limit) one entered since `now` minus its days (`once`: ever).
+ */
+function keptOutBy(prep: Prepare, ws: string, journeyId: string, limit: EntryLimit, now: number) {
+  const since = sinceOf(limit, now);
+  const blocked = prep(
+    `SELECT 1 FROM journey_entries INDEXED BY journey_entries_by_profile
+     WHERE workspace_id = ? AND profile_id = ? AND journey_id = ? AND (state = 'active' OR entered_at > ?) LIMIT 1`,
+  );
+  return (profileId: string): boolean => blocked.get(ws, profileId, journeyId, since) !== undefined;
+}
+
+/** Entries entered after this keep a customer out (MAX: only an active entry does). */
+function sinceOf(limit: EntryLimit, now: number): number {
+  return limit.kind === 'once'
+    ? Number.MIN_SAFE_INTEGER
+    : limit.kind === 'once_per_days'
+      ? now - limit.days * 86_400_000
+      : Number.MAX_SAFE_INTEGER;
+}
+
 export function enterJourney(
   prep: Prepare,
   ws: string,
@@ -133,17 +164,7 @@ export function enterJourney(
     .pluck()
     .get(ws, journeyId);
   if (status !== 'published') return null;
-  const since =
-    entry.limit.kind === 'once'
-      ? Number.MIN_SAFE_INTEGER
-      : entry.limit.kind === 'once_per_days'
-        ? now - entry.limit.days * 86_400_000
-        : null;
-  // Kept out: an active entry in this journey, or (per the limit) one entered since `since`.
-  const blocked = prep(
-    `SELECT 1 FROM journey_entries INDEXED BY journey_entries_by_profile
-     WHERE workspace_id = ? AND profile_id = ? AND journey_id = ? AND (state = 'active' OR entered_at > ?) LIMIT 1`,
-  );
+  const keptOut = keptOutBy(prep, ws, journeyId, entry.limit, now);
   const ins = prep(
     `INSERT OR IGNORE INTO journey_entries (workspace_id, id, journey_id, version, profile_id, state, step, phase,
        steps_taken, step_since, due_at, trigger, entered_at)
@@ -154,13 +175,100 @@ export function enterJourney(
   );
   let entered = 0;
   for (const c of customers) {
-    if (blocked.get(ws, c.profileId, journeyId, since ?? Number.MAX_SAFE_INTEGER) !== undefined) continue;
+    if (keptOut(c.profileId)) continue;
     if (
       ins.run(ws, c.id, journeyId, entry.version, c.profileId, entry.step, now, c.dueAt, entry.trigger, now)
         .changes === 0
     )
       continue;
     log.run(ws, c.id, now, entry.step, 'entry', `entered: ${entry.trigger}`);
+    entered++;
+  }
+  return entered;
+}
+
+/**
+ * See JourneyStore.enterableCustomers; on the reader connection. Two statements for the whole page (a
+ * statement per customer cost the runner's thread as much as a tenth of its rendering).
+ */
+export function enterableCustomers(
+  prep: Prepare,
+  ws: string,
+  journeyId: string,
+  limit: EntryLimit,
+  customers: readonly EnterCustomer[],
+  now: number,
+): EnterCustomer[] {
+  if (customers.length === 0) return [];
+  const keptOut = new Set(
+    prep(
+      `SELECT profile_id FROM journey_entries INDEXED BY journey_entries_by_profile
+       WHERE workspace_id = ? AND profile_id IN (SELECT value FROM json_each(?)) AND journey_id = ?
+         AND (state = 'active' OR entered_at > ?)`,
+    )
+      .pluck()
+      .all(ws, JSON.stringify(customers.map((c) => c.profileId)), journeyId, sinceOf(limit, now)) as string[],
+  );
+  const stored = new Set(
+    prep('SELECT id FROM journey_entries WHERE workspace_id = ? AND id IN (SELECT value FROM json_each(?))')
+      .pluck()
+      .all(ws, JSON.stringify(customers.map((c) => c.id))) as string[],
+  );
+  return customers.filter((c) => !keptOut.has(c.profileId) && !stored.has(c.id));
+}
+
+/** See JourneyStore.enterAndRun; inside the caller's IMMEDIATE transaction. */
+export function enterAndRun(
+  prep: Prepare,
+  run: ScheduledRun,
+  entry: EntrySpec,
+  results: readonly EntryResult[],
+  now: number,
+  leaseMs: number,
+): number | null {
+  const held = prep(
+    `UPDATE journeys SET run_claim_until = ?
+     WHERE workspace_id = ? AND id = ? AND run_claimed_by = ? AND status = 'published'`,
+  ).run(now + leaseMs, run.workspaceId, run.journeyId, run.claim).changes;
+  if (held === 0) return null;
+  const ws = run.workspaceId;
+  const keptOut = keptOutBy(prep, ws, run.journeyId, entry.limit, now);
+  const ins = prep(
+    `INSERT OR IGNORE INTO journey_entries (workspace_id, id, journey_id, version, profile_id, state, step, phase,
+       steps_taken, signal, waiting_for, step_since, due_at, trigger, entered_at, ended_at, exit_reason, arm)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  );
+  const log = prep(
+    'INSERT INTO journey_steps (workspace_id, entry_id, at, step, type, outcome) VALUES (?, ?, ?, ?, ?, ?)',
+  );
+  const effects = effectsOf(prep, now);
+  let entered = 0;
+  for (const r of results) {
+    if (r.workspaceId !== ws || r.journeyId !== run.journeyId || keptOut(r.profileId)) continue;
+    const p = r.position;
+    const added = ins.run(
+      ws,
+      r.entryId,
+      run.journeyId,
+      entry.version,
+      r.profileId,
+      r.state,
+      p.step,
+      p.phase,
+      p.stepsTaken,
+      p.signal === null ? null : JSON.stringify(p.signal),
+      r.waitingFor,
+      now,
+      r.dueAt,
+      entry.trigger,
+      now,
+      r.state === 'active' ? null : now,
+      r.exitReason,
+      r.arm ?? null,
+    ).changes;
+    if (added === 0) continue;
+    log.run(ws, r.entryId, now, entry.step, 'entry', `entered: ${entry.trigger}`);
+    effects(r);
     entered++;
   }
   return entered;

@@ -12,6 +12,8 @@ import type { Transition } from '../../domain/reports/stage-flow.js';
 import type { PerformanceCounts } from '../../domain/reports/performance.js';
 import type { Touch } from '../../domain/reports/attribution.js';
 import type { EnterCustomer, EntrySpec } from '../journey-store.js';
+import type { EntryLimit } from '../../domain/journeys/types.js';
+import * as runs from './journey-runs.js';
 import * as delivery from './delivery.js';
 import * as contacts from './contacts.js';
 import * as coupons from './coupons.js';
@@ -539,6 +541,26 @@ export class SqliteStore implements Store {
     now: number,
   ): Promise<number | null> {
     return this.writes.enterJourney(ws, journeyId, entry, customers, now);
+  }
+
+  async enterableCustomers(
+    ws: string,
+    journeyId: string,
+    limit: EntryLimit,
+    customers: readonly EnterCustomer[],
+    now: number,
+  ): Promise<EnterCustomer[]> {
+    return Promise.resolve(runs.enterableCustomers(this.r, ws, journeyId, limit, customers, now));
+  }
+
+  enterAndRun(
+    run: ScheduledRun,
+    entry: EntrySpec,
+    results: readonly EntryResult[],
+    now: number,
+    leaseMs: number,
+  ): Promise<number | null> {
+    return this.writes.enterAndRun(run, entry, results, now, leaseMs);
   }
 
   finishScheduledRun(

@@ -227,6 +227,16 @@ export class ThreadWriter implements SqliteWrites {
     return this.invoke('enterJourney', ws, journeyId, entry, customers, now);
   }
 
+  enterAndRun(
+    run: ScheduledRun,
+    entry: EntrySpec,
+    results: readonly EntryResult[],
+    now: number,
+    leaseMs: number,
+  ): Promise<number | null> {
+    return this.invoke('enterAndRun', run, entry, results, now, leaseMs);
+  }
+
   finishScheduledRun(
     ws: string,
     journeyId: string,

@@ -94,6 +94,13 @@ export interface SqliteWrites {
     customers: readonly EnterCustomer[],
     now: number,
   ): Promise<number | null>;
+  enterAndRun(
+    run: ScheduledRun,
+    entry: EntrySpec,
+    results: readonly EntryResult[],
+    now: number,
+    leaseMs: number,
+  ): Promise<number | null>;
   finishScheduledRun(
     ws: string,
     journeyId: string,
@@ -402,6 +409,16 @@ export class SqliteWriter implements SqliteWrites {
     now: number,
   ): Promise<number | null> {
     return this.exclusive(() => runs.enterJourney(this.w, ws, journeyId, entry, customers, now));
+  }
+
+  enterAndRun(
+    run: ScheduledRun,
+    entry: EntrySpec,
+    results: readonly EntryResult[],
+    now: number,
+    leaseMs: number,
+  ): Promise<number | null> {
+    return this.exclusive(() => runs.enterAndRun(this.w, run, entry, results, now, leaseMs));
   }
 
   finishScheduledRun(
