@@ -65,6 +65,12 @@ export class PostgresIngestTx implements IngestTx {
   private seenVersion: number | null | undefined;
   /** the version of the definitions handed to the unit */
   private usedVersion: number | undefined;
+  /**
+   * Whether the definitions handed to the unit have segments. Without any, no profile has a membership
+   * (deleting a segment deletes its members), so `load` skips reading them; a segment defined
+   * meanwhile changes the version, and WRITE then re-runs the unit.
+   */
+  private segmentsDefined = true;
   /** the version of the journey index handed to the unit, if it asked for one */
   private journeyVersion: number | undefined;
 
@@ -87,6 +93,7 @@ export class PostgresIngestTx implements IngestTx {
   async definitions(): Promise<Definitions> {
     const defs = await this.defs.get(this.sql, this.ws, this.seenVersion);
     this.usedVersion = defs.version;
+    this.segmentsDefined = defs.segments.length > 0;
     return defs;
   }
 
@@ -141,7 +148,9 @@ export class PostgresIngestTx implements IngestTx {
       kinds,
       values,
     });
-    const rows = await withSegments(this.sql, this.ws, owners);
+    const rows = this.segmentsDefined
+      ? await withSegments(this.sql, this.ws, owners)
+      : owners.map((r) => ({ ...r, segments: [] }));
     const state: LoadedState = { identities: new Map(), profiles: new Map() };
     for (const row of rows) {
       if (row.merged_into) throw new StaleReadError(`profile ${row.id} was merged by a concurrent writer`);
