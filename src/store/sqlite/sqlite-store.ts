@@ -124,7 +124,7 @@ import { ThreadWriter } from './writer-thread.js';
 import { Checkpointer } from './checkpointer.js';
 import { openConnection, SqliteWriter, type SqliteWrites } from './writer.js';
 
-/** The reader's page cache: the writer's size, keeping the server's peak memory under 300 MB. */
+/** The reader's page cache (dashboards and reports read through it); the server's peak memory stays under 300 MB. */
 const READER_CACHE_MB = 32;
 
 export interface SqliteStoreOptions {

@@ -183,11 +183,11 @@ export type WriterMethod = Exclude<keyof SqliteWrites, 'close'>;
 
 /**
  * Opens a connection with Kizuna's settings: WAL, fsync at every commit, wait up to 10 s for a lock,
- * and a page cache of `cacheMb` (SQLite's default is 2 MB; 32 MB for the writer), so the index pages that identity lookups and
+ * and a page cache of `cacheMb` (SQLite's default is 2 MB; 24 MB for the writer), so the index pages that identity lookups and
  * timeline inserts touch stay in memory: +10% ingest throughput over the default in bench/ingest.mjs,
- * and the same throughput as 64 MB with 35–40 MB less peak memory (docs/performance.md, ingestion run D).
+ * and the same throughput as 64 MB (run D) and 32 MB (run E) with less peak memory (docs/performance.md).
  */
-export function openConnection(path: string, cacheMb = 32): Database.Database {
+export function openConnection(path: string, cacheMb = 24): Database.Database {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   const db = new Database(path);
   db.pragma('journal_mode = WAL');
