@@ -4,6 +4,7 @@
  * to private, loopback, link-local and other non-public addresses are refused unless the workspace
  * explicitly allows its private network.
  */
+import { lookup as dnsLookup } from 'node:dns/promises';
 import { BlockList, isIP, type LookupFunction } from 'node:net';
 
 const blocked = new BlockList();
@@ -47,6 +48,9 @@ export function isPrivateAddress(ip: string): boolean {
 
 /** Name resolution: every address a host name has (tests inject one that points a name at loopback). */
 export type Resolve = (host: string) => Promise<{ address: string; family: number }[]>;
+
+/** The system's resolver (getaddrinfo, as connections use it): every address of the name. */
+export const systemResolve: Resolve = (host) => dnsLookup(host, { all: true });
 
 /** The outcome of resolving an outbound request's host: the address to connect to, or why not. */
 export type Destination =

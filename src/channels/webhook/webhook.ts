@@ -10,11 +10,10 @@
  * key, the same on every retry, so a receiver can drop duplicates.
  */
 import { createHmac } from 'node:crypto';
-import { lookup as dnsLookup } from 'node:dns/promises';
 import http from 'node:http';
 import https from 'node:https';
 import type { ChannelProvider, SendResult } from '../channel.js';
-import { destination, type Resolve } from '../network.js';
+import { destination, systemResolve, type Resolve } from '../network.js';
 
 export interface WebhookMessage {
   readonly url: string;
@@ -50,7 +49,7 @@ export class WebhookProvider implements ChannelProvider<WebhookMessage> {
   constructor(opts: WebhookOptions = {}) {
     this.timeoutMs = opts.timeoutMs ?? 10_000;
     this.maxResponseBytes = opts.maxResponseBytes ?? 64 * 1024;
-    this.resolve = opts.resolve ?? ((host) => dnsLookup(host, { all: true }));
+    this.resolve = opts.resolve ?? systemResolve;
   }
 
   async send(m: WebhookMessage): Promise<SendResult> {

@@ -14,13 +14,12 @@
  * 4096 bytes of encrypted body, which leaves 3993 bytes of payload; larger payloads are refused here.
  */
 import { createHash, ECDH } from 'node:crypto';
-import { lookup as dnsLookup } from 'node:dns/promises';
 import http from 'node:http';
 import https from 'node:https';
 import { isIP, type LookupFunction } from 'node:net';
 import webpush from 'web-push';
 import type { ChannelProvider, SendResult } from '../channel.js';
-import { destination, isPrivateAddress, type Resolve } from '../network.js';
+import { destination, isPrivateAddress, systemResolve, type Resolve } from '../network.js';
 
 export interface WebPushSubscription {
   /** the push service URL the browser handed out */
@@ -211,7 +210,7 @@ export class WebPushProvider implements ChannelProvider<WebPushMessage> {
     const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
     // The endpoint comes from a browser, that is from the customer: its name is checked after
     // resolution and the connection pinned to the checked address (network.ts), as for webhooks.
-    const to = await destination(host, s.resolve ?? defaultResolve, s.allowPrivateNetwork === true);
+    const to = await destination(host, s.resolve ?? systemResolve, s.allowPrivateNetwork === true);
     if (!to.ok)
       return to.retryable
         ? { ok: false, retryable: true, reason: to.reason }
@@ -219,7 +218,7 @@ export class WebPushProvider implements ChannelProvider<WebPushMessage> {
     const headers: Record<string, string> = { 'content-length': String(request.body.length) };
     for (const [name, value] of Object.entries(request.headers))
       if (name.toLowerCase() !== 'content-length') headers[name] = String(value);
-    const answer = await post(url, to.lookup, headers, request.body, s.timeoutMs);
+    const answer = await post(url, host, to.lookup, headers, request.body, s.timeoutMs);
     if ('error' in answer) return { ok: false, retryable: true, reason: answer.error };
     const status = answer.status;
     if (status >= 200 && status < 300) return { ok: true, status };
@@ -237,8 +236,6 @@ export class WebPushProvider implements ChannelProvider<WebPushMessage> {
   }
 }
 
-const defaultResolve: Resolve = (host) => dnsLookup(host, { all: true });
-
 /**
  * One POST to the push service, connected through `lookup`; a redirect is an answer like any other
  * (a push service does not redirect, and following one would send the request wherever it pointed).
@@ -246,6 +243,7 @@ const defaultResolve: Resolve = (host) => dnsLookup(host, { all: true });
  */
 function post(
   url: URL,
+  host: string,
   lookup: LookupFunction,
   headers: Record<string, string>,
   body: Buffer,
@@ -253,7 +251,6 @@ function post(
 ): Promise<{ status: number; text: string } | { error: string }> {
   return new Promise((resolve) => {
     const lib = url.protocol === 'https:' ? https : http;
-    const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
     let settled = false;
     const finish = (r: { status: number; text: string } | { error: string }) => {
       if (settled) return;

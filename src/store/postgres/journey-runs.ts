@@ -104,6 +104,38 @@ const LIST_ADD = named(
    ON CONFLICT DO NOTHING`,
 );
 
+/** A result's state and position, as COMPLETE and ENTER_AND_RUN read them from their JSON. */
+function stateFields(r: EntryResult): Record<string, unknown> {
+  return {
+    state: r.state,
+    step: r.position.step,
+    phase: r.position.phase,
+    steps_taken: r.position.stepsTaken,
+    signal: r.position.signal,
+    waiting_for: r.waitingFor,
+    due_at: r.dueAt,
+    exit_reason: r.exitReason,
+    arm: r.arm ?? null,
+  };
+}
+
+/** One of a result's messages, as COMPLETE and ENTER_AND_RUN read them from their JSON. */
+function messageFields(r: EntryResult, m: EntryResult['messages'][number]): Record<string, unknown> {
+  return {
+    key: m.key,
+    entry_id: r.entryId,
+    profile_id: r.profileId,
+    step: m.step,
+    channel: m.channel,
+    template: m.template,
+    payload: m.payload ?? {},
+    status: m.status,
+    next_attempt_at: m.status === 'queued' ? m.nextAttemptAt : null,
+    reason: m.reason,
+    topic: m.topic,
+  };
+}
+
 /** See JourneyStore.completeEntries; runs in the caller's transaction. */
 export async function completeEntries(
   sql: Sql,
@@ -129,18 +161,8 @@ export async function completeEntries(
       messages.push({
         n: messages.length,
         workspace_id: r.workspaceId,
-        key: m.key,
         journey_id: r.journeyId,
-        entry_id: r.entryId,
-        profile_id: r.profileId,
-        step: m.step,
-        channel: m.channel,
-        template: m.template,
-        payload: m.payload ?? {},
-        status: m.status,
-        next_attempt_at: m.status === 'queued' ? m.nextAttemptAt : null,
-        reason: m.reason,
-        topic: m.topic,
+        ...messageFields(r, m),
       });
     }
   }
@@ -151,15 +173,7 @@ export async function completeEntries(
         workspace_id: r.workspaceId,
         entry_id: r.entryId,
         claim: r.claim,
-        state: r.state,
-        step: r.position.step,
-        phase: r.position.phase,
-        steps_taken: r.position.stepsTaken,
-        signal: r.position.signal,
-        waiting_for: r.waitingFor,
-        due_at: r.dueAt,
-        exit_reason: r.exitReason,
-        arm: r.arm ?? null,
+        ...stateFields(r),
       })),
     ),
     logs: JSON.stringify(logs),
@@ -454,22 +468,7 @@ export async function enterAndRun(
         outcome: `entered: ${entry.trigger}`,
       });
       for (const l of r.log) logs.push({ n: logs.length, entry_id: r.entryId, ...l });
-      for (const m of r.messages) {
-        messages.push({
-          n: messages.length,
-          key: m.key,
-          entry_id: r.entryId,
-          profile_id: r.profileId,
-          step: m.step,
-          channel: m.channel,
-          template: m.template,
-          payload: m.payload ?? {},
-          status: m.status,
-          next_attempt_at: m.status === 'queued' ? m.nextAttemptAt : null,
-          reason: m.reason,
-          topic: m.topic,
-        });
-      }
+      for (const m of r.messages) messages.push({ n: messages.length, ...messageFields(r, m) });
     }
     const made = await sql.once<{ id: string }>(ENTER_AND_RUN, {
       ws,
@@ -483,15 +482,7 @@ export async function enterAndRun(
           n,
           id: r.entryId,
           profile_id: r.profileId,
-          state: r.state,
-          step: r.position.step,
-          phase: r.position.phase,
-          steps_taken: r.position.stepsTaken,
-          signal: r.position.signal,
-          waiting_for: r.waitingFor,
-          due_at: r.dueAt,
-          exit_reason: r.exitReason,
-          arm: r.arm ?? null,
+          ...stateFields(r),
         })),
       ),
       logs: JSON.stringify(logs),
