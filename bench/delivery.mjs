@@ -50,6 +50,9 @@ const traitsOf = (i) => ({
   picks: [`item-${i % 97}`, `item-${i % 89}`, `item-${i % 83}`],
 });
 
+/** BENCH_SERVER_ARGS: node flags for the server processes (e.g. --cpu-prof --cpu-prof-dir=/tmp/prof). */
+const serverArgs = process.env.BENCH_SERVER_ARGS?.split(' ').filter(Boolean) ?? [];
+
 /** A server with a workspace holding `n` customers in a segment and the template; delivery as given. */
 async function prepare(n, delivery, dataDir) {
   const env = {
@@ -59,8 +62,7 @@ async function prepare(n, delivery, dataDir) {
     KIZUNA_DELIVERY: delivery ? 'on' : 'off',
   };
   const keys = createWorkspace(env, 'bench');
-  // BENCH_SERVER_ARGS: node flags for the server process (e.g. --cpu-prof --cpu-prof-dir=/tmp/prof).
-  const server = await startServer(env, process.env.BENCH_SERVER_ARGS?.split(' ').filter(Boolean) ?? []);
+  const server = await startServer(env, serverArgs);
   const http = serverClient(server.url, keys);
   const { admin, ingest } = http;
   const segment = await admin('POST', '/segments?allow_unknown=true', {
@@ -266,7 +268,7 @@ async function main() {
   const queued = await broadcast(ctx2, M, db2);
   await stopServer(ctx2.server);
   await ctx2.http.close();
-  const server = await startServer({ ...ctx2.env, KIZUNA_DELIVERY: 'on' });
+  const server = await startServer({ ...ctx2.env, KIZUNA_DELIVERY: 'on' }, serverArgs);
   const ts = performance.now();
   for (;;) {
     const done = db2

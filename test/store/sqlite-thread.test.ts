@@ -236,3 +236,41 @@ it('copies committed pages into the database file on the checkpoint thread, not 
     await store.close();
   }
 });
+
+it('hands a runner store to the writer at once, so it commits while this thread is still busy', async () => {
+  const path = join(root, `t${++n}.db`);
+  const clock = new ManualClock(Date.UTC(2026, 5, 1));
+  const store = BuiltStore.open({ path, clock, writer: 'thread' });
+  const reader = () => new Database(path, { readonly: true });
+  try {
+    await store.migrate();
+    const ws = (await store.createWorkspace({ name: 'at-once', writeKeyHash: 'w', adminKeyHash: 'a' })).id;
+    const definition = {
+      name: 'Thanks',
+      trigger: { event: 'Order Completed' },
+      entry: { limit: 'every_time' },
+      start: 'thanks',
+      steps: {
+        thanks: { type: 'send', channel: 'email', template: 'thanks', next: 'done' },
+        done: { type: 'exit' },
+      },
+    };
+    await store.createJourney(ws, { id: 'jr_thanks', name: 'Thanks', draft: definition }, clock.now());
+    await store.publishJourney(ws, 'jr_thanks', { definition, migrate: false, nextRunAt: null }, clock.now());
+    await store.ingest(ws, [testEvent({ userId: 'u1', name: 'Order Completed', messageId: 'o1' })]);
+    const db = reader();
+    const claimed = db.prepare('SELECT count(*) FROM journey_entries WHERE claimed_by IS NOT NULL').pluck();
+    expect(claimed.get()).toBe(0);
+    // The runner claims (and stores) and then renders without yielding; here, a busy wait stands for
+    // the rendering. The claim must be committed during it, not when the event loop next turns.
+    const claim = store.claimDueEntries('w1', 10, clock.now(), 60_000);
+    const until = Date.now() + 5000;
+    let seen = 0;
+    while (Date.now() < until && seen === 0) seen = claimed.get() as number;
+    expect(seen).toBe(1);
+    expect(await claim).toHaveLength(1);
+    db.close();
+  } finally {
+    await store.close();
+  }
+});

@@ -36,6 +36,20 @@ export type WriterReply = { id: number } & WriterOutcome;
 type Request = WriterRequest extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
 
 /**
+ * Calls whose caller goes on computing without yielding to the event loop: the journey runner stores
+ * one page or batch and claims the next, then renders the next page. Held for the turn's end like
+ * the others, such a store would reach the writer only once that page was rendered, and the two
+ * threads would take turns instead of overlapping. They go at once, with whatever the turn had
+ * queued before them (so calls still reach the writer in the order they were made).
+ */
+const AT_ONCE: ReadonlySet<WriterMethod> = new Set<WriterMethod>([
+  'enterAndRun',
+  'completeEntries',
+  'completeAndClaim',
+  'claimDueEntries',
+]);
+
+/**
  * The SQLite writer on its own thread (writer-worker.ts). The HTTP thread parses and validates while
  * this thread runs SQL and waits for fsync, so a 2-core machine uses both cores, and a commit's fsync
  * collects the requests that arrived meanwhile into the next group commit.
@@ -114,7 +128,8 @@ export class ThreadWriter implements SqliteWrites {
     return new Promise<T>((resolve, reject) => {
       this.waiting.set(id, { resolve, reject });
       this.outbox.push({ id, ...req });
-      if (this.outbox.length === 1) setImmediate(() => this.send());
+      if (req.op === 'call' && AT_ONCE.has(req.method)) this.send();
+      else if (this.outbox.length === 1) setImmediate(() => this.send());
     });
   }
 
@@ -124,6 +139,7 @@ export class ThreadWriter implements SqliteWrites {
    * at once for its group commit.
    */
   private send(): void {
+    if (this.outbox.length === 0) return;
     const batch = this.outbox;
     this.outbox = [];
     try {
