@@ -117,6 +117,28 @@ describe('sqlite migration 0032 (profiles as a rowid table)', () => {
     ]);
     const u3 = (await store.lookupProfile(ws, { kind: 'user_id', value: 'u3' }))!;
     expect(u3.eventCount).toBe(2);
+    // A pass's scan pages through the new table in id order, whole rows and projected alike, and
+    // reads each canonical profile once with its stored facts.
+    const canonical = withDb(path, (db) =>
+      db.prepare('SELECT id, facts FROM profiles WHERE merged_into IS NULL ORDER BY id').all(),
+    ) as { id: string; facts: string }[];
+    expect(canonical).toHaveLength(41);
+    const key = 'track:Order Completed';
+    for (const facts of [undefined, { events: [key], traits: false }]) {
+      const seen: { id: string; orders: unknown }[] = [];
+      let after: string | null = null;
+      do {
+        const page = await store.scanProfileStates(ws, { after, limit: 7, ...(facts && { facts }) });
+        for (const p of page.profiles) seen.push({ id: p.id, orders: p.facts.e[key] ?? null });
+        after = page.next;
+      } while (after !== null);
+      expect(seen).toEqual(
+        canonical.map((c) => ({
+          id: c.id,
+          orders: (JSON.parse(c.facts) as { e: Record<string, unknown> }).e[key] ?? null,
+        })),
+      );
+    }
     await store.close();
     withDb(path, (db) => {
       expect(db.prepare('SELECT count(*) FROM profiles').pluck().get()).toBe(43);
