@@ -1,8 +1,11 @@
 import { createHmac } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { pino } from 'pino';
 import { channelPaths } from '../../src/api/openapi-channels.js';
+import { Dispatcher } from '../../src/engine/delivery/dispatcher.js';
+import { webhookDriver } from '../../src/engine/delivery/drivers.js';
 import { basic, get, issuesOf, post, send, startTestServer, type TestServer } from './harness.js';
 
 let s: TestServer;
@@ -32,6 +35,8 @@ let receiver: Server;
 let hookUrl: string;
 let received: Received[] = [];
 let script: number[] = [];
+/** awaited before the receiver answers a request (a test looks at the store while a send is open) */
+let onRequest: (() => Promise<void>) | null = null;
 beforeAll(async () => {
   s = await startTestServer();
   receiver = createServer((req, res) => {
@@ -39,8 +44,10 @@ beforeAll(async () => {
     req.on('data', (c: Buffer) => (body += c.toString('utf8')));
     req.on('end', () => {
       received.push({ headers: req.headers, body });
-      res.statusCode = script.shift() ?? 200;
-      res.end('{}');
+      void (onRequest?.() ?? Promise.resolve()).then(() => {
+        res.statusCode = script.shift() ?? 200;
+        res.end('{}');
+      });
     });
   });
   await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
@@ -74,6 +81,7 @@ afterAll(async () => {
 beforeEach(() => {
   received = [];
   script = [];
+  onRequest = null;
 });
 
 type Message = {
@@ -330,5 +338,81 @@ describe('channel configuration API', () => {
     }
     expect((await api('/messages/nope')).status).toBe(404);
     expect((await get(`${s.url}/api/v1/channels`)).status).toBe(401);
+  });
+});
+
+describe('the dispatcher with full batches', () => {
+  const HOOK = {
+    name: 'Hook only',
+    trigger: { event: 'Hook Me' },
+    entry: { limit: 'every_time' },
+    start: 'crm',
+    steps: { crm: { type: 'webhook', url: '', body: { n: 1 }, next: 'done' }, done: { type: 'exit' } },
+  };
+  const LEASE = 60_000;
+  let published = false;
+  /** `n` customers enter a journey whose only step is a webhook: `n` webhook messages, due now. */
+  const queueHooks = async (n: number) => {
+    if (!published) {
+      // A journey's trigger must be an event the workspace has seen.
+      await ingest([track('hook-seed', 'Hook Me')]);
+      const created = await admin('POST', '/journeys', {
+        ...HOOK,
+        steps: { ...HOOK.steps, crm: { ...HOOK.steps.crm, url: hookUrl } },
+      });
+      expect(created.status).toBe(201);
+      expect((await admin('POST', `/journeys/${created.body['id'] as string}/publish`)).status).toBe(200);
+      published = true;
+    }
+    await ingest(Array.from({ length: n }, (_, i) => track(`hook-${seq}-${i}`, 'Hook Me')));
+    await s.runner.runDue();
+  };
+  /** A dispatcher of 2-message batches, one send at a time. */
+  const batchesOfTwo = () =>
+    new Dispatcher(s.store, s.clock, pino({ level: 'silent' }), s.channels, {
+      worker: 'pairs',
+      drivers: { webhook: webhookDriver({ timeoutMs: 2000 }) },
+      batch: 2,
+      concurrency: 1,
+      draw: () => 0.5,
+    });
+
+  it('has the next batch claimed while a full batch is sent, and stores every result', async () => {
+    await allowLoopback();
+    await s.dispatcher.runDue();
+    await queueHooks(6);
+    received = [];
+    // While the first message is being sent, another worker finds only the third batch: the second
+    // is already claimed, ahead.
+    let probe: number | null = null;
+    onRequest = async () => {
+      if (probe === null) probe = (await s.store.claimDueMessages('probe', 10, s.clock.now(), LEASE)).length;
+    };
+    const d = batchesOfTwo();
+    expect(await d.runDue()).toBe(4);
+    expect(probe).toBe(2);
+    expect(received).toHaveLength(4);
+    // Every result of the full batches is stored by the time runDue resolves.
+    expect(await s.store.claimDueMessages('after', 10, s.clock.now() + 2 * LEASE, LEASE)).toHaveLength(2);
+  });
+
+  it('sends the batch it claimed ahead when stopped, rather than hiding it for a lease', async () => {
+    await allowLoopback();
+    s.clock.advance(10 * LEASE);
+    await s.dispatcher.runDue();
+    await queueHooks(4);
+    received = [];
+    const d = batchesOfTwo();
+    // Stopped while the first batch's first message is being sent: the second batch is claimed ahead.
+    const stop: { done: Promise<void> | null } = { done: null };
+    onRequest = () => {
+      stop.done ??= d.stop();
+      return Promise.resolve();
+    };
+    d.start();
+    await vi.waitFor(() => expect(stop.done).not.toBeNull());
+    await stop.done;
+    expect(received).toHaveLength(4);
+    expect(await s.store.claimDueMessages('after', 10, s.clock.now() + 2 * LEASE, LEASE)).toEqual([]);
   });
 });

@@ -46,6 +46,11 @@ export class Dispatcher {
   private readonly limits: RateLimits;
   private readonly loop: PollLoop;
   private readonly optIn = new Map<string, { at: number; topics: Set<string> }>();
+  /** the next batch, claimed while a full batch is sent */
+  private ahead: Promise<ClaimedMessage[]> | null = null;
+  /** the results of the last full batch, being stored while the next is sent */
+  private storing: Promise<void> | null = null;
+  private stopping = false;
 
   constructor(
     private readonly store: Store,
@@ -68,15 +73,30 @@ export class Dispatcher {
     });
   }
 
-  /** Claims and delivers one batch; resolves with how many messages it claimed. */
+  private claim(): Promise<ClaimedMessage[]> {
+    return this.store.claimDueMessages(this.opts.worker, this.batch, this.clock.now(), this.leaseMs);
+  }
+
+  /**
+   * Claims and delivers one batch; resolves with how many messages it claimed. While batches come
+   * full, the writer's work overlaps the sending (SQLite: on its own thread): the next batch is
+   * claimed as this one starts, and this one's results are stored while the next is sent (one store
+   * in flight, in order). A batch that is not full resolves only once every result is stored.
+   */
   async runOnce(): Promise<number> {
-    const claimed = await this.store.claimDueMessages(
-      this.opts.worker,
-      this.batch,
-      this.clock.now(),
-      this.leaseMs,
-    );
-    if (claimed.length === 0) return 0;
+    const ahead = this.ahead;
+    this.ahead = null;
+    const claimed = await (ahead ?? this.claim());
+    if (claimed.length === 0) {
+      await this.flush();
+      return 0;
+    }
+    const full = claimed.length >= this.batch && !this.stopping;
+    if (full) {
+      this.ahead = this.claim();
+      // A failed claim surfaces when its batch is due; the rejection must not go unhandled meanwhile.
+      this.ahead.catch(() => undefined);
+    }
     const stopped = await this.stopped(claimed);
     const gone: { m: ClaimedMessage; reason: string }[] = [];
     const results: MessageResult[] = new Array<MessageResult>(claimed.length);
@@ -102,8 +122,29 @@ export class Dispatcher {
     };
     await Promise.all(Array.from({ length: Math.min(this.concurrency, claimed.length) }, lane));
     await this.suppressGone(gone);
-    await this.store.completeMessages(results, this.clock.now());
+    // Stored after the last batch's results, whatever became of them (their failure is logged here:
+    // its messages come due again after their lease).
+    const last = this.storing;
+    this.storing = null;
+    const stored = (last ?? Promise.resolve())
+      .catch((err: unknown) => this.logger.error({ err }, 'dispatcher results could not be stored'))
+      .then(async () => {
+        await this.store.completeMessages(results, this.clock.now());
+      });
+    if (!full) {
+      await stored;
+      return claimed.length;
+    }
+    stored.catch(() => undefined);
+    this.storing = stored;
     return claimed.length;
+  }
+
+  /** Waits until the results being stored are stored (their error, if any, is thrown here). */
+  private async flush(): Promise<void> {
+    const p = this.storing;
+    this.storing = null;
+    await p;
   }
 
   /**
@@ -322,7 +363,11 @@ export class Dispatcher {
   }
 
   async stop(): Promise<void> {
+    this.stopping = true;
     await this.loop.stop();
+    // A batch claimed ahead is sent rather than left hidden for its lease; every result is stored.
+    if (this.ahead) await this.runOnce();
+    await this.flush();
     for (const d of Object.values(this.opts.drivers)) await d.close?.();
   }
 }

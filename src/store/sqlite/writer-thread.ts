@@ -37,7 +37,8 @@ type Request = WriterRequest extends infer R ? (R extends { id: number } ? Omit<
 
 /**
  * Calls whose caller goes on computing without yielding to the event loop: the journey runner stores
- * one page or batch and claims the next, then renders the next page. Held for the turn's end like
+ * one page or batch and claims the next, then renders the next page; the dispatcher claims its next
+ * batch and stores the last one's results, then composes the next sends. Held for the turn's end like
  * the others, such a store would reach the writer only once that page was rendered, and the two
  * threads would take turns instead of overlapping. They go at once, with whatever the turn had
  * queued before them (so calls still reach the writer in the order they were made).
@@ -47,6 +48,8 @@ const AT_ONCE: ReadonlySet<WriterMethod> = new Set<WriterMethod>([
   'completeEntries',
   'completeAndClaim',
   'claimDueEntries',
+  'claimDueMessages',
+  'completeMessages',
 ]);
 
 /**
