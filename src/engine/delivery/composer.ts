@@ -272,17 +272,13 @@ export class Composer {
     const to = recipient(a.channel, profile);
     // A marketing e-mail whose template does not place the transparency link gets it as a footer.
     const footer = a.channel === 'email' && topic !== TRANSACTIONAL && !template.placesTransparency;
-    // Signing the links costs two HMACs: only for templates that show them (or need the footer).
-    const links =
-      template.usesLinks || footer
-        ? this.templates.linksFor(
-            p.workspaceId,
-            a.channel,
-            typeof to === 'string' ? to : '',
-            topic,
-            profile.id,
-            a.key,
-          )
+    // Each link costs an HMAC: all of them for templates that show links; for the footer of one that
+    // shows none, only the transparency link (to an address, as linksFor gives it).
+    const address = typeof to === 'string' ? to : '';
+    const links: Record<string, string> = template.usesLinks
+      ? this.templates.linksFor(p.workspaceId, a.channel, address, topic, profile.id, a.key)
+      : footer && address !== ''
+        ? this.templates.transparencyLink(p.workspaceId, profile.id)
         : {};
     const input: RenderInput = {
       profile: { id: profile.id, userId: profile.userId, traits: profile.traits },

@@ -67,12 +67,21 @@ export class TemplateService {
       }),
       // The customer's transparency page (docs/privacy.md), valid for 30 days from the send: for a
       // transactional message too when its template shows it (only marketing gets the footer).
-      ...(profileId !== undefined && {
-        transparency_url: this.links.transparencyUrl({
-          ws,
-          profile: profileId,
-          expiresAt: this.clock.now() + TRANSPARENCY_TTL_MS,
-        }),
+      ...(profileId !== undefined && this.transparencyLink(ws, profileId)),
+    };
+  }
+
+  /**
+   * Only the transparency link of an e-mail to `address` (what the footer of a template that shows no
+   * links needs): one signature instead of three.
+   */
+  transparencyLink(ws: string, profileId: string): { transparency_url?: string } {
+    if (!this.links) return {};
+    return {
+      transparency_url: this.links.transparencyUrl({
+        ws,
+        profile: profileId,
+        expiresAt: this.clock.now() + TRANSPARENCY_TTL_MS,
       }),
     };
   }
