@@ -3,6 +3,7 @@ import type { FunnelPath } from '../../domain/reports/funnel.js';
 import type { FunnelPathQuery } from '../report-store.js';
 import { ask } from './scan-pool.js';
 import type { Prepare } from './statements.js';
+import { monthOf } from '../../domain/reports/activity.js';
 
 /**
  * A funnel's paths on scan threads (report-store.ts `funnelPaths`): each thread has its own read-only
@@ -36,12 +37,15 @@ export interface FunnelPoolOptions {
   threads: number;
   /** customers per range handed to a thread */
   chunk: number;
-  /** fewer yearly rollup rows than this: decline (starting threads costs more than they save) */
+  /**
+   * fewer monthly rollup rows of the first step's name in the range's months than this: decline (the
+   * work would not pay for starting the threads)
+   */
   from: number;
   cacheMb: number;
 }
 
-/** False (having started nothing) when the workspace has fewer than `opts.from` yearly rollup rows. */
+/** False (having started nothing) when fewer than `opts.from` rollup rows say who can enter. */
 export async function funnelPathsInParallel(
   r: Prepare,
   opts: FunnelPoolOptions,
@@ -54,7 +58,22 @@ export async function funnelPathsInParallel(
     `SELECT profile_id FROM event_activity_years
      WHERE workspace_id = ? AND profile_id > ? ORDER BY profile_id LIMIT 1 OFFSET ?`,
   ).pluck();
-  if (opts.from > 0 && boundary.get(ws, '', opts.from - 1) === undefined) return false;
+  if (opts.from > 0) {
+    // Who can enter, to the month (counted up to `from` rows, so a large funnel pays little for it).
+    const candidates = r(
+      `SELECT count(*) FROM (SELECT 1 FROM event_activity WHERE workspace_id = ? AND name = ? AND kind > 0
+         AND month >= ? AND month < ? LIMIT ?)`,
+    )
+      .pluck()
+      .get(
+        ws,
+        query.sequence.entering.name,
+        monthOf(query.sequence.from),
+        query.sequence.entering.before,
+        opts.from,
+      );
+    if (Number(candidates) < opts.from) return false;
+  }
   let cursor: string | null = '';
   const nextRange = (): FunnelRangeRequest | null => {
     if (cursor === null) return null;
