@@ -1,7 +1,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { scratchPath, SequenceScratch } from '../../domain/reports/sequence-path.js';
 import type { FunnelRangeReply, FunnelRangeRequest, FunnelWorkerData } from './funnel-pool.js';
-import { activeCustomers, decodeInto, sequenceRows } from './reports.js';
+import { activeCustomers, decodeInto, sequenceRows } from './sequences.js';
 import { statementCache } from './statements.js';
 import { openConnection } from './connection.js';
 
