@@ -60,7 +60,11 @@ export interface CustomerSequence {
 
 /** A funnel without property filters, for a store that finds the paths itself (`funnelPaths`). */
 export interface FunnelPathQuery {
-  /** the step names' events of the range, of the customers who can enter */
+  /**
+   * the step names' events of the range, of the customers who can enter: `entering` is the first
+   * step's name before `spec.to`, and `from` is `spec.from`, so those who enter are exactly those with
+   * a path (a store may read customers who cannot enter and drop them by their empty path)
+   */
   readonly sequence: SequenceQuery & {
     readonly entering: { readonly name: string; readonly before: number };
   };
