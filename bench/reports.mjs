@@ -139,7 +139,8 @@ db.exec('ANALYZE');
 db.close();
 line(`  activity rollup backfilled (migrations 0027 and 0031's statements) in ${fmt(backfillSec, 1)} s`);
 
-store = SqliteStore.open({ path, clock });
+// As the server opens it (src/app.ts): writes on their own thread, large scans on scan threads.
+store = SqliteStore.open({ path, clock, writer: 'thread' });
 const reports = new ReportService(store, clock);
 const raw = new Database(path, { readonly: true });
 const [events, countSec] = await time(() =>

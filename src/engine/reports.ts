@@ -15,10 +15,10 @@ import {
 } from '../domain/reports/attribution.js';
 import { matches, type EventMatch, type ReportEvent } from '../domain/reports/events.js';
 import {
-  deepestPath,
   emptyTally,
   funnelPath,
   funnelSteps,
+  sequencePath,
   tallyPath,
   type FunnelPath,
   type FunnelTally,
@@ -163,20 +163,27 @@ export class ReportService {
     }
     const stepOf = q.steps.map((s) => names.indexOf(s.name));
     // Only customers with a first-step event in the range can enter: the store finds them first.
-    const entering = { name: q.steps[0]!.name, before: q.to };
+    const sequence = { names, ...range, entering: { name: q.steps[0]!.name, before: q.to } };
+    if (
+      this.store.funnelPaths &&
+      (await this.store.funnelPaths(
+        ws,
+        { sequence, stepOf, spec: { windowMs: q.windowMs, from: q.from, to: q.to } },
+        async (chunk) => {
+          for (let i = 0; i < chunk.ids.length; i++) {
+            const due = each(chunk.ids[i]!, chunk.paths[i]!);
+            if (due) await due;
+          }
+        },
+      ))
+    )
+      return;
     let after: string | null = null;
     do {
-      const page = await this.store.reportSequences(
-        ws,
-        { names, ...range, entering },
-        { after, limit: CUSTOMERS },
-      );
+      const page = await this.store.reportSequences(ws, sequence, { after, limit: CUSTOMERS });
       for (const c of page.rows) {
-        const hits = stepOf.map((): number[] => []);
-        for (let i = 0; i < c.names.length; i++)
-          for (let k = 0; k < stepOf.length; k++) if (stepOf[k] === c.names[i]) hits[k]!.push(i);
         // Awaited only when a page of breakdown keys is due: an await per customer costs.
-        const due = each(c.profileId, deepestPath(c.times, hits, spec));
+        const due = each(c.profileId, sequencePath(c.names, c.times, stepOf, spec));
         if (due) await due;
       }
       after = page.next;

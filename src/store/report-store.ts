@@ -7,6 +7,7 @@ import type { PerformanceCounts } from '../domain/reports/performance.js';
 import type { RetentionCounts } from '../domain/reports/retention.js';
 import type { Transition } from '../domain/reports/stage-flow.js';
 import type { Touch } from '../domain/reports/attribution.js';
+import type { FunnelPath, FunnelSpec } from '../domain/reports/funnel.js';
 
 export interface ReportEventQuery {
   /** track, page and screen events with these names; null: every track, page and screen event */
@@ -57,6 +58,21 @@ export interface CustomerSequence {
   readonly times: readonly number[];
 }
 
+/** A funnel without property filters, for a store that finds the paths itself (`funnelPaths`). */
+export interface FunnelPathQuery {
+  /**
+   * the step names' events of the range, of the customers who can enter: `entering` is the first
+   * step's name before `spec.to`, and `from` is `spec.from`, so those who enter are exactly those with
+   * a path (a store may read customers who cannot enter and drop them by their empty path)
+   */
+  readonly sequence: SequenceQuery & {
+    readonly entering: { readonly name: string; readonly before: number };
+  };
+  /** per step, the index of its event name in `sequence.names` */
+  readonly stepOf: readonly number[];
+  readonly spec: Pick<FunnelSpec, 'windowMs' | 'from' | 'to'>;
+}
+
 export type RetentionAnchor =
   { readonly kind: 'first_seen' } | { readonly kind: 'first_event'; readonly name: string };
 
@@ -91,6 +107,19 @@ export interface ReportStore {
     q: SequenceQuery,
     page: { after: string | null; limit: number },
   ): Promise<{ rows: CustomerSequence[]; next: string | null }>;
+  /**
+   * Optional (SQLite): the deepest path (domain/reports/funnel.ts `sequencePath`) of every customer
+   * `reportSequences` would hand over for `q.sequence`, found on scan threads from ranges of customers
+   * read at once, so a large funnel uses every core. Hands `each` the customers whose path has at least
+   * one step, a range at a time, one call at a time, ranges in no set order. False when it declines
+   * (no scan threads, or few customers can enter): the caller reads `reportSequences` itself. Same
+   * snapshot rules as `reportSequences` (each range reads on its own connection).
+   */
+  funnelPaths?(
+    ws: string,
+    q: FunnelPathQuery,
+    each: (chunk: { ids: string[]; paths: FunnelPath[] }) => Promise<void>,
+  ): Promise<boolean>;
   /**
    * The current stage (by 'stage') or segment ids (by 'segment') of each customer asked for; unknown
    * ids are absent. At most 1,000 ids per call.

@@ -17,6 +17,8 @@ import { couponContract } from './coupon-contract.js';
 import { preferenceContract } from './preference-contract.js';
 import { catalogContract } from './catalog-contract.js';
 import { inAppContract } from './inapp-contract.js';
+import { reportContract } from './report-contract.js';
+import { sequencePath } from '../../src/domain/reports/funnel.js';
 
 // The writer thread runs compiled JavaScript (a worker cannot load the TypeScript sources), so this
 // suite runs the contract against the build in dist/, which `npm test` refreshes first (pretest).
@@ -84,6 +86,70 @@ inAppContract('sqlite (writer thread)', () => {
     open: (clock) => Promise.resolve(BuiltStore.open({ path, clock, writer: 'thread' })),
     reset: () => Promise.resolve(),
   };
+});
+// Funnels read on scan threads from the first customer on (threshold 0), three customers a range.
+reportContract('sqlite (writer thread, funnels on scan threads)', () => {
+  const path = join(root, `t${++n}.db`);
+  return {
+    open: (clock) =>
+      Promise.resolve(
+        BuiltStore.open({ path, clock, writer: 'thread', parallelScan: { from: 0, chunk: 3 } }),
+      ),
+    reset: () => Promise.resolve(),
+  };
+});
+
+/**
+ * A funnel's paths found on scan threads (funnel-pool.ts), ranges of a few customers each, some dense
+ * (read whole) and some sparse (read through the rollup): every customer's path is the one found from
+ * the same customer's sequence read on one thread, and the threads did run.
+ */
+it('finds funnel paths on scan threads as from the sequences read on one thread', async () => {
+  const DAY = 86_400_000;
+  const T0 = Date.UTC(2026, 2, 1);
+  const clock = new ManualClock(T0 + 40 * DAY);
+  const store = BuiltStore.open({
+    path: join(root, `t${++n}.db`),
+    clock,
+    writer: 'thread',
+    parallelScan: { from: 0, chunk: 4 },
+  });
+  try {
+    await store.migrate();
+    const ws = (await store.createWorkspace({ name: 'shop', writeKeyHash: 'w', adminKeyHash: 'a' })).id;
+    const events = [];
+    for (let c = 0; c < 80; c++) {
+      const user = `u${String(c).padStart(3, '0')}`;
+      // customers 20–59 never view in the range: a sparse stretch of ids between dense ones
+      const sparse = c >= 20 && c < 60;
+      for (let i = 0; i < 6; i++) {
+        const name = ['View', 'Cart', 'Order'][(c + i) % 3]!;
+        const at = sparse && name === 'View' ? T0 - DAY : T0 + ((c * 7 + i * 13) % 30) * DAY + (i % 2) * 1000;
+        events.push(testEvent({ userId: user, name, messageId: `${user}-${i}`, timestamp: at }));
+      }
+    }
+    await store.ingest(ws, events);
+    const names = ['View', 'Cart', 'Order'];
+    const spec = { windowMs: 5 * DAY, from: T0, to: T0 + 20 * DAY };
+    const sequence = { names, from: T0, to: T0 + 25 * DAY, entering: { name: 'View', before: spec.to } };
+    const stepOf = [0, 1, 2];
+    const threaded = new Map<string, unknown>();
+    const ran = await store.funnelPaths(ws, { sequence, stepOf, spec }, (chunk) => {
+      chunk.ids.forEach((id, i) => threaded.set(id, chunk.paths[i]));
+      return Promise.resolve();
+    });
+    expect(ran).toBe(true);
+    const expected = new Map<string, unknown>();
+    const page = await store.reportSequences(ws, sequence, { after: null, limit: 1000 });
+    for (const c of page.rows) {
+      const p = sequencePath(c.names, c.times, stepOf, spec);
+      if (p.depth > 0) expected.set(c.profileId, p);
+    }
+    expect(expected.size).toBeGreaterThan(20);
+    expect([...threaded].sort()).toEqual([...expected].sort());
+  } finally {
+    await store.close();
+  }
 });
 
 /**

@@ -70,6 +70,23 @@ export function deepestPath(
   return best;
 }
 
+/**
+ * The same path from a sequence whose events are name numbers (store/report-store.ts
+ * CustomerSequence): step k matches the events whose name is `stepOf[k]`. What funnels without
+ * property filters use, on the request's thread or on a store's scan thread alike.
+ */
+export function sequencePath(
+  names: readonly number[],
+  times: readonly number[],
+  stepOf: readonly number[],
+  spec: Pick<FunnelSpec, 'windowMs' | 'from' | 'to'>,
+): FunnelPath {
+  const hits = stepOf.map((): number[] => []);
+  for (let i = 0; i < names.length; i++)
+    for (let k = 0; k < stepOf.length; k++) if (stepOf[k] === names[i]) hits[k]!.push(i);
+  return deepestPath(times, hits, spec);
+}
+
 /** The first value greater than `x` in an ascending list (binary search). */
 function firstAfter(list: readonly number[], x: number): number | undefined {
   let lo = 0;

@@ -1,23 +1,16 @@
 /**
  * The report scans on SQLite (store/report-store.ts), on the reader connection; retention is in
- * retention.ts.
+ * retention.ts, funnels' sequences in sequences.ts.
  */
 import { inAppCounts, type PerformanceCounts } from '../../domain/reports/performance.js';
 import type { Transition } from '../../domain/reports/stage-flow.js';
 import type { Touch } from '../../domain/reports/attribution.js';
-import {
-  entersFunnel,
-  type CustomerSequence,
-  type ReportCursor,
-  type ReportEventQuery,
-  type ReportEventRow,
-  type SequenceQuery,
-} from '../report-store.js';
+import type { ReportCursor, ReportEventQuery, ReportEventRow } from '../report-store.js';
 import type { Prepare } from './statements.js';
 import { segmentsOf } from './engagement-reads.js';
-import { monthOf } from '../../domain/reports/activity.js';
 
 export { retentionCounts } from './retention.js';
+export { reportSequences } from './sequences.js';
 
 export function reportEvents(
   r: Prepare,
@@ -54,121 +47,6 @@ export function reportEvents(
         ? { profileId: last.profile_id, at: last.timestamp, id: last.id }
         : null,
   };
-}
-
-/** Plans checked (per SQL text): the events are visited in timeline-index order, with no sort. */
-const streamed = new Map<string, boolean>();
-
-function inIndexOrder(r: Prepare, sql: string, args: readonly unknown[]): boolean {
-  let ok = streamed.get(sql);
-  if (ok === undefined) {
-    const plan = r(`EXPLAIN QUERY PLAN ${sql}`).all(...args) as { detail: string }[];
-    ok =
-      plan.every((p) => !p.detail.includes('TEMP B-TREE')) &&
-      plan.some((p) => p.detail.includes('COVERING INDEX events_timeline'));
-    streamed.set(sql, ok);
-  }
-  return ok;
-}
-
-/** A customer's sequence in time order: as read, unless a plan change ever broke that (then sorted, stably). */
-function inTimeOrder(c: CustomerSequence): CustomerSequence {
-  for (let i = 1; i < c.times.length; i++) {
-    if (c.times[i]! < c.times[i - 1]!) {
-      const order = c.times.map((_, j) => j).sort((a, b) => c.times[a]! - c.times[b]! || a - b);
-      return {
-        profileId: c.profileId,
-        names: order.map((j) => c.names[j]!),
-        times: order.map((j) => c.times[j]!),
-      };
-    }
-  }
-  return c;
-}
-
-/** Timestamps this far from 1970 still encode exactly as `timestamp * 16 + name index`. */
-const SEQUENCE_LIMIT = 2 ** 48;
-
-export function reportSequences(
-  r: Prepare,
-  ws: string,
-  q: SequenceQuery,
-  page: { after: string | null; limit: number },
-): { rows: CustomerSequence[]; next: string | null } {
-  if (q.names.length === 0 || q.names.length > 10) throw new Error('1 to 10 sequence names');
-  if (Math.abs(q.from) > SEQUENCE_LIMIT || Math.abs(q.to) > SEQUENCE_LIMIT) throw new Error('range too wide');
-  const slots = q.names.map(() => '?').join(', ');
-  const index = q.names.map((_, i) => `WHEN ? THEN ${i}`).join(' ');
-  // The covering timeline index hands each customer's events over in (timestamp, id) order, and
-  // GROUP BY profile_id follows it without a sort. Each event travels as one number, time × 16 + the
-  // name's index, in one string per customer: a JS value per customer rather than per event. When
-  // the plan is checked to visit the index in order with no sort anywhere, group_concat needs no
-  // ORDER BY of its own (which sorts every customer's events again: a third of the scan's time).
-  const sql = (ordered: boolean, where: string, tail: string) =>
-    `SELECT profile_id, group_concat(timestamp * 16 + CASE name ${index} END, ','${ordered ? ' ORDER BY timestamp, id' : ''}) AS seq
-     FROM events INDEXED BY events_timeline
-     WHERE workspace_id = ? AND ${where} AND timestamp >= ? AND timestamp < ?
-       AND type IN ('track', 'page', 'screen') AND name IN (${slots})
-     GROUP BY profile_id ORDER BY profile_id${tail}`;
-  const run = (where: string, tail: string, args: unknown[]) => {
-    const all = [...q.names, ws, ...args];
-    const plain = sql(false, where, tail);
-    const text = inIndexOrder(r, plain, all) ? plain : sql(true, where, tail);
-    return r(text)
-      .raw()
-      .all(...all) as [string, string][];
-  };
-  let rows: [string, string][];
-  let next: string | null;
-  if (q.entering) {
-    // The customers who can enter, from the rollup; then a seek per customer to the range of their
-    // timeline, instead of a walk through every customer's whole timeline.
-    const ids = r(
-      `SELECT profile_id FROM event_activity WHERE workspace_id = ? AND name = ? AND profile_id > ?
-         AND kind > 0 AND month >= ? AND month < ?
-       GROUP BY profile_id ORDER BY profile_id LIMIT ?`,
-    )
-      .pluck()
-      .all(ws, q.entering.name, page.after ?? '', monthOf(q.from), q.entering.before, page.limit) as string[];
-    next = ids.length === page.limit ? ids[ids.length - 1]! : null;
-    const last = ids[ids.length - 1];
-    if (last === undefined) rows = [];
-    else {
-      // A seek per customer costs about as much as walking thirty index entries, so where most
-      // customers of the page's id span can enter, the span is walked instead (the others are then
-      // dropped with everyone who does not enter); where few can, only theirs are read.
-      const span = Number(
-        r('SELECT count(*) FROM profiles WHERE workspace_id = ? AND id > ? AND id <= ?')
-          .pluck()
-          .get(ws, page.after ?? '', last),
-      );
-      rows =
-        ids.length * 2 >= span
-          ? run('profile_id > ? AND profile_id <= ?', '', [page.after ?? '', last, q.from, q.to, ...q.names])
-          : run('profile_id IN (SELECT value FROM json_each(?))', '', [
-              JSON.stringify(ids),
-              q.from,
-              q.to,
-              ...q.names,
-            ]);
-    }
-  } else {
-    rows = run('profile_id > ?', ' LIMIT ?', [page.after ?? '', q.from, q.to, ...q.names, page.limit]);
-    next = rows.length === page.limit ? rows[rows.length - 1]![0] : null;
-  }
-  const out = rows.map(([profileId, seq]): CustomerSequence => {
-    const parts = seq.split(',');
-    const names = new Array<number>(parts.length);
-    const times = new Array<number>(parts.length);
-    for (let i = 0; i < parts.length; i++) {
-      const v = Number(parts[i]);
-      const k = ((v % 16) + 16) % 16;
-      names[i] = k;
-      times[i] = (v - k) / 16;
-    }
-    return inTimeOrder({ profileId, names, times });
-  });
-  return { rows: q.entering ? out.filter((c) => entersFunnel(c, q)) : out, next };
 }
 
 function parseObject(s: string | null): Record<string, unknown> {

@@ -74,7 +74,7 @@ export async function scanInParallel(
         });
         workers.push(worker);
         for (let range = nextRange(); range !== null; range = nextRange()) {
-          const reply = await ask(worker, range);
+          const reply = await ask<ScanChunkRequest, ScanChunkReply>(worker, range);
           if (!reply.ok) throw new Error(`scan thread failed: ${reply.message}`);
           reporting = reporting.then(() => each({ ids: reply.ids, scanned: reply.scanned }));
           await reporting;
@@ -87,9 +87,10 @@ export async function scanInParallel(
   }
 }
 
-function ask(worker: Worker, req: ScanChunkRequest): Promise<ScanChunkReply> {
+/** Posts one request to a thread and waits for its one reply (scan and funnel threads alike). */
+export function ask<Req, Reply>(worker: Worker, req: Req): Promise<Reply> {
   return new Promise((resolve, reject) => {
-    const onMessage = (m: ScanChunkReply) => {
+    const onMessage = (m: Reply) => {
       cleanup();
       resolve(m);
     };

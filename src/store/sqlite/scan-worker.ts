@@ -4,7 +4,7 @@ import { evaluateProfile, segmentsWouldChange } from '../../domain/engagement/ev
 import { factsNeededBy } from '../../domain/engagement/needs.js';
 import { scanForEvaluation } from './engagement-reads.js';
 import { statementCache } from './statements.js';
-import { openConnection } from './writer.js';
+import { openConnection } from './connection.js';
 import type { ScanChunkReply, ScanChunkRequest, ScanWorkerData } from './scan-pool.js';
 
 /**

@@ -1,7 +1,6 @@
 import type { IdentityKey } from '../../domain/identity.js';
 import type { EnterCustomer, EntrySpec } from '../journey-store.js';
-import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
+import type Database from 'better-sqlite3';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { NormalizedEvent } from '../../domain/event.js';
@@ -181,22 +180,7 @@ export interface SqliteWrites {
 /** The methods a writer thread may be asked to run (everything but close, which has its own handshake). */
 export type WriterMethod = Exclude<keyof SqliteWrites, 'close'>;
 
-/**
- * Opens a connection with Kizuna's settings: WAL, fsync at every commit, wait up to 10 s for a lock,
- * and a page cache of `cacheMb` (SQLite's default is 2 MB; 24 MB for the writer), so the index pages that identity lookups and
- * timeline inserts touch stay in memory: +10% ingest throughput over the default in bench/ingest.mjs,
- * and the same throughput as 64 MB (run D) and 32 MB (run E) with less peak memory (docs/performance.md).
- */
-export function openConnection(path: string, cacheMb = 24): Database.Database {
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-  const db = new Database(path);
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = FULL');
-  db.pragma('busy_timeout = 10000');
-  db.pragma('foreign_keys = ON');
-  db.pragma(`cache_size = -${cacheMb * 1024}`);
-  return db;
-}
+export { openConnection } from './connection.js';
 
 type Outcome = { ok: true; result: IngestResult } | { ok: false; error: unknown };
 
