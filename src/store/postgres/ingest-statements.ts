@@ -84,17 +84,26 @@ export const LOAD_SEGMENTS = named(
    ORDER BY profile_id, segment_id`,
 );
 
-/** The owners of the given identity keys, locked in id order (`FOR UPDATE OF p`). */
+/**
+ * The owners of the given identity keys, locked in id order: one row per known key. Both lookups are
+ * LATERAL probes with LIMIT 1, the owners sorted by id first and locked one by one in that order
+ * (`FOR UPDATE` inside the probe; a nested loop keeps its outer side's order). A join of the keys with
+ * `profiles` instead gets a generic plan, made while the table was small, that scans and sorts the
+ * whole workspace's profiles for every batch (measured: 60 ms a batch at 50,000 profiles).
+ */
 export const LOAD_PROFILES = named(
   'kizuna_ingest_load',
-  `SELECT k.kind, k.value, p.id, p.user_id, p.merged_into, p.traits, p.trait_times, p.first_seen_at,
+  `WITH owners AS MATERIALIZED (
+     SELECT k.kind, k.value, i.profile_id
+     FROM unnest(:kinds::text[], :values::text[]) AS k (kind, value)
+     CROSS JOIN LATERAL (SELECT profile_id FROM identities
+                         WHERE workspace_id = :ws::text AND kind = k.kind AND value = k.value LIMIT 1) AS i
+     ORDER BY i.profile_id)
+   SELECT o.kind, o.value, p.id, p.user_id, p.merged_into, p.traits, p.trait_times, p.first_seen_at,
           p.last_seen_at, p.event_count, p.created_at, p.updated_at, ${ENGAGEMENT_COLUMNS}
-   FROM unnest(:kinds::text[], :values::text[]) AS k (kind, value)
-   CROSS JOIN LATERAL (SELECT profile_id FROM identities
-                       WHERE workspace_id = :ws::text AND kind = k.kind AND value = k.value LIMIT 1) AS i
-   JOIN profiles p ON p.workspace_id = :ws::text AND p.id = i.profile_id
-   ORDER BY p.id
-   FOR UPDATE OF p`,
+   FROM owners o
+   CROSS JOIN LATERAL (SELECT * FROM profiles p WHERE p.workspace_id = :ws::text AND p.id = o.profile_id
+                       LIMIT 1 FOR UPDATE) AS p`,
 );
 
 /**
