@@ -321,6 +321,54 @@ describe.skipIf(unreachable !== null)('postgres', () => {
       }
     });
 
+    it('leaves rollup rows of days it already knows untouched, and still adds new days to them', async () => {
+      const s = open();
+      const ws = await workspace(s);
+      const day = (d: number, h = 10) => Date.UTC(2026, 10, d, h);
+      let n = 0;
+      const at = (userId: string, name: string, timestamp: number) =>
+        testEvent({ userId, name, timestamp, messageId: `r${n++}` });
+      await s.ingest(ws, [at('u1', 'Viewed', day(1)), at('u2', 'Viewed', day(1)), at('u2', 'Paid', day(2))]);
+      // Row versions and lockers: a row ON CONFLICT merely locked gets a new xmax.
+      const versions = () =>
+        querySql(
+          databaseUrl,
+          `SELECT 'a' AS t, name || '/' || kind || '/' || month AS k, profile_id, days::text AS bits, xmin::text, xmax::text
+             FROM event_activity
+           UNION ALL
+           SELECT 'y', year::text, profile_id, concat_ws(',', m1, m2, m3, m4, m5, m6, m7, m8, m9, m10, m11, m12), xmin::text, xmax::text
+             FROM event_activity_years
+           ORDER BY 1, 2, 3`,
+        );
+      const before = await versions();
+      expect(before.length).toBeGreaterThan(0);
+      const known = await s.ingest(ws, [
+        at('u1', 'Viewed', day(1, 18)),
+        at('u2', 'Viewed', day(1, 11)),
+        at('u2', 'Paid', day(2, 23)),
+      ]);
+      expect(known.stored).toBe(3);
+      expect(await versions()).toEqual(before);
+      // A new day in a known month, and a new name, in the same batch as known days.
+      await s.ingest(ws, [
+        at('u1', 'Viewed', day(1, 12)),
+        at('u1', 'Viewed', day(3)),
+        at('u2', 'Left', day(2)),
+      ]);
+      const after = await versions();
+      const bits = (t: string, k: string, user: string) =>
+        after
+          .filter((r) => r.t === t && String(r.k).startsWith(k) && r.profile_id === user)
+          .map((r) => r.bits);
+      const u1 = (await s.lookupProfile(ws, { kind: 'user_id', value: 'u1' }))!.id;
+      const u2 = (await s.lookupProfile(ws, { kind: 'user_id', value: 'u2' }))!.id;
+      expect(bits('a', 'Viewed/', u1)).toEqual([String((1 << 0) | (1 << 2))]);
+      expect(bits('a', 'Viewed/', u2)).toEqual([String(1 << 0)]);
+      expect(bits('a', 'Left/', u2)).toEqual([String(1 << 1)]);
+      expect(bits('y', '2026', u1)).toEqual([`0,0,0,0,0,0,0,0,0,0,${(1 << 0) | (1 << 2)},0`]);
+      expect(bits('y', '2026', u2)).toEqual([`0,0,0,0,0,0,0,0,0,0,${(1 << 0) | (1 << 1)},0`]);
+    });
+
     it('reports an unreachable server as StoreUnavailableError', async () => {
       const s = open('postgres://postgres@127.0.0.1:1/nowhere');
       await expect(s.migrate()).rejects.toBeInstanceOf(StoreUnavailableError);

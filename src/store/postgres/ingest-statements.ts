@@ -255,21 +255,34 @@ export const WRITE = named(
      ON CONFLICT (workspace_id, type, name, shard) DO UPDATE SET count = n.count + excluded.count,
        first_seen_at = least(n.first_seen_at, excluded.first_seen_at),
        last_seen_at = greatest(n.last_seen_at, excluded.last_seen_at)),
-   -- The activity rollup (migration 0027): the events' days, rows sorted by key; a known day writes nothing.
+   -- The activity rollup (migration 0027): the events' days, rows sorted by key. Days a row has
+   -- already are dropped by a key probe first, as ON CONFLICT would lock (and so write) a row it then
+   -- leaves alone; the profiles are locked, so the probe reads what ON CONFLICT would. Rows of
+   -- profiles the plan creates skip the probe (\`fresh\`).
    new_activity AS (
      INSERT INTO event_activity AS a (workspace_id, name, profile_id, kind, month, days)
      SELECT :ws::text, t.name, t.profile_id, t.kind, t.month, t.days
-     FROM json_to_recordset(:activity::json) AS t (name text, profile_id text, kind smallint, month bigint, days int)
-     WHERE (SELECT count(*) FROM new_events) >= 0
+     FROM json_to_recordset(:activity::json)
+       AS t (name text, profile_id text, kind smallint, month bigint, days int, fresh boolean)
+     LEFT JOIN LATERAL (SELECT o.days FROM event_activity o
+                        WHERE NOT t.fresh AND o.workspace_id = :ws::text AND o.name = t.name
+                          AND o.profile_id = t.profile_id AND o.kind = t.kind AND o.month = t.month
+                        LIMIT 1) AS o ON true
+     WHERE (SELECT count(*) FROM new_events) >= 0 AND (o.days IS NULL OR (o.days & t.days) <> t.days)
      ON CONFLICT (workspace_id, name, profile_id, kind, month) DO UPDATE SET days = a.days | excluded.days
      WHERE (a.days & excluded.days) <> excluded.days),
-   -- Its \`any\` key, a row per customer and year (migration 0031); a known day writes nothing.
+   -- Its \`any\` key, a row per customer and year (migration 0031), written the same way.
    new_activity_years AS (
      INSERT INTO event_activity_years AS a (workspace_id, profile_id, year, ${MONTHS})
      SELECT :ws::text, t.profile_id, t.year, ${MONTH_COLUMNS.map((c) => `t.${c}`).join(', ')}
      FROM json_to_recordset(:activity_years::json)
-       AS t (profile_id text, year int, ${MONTH_COLUMNS.map((c) => `${c} int`).join(', ')})
+       AS t (profile_id text, year int, ${MONTH_COLUMNS.map((c) => `${c} int`).join(', ')}, fresh boolean)
+     LEFT JOIN LATERAL (SELECT ${MONTHS} FROM event_activity_years o
+                        WHERE NOT t.fresh AND o.workspace_id = :ws::text AND o.profile_id = t.profile_id
+                          AND o.year = t.year
+                        LIMIT 1) AS o ON true
      WHERE (SELECT count(*) FROM new_events) >= 0
+       AND (o.m1 IS NULL OR ${MONTH_COLUMNS.map((c) => `(o.${c} & t.${c}) <> t.${c}`).join(' OR ')})
      ON CONFLICT (workspace_id, profile_id, year) DO UPDATE SET ${MONTH_COLUMNS.map((c) => `${c} = a.${c} | excluded.${c}`).join(', ')}
      WHERE ${MONTH_COLUMNS.map((c) => `(a.${c} & excluded.${c}) <> excluded.${c}`).join(' OR ')})
    SELECT ${DEFINITIONS_VERSION} AS definitions_version`,
