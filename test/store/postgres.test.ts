@@ -6,6 +6,7 @@ import { testEvent } from '../../src/domain/testing.js';
 import { StoreUnavailableError } from '../../src/errors.js';
 import { loadMigrations } from '../../src/store/migrations.js';
 import { PostgresStore } from '../../src/store/postgres/postgres-store.js';
+import { LOAD_PROFILES } from '../../src/store/postgres/ingest-statements.js';
 import { postgresUnavailable, querySql, runSql, scratchDatabase, serverUrl } from '../support/postgres.js';
 import { storeContract } from './contract.js';
 import { journeyContract } from './journey-contract.js';
@@ -265,6 +266,107 @@ describe.skipIf(unreachable !== null)('postgres', () => {
       );
       expect(entered).toHaveLength(1);
       expect((await s.getProfile(ws, id))?.segments).toEqual(['seg_buyers']);
+    });
+
+    it("plans the ingest's profile load as key probes, even when its plan was made on a small table", async () => {
+      const s = open();
+      const ws = await workspace(s);
+      const batch = (from: number, n: number) =>
+        Array.from({ length: n }, (_, i) =>
+          testEvent({ userId: `u${from + i}`, anonymousId: `a${from + i}`, messageId: `m${from + i}` }),
+        );
+      const keys = [2, 500, 999].flatMap((u) => [`anonymous_id:a${u}`, `user_id:u${u}`]);
+      const client = new pg.Client({ connectionString: databaseUrl });
+      await client.connect();
+      try {
+        const args: Record<string, string | string[]> = {
+          ws,
+          kinds: keys.map((k) => k.split(':')[0]!),
+          values: keys.map((k) => k.split(':')[1]!),
+        };
+        // EXPLAIN takes no parameters: the arguments go in as literals (plain words here).
+        const literal = (v: string | string[]) =>
+          client.escapeLiteral(Array.isArray(v) ? `{${v.map((x) => `"${x}"`).join(',')}}` : v);
+        const execute = `EXECUTE load_profiles(${LOAD_PROFILES.params.map((p) => literal(args[p]!)).join(', ')})`;
+        // The generic plan is made while the workspace is small and has no statistics, as on a
+        // connection in a new store's first minute, and kept while the tables grow.
+        await s.ingest(ws, batch(0, 300));
+        await client.query('SET plan_cache_mode = force_generic_plan');
+        await client.query(`PREPARE load_profiles AS ${LOAD_PROFILES.text}`);
+        await client.query('BEGIN');
+        await client.query(execute);
+        await client.query('ROLLBACK');
+        for (let i = 0; i < 7; i++) await s.ingest(ws, batch(300 + i * 100, 100));
+        await client.query('BEGIN');
+        const plan = (await client.query<{ 'QUERY PLAN': string }>(`EXPLAIN (COSTS OFF) ${execute}`)).rows
+          .map((r) => r['QUERY PLAN'])
+          .join('\n');
+        expect(plan).toContain('Index Scan using profiles_pkey');
+        expect(plan).not.toMatch(/(Seq|Bitmap Heap) Scan on profiles|Merge Join|Hash Join/);
+        // ...and it answers: each key's owner once per key, locked, in id order.
+        const rows = (await client.query<{ kind: string; value: string; id: string }>(execute)).rows;
+        await client.query('ROLLBACK');
+        expect(rows).toHaveLength(6);
+        const ids = rows.map((r) => r.id);
+        expect(ids).toEqual([...ids].sort());
+        for (const u of [2, 500, 999]) {
+          const owner = (await s.lookupProfile(ws, { kind: 'user_id', value: `u${u}` }))!.id;
+          expect(rows.filter((r) => r.id === owner).map((r) => `${r.kind}:${r.value}`)).toEqual([
+            `anonymous_id:a${u}`,
+            `user_id:u${u}`,
+          ]);
+        }
+      } finally {
+        await client.end();
+      }
+    });
+
+    it('leaves rollup rows of days it already knows untouched, and still adds new days to them', async () => {
+      const s = open();
+      const ws = await workspace(s);
+      const day = (d: number, h = 10) => Date.UTC(2026, 10, d, h);
+      let n = 0;
+      const at = (userId: string, name: string, timestamp: number) =>
+        testEvent({ userId, name, timestamp, messageId: `r${n++}` });
+      await s.ingest(ws, [at('u1', 'Viewed', day(1)), at('u2', 'Viewed', day(1)), at('u2', 'Paid', day(2))]);
+      // Row versions and lockers: a row ON CONFLICT merely locked gets a new xmax.
+      const versions = () =>
+        querySql(
+          databaseUrl,
+          `SELECT 'a' AS t, name || '/' || kind || '/' || month AS k, profile_id, days::text AS bits, xmin::text, xmax::text
+             FROM event_activity
+           UNION ALL
+           SELECT 'y', year::text, profile_id, concat_ws(',', m1, m2, m3, m4, m5, m6, m7, m8, m9, m10, m11, m12), xmin::text, xmax::text
+             FROM event_activity_years
+           ORDER BY 1, 2, 3`,
+        );
+      const before = await versions();
+      expect(before.length).toBeGreaterThan(0);
+      const known = await s.ingest(ws, [
+        at('u1', 'Viewed', day(1, 18)),
+        at('u2', 'Viewed', day(1, 11)),
+        at('u2', 'Paid', day(2, 23)),
+      ]);
+      expect(known.stored).toBe(3);
+      expect(await versions()).toEqual(before);
+      // A new day in a known month, and a new name, in the same batch as known days.
+      await s.ingest(ws, [
+        at('u1', 'Viewed', day(1, 12)),
+        at('u1', 'Viewed', day(3)),
+        at('u2', 'Left', day(2)),
+      ]);
+      const after = await versions();
+      const bits = (t: string, k: string, user: string) =>
+        after
+          .filter((r) => r.t === t && String(r.k).startsWith(k) && r.profile_id === user)
+          .map((r) => r.bits);
+      const u1 = (await s.lookupProfile(ws, { kind: 'user_id', value: 'u1' }))!.id;
+      const u2 = (await s.lookupProfile(ws, { kind: 'user_id', value: 'u2' }))!.id;
+      expect(bits('a', 'Viewed/', u1)).toEqual([String((1 << 0) | (1 << 2))]);
+      expect(bits('a', 'Viewed/', u2)).toEqual([String(1 << 0)]);
+      expect(bits('a', 'Left/', u2)).toEqual([String(1 << 1)]);
+      expect(bits('y', '2026', u1)).toEqual([`0,0,0,0,0,0,0,0,0,0,${(1 << 0) | (1 << 2)},0`]);
+      expect(bits('y', '2026', u2)).toEqual([`0,0,0,0,0,0,0,0,0,0,${(1 << 0) | (1 << 1)},0`]);
     });
 
     it('reports an unreachable server as StoreUnavailableError', async () => {

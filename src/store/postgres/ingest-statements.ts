@@ -84,17 +84,26 @@ export const LOAD_SEGMENTS = named(
    ORDER BY profile_id, segment_id`,
 );
 
-/** The owners of the given identity keys, locked in id order (`FOR UPDATE OF p`). */
+/**
+ * The owners of the given identity keys, locked in id order: one row per known key. Both lookups are
+ * LATERAL probes with LIMIT 1, the owners sorted by id first and locked one by one in that order
+ * (`FOR UPDATE` inside the probe; a nested loop keeps its outer side's order). A join of the keys with
+ * `profiles` instead gets a generic plan, made while the table was small, that scans and sorts the
+ * whole workspace's profiles for every batch (measured: 60 ms a batch at 50,000 profiles).
+ */
 export const LOAD_PROFILES = named(
   'kizuna_ingest_load',
-  `SELECT k.kind, k.value, p.id, p.user_id, p.merged_into, p.traits, p.trait_times, p.first_seen_at,
+  `WITH owners AS MATERIALIZED (
+     SELECT k.kind, k.value, i.profile_id
+     FROM unnest(:kinds::text[], :values::text[]) AS k (kind, value)
+     CROSS JOIN LATERAL (SELECT profile_id FROM identities
+                         WHERE workspace_id = :ws::text AND kind = k.kind AND value = k.value LIMIT 1) AS i
+     ORDER BY i.profile_id)
+   SELECT o.kind, o.value, p.id, p.user_id, p.merged_into, p.traits, p.trait_times, p.first_seen_at,
           p.last_seen_at, p.event_count, p.created_at, p.updated_at, ${ENGAGEMENT_COLUMNS}
-   FROM unnest(:kinds::text[], :values::text[]) AS k (kind, value)
-   CROSS JOIN LATERAL (SELECT profile_id FROM identities
-                       WHERE workspace_id = :ws::text AND kind = k.kind AND value = k.value LIMIT 1) AS i
-   JOIN profiles p ON p.workspace_id = :ws::text AND p.id = i.profile_id
-   ORDER BY p.id
-   FOR UPDATE OF p`,
+   FROM owners o
+   CROSS JOIN LATERAL (SELECT * FROM profiles p WHERE p.workspace_id = :ws::text AND p.id = o.profile_id
+                       LIMIT 1 FOR UPDATE) AS p`,
 );
 
 /**
@@ -246,21 +255,34 @@ export const WRITE = named(
      ON CONFLICT (workspace_id, type, name, shard) DO UPDATE SET count = n.count + excluded.count,
        first_seen_at = least(n.first_seen_at, excluded.first_seen_at),
        last_seen_at = greatest(n.last_seen_at, excluded.last_seen_at)),
-   -- The activity rollup (migration 0027): the events' days, rows sorted by key; a known day writes nothing.
+   -- The activity rollup (migration 0027): the events' days, rows sorted by key. Days a row has
+   -- already are dropped by a key probe first, as ON CONFLICT would lock (and so write) a row it then
+   -- leaves alone; the profiles are locked, so the probe reads what ON CONFLICT would. Rows of
+   -- profiles the plan creates skip the probe (\`fresh\`).
    new_activity AS (
      INSERT INTO event_activity AS a (workspace_id, name, profile_id, kind, month, days)
      SELECT :ws::text, t.name, t.profile_id, t.kind, t.month, t.days
-     FROM json_to_recordset(:activity::json) AS t (name text, profile_id text, kind smallint, month bigint, days int)
-     WHERE (SELECT count(*) FROM new_events) >= 0
+     FROM json_to_recordset(:activity::json)
+       AS t (name text, profile_id text, kind smallint, month bigint, days int, fresh boolean)
+     LEFT JOIN LATERAL (SELECT o.days FROM event_activity o
+                        WHERE NOT t.fresh AND o.workspace_id = :ws::text AND o.name = t.name
+                          AND o.profile_id = t.profile_id AND o.kind = t.kind AND o.month = t.month
+                        LIMIT 1) AS o ON true
+     WHERE (SELECT count(*) FROM new_events) >= 0 AND (o.days IS NULL OR (o.days & t.days) <> t.days)
      ON CONFLICT (workspace_id, name, profile_id, kind, month) DO UPDATE SET days = a.days | excluded.days
      WHERE (a.days & excluded.days) <> excluded.days),
-   -- Its \`any\` key, a row per customer and year (migration 0031); a known day writes nothing.
+   -- Its \`any\` key, a row per customer and year (migration 0031), written the same way.
    new_activity_years AS (
      INSERT INTO event_activity_years AS a (workspace_id, profile_id, year, ${MONTHS})
      SELECT :ws::text, t.profile_id, t.year, ${MONTH_COLUMNS.map((c) => `t.${c}`).join(', ')}
      FROM json_to_recordset(:activity_years::json)
-       AS t (profile_id text, year int, ${MONTH_COLUMNS.map((c) => `${c} int`).join(', ')})
+       AS t (profile_id text, year int, ${MONTH_COLUMNS.map((c) => `${c} int`).join(', ')}, fresh boolean)
+     LEFT JOIN LATERAL (SELECT ${MONTHS} FROM event_activity_years o
+                        WHERE NOT t.fresh AND o.workspace_id = :ws::text AND o.profile_id = t.profile_id
+                          AND o.year = t.year
+                        LIMIT 1) AS o ON true
      WHERE (SELECT count(*) FROM new_events) >= 0
+       AND (o.m1 IS NULL OR ${MONTH_COLUMNS.map((c) => `(o.${c} & t.${c}) <> t.${c}`).join(' OR ')})
      ON CONFLICT (workspace_id, profile_id, year) DO UPDATE SET ${MONTH_COLUMNS.map((c) => `${c} = a.${c} | excluded.${c}`).join(', ')}
      WHERE ${MONTH_COLUMNS.map((c) => `(a.${c} & excluded.${c}) <> excluded.${c}`).join(' OR ')})
    SELECT ${DEFINITIONS_VERSION} AS definitions_version`,

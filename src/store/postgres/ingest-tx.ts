@@ -196,6 +196,9 @@ export class PostgresIngestTx implements IngestTx {
       name: e.name,
       timestamp: e.timestamp,
     }));
+    // Profiles this plan creates have no rollup rows to look up, unless a merge just moved a loser's
+    // onto one (then ON CONFLICT still adds the days; the lookup only spares writing known ones).
+    const created = new Set(resolution.created.map((p) => p.id));
     const rows = {
       ws,
       now,
@@ -212,9 +215,12 @@ export class PostgresIngestTx implements IngestTx {
           kind: a.kind,
           month: a.month,
           days: a.days,
+          fresh: created.has(a.profileId),
         })),
       ),
-      activity_years: JSON.stringify(activityYears(activity).map(yearRow)),
+      activity_years: JSON.stringify(
+        activityYears(activity).map((y) => ({ ...yearRow(y), fresh: created.has(y.profileId) })),
+      ),
       entered: engagement.entered,
       engagement_events: engagement.engagement_events,
       groups: JSON.stringify(
