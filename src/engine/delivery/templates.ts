@@ -72,8 +72,8 @@ export class TemplateService {
   }
 
   /**
-   * Only the transparency link of an e-mail to `address` (what the footer of a template that shows no
-   * links needs): one signature instead of three.
+   * Only the customer's transparency link (what the footer of an e-mail whose template shows no links
+   * needs): one signature instead of linksFor's three. None without a link signer.
    */
   transparencyLink(ws: string, profileId: string): { transparency_url?: string } {
     if (!this.links) return {};
