@@ -1,6 +1,14 @@
 // Shared helpers for the benchmarks: start a Kizuna server as its own process, drive load, read figures.
 import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -53,6 +61,21 @@ export function demoStore(customers) {
   };
   writeFileSync(keysFile, JSON.stringify(keys));
   return { data, keys };
+}
+
+/**
+ * The store a run works on, and how to drop it afterwards: a fresh copy of the kept store (every run
+ * starts from the same state), or with BENCH_IN_PLACE=1 the kept store itself — for stores too big to
+ * copy on this disk (1M demo customers take about 50 GB). An in-place run changes the kept store: the
+ * segments it defines stay for the next run.
+ */
+export function workingStore(data, prefix) {
+  if (process.env.BENCH_IN_PLACE === '1') {
+    process.stdout.write(`BENCH_IN_PLACE=1: working on ${data} itself, not a copy\n`);
+    return { dir: data, drop: () => undefined };
+  }
+  const dir = copyStore(data, prefix);
+  return { dir, drop: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
 /** A fresh copy of a kept store in a temporary directory, so every run starts from the same state. */

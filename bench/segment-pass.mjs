@@ -2,12 +2,12 @@
 // engagement bench store (BENCH_CUSTOMERS, default 20,000; filled on first use, as bench:engagement does):
 // (1) the build of one new segment over every profile (SegmentBuilder, no settle wait) and (2) a full
 // re-evaluation (`kizuna reevaluate`'s pass). Prints wall and CPU time per profile, load average and
-// peak RSS. Needs `npm run build` (reads dist/).
-import { readFileSync, rmSync } from 'node:fs';
+// peak RSS. Needs `npm run build` (reads dist/). BENCH_IN_PLACE=1 works on the kept store, not a copy.
+import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
-import { ROOT, copyStore, demoStore, fmt } from './lib.mjs';
+import { ROOT, demoStore, fmt, workingStore } from './lib.mjs';
 
 const CUSTOMERS = Number(process.env.BENCH_CUSTOMERS ?? 20_000);
 const { SqliteStore } = await import(join(ROOT, 'dist/store/sqlite/sqlite-store.js'));
@@ -16,7 +16,7 @@ const { SegmentBuilder } = await import(join(ROOT, 'dist/engine/builder.js'));
 const { reevaluateAll } = await import(join(ROOT, 'dist/engine/reevaluation.js'));
 const line = (s = '') => process.stdout.write(`${s}\n`);
 
-const dir = copyStore(demoStore(CUSTOMERS).data, 'kizuna-segpass-');
+const { dir, drop } = workingStore(demoStore(CUSTOMERS).data, 'kizuna-segpass-');
 // BENCH_PARALLEL_FROM: scan threads from this many profiles (the store's default when unset; a
 // large number scans on this thread alone, to compare).
 const parallelFrom = process.env.BENCH_PARALLEL_FROM;
@@ -103,5 +103,5 @@ try {
   );
 } finally {
   await store.close();
-  rmSync(dir, { recursive: true, force: true });
+  drop();
 }
