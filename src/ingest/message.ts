@@ -101,7 +101,7 @@ function quickDate(v: unknown): number | null | undefined | typeof BAD {
 
 /**
  * The schema's result for a message every field of which has its plain valid form, computed without
- * the schema (which cost about half of normalising a single event); null for anything else, which
+ * the schema (about a quarter of the CPU of normalising a single event); null for anything else, which
  * then goes through the schema for its issues. For any input it accepts, it returns what
  * `message.parse` returns, field by field (absent fields as undefined; message.test.ts checks both
  * on the same inputs).
