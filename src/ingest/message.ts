@@ -71,6 +71,69 @@ const message = z.object({
   sentAt: date.nullish(),
 });
 
+type Message = z.output<typeof message>;
+
+const TYPES: ReadonlySet<unknown> = new Set(EVENT_TYPES);
+/** A field quickParse leaves to the schema. */
+const BAD = Symbol('bad');
+
+function quickId(v: unknown): string | null | undefined | typeof BAD {
+  if (v === undefined || v === null) return v;
+  if (typeof v !== 'string' && !(typeof v === 'number' && Number.isFinite(v))) return BAD;
+  const s = String(v).trim();
+  return s.length > LIMITS.idChars ? BAD : s;
+}
+
+function quickName(v: unknown): string | null | undefined | typeof BAD {
+  if (v === undefined || v === null) return v;
+  return typeof v === 'string' && v.length <= LIMITS.idChars ? v : BAD;
+}
+
+function quickObject(v: unknown): JsonObject | null | undefined | typeof BAD {
+  if (v === undefined || v === null || isObject(v)) return v;
+  return BAD;
+}
+
+function quickDate(v: unknown): number | null | undefined | typeof BAD {
+  if (v === undefined || v === null) return v;
+  return (typeof v === 'string' ? parseIsoDate(v) : null) ?? BAD;
+}
+
+/**
+ * The schema's result for a message every field of which has its plain valid form, computed without
+ * the schema (about a quarter of the CPU of normalising a single event); null for anything else, which
+ * then goes through the schema for its issues. For any input it accepts, it returns what
+ * `message.parse` returns, field by field (absent fields as undefined; message.test.ts checks both
+ * on the same inputs).
+ */
+export function quickParse(input: JsonObject): Message | null {
+  const type = input['type'];
+  if (!TYPES.has(type)) return null;
+  const m = {
+    type: type as EventType,
+    messageId: input['messageId'] === null ? BAD : quickId(input['messageId']),
+    userId: quickId(input['userId']),
+    anonymousId: quickId(input['anonymousId']),
+    previousId: quickId(input['previousId']),
+    groupId: quickId(input['groupId']),
+    event: quickName(input['event']),
+    name: quickName(input['name']),
+    traits: quickObject(input['traits']),
+    properties: quickObject(input['properties']),
+    context: quickObject(input['context']),
+    timestamp: quickDate(input['timestamp']),
+    originalTimestamp: quickDate(input['originalTimestamp']),
+    sentAt: quickDate(input['sentAt']),
+  };
+  for (const k in m) if (m[k as keyof typeof m] === BAD) return null;
+  return m as Message;
+}
+
+/** The schema's verdict on one message (its issues, or its parsed fields). */
+export function schemaParse(input: JsonObject): ReturnType<typeof message.safeParse> {
+  return message.safeParse(input);
+}
+
 /** What a batch (or the request) supplies to each of its messages. */
 export interface Envelope {
   receivedAt: number;
@@ -100,7 +163,8 @@ export function normalizeMessage(
   const input = impliedType ? { ...raw, type: impliedType } : raw;
   const issues: FieldIssue[] = [];
   checkJsonText(input, path || 'body', issues);
-  const parsed = message.safeParse(input);
+  const quick = quickParse(input);
+  const parsed = quick === null ? message.safeParse(input) : { success: true as const, data: quick };
   if (!parsed.success) {
     for (const i of parsed.error.issues) {
       issues.push({

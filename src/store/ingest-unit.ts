@@ -1,6 +1,11 @@
 import type { EventType, NormalizedEvent } from '../domain/event.js';
 import { identityKeyString, lookupKeysOf } from '../domain/identity.js';
-import { resolveBatch, type LoadedState, type ResolutionResult } from '../domain/resolution.js';
+import {
+  resolveBatch,
+  type LoadedState,
+  type RefusedMerge,
+  type ResolutionResult,
+} from '../domain/resolution.js';
 import { applyTraits, type TimedTraits } from '../domain/traits.js';
 import type { Definitions } from '../domain/engagement/definitions.js';
 import {
@@ -77,10 +82,27 @@ export function runIngestSync(
   events: readonly NormalizedEvent[],
   opts: UnitOptions,
 ): IngestResult {
+  return runIngestSyncParts(tx, [events], opts)[0]!;
+}
+
+/**
+ * Several callers' events as one unit (one load, one write): the result of each part, in order, as if
+ * each had been ingested alone right after the ones before it — a messageId repeated in a later part
+ * is that part's duplicate. The counts that belong to the whole unit rather than to an event
+ * (profiles created and merged, journey work) are reported on the first part; a refused merge goes
+ * to the part whose message asked for it. All parts commit or fail together: a caller that needs
+ * one part to fail alone retries the parts one by one.
+ */
+export function runIngestSyncParts(
+  tx: IngestTx<'sync'>,
+  parts: readonly (readonly NormalizedEvent[])[],
+  opts: UnitOptions,
+): IngestResult[] {
+  const events = parts.length === 1 ? parts[0]! : parts.flat();
   const unit = ingestUnit(events, opts);
   let next = unit.next();
   while (!next.done) next = unit.next(perform(tx, next.value));
-  return next.value;
+  return splitResult(next.value, parts);
 }
 
 /** Runs the unit on an asynchronous transaction (PostgreSQL). */
@@ -92,7 +114,7 @@ export async function runIngest(
   const unit = ingestUnit(events, opts);
   let next = unit.next();
   while (!next.done) next = unit.next(await perform(tx, next.value));
-  return next.value;
+  return withoutFates(next.value);
 }
 
 function perform(tx: IngestTx<'sync'> | IngestTx, step: Step): unknown {
@@ -154,22 +176,40 @@ export interface WritePlan {
   tombstoneHits: Map<string, number>;
 }
 
+/** What became of each event of a unit, by index: stored, or not (and why). */
+const DUPLICATE = 1;
+const DISCARDED = 2;
+type UnitResult = IngestResult & { fates: Uint8Array };
+
 function* ingestUnit(
   events: readonly NormalizedEvent[],
   opts: UnitOptions,
-): Generator<Step, IngestResult, unknown> {
+): Generator<Step, UnitResult, unknown> {
+  const fates = new Uint8Array(events.length);
   const seen = new Set<string>();
   const unique: NormalizedEvent[] = [];
-  for (const e of events) {
-    if (seen.has(e.messageId)) continue;
-    seen.add(e.messageId);
-    unique.push(e);
-  }
+  const uniqueAt: number[] = [];
+  events.forEach((e, i) => {
+    if (seen.has(e.messageId)) fates[i] = DUPLICATE;
+    else {
+      seen.add(e.messageId);
+      unique.push(e);
+      uniqueAt.push(i);
+    }
+  });
   const existing =
     unique.length > 0
       ? ((yield { op: 'existing', messageIds: unique.map((e) => e.messageId) }) as Set<string>)
       : new Set<string>();
-  const unseen = unique.filter((e) => !existing.has(e.messageId));
+  const unseen: NormalizedEvent[] = [];
+  const unseenAt: number[] = [];
+  unique.forEach((e, k) => {
+    if (existing.has(e.messageId)) fates[uniqueAt[k]!] = DUPLICATE;
+    else {
+      unseen.push(e);
+      unseenAt.push(uniqueAt[k]!);
+    }
+  });
   const empty = {
     stored: 0,
     profilesCreated: 0,
@@ -177,6 +217,7 @@ function* ingestUnit(
     refusedMerges: [],
     journeyWork: 0,
     discarded: 0,
+    fates,
   };
   if (unseen.length === 0) return { ...empty, duplicates: events.length };
 
@@ -193,13 +234,16 @@ function* ingestUnit(
   const fresh =
     erased.size === 0
       ? unseen
-      : unseen.filter((e) => {
+      : unseen.filter((e, k) => {
           const hit = lookupKeysOf(e)
             .map(identityKeyString)
             .filter((k) => erased.has(k));
           // One hit per dropped event, on its first erased key, so the hits add up to events.
           const first = hit[0];
-          if (first !== undefined) tombstoneHits.set(first, (tombstoneHits.get(first) ?? 0) + 1);
+          if (first !== undefined) {
+            tombstoneHits.set(first, (tombstoneHits.get(first) ?? 0) + 1);
+            fates[unseenAt[k]!] = DISCARDED;
+          }
           return hit.length === 0;
         });
   const discarded = unseen.length - fresh.length;
@@ -279,7 +323,46 @@ function* ingestUnit(
     profilesMerged: resolution.merges.length,
     refusedMerges: resolution.refused,
     journeyWork: journeys.enter.length + journeys.wake.length,
+    fates,
   };
+}
+
+function withoutFates(r: UnitResult): IngestResult {
+  const { fates: _, ...result } = r;
+  return result;
+}
+
+/** A unit's result as the results of its parts (see runIngestSyncParts). */
+function splitResult(r: UnitResult, parts: readonly (readonly NormalizedEvent[])[]): IngestResult[] {
+  if (parts.length === 1) return [withoutFates(r)];
+  const partOf = new Map<string, number>();
+  let i = 0;
+  const results = parts.map((events, p) => {
+    let stored = 0;
+    let duplicates = 0;
+    let discarded = 0;
+    for (const e of events) {
+      const fate = r.fates[i++];
+      if (fate === DUPLICATE) duplicates++;
+      else if (fate === DISCARDED) discarded++;
+      else {
+        stored++;
+        partOf.set(e.messageId, p);
+      }
+    }
+    const whole = p === 0;
+    return {
+      stored,
+      duplicates,
+      discarded,
+      profilesCreated: whole ? r.profilesCreated : 0,
+      profilesMerged: whole ? r.profilesMerged : 0,
+      refusedMerges: [] as RefusedMerge[],
+      journeyWork: whole ? r.journeyWork : 0,
+    };
+  });
+  for (const m of r.refusedMerges) results[partOf.get(m.messageId) ?? 0]!.refusedMerges.push(m);
+  return results;
 }
 
 /** A plan that writes nothing but the tombstone hits of a batch whose every event was dropped. */

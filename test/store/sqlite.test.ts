@@ -323,4 +323,91 @@ describe('sqlite group commit', () => {
     expect(writer.db.pragma('integrity_check', { simple: true })).toBe('ok');
     await writer.close();
   });
+
+  /** A migrated writer on a new file with workspace `ws`, and a second connection reading that file. */
+  async function groupWriter() {
+    const path = join(root, `t${++n}.db`);
+    const writer = new SqliteWriter(openConnection(path));
+    await writer.migrate(Date.UTC(2026, 5, 1));
+    await writer.createWorkspace(
+      { id: 'ws', name: 'ws', createdAt: Date.UTC(2026, 5, 1) },
+      { writeKeyHash: 'w', adminKeyHash: 'a' },
+    );
+    return { writer, reader: new Database(path, { readonly: true }) };
+  }
+
+  it('runs the small calls of a turn as one unit, each answered once its events are committed', async () => {
+    const { writer, reader } = await groupWriter();
+    const committed = (ids: string[]) =>
+      reader
+        .prepare(`SELECT count(*) FROM events WHERE message_id IN (${ids.map(() => '?').join(',')})`)
+        .pluck()
+        .get(...ids);
+    const now = Date.UTC(2026, 5, 2);
+    const calls = [
+      [testEvent({ userId: 'a', messageId: 'm0' })],
+      [testEvent({ userId: 'b', messageId: 'm1' })],
+      // m1 again: already stored by the call before it in the same unit
+      [testEvent({ userId: 'b', messageId: 'm1' }), testEvent({ userId: 'c', messageId: 'm2' })],
+      // m3 twice within the call
+      [testEvent({ userId: 'd', messageId: 'm3' }), testEvent({ userId: 'd', messageId: 'm3' })],
+    ];
+    const seenAtAnswer: unknown[] = [];
+    const results = await Promise.all(
+      calls.map((events, i) =>
+        writer.ingest('ws', events, now + i).then((r) => {
+          seenAtAnswer.push(committed(events.map((e) => e.messageId)));
+          return r;
+        }),
+      ),
+    );
+    expect(results.map((r) => [r.stored, r.duplicates])).toEqual([
+      [1, 0],
+      [1, 0],
+      [1, 1],
+      [1, 1],
+    ]);
+    // Each caller, when answered, finds its events in the file through another connection.
+    expect(seenAtAnswer).toEqual([1, 1, 2, 1]);
+    expect(reader.prepare('SELECT count(*) FROM events').pluck().get()).toBe(4);
+    // One unit: the four calls' new profiles were made at one time, the latest call's.
+    expect(reader.prepare('SELECT DISTINCT created_at FROM profiles').pluck().all()).toEqual([now + 3]);
+    reader.close();
+    await writer.close();
+  });
+
+  it('retries the calls of a failed unit one by one, so only the failing call fails', async () => {
+    const { writer, reader } = await groupWriter();
+    writer.db.exec(
+      "CREATE TRIGGER boom BEFORE INSERT ON events WHEN NEW.name = 'Boom' BEGIN SELECT RAISE(ABORT, 'boom'); END",
+    );
+    // Sees every event row inserted, including those a rolled-back savepoint takes back.
+    const inserted: string[] = [];
+    writer.db.function('probe', (id: unknown) => {
+      inserted.push(String(id));
+      return null;
+    });
+    writer.db.exec('CREATE TRIGGER probe AFTER INSERT ON events BEGIN SELECT probe(NEW.message_id); END');
+    const now = Date.UTC(2026, 5, 2);
+    const results = await Promise.allSettled(
+      [
+        testEvent({ userId: 'a', messageId: 'ok1' }),
+        testEvent({ userId: 'b', messageId: 'ok2' }),
+        testEvent({ userId: 'c', messageId: 'bad', name: 'Boom' }),
+        testEvent({ userId: 'a', messageId: 'ok3' }),
+      ].map((e) => writer.ingest('ws', [e], now)),
+    );
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'fulfilled']);
+    expect(String((results[2] as PromiseRejectedResult).reason)).toContain('boom');
+    // Tried together first (rolled back at the failing event), then each alone.
+    expect(inserted).toEqual(['ok1', 'ok2', 'ok1', 'ok2', 'ok3']);
+    expect(reader.prepare('SELECT message_id FROM events ORDER BY message_id').pluck().all()).toEqual([
+      'ok1',
+      'ok2',
+      'ok3',
+    ]);
+    expect(reader.prepare("SELECT count(*) FROM identities WHERE value = 'c'").pluck().get()).toBe(0);
+    reader.close();
+    await writer.close();
+  });
 });

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import type { NormalizedEvent } from '../../domain/event.js';
 import { ConflictError } from '../../errors.js';
 import { newId } from '../../ids.js';
-import { runIngestSync } from '../ingest-unit.js';
+import { runIngestSyncParts } from '../ingest-unit.js';
 import { loadMigrations } from '../migrations.js';
 import type { IngestResult, Workspace } from '../store.js';
 import { SqliteIngestTx } from './ingest-tx.js';
@@ -53,6 +53,40 @@ const MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'migrations
 
 /** A group commit is flushed early once it holds this many events, to bound its latency and memory. */
 const GROUP_COMMIT_EVENTS = 5000;
+
+/**
+ * Small ingest calls (single events, an SDK's short batch) of one workspace, next to each other in a
+ * group commit, run as one unit: one savepoint, one messageId probe, one identity and profile load,
+ * one write for all of them, instead of one each — those fixed costs are most of a single event's.
+ * Bounded so a unit stays about the size of one /v1/batch request.
+ */
+const COALESCE_CALL_EVENTS = 16;
+const COALESCE_UNIT_EVENTS = 256;
+
+/** The calls of a group commit as runs of calls that may share one ingest unit, in their order. */
+function coalesce(calls: readonly PendingIngest[]): PendingIngest[][] {
+  const runs: PendingIngest[][] = [];
+  let run: PendingIngest[] = [];
+  let events = 0;
+  for (const c of calls) {
+    const n = c.events.length;
+    const joins =
+      run.length > 0 &&
+      n <= COALESCE_CALL_EVENTS &&
+      events + n <= COALESCE_UNIT_EVENTS &&
+      run[0]!.workspaceId === c.workspaceId &&
+      run[0]!.events.length <= COALESCE_CALL_EVENTS;
+    if (!joins && run.length > 0) {
+      runs.push(run);
+      run = [];
+      events = 0;
+    }
+    run.push(c);
+    events += n;
+  }
+  if (run.length > 0) runs.push(run);
+  return runs;
+}
 
 /**
  * Everything that writes to a SQLite database. Times come in as arguments (no clock here), so the
@@ -199,12 +233,14 @@ interface PendingIngest {
  *
  * Group commit: ingest calls that arrive in the same turn of the event loop share one IMMEDIATE
  * transaction, each in its own savepoint, so one bad call fails alone while a burst of small requests
- * pays for one fsync instead of one each. Every call resolves only after COMMIT has returned, and with
- * WAL and synchronous=FULL a committed transaction survives a crash or power cut.
+ * pays for one fsync instead of one each. Small calls of one workspace next to each other share one
+ * savepoint and one ingest unit (see coalesce); if that unit fails, its calls run again one by one, each
+ * in its own savepoint, so still only the bad call fails. Every call resolves only after COMMIT has
+ * returned, and with WAL and synchronous=FULL a committed transaction survives a crash or power cut.
  */
 export class SqliteWriter implements SqliteWrites {
   private readonly w: Prepare;
-  private readonly ingestOne: Database.Transaction<(c: PendingIngest) => IngestResult>;
+  private readonly ingestOne: Database.Transaction<(run: readonly PendingIngest[]) => IngestResult[]>;
   private readonly commitGroup: Database.Transaction<(calls: PendingIngest[]) => Outcome[]>;
   private pending: PendingIngest[] = [];
   private pendingEvents = 0;
@@ -221,29 +257,42 @@ export class SqliteWriter implements SqliteWrites {
     // sub-journal holds one call's pages (about 1.5 MB) and is emptied at each release.
     db.pragma('temp_store = MEMORY');
     // Nested better-sqlite3 transactions run as savepoints.
-    this.ingestOne = db.transaction((c: PendingIngest) =>
-      runIngestSync(
-        new SqliteIngestTx(this.w, c.workspaceId, this.definitions, this.journeyIndexes),
-        c.events,
-        {
-          now: c.now,
-          newProfileId: () => newId('p', c.now),
-          newEntryId: () => newId('je', c.now),
-        },
-      ),
-    );
-    this.commitGroup = db.transaction((calls: PendingIngest[]) =>
-      calls.map((c): Outcome => {
-        try {
-          return { ok: true, result: this.ingestOne(c) };
-        } catch (error) {
-          // SQLite may have ended the whole transaction (disk full, I/O error): then nothing of
-          // this group can commit, and every caller must hear so.
-          if (!db.inTransaction) throw error;
-          return { ok: false, error };
+    this.ingestOne = db.transaction((run: readonly PendingIngest[]) => {
+      const now = Math.max(...run.map((c) => c.now));
+      return runIngestSyncParts(
+        new SqliteIngestTx(this.w, run[0]!.workspaceId, this.definitions, this.journeyIndexes),
+        run.map((c) => c.events),
+        { now, newProfileId: () => newId('p', now), newEntryId: () => newId('je', now) },
+      );
+    });
+    this.commitGroup = db.transaction((calls: PendingIngest[]) => {
+      const outcomes: Outcome[] = [];
+      for (const run of coalesce(calls)) {
+        if (run.length > 1) {
+          try {
+            for (const result of this.ingestOne(run)) outcomes.push({ ok: true, result });
+            continue;
+          } catch (error) {
+            if (!db.inTransaction) throw error;
+            // Nothing of the run is left (its savepoint rolled back): each call again on its own,
+            // so only the one that fails fails.
+          }
         }
-      }),
-    );
+        for (const c of run) outcomes.push(this.ingestAlone(c));
+      }
+      return outcomes;
+    });
+  }
+
+  private ingestAlone(c: PendingIngest): Outcome {
+    try {
+      return { ok: true, result: this.ingestOne([c])[0]! };
+    } catch (error) {
+      // SQLite may have ended the whole transaction (disk full, I/O error): then nothing of
+      // this group can commit, and every caller must hear so.
+      if (!this.db.inTransaction) throw error;
+      return { ok: false, error };
+    }
   }
 
   async migrate(now: number): Promise<string[]> {
