@@ -5,7 +5,7 @@ import type { Definitions } from '../../domain/engagement/definitions.js';
 import type { EntryRow, JourneyIndex } from '../../domain/journeys/route.js';
 import type { GroupState, IngestTx, WritePlan } from '../ingest-unit.js';
 import { profileState, type ProfileRow } from '../rows.js';
-import { engagementFields, engagementRows, withSegments, type DefinitionsCache } from './engagement.js';
+import { engagementRows, withSegments, type DefinitionsCache } from './engagement.js';
 import {
   EXITS,
   LOAD_PROFILES,
@@ -13,6 +13,7 @@ import {
   LOCK_KEYS_EXISTING,
   LOCK_WORKSPACE_EXISTING,
   MERGE,
+  joinJson,
   WRITE,
 } from './ingest-statements.js';
 import type { Sql } from './pg-driver.js';
@@ -203,11 +204,14 @@ export class PostgresIngestTx implements IngestTx {
       ws,
       now,
       created: JSON.stringify(resolution.created.map(profileRow)),
+      created_facts: joinJson(resolution.created.map((p) => JSON.stringify(p.facts))),
       updated: JSON.stringify(resolution.updated.map(profileRow)),
+      updated_facts: joinJson(resolution.updated.map((p) => JSON.stringify(p.facts))),
       identities: JSON.stringify(
         identities.map((i) => ({ kind: i.key.kind, value: i.key.value, profile_id: i.profileId })),
       ),
-      events: `[${plan.events.map(eventRow).join(',')}]`,
+      events: JSON.stringify(plan.events.map(eventRow)),
+      payloads: joinJson(plan.events.map(({ event }) => event.payload)),
       activity: JSON.stringify(
         activityRows(activity).map((a) => ({
           name: a.name,
@@ -277,6 +281,7 @@ export class PostgresIngestTx implements IngestTx {
   }
 }
 
+/** A profile's row, without its facts (WRITE takes them apart, see `joinJson`). */
 function profileRow(p: ProfileState): Record<string, unknown> {
   return {
     id: p.id,
@@ -287,13 +292,15 @@ function profileRow(p: ProfileState): Record<string, unknown> {
     last_seen_at: p.lastSeenAt,
     event_count: p.eventCount,
     created_at: p.createdAt,
-    ...engagementFields(p),
+    stage: p.engagement.stage,
+    previous_stage: p.engagement.previousStage,
+    stage_since: p.engagement.stageSince,
   };
 }
 
-/** One event as a JSON object; its payload is JSON already and is spliced in as is, not re-encoded. */
-function eventRow({ event: e, profileId }: WritePlan['events'][number]): string {
-  const fields = JSON.stringify({
+/** One event's row, without its payload (WRITE takes the payloads apart, see `joinJson`). */
+function eventRow({ event: e, profileId }: WritePlan['events'][number]): Record<string, unknown> {
+  return {
     profile_id: profileId,
     message_id: e.messageId,
     type: e.type,
@@ -302,8 +309,7 @@ function eventRow({ event: e, profileId }: WritePlan['events'][number]): string 
     anonymous_id: e.anonymousId,
     timestamp: e.timestamp,
     received_at: e.receivedAt,
-  });
-  return `${fields.slice(0, -1)},"payload":${e.payload}}`;
+  };
 }
 
 /** Code-unit order: any fixed total order serves for lock ordering, and this one needs no locale. */
