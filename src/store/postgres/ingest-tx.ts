@@ -74,6 +74,8 @@ export class PostgresIngestTx implements IngestTx {
   private segmentsDefined = true;
   /** the version of the journey index handed to the unit, if it asked for one */
   private journeyVersion: number | undefined;
+  /** Keys `load` found no identity of → whether each is tombstoned (read in the same statement). */
+  private checked = new Map<string, boolean>();
 
   constructor(
     private readonly sql: Sql,
@@ -109,7 +111,15 @@ export class PostgresIngestTx implements IngestTx {
     return loadEntries(this.sql, this.ws, profileIds);
   }
 
+  /**
+   * Answered from what `load` read when it covered every key asked for (the unit asks for the keys
+   * `load` found no identity of); otherwise, e.g. for a key whose owner was erased while `load` waited
+   * for its lock, by a statement of its own.
+   */
   tombstoned(keys: readonly string[]): Promise<Set<string>> {
+    const checked = this.checked;
+    if (keys.every((k) => checked.has(k)))
+      return Promise.resolve(new Set(keys.filter((k) => checked.get(k))));
     return tombstoned(this.sql, this.ws, keys);
   }
 
@@ -144,11 +154,13 @@ export class PostgresIngestTx implements IngestTx {
       kinds.push(key.slice(0, sep));
       values.push(key.slice(sep + 1));
     }
-    const owners = await this.sql.run<ProfileRow & { kind: string; value: string }>(LOAD_PROFILES, {
-      ws: this.ws,
-      kinds,
-      values,
-    });
+    const found = await this.sql.run<LoadRow>(LOAD_PROFILES, { ws: this.ws, kinds, values });
+    const owners: (ProfileRow & { kind: string; value: string })[] = [];
+    this.checked = new Map();
+    for (const row of found) {
+      if (row.id !== null) owners.push({ ...row, id: row.id });
+      else if (row.owner === null) this.checked.set(`${row.kind}:${row.value}`, row.erased === true);
+    }
     const rows = this.segmentsDefined
       ? await withSegments(this.sql, this.ws, owners)
       : owners.map((r) => ({ ...r, segments: [] }));
@@ -311,6 +323,18 @@ function eventRow({ event: e, profileId }: WritePlan['events'][number]): Record<
     received_at: e.receivedAt,
   };
 }
+
+/**
+ * A row of LOAD_PROFILES: a key's owner, locked (`id` set); a key no identity names (`owner` null,
+ * `erased` set); or a key whose owner was gone once locked (`owner` set, `id` null).
+ */
+type LoadRow = Omit<ProfileRow, 'id'> & {
+  kind: string;
+  value: string;
+  owner: string | null;
+  id: string | null;
+  erased: boolean | null;
+};
 
 /** Code-unit order: any fixed total order serves for lock ordering, and this one needs no locale. */
 function cmp(a: string, b: string): number {
