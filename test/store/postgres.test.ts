@@ -411,29 +411,6 @@ describe.skipIf(unreachable !== null)('postgres', () => {
       expect(await s.tombstoneHits(ws)).toBe(1);
     });
 
-    it('counts the stages of a batch of new customers with one delta row per stage', async () => {
-      const s = open();
-      const ws = await workspace(s);
-      const events = ['u1', 'u2', 'u3'].map((userId, i) =>
-        testEvent({ userId, name: 'Viewed', messageId: `s${i}`, timestamp: clock.now() }),
-      );
-      expect((await s.ingest(ws, events)).profilesCreated).toBe(3);
-      const rows = await querySql(
-        databaseUrl,
-        `SELECT stage, profiles::int AS profiles FROM stage_counts WHERE workspace_id = '${ws}'`,
-      );
-      expect(rows).toHaveLength(1);
-      expect(rows[0]!.profiles).toBe(3);
-      expect(await s.stageCounts(ws)).toEqual({ [String(rows[0]!.stage)]: 3 });
-      // A batch of known customers inserts no profile and so no delta row.
-      await s.ingest(ws, [
-        testEvent({ userId: 'u1', name: 'Viewed', messageId: 's9', timestamp: clock.now() }),
-      ]);
-      expect(
-        await querySql(databaseUrl, `SELECT 1 FROM stage_counts WHERE workspace_id = '${ws}'`),
-      ).toHaveLength(1);
-    });
-
     it('reports an unreachable server as StoreUnavailableError', async () => {
       const s = open('postgres://postgres@127.0.0.1:1/nowhere');
       await expect(s.migrate()).rejects.toBeInstanceOf(StoreUnavailableError);
