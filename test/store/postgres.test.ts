@@ -369,6 +369,48 @@ describe.skipIf(unreachable !== null)('postgres', () => {
       expect(bits('y', '2026', u2)).toEqual([`0,0,0,0,0,0,0,0,0,0,${(1 << 0) | (1 << 1)},0`]);
     });
 
+    it('reports with the profile load whether each key it finds no identity of is erased', async () => {
+      const s = open();
+      const ws = await workspace(s);
+      await s.ingest(ws, [
+        testEvent({ userId: 'gone', messageId: 'g1', timestamp: clock.now() }),
+        testEvent({ userId: 'kept', messageId: 'k1', timestamp: clock.now() }),
+      ]);
+      const gone = (await s.lookupProfile(ws, { kind: 'user_id', value: 'gone' }))!.id;
+      await s.eraseProfile(ws, gone, { id: 'er1', requestedBy: 'api', now: clock.now() });
+      const keys = [
+        ['user_id', 'gone'],
+        ['user_id', 'kept'],
+        ['user_id', 'new'],
+      ];
+      const args: Record<string, unknown> = {
+        ws,
+        kinds: keys.map((k) => k[0]),
+        values: keys.map((k) => k[1]),
+      };
+      const client = new pg.Client({ connectionString: databaseUrl });
+      await client.connect();
+      try {
+        const rows = (
+          await client.query<{ value: string; id: string | null; erased: boolean | null }>(
+            LOAD_PROFILES.text,
+            LOAD_PROFILES.params.map((p) => args[p]),
+          )
+        ).rows;
+        const byValue = Object.fromEntries(rows.map((r) => [r.value, [r.id !== null, r.erased]]));
+        expect(byValue).toEqual({ gone: [false, true], kept: [true, null], new: [false, false] });
+      } finally {
+        await client.end();
+      }
+      // The ingest drops the erased customer's events and stores the others'.
+      const r = await s.ingest(ws, [
+        testEvent({ userId: 'gone', messageId: 'g2', timestamp: clock.now() }),
+        testEvent({ userId: 'new', messageId: 'n1', timestamp: clock.now() }),
+      ]);
+      expect([r.stored, r.discarded, r.profilesCreated]).toEqual([1, 1, 1]);
+      expect(await s.tombstoneHits(ws)).toBe(1);
+    });
+
     it('reports an unreachable server as StoreUnavailableError', async () => {
       const s = open('postgres://postgres@127.0.0.1:1/nowhere');
       await expect(s.migrate()).rejects.toBeInstanceOf(StoreUnavailableError);

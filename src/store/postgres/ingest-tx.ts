@@ -5,7 +5,7 @@ import type { Definitions } from '../../domain/engagement/definitions.js';
 import type { EntryRow, JourneyIndex } from '../../domain/journeys/route.js';
 import type { GroupState, IngestTx, WritePlan } from '../ingest-unit.js';
 import { profileState, type ProfileRow } from '../rows.js';
-import { engagementFields, engagementRows, withSegments, type DefinitionsCache } from './engagement.js';
+import { engagementRows, withSegments, type DefinitionsCache } from './engagement.js';
 import {
   EXITS,
   LOAD_PROFILES,
@@ -13,6 +13,7 @@ import {
   LOCK_KEYS_EXISTING,
   LOCK_WORKSPACE_EXISTING,
   MERGE,
+  joinJson,
   WRITE,
 } from './ingest-statements.js';
 import type { Sql } from './pg-driver.js';
@@ -73,6 +74,8 @@ export class PostgresIngestTx implements IngestTx {
   private segmentsDefined = true;
   /** the version of the journey index handed to the unit, if it asked for one */
   private journeyVersion: number | undefined;
+  /** Keys `load` found no identity of → whether each is tombstoned (read in the same statement). */
+  private checked = new Map<string, boolean>();
 
   constructor(
     private readonly sql: Sql,
@@ -108,7 +111,15 @@ export class PostgresIngestTx implements IngestTx {
     return loadEntries(this.sql, this.ws, profileIds);
   }
 
+  /**
+   * Answered from what `load` read when it covered every key asked for (the unit asks for the keys
+   * `load` found no identity of); otherwise, e.g. for a key whose owner was erased while `load` waited
+   * for its lock, by a statement of its own.
+   */
   tombstoned(keys: readonly string[]): Promise<Set<string>> {
+    const checked = this.checked;
+    if (keys.every((k) => checked.has(k)))
+      return Promise.resolve(new Set(keys.filter((k) => checked.get(k))));
     return tombstoned(this.sql, this.ws, keys);
   }
 
@@ -143,11 +154,13 @@ export class PostgresIngestTx implements IngestTx {
       kinds.push(key.slice(0, sep));
       values.push(key.slice(sep + 1));
     }
-    const owners = await this.sql.run<ProfileRow & { kind: string; value: string }>(LOAD_PROFILES, {
-      ws: this.ws,
-      kinds,
-      values,
-    });
+    const found = await this.sql.run<LoadRow>(LOAD_PROFILES, { ws: this.ws, kinds, values });
+    const owners: (ProfileRow & { kind: string; value: string })[] = [];
+    this.checked = new Map();
+    for (const row of found) {
+      if (row.id !== null) owners.push({ ...row, id: row.id });
+      else if (row.owner === null) this.checked.set(`${row.kind}:${row.value}`, row.erased === true);
+    }
     const rows = this.segmentsDefined
       ? await withSegments(this.sql, this.ws, owners)
       : owners.map((r) => ({ ...r, segments: [] }));
@@ -203,11 +216,14 @@ export class PostgresIngestTx implements IngestTx {
       ws,
       now,
       created: JSON.stringify(resolution.created.map(profileRow)),
+      created_facts: joinJson(resolution.created.map((p) => JSON.stringify(p.facts))),
       updated: JSON.stringify(resolution.updated.map(profileRow)),
+      updated_facts: joinJson(resolution.updated.map((p) => JSON.stringify(p.facts))),
       identities: JSON.stringify(
         identities.map((i) => ({ kind: i.key.kind, value: i.key.value, profile_id: i.profileId })),
       ),
-      events: `[${plan.events.map(eventRow).join(',')}]`,
+      events: JSON.stringify(plan.events.map(eventRow)),
+      payloads: joinJson(plan.events.map(({ event }) => event.payload)),
       activity: JSON.stringify(
         activityRows(activity).map((a) => ({
           name: a.name,
@@ -277,6 +293,7 @@ export class PostgresIngestTx implements IngestTx {
   }
 }
 
+/** A profile's row, without its facts (WRITE takes them apart, see `joinJson`). */
 function profileRow(p: ProfileState): Record<string, unknown> {
   return {
     id: p.id,
@@ -287,13 +304,15 @@ function profileRow(p: ProfileState): Record<string, unknown> {
     last_seen_at: p.lastSeenAt,
     event_count: p.eventCount,
     created_at: p.createdAt,
-    ...engagementFields(p),
+    stage: p.engagement.stage,
+    previous_stage: p.engagement.previousStage,
+    stage_since: p.engagement.stageSince,
   };
 }
 
-/** One event as a JSON object; its payload is JSON already and is spliced in as is, not re-encoded. */
-function eventRow({ event: e, profileId }: WritePlan['events'][number]): string {
-  const fields = JSON.stringify({
+/** One event's row, without its payload (WRITE takes the payloads apart, see `joinJson`). */
+function eventRow({ event: e, profileId }: WritePlan['events'][number]): Record<string, unknown> {
+  return {
     profile_id: profileId,
     message_id: e.messageId,
     type: e.type,
@@ -302,9 +321,20 @@ function eventRow({ event: e, profileId }: WritePlan['events'][number]): string 
     anonymous_id: e.anonymousId,
     timestamp: e.timestamp,
     received_at: e.receivedAt,
-  });
-  return `${fields.slice(0, -1)},"payload":${e.payload}}`;
+  };
 }
+
+/**
+ * A row of LOAD_PROFILES: a key's owner, locked (`id` set); a key no identity names (`owner` null,
+ * `erased` set); or a key whose owner was gone once locked (`owner` set, `id` null).
+ */
+type LoadRow = Omit<ProfileRow, 'id'> & {
+  kind: string;
+  value: string;
+  owner: string | null;
+  id: string | null;
+  erased: boolean | null;
+};
 
 /** Code-unit order: any fixed total order serves for lock ordering, and this one needs no locale. */
 function cmp(a: string, b: string): number {
