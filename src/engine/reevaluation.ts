@@ -1,8 +1,8 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../domain/clock.js';
-import type { Store } from '../store/store.js';
+import type { ScannedChange, ScannedChunk, Store } from '../store/store.js';
 import { compileDefinitions, type Definitions } from '../domain/engagement/definitions.js';
-import { evaluateProfile, segmentsWouldChange } from '../domain/engagement/evaluate.js';
+import { evaluateProfile, evaluateSegments } from '../domain/engagement/evaluate.js';
 import { factsNeededBy, type FactsProjection } from '../domain/engagement/needs.js';
 
 /** Profiles per re-evaluation transaction: small enough that ingestion interleaves between pages. */
@@ -97,6 +97,23 @@ async function scanAndConfirm(
   // than one page of a pass ahead of ingestion.
   const pending: string[] = [];
   let inFlight: Promise<void> | null = null;
+  // A build on a store that can watch which profiles change while it scans: what the scan found for
+  // profiles nothing touched meanwhile is stored as found, and only the others are confirmed.
+  const scannedAt = clock.now();
+  const watch = only && store.watchProfiles ? await store.watchProfiles(workspaceId) : null;
+  const scanned: ScannedChange[] = [];
+  let scannedVersion = -1;
+  const storeScanned = async (changes: ScannedChange[]): Promise<void> => {
+    if (inFlight) await inFlight;
+    inFlight = store.applyScannedMemberships!(workspaceId, watch!, {
+      version: scannedVersion,
+      now: scannedAt,
+      changes,
+    }).then((r) => {
+      changed += r.applied;
+      for (const id of r.rest) pending.push(id);
+    });
+  };
   const confirm = async (ids: string[]): Promise<void> => {
     if (inFlight) await inFlight;
     inFlight = store
@@ -115,19 +132,29 @@ async function scanAndConfirm(
       });
   };
   /** Takes a scanned stretch's ids that would change: confirms them a writer page at a time. */
-  const take = async (ids: readonly string[], scanned: number): Promise<void> => {
-    for (const id of ids) pending.push(id);
+  const take = async (chunk: ScannedChunk): Promise<void> => {
+    if (watch !== null && chunk.changes && chunk.version !== undefined) {
+      // A page holds the changes of one definitions version.
+      if (chunk.version !== scannedVersion && scanned.length > 0) await storeScanned(scanned.splice(0));
+      scannedVersion = chunk.version;
+      for (const c of chunk.changes) scanned.push(c);
+    } else for (const id of chunk.ids) pending.push(id);
+    while (scanned.length >= PAGE_SIZE) await storeScanned(scanned.splice(0, PAGE_SIZE));
     while (pending.length >= PAGE_SIZE) await confirm(pending.splice(0, PAGE_SIZE));
-    processed += scanned;
+    processed += chunk.scanned;
     if (processed - reported >= reportEvery) {
       reported = processed;
       await onProgress?.({ done: processed, total: Math.max(total, processed) });
     }
   };
   const finish = async (): Promise<{ processed: number; changed: number }> => {
-    if (pending.length > 0) await confirm(pending.splice(0));
-    if (inFlight) await inFlight;
-    inFlight = null;
+    if (scanned.length > 0) await storeScanned(scanned.splice(0));
+    // What the stored pages sent back joins `pending` when they settle.
+    while (inFlight || pending.length > 0) {
+      if (inFlight) await inFlight;
+      inFlight = null;
+      if (pending.length > 0) await confirm(pending.splice(0));
+    }
     await onProgress?.({ done: processed, total: Math.max(total, processed) });
     return { processed, changed };
   };
@@ -135,11 +162,7 @@ async function scanAndConfirm(
     // A large SQLite workspace scans on scan threads (both cores), as the definitions stand now.
     if (
       store.scanForChanges &&
-      (await store.scanForChanges(
-        workspaceId,
-        { only: only && [...only], now: clock.now(), total },
-        (chunk) => take(chunk.ids, chunk.scanned),
-      ))
+      (await store.scanForChanges(workspaceId, { only: only && [...only], now: scannedAt, total }, take))
     )
       return await finish();
     for (;;) {
@@ -153,25 +176,28 @@ async function scanAndConfirm(
         limit: SCAN_PAGE_SIZE,
         ...(projected.facts && { facts: projected.facts }),
       });
-      const now = clock.now();
+      // A watched build evaluates at the time its stored pages are entered at.
+      const now = watch !== null ? scannedAt : clock.now();
       const ids: string[] = [];
+      const changes: ScannedChange[] = [];
       for (const p of page.profiles) {
-        const changes = only
-          ? segmentsWouldChange(p, defs, only, now)
-          : evaluateProfile(p, defs, now).changed;
-        if (changes) ids.push(p.id);
+        if (!only) {
+          if (evaluateProfile(p, defs, now).changed) ids.push(p.id);
+          continue;
+        }
+        const ev = evaluateSegments(p, defs, only, now);
+        if (!ev.changed) continue;
+        ids.push(p.id);
+        changes.push([p.id, ev.entered, ev.exited]);
       }
-      if (page.next === null) {
-        processed += page.profiles.length;
-        for (const id of ids) pending.push(id);
-        return await finish();
-      }
-      await take(ids, page.profiles.length);
+      await take({ ids, scanned: page.profiles.length, changes, version: defs.version });
+      if (page.next === null) return await finish();
       after = page.next;
     }
   } finally {
     // A failed page must not leave a confirmation running unobserved.
     if (inFlight) await (inFlight as Promise<void>).catch(() => undefined);
+    if (watch !== null) await store.unwatchProfiles?.(watch).catch(() => undefined);
   }
 }
 

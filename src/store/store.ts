@@ -187,6 +187,27 @@ export interface ReevaluatePage {
   relaxedDurability?: boolean;
 }
 
+/** A profile a build's scan found would change: its id, the segments it enters and those it leaves. */
+export type ScannedChange = readonly [id: string, entered: readonly string[], exited: readonly string[]];
+
+/** What a scan thread found in one range of profiles. */
+export interface ScannedChunk {
+  /** the profiles that would change */
+  ids: string[];
+  scanned: number;
+  /** a build's scan: what would change for each of `ids`, under definitions `version` */
+  changes?: ScannedChange[];
+  version?: number;
+}
+
+export interface ScannedMemberships {
+  /** the definitions version the scan evaluated */
+  version: number;
+  /** the time the scan evaluated at */
+  now: number;
+  changes: readonly ScannedChange[];
+}
+
 export interface ReevaluateResult {
   processed: number;
   next: string | null;
@@ -339,8 +360,25 @@ export interface Store
   scanForChanges?(
     workspaceId: string,
     opts: { only: readonly string[] | null; now: number; total: number },
-    each: (chunk: { ids: string[]; scanned: number }) => Promise<void>,
+    each: (chunk: ScannedChunk) => Promise<void>,
   ): Promise<boolean>;
+  /**
+   * Optional (SQLite): starts noting which profiles of the workspace change from now on, so that a
+   * build's scan that starts afterwards can have what it found stored without the long confirmation
+   * (applyScannedMemberships). Returns the watch's id; end it with unwatchProfiles.
+   */
+  watchProfiles?(workspaceId: string): Promise<number>;
+  unwatchProfiles?(watch: number): Promise<void>;
+  /**
+   * A build's scanned membership changes, stored (entered at the scan's time) for the profiles nothing
+   * changed since the watch began; returns the ids that must still go through
+   * `reevaluateProfiles({ ids, segments })`. Commits without waiting for the disk, like a pass's pages.
+   */
+  applyScannedMemberships?(
+    workspaceId: string,
+    watch: number,
+    page: ScannedMemberships,
+  ): Promise<{ applied: number; rest: string[] }>;
   /** Records where a segment's build stands; `ready` also stamps built_at and a size-history point. */
   setSegmentBuild(
     workspaceId: string,

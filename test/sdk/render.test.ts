@@ -140,12 +140,15 @@ describe.skipIf(unavailable !== null)('in-app rendering in Chromium, against hos
     expect(await frame.getAttribute('srcdoc')).toMatch(
       /^<!doctype html><meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src https: data:; style-src 'unsafe-inline'">/,
     );
-    const content = page.frames().find((f) => f.url() === 'about:srcdoc');
-    expect(await content?.locator('#hello').textContent()).toBe('Hello from HTML');
-    await new Promise((r) => setTimeout(r, 500));
+    // The frame's document loads after the iframe element appears; the frame locator waits for it.
+    const hello = page.frameLocator('[data-kizuna-message] iframe').locator('#hello');
+    expect(await hello.textContent()).toBe('Hello from HTML');
+    await until(
+      () => logs.some((l) => /Blocked script execution in 'about:srcdoc'/.test(l)),
+      'the blocked-script report',
+    );
     expect(await page.evaluate(() => (globalThis as unknown as PageGlobals).pwned)).toBeUndefined();
     expect(await page.title()).toBe('Test Shop');
-    expect(logs.some((l) => /Blocked script execution in 'about:srcdoc'/.test(l))).toBe(true);
     await until(() => events('impression').length === 1, 'the impression');
     expect(events('impression')[0]).toMatchObject({
       path: '/v1/messages/msg_html/events',

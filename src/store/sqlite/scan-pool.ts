@@ -1,5 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import type { DefinitionsRecord } from '../../domain/engagement/definitions.js';
+import type { ScannedChange, ScannedChunk } from '../store.js';
 import type { Prepare } from './statements.js';
 
 /**
@@ -25,7 +26,8 @@ export interface ScanChunkRequest {
   until: string | null;
 }
 
-export type ScanChunkReply = { ok: true; ids: string[]; scanned: number } | { ok: false; message: string };
+export type ScanChunkReply =
+  { ok: true; ids: string[]; scanned: number; changes?: ScannedChange[] } | { ok: false; message: string };
 
 /** Identities per profile the range cuts assume (about 2–3 in the demo data). */
 const IDENTITIES_PER_PROFILE = 2;
@@ -43,7 +45,7 @@ export async function scanInParallel(
   r: Prepare,
   opts: ScanPoolOptions,
   work: Omit<ScanWorkerData, 'path' | 'cacheMb'>,
-  each: (chunk: { ids: string[]; scanned: number }) => Promise<void>,
+  each: (chunk: ScannedChunk) => Promise<void>,
 ): Promise<void> {
   // Ranges are cut on the identities' profile index: narrow entries (a profile has one to a few
   // identities), so a cut is a cheap walk, where the profiles' own key walks the whole rows. Any
@@ -76,7 +78,10 @@ export async function scanInParallel(
         for (let range = nextRange(); range !== null; range = nextRange()) {
           const reply = await ask<ScanChunkRequest, ScanChunkReply>(worker, range);
           if (!reply.ok) throw new Error(`scan thread failed: ${reply.message}`);
-          reporting = reporting.then(() => each({ ids: reply.ids, scanned: reply.scanned }));
+          const chunk: ScannedChunk = { ids: reply.ids, scanned: reply.scanned };
+          if (reply.changes)
+            Object.assign(chunk, { changes: reply.changes, version: work.definitions.version });
+          reporting = reporting.then(() => each(chunk));
           await reporting;
         }
       }),

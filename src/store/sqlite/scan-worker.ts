@@ -1,6 +1,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { compileDefinitions, type Definitions } from '../../domain/engagement/definitions.js';
-import { evaluateProfile, segmentsWouldChange } from '../../domain/engagement/evaluate.js';
+import { evaluateProfile, evaluateSegments } from '../../domain/engagement/evaluate.js';
+import type { ScannedChange } from '../store.js';
 import { factsNeededBy } from '../../domain/engagement/needs.js';
 import { scanForEvaluation } from './engagement-reads.js';
 import { statementCache } from './statements.js';
@@ -27,6 +28,8 @@ port.on('message', (req: ScanChunkRequest | null) => {
   }
   try {
     const ids: string[] = [];
+    // A build's scan also says what would change, so the writer can store it without evaluating again.
+    const changes: ScannedChange[] = [];
     let scanned = 0;
     let after = req.after;
     for (;;) {
@@ -37,16 +40,20 @@ port.on('message', (req: ScanChunkRequest | null) => {
         facts,
       });
       for (const p of page.profiles) {
-        const changes = only
-          ? segmentsWouldChange(p, defs, only, data.now)
-          : evaluateProfile(p, defs, data.now).changed;
-        if (changes) ids.push(p.id);
+        if (only === null) {
+          if (evaluateProfile(p, defs, data.now).changed) ids.push(p.id);
+          continue;
+        }
+        const ev = evaluateSegments(p, defs, only, data.now);
+        if (!ev.changed) continue;
+        ids.push(p.id);
+        changes.push([p.id, ev.entered, ev.exited]);
       }
       scanned += page.profiles.length;
       if (page.next === null) break;
       after = page.next;
     }
-    port.postMessage({ ok: true, ids, scanned } satisfies ScanChunkReply);
+    port.postMessage({ ok: true, ids, scanned, ...(only && { changes }) } satisfies ScanChunkReply);
   } catch (err) {
     port.postMessage({
       ok: false,

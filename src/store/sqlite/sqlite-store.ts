@@ -102,6 +102,8 @@ import type {
   TraitFilter,
   Workspace,
   ScanPage,
+  ScannedChunk,
+  ScannedMemberships,
 } from '../store.js';
 import { traitPath } from '../trait-path.js';
 import type { DefinitionsRecord } from '../../domain/engagement/definitions.js';
@@ -450,7 +452,7 @@ export class SqliteStore implements Store {
   async scanForChanges(
     workspaceId: string,
     opts: { only: readonly string[] | null; now: number; total: number },
-    each: (chunk: { ids: string[]; scanned: number }) => Promise<void>,
+    each: (chunk: ScannedChunk) => Promise<void>,
   ): Promise<boolean> {
     if (this.scanPath === null || opts.total < this.parallelScan.from) return false;
     await scanInParallel(
@@ -471,6 +473,22 @@ export class SqliteStore implements Store {
       each,
     );
     return true;
+  }
+
+  watchProfiles(workspaceId: string): Promise<number> {
+    return this.writes.watchProfiles(workspaceId);
+  }
+
+  unwatchProfiles(watch: number): Promise<void> {
+    return this.writes.unwatchProfiles(watch);
+  }
+
+  applyScannedMemberships(
+    workspaceId: string,
+    watch: number,
+    page: ScannedMemberships,
+  ): Promise<{ applied: number; rest: string[] }> {
+    return this.writes.applyScannedMemberships(workspaceId, watch, page);
   }
 
   async countProfiles(workspaceId: string): Promise<number> {

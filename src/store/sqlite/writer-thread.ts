@@ -20,7 +20,7 @@ import { ConflictError, NotFoundError, StoreUnavailableError } from '../../error
 import type { IngestResult, Workspace } from '../store.js';
 import type { SqliteWrites, WriterMethod } from './writer.js';
 import type { AccessArgs, AccessResult, AccessWriteName } from './access.js';
-import type { DefinitionChange, ReevaluatePage, ReevaluateResult } from '../store.js';
+import type { DefinitionChange, ReevaluatePage, ReevaluateResult, ScannedMemberships } from '../store.js';
 import type { ClaimedEntry, EntryResult, JourneyView, ScheduledRun } from '../journey-store.js';
 
 /** A call of one SqliteWrites method with its arguments, or the closing handshake. */
@@ -187,6 +187,22 @@ export class ThreadWriter implements SqliteWrites {
 
   reevaluateProfiles(workspaceId: string, page: ReevaluatePage): Promise<ReevaluateResult> {
     return this.invoke('reevaluateProfiles', workspaceId, page);
+  }
+
+  watchProfiles(workspaceId: string): Promise<number> {
+    return this.invoke('watchProfiles', workspaceId);
+  }
+
+  unwatchProfiles(watch: number): Promise<void> {
+    return this.invoke('unwatchProfiles', watch);
+  }
+
+  applyScannedMemberships(
+    workspaceId: string,
+    watch: number,
+    page: ScannedMemberships,
+  ): Promise<{ applied: number; rest: string[] }> {
+    return this.invoke('applyScannedMemberships', workspaceId, watch, page);
   }
 
   setSegmentBuild(

@@ -11,7 +11,8 @@ import { loadMigrations } from '../migrations.js';
 import type { IngestResult, Workspace } from '../store.js';
 import { SqliteIngestTx } from './ingest-tx.js';
 import { statementCache, type Prepare } from './statements.js';
-import type { DefinitionChange, ReevaluatePage, ReevaluateResult } from '../store.js';
+import type { DefinitionChange, ReevaluatePage, ReevaluateResult, ScannedMemberships } from '../store.js';
+import { ProfileWatches } from './profile-watch.js';
 import { consentUnit, runReevaluateSync } from '../reevaluate-unit.js';
 import { touchesConsentFacts } from '../../domain/facts/facts.js';
 import {
@@ -99,6 +100,13 @@ export interface SqliteWrites {
   ingest(workspaceId: string, events: readonly NormalizedEvent[], now: number): Promise<IngestResult>;
   changeDefinitions(workspaceId: string, change: DefinitionChange, now: number): Promise<void>;
   reevaluateProfiles(workspaceId: string, page: ReevaluatePage): Promise<ReevaluateResult>;
+  watchProfiles(workspaceId: string): Promise<number>;
+  unwatchProfiles(watch: number): Promise<void>;
+  applyScannedMemberships(
+    workspaceId: string,
+    watch: number,
+    page: ScannedMemberships,
+  ): Promise<{ applied: number; rest: string[] }>;
   setSegmentBuild(
     workspaceId: string,
     segmentId: string,
@@ -247,6 +255,7 @@ export class SqliteWriter implements SqliteWrites {
   private flushScheduled = false;
   private readonly definitions = new DefinitionsCache();
   private readonly journeyIndexes = new journeys.JourneyIndexCache();
+  private readonly watches: ProfileWatches;
 
   constructor(readonly db: Database.Database) {
     this.w = statementCache(db);
@@ -256,6 +265,7 @@ export class SqliteWriter implements SqliteWrites {
     // WAL itself (strace, 50,000 events: 2.15M pwrite calls, 0.87M with this). In memory, the
     // sub-journal holds one call's pages (about 1.5 MB) and is emptied at each release.
     db.pragma('temp_store = MEMORY');
+    this.watches = new ProfileWatches(db, this.w, this.definitions);
     // Nested better-sqlite3 transactions run as savepoints.
     this.ingestOne = db.transaction((run: readonly PendingIngest[]) => {
       const now = Math.max(...run.map((c) => c.now));
@@ -373,18 +383,44 @@ export class SqliteWriter implements SqliteWrites {
         ...page,
         newEntryId: () => newId('je', page.now),
       });
-    if (!page.relaxedDurability || this.db.memory) return this.exclusive(run);
-    // A page of a pass that is redone if lost commits without an fsync: in WAL mode the next FULL commit
-    // (an ingest, the segment's ready mark) syncs the log up to and including it, and a crash before
-    // that loses it whole (ReevaluatePage.relaxedDurability).
+    return page.relaxedDurability ? this.relaxed(run) : this.exclusive(run);
+  }
+
+  /**
+   * A page of a pass that is redone if lost commits without an fsync: in WAL mode the next FULL commit
+   * (an ingest, the segment's ready mark) syncs the log up to and including it, and a crash before
+   * that loses it whole (ReevaluatePage.relaxedDurability).
+   */
+  private async relaxed<T>(fn: () => T): Promise<T> {
+    if (this.db.memory) return this.exclusive(fn);
     this.flush();
     await Promise.resolve();
     this.db.pragma('synchronous = NORMAL');
     try {
-      return this.db.transaction(run).immediate();
+      return this.db.transaction(fn).immediate();
     } finally {
       this.db.pragma('synchronous = FULL');
     }
+  }
+
+  async watchProfiles(workspaceId: string): Promise<number> {
+    // After the writes queued before it: those are in what the scan will read.
+    this.flush();
+    await Promise.resolve();
+    return this.watches.begin(workspaceId);
+  }
+
+  async unwatchProfiles(watch: number): Promise<void> {
+    await Promise.resolve();
+    this.watches.end(watch);
+  }
+
+  applyScannedMemberships(
+    workspaceId: string,
+    watch: number,
+    page: ScannedMemberships,
+  ): Promise<{ applied: number; rest: string[] }> {
+    return this.relaxed(() => this.watches.apply(workspaceId, watch, page));
   }
 
   setSegmentBuild(
