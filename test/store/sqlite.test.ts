@@ -325,9 +325,9 @@ describe('sqlite group commit', () => {
   });
 
   /** A migrated writer on a new file with workspace `ws`, and a second connection reading that file. */
-  async function groupWriter() {
+  async function groupWriter(gatherMs?: number) {
     const path = join(root, `t${++n}.db`);
-    const writer = new SqliteWriter(openConnection(path));
+    const writer = new SqliteWriter(openConnection(path), gatherMs);
     await writer.migrate(Date.UTC(2026, 5, 1));
     await writer.createWorkspace(
       { id: 'ws', name: 'ws', createdAt: Date.UTC(2026, 5, 1) },
@@ -409,5 +409,64 @@ describe('sqlite group commit', () => {
     expect(reader.prepare("SELECT count(*) FROM identities WHERE value = 'c'").pluck().get()).toBe(0);
     reader.close();
     await writer.close();
+  });
+
+  describe('gathering', () => {
+    const now = Date.UTC(2026, 5, 2);
+    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    let m = 0;
+    /** One single-event call; resolves to how long it took to be answered, in ms. */
+    const timed = async (writer: SqliteWriter, user: string, at = now) => {
+      const started = performance.now();
+      await writer.ingest('ws', [testEvent({ userId: user, messageId: `g${++m}` })], at);
+      return performance.now() - started;
+    };
+    /** A group commit of four calls, as a burst of concurrent requests makes. */
+    const burst = (writer: SqliteWriter) =>
+      Promise.all(['b1', 'b2', 'b3', 'b4'].map((u) => timed(writer, u)));
+
+    it('holds the first call after a burst until as many calls as the burst held are in', async () => {
+      const { writer, reader } = await groupWriter(1000);
+      await burst(writer);
+      const first = timed(writer, 'a', now + 1);
+      await sleep(30);
+      const rest = ['b', 'c', 'd'].map((u, i) => timed(writer, u, now + 2 + i));
+      const waited = await first;
+      await Promise.all(rest);
+      // Committed in one unit with the three that came 30 ms later: its profile has their time.
+      expect(
+        reader
+          .prepare(
+            "SELECT created_at FROM profiles WHERE id IN (SELECT profile_id FROM identities WHERE value = 'a')",
+          )
+          .pluck()
+          .get(),
+      ).toBe(now + 4);
+      // Ended by the fourth call, not by the bound.
+      expect(waited).toBeGreaterThanOrEqual(29);
+      expect(waited).toBeLessThan(1000);
+      reader.close();
+      await writer.close();
+    });
+
+    it('commits what it has once the bound has passed', async () => {
+      const { writer, reader } = await groupWriter(100);
+      await burst(writer);
+      const waited = await timed(writer, 'a');
+      expect(waited).toBeGreaterThanOrEqual(99);
+      expect(reader.prepare("SELECT count(*) FROM identities WHERE value = 'a'").pluck().get()).toBe(1);
+      reader.close();
+      await writer.close();
+    });
+
+    it('never holds a lone caller, nor the first call after a quiet spell', async () => {
+      const { writer, reader } = await groupWriter(1000);
+      for (let i = 0; i < 5; i++) expect(await timed(writer, `lone${i}`)).toBeLessThan(500);
+      await burst(writer);
+      await sleep(50);
+      expect(await timed(writer, 'after')).toBeLessThan(500);
+      reader.close();
+      await writer.close();
+    });
   });
 });
