@@ -241,6 +241,14 @@ it('scans passes on scan threads with the same outcome as on one thread', async 
         rebuildFacts: false,
         segments: ['seg_repeat', 'seg_viewers', 'seg_revenue'],
       });
+      // A build whose rule reads another segment's stored memberships (a scan reads just those).
+      await put('seg_repeat_viewers', {
+        and: [{ segment: 'seg_repeat' }, { segment: 'seg_revenue', member: false }],
+      });
+      await reevaluateAll(store, clock, ws, { rebuildFacts: false, segments: ['seg_repeat_viewers'] });
+      const builtSizes = Object.fromEntries(
+        (await store.listSegments(ws)).map((s) => [s.id, s.size] as const),
+      );
       // Time passes: a full pass moves stages.
       clock.advance(40 * DAY);
       const swept = await reevaluateAll(store, clock, ws, { rebuildFacts: false });
@@ -248,14 +256,20 @@ it('scans passes on scan threads with the same outcome as on one thread', async 
       const stream = await store.listEngagementEvents(ws, { after: 0, limit: 1000 });
       const kinds: Record<string, number> = {};
       for (const e of stream) kinds[`${e.type} ${e.subject}`] = (kinds[`${e.type} ${e.subject}`] ?? 0) + 1;
-      return { built, swept, sizes, stages: await store.stageCounts(ws), kinds };
+      return { built, builtSizes, swept, sizes, stages: await store.stageCounts(ws), kinds };
     } finally {
       await store.close();
     }
   };
   const threads = await outcome(true);
   expect(threads.built).toMatchObject({ processed: 40 });
-  expect(threads.sizes).toEqual({ seg_repeat: 20, seg_viewers: 40, seg_revenue: 10 });
+  expect(threads.builtSizes).toEqual({
+    seg_repeat: 20,
+    seg_viewers: 40,
+    seg_revenue: 10,
+    seg_repeat_viewers: 10,
+  });
+  expect(threads.sizes).toEqual(threads.builtSizes);
   expect(threads.swept.changed).toBeGreaterThan(0);
   expect(threads).toEqual(await outcome(false));
 });

@@ -72,3 +72,19 @@ export function factsNeededBy(defs: Definitions, only: ReadonlySet<string>): Fac
 
 /** Past this many series, picking them out one by one costs about what parsing the whole facts does. */
 const MAX_SERIES = 8;
+
+/**
+ * The segments whose stored memberships evaluating the segments `only` reads: their own (to tell who
+ * enters and who leaves) and those their rules name (taken as stored). A build's scan reads just these
+ * of each profile's memberships, not every segment's.
+ */
+export function membershipsReadBy(defs: Definitions, only: ReadonlySet<string>): string[] {
+  const out = new Set(only);
+  const visit = (r: Rule): void => {
+    if (r.kind === 'and' || r.kind === 'or') r.rules.forEach(visit);
+    else if (r.kind === 'not') visit(r.rule);
+    else if (r.kind === 'segment') out.add(r.id);
+  };
+  for (const seg of defs.segments) if (only.has(seg.id)) visit(seg.rule);
+  return [...out].sort();
+}

@@ -126,7 +126,7 @@ export function scanProfileStates(
       `SELECT p.*, NULL AS segments FROM profiles p WHERE workspace_id = ? AND merged_into IS NULL AND id > ?
        AND id <= ? ORDER BY id LIMIT ?`,
     ).all(ws, page.after ?? '', until ?? ID_MAX, page.limit) as ProfileRow[];
-    const members = pageMembers(r, ws, page.after ?? '', rows.at(-1)?.id);
+    const members = pageMembers(r, ws, page.after ?? '', rows.at(-1)?.id, null);
     for (const row of rows) row.segments = members.get(row.id) ?? [];
   } else {
     // A sample skips most ids of its span: a seek for each sampled profile.
@@ -148,7 +148,14 @@ export function scanProfileStates(
 export function scanForEvaluation(
   r: Prepare,
   ws: string,
-  page: { after: string | null; until: string | null; limit: number; facts: FactsProjection | null },
+  page: {
+    after: string | null;
+    until: string | null;
+    limit: number;
+    facts: FactsProjection | null;
+    /** read just these segments' memberships (a build: membershipsReadBy); all when absent */
+    members?: readonly string[] | null;
+  },
 ): { profiles: ProfileState[]; next: string | null } {
   const want = page.facts;
   const rows = r(
@@ -158,7 +165,7 @@ export function scanForEvaluation(
   )
     .raw(true)
     .all(ws, page.after ?? '', page.until ?? ID_MAX, page.limit) as ProjectedRow[];
-  const members = pageMembers(r, ws, page.after ?? '', rows.at(-1)?.[0]);
+  const members = pageMembers(r, ws, page.after ?? '', rows.at(-1)?.[0], page.members ?? null);
   const profiles = rows.map((row) => projectedState(row, want, members.get(row[0]) ?? []));
   return { profiles, next: rows.length < page.limit ? null : (profiles.at(-1)?.id ?? null) };
 }
@@ -168,15 +175,32 @@ export function scanForEvaluation(
  * of `segment_members_by_profile` for a scan page (it holds the segment id too), instead of a seek
  * per profile (a pass read a third more CPU a profile with the seeks).
  */
-function pageMembers(r: Prepare, ws: string, after: string, last: string | undefined): Map<string, string[]> {
+function pageMembers(
+  r: Prepare,
+  ws: string,
+  after: string,
+  last: string | undefined,
+  segments: readonly string[] | null,
+): Map<string, string[]> {
   const out = new Map<string, string[]>();
   if (last === undefined) return out;
-  const rows = r(
-    `SELECT profile_id, segment_id FROM segment_members INDEXED BY segment_members_by_profile
-     WHERE workspace_id = ? AND profile_id > ? AND profile_id <= ? ORDER BY profile_id, segment_id`,
-  )
-    .raw(true)
-    .all(ws, after, last) as [string, string][];
+  // Of some segments (a build's scan): the range of each segment's own key, not every membership.
+  const rows = (
+    segments === null
+      ? r(
+          `SELECT profile_id, segment_id FROM segment_members INDEXED BY segment_members_by_profile
+           WHERE workspace_id = ? AND profile_id > ? AND profile_id <= ? ORDER BY profile_id, segment_id`,
+        )
+          .raw(true)
+          .all(ws, after, last)
+      : r(
+          `SELECT profile_id, segment_id FROM json_each(?) s CROSS JOIN segment_members m
+           WHERE m.workspace_id = ? AND m.segment_id = s.value AND m.profile_id > ? AND m.profile_id <= ?
+           ORDER BY profile_id, segment_id`,
+        )
+          .raw(true)
+          .all(JSON.stringify(segments), ws, after, last)
+  ) as [string, string][];
   for (const [profileId, segmentId] of rows) {
     const list = out.get(profileId);
     if (list) list.push(segmentId);

@@ -2,7 +2,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { compileDefinitions, type Definitions } from '../../domain/engagement/definitions.js';
 import { evaluateProfile, evaluateSegments } from '../../domain/engagement/evaluate.js';
 import type { ScannedChange } from '../store.js';
-import { factsNeededBy } from '../../domain/engagement/needs.js';
+import { factsNeededBy, membershipsReadBy } from '../../domain/engagement/needs.js';
 import { scanForEvaluation } from './engagement-reads.js';
 import { statementCache } from './statements.js';
 import { openConnection } from './connection.js';
@@ -19,6 +19,7 @@ const r = statementCache(db);
 const defs: Definitions = compileDefinitions(data.definitions);
 const only = data.only === null ? null : new Set(data.only);
 const facts = only === null ? null : factsNeededBy(defs, only);
+const members = only === null ? null : membershipsReadBy(defs, only);
 
 port.on('message', (req: ScanChunkRequest | null) => {
   if (req === null) {
@@ -38,6 +39,7 @@ port.on('message', (req: ScanChunkRequest | null) => {
         until: req.until,
         limit: data.pageSize,
         facts,
+        members,
       });
       for (const p of page.profiles) {
         if (only === null) {
