@@ -29,6 +29,9 @@ export interface ScanChunkRequest {
 export type ScanChunkReply =
   { ok: true; ids: string[]; scanned: number; changes?: ScannedChange[] } | { ok: false; message: string };
 
+/** Chunks a scan may run ahead of the ones still being reported: a few thousand ids each. */
+const AHEAD = 4;
+
 /** Identities per profile the range cuts assume (about 2–3 in the demo data). */
 const IDENTITIES_PER_PROFILE = 2;
 
@@ -66,8 +69,10 @@ export async function scanInParallel(
     return { after, until };
   };
   const workers: Worker[] = [];
-  // Reported in the order they arrive; `each` runs one at a time.
+  // Reported in the order they arrive; `each` runs one at a time. A thread scans its next range while
+  // the chunks before are still being reported (stored by the writer), up to AHEAD chunks behind.
   let reporting: Promise<void> = Promise.resolve();
+  let backlog = 0;
   try {
     await Promise.all(
       Array.from({ length: opts.threads }, async () => {
@@ -81,11 +86,15 @@ export async function scanInParallel(
           const chunk: ScannedChunk = { ids: reply.ids, scanned: reply.scanned };
           if (reply.changes)
             Object.assign(chunk, { changes: reply.changes, version: work.definitions.version });
-          reporting = reporting.then(() => each(chunk));
-          await reporting;
+          backlog++;
+          reporting = reporting.then(() => each(chunk)).finally(() => backlog--);
+          // Observed by the awaits below; until then a failure must not count as unhandled.
+          reporting.catch(() => undefined);
+          if (backlog > AHEAD) await reporting;
         }
       }),
     );
+    await reporting;
   } finally {
     for (const w of workers) w.postMessage(null);
     await Promise.all(workers.map((w) => w.terminate()));
