@@ -732,10 +732,11 @@ describe.skipIf(skip !== null)('the dashboard in Chromium', { timeout: 60_000 },
     await shot('stage-editor');
     await editor.getByRole('button', { name: 'Restore the default ladder' }).click();
     await editor.getByRole('button', { name: 'Replace this model with the default' }).click();
+    // The list may show the label before the restore's save is back: the API is polled for it.
     await page.getByTestId('stage-list').getByText(before.stages[0]!.label).first().waitFor();
-    expect((await s.api<Model>('GET', '/stages')).stages.map((x) => x.label)).toEqual(
-      before.stages.map((x) => x.label),
-    );
+    await expect
+      .poll(async () => (await s.api<Model>('GET', '/stages')).stages.map((x) => x.label))
+      .toEqual(before.stages.map((x) => x.label));
   });
 
   it('signs out and keeps the screens behind sign-in', async () => {
