@@ -1,9 +1,9 @@
 import type { JsonObject, NormalizedEvent } from '../../domain/event.js';
-import type { LoadedState } from '../../domain/resolution.js';
+import type { LoadedState, ProfileState } from '../../domain/resolution.js';
 import type { GroupState, IngestTx, WritePlan } from '../ingest-unit.js';
-import { json, profileState, type ProfileRow } from '../rows.js';
+import { json, profileState } from '../rows.js';
 import type { Prepare } from './statements.js';
-import { PROFILE_ROW } from './engagement-reads.js';
+import { segmentsOf } from './engagement-reads.js';
 import type { Definitions } from '../../domain/engagement/definitions.js';
 import {
   engagementColumns,
@@ -56,11 +56,18 @@ export class SqliteIngestTx implements IngestTx<'sync'> {
     return found;
   }
 
+  /** The rowids of the profiles load() read: write() updates them by rowid (see saveProfiles). */
+  private readonly rowids = new Map<string, number>();
+
   load(keys: readonly string[]): LoadedState {
     const idStmt = this.prep(
       'SELECT profile_id FROM identities WHERE workspace_id = ? AND kind = ? AND value = ?',
     ).pluck();
-    const profStmt = this.prep(`SELECT ${PROFILE_ROW} FROM profiles p WHERE workspace_id = ? AND id = ?`);
+    // Rows as arrays: better-sqlite3 builds a named row property by property, which cost about 1 µs
+    // a profile more than this literal (docs/performance.md, ingestion run J).
+    const profStmt = this.prep(
+      `SELECT ${LOAD_COLUMNS} FROM profiles p WHERE workspace_id = ? AND id = ?`,
+    ).raw();
     const state: LoadedState = { identities: new Map(), profiles: new Map() };
     for (const key of keys) {
       const sep = key.indexOf(':');
@@ -68,8 +75,28 @@ export class SqliteIngestTx implements IngestTx<'sync'> {
       if (owner === undefined) continue;
       state.identities.set(key, owner);
       if (!state.profiles.has(owner)) {
-        const row = profStmt.get(this.ws, owner) as ProfileRow | undefined;
-        if (row) state.profiles.set(owner, profileState(row));
+        const r = profStmt.get(this.ws, owner) as LoadRow | undefined;
+        if (!r) continue;
+        this.rowids.set(owner, r[0]);
+        state.profiles.set(
+          owner,
+          profileState({
+            id: owner,
+            user_id: r[1],
+            traits: r[2],
+            trait_times: r[3],
+            first_seen_at: r[4],
+            last_seen_at: r[5],
+            event_count: r[6],
+            created_at: r[7],
+            updated_at: r[8],
+            facts: r[9],
+            stage: r[10],
+            previous_stage: r[11],
+            stage_since: r[12],
+            segments: r[13],
+          }),
+        );
       }
     }
     return state;
@@ -92,6 +119,40 @@ export class SqliteIngestTx implements IngestTx<'sync'> {
         });
     }
     return out;
+  }
+
+  /**
+   * New and changed profiles alike get the final state the resolution computed. The stage column is
+   * indexed (stage counts), and SQLite rewrites an index entry whenever its column is assigned, changed
+   * or not; so neither statement assigns it, and the rare stage change is its own update (measured:
+   * +10 % batch ingest). A profile load() read is updated by its rowid, one b-tree seek instead of the
+   * upsert's probe of the primary-key index and then its seek (nothing in the transaction deletes a
+   * profile, so the rowid still holds); any other goes through the upsert.
+   */
+  private saveProfiles(
+    created: readonly ProfileState[],
+    updated: readonly ProfileState[],
+    now: number,
+  ): void {
+    const { prep, ws } = this;
+    const upsert = prep(
+      `INSERT INTO profiles (workspace_id, id, user_id, traits, trait_times, first_seen_at, last_seen_at, event_count, created_at, updated_at,
+         facts, stage, previous_stage, stage_since)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (workspace_id, id) DO UPDATE SET ${PROFILE_SETS}`,
+    );
+    const byRowid = prep(
+      `UPDATE profiles SET ${PROFILE_SETS.replace(/excluded\.\w+/g, '?')} WHERE rowid = ?`,
+    );
+    for (const p of created) upsert.run(ws, p.id, ...profileColumns(p, now), ...engagementColumns(p));
+    for (const p of updated) {
+      const rowid = this.rowids.get(p.id);
+      if (rowid === undefined) upsert.run(ws, p.id, ...profileColumns(p, now), ...engagementColumns(p));
+      else {
+        const [facts, , previousStage, stageSince] = engagementColumns(p);
+        byRowid.run(...profileColumns(p, now), facts, previousStage, stageSince, rowid);
+      }
+    }
   }
 
   write(plan: WritePlan): void {
@@ -132,37 +193,7 @@ export class SqliteIngestTx implements IngestTx<'sync'> {
       mergeSurveyAnswers(prep, ws, m.from, m.into);
       mergeActivity(prep, ws, m.from, m.into);
     }
-    // New and changed profiles alike: one upsert with the final state the resolution computed. The
-    // stage column is indexed (stage counts), and SQLite rewrites an index entry whenever its column is
-    // assigned, changed or not; so the upsert leaves it alone and the rare stage change is its own update
-    // (measured: +10 % batch ingest).
-    const saveProfile = prep(
-      `INSERT INTO profiles (workspace_id, id, user_id, traits, trait_times, first_seen_at, last_seen_at, event_count, created_at, updated_at,
-         facts, stage, previous_stage, stage_since)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT (workspace_id, id) DO UPDATE SET user_id = excluded.user_id, traits = excluded.traits,
-         trait_times = excluded.trait_times, first_seen_at = excluded.first_seen_at, last_seen_at = excluded.last_seen_at,
-         event_count = excluded.event_count, created_at = excluded.created_at, updated_at = excluded.updated_at,
-         facts = excluded.facts, previous_stage = excluded.previous_stage,
-         stage_since = excluded.stage_since`,
-    );
-    for (const p of [...resolution.created, ...resolution.updated]) {
-      const traits = JSON.stringify(p.traits);
-      const times = JSON.stringify(p.traitTimes);
-      saveProfile.run(
-        ws,
-        p.id,
-        p.userId,
-        traits,
-        times,
-        p.firstSeenAt,
-        p.lastSeenAt,
-        p.eventCount,
-        p.createdAt,
-        now,
-        ...engagementColumns(p),
-      );
-    }
+    this.saveProfiles(resolution.created, resolution.updated, now);
     const created = new Set(resolution.created.map((p) => p.id));
     const setStage = prep('UPDATE profiles SET stage = ? WHERE workspace_id = ? AND id = ?');
     for (const c of plan.engagement)
@@ -183,6 +214,7 @@ export class SqliteIngestTx implements IngestTx<'sync'> {
         name: e.name,
         timestamp: e.timestamp,
       })),
+      created,
     );
     // A known key costs one index probe and writes nothing, so no cache is needed here.
     const key = prep('INSERT OR IGNORE INTO trait_keys (workspace_id, key) VALUES (?, ?)');
@@ -215,6 +247,45 @@ export class SqliteIngestTx implements IngestTx<'sync'> {
     writeRouting(prep, ws, plan.journeys, now);
   }
 }
+
+/** The columns an upsert of a known profile sets (all but stage and merged_into), in profileColumns' order. */
+const PROFILE_SETS = `user_id = excluded.user_id, traits = excluded.traits, trait_times = excluded.trait_times,
+  first_seen_at = excluded.first_seen_at, last_seen_at = excluded.last_seen_at, event_count = excluded.event_count,
+  created_at = excluded.created_at, updated_at = excluded.updated_at, facts = excluded.facts,
+  previous_stage = excluded.previous_stage, stage_since = excluded.stage_since`;
+
+function profileColumns(p: ProfileState, now: number) {
+  return [
+    p.userId,
+    JSON.stringify(p.traits),
+    JSON.stringify(p.traitTimes),
+    p.firstSeenAt,
+    p.lastSeenAt,
+    p.eventCount,
+    p.createdAt,
+    now,
+  ] as const;
+}
+
+/** What load() reads of a profile, in this order (rows as arrays, see load). */
+const LOAD_COLUMNS = `p.rowid, p.user_id, p.traits, p.trait_times, p.first_seen_at, p.last_seen_at, p.event_count,
+  p.created_at, p.updated_at, p.facts, p.stage, p.previous_stage, p.stage_since, ${segmentsOf('p')}`;
+type LoadRow = [
+  number,
+  string | null,
+  string,
+  string,
+  number | null,
+  number | null,
+  number,
+  number,
+  number,
+  string | null,
+  string | null,
+  string | null,
+  number | null,
+  string,
+];
 
 /** Inserts events with their final profile ids (client events and Kizuna's own alike). */
 export function insertEvents(
