@@ -108,4 +108,25 @@ describe('sqlite ingest writes for known customers', () => {
       await store.close();
     }
   });
+
+  it('finds stored messageIds in one probe, and ids JSON cannot carry one by one', async () => {
+    const store = SqliteStore.open({ path: join(root, 'ids.db'), clock: new ManualClock(day(6, 20)) });
+    await store.migrate();
+    const ws = (await store.createWorkspace({ name: 'shop', writeKeyHash: 'w', adminKeyHash: 'a' })).id;
+    try {
+      const ids = ['m-1', 'm "2" \\ é', 'm-3'];
+      const odd = ['lone \ud800 surrogate', 'nul \u0000 inside'];
+      const send = (messageIds: string[]) =>
+        store.ingest(
+          ws,
+          messageIds.map((messageId) => testEvent({ userId: 'u1', messageId, timestamp: day(5, 3) })),
+        );
+      expect(await send([...ids, ...odd])).toMatchObject({ stored: 5, duplicates: 0 });
+      expect(await send([...ids, 'm-4'])).toMatchObject({ stored: 1, duplicates: 3 });
+      expect(await send(['m-5', ...odd])).toMatchObject({ stored: 1, duplicates: 2 });
+      expect(await send(['m-5', 'm-6', 'm-6'])).toMatchObject({ stored: 1, duplicates: 2 });
+    } finally {
+      await store.close();
+    }
+  });
 });

@@ -50,6 +50,15 @@ export class SqliteIngestTx implements IngestTx<'sync'> {
   }
 
   existingMessageIds(messageIds: readonly string[]): Set<string> {
+    // One statement for the whole list, as JSON: SQLite sorts the list and probes the index in that
+    // order. Text JSON cannot carry as it was (a lone surrogate, NUL; ingestion refuses both) is probed
+    // one id at a time.
+    if (messageIds.every(plainText)) {
+      const all = this.prep(
+        'SELECT message_id FROM events WHERE workspace_id = ? AND message_id IN (SELECT value FROM json_each(?))',
+      ).pluck();
+      return new Set(all.all(this.ws, JSON.stringify(messageIds)) as string[]);
+    }
     const stmt = this.prep('SELECT 1 FROM events WHERE workspace_id = ? AND message_id = ?').pluck();
     const found = new Set<string>();
     for (const id of messageIds) if (stmt.get(this.ws, id) !== undefined) found.add(id);
@@ -60,44 +69,42 @@ export class SqliteIngestTx implements IngestTx<'sync'> {
   private readonly rowids = new Map<string, number>();
 
   load(keys: readonly string[]): LoadedState {
-    const idStmt = this.prep(
-      'SELECT profile_id FROM identities WHERE workspace_id = ? AND kind = ? AND value = ?',
-    ).pluck();
-    // Rows as arrays: better-sqlite3 builds a named row property by property, which cost about 1 µs
-    // a profile more than this literal (docs/performance.md, ingestion run J).
-    const profStmt = this.prep(
-      `SELECT ${LOAD_COLUMNS} FROM profiles p WHERE workspace_id = ? AND id = ?`,
+    // A key's owner and the owner's profile in one statement. Rows as arrays: better-sqlite3 builds a
+    // named row property by property, which cost about 1 µs a profile more than the literal below
+    // (docs/performance.md, ingestion run J).
+    const stmt = this.prep(
+      `SELECT i.profile_id, ${LOAD_COLUMNS} FROM identities i
+       LEFT JOIN profiles p ON p.workspace_id = i.workspace_id AND p.id = i.profile_id
+       WHERE i.workspace_id = ? AND i.kind = ? AND i.value = ?`,
     ).raw();
     const state: LoadedState = { identities: new Map(), profiles: new Map() };
     for (const key of keys) {
       const sep = key.indexOf(':');
-      const owner = idStmt.get(this.ws, key.slice(0, sep), key.slice(sep + 1)) as string | undefined;
-      if (owner === undefined) continue;
+      const r = stmt.get(this.ws, key.slice(0, sep), key.slice(sep + 1)) as LoadRow | undefined;
+      if (r === undefined) continue;
+      const owner = r[0];
       state.identities.set(key, owner);
-      if (!state.profiles.has(owner)) {
-        const r = profStmt.get(this.ws, owner) as LoadRow | undefined;
-        if (!r) continue;
-        this.rowids.set(owner, r[0]);
-        state.profiles.set(
-          owner,
-          profileState({
-            id: owner,
-            user_id: r[1],
-            traits: r[2],
-            trait_times: r[3],
-            first_seen_at: r[4],
-            last_seen_at: r[5],
-            event_count: r[6],
-            created_at: r[7],
-            updated_at: r[8],
-            facts: r[9],
-            stage: r[10],
-            previous_stage: r[11],
-            stage_since: r[12],
-            segments: r[13],
-          }),
-        );
-      }
+      if (r[1] === null || state.profiles.has(owner)) continue;
+      this.rowids.set(owner, r[1]);
+      state.profiles.set(
+        owner,
+        profileState({
+          id: owner,
+          user_id: r[2],
+          traits: r[3],
+          trait_times: r[4],
+          first_seen_at: r[5],
+          last_seen_at: r[6],
+          event_count: r[7],
+          created_at: r[8],
+          updated_at: r[9],
+          facts: r[10],
+          stage: r[11],
+          previous_stage: r[12],
+          stage_since: r[13],
+          segments: r[14],
+        }),
+      );
     }
     return state;
   }
@@ -267,11 +274,15 @@ function profileColumns(p: ProfileState, now: number) {
   ] as const;
 }
 
+/** Whether SQLite's json_each gives `s` back as it is. */
+const plainText = (s: string): boolean => s.isWellFormed() && !s.includes('\u0000');
+
 /** What load() reads of a profile, in this order (rows as arrays, see load). */
 const LOAD_COLUMNS = `p.rowid, p.user_id, p.traits, p.trait_times, p.first_seen_at, p.last_seen_at, p.event_count,
   p.created_at, p.updated_at, p.facts, p.stage, p.previous_stage, p.stage_since, ${segmentsOf('p')}`;
 type LoadRow = [
-  number,
+  string,
+  number | null,
   string | null,
   string,
   string,
