@@ -33,11 +33,15 @@ export function segmentsOf(p: string): string {
 
 /** `p.*` and the profile's segments: what `ProfileRow` holds. */
 export const PROFILE_ROW = `p.*, ${segmentsOf('p')} AS segments`;
-/** Size: of the snapshot while a changed segment is rebuilt (readers never see it half-updated). */
-const SEGMENT_SELECT = `SELECT s.*, CASE WHEN s.snapshot
+/**
+ * A segment's size, for a select over `segments s`: kept in segment_counts (migration 0033); of the
+ * snapshot while a changed segment is rebuilt (readers never see it half-updated).
+ */
+export const SEGMENT_SIZE = `CASE WHEN s.snapshot
     THEN (SELECT count(*) FROM segment_snapshots m WHERE m.workspace_id = s.workspace_id AND m.segment_id = s.id)
-    ELSE (SELECT count(*) FROM segment_members m WHERE m.workspace_id = s.workspace_id AND m.segment_id = s.id)
-  END AS size FROM segments s`;
+    ELSE coalesce((SELECT c.members FROM segment_counts c WHERE c.workspace_id = s.workspace_id AND c.segment_id = s.id), 0)
+  END`;
+const SEGMENT_SELECT = `SELECT s.*, ${SEGMENT_SIZE} AS size FROM segments s`;
 
 export function listSegments(r: Prepare, ws: string): SegmentView[] {
   return (r(`${SEGMENT_SELECT} WHERE s.workspace_id = ? ORDER BY s.name`).all(ws) as SegmentRow[]).map(

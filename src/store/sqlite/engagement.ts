@@ -14,7 +14,13 @@ import type { FactSourceEvent, ReevaluateTx, ReevaluationPlan } from '../reevalu
 import { json, lazyProfileState, type ProfileRow } from '../rows.js';
 import type { DefinitionChange } from '../store.js';
 import type { Prepare } from './statements.js';
-import { PROFILE_ROW, projectedColumns, projectedState, type ProjectedRow } from './engagement-reads.js';
+import {
+  PROFILE_ROW,
+  SEGMENT_SIZE,
+  projectedColumns,
+  projectedState,
+  type ProjectedRow,
+} from './engagement-reads.js';
 import type { FactsProjection } from '../../domain/engagement/needs.js';
 import type { ConsentEntry } from '../../domain/consent.js';
 import { recordConsents } from './rights.js';
@@ -374,9 +380,6 @@ export function setSegmentBuild(
 export function recordSizes(prep: Prepare, ws: string, now: number, segmentId?: string): void {
   prep(
     `INSERT OR REPLACE INTO segment_sizes (workspace_id, segment_id, at, size)
-     SELECT s.workspace_id, s.id, ?, CASE WHEN s.snapshot
-         THEN (SELECT count(*) FROM segment_snapshots m WHERE m.workspace_id = s.workspace_id AND m.segment_id = s.id)
-         ELSE (SELECT count(*) FROM segment_members m WHERE m.workspace_id = s.workspace_id AND m.segment_id = s.id) END
-     FROM segments s WHERE s.workspace_id = ? AND (? IS NULL OR s.id = ?)`,
+     SELECT s.workspace_id, s.id, ?, ${SEGMENT_SIZE} FROM segments s WHERE s.workspace_id = ? AND (? IS NULL OR s.id = ?)`,
   ).run(now, ws, segmentId ?? null, segmentId ?? null);
 }

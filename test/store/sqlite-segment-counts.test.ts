@@ -1,0 +1,110 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
+import { afterAll, expect, it } from 'vitest';
+import { ManualClock } from '../../src/domain/clock.js';
+import { testEvent } from '../../src/domain/testing.js';
+import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import { reevaluateAll } from '../../src/engine/reevaluation.js';
+
+// Migration 0033: segment sizes kept in segment_counts by triggers on segment_members, so listing
+// segments reads one row a segment instead of counting its members.
+const root = mkdtempSync(join(tmpdir(), 'kizuna-segment-counts-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+const MIGRATION = readFileSync(
+  fileURLToPath(new URL('../../src/store/sqlite/migrations/0033_segment_counts.sql', import.meta.url)),
+  'utf8',
+);
+const DAY = 86_400_000;
+
+const withDb = <T>(path: string, use: (db: Database.Database) => T): T => {
+  const db = new Database(path);
+  try {
+    return use(db);
+  } finally {
+    db.close();
+  }
+};
+const kept = (db: Database.Database) =>
+  db.prepare('SELECT segment_id, members FROM segment_counts WHERE members <> 0 ORDER BY segment_id').all();
+const recounted = (db: Database.Database) =>
+  db
+    .prepare(
+      'SELECT segment_id, count(*) AS members FROM segment_members GROUP BY segment_id ORDER BY segment_id',
+    )
+    .all();
+
+it('keeps every segment size through builds, ingest, merges, erasures, sweeps and deletions, and backfills a store from before', async () => {
+  const path = join(root, 'counts.db');
+  const clock = new ManualClock(Date.UTC(2026, 5, 1));
+  const store = SqliteStore.open({ path, clock });
+  await store.migrate();
+  const ws = (await store.createWorkspace({ name: 'shop', writeKeyHash: 'w', adminKeyHash: 'a' })).id;
+  const order = (user: string, key: string, at = clock.now()) =>
+    testEvent({ userId: user, name: 'Order Completed', messageId: `${user}-${key}`, timestamp: at });
+  await store.ingest(
+    ws,
+    Array.from({ length: 30 }, (_, i) => order(`u${i}`, 'a', clock.now() - (i % 3) * 20 * DAY)),
+  );
+  const put = (id: string, rule: unknown) =>
+    store.changeDefinitions(
+      ws,
+      { kind: 'put_segment', segment: { id, name: id, description: '', rule, status: 'building' } },
+      clock.now(),
+    );
+  await put('seg_recent', { event: 'Order Completed', within: { days: 30 } });
+  await put('seg_lapsed', { event: 'Order Completed', performed: false, within: { days: 30 } });
+  await put('seg_gone', { event: 'Order Completed' });
+  await reevaluateAll(store, clock, ws, {
+    rebuildFacts: false,
+    segments: ['seg_recent', 'seg_lapsed', 'seg_gone'],
+  });
+  const sizes = async () =>
+    Object.fromEntries((await store.listSegments(ws)).map((s) => [s.id, s.size] as const));
+  expect(await sizes()).toEqual({ seg_recent: 20, seg_lapsed: 10, seg_gone: 30 });
+
+  // Real time: a lapsed customer orders (leaves one, enters the other); an anonymous visitor's order
+  // then merges into a customer; a customer is erased; a segment is deleted; time passes.
+  await store.ingest(ws, [order('u2', 'b')]);
+  await store.ingest(ws, [
+    testEvent({ anonymousId: 'anon', name: 'Order Completed', messageId: 'anon-1', timestamp: clock.now() }),
+  ]);
+  await store.ingest(ws, [
+    testEvent({ type: 'identify', anonymousId: 'anon', userId: 'u5', messageId: 'id-1' }),
+  ]);
+  const u7 = await store.lookupProfile(ws, { kind: 'user_id', value: 'u7' });
+  await store.eraseProfile(ws, u7!.id, { id: 'er1', requestedBy: 'test', now: clock.now() });
+  await store.changeDefinitions(ws, { kind: 'delete_segment', id: 'seg_gone' }, clock.now());
+  clock.advance(15 * DAY);
+  await reevaluateAll(store, clock, ws, { rebuildFacts: false });
+  const after = await sizes();
+  await store.close();
+
+  withDb(path, (db) => {
+    expect(kept(db)).toEqual(recounted(db));
+    // the deleted segment's count went with it
+    expect(
+      db.prepare("SELECT count(*) FROM segment_counts WHERE segment_id = 'seg_gone'").pluck().get(),
+    ).toBe(0);
+  });
+  // u2 and (through the merge) u5 moved from lapsed to recent, u7 (recent) was erased, and 15 days on
+  // the customers who bought 20 days ago have lapsed too: 29 customers, 12 recent.
+  expect(after).toEqual({ seg_recent: 12, seg_lapsed: 17 });
+
+  // A store from before 0033: the migration counts what is there.
+  withDb(path, (db) => {
+    db.exec(
+      `DROP TRIGGER segment_counts_insert; DROP TRIGGER segment_counts_delete; DROP TRIGGER segment_counts_drop;
+       DROP TABLE segment_counts;`,
+    );
+    db.exec(MIGRATION);
+    expect(kept(db)).toEqual(recounted(db));
+    expect(kept(db)).toEqual([
+      { segment_id: 'seg_lapsed', members: 17 },
+      { segment_id: 'seg_recent', members: 12 },
+    ]);
+  });
+});
