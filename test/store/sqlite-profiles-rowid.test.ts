@@ -2,7 +2,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
+import { withDb } from './sqlite-file.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/domain/clock.js';
 import { testEvent } from '../../src/domain/testing.js';
@@ -23,14 +24,6 @@ const BACK_TO_WITHOUT_ROWID = MIGRATION.replace(
   'PRIMARY KEY (workspace_id, id)\n) WITHOUT ROWID;',
 );
 
-const withDb = <T>(path: string, use: (db: Database.Database) => T): T => {
-  const db = new Database(path);
-  try {
-    return use(db);
-  } finally {
-    db.close();
-  }
-};
 const tableSql = (db: Database.Database) =>
   db
     .prepare("SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = 'profiles'")

@@ -2,7 +2,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
+import { withDb } from './sqlite-file.js';
 import { afterAll, expect, it } from 'vitest';
 import { ManualClock } from '../../src/domain/clock.js';
 import { testEvent } from '../../src/domain/testing.js';
@@ -20,14 +21,6 @@ const MIGRATION = readFileSync(
 );
 const DAY = 86_400_000;
 
-const withDb = <T>(path: string, use: (db: Database.Database) => T): T => {
-  const db = new Database(path);
-  try {
-    return use(db);
-  } finally {
-    db.close();
-  }
-};
 const kept = (db: Database.Database) =>
   db.prepare('SELECT segment_id, members FROM segment_counts WHERE members <> 0 ORDER BY segment_id').all();
 const recounted = (db: Database.Database) =>
