@@ -188,23 +188,26 @@ function pageMembers(
 ): Map<string, string[]> {
   const out = new Map<string, string[]>();
   if (last === undefined) return out;
+  if (segments === null) {
+    // Every membership: one row a profile with its segments as one JSON text, not a row a membership
+    // (a profile in 14 of 60 segments made 14 rows, each with its own copy of the profile id).
+    const grouped = r(
+      `SELECT profile_id, json_group_array(segment_id) FROM segment_members INDEXED BY segment_members_by_profile
+       WHERE workspace_id = ? AND profile_id > ? AND profile_id <= ? GROUP BY profile_id`,
+    )
+      .raw(true)
+      .all(ws, after, last) as [string, string][];
+    for (const [profileId, list] of grouped) out.set(profileId, (JSON.parse(list) as string[]).sort());
+    return out;
+  }
   // Of some segments (a build's scan): the range of each segment's own key, not every membership.
-  const rows = (
-    segments === null
-      ? r(
-          `SELECT profile_id, segment_id FROM segment_members INDEXED BY segment_members_by_profile
-           WHERE workspace_id = ? AND profile_id > ? AND profile_id <= ? ORDER BY profile_id, segment_id`,
-        )
-          .raw(true)
-          .all(ws, after, last)
-      : r(
-          `SELECT profile_id, segment_id FROM json_each(?) s CROSS JOIN segment_members m
-           WHERE m.workspace_id = ? AND m.segment_id = s.value AND m.profile_id > ? AND m.profile_id <= ?
-           ORDER BY profile_id, segment_id`,
-        )
-          .raw(true)
-          .all(JSON.stringify(segments), ws, after, last)
-  ) as [string, string][];
+  const rows = r(
+    `SELECT profile_id, segment_id FROM json_each(?) s CROSS JOIN segment_members m
+     WHERE m.workspace_id = ? AND m.segment_id = s.value AND m.profile_id > ? AND m.profile_id <= ?
+     ORDER BY profile_id, segment_id`,
+  )
+    .raw(true)
+    .all(JSON.stringify(segments), ws, after, last) as [string, string][];
   for (const [profileId, segmentId] of rows) {
     const list = out.get(profileId);
     if (list) list.push(segmentId);
