@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '../domain/clock.js';
 import type { ScannedChange, ScannedChunk, Store } from '../store/store.js';
 import { compileDefinitions, type Definitions } from '../domain/engagement/definitions.js';
-import { evaluateProfile, evaluateSegments } from '../domain/engagement/evaluate.js';
+import { findChanges } from '../domain/engagement/evaluate.js';
 import { factsNeededBy, type FactsProjection } from '../domain/engagement/needs.js';
 
 /** Profiles per re-evaluation transaction: small enough that ingestion interleaves between pages. */
@@ -178,18 +178,7 @@ async function scanAndConfirm(
       });
       // A watched build evaluates at the time its stored pages are entered at.
       const now = watch !== null ? scannedAt : clock.now();
-      const ids: string[] = [];
-      const changes: ScannedChange[] = [];
-      for (const p of page.profiles) {
-        if (!only) {
-          if (evaluateProfile(p, defs, now).changed) ids.push(p.id);
-          continue;
-        }
-        const ev = evaluateSegments(p, defs, only, now);
-        if (!ev.changed) continue;
-        ids.push(p.id);
-        changes.push([p.id, ev.entered, ev.exited]);
-      }
+      const { ids, changes } = findChanges(page.profiles, defs, only, now);
       await take({ ids, scanned: page.profiles.length, changes, version: defs.version });
       if (page.next === null) return await finish();
       after = page.next;

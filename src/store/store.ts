@@ -1,3 +1,4 @@
+import type { FoundChange } from '../domain/engagement/evaluate.js';
 import type { FactsProjection } from '../domain/engagement/needs.js';
 import type { NormalizedEvent, StoredEvent, JsonObject, EventType } from '../domain/event.js';
 import type { LtvModel } from '../domain/ltv/model.js';
@@ -188,7 +189,7 @@ export interface ReevaluatePage {
 }
 
 /** A profile a build's scan found would change: its id, the segments it enters and those it leaves. */
-export type ScannedChange = readonly [id: string, entered: readonly string[], exited: readonly string[]];
+export type ScannedChange = FoundChange;
 
 /** What a scan thread found in one range of profiles. */
 export interface ScannedChunk {

@@ -9,6 +9,7 @@ import {
   explainSegment,
   explainStage,
   evaluateSegments,
+  findChanges,
   segmentsWouldChange,
   type ProfileInput,
 } from './evaluate.js';
@@ -194,6 +195,33 @@ describe('segments', () => {
     // A stored membership the new rule no longer grants is a change too.
     (p as { traits: object }).traits = { plan: 'basic' };
     expect(segmentsWouldChange(p, d, new Set(['gold_buyers']), T0)).toBe(true);
+  });
+
+  it("reports a page's changes: for a build, what each profile enters and leaves; for a sweep, ids", () => {
+    const d = defs([
+      seg('buyers', { event: 'Order Completed' }),
+      seg('viewers', { event: 'Product Viewed' }),
+    ]);
+    const buyer = { ...customer(), id: 'p_buyer' };
+    track(buyer, d, 'Order Completed', T0);
+    const viewer = {
+      ...customer(),
+      id: 'p_viewer',
+      engagement: { ...emptyEngagement(), segments: ['buyers'] },
+    };
+    track(viewer, d, 'Product Viewed', T0);
+    const idle = { ...customer(), id: 'p_idle' };
+    expect(findChanges([buyer, viewer, idle], d, new Set(['buyers']), T0)).toEqual({
+      ids: ['p_buyer', 'p_viewer'],
+      changes: [
+        ['p_buyer', ['buyers'], []],
+        ['p_viewer', [], ['buyers']],
+      ],
+    });
+    // A sweep evaluates everything (the stage too) and hands over ids only.
+    const sweep = findChanges([buyer, viewer, idle], d, null, T0);
+    expect(sweep.changes).toEqual([]);
+    expect(sweep.ids).toEqual(['p_buyer', 'p_viewer', 'p_idle']);
   });
 
   it("confirms a build's segments alone: the stage and other memberships stay as stored", () => {

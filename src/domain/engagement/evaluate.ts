@@ -243,6 +243,36 @@ export function computedTraitsOf(p: ProfileInput, defs: Definitions, now: number
   return new ComputedTraits(p.facts, defs.computed, defs.rfm, now, p.engagement.stageSince, defs.ltv);
 }
 
+/** A profile a build's pass found would change: its id, the segments it enters and those it leaves. */
+export type FoundChange = readonly [id: string, entered: readonly string[], exited: readonly string[]];
+
+/**
+ * A pass's evaluation of a page of profiles, off the writer: the ids that would change, and for a build
+ * (just the segments `only`) what would change for each, so that a writer that can vouch the profile
+ * did not change since may store it as found (store/sqlite/profile-watch.ts). A sweep (`only` null)
+ * evaluates everything and reports ids alone.
+ */
+export function findChanges(
+  profiles: Iterable<ProfileInput & { readonly id: string }>,
+  defs: Definitions,
+  only: ReadonlySet<string> | null,
+  now: number,
+): { ids: string[]; changes: FoundChange[] } {
+  const ids: string[] = [];
+  const changes: FoundChange[] = [];
+  for (const p of profiles) {
+    if (only === null) {
+      if (evaluateProfile(p, defs, now).changed) ids.push(p.id);
+      continue;
+    }
+    const ev = evaluateSegments(p, defs, only, now);
+    if (!ev.changed) continue;
+    ids.push(p.id);
+    changes.push([p.id, ev.entered, ev.exited]);
+  }
+  return { ids, changes };
+}
+
 /**
  * Whether evaluating just the segments `only` (a build of new or changed segments) would change the
  * profile's membership of any of them. The stage and every other membership are taken as stored, so a

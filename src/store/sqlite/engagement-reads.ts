@@ -190,7 +190,8 @@ function pageMembers(
   if (last === undefined) return out;
   if (segments === null) {
     // Every membership: one row a profile with its segments as one JSON text, not a row a membership
-    // (a profile in 14 of 60 segments made 14 rows, each with its own copy of the profile id).
+    // (at 1M customers a profile was in about 24 of 60 segments: 24 rows, each with its own copy of the
+    // profile id; docs/performance.md, engagement run 10).
     const grouped = r(
       `SELECT profile_id, json_group_array(segment_id) FROM segment_members INDEXED BY segment_members_by_profile
        WHERE workspace_id = ? AND profile_id > ? AND profile_id <= ? GROUP BY profile_id`,

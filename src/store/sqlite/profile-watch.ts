@@ -67,10 +67,11 @@ export class ProfileWatches {
     const defs = this.definitions.get(this.prep, ws);
     if (defs.version !== page.version) return all();
     const building = new Set(defs.segments.filter((s) => s.status === 'building').map((s) => s.id));
+    const isBuilding = (s: string) => building.has(s);
     const changes: ScannedChange[] = [];
     const rest: string[] = [];
     for (const c of page.changes) {
-      if (w.touched.has(c[0]) || ![...c[1], ...c[2]].every((s) => building.has(s))) rest.push(c[0]);
+      if (w.touched.has(c[0]) || !c[1].every(isBuilding) || !c[2].every(isBuilding)) rest.push(c[0]);
       else changes.push(c);
     }
     const enter = this.prep(

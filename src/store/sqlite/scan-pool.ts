@@ -83,9 +83,10 @@ export async function scanInParallel(
         for (let range = nextRange(); range !== null; range = nextRange()) {
           const reply = await ask<ScanChunkRequest, ScanChunkReply>(worker, range);
           if (!reply.ok) throw new Error(`scan thread failed: ${reply.message}`);
-          const chunk: ScannedChunk = { ids: reply.ids, scanned: reply.scanned };
-          if (reply.changes)
-            Object.assign(chunk, { changes: reply.changes, version: work.definitions.version });
+          const { ids, scanned, changes } = reply;
+          const chunk: ScannedChunk = changes
+            ? { ids, scanned, changes, version: work.definitions.version }
+            : { ids, scanned };
           backlog++;
           reporting = reporting.then(() => each(chunk)).finally(() => backlog--);
           // Observed by the awaits below; until then a failure must not count as unhandled.

@@ -1,6 +1,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { compileDefinitions, type Definitions } from '../../domain/engagement/definitions.js';
-import { evaluateProfile, evaluateSegments } from '../../domain/engagement/evaluate.js';
+import { findChanges } from '../../domain/engagement/evaluate.js';
 import type { ScannedChange } from '../store.js';
 import { factsNeededBy, membershipsReadBy } from '../../domain/engagement/needs.js';
 import { scanForEvaluation } from './engagement-reads.js';
@@ -41,16 +41,9 @@ port.on('message', (req: ScanChunkRequest | null) => {
         facts,
         members,
       });
-      for (const p of page.profiles) {
-        if (only === null) {
-          if (evaluateProfile(p, defs, data.now).changed) ids.push(p.id);
-          continue;
-        }
-        const ev = evaluateSegments(p, defs, only, data.now);
-        if (!ev.changed) continue;
-        ids.push(p.id);
-        changes.push([p.id, ev.entered, ev.exited]);
-      }
+      const found = findChanges(page.profiles, defs, only, data.now);
+      for (const id of found.ids) ids.push(id);
+      for (const c of found.changes) changes.push(c);
       scanned += page.profiles.length;
       if (page.next === null) break;
       after = page.next;
