@@ -1,9 +1,8 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type Database from 'better-sqlite3';
-import { withDb } from './sqlite-file.js';
+import { BEFORE_0034, migrationSql, withDb } from './sqlite-file.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/domain/clock.js';
 import { testEvent } from '../../src/domain/testing.js';
@@ -14,10 +13,9 @@ import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 const root = mkdtempSync(join(tmpdir(), 'kizuna-profiles-rowid-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-const MIGRATION = readFileSync(
-  fileURLToPath(new URL('../../src/store/sqlite/migrations/0032_profiles_rowid.sql', import.meta.url)),
-  'utf8',
-);
+const MIGRATION = migrationSql('0032_profiles_rowid.sql');
+/** The later migrations that build on the profiles table (see BEFORE_0034). */
+const AFTER_0032 = migrationSql('0034_profile_segments.sql');
 /** The same rebuild into the layout before 0032 (WITHOUT ROWID), to stand for a store migrated before it. */
 const BACK_TO_WITHOUT_ROWID = MIGRATION.replace(
   'PRIMARY KEY (workspace_id, id)\n);',
@@ -72,6 +70,7 @@ describe('sqlite migration 0032 (profiles as a rowid table)', () => {
     await store.close();
 
     const before = withDb(path, (db) => {
+      db.exec(BEFORE_0034);
       db.exec(BACK_TO_WITHOUT_ROWID);
       expect(tableSql(db)).toContain('WITHOUT ROWID');
       return { rows: rows(db), schema: schemaOf(db), counts: kept(db) };
@@ -92,6 +91,7 @@ describe('sqlite migration 0032 (profiles as a rowid table)', () => {
       );
       expect(kept(db)).toEqual(before.counts);
       expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
+      db.exec(AFTER_0032);
     });
 
     // The migrated table keeps its key and its triggers: known customers update their row, new ones
@@ -162,11 +162,14 @@ describe('sqlite migration 0032 (profiles as a rowid table)', () => {
         'profiles_merged',
         'sqlite_autoindex_profiles_1',
         'profiles',
+        'profile_segments_profile_gone',
         'stage_counts_delete',
         'stage_counts_insert',
         'stage_counts_update',
       ]);
+      db.exec(BEFORE_0034);
       db.transaction(() => db.exec(MIGRATION))();
+      db.exec(AFTER_0032);
       expect(schemaOf(db)).toEqual(schema);
     });
   });

@@ -6,9 +6,7 @@ import type Database from 'better-sqlite3';
 import { withDb } from './sqlite-file.js';
 import { afterAll, expect, it } from 'vitest';
 import { ManualClock } from '../../src/domain/clock.js';
-import { testEvent } from '../../src/domain/testing.js';
-import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
-import { reevaluateAll } from '../../src/engine/reevaluation.js';
+import { builtSegments, liveChanges } from './segment-story.js';
 
 // Migration 0033: segment sizes kept in segment_counts by triggers on segment_members, so listing
 // segments reads one row a segment instead of counting its members.
@@ -19,7 +17,6 @@ const MIGRATION = readFileSync(
   fileURLToPath(new URL('../../src/store/sqlite/migrations/0033_segment_counts.sql', import.meta.url)),
   'utf8',
 );
-const DAY = 86_400_000;
 
 const kept = (db: Database.Database) =>
   db.prepare('SELECT segment_id, members FROM segment_counts WHERE members <> 0 ORDER BY segment_id').all();
@@ -33,46 +30,13 @@ const recounted = (db: Database.Database) =>
 it('keeps every segment size through builds, ingest, merges, erasures, sweeps and deletions, and backfills a store from before', async () => {
   const path = join(root, 'counts.db');
   const clock = new ManualClock(Date.UTC(2026, 5, 1));
-  const store = SqliteStore.open({ path, clock });
-  await store.migrate();
-  const ws = (await store.createWorkspace({ name: 'shop', writeKeyHash: 'w', adminKeyHash: 'a' })).id;
-  const order = (user: string, key: string, at = clock.now()) =>
-    testEvent({ userId: user, name: 'Order Completed', messageId: `${user}-${key}`, timestamp: at });
-  await store.ingest(
-    ws,
-    Array.from({ length: 30 }, (_, i) => order(`u${i}`, 'a', clock.now() - (i % 3) * 20 * DAY)),
-  );
-  const put = (id: string, rule: unknown) =>
-    store.changeDefinitions(
-      ws,
-      { kind: 'put_segment', segment: { id, name: id, description: '', rule, status: 'building' } },
-      clock.now(),
-    );
-  await put('seg_recent', { event: 'Order Completed', within: { days: 30 } });
-  await put('seg_lapsed', { event: 'Order Completed', performed: false, within: { days: 30 } });
-  await put('seg_gone', { event: 'Order Completed' });
-  await reevaluateAll(store, clock, ws, {
-    rebuildFacts: false,
-    segments: ['seg_recent', 'seg_lapsed', 'seg_gone'],
-  });
+  const story = await builtSegments(path, clock);
+  const { store, ws } = story;
   const sizes = async () =>
     Object.fromEntries((await store.listSegments(ws)).map((s) => [s.id, s.size] as const));
   expect(await sizes()).toEqual({ seg_recent: 20, seg_lapsed: 10, seg_gone: 30 });
 
-  // Real time: a lapsed customer orders (leaves one, enters the other); an anonymous visitor's order
-  // then merges into a customer; a customer is erased; a segment is deleted; time passes.
-  await store.ingest(ws, [order('u2', 'b')]);
-  await store.ingest(ws, [
-    testEvent({ anonymousId: 'anon', name: 'Order Completed', messageId: 'anon-1', timestamp: clock.now() }),
-  ]);
-  await store.ingest(ws, [
-    testEvent({ type: 'identify', anonymousId: 'anon', userId: 'u5', messageId: 'id-1' }),
-  ]);
-  const u7 = await store.lookupProfile(ws, { kind: 'user_id', value: 'u7' });
-  await store.eraseProfile(ws, u7!.id, { id: 'er1', requestedBy: 'test', now: clock.now() });
-  await store.changeDefinitions(ws, { kind: 'delete_segment', id: 'seg_gone' }, clock.now());
-  clock.advance(15 * DAY);
-  await reevaluateAll(store, clock, ws, { rebuildFacts: false });
+  await liveChanges(story, clock);
   const after = await sizes();
   await store.close();
 

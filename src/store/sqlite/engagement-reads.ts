@@ -20,15 +20,14 @@ import type { Prepare } from './statements.js';
 /** Engagement reads on the reader connection (SqliteStore delegates here to stay small). */
 
 /**
- * A profile's segment ids as a JSON array, for a select list (`AS segments`): memberships are kept in
- * `segment_members` alone (migration 0030), read here through `segment_members_by_profile`, in segment
- * id order (the index's; named, because without statistics SQLite may prefer the primary key's
- * workspace prefix). `p` is the alias of `profiles` in the query. In a write transaction this is the
- * current membership: SQLite has one writer.
+ * A profile's segment ids as a JSON array, in segment id order, for a select list (`AS segments`):
+ * memberships are kept in `segment_members` (migration 0030) and, by profile, in `profile_segments`
+ * (the profile's rowid and the segments' numbers, migration 0034), read here. `p` is the alias of
+ * `profiles` in the query. In a write transaction this is the current membership: SQLite has one writer.
  */
 export function segmentsOf(p: string): string {
-  return `(SELECT json_group_array(m.segment_id) FROM segment_members m INDEXED BY segment_members_by_profile
-    WHERE m.workspace_id = ${p}.workspace_id AND m.profile_id = ${p}.id)`;
+  return `(SELECT json_group_array(id) FROM (SELECT s.id FROM profile_segments ps
+    JOIN segments s ON s.num = ps.segment_num WHERE ps.profile_rowid = ${p}.rowid ORDER BY s.id))`;
 }
 
 /** `p.*` and the profile's segments: what `ProfileRow` holds. */
@@ -175,9 +174,9 @@ export function scanForEvaluation(
 }
 
 /**
- * The memberships of the profiles with ids in (after, last], by profile, in segment id order: one walk
- * of `segment_members_by_profile` for a scan page (it holds the segment id too), instead of a seek
- * per profile (a pass read a third more CPU a profile with the seeks).
+ * The memberships of the profiles with ids in (after, last], by profile, in segment id order: for a scan
+ * page, one query (the profiles' key range, each profile's `profile_segments` entries) instead of a
+ * statement per profile.
  */
 function pageMembers(
   r: Prepare,
@@ -190,11 +189,11 @@ function pageMembers(
   if (last === undefined) return out;
   if (segments === null) {
     // Every membership: one row a profile with its segments as one JSON text, not a row a membership
-    // (at 1M customers a profile was in about 24 of 60 segments: 24 rows, each with its own copy of the
-    // profile id; docs/performance.md, engagement run 10).
+    // (at 1M customers a profile was in about 24 of 60 segments; docs/performance.md, engagement run 10).
     const grouped = r(
-      `SELECT profile_id, json_group_array(segment_id) FROM segment_members INDEXED BY segment_members_by_profile
-       WHERE workspace_id = ? AND profile_id > ? AND profile_id <= ? GROUP BY profile_id`,
+      `SELECT p.id, json_group_array(s.id) FROM profiles p
+       JOIN profile_segments ps ON ps.profile_rowid = p.rowid JOIN segments s ON s.num = ps.segment_num
+       WHERE p.workspace_id = ? AND p.id > ? AND p.id <= ? GROUP BY p.id`,
     )
       .raw(true)
       .all(ws, after, last) as [string, string][];

@@ -132,8 +132,10 @@ export function mergeEngagement(prep: Prepare, ws: string, from: string, into: s
     from,
   );
   prep(
-    'DELETE FROM segment_members INDEXED BY segment_members_by_profile WHERE workspace_id = ? AND profile_id = ?',
-  ).run(ws, from);
+    `DELETE FROM segment_members WHERE workspace_id = ? AND profile_id = ? AND segment_id IN (
+       SELECT s.id FROM profiles p JOIN profile_segments ps ON ps.profile_rowid = p.rowid
+       JOIN segments s ON s.num = ps.segment_num WHERE p.workspace_id = ? AND p.id = ?)`,
+  ).run(ws, from, ws, from);
 }
 
 /** A profile's engagement columns (its segments are not one of them: `segment_members` keeps them). */
@@ -315,8 +317,9 @@ export function applyDefinitionChange(
       break;
     }
     case 'delete_segment':
-      prep('DELETE FROM segments WHERE workspace_id = ? AND id = ?').run(ws, change.id);
+      // Memberships first: their rows by profile are found through the segment's number (0034).
       prep('DELETE FROM segment_members WHERE workspace_id = ? AND segment_id = ?').run(ws, change.id);
+      prep('DELETE FROM segments WHERE workspace_id = ? AND id = ?').run(ws, change.id);
       prep('DELETE FROM segment_sizes WHERE workspace_id = ? AND segment_id = ?').run(ws, change.id);
       prep('DELETE FROM segment_snapshots WHERE workspace_id = ? AND segment_id = ?').run(ws, change.id);
       break;
