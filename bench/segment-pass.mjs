@@ -4,8 +4,9 @@
 // re-evaluation (`kizuna reevaluate`'s pass). Prints wall and CPU time per profile, load average and
 // peak RSS. Needs `npm run build` (reads dist/). BENCH_IN_PLACE=1 works on the kept store, not a copy,
 // and deletes the segments it built once measured.
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { loadavg } from 'node:os';
+import { clearInterval, setInterval } from 'node:timers';
 import { join } from 'node:path';
 import pino from 'pino';
 import { ROOT, demoStore, fmt, workingStore } from './lib.mjs';
@@ -37,6 +38,51 @@ const cpu = () => {
 const threadCpu = () => {
   const f = readFileSync('/proc/thread-self/stat', 'utf8').split(') ')[1].split(' ');
   return (Number(f[11]) + Number(f[12])) * 10;
+};
+/** CPU time of every thread of this process, ms, by thread id (scan threads, the writer, this one). */
+const threadsCpu = () => {
+  const out = new Map();
+  for (const tid of readdirSync('/proc/self/task')) {
+    try {
+      const st = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      const name = /\((.*)\)/.exec(st)?.[1] ?? '?';
+      const f = st.split(') ')[1].split(' ');
+      out.set(tid, { name, ms: (Number(f[11]) + Number(f[12])) * 10 });
+    } catch {
+      // the thread ended meanwhile
+    }
+  }
+  return out;
+};
+/**
+ * Watches every thread's CPU from `before` on (sampled every 100 ms: scan threads end with the pass);
+ * `stop` returns the threads that used at least 1 % of `ms`, busiest first: "name s, …".
+ */
+const watchThreads = () => {
+  const before = threadsCpu();
+  const last = new Map(before);
+  const sample = () => {
+    for (const [tid, t] of threadsCpu()) last.set(tid, t);
+  };
+  const timer = setInterval(sample, 100);
+  return (ms) => {
+    clearInterval(timer);
+    sample();
+    return busiest(before, last, ms);
+  };
+};
+const busiest = (before, after, ms) => {
+  const used = [];
+  for (const [tid, t] of after) {
+    const d = t.ms - (before.get(tid)?.ms ?? 0);
+    // this thread, threads started by the pass (scan threads), the others (the writer, GC helpers)
+    const who = tid === String(process.pid) ? 'this' : before.has(tid) ? t.name : `${t.name}+`;
+    if (d >= ms / 100) used.push([who, d]);
+  }
+  return used
+    .sort((a, b) => b[1] - a[1])
+    .map(([n, d]) => `${n} ${fmt(d / 1000, 1)} s`)
+    .join(', ');
 };
 const rssMb = () => {
   const m = /VmHWM:\s+(\d+)/.exec(readFileSync('/proc/self/status', 'utf8'));
@@ -79,6 +125,7 @@ try {
     const t0 = performance.now();
     const c0 = cpu();
     const t0c = threadCpu();
+    const threads = watchThreads();
     await builder.build(ws.id, { rebuildFacts: false });
     const ms = performance.now() - t0;
     const cms = cpu() - c0;
@@ -87,6 +134,7 @@ try {
     line(
       `build of one new segment "${name}" (${fmt(seg.size)} members) over ${fmt(total)} profiles: ${fmt(ms / 1000, 2)} s = ${fmt((ms * 1000) / total, 1)} µs/profile wall, CPU ${fmt((cms * 1000) / total, 1)} µs/profile (scanning thread ${fmt((tms * 1000) / total, 1)})`,
     );
+    line(`  CPU by thread: ${threads(ms)}`);
     // On the kept store, the segment goes again (not timed), so every run builds over the same segments.
     if (inPlace) await store.changeDefinitions(ws.id, { kind: 'delete_segment', id }, systemClock.now());
   }

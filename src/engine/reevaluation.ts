@@ -102,13 +102,18 @@ async function scanAndConfirm(
   const scannedAt = clock.now();
   const watch = only && store.watchProfiles ? await store.watchProfiles(workspaceId) : null;
   const scanned: ScannedChange[] = [];
+  // and their profiles' rowids, while every chunk brings them (SQLite's scan threads)
+  let rowids: number[] | null = [];
   let scannedVersion = -1;
-  const storeScanned = async (changes: ScannedChange[]): Promise<void> => {
+  const storeScanned = async (n: number): Promise<void> => {
+    const changes = scanned.splice(0, n);
+    const page = rowids?.splice(0, n);
     if (inFlight) await inFlight;
     inFlight = store.applyScannedMemberships!(workspaceId, watch!, {
       version: scannedVersion,
       now: scannedAt,
       changes,
+      ...(page && { rowids: page }),
     }).then((r) => {
       changed += r.applied;
       for (const id of r.rest) pending.push(id);
@@ -135,11 +140,13 @@ async function scanAndConfirm(
   const take = async (chunk: ScannedChunk): Promise<void> => {
     if (watch !== null && chunk.changes && chunk.version !== undefined) {
       // A page holds the changes of one definitions version.
-      if (chunk.version !== scannedVersion && scanned.length > 0) await storeScanned(scanned.splice(0));
+      if (chunk.version !== scannedVersion && scanned.length > 0) await storeScanned(scanned.length);
       scannedVersion = chunk.version;
       for (const c of chunk.changes) scanned.push(c);
+      if (chunk.rowids?.length !== chunk.changes.length) rowids = null;
+      else if (rowids) for (const r of chunk.rowids) rowids.push(r);
     } else for (const id of chunk.ids) pending.push(id);
-    while (scanned.length >= PAGE_SIZE) await storeScanned(scanned.splice(0, PAGE_SIZE));
+    while (scanned.length >= PAGE_SIZE) await storeScanned(PAGE_SIZE);
     while (pending.length >= PAGE_SIZE) await confirm(pending.splice(0, PAGE_SIZE));
     processed += chunk.scanned;
     if (processed - reported >= reportEvery) {
@@ -148,7 +155,7 @@ async function scanAndConfirm(
     }
   };
   const finish = async (): Promise<{ processed: number; changed: number }> => {
-    if (scanned.length > 0) await storeScanned(scanned.splice(0));
+    if (scanned.length > 0) await storeScanned(scanned.length);
     // What the stored pages sent back joins `pending` when they settle.
     while (inFlight || pending.length > 0) {
       if (inFlight) await inFlight;

@@ -198,6 +198,8 @@ export interface ScannedChunk {
   scanned: number;
   /** a build's scan: what would change for each of `ids`, under definitions `version` */
   changes?: ScannedChange[];
+  /** SQLite: the rowids of the profiles of `changes`, in their order */
+  rowids?: number[];
   version?: number;
 }
 
@@ -207,6 +209,11 @@ export interface ScannedMemberships {
   /** the time the scan evaluated at */
   now: number;
   changes: readonly ScannedChange[];
+  /**
+   * SQLite: each changed profile's rowid, in the order of `changes`, which lets the writer store them
+   * past the membership triggers (store/sqlite/profile-watch.ts)
+   */
+  rowids?: readonly number[];
 }
 
 export interface ReevaluateResult {

@@ -81,6 +81,62 @@ it('stores what the scan found for profiles nothing wrote since the watch began,
   await store.unwatchProfiles(watch);
 });
 
+it("stores a page by its profiles' rowids past the membership triggers, keeping sizes and memberships by profile in step", async () => {
+  const look = <T>(sql: string, ...args: unknown[]): T[] => {
+    const db = new Database(path, { readonly: true });
+    try {
+      return db
+        .prepare(sql)
+        .raw(true)
+        .all(...args) as T[];
+    } finally {
+      db.close();
+    }
+  };
+  const rowid = (u: string) => look<[number]>('SELECT rowid FROM profiles WHERE id = ?', ids.get(u))[0]![0];
+  /** the size kept, the rows by segment, the rows by profile (in ids), and a left-over bulk mark */
+  const kept = () => ({
+    size: look<[number]>("SELECT members FROM segment_counts WHERE segment_id = 'seg_lapsed'")[0]?.[0],
+    members: look<[string]>("SELECT profile_id FROM segment_members WHERE segment_id = 'seg_lapsed'")
+      .map(([id]) => id)
+      .sort(),
+    byProfile: look<[string]>(
+      `SELECT p.id FROM profile_segments ps JOIN profiles p ON p.rowid = ps.profile_rowid
+       JOIN segments s ON s.num = ps.segment_num WHERE s.id = 'seg_lapsed'`,
+    )
+      .map(([id]) => id)
+      .sort(),
+    marks: look<[number]>('SELECT count(*) FROM membership_bulk')[0]![0],
+  });
+  const watch = await store.watchProfiles(ws);
+  const v = await version();
+  const withVersion = (changes: ScannedChange[], scanned = v) =>
+    store.applyScannedMemberships(ws, watch, {
+      version: scanned,
+      now: clock.now(),
+      changes,
+      rowids: changes.map(([id]) => rowid([...ids].find(([, p]) => p === id)![0])),
+    });
+  // not the scanned definitions: handed back whole, nothing written
+  expect((await withVersion(entering('seg_lapsed', 'u0'), v - 1)).applied).toBe(0);
+  expect(kept()).toEqual({ size: undefined, members: [], byProfile: [], marks: 0 });
+  expect((await withVersion(entering('seg_lapsed', 'u0', 'u1', 'u2', 'u3'))).applied).toBe(4);
+  // the same page again counts nobody twice (and the bulk writes were the watch's own: u0 and u1
+  // do not count as touched since)
+  expect((await withVersion(entering('seg_lapsed', 'u0', 'u1'))).applied).toBe(2);
+  // u1 leaves, u4 enters
+  expect(
+    (await withVersion([[ids.get('u1')!, [], ['seg_lapsed']], ...entering('seg_lapsed', 'u4')])).applied,
+  ).toBe(2);
+  const expected = ['u0', 'u2', 'u3', 'u4'].map((u) => ids.get(u)!).sort();
+  expect(kept()).toEqual({ size: 4, members: expected, byProfile: expected, marks: 0 });
+  await store.unwatchProfiles(watch);
+  // The triggers keep doing their part for every other writer: u0 orders and leaves the segment.
+  await store.ingest(ws, [order('u0', clock.now(), 'new')]);
+  const after = ['u2', 'u3', 'u4'].map((u) => ids.get(u)!).sort();
+  expect(kept()).toEqual({ size: 3, members: after, byProfile: after, marks: 0 });
+});
+
 it('hands back everything when another connection committed, the definitions changed, or a segment is ready', async () => {
   // another connection's commit (a CLI beside the server): the watch cannot vouch for anything
   let watch = await store.watchProfiles(ws);

@@ -17,10 +17,25 @@ export const migrationSql = (name: string): string =>
   readFileSync(fileURLToPath(new URL(`../../src/store/sqlite/migrations/${name}`, import.meta.url)), 'utf8');
 
 /**
- * Takes a migrated store back to before migration 0034 (memberships by profile in `profile_segments`),
- * for tests that stand for an older store: its triggers name `profiles`, which older migrations rebuild.
+ * Takes a migrated store back to before migration 0034 (memberships by profile in `profile_segments`)
+ * and 0035 (the bulk path past its triggers), for tests that stand for an older store: its triggers
+ * name `profiles`, which older migrations rebuild. FROM_0034 brings it forward again.
  */
 export const BEFORE_0034 = `DROP TRIGGER profile_segments_insert; DROP TRIGGER profile_segments_delete;
   DROP TRIGGER profile_segments_profile_gone; DROP TRIGGER segments_number; DROP TABLE profile_segments;
   DROP INDEX segments_by_num; ALTER TABLE segments DROP COLUMN num;
-  CREATE INDEX segment_members_by_profile ON segment_members (workspace_id, profile_id);`;
+  CREATE INDEX segment_members_by_profile ON segment_members (workspace_id, profile_id);
+  DROP TRIGGER segment_counts_insert; DROP TRIGGER segment_counts_delete; DROP TABLE membership_bulk;
+  CREATE TRIGGER segment_counts_insert AFTER INSERT ON segment_members
+  BEGIN
+    INSERT INTO segment_counts (workspace_id, segment_id, members) VALUES (NEW.workspace_id, NEW.segment_id, 1)
+    ON CONFLICT (workspace_id, segment_id) DO UPDATE SET members = members + 1;
+  END;
+  CREATE TRIGGER segment_counts_delete AFTER DELETE ON segment_members
+  BEGIN
+    UPDATE segment_counts SET members = members - 1
+    WHERE workspace_id = OLD.workspace_id AND segment_id = OLD.segment_id;
+  END;`;
+
+/** Migrations 0034 and 0035, to run after BEFORE_0034 (and whatever stands for an older store). */
+export const FROM_0034 = migrationSql('0034_profile_segments.sql') + migrationSql('0035_membership_bulk.sql');

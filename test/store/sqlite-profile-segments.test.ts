@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type Database from 'better-sqlite3';
-import { BEFORE_0034, migrationSql, withDb } from './sqlite-file.js';
+import { BEFORE_0034, FROM_0034, withDb } from './sqlite-file.js';
 import { afterAll, expect, it } from 'vitest';
 import { ManualClock } from '../../src/domain/clock.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
@@ -13,8 +13,6 @@ import { builtSegments, liveChanges } from './segment-story.js';
 // segment's number), in step with segment_members through triggers, instead of an index by profile.
 const root = mkdtempSync(join(tmpdir(), 'kizuna-profile-segments-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
-
-const MIGRATION = migrationSql('0034_profile_segments.sql');
 
 /** The memberships as profile_segments holds them, in ids; rows naming no profile or segment show as null. */
 const byProfile = (db: Database.Database) =>
@@ -78,7 +76,7 @@ it('keeps memberships by profile in step through builds, ingest, merges, erasure
   // A store from before 0034: the migration numbers the segments and copies the memberships over.
   withDb(path, (db) => {
     db.exec(BEFORE_0034);
-    db.exec(MIGRATION);
+    db.exec(FROM_0034);
     expect(byProfile(db)).toEqual(recorded(db));
     expect(db.prepare('SELECT count(DISTINCT num) FROM segments').pluck().get()).toBe(4); // seg_recent, seg_lapsed, seg_new, seg_other
   });

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type Database from 'better-sqlite3';
-import { BEFORE_0034, migrationSql, withDb } from './sqlite-file.js';
+import { BEFORE_0034, FROM_0034, migrationSql, withDb } from './sqlite-file.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/domain/clock.js';
 import { testEvent } from '../../src/domain/testing.js';
@@ -15,7 +15,7 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 const MIGRATION = migrationSql('0032_profiles_rowid.sql');
 /** The later migrations that build on the profiles table (see BEFORE_0034). */
-const AFTER_0032 = migrationSql('0034_profile_segments.sql');
+const AFTER_0032 = FROM_0034;
 /** The same rebuild into the layout before 0032 (WITHOUT ROWID), to stand for a store migrated before it. */
 const BACK_TO_WITHOUT_ROWID = MIGRATION.replace(
   'PRIMARY KEY (workspace_id, id)\n);',

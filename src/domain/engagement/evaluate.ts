@@ -260,6 +260,9 @@ export function findChanges(
 ): { ids: string[]; changes: FoundChange[] } {
   const ids: string[] = [];
   const changes: FoundChange[] = [];
+  // Changes alike share their lists: a build of one segment finds the same change for most profiles,
+  // and a page posted between threads then carries each list once (structured clone keeps identity).
+  const alike = new Map<string, readonly [readonly string[], readonly string[]]>();
   for (const p of profiles) {
     if (only === null) {
       if (evaluateProfile(p, defs, now).changed) ids.push(p.id);
@@ -268,7 +271,10 @@ export function findChanges(
     const ev = evaluateSegments(p, defs, only, now);
     if (!ev.changed) continue;
     ids.push(p.id);
-    changes.push([p.id, ev.entered, ev.exited]);
+    const key = JSON.stringify([ev.entered, ev.exited]);
+    let lists = alike.get(key);
+    if (!lists) alike.set(key, (lists = [ev.entered, ev.exited]));
+    changes.push([p.id, lists[0], lists[1]]);
   }
   return { ids, changes };
 }

@@ -159,10 +159,10 @@ export function scanForEvaluation(
     /** read just these segments' memberships (a build: membershipsReadBy); all when absent */
     members?: readonly string[] | null;
   },
-): { profiles: ProfileState[]; next: string | null } {
+): { profiles: ProfileState[]; rowids: number[]; next: string | null } {
   const want = page.facts;
   const rows = r(
-    `SELECT ${projectedColumns(want, false)}
+    `SELECT ${projectedColumns(want, false)}, p.rowid
      FROM profiles p WHERE workspace_id = ? AND merged_into IS NULL AND id > ? AND id <= ?
      ORDER BY id LIMIT ?`,
   )
@@ -170,7 +170,11 @@ export function scanForEvaluation(
     .all(ws, page.after ?? '', page.until ?? ID_MAX, page.limit) as ProjectedRow[];
   const members = pageMembers(r, ws, page.after ?? '', rows.at(-1)?.[0], page.members ?? null);
   const profiles = rows.map((row) => projectedState(row, want, members.get(row[0]) ?? []));
-  return { profiles, next: rows.length < page.limit ? null : (profiles.at(-1)?.id ?? null) };
+  return {
+    profiles,
+    rowids: rows.map((row) => row[8]!),
+    next: rows.length < page.limit ? null : (profiles.at(-1)?.id ?? null),
+  };
 }
 
 /**
@@ -278,6 +282,8 @@ export type ProjectedRow = [
   stageSince: number | null,
   /** null when the query left them out (projectedColumns) */
   segments: string | null,
+  /** read by a pass's scan (scanForEvaluation) */
+  rowid?: number,
 ];
 
 export function listEngagementEvents(

@@ -36,8 +36,11 @@ export class ProfileWatches {
     if (this.active.size === 0) {
       for (const [name, when, table, column] of TRIGGERS) {
         const row = when === 'INSERT' ? 'NEW' : 'OLD';
+        // A bulk write of the watches' own (writeBulk) is quiet: skipped here, not called back.
+        const unlessBulk =
+          table === 'segment_members' ? 'WHEN NOT EXISTS (SELECT 1 FROM main.membership_bulk)' : '';
         this.db.exec(
-          `CREATE TEMP TRIGGER IF NOT EXISTS ${name} AFTER ${when} ON main.${table}
+          `CREATE TEMP TRIGGER IF NOT EXISTS ${name} AFTER ${when} ON main.${table} ${unlessBulk}
            BEGIN SELECT kizuna_touched(${row}.workspace_id, ${row}.${column}); END`,
         );
       }
@@ -69,27 +72,93 @@ export class ProfileWatches {
     const building = new Set(defs.segments.filter((s) => s.status === 'building').map((s) => s.id));
     const isBuilding = (s: string) => building.has(s);
     const changes: ScannedChange[] = [];
+    const rowids: number[] = [];
     const rest: string[] = [];
-    for (const c of page.changes) {
+    page.changes.forEach((c, i) => {
       if (w.touched.has(c[0]) || !c[1].every(isBuilding) || !c[2].every(isBuilding)) rest.push(c[0]);
-      else changes.push(c);
+      else {
+        changes.push(c);
+        rowids.push(page.rowids?.[i] ?? 0);
+      }
+    });
+    this.quiet = true;
+    try {
+      if (page.rowids?.length === page.changes.length) this.writeBulk(ws, page.now, changes, rowids);
+      else this.writeOneByOne(ws, page.now, changes);
+    } finally {
+      this.quiet = false;
     }
+    return { applied: changes.length, rest };
+  }
+
+  /** Through the membership triggers, which find each profile's rowid and each segment's number. */
+  private writeOneByOne(ws: string, now: number, changes: readonly ScannedChange[]): void {
     const enter = this.prep(
       'INSERT OR IGNORE INTO segment_members (workspace_id, segment_id, profile_id, entered_at) VALUES (?, ?, ?, ?)',
     );
     const exit = this.prep(
       'DELETE FROM segment_members WHERE workspace_id = ? AND segment_id = ? AND profile_id = ?',
     );
-    this.quiet = true;
-    try {
-      for (const [id, entered, exited] of changes) {
-        for (const s of entered) enter.run(ws, s, id, page.now);
-        for (const s of exited) exit.run(ws, s, id);
-      }
-    } finally {
-      this.quiet = false;
+    for (const [id, entered, exited] of changes) {
+      for (const s of entered) enter.run(ws, s, id, now);
+      for (const s of exited) exit.run(ws, s, id);
     }
-    return { applied: changes.length, rest };
+  }
+
+  /**
+   * With the profiles' rowids from the scan: past the membership triggers (migration 0035), writing
+   * `profile_segments` by rowid and number and each segment's count once for the page. The rowids are
+   * the profiles' own: a profile deleted or merged since the scan read it was touched, and went the
+   * long way.
+   */
+  private writeBulk(
+    ws: string,
+    now: number,
+    changes: readonly ScannedChange[],
+    rowids: readonly number[],
+  ): void {
+    const enter = this.prep(
+      'INSERT OR IGNORE INTO segment_members (workspace_id, segment_id, profile_id, entered_at) VALUES (?, ?, ?, ?)',
+    );
+    const exit = this.prep(
+      'DELETE FROM segment_members WHERE workspace_id = ? AND segment_id = ? AND profile_id = ?',
+    );
+    const link = this.prep(
+      'INSERT OR IGNORE INTO profile_segments (profile_rowid, segment_num) VALUES (?, ?)',
+    );
+    const unlink = this.prep('DELETE FROM profile_segments WHERE profile_rowid = ? AND segment_num = ?');
+    const numOf = this.prep('SELECT num FROM segments WHERE workspace_id = ? AND id = ?').pluck();
+    const segments = new Map<string, { num: number; delta: number }>();
+    const segment = (id: string) => {
+      let s = segments.get(id);
+      if (!s) segments.set(id, (s = { num: numOf.get(ws, id) as number, delta: 0 }));
+      return s;
+    };
+    this.prep('INSERT INTO membership_bulk (active) VALUES (1)').run();
+    try {
+      changes.forEach(([id, entered, exited], i) => {
+        const rowid = rowids[i]!;
+        for (const s of entered) {
+          if (enter.run(ws, s, id, now).changes === 0) continue;
+          const seg = segment(s);
+          link.run(rowid, seg.num);
+          seg.delta++;
+        }
+        for (const s of exited) {
+          if (exit.run(ws, s, id).changes === 0) continue;
+          const seg = segment(s);
+          unlink.run(rowid, seg.num);
+          seg.delta--;
+        }
+      });
+      const count = this.prep(
+        `INSERT INTO segment_counts (workspace_id, segment_id, members) VALUES (?, ?, ?)
+         ON CONFLICT (workspace_id, segment_id) DO UPDATE SET members = members + excluded.members`,
+      );
+      for (const [id, s] of segments) if (s.delta !== 0) count.run(ws, id, s.delta);
+    } finally {
+      this.prep('DELETE FROM membership_bulk').run();
+    }
   }
 
   private dataVersion(): number {

@@ -31,8 +31,14 @@ port.on('message', (req: ScanChunkRequest | null) => {
     const ids: string[] = [];
     // A build's scan also says what would change, so the writer can store it without evaluating again.
     const changes: ScannedChange[] = [];
+    // and the rowids of their profiles, so the writer stores them past the triggers (profile-watch.ts)
+    const rowids: number[] = [];
     let scanned = 0;
     let after = req.after;
+    // One read transaction for the range: its pages share a snapshot and the page cache, which SQLite
+    // empties at the start of every read transaction that finds the database changed (the writer
+    // commits a page of the pass every few hundred profiles).
+    db.exec('BEGIN');
     for (;;) {
       const page = scanForEvaluation(r, data.workspaceId, {
         after,
@@ -43,12 +49,19 @@ port.on('message', (req: ScanChunkRequest | null) => {
       });
       const found = findChanges(page.profiles, defs, only, data.now);
       for (const id of found.ids) ids.push(id);
-      for (const c of found.changes) changes.push(c);
+      let at = 0;
+      for (const c of found.changes) {
+        // found.changes is in the page's order
+        while (page.profiles[at]!.id !== c[0]) at++;
+        changes.push(c);
+        rowids.push(page.rowids[at]!);
+      }
       scanned += page.profiles.length;
       if (page.next === null) break;
       after = page.next;
     }
-    port.postMessage({ ok: true, ids, scanned, ...(only && { changes }) } satisfies ScanChunkReply);
+    db.exec('COMMIT');
+    port.postMessage({ ok: true, ids, scanned, ...(only && { changes, rowids }) } satisfies ScanChunkReply);
   } catch (err) {
     port.postMessage({
       ok: false,
