@@ -1,12 +1,14 @@
 // npm run bench:segment-pass — the two engagement passes of issue 3, in-process on a copy of the
 // engagement bench store (BENCH_CUSTOMERS, default 20,000; filled on first use, as bench:engagement does):
 // (1) the build of one new segment over every profile (SegmentBuilder, no settle wait) and (2) a full
-// re-evaluation (`kizuna reevaluate`'s pass). Prints wall and CPU time per profile, load average and
-// peak RSS. Needs `npm run build` (reads dist/). BENCH_IN_PLACE=1 works on the kept store, not a copy,
-// and deletes the segments it built once measured.
+// re-evaluation (`kizuna reevaluate`'s pass). Prints wall and CPU time per profile (and by thread),
+// load average and peak RSS, and deletes each segment it built while single events arrive (how long
+// the writer is held). Needs `npm run build` (reads dist/). BENCH_IN_PLACE=1 works on the kept store,
+// not a copy.
 import { readFileSync, readdirSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { clearInterval, setInterval } from 'node:timers';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import pino from 'pino';
 import { ROOT, demoStore, fmt, workingStore } from './lib.mjs';
@@ -16,10 +18,10 @@ const { SqliteStore } = await import(join(ROOT, 'dist/store/sqlite/sqlite-store.
 const { systemClock } = await import(join(ROOT, 'dist/domain/clock.js'));
 const { SegmentBuilder } = await import(join(ROOT, 'dist/engine/builder.js'));
 const { reevaluateAll } = await import(join(ROOT, 'dist/engine/reevaluation.js'));
+const { testEvent } = await import(join(ROOT, 'dist/domain/testing.js'));
 const line = (s = '') => process.stdout.write(`${s}\n`);
 
 const { dir, drop } = workingStore(demoStore(CUSTOMERS).data, 'kizuna-segpass-');
-const inPlace = process.env.BENCH_IN_PLACE === '1';
 // BENCH_PARALLEL_FROM: scan threads from this many profiles (the store's default when unset; a
 // large number scans on this thread alone, to compare).
 const parallelFrom = process.env.BENCH_PARALLEL_FROM;
@@ -135,8 +137,31 @@ try {
       `build of one new segment "${name}" (${fmt(seg.size)} members) over ${fmt(total)} profiles: ${fmt(ms / 1000, 2)} s = ${fmt((ms * 1000) / total, 1)} µs/profile wall, CPU ${fmt((cms * 1000) / total, 1)} µs/profile (scanning thread ${fmt((tms * 1000) / total, 1)})`,
     );
     line(`  CPU by thread: ${threads(ms)}`);
-    // On the kept store, the segment goes again (not timed), so every run builds over the same segments.
-    if (inPlace) await store.changeDefinitions(ws.id, { kind: 'delete_segment', id }, systemClock.now());
+    // The segment goes again (on the kept store, every run then builds over the same segments). Single
+    // events keep arriving meanwhile, one every 20 ms: how long the deletion holds the writer shows as
+    // their longest wait. On SQLite the memberships go after the definition, in steps (migration 0035).
+    let probing = true;
+    const waits = [];
+    const probe = (async () => {
+      for (let k = 0; probing; k++) {
+        const t = performance.now();
+        await store.ingest(ws.id, [
+          testEvent({ userId: 'bench-probe', name: 'Probe', messageId: `probe-${id}-${k}` }),
+        ]);
+        waits.push(performance.now() - t);
+        await sleep(20);
+      }
+    })();
+    const d0 = performance.now();
+    await store.changeDefinitions(ws.id, { kind: 'delete_segment', id }, systemClock.now());
+    const call = performance.now() - d0;
+    await store.purgesSettled?.();
+    const purged = performance.now() - d0;
+    probing = false;
+    await probe;
+    line(
+      `  deleted: the call ${fmt(call, 0)} ms, memberships gone after ${fmt(purged / 1000, 2)} s; ${waits.length} single events meanwhile, longest wait ${fmt(Math.max(...waits), 0)} ms`,
+    );
   }
   const t0 = performance.now();
   const c0 = cpu();

@@ -18,7 +18,7 @@ export const migrationSql = (name: string): string =>
 
 /**
  * Takes a migrated store back to before migration 0034 (memberships by profile in `profile_segments`)
- * and 0035 (the bulk path past its triggers), for tests that stand for an older store: its triggers
+ * and 0035 (the bulk path past its triggers, numbers never reused, purges), for tests that stand for an older store: its triggers
  * name `profiles`, which older migrations rebuild. FROM_0034 brings it forward again.
  */
 export const BEFORE_0034 = `DROP TRIGGER profile_segments_insert; DROP TRIGGER profile_segments_delete;
@@ -26,6 +26,7 @@ export const BEFORE_0034 = `DROP TRIGGER profile_segments_insert; DROP TRIGGER p
   DROP INDEX segments_by_num; ALTER TABLE segments DROP COLUMN num;
   CREATE INDEX segment_members_by_profile ON segment_members (workspace_id, profile_id);
   DROP TRIGGER segment_counts_insert; DROP TRIGGER segment_counts_delete; DROP TABLE membership_bulk;
+  DROP TABLE segment_numbers; DROP TABLE segment_purges;
   CREATE TRIGGER segment_counts_insert AFTER INSERT ON segment_members
   BEGIN
     INSERT INTO segment_counts (workspace_id, segment_id, members) VALUES (NEW.workspace_id, NEW.segment_id, 1)

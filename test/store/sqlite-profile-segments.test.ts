@@ -47,7 +47,8 @@ it('keeps memberships by profile in step through builds, ingest, merges, erasure
   expect(await segmentsOf(ws, 'u2')).toEqual(['seg_recent']);
   expect(await segmentsOf(ws, 'u0')).toEqual(['seg_recent']);
   expect(await segmentsOf(ws, 'u1')).toEqual(['seg_lapsed']); // bought 35 days ago now
-  // A segment made after the newest one was deleted takes its number, and none of its members.
+  // A segment made after the newest one was deleted does not take its number (migration 0035), nor any
+  // of its members.
   await put(ws, 'seg_tmp', { event: 'Order Completed' });
   await reevaluateAll(store, clock, ws, { rebuildFacts: false, segments: ['seg_tmp'] });
   expect(await segmentsOf(ws, 'u1')).toEqual(['seg_lapsed', 'seg_tmp']);
@@ -57,7 +58,7 @@ it('keeps memberships by profile in step through builds, ingest, merges, erasure
   await store.changeDefinitions(ws, { kind: 'delete_segment', id: 'seg_tmp' }, clock.now());
   await put(ws, 'seg_new', { has: 'email' });
   await reevaluateAll(store, clock, ws, { rebuildFacts: false, segments: ['seg_new'] });
-  expect(numOf('seg_new')).toBe(tmpNum);
+  expect(numOf('seg_new')).toBeGreaterThan(tmpNum as number);
   expect(await segmentsOf(ws, 'u1')).toEqual(['seg_lapsed']);
   await store.close();
 

@@ -63,7 +63,9 @@ export function listSegmentMembers(
   const limit = Math.min(Math.max(page.limit, 1), 1000);
   const snapshot = r('SELECT snapshot FROM segments WHERE workspace_id = ? AND id = ?')
     .pluck()
-    .get(ws, segmentId);
+    .get(ws, segmentId) as number | undefined;
+  // A deleted segment has no members, whatever rows of it are still to purge (segment-purge.ts).
+  if (snapshot === undefined) return { profileIds: [], next: null };
   const table = snapshot ? 'segment_snapshots' : 'segment_members';
   const ids = r(
     `SELECT profile_id FROM ${table} WHERE workspace_id = ? AND segment_id = ? AND profile_id > ?

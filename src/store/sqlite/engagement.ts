@@ -24,6 +24,7 @@ import {
 import type { FactsProjection } from '../../domain/engagement/needs.js';
 import type { ConsentEntry } from '../../domain/consent.js';
 import { recordConsents } from './rights.js';
+import { purgeBeforeReuse } from './segment-purge.js';
 import type { EntryRow, JourneyIndex } from '../../domain/journeys/route.js';
 import { loadEntries, writeRouting, type JourneyIndexCache } from './journeys.js';
 
@@ -284,6 +285,8 @@ export function applyDefinitionChange(
         s.id,
       );
       if (clash) throw new ConflictError(`a segment named "${s.name}" already exists`);
+      // A deleted segment's rows not purged yet must not become this one's.
+      purgeBeforeReuse(prep, ws, s.id);
       // A ready segment whose rule changes keeps serving its current members until the rebuild is done.
       const prev = prep('SELECT status FROM segments WHERE workspace_id = ? AND id = ?')
         .pluck()
@@ -317,8 +320,11 @@ export function applyDefinitionChange(
       break;
     }
     case 'delete_segment':
-      // Memberships first: their rows by profile are found through the segment's number (0034).
-      prep('DELETE FROM segment_members WHERE workspace_id = ? AND segment_id = ?').run(ws, change.id);
+      // The definition goes now, its memberships a step at a time afterwards (segment-purge.ts).
+      prep(
+        `INSERT INTO segment_purges (workspace_id, segment_id, num, deleted_at)
+         SELECT workspace_id, id, num, ? FROM segments WHERE workspace_id = ? AND id = ?`,
+      ).run(now, ws, change.id);
       prep('DELETE FROM segments WHERE workspace_id = ? AND id = ?').run(ws, change.id);
       prep('DELETE FROM segment_sizes WHERE workspace_id = ? AND segment_id = ?').run(ws, change.id);
       prep('DELETE FROM segment_snapshots WHERE workspace_id = ? AND segment_id = ?').run(ws, change.id);

@@ -2,6 +2,7 @@ import type Database from 'better-sqlite3';
 import type { Prepare } from './statements.js';
 import type { DefinitionsCache } from './engagement.js';
 import type { ScannedChange, ScannedMemberships } from '../store.js';
+import { withMembershipBulk } from './segment-purge.js';
 
 /**
  * Which profiles changed while a build's scan ran, so the writer can store what the scan found for the
@@ -134,8 +135,7 @@ export class ProfileWatches {
       if (!s) segments.set(id, (s = { num: numOf.get(ws, id) as number, delta: 0 }));
       return s;
     };
-    this.prep('INSERT INTO membership_bulk (active) VALUES (1)').run();
-    try {
+    withMembershipBulk(this.prep, () => {
       changes.forEach(([id, entered, exited], i) => {
         const rowid = rowids[i]!;
         for (const s of entered) {
@@ -156,9 +156,7 @@ export class ProfileWatches {
          ON CONFLICT (workspace_id, segment_id) DO UPDATE SET members = members + excluded.members`,
       );
       for (const [id, s] of segments) if (s.delta !== 0) count.run(ws, id, s.delta);
-    } finally {
-      this.prep('DELETE FROM membership_bulk').run();
-    }
+    });
   }
 
   private dataVersion(): number {

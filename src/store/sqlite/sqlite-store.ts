@@ -19,6 +19,7 @@ import * as runs from './journey-runs.js';
 import * as delivery from './delivery.js';
 import * as contacts from './contacts.js';
 import * as coupons from './coupons.js';
+import { PURGE_STEP } from './segment-purge.js';
 import { triggerEvent } from '../journey-rows.js';
 import type { TriggerEvent } from '../journey-store.js';
 import type { CouponCode, CouponPool, CouponRequest } from '../coupon-store.js';
@@ -148,6 +149,8 @@ export interface SqliteStoreOptions {
    * threads (scan-pool.ts), handed `chunk` profiles at a time (default 5,000).
    */
   readonly parallelScan?: { readonly from?: number; readonly chunk?: number };
+  /** memberships of deleted segments purged a transaction (segment-purge.ts; default PURGE_STEP) */
+  readonly purgeStep?: number;
 }
 
 /** Each scan thread's page cache. */
@@ -176,12 +179,18 @@ export class SqliteStore implements Store {
   private readonly parallelScan: { readonly from: number; readonly chunk: number };
   /** with the thread writer: the thread that checkpoints the WAL (checkpointer.ts) */
   private readonly checkpointer: Checkpointer | null = null;
+  private readonly purgeStep: number;
+  /** the purge of deleted segments' memberships while it runs, and whether to look again after it */
+  private purging: Promise<void> | null = null;
+  private purgeAgain = false;
+  private closing = false;
 
   private constructor(opts: SqliteStoreOptions) {
     this.clock = opts.clock;
     // Scan threads load compiled modules, as the writer thread does.
     this.scanPath = opts.path !== ':memory:' && opts.writer === 'thread' ? opts.path : null;
     this.parallelScan = { from: opts.parallelScan?.from ?? 50_000, chunk: opts.parallelScan?.chunk ?? 5000 };
+    this.purgeStep = opts.purgeStep ?? PURGE_STEP;
     if (opts.path === ':memory:' || opts.writer !== 'thread') {
       const writer = new SqliteWriter(openConnection(opts.path));
       this.writes = writer;
@@ -201,7 +210,38 @@ export class SqliteStore implements Store {
   }
 
   async migrate(): Promise<{ applied: string[] }> {
-    return { applied: await this.writes.migrate(this.clock.now()) };
+    const applied = await this.writes.migrate(this.clock.now());
+    // What a process that stopped mid-purge left.
+    this.purgeDeleted();
+    return { applied };
+  }
+
+  /** Resolves once no purge of deleted segments' memberships is running (purgeDeleted). */
+  async purgesSettled(): Promise<void> {
+    while (this.purging) await this.purging;
+  }
+
+  /**
+   * Deletes deleted segments' memberships a step at a time, each step queued behind the writes before
+   * it, until none are left (segment-purge.ts). A failed step leaves the rest for the next deletion or
+   * the next start: until then the rows are invisible, and an erasure takes a customer's along.
+   */
+  private purgeDeleted(): void {
+    if (this.purging) {
+      this.purgeAgain = true;
+      return;
+    }
+    const run = async () => {
+      do {
+        this.purgeAgain = false;
+        while (!this.closing && (await this.writes.purgeDeletedSegments(this.purgeStep)));
+      } while (this.purgeAgain && !this.closing);
+    };
+    this.purging = run()
+      .catch(() => undefined)
+      .finally(() => {
+        this.purging = null;
+      });
   }
 
   async createWorkspace(input: {
@@ -373,8 +413,9 @@ export class SqliteStore implements Store {
     return Promise.resolve(loadDefinitionsRecord(this.r, workspaceId));
   }
 
-  changeDefinitions(workspaceId: string, change: DefinitionChange, now: number): Promise<void> {
-    return this.writes.changeDefinitions(workspaceId, change, now);
+  async changeDefinitions(workspaceId: string, change: DefinitionChange, now: number): Promise<void> {
+    await this.writes.changeDefinitions(workspaceId, change, now);
+    if (change.kind === 'delete_segment') this.purgeDeleted();
   }
 
   async listSegments(workspaceId: string): Promise<SegmentView[]> {
@@ -1174,6 +1215,9 @@ export class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
+    // A purge stops after its current step; the next start goes on with it.
+    this.closing = true;
+    await this.purging;
     await this.checkpointer?.close();
     await this.writes.close();
     if (this.reader.open) this.reader.close();

@@ -222,6 +222,10 @@ export class ThreadWriter implements SqliteWrites {
     return this.invoke('recountStages', workspaceId);
   }
 
+  purgeDeletedSegments(limit: number): Promise<boolean> {
+    return this.invoke('purgeDeletedSegments', limit);
+  }
+
   createJourney(
     ws: string,
     j: { id: string; name: string; draft: unknown },

@@ -23,6 +23,7 @@ import {
   setSegmentBuild,
 } from './engagement.js';
 import { recountStages } from './engagement-reads.js';
+import { purgeStep } from './segment-purge.js';
 import * as journeys from './journeys.js';
 import * as runs from './journey-runs.js';
 import * as delivery from './delivery.js';
@@ -128,6 +129,8 @@ export interface SqliteWrites {
   ): Promise<void>;
   recordSegmentSizes(workspaceId: string, now: number): Promise<void>;
   recountStages(workspaceId: string): Promise<void>;
+  /** One step of purging deleted segments' memberships (segment-purge.ts): whether any remain. */
+  purgeDeletedSegments(limit: number): Promise<boolean>;
   createJourney(
     ws: string,
     j: { id: string; name: string; draft: unknown },
@@ -460,6 +463,10 @@ export class SqliteWriter implements SqliteWrites {
 
   recountStages(workspaceId: string): Promise<void> {
     return this.exclusive(() => recountStages(this.w, workspaceId));
+  }
+
+  purgeDeletedSegments(limit: number): Promise<boolean> {
+    return this.exclusive(() => purgeStep(this.w, limit));
   }
 
   createJourney(

@@ -1,4 +1,5 @@
--- A build's bulk path past the membership triggers (docs/segments.md, "Where memberships are kept").
+-- A bulk path past the membership triggers, and deleted segments purged in steps (docs/segments.md,
+-- "Where memberships are kept").
 --
 -- A build stores what its scan found a page at a time (store/sqlite/profile-watch.ts). Through the
 -- triggers of 0033 and 0034 every new member cost a seek of the profile's rowid by its id, a seek of
@@ -48,3 +49,30 @@ BEGIN
   WHERE profile_rowid = (SELECT rowid FROM profiles WHERE workspace_id = OLD.workspace_id AND id = OLD.profile_id)
     AND segment_num = (SELECT num FROM segments WHERE workspace_id = OLD.workspace_id AND id = OLD.segment_id);
 END;
+
+-- Deleting a segment deletes its definition at once and its memberships afterwards, a bounded step
+-- at a time (store/sqlite/segment-purge.ts): in one transaction, 740,000 memberships held the writer
+-- 6.2 s and took 200 MB (docs/performance.md, engagement run 11). Until then a deleted segment's
+-- rows are left under its number, which readers join to no segment; so numbers are never reused, and
+-- `segment_purges` lists what is still to go (an erasure takes the customer's rows from there too).
+CREATE TABLE segment_numbers (
+  last INTEGER NOT NULL
+);
+INSERT INTO segment_numbers (last) SELECT coalesce(max(num), 0) FROM segments;
+
+DROP TRIGGER segments_number;
+CREATE TRIGGER segments_number AFTER INSERT ON segments
+WHEN NEW.num IS NULL
+BEGIN
+  UPDATE segment_numbers SET last = last + 1;
+  UPDATE segments SET num = (SELECT last FROM segment_numbers)
+  WHERE workspace_id = NEW.workspace_id AND id = NEW.id;
+END;
+
+CREATE TABLE segment_purges (
+  workspace_id TEXT NOT NULL,
+  segment_id TEXT NOT NULL,
+  num INTEGER NOT NULL,
+  deleted_at INTEGER NOT NULL,
+  PRIMARY KEY (workspace_id, segment_id)
+) WITHOUT ROWID;
