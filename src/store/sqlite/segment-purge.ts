@@ -15,8 +15,8 @@ export function withMembershipBulk<T>(prep: Prepare, fn: () => T): T {
   }
 }
 
-/** Memberships a purge step deletes: a few tens of milliseconds of the writer's time. */
-export const PURGE_STEP = 5000;
+/** Memberships a purge step deletes: about 20–50 ms of the writer's time (docs/performance.md, engagement run 12). */
+export const PURGE_STEP = 2000;
 
 /**
  * Deleting a segment (applyDefinitionChange) deletes its definition and lists it in `segment_purges`;
