@@ -16,10 +16,19 @@ export const withDb = <T>(path: string, use: (db: Database.Database) => T): T =>
 export const migrationSql = (name: string): string =>
   readFileSync(fileURLToPath(new URL(`../../src/store/sqlite/migrations/${name}`, import.meta.url)), 'utf8');
 
+/** Migration 0033's count triggers on `segment_members`, as it wrote them (0035 rewrote them). */
+function countTriggersOf0033(): string {
+  const sql = migrationSql('0033_segment_counts.sql');
+  return sql.slice(
+    sql.indexOf('CREATE TRIGGER segment_counts_insert'),
+    sql.indexOf('CREATE TRIGGER segment_counts_drop'),
+  );
+}
+
 /**
  * Takes a migrated store back to before migration 0034 (memberships by profile in `profile_segments`)
- * and 0035 (the bulk path past its triggers, numbers never reused, purges), for tests that stand for an older store: its triggers
- * name `profiles`, which older migrations rebuild. FROM_0034 brings it forward again.
+ * and 0035 (the bulk path past its triggers, numbers never reused, purges), for tests that stand
+ * for an older store: its triggers name `profiles`, which older migrations rebuild. FROM_0034 brings it forward again.
  */
 export const BEFORE_0034 = `DROP TRIGGER profile_segments_insert; DROP TRIGGER profile_segments_delete;
   DROP TRIGGER profile_segments_profile_gone; DROP TRIGGER segments_number; DROP TABLE profile_segments;
@@ -27,16 +36,7 @@ export const BEFORE_0034 = `DROP TRIGGER profile_segments_insert; DROP TRIGGER p
   CREATE INDEX segment_members_by_profile ON segment_members (workspace_id, profile_id);
   DROP TRIGGER segment_counts_insert; DROP TRIGGER segment_counts_delete; DROP TABLE membership_bulk;
   DROP TABLE segment_numbers; DROP TABLE segment_purges;
-  CREATE TRIGGER segment_counts_insert AFTER INSERT ON segment_members
-  BEGIN
-    INSERT INTO segment_counts (workspace_id, segment_id, members) VALUES (NEW.workspace_id, NEW.segment_id, 1)
-    ON CONFLICT (workspace_id, segment_id) DO UPDATE SET members = members + 1;
-  END;
-  CREATE TRIGGER segment_counts_delete AFTER DELETE ON segment_members
-  BEGIN
-    UPDATE segment_counts SET members = members - 1
-    WHERE workspace_id = OLD.workspace_id AND segment_id = OLD.segment_id;
-  END;`;
+  ${countTriggersOf0033()}`;
 
 /** Migrations 0034 and 0035, to run after BEFORE_0034 (and whatever stands for an older store). */
 export const FROM_0034 = migrationSql('0034_profile_segments.sql') + migrationSql('0035_membership_bulk.sql');

@@ -94,12 +94,8 @@ export class ProfileWatches {
 
   /** Through the membership triggers, which find each profile's rowid and each segment's number. */
   private writeOneByOne(ws: string, now: number, changes: readonly ScannedChange[]): void {
-    const enter = this.prep(
-      'INSERT OR IGNORE INTO segment_members (workspace_id, segment_id, profile_id, entered_at) VALUES (?, ?, ?, ?)',
-    );
-    const exit = this.prep(
-      'DELETE FROM segment_members WHERE workspace_id = ? AND segment_id = ? AND profile_id = ?',
-    );
+    const enter = this.prep(ENTER);
+    const exit = this.prep(EXIT);
     for (const [id, entered, exited] of changes) {
       for (const s of entered) enter.run(ws, s, id, now);
       for (const s of exited) exit.run(ws, s, id);
@@ -118,12 +114,8 @@ export class ProfileWatches {
     changes: readonly ScannedChange[],
     rowids: readonly number[],
   ): void {
-    const enter = this.prep(
-      'INSERT OR IGNORE INTO segment_members (workspace_id, segment_id, profile_id, entered_at) VALUES (?, ?, ?, ?)',
-    );
-    const exit = this.prep(
-      'DELETE FROM segment_members WHERE workspace_id = ? AND segment_id = ? AND profile_id = ?',
-    );
+    const enter = this.prep(ENTER);
+    const exit = this.prep(EXIT);
     const link = this.prep(
       'INSERT OR IGNORE INTO profile_segments (profile_rowid, segment_num) VALUES (?, ?)',
     );
@@ -163,6 +155,10 @@ export class ProfileWatches {
     return this.db.pragma('data_version', { simple: true }) as number;
   }
 }
+
+const ENTER =
+  'INSERT OR IGNORE INTO segment_members (workspace_id, segment_id, profile_id, entered_at) VALUES (?, ?, ?, ?)';
+const EXIT = 'DELETE FROM segment_members WHERE workspace_id = ? AND segment_id = ? AND profile_id = ?';
 
 /** name, operation, table, the column holding the profile id */
 const TRIGGERS: readonly (readonly [string, 'UPDATE' | 'DELETE' | 'INSERT', string, string])[] = [

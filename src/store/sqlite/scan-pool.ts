@@ -51,7 +51,7 @@ export async function scanInParallel(
   // Ranges are cut on the profiles' key: since profiles became a rowid table (migration 0032) it is an
   // index of its own, narrow entries, so a cut walks `chunk` of them and none of the rows. (The
   // identities' index by profile, used before, holds two to three entries a profile, and a cut
-  // walked those: at 1,000,000 customers several seconds of this thread's time a pass.)
+  // walked those: 0.67 s of this thread's time in a build at 100,000 customers, under a profiler.)
   const boundary = r(
     `SELECT id FROM profiles
      WHERE workspace_id = ? AND id > ? ORDER BY id LIMIT 1 OFFSET ?`,

@@ -63,6 +63,8 @@ port.on('message', (req: ScanChunkRequest | null) => {
     db.exec('COMMIT');
     port.postMessage({ ok: true, ids, scanned, ...(only && { changes, rowids }) } satisfies ScanChunkReply);
   } catch (err) {
+    // A range that failed must not leave its read transaction open for the next one.
+    if (db.inTransaction) db.exec('ROLLBACK');
     port.postMessage({
       ok: false,
       message: err instanceof Error ? err.message : String(err),

@@ -15,7 +15,10 @@ export function withMembershipBulk<T>(prep: Prepare, fn: () => T): T {
   }
 }
 
-/** Memberships a purge step deletes: about 20–50 ms of the writer's time (docs/performance.md, engagement run 12). */
+/**
+ * Memberships a purge step deletes: at 1,000,000 customers 742,366 went in 5.6–6.0 s, about 16 ms a
+ * step (docs/performance.md, engagement run 12).
+ */
 export const PURGE_STEP = 2000;
 
 /**
